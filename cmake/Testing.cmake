@@ -1,0 +1,19 @@
+# dstrain_add_test(NAME name SOURCES a.cc ... LIBS lib ... LABELS unit|integration|slow|gpu|slurm
+#                  [TIMEOUT seconds])
+# One GoogleTest executable; each TEST becomes its own CTest test carrying
+# the labels, so `ctest -L unit` and `ctest -LE slow` select as DESIGN §3 says.
+function(dstrain_add_test)
+  cmake_parse_arguments(T "" "NAME;TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 300)
+  endif()
+  add_executable(${T_NAME} ${T_SOURCES})
+  set_target_properties(${T_NAME} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+  target_link_libraries(${T_NAME} PRIVATE ${T_LIBS} GTest::gtest GTest::gmock GTest::gtest_main)
+  target_compile_definitions(${T_NAME} PRIVATE
+    DSTRAIN_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+    DSTRAIN_BINARY_DIR="${CMAKE_BINARY_DIR}")
+  gtest_discover_tests(${T_NAME}
+    DISCOVERY_MODE PRE_TEST
+    PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT})
+endfunction()

@@ -1,0 +1,126 @@
+#pragma once
+// The job file (DESIGN §4) as plain structs. Every field has the default a
+// job gets when the key is absent; configs/README.md documents each one.
+// Loading and validation live in job_config_loader.h; this header has no
+// dependencies so the training engine can include it.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dstrain::config {
+
+enum class Device { kCpu, kCuda };
+enum class Backend { kAuto, kNccl, kGloo, kMpi };
+enum class AmpDtype { kOff, kFp16, kBf16 };
+
+struct NodesConfig {
+  int min = 1;
+  int max = 1;
+};
+
+struct TopologyConfig {
+  std::string cluster;              // path to a cluster description; "" = local
+  std::string algorithm = "auto";   // auto | ring | tree | hierarchical
+};
+
+struct ModelConfig {
+  std::string type = "gpt";  // gpt
+  int vocab = 256;
+  int layers = 4;
+  int d_model = 128;
+  int heads = 4;
+  int seq_len = 128;
+  int d_ff = 0;            // 0 = 4 * d_model
+  double dropout = 0.0;
+};
+
+struct DataConfig {
+  std::string type = "text";  // text: bytes of a file, or of every file in a folder
+  std::string path;           // required; relative paths are relative to the job file
+  int prefetch = 2;           // batches prepared ahead by a background thread
+};
+
+struct OptimizerConfig {
+  std::string type = "adamw";  // adamw
+  double lr = 3.0e-3;
+  double beta1 = 0.9;          // `betas: [b1, b2]` in YAML
+  double beta2 = 0.95;
+  double eps = 1.0e-8;
+  double weight_decay = 0.1;
+};
+
+struct ScheduleConfig {
+  std::string type = "cosine";  // cosine | constant | linear
+  int warmup_steps = 0;
+  double min_lr_ratio = 0.1;    // final lr = lr * min_lr_ratio
+};
+
+struct TrainConfig {
+  int steps = 100;
+  int micro_batch = 8;          // sequences per rank per micro-step
+  int grad_accum = 1;
+  OptimizerConfig optimizer;
+  ScheduleConfig schedule;
+  double clip_grad_norm = 1.0;  // 0 = off
+  std::uint64_t seed = 1234;
+};
+
+struct ZeroConfig {
+  int stage = 0;
+  int prefetch = 1;
+  bool reshard_after_forward = true;
+};
+
+struct AmpConfig {
+  AmpDtype dtype = AmpDtype::kOff;
+};
+
+struct RecomputeConfig {
+  bool enabled = false;
+};
+
+struct CheckpointConfig {
+  std::string dir;      // "" = <run dir>/ckpt
+  int every_steps = 0;  // 0 = never
+  int keep = 3;
+};
+
+struct FaultToleranceConfig {
+  int max_restarts = 0;
+  double heartbeat_s = 2.0;
+  double hang_timeout_s = 300.0;
+};
+
+struct BindingConfig {
+  std::string numa = "auto";  // auto | none
+};
+
+struct JobConfig {
+  std::string name;
+  NodesConfig nodes;
+  int procs_per_node = 1;
+  int threads_per_proc = 1;   // intra-op threads per rank
+  Device device = Device::kCpu;
+  Backend backend = Backend::kAuto;
+  TopologyConfig topology;
+  ModelConfig model;
+  DataConfig data;
+  TrainConfig train;
+  ZeroConfig zero;
+  AmpConfig amp;
+  RecomputeConfig recompute;
+  CheckpointConfig checkpoint;
+  FaultToleranceConfig fault_tolerance;
+  BindingConfig binding;
+
+  // Where the job came from: absolute path of the file (or a label such as
+  // "<string>"). Relative paths inside the job resolve against its folder.
+  std::string source_path;
+};
+
+const char* DeviceName(Device d);
+const char* BackendName(Backend b);
+const char* AmpDtypeName(AmpDtype a);
+
+}  // namespace dstrain::config
