@@ -18,6 +18,11 @@ if(NOT Torch_DIR)
   list(APPEND CMAKE_PREFIX_PATH ${DSTRAIN_TORCH_PREFIX})
 endif()
 # libtorch's CUDA build configures against the CUDA toolkit; no GPU is needed.
+# Naming the architecture (Hopper, the GPU machines' H200) skips TorchConfig's
+# probe for installed GPUs, which needs a GPU and fails under C++20 settings.
+if(NOT DEFINED TORCH_CUDA_ARCH_LIST AND NOT DEFINED ENV{TORCH_CUDA_ARCH_LIST})
+  set(TORCH_CUDA_ARCH_LIST "9.0")
+endif()
 find_package(Torch REQUIRED)
 # TorchConfig appends its flags (the C++11 ABI define) to CMAKE_CXX_FLAGS.
 set(CMAKE_CXX_FLAGS "${CMAKE_CXX_FLAGS} ${TORCH_CXX_FLAGS}")
