@@ -1,0 +1,66 @@
+#include "common/config/job_checks.h"
+
+#include <cstdio>
+#include <string>
+
+namespace dstrain::config::internal {
+namespace {
+
+std::string Num(double x) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%g", x);
+  return buf;
+}
+
+std::string Int(long long x) { return std::to_string(x); }
+
+}  // namespace
+
+Status CheckCombinations(const JobConfig& job, const Origins& o) {
+  if (job.nodes.max < job.nodes.min) {
+    return InvalidArgument(
+        o.Ref("nodes.max", Int(job.nodes.max)) +
+        " must be >= " + o.Ref("nodes.min", Int(job.nodes.min)));
+  }
+  if (job.model.d_model % job.model.heads != 0) {
+    return InvalidArgument(o.Ref("model.heads", Int(job.model.heads)) +
+                           " must divide " +
+                           o.Ref("model.d_model", Int(job.model.d_model)));
+  }
+  // The text dataset feeds raw bytes, so every byte value needs a row in the
+  // embedding and nothing else ever appears.
+  if (job.data.type == "text" && job.model.vocab != 256) {
+    return InvalidArgument(
+        o.Ref("model.vocab", Int(job.model.vocab)) + " must be 256 with " +
+        o.Ref("data.type", job.data.type) + " (the text dataset feeds bytes)");
+  }
+  if (job.train.schedule.warmup_steps > job.train.steps) {
+    return InvalidArgument(
+        o.Ref("train.schedule.warmup_steps",
+              Int(job.train.schedule.warmup_steps)) +
+        " must be <= " + o.Ref("train.steps", Int(job.train.steps)));
+  }
+  // fp16 autocast is a CUDA feature; CPUs compute bf16.
+  if (job.amp.dtype == AmpDtype::kFp16 && job.device != Device::kCuda) {
+    return InvalidArgument(o.Ref("amp.dtype", AmpDtypeName(job.amp.dtype)) +
+                           " needs `device` = cuda, but " +
+                           o.Ref("device", DeviceName(job.device)) +
+                           " (use bf16 on CPUs)");
+  }
+  if (job.backend == Backend::kNccl && job.device != Device::kCuda) {
+    return InvalidArgument(o.Ref("backend", BackendName(job.backend)) +
+                           " needs `device` = cuda, but " +
+                           o.Ref("device", DeviceName(job.device)));
+  }
+  // A rank is declared hung only after missing several heartbeats.
+  if (job.fault_tolerance.hang_timeout_s <= job.fault_tolerance.heartbeat_s) {
+    return InvalidArgument(o.Ref("fault_tolerance.hang_timeout_s",
+                                 Num(job.fault_tolerance.hang_timeout_s)) +
+                           " must be greater than " +
+                           o.Ref("fault_tolerance.heartbeat_s",
+                                 Num(job.fault_tolerance.heartbeat_s)));
+  }
+  return Status::Ok();
+}
+
+}  // namespace dstrain::config::internal

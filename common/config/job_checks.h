@@ -1,0 +1,21 @@
+#pragma once
+// Checks that need the whole job: values that are each fine alone but
+// impossible together (job_checks.cc), and features this build does not
+// have yet (unbuilt_features.cc). Both take a fully parsed JobConfig and the
+// Origins of its values, and return the first problem as INVALID_ARGUMENT
+// with a one-line message naming every place involved.
+
+#include "common/config/job_config.h"
+#include "common/config/job_origins.h"
+#include "common/status.h"
+
+namespace dstrain::config::internal {
+
+Status CheckCombinations(const JobConfig& job, const Origins& origins);
+
+// Refuses, at load time, values whose feature is not built yet, so that a
+// job never starts and then fails. Each issue that builds a feature deletes
+// its line.
+Status RefuseUnbuiltFeatures(const JobConfig& job, const Origins& origins);
+
+}  // namespace dstrain::config::internal

@@ -1,0 +1,55 @@
+// ======================================================================
+// Features the job file can name but this build does not have yet.
+//
+// Refusing them here, at load time, means nothing starts and then fails
+// halfway. When an issue builds one of these features, it deletes that
+// feature's line below (and the matching row of the "not built yet" table
+// in configs/README.md and its file in common/config/testdata/bad/).
+// ======================================================================
+#include <string>
+
+#include "common/config/job_checks.h"
+
+namespace dstrain::config::internal {
+namespace {
+
+// `path` = VALUE at job.yaml:L:C is not supported by this build yet
+// (supported: SUPPORTED)
+Status Unbuilt(const Origins& o, const char* path, const std::string& value,
+               const char* supported) {
+  const Origin* origin = o.Find(path);
+  const std::string text = origin != nullptr ? origin->text : value;
+  return InvalidArgument(Located(o.PlaceOf(path),
+                                 "`" + std::string(path) + "` = " + text,
+                                 std::string(" is not supported by this "
+                                             "build yet (supported: ") +
+                                     supported + ")"));
+}
+
+}  // namespace
+
+Status RefuseUnbuiltFeatures(const JobConfig& job, const Origins& o) {
+  // --- not built yet: one line per feature -----------------------------
+  if (job.device != Device::kCpu)
+    return Unbuilt(o, "device", DeviceName(job.device), "cpu");
+  if (job.backend == Backend::kNccl || job.backend == Backend::kMpi)
+    return Unbuilt(o, "backend", BackendName(job.backend), "auto, gloo");
+  if (job.topology.algorithm != "auto")
+    return Unbuilt(o, "topology.algorithm", job.topology.algorithm, "auto");
+  if (job.zero.stage != 0)
+    return Unbuilt(o, "zero.stage", std::to_string(job.zero.stage), "0");
+  if (job.amp.dtype != AmpDtype::kOff)
+    return Unbuilt(o, "amp.dtype", AmpDtypeName(job.amp.dtype), "off");
+  if (job.recompute.enabled)
+    return Unbuilt(o, "recompute.enabled", "true", "false");
+  if (job.checkpoint.every_steps > 0)
+    return Unbuilt(o, "checkpoint.every_steps",
+                   std::to_string(job.checkpoint.every_steps), "0");
+  if (job.fault_tolerance.max_restarts > 0)
+    return Unbuilt(o, "fault_tolerance.max_restarts",
+                   std::to_string(job.fault_tolerance.max_restarts), "0");
+  // ----------------------------------------------------------------------
+  return Status::Ok();
+}
+
+}  // namespace dstrain::config::internal
