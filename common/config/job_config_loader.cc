@@ -490,11 +490,10 @@ class Loader {
         for (size_t i = 0; i < 2; ++i) {
           const YAML::Node item = v[i];
           const std::string item_path = f.path + "[" + std::to_string(i) + "]";
-          const Place item_place =
-              place.kind == Place::Kind::kOverride
-                  ? place
-                  : PlaceFor(f.path,
-                             item.Mark().is_null() ? v.Mark() : item.Mark());
+          Place item_place = place;
+          if (place.kind == Place::Kind::kFile && !item.Mark().is_null()) {
+            item_place = FilePlace(item.Mark());
+          }
           FieldValue one;
           Field element = f;
           element.path = item_path;
