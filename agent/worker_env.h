@@ -1,0 +1,33 @@
+#pragma once
+// Turns the coordinator's StartWorkers request into the processes to run:
+//   <executable> worker --job <spec.source_path> [--set k=v]...
+// per local rank, with the agent's own environment plus the request's `env`
+// map plus (winning over both) the worker contract:
+//   RANK WORLD_SIZE LOCAL_RANK LOCAL_WORLD_SIZE NODE_RANK
+//   DSTRAIN_COORDINATOR DSTRAIN_TOKEN DSTRAIN_JOB_ID DSTRAIN_ATTEMPT
+//   DSTRAIN_RUN_DIR DSTRAIN_METRICS_FD=3
+// Pure function; INVALID_ARGUMENT names what is wrong with the request.
+
+#include <string>
+#include <vector>
+
+#include "agent/worker_launcher.h"
+#include "common/status.h"
+#include "dstrain.pb.h"
+
+namespace dstrain::agent {
+
+struct WorkerEnvContext {
+  std::string executable;  // absolute path of `dstrain`
+  std::string token;       // the cluster token, for the workers' RPCs
+  std::vector<std::string>
+      base_env;  // "KEY=VALUE", usually the agent's environ
+};
+
+StatusOr<JobLaunch> BuildJobLaunch(const proto::StartWorkersRequest& request,
+                                   const WorkerEnvContext& context);
+
+// The calling process's environment as "KEY=VALUE" strings.
+std::vector<std::string> CurrentEnvironment();
+
+}  // namespace dstrain::agent

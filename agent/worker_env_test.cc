@@ -1,0 +1,80 @@
+#include "agent/worker_env.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace dstrain::agent {
+namespace {
+
+using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::Not;
+
+proto::StartWorkersRequest TwoRanks() {
+  proto::StartWorkersRequest req;
+  req.set_job_id("j-1");
+  req.set_attempt(2);
+  req.set_world_size(4);
+  req.set_coordinator_address("127.0.0.1:5000");
+  req.mutable_spec()->set_source_path("/jobs/charlm.yaml");
+  req.mutable_spec()->set_run_dir("/runs/charlm");
+  req.mutable_spec()->add_overrides("train.steps=20");
+  (*req.mutable_env())["NCCL_DEBUG"] = "INFO";
+  (*req.mutable_env())["RANK"] = "99";  // the contract wins over the plan
+  for (int i = 0; i < 2; ++i) {
+    auto* a = req.add_ranks();
+    a->set_rank(2 + i);
+    a->set_local_rank(i);
+    a->set_node_rank(1);
+  }
+  return req;
+}
+
+TEST(WorkerEnvTest, BuildsArgvAndEnvPerRank) {
+  WorkerEnvContext ctx{"/opt/dstrain", "sekrit", {"PATH=/usr/bin", "RANK=7"}};
+  auto launch = BuildJobLaunch(TwoRanks(), ctx);
+  ASSERT_TRUE(launch.ok()) << launch.status().ToString();
+  EXPECT_EQ(launch->job_id, "j-1");
+  EXPECT_EQ(launch->attempt, 2);
+  ASSERT_EQ(launch->ranks.size(), 2u);
+  const RankProcess& r = launch->ranks[1];
+  EXPECT_EQ(r.rank, 3);
+  EXPECT_EQ(r.local_rank, 1);
+  EXPECT_THAT(r.argv,
+              ElementsAre("/opt/dstrain", "worker", "--job",
+                          "/jobs/charlm.yaml", "--set", "train.steps=20"));
+  for (const char* kv :
+       {"PATH=/usr/bin", "RANK=3", "WORLD_SIZE=4", "LOCAL_RANK=1",
+        "LOCAL_WORLD_SIZE=2", "NODE_RANK=1",
+        "DSTRAIN_COORDINATOR=127.0.0.1:5000", "DSTRAIN_TOKEN=sekrit",
+        "DSTRAIN_JOB_ID=j-1", "DSTRAIN_ATTEMPT=2", "DSTRAIN_METRICS_FD=3",
+        "DSTRAIN_RUN_DIR=/runs/charlm", "NCCL_DEBUG=INFO"}) {
+    EXPECT_THAT(r.env, Contains(std::string(kv)));
+  }
+  EXPECT_THAT(r.env, Not(Contains(std::string("RANK=7"))));
+  EXPECT_THAT(r.env, Not(Contains(std::string("RANK=99"))));
+}
+
+TEST(WorkerEnvTest, RejectsInconsistentRequests) {
+  WorkerEnvContext ctx{"/opt/dstrain", "t", {}};
+  auto req = TwoRanks();
+  req.mutable_ranks(1)->set_local_rank(0);
+  auto dup = BuildJobLaunch(req, ctx);
+  ASSERT_FALSE(dup.ok());
+  EXPECT_NE(dup.status().message().find("rank 3"), std::string::npos);
+
+  req = TwoRanks();
+  req.mutable_ranks(0)->set_rank(4);
+  EXPECT_FALSE(BuildJobLaunch(req, ctx).ok());
+
+  req = TwoRanks();
+  req.clear_ranks();
+  EXPECT_FALSE(BuildJobLaunch(req, ctx).ok());
+
+  req = TwoRanks();
+  req.mutable_spec()->clear_source_path();
+  EXPECT_FALSE(BuildJobLaunch(req, ctx).ok());
+}
+
+}  // namespace
+}  // namespace dstrain::agent
