@@ -1,0 +1,56 @@
+#pragma once
+// Cluster-token authentication for every dstrain RPC (DESIGN §7).
+//
+// Every call carries the metadata `authorization: Bearer <token>`. Servers
+// call CheckToken first thing in each handler and finish the call with the
+// status it returns when that is not OK (UNAUTHENTICATED). The comparison is
+// constant-time so the token cannot be guessed byte by byte from timing.
+// All functions are thread-safe and keep no state.
+
+#include <grpcpp/client_context.h>
+#include <grpcpp/server_context.h>
+
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace dstrain::rpc {
+
+// gRPC metadata keys are lower case.
+inline constexpr char kAuthorizationKey[] = "authorization";
+inline constexpr char kBearerPrefix[] = "Bearer ";
+
+// Adds `authorization: Bearer <token>` to a call about to be made.
+void AddToken(grpc::ClientContext* context, const std::string& token);
+
+// OK when `metadata` holds `authorization: Bearer <expected_token>`;
+// UNAUTHENTICATED ("missing ..." / "wrong ...") otherwise. An empty expected
+// token refuses everything: a server without a token is a bug, not a mode.
+Status CheckAuthorization(
+    const std::multimap<grpc::string_ref, grpc::string_ref>& metadata,
+    std::string_view expected_token);
+
+// CheckAuthorization on a server call's client metadata, as a grpc::Status
+// a handler can Finish with.
+grpc::Status CheckToken(const grpc::ServerContextBase& context,
+                        std::string_view expected_token);
+
+// Equal length and bytes, in time that depends only on the lengths.
+bool ConstantTimeEquals(std::string_view a, std::string_view b);
+
+// 32 random bytes from /dev/urandom as 64 lower-case hex digits.
+StatusOr<std::string> GenerateToken();
+
+// A token is 1..4096 printable ASCII characters without spaces, so it fits
+// an HTTP/2 header value unchanged. INVALID_ARGUMENT names `what`.
+Status ValidateToken(std::string_view token, std::string_view what);
+
+// `token_or_file` names a readable file: its first line, trimmed, is the
+// token (how `--token @path`-style secrets are passed without showing in
+// `ps`); a leading '@' forces the file reading. Otherwise the string is the
+// token itself. The result is validated.
+StatusOr<std::string> ResolveToken(const std::string& token_or_file);
+
+}  // namespace dstrain::rpc

@@ -1,0 +1,116 @@
+#include "common/rpc/auth.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <set>
+
+namespace dstrain::rpc {
+namespace {
+
+using Metadata = std::multimap<grpc::string_ref, grpc::string_ref>;
+
+TEST(AuthTest, ConstantTimeEqualsComparesBytesAndLength) {
+  EXPECT_TRUE(ConstantTimeEquals("abc", "abc"));
+  EXPECT_TRUE(ConstantTimeEquals("", ""));
+  EXPECT_FALSE(ConstantTimeEquals("abc", "abd"));
+  EXPECT_FALSE(ConstantTimeEquals("abc", "ab"));
+  EXPECT_FALSE(ConstantTimeEquals("xbc", "abc"));
+}
+
+TEST(AuthTest, CheckAuthorizationAcceptsOnlyTheRightBearerToken) {
+  const std::string good = "Bearer s3cret";
+  const std::string bad = "Bearer s3cre";
+  const std::string no_prefix = "s3cret";
+  Metadata ok{{"authorization", good}};
+  EXPECT_TRUE(CheckAuthorization(ok, "s3cret").ok());
+
+  Metadata wrong{{"authorization", bad}};
+  Status s = CheckAuthorization(wrong, "s3cret");
+  EXPECT_EQ(s.code(), StatusCode::kUnauthenticated);
+  EXPECT_NE(s.message().find("wrong cluster token"), std::string::npos);
+
+  Metadata missing;
+  s = CheckAuthorization(missing, "s3cret");
+  EXPECT_EQ(s.code(), StatusCode::kUnauthenticated);
+  EXPECT_NE(s.message().find("missing"), std::string::npos);
+
+  Metadata unprefixed{{"authorization", no_prefix}};
+  EXPECT_EQ(CheckAuthorization(unprefixed, "s3cret").code(),
+            StatusCode::kUnauthenticated);
+
+  // A server with no token refuses even an empty bearer.
+  const std::string empty_bearer = "Bearer ";
+  Metadata empty{{"authorization", empty_bearer}};
+  EXPECT_EQ(CheckAuthorization(empty, "").code(), StatusCode::kUnauthenticated);
+}
+
+TEST(AuthTest, GenerateTokenIsRandomHex) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 8; ++i) {
+    StatusOr<std::string> t = GenerateToken();
+    ASSERT_TRUE(t.ok()) << t.status().ToString();
+    EXPECT_EQ(t->size(), 64u);
+    EXPECT_EQ(t->find_first_not_of("0123456789abcdef"), std::string::npos);
+    EXPECT_TRUE(ValidateToken(*t, "generated").ok());
+    seen.insert(*t);
+  }
+  EXPECT_EQ(seen.size(), 8u);
+}
+
+TEST(AuthTest, ValidateTokenRejectsEmptyAndSpaces) {
+  EXPECT_EQ(ValidateToken("", "--token").code(), StatusCode::kInvalidArgument);
+  Status s = ValidateToken("ab cd", "--token");
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("--token"), std::string::npos);
+  EXPECT_NE(s.message().find("character 3"), std::string::npos);
+}
+
+class ResolveTokenTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/dstrain_token_XXXXXX";
+    int fd = mkstemp(tmpl);
+    ASSERT_GE(fd, 0);
+    close(fd);
+    path_ = tmpl;
+  }
+  void TearDown() override { std::remove(path_.c_str()); }
+  void Write(const std::string& text) { std::ofstream(path_) << text; }
+  std::string path_;
+};
+
+TEST_F(ResolveTokenTest, LiteralToken) {
+  StatusOr<std::string> t = ResolveToken("abc123");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(*t, "abc123");
+}
+
+TEST_F(ResolveTokenTest, FileTokenIsFirstLineTrimmed) {
+  Write("  tok-from-file \nsecond line\n");
+  StatusOr<std::string> t = ResolveToken(path_);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(*t, "tok-from-file");
+  t = ResolveToken("@" + path_);
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(*t, "tok-from-file");
+}
+
+TEST_F(ResolveTokenTest, EmptyFileIsAnErrorNamingTheFile) {
+  Write("\n");
+  StatusOr<std::string> t = ResolveToken(path_);
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.status().message().find(path_), std::string::npos);
+}
+
+TEST_F(ResolveTokenTest, MissingForcedFileIsAnError) {
+  StatusOr<std::string> t = ResolveToken("@/nonexistent/dstrain/token");
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.status().message().find("/nonexistent/dstrain/token"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace dstrain::rpc

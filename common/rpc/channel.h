@@ -1,0 +1,43 @@
+#pragma once
+// The one place dstrain makes client channels and server credentials.
+//
+// Today every connection is plaintext, authenticated by the cluster token
+// (auth.h): fine on loopback and trusted networks only. TLS (DESIGN §7: "TLS
+// when certificates are configured") plugs in here: these functions will
+// take the certificate paths and return SSL credentials; callers keep
+// calling them as they do now.
+//
+// Channels ignore http_proxy/https_proxy: dstrain traffic is cluster-internal
+// and a proxy on a developer machine must not capture loopback calls.
+// All functions are thread-safe.
+
+#include <grpcpp/channel.h>
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+namespace dstrain::rpc {
+
+// Largest message either side accepts: a job status with a long metrics
+// history is far above gRPC's 4 MiB default.
+inline constexpr int kMaxMessageBytes = 256 * 1024 * 1024;
+
+// A channel to `address` ("host:port"). Connection happens lazily on the
+// first call.
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address);
+
+std::shared_ptr<grpc::ServerCredentials> MakeServerCredentials();
+
+// Applies the server-side settings every dstrain server shares (message
+// size limits) to a builder.
+void ConfigureServerBuilder(grpc::ServerBuilder* builder);
+
+// now + timeout, as gRPC deadlines want it.
+std::chrono::system_clock::time_point DeadlineAfter(
+    std::chrono::milliseconds timeout);
+
+}  // namespace dstrain::rpc

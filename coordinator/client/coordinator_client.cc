@@ -1,0 +1,120 @@
+#include "coordinator/client/coordinator_client.h"
+
+#include <grpcpp/client_context.h>
+
+#include "common/rpc/auth.h"
+#include "common/rpc/channel.h"
+#include "common/rpc/status_convert.h"
+#include "dstrain.grpc.pb.h"
+
+namespace dstrain::coordinator {
+
+struct CoordinatorClient::Impl {
+  std::string token;
+  CoordinatorClientOptions options;
+  std::unique_ptr<proto::Coordinator::Stub> stub;
+
+  void Prepare(grpc::ClientContext* context) const {
+    rpc::AddToken(context, token);
+    context->set_deadline(rpc::DeadlineAfter(options.rpc_timeout));
+    context->set_wait_for_ready(true);
+  }
+};
+
+CoordinatorClient::CoordinatorClient(const std::string& address,
+                                     std::string token,
+                                     CoordinatorClientOptions options)
+    : address_(address),
+      impl_(new Impl{std::move(token), options,
+                     proto::Coordinator::NewStub(rpc::MakeChannel(address))}) {}
+
+CoordinatorClient::~CoordinatorClient() = default;
+
+StatusOr<proto::RegisterNodeResponse> CoordinatorClient::RegisterNode(
+    const proto::NodeInventory& inventory, const std::string& agent_address) {
+  grpc::ClientContext context;
+  impl_->Prepare(&context);
+  proto::RegisterNodeRequest request;
+  *request.mutable_inventory() = inventory;
+  request.set_agent_address(agent_address);
+  proto::RegisterNodeResponse response;
+  grpc::Status s = impl_->stub->RegisterNode(&context, request, &response);
+  if (!s.ok()) return rpc::FromGrpcStatus(s, "RegisterNode to " + address_);
+  return response;
+}
+
+StatusOr<bool> CoordinatorClient::Heartbeat(
+    const std::string& node_id, const std::vector<int>& running_ranks) {
+  grpc::ClientContext context;
+  impl_->Prepare(&context);
+  proto::HeartbeatRequest request;
+  request.set_node_id(node_id);
+  for (int r : running_ranks) request.add_running_ranks(r);
+  proto::HeartbeatResponse response;
+  grpc::Status s = impl_->stub->Heartbeat(&context, request, &response);
+  if (!s.ok()) return rpc::FromGrpcStatus(s, "Heartbeat to " + address_);
+  return response.known();
+}
+
+StatusOr<std::string> CoordinatorClient::LaunchJob(const proto::JobSpec& spec) {
+  grpc::ClientContext context;
+  impl_->Prepare(&context);
+  proto::LaunchJobRequest request;
+  *request.mutable_spec() = spec;
+  proto::LaunchJobResponse response;
+  grpc::Status s = impl_->stub->LaunchJob(&context, request, &response);
+  if (!s.ok()) return rpc::FromGrpcStatus(s, "LaunchJob to " + address_);
+  return response.job_id();
+}
+
+StatusOr<proto::JobStatus> CoordinatorClient::GetJobStatus(
+    const std::string& job_id, int since_step) {
+  grpc::ClientContext context;
+  impl_->Prepare(&context);
+  proto::JobStatusRequest request;
+  request.set_job_id(job_id);
+  request.set_since_step(since_step);
+  proto::JobStatus response;
+  grpc::Status s = impl_->stub->GetJobStatus(&context, request, &response);
+  if (!s.ok()) return rpc::FromGrpcStatus(s, "GetJobStatus to " + address_);
+  return response;
+}
+
+Status CoordinatorClient::CancelJob(const std::string& job_id,
+                                    const std::string& reason) {
+  grpc::ClientContext context;
+  impl_->Prepare(&context);
+  proto::CancelJobRequest request;
+  request.set_job_id(job_id);
+  request.set_reason(reason);
+  proto::CancelJobResponse response;
+  grpc::Status s = impl_->stub->CancelJob(&context, request, &response);
+  return rpc::FromGrpcStatus(s, "CancelJob to " + address_);
+}
+
+Status CoordinatorClient::ReportMetrics(
+    const proto::ReportMetricsRequest& request) {
+  grpc::ClientContext context;
+  impl_->Prepare(&context);
+  proto::ReportMetricsResponse response;
+  grpc::Status s = impl_->stub->ReportMetrics(&context, request, &response);
+  return rpc::FromGrpcStatus(s, "ReportMetrics to " + address_);
+}
+
+Status CoordinatorClient::ReportWorkerExit(const std::string& node_id,
+                                           const std::string& job_id,
+                                           int attempt,
+                                           const proto::WorkerExit& exit) {
+  grpc::ClientContext context;
+  impl_->Prepare(&context);
+  proto::ReportWorkerExitRequest request;
+  request.set_node_id(node_id);
+  request.set_job_id(job_id);
+  request.set_attempt(attempt);
+  *request.mutable_exit() = exit;
+  proto::ReportWorkerExitResponse response;
+  grpc::Status s = impl_->stub->ReportWorkerExit(&context, request, &response);
+  return rpc::FromGrpcStatus(s, "ReportWorkerExit to " + address_);
+}
+
+}  // namespace dstrain::coordinator

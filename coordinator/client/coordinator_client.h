@@ -1,0 +1,59 @@
+#pragma once
+// A blocking client of the Coordinator service for agents, the CLI and
+// workers: adds the cluster token and a deadline to every call and returns
+// dstrain::Status. The rendezvous RPCs are wrapped by CoordinatorKvStore
+// (coordinator_kv_store.h) instead.
+//
+// Calls wait for the channel to connect, up to their deadline, so a client
+// made before the coordinator is listening works once it is; an unreachable
+// coordinator then shows as DEADLINE_EXCEEDED naming the call and address.
+// Errors read "<Rpc> to <address>: <server's message>".
+//
+// Thread-safe; calls may run concurrently. Includes no gRPC or torch
+// headers (the stub sits behind Impl).
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "dstrain.pb.h"
+
+namespace dstrain::coordinator {
+
+struct CoordinatorClientOptions {
+  std::chrono::milliseconds rpc_timeout = std::chrono::seconds(10);
+};
+
+class CoordinatorClient {
+ public:
+  CoordinatorClient(const std::string& address, std::string token,
+                    CoordinatorClientOptions options = {});
+  ~CoordinatorClient();
+  CoordinatorClient(const CoordinatorClient&) = delete;
+  CoordinatorClient& operator=(const CoordinatorClient&) = delete;
+
+  const std::string& address() const { return address_; }
+
+  StatusOr<proto::RegisterNodeResponse> RegisterNode(
+      const proto::NodeInventory& inventory, const std::string& agent_address);
+  // The coordinator's `known`: false means register again.
+  StatusOr<bool> Heartbeat(const std::string& node_id,
+                           const std::vector<int>& running_ranks);
+  // Returns the job id.
+  StatusOr<std::string> LaunchJob(const proto::JobSpec& spec);
+  StatusOr<proto::JobStatus> GetJobStatus(const std::string& job_id,
+                                          int since_step = 0);
+  Status CancelJob(const std::string& job_id, const std::string& reason = "");
+  Status ReportMetrics(const proto::ReportMetricsRequest& request);
+  Status ReportWorkerExit(const std::string& node_id, const std::string& job_id,
+                          int attempt, const proto::WorkerExit& exit);
+
+ private:
+  struct Impl;
+  const std::string address_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace dstrain::coordinator

@@ -1,0 +1,63 @@
+#pragma once
+// The rendezvous KeyValueStore of one job attempt, over the coordinator's
+// Kv* RPCs: what a worker started by an agent bootstraps Gloo (or NCCL)
+// through.
+//
+// Every key is sent as "a<attempt>/<key>", so the ranks of a restarted
+// attempt never see a previous attempt's keys; callers and error messages
+// use the unprefixed key. Each call has a deadline (its own timeout for Get
+// and Wait, options.op_timeout for the rest); within it, the call waits for
+// the coordinator to be reachable and retries UNAVAILABLE with backoff
+// (so Add, which is not idempotent, may in rare cases apply twice across a
+// coordinator restart). A Wait or Get that times out fails with
+// DEADLINE_EXCEEDED naming the keys still missing, as the coordinator's
+// KvCheck reports them.
+//
+// Thread-safe: no mutable state. Includes no gRPC or torch headers.
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "worker/rendezvous/kv_store.h"
+
+namespace dstrain::coordinator {
+
+struct CoordinatorKvStoreOptions {
+  // Deadline of Set, Add, CompareSet, Delete, Check and NumKeys, retries
+  // included.
+  std::chrono::milliseconds op_timeout = std::chrono::seconds(30);
+};
+
+class CoordinatorKvStore : public rendezvous::KeyValueStore {
+ public:
+  CoordinatorKvStore(const std::string& coordinator_address, std::string token,
+                     std::string job_id, int attempt,
+                     CoordinatorKvStoreOptions options = {});
+  ~CoordinatorKvStore() override;
+
+  // "a<attempt>/", the prefix of every key on the wire.
+  static std::string KeyPrefix(int attempt);
+
+  Status Set(const std::string& key, const std::string& value) override;
+  StatusOr<std::string> Get(const std::string& key,
+                            std::chrono::milliseconds timeout) override;
+  StatusOr<std::int64_t> Add(const std::string& key,
+                             std::int64_t delta) override;
+  StatusOr<std::string> CompareSet(const std::string& key,
+                                   const std::string& expected,
+                                   const std::string& desired) override;
+  StatusOr<bool> Delete(const std::string& key) override;
+  StatusOr<bool> Check(const std::vector<std::string>& keys) override;
+  // Counts the keys of every attempt of the job (the namespace is per job).
+  StatusOr<std::int64_t> NumKeys() override;
+  Status Wait(const std::vector<std::string>& keys,
+              std::chrono::milliseconds timeout) override;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace dstrain::coordinator

@@ -1,0 +1,155 @@
+#include "coordinator/coordinator_server.h"
+
+#include <grpcpp/server.h>
+#include <grpcpp/server_builder.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "common/rpc/auth.h"
+#include "common/rpc/channel.h"
+#include "coordinator/clock.h"
+#include "coordinator/coordinator_service.h"
+#include "coordinator/executor.h"
+#include "coordinator/grpc_agent_client.h"
+#include "coordinator/job_manager.h"
+#include "coordinator/node_manager.h"
+#include "coordinator/rendezvous_store.h"
+
+namespace dstrain::coordinator {
+
+// Members in construction order; destroyed after Shutdown, in reverse.
+struct CoordinatorServer::Impl {
+  explicit Impl(const CoordinatorOptions& o)
+      : options(o),
+        nodes(&clock,
+              std::chrono::duration_cast<Clock::Duration>(
+                  std::chrono::duration<double>(o.heartbeat_s)),
+              o.missed_heartbeats_before_lost),
+        agents(o.token),
+        jobs(&nodes, &kv, &agents, &executor, &clock),
+        service(o.token, &nodes, &jobs, &kv) {}
+
+  CoordinatorOptions options;
+  RealClock clock;
+  NodeManager nodes;
+  RendezvousStore kv;
+  GrpcAgentClient agents;
+  SerialExecutor executor;
+  JobManager jobs;
+  CoordinatorService service;
+  std::unique_ptr<grpc::Server> server;
+};
+
+namespace {
+
+std::string AdvertisedAddress(const std::string& listen, int port) {
+  std::string host = listen.substr(0, listen.rfind(':'));
+  if (host.empty() || host == "0.0.0.0" || host == "[::]" || host == "::") {
+    host = "127.0.0.1";
+  }
+  return host + ":" + std::to_string(port);
+}
+
+}  // namespace
+
+CoordinatorServer::CoordinatorServer(const CoordinatorOptions& options)
+    : impl_(std::make_unique<Impl>(options)) {}
+
+StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
+    const CoordinatorOptions& options) {
+  DSTRAIN_RETURN_IF_ERROR(rpc::ValidateToken(options.token, "coordinator"));
+  if (!(options.heartbeat_s > 0)) {
+    return InvalidArgument(
+        "coordinator: heartbeat_s = " + std::to_string(options.heartbeat_s) +
+        " must be positive");
+  }
+  if (options.missed_heartbeats_before_lost < 1) {
+    return InvalidArgument(
+        "coordinator: missed_heartbeats_before_lost = " +
+        std::to_string(options.missed_heartbeats_before_lost) +
+        " must be at least 1");
+  }
+  if (options.listen_address.rfind(':') == std::string::npos) {
+    return InvalidArgument("coordinator: listen address `" +
+                           options.listen_address + "` is not host:port");
+  }
+  std::unique_ptr<CoordinatorServer> server(new CoordinatorServer(options));
+  Impl& impl = *server->impl_;
+
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(options.listen_address, rpc::MakeServerCredentials(),
+                           &port);
+  rpc::ConfigureServerBuilder(&builder);
+  builder.RegisterService(&impl.service);
+  impl.server = builder.BuildAndStart();
+  if (impl.server == nullptr || port == 0) {
+    // The server never started, so there is nothing to shut down but the
+    // executor, which the destructor stops.
+    {
+      std::lock_guard<std::mutex> lock(server->state_mu_);
+      server->stopping_ = server->stopped_ = true;
+    }
+    impl.server.reset();
+    return Unavailable("coordinator: cannot listen on " +
+                       options.listen_address);
+  }
+  server->address_ = AdvertisedAddress(options.listen_address, port);
+  impl.jobs.SetCoordinatorAddress(server->address_);
+  server->liveness_thread_ =
+      std::thread([s = server.get()] { s->LivenessLoop(); });
+  return server;
+}
+
+CoordinatorServer::~CoordinatorServer() {
+  Shutdown();
+  impl_->executor.Shutdown();
+}
+
+void CoordinatorServer::LivenessLoop() {
+  const auto period = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::duration<double>(impl_->options.heartbeat_s / 4));
+  const auto tick = std::clamp(period, std::chrono::milliseconds(10),
+                               std::chrono::milliseconds(1000));
+  std::unique_lock<std::mutex> lock(state_mu_);
+  while (!state_cv_.wait_for(lock, tick, [this] { return stopping_; })) {
+    lock.unlock();
+    std::vector<std::string> lost = impl_->nodes.CheckLiveness();
+    if (!lost.empty()) impl_->jobs.OnNodesLost(lost);
+    lock.lock();
+  }
+}
+
+void CoordinatorServer::Shutdown() {
+  std::lock_guard<std::mutex> serial(shutdown_mu_);
+  {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    if (stopped_) return;
+    stopping_ = true;
+  }
+  state_cv_.notify_all();
+  if (liveness_thread_.joinable()) liveness_thread_.join();
+  impl_->kv.CancelAllWaits(Unavailable("the coordinator is shutting down"));
+  if (impl_->server) {
+    impl_->server->Shutdown(rpc::DeadlineAfter(std::chrono::seconds(1)));
+    impl_->server->Wait();
+  }
+  impl_->executor.Shutdown();
+  {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    stopped_ = true;
+  }
+  state_cv_.notify_all();
+}
+
+std::size_t CoordinatorServer::pending_rendezvous_waits() const {
+  return impl_->kv.PendingWaits();
+}
+
+void CoordinatorServer::Wait() {
+  std::unique_lock<std::mutex> lock(state_mu_);
+  state_cv_.wait(lock, [this] { return stopped_; });
+}
+
+}  // namespace dstrain::coordinator

@@ -1,0 +1,80 @@
+#pragma once
+// A running coordinator: the Coordinator gRPC service on `listen_address`
+// over the node, job and rendezvous managers, plus the liveness checker.
+//
+// Start binds (port 0 picks a free port; address() tells which), starts the
+// service and a background thread that checks heartbeats about four times
+// per interval, and returns; the caller owns the server. It is used embedded
+// (`dstrain launch` without --coordinator) and standalone
+// (`dstrain coordinator`, coordinator_main.h).
+//
+// Threads: Start, address and Wait may be called from any thread.
+// Shutdown is idempotent and thread-safe (a second caller waits for the
+// first to finish); it fails pending rendezvous waits (UNAVAILABLE), stops
+// the server (calls still in flight after one second are cancelled), the
+// liveness thread and the agent-call executor (queued StopWorkers still go
+// out). Running jobs are not cancelled: their workers keep going until they
+// fail to reach the coordinator. Must not be called from a gRPC handler.
+
+#include <condition_variable>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "common/status.h"
+
+namespace grpc {
+class Server;
+}
+
+namespace dstrain::coordinator {
+
+struct CoordinatorOptions {
+  std::string listen_address = "127.0.0.1:0";  // port 0 = pick a free one
+  std::string token;                           // required, non-empty
+  double heartbeat_s = 2.0;                    // agents are told this interval
+  int missed_heartbeats_before_lost = 3;
+};
+
+class CoordinatorServer {
+ public:
+  // INVALID_ARGUMENT for a bad option (naming it), UNAVAILABLE when the
+  // address cannot be bound.
+  static StatusOr<std::unique_ptr<CoordinatorServer>> Start(
+      const CoordinatorOptions& options);
+
+  ~CoordinatorServer();  // Shutdown()
+  CoordinatorServer(const CoordinatorServer&) = delete;
+  CoordinatorServer& operator=(const CoordinatorServer&) = delete;
+
+  // "<listen host>:<bound port>"; a wildcard host (0.0.0.0, [::], empty)
+  // is reported as 127.0.0.1.
+  const std::string& address() const { return address_; }
+
+  void Shutdown();
+  // Blocks until Shutdown has completed.
+  void Wait();
+
+  // KvWait calls now parked in the rendezvous store (for diagnostics and
+  // tests: a waiter shows here once the server holds it).
+  std::size_t pending_rendezvous_waits() const;
+
+ private:
+  struct Impl;
+  explicit CoordinatorServer(const CoordinatorOptions& options);
+  void LivenessLoop();
+
+  std::unique_ptr<Impl> impl_;
+  std::string address_;
+
+  std::mutex shutdown_mu_;  // serialises Shutdown
+  std::mutex state_mu_;
+  std::condition_variable state_cv_;
+  bool stopping_ = false;  // guarded by state_mu_; wakes the liveness thread
+  bool stopped_ = false;   // guarded by state_mu_; Shutdown has completed
+  std::thread liveness_thread_;
+};
+
+}  // namespace dstrain::coordinator

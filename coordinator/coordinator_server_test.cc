@@ -1,0 +1,511 @@
+// A real CoordinatorServer on 127.0.0.1:0, driven through the real
+// CoordinatorClient and CoordinatorKvStore. A small recording Agent service
+// (a real gRPC server) stands in for agents, which live in agent/.
+
+#include "coordinator/coordinator_server.h"
+
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <future>
+#include <thread>
+
+#include "common/rpc/auth.h"
+#include "common/rpc/channel.h"
+#include "coordinator/client/coordinator_client.h"
+#include "coordinator/client/coordinator_kv_store.h"
+#include "dstrain.grpc.pb.h"
+
+namespace dstrain::coordinator {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr char kToken[] = "test-token-0123";
+
+// Polls `pred` until it holds or `timeout` passes.
+template <typename Pred>
+bool WaitUntil(Pred pred, milliseconds timeout = seconds(10)) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  return true;
+}
+
+class RecordingAgent final : public proto::Agent::CallbackService {
+ public:
+  grpc::ServerUnaryReactor* StartWorkers(
+      grpc::CallbackServerContext* context,
+      const proto::StartWorkersRequest* request,
+      proto::StartWorkersResponse* response) override {
+    auto* reactor = context->DefaultReactor();
+    grpc::Status auth = rpc::CheckToken(*context, kToken);
+    if (auth.ok()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      starts_.push_back(*request);
+      for (int i = 0; i < request->ranks_size(); ++i) response->add_pids(1);
+    }
+    reactor->Finish(auth);
+    return reactor;
+  }
+  grpc::ServerUnaryReactor* StopWorkers(
+      grpc::CallbackServerContext* context,
+      const proto::StopWorkersRequest* request,
+      proto::StopWorkersResponse*) override {
+    auto* reactor = context->DefaultReactor();
+    grpc::Status auth = rpc::CheckToken(*context, kToken);
+    if (auth.ok()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      stops_.push_back(*request);
+    }
+    reactor->Finish(auth);
+    return reactor;
+  }
+
+  std::vector<proto::StartWorkersRequest> starts() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return starts_;
+  }
+  std::vector<proto::StopWorkersRequest> stops() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stops_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<proto::StartWorkersRequest> starts_;  // guarded by mu_
+  std::vector<proto::StopWorkersRequest> stops_;    // guarded by mu_
+};
+
+class CoordinatorServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { StartCoordinator(CoordinatorOptions()); }
+
+  void StartCoordinator(CoordinatorOptions options) {
+    options.token = kToken;
+    auto server = CoordinatorServer::Start(options);
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    server_ = std::move(server).value();
+    client_ = std::make_unique<CoordinatorClient>(server_->address(), kToken);
+  }
+
+  void StartAgent() {
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", rpc::MakeServerCredentials(),
+                             &port);
+    builder.RegisterService(&agent_);
+    agent_server_ = builder.BuildAndStart();
+    ASSERT_NE(agent_server_, nullptr);
+    agent_address_ = "127.0.0.1:" + std::to_string(port);
+  }
+
+  void TearDown() override {
+    if (server_) server_->Shutdown();
+    if (agent_server_) agent_server_->Shutdown();
+  }
+
+  std::string RegisterVm() {
+    proto::NodeInventory inv;
+    inv.set_hostname("vm");
+    auto r = client_->RegisterNode(inv, agent_address_);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? r->node_id() : "";
+  }
+
+  // A job with no nodes stays PENDING: its rendezvous namespace is open.
+  std::string PendingJob() {
+    proto::JobSpec spec;
+    spec.set_name("kv");
+    spec.set_procs_per_node(1);
+    spec.set_nodes_min(1);
+    spec.set_nodes_max(1);
+    auto id = client_->LaunchJob(spec);
+    EXPECT_TRUE(id.ok()) << id.status().ToString();
+    return id.ok() ? *id : "";
+  }
+
+  proto::JobState StateOf(const std::string& job) {
+    auto st = client_->GetJobStatus(job);
+    return st.ok() ? st->state() : proto::JOB_STATE_UNSPECIFIED;
+  }
+
+  std::unique_ptr<CoordinatorServer> server_;
+  std::unique_ptr<CoordinatorClient> client_;
+  RecordingAgent agent_;
+  std::unique_ptr<grpc::Server> agent_server_;
+  std::string agent_address_ = "127.0.0.1:1";
+};
+
+TEST_F(CoordinatorServerTest, BindsAFreeLoopbackPort) {
+  const std::string& a = server_->address();
+  EXPECT_EQ(a.rfind("127.0.0.1:", 0), 0u);
+  EXPECT_NE(a, "127.0.0.1:0");
+}
+
+TEST_F(CoordinatorServerTest, RegisterAndHeartbeat) {
+  proto::NodeInventory inv;
+  inv.set_hostname("vm");
+  auto r = client_->RegisterNode(inv, "127.0.0.1:5555");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_FALSE(r->node_id().empty());
+  EXPECT_DOUBLE_EQ(r->heartbeat_s(), 2.0);
+  auto known = client_->Heartbeat(r->node_id(), {0, 1});
+  ASSERT_TRUE(known.ok());
+  EXPECT_TRUE(*known);
+  auto unknown = client_->Heartbeat("n-404", {});
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_FALSE(*unknown);
+  auto second = client_->RegisterNode(inv, "127.0.0.1:5556");
+  ASSERT_TRUE(second.ok());
+  EXPECT_NE(second->node_id(), r->node_id());
+  auto no_address = client_->RegisterNode(inv, "");
+  EXPECT_EQ(no_address.status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(CoordinatorServerTest, StartRejectsBadOptions) {
+  CoordinatorOptions o;
+  auto s = CoordinatorServer::Start(o);  // no token
+  EXPECT_EQ(s.status().code(), StatusCode::kInvalidArgument);
+  o.token = "t";
+  o.heartbeat_s = 0;
+  EXPECT_EQ(CoordinatorServer::Start(o).status().code(),
+            StatusCode::kInvalidArgument);
+  o.heartbeat_s = 1;
+  o.listen_address = server_->address();  // in use
+  EXPECT_EQ(CoordinatorServer::Start(o).status().code(),
+            StatusCode::kUnavailable);
+}
+
+TEST_F(CoordinatorServerTest, JobRunsAndFailsWhenARankIsKilled) {
+  StartAgent();
+  std::string node = RegisterVm();
+  proto::JobSpec spec;
+  spec.set_name("charlm");
+  spec.set_procs_per_node(2);
+  spec.set_nodes_min(1);
+  spec.set_nodes_max(1);
+  spec.set_yaml("name: charlm\n");
+  auto id = client_->LaunchJob(spec);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+
+  ASSERT_TRUE(WaitUntil([&] { return agent_.starts().size() == 1; }));
+  proto::StartWorkersRequest start = agent_.starts()[0];
+  EXPECT_EQ(start.job_id(), *id);
+  EXPECT_EQ(start.world_size(), 2);
+  EXPECT_EQ(start.coordinator_address(), server_->address());
+  EXPECT_EQ(start.spec().yaml(), "name: charlm\n");
+  ASSERT_EQ(start.ranks_size(), 2);
+  EXPECT_EQ(start.ranks(0).rank(), 0);
+  EXPECT_EQ(start.ranks(1).rank(), 1);
+  EXPECT_EQ(start.ranks(1).local_rank(), 1);
+  EXPECT_EQ(start.ranks(1).node_id(), node);
+  ASSERT_TRUE(WaitUntil([&] { return StateOf(*id) == proto::JOB_RUNNING; }));
+
+  proto::ReportMetricsRequest metrics;
+  metrics.set_node_id(node);
+  for (int step = 1; step <= 3; ++step) {
+    proto::StepMetrics* m = metrics.add_metrics();
+    m->set_job_id(*id);
+    m->set_rank(0);
+    m->set_step(step);
+    m->set_loss(5.5 - step);
+  }
+  ASSERT_TRUE(client_->ReportMetrics(metrics).ok());
+  auto st = client_->GetJobStatus(*id, 1);
+  ASSERT_TRUE(st.ok());
+  ASSERT_EQ(st->history_size(), 2);
+  EXPECT_EQ(st->history(0).step(), 2);
+  EXPECT_DOUBLE_EQ(st->history(1).loss(), 2.5);
+
+  proto::WorkerExit killed;
+  killed.set_rank(1);
+  killed.set_signal(SIGKILL);
+  ASSERT_TRUE(client_->ReportWorkerExit(node, *id, 0, killed).ok());
+  st = client_->GetJobStatus(*id);
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->state(), proto::JOB_FAILED);
+  EXPECT_EQ(st->reason(), "rank 1 on vm was killed by SIGKILL");
+  ASSERT_TRUE(WaitUntil([&] { return agent_.stops().size() == 1; }));
+  EXPECT_EQ(agent_.stops()[0].job_id(), *id);
+  EXPECT_GT(agent_.stops()[0].grace_s(), 0);
+}
+
+TEST_F(CoordinatorServerTest, JobSucceedsAndCancelStopsAgents) {
+  StartAgent();
+  std::string node = RegisterVm();
+  proto::JobSpec spec;
+  spec.set_name("a");
+  spec.set_procs_per_node(2);
+  spec.set_nodes_min(1);
+  auto first = client_->LaunchJob(spec);
+  auto second = client_->LaunchJob(spec);  // waits for the node
+  ASSERT_TRUE(first.ok() && second.ok());
+  ASSERT_TRUE(WaitUntil([&] { return StateOf(*first) == proto::JOB_RUNNING; }));
+  EXPECT_EQ(StateOf(*second), proto::JOB_PENDING);
+  for (int r = 0; r < 2; ++r) {
+    proto::WorkerExit ok;
+    ok.set_rank(r);
+    ASSERT_TRUE(client_->ReportWorkerExit(node, *first, 0, ok).ok());
+  }
+  EXPECT_EQ(StateOf(*first), proto::JOB_SUCCEEDED);
+  // The node is free again: the second job starts, then is cancelled.
+  ASSERT_TRUE(
+      WaitUntil([&] { return StateOf(*second) == proto::JOB_RUNNING; }));
+  ASSERT_TRUE(client_->CancelJob(*second, "user pressed Ctrl-C").ok());
+  auto st = client_->GetJobStatus(*second);
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->state(), proto::JOB_CANCELLED);
+  EXPECT_EQ(st->reason(), "user pressed Ctrl-C");
+  ASSERT_TRUE(WaitUntil([&] { return agent_.stops().size() == 1; }));
+  EXPECT_EQ(agent_.stops()[0].job_id(), *second);
+  EXPECT_EQ(client_->CancelJob("j-none").code(), StatusCode::kNotFound);
+  // An ended job's rendezvous namespace is gone.
+  CoordinatorKvStore kv(server_->address(), kToken, *first, 0);
+  EXPECT_EQ(kv.Set("k", "v").code(), StatusCode::kNotFound);
+}
+
+TEST(CoordinatorServerLivenessTest, NodeThatStopsHeartbeatingFailsItsJob) {
+  RecordingAgent agent;
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", rpc::MakeServerCredentials(), &port);
+  builder.RegisterService(&agent);
+  std::unique_ptr<grpc::Server> agent_server = builder.BuildAndStart();
+  ASSERT_NE(agent_server, nullptr);
+
+  CoordinatorOptions options;
+  options.token = kToken;
+  options.heartbeat_s = 0.05;
+  options.missed_heartbeats_before_lost = 2;
+  auto server = CoordinatorServer::Start(options);
+  ASSERT_TRUE(server.ok());
+  CoordinatorClient client((*server)->address(), kToken);
+  proto::NodeInventory inv;
+  inv.set_hostname("vm");
+  auto node = client.RegisterNode(inv, "127.0.0.1:" + std::to_string(port));
+  ASSERT_TRUE(node.ok());
+  EXPECT_DOUBLE_EQ(node->heartbeat_s(), 0.05);
+  proto::JobSpec spec;
+  spec.set_name("j");
+  spec.set_procs_per_node(1);
+  spec.set_nodes_min(1);
+  auto id = client.LaunchJob(spec);
+  ASSERT_TRUE(id.ok());
+  // No heartbeats: within a few intervals the node is lost.
+  proto::JobStatus st;
+  ASSERT_TRUE(WaitUntil([&] {
+    auto s = client.GetJobStatus(*id);
+    if (s.ok()) st = *s;
+    return s.ok() && s->state() == proto::JOB_FAILED;
+  }));
+  EXPECT_EQ(st.reason(), "node vm stopped heartbeating");
+  auto known = client.Heartbeat(node->node_id(), {});
+  ASSERT_TRUE(known.ok());
+  EXPECT_FALSE(*known);
+  (*server)->Shutdown();
+  agent_server->Shutdown();
+}
+
+TEST_F(CoordinatorServerTest, KvOperationsThroughTheRpcs) {
+  std::string job = PendingJob();
+  CoordinatorKvStore kv(server_->address(), kToken, job, 0);
+  ASSERT_TRUE(kv.Set("addr/0", "127.0.0.1:1234").ok());
+  auto got = kv.Get("addr/0", seconds(5));
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(*got, "127.0.0.1:1234");
+  EXPECT_EQ(*kv.Add("count", 2), 2);
+  EXPECT_EQ(*kv.Add("count", 3), 5);
+  EXPECT_EQ(*kv.Get("count", seconds(1)), "5");
+  EXPECT_EQ(*kv.CompareSet("cas", "", "first"), "first");
+  EXPECT_EQ(*kv.CompareSet("cas", "wrong", "x"), "first");
+  EXPECT_EQ(*kv.CompareSet("cas", "first", "second"), "second");
+  EXPECT_EQ(*kv.CompareSet("absent", "e", "d"), "e");
+  EXPECT_TRUE(*kv.Check({"addr/0", "count"}));
+  EXPECT_FALSE(*kv.Check({"addr/0", "absent"}));
+  EXPECT_EQ(*kv.NumKeys(), 3);
+  EXPECT_TRUE(*kv.Delete("cas"));
+  EXPECT_FALSE(*kv.Delete("cas"));
+  EXPECT_EQ(*kv.NumKeys(), 2);
+  // Binary values survive.
+  std::string bytes("\0\1\2\xff", 4);
+  ASSERT_TRUE(kv.Set("bin", bytes).ok());
+  EXPECT_EQ(*kv.Get("bin", seconds(1)), bytes);
+
+  // Keys are scoped to the attempt: attempt 1 does not see attempt 0's.
+  CoordinatorKvStore next(server_->address(), kToken, job, 1);
+  EXPECT_FALSE(*next.Check({"addr/0"}));
+  ASSERT_TRUE(next.Set("addr/0", "other").ok());
+  EXPECT_EQ(*kv.Get("addr/0", seconds(1)), "127.0.0.1:1234");
+  EXPECT_EQ(*next.Get("addr/0", seconds(1)), "other");
+
+  CoordinatorKvStore unknown(server_->address(), kToken, "j-none", 0);
+  EXPECT_EQ(unknown.Set("k", "v").code(), StatusCode::kNotFound);
+}
+
+TEST_F(CoordinatorServerTest, KvWaitCompletesWhenAnotherClientSets) {
+  std::string job = PendingJob();
+  CoordinatorKvStore waiter(server_->address(), kToken, job, 0);
+  CoordinatorKvStore setter(server_->address(), kToken, job, 0);
+  ASSERT_TRUE(setter.Set("a", "1").ok());
+  auto done = std::async(std::launch::async, [&] {
+    return waiter.Wait({"a", "b"}, seconds(20));
+  });
+  // The server holds the wait (no thread blocked on it) until b is set.
+  ASSERT_TRUE(
+      WaitUntil([&] { return server_->pending_rendezvous_waits() == 1; }));
+  EXPECT_EQ(done.wait_for(milliseconds(0)), std::future_status::timeout);
+  ASSERT_TRUE(setter.Set("b", "2").ok());
+  ASSERT_EQ(done.wait_for(seconds(10)), std::future_status::ready);
+  Status s = done.get();
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(server_->pending_rendezvous_waits(), 0u);
+  // Get waits the same way.
+  auto get = std::async(std::launch::async,
+                        [&] { return waiter.Get("late", seconds(20)); });
+  ASSERT_TRUE(
+      WaitUntil([&] { return server_->pending_rendezvous_waits() == 1; }));
+  ASSERT_TRUE(setter.Set("late", "value").ok());
+  ASSERT_EQ(get.wait_for(seconds(10)), std::future_status::ready);
+  auto value = get.get();
+  ASSERT_TRUE(value.ok()) << value.status().ToString();
+  EXPECT_EQ(*value, "value");
+}
+
+TEST_F(CoordinatorServerTest, ManyWaitsHoldNoServerThreads) {
+  // More parked waits than gRPC has callback threads: if a wait blocked a
+  // thread, the Set that releases them could not be served.
+  std::string job = PendingJob();
+  constexpr int kWaiters = 64;
+  CoordinatorKvStore kv(server_->address(), kToken, job, 0);
+  std::vector<std::future<Status>> waits;
+  for (int i = 0; i < kWaiters; ++i) {
+    waits.push_back(std::async(std::launch::async,
+                               [&] { return kv.Wait({"go"}, seconds(30)); }));
+  }
+  ASSERT_TRUE(WaitUntil(
+      [&] { return server_->pending_rendezvous_waits() == kWaiters; }));
+  ASSERT_TRUE(kv.Set("go", "").ok());
+  for (auto& w : waits) {
+    ASSERT_EQ(w.wait_for(seconds(10)), std::future_status::ready);
+    EXPECT_TRUE(w.get().ok());
+  }
+}
+
+TEST_F(CoordinatorServerTest, KvWaitTimeoutNamesTheMissingKeys) {
+  std::string job = PendingJob();
+  CoordinatorKvStore kv(server_->address(), kToken, job, 0);
+  ASSERT_TRUE(kv.Set("rank/1", "x").ok());
+  Status s = kv.Wait({"rank/0", "rank/1", "rank/2"}, milliseconds(300));
+  EXPECT_EQ(s.code(), StatusCode::kDeadlineExceeded);
+  EXPECT_NE(s.message().find("`rank/0`, `rank/2`"), std::string::npos)
+      << s.message();
+  EXPECT_EQ(s.message().find("rank/1`"), std::string::npos) << s.message();
+  EXPECT_EQ(s.message().find("a0/"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find(job), std::string::npos) << s.message();
+
+  auto g = kv.Get("never", milliseconds(200));
+  EXPECT_EQ(g.status().code(), StatusCode::kDeadlineExceeded);
+  EXPECT_NE(g.status().message().find("`never`"), std::string::npos);
+  // The deadline cancelled the server's waiters too.
+  EXPECT_TRUE(
+      WaitUntil([&] { return server_->pending_rendezvous_waits() == 0; }));
+}
+
+TEST_F(CoordinatorServerTest, EndingTheJobReleasesItsWaiters) {
+  std::string job = PendingJob();
+  CoordinatorKvStore kv(server_->address(), kToken, job, 0);
+  auto done = std::async(std::launch::async,
+                         [&] { return kv.Wait({"never"}, seconds(30)); });
+  ASSERT_TRUE(
+      WaitUntil([&] { return server_->pending_rendezvous_waits() == 1; }));
+  ASSERT_TRUE(client_->CancelJob(job, "stop").ok());
+  ASSERT_EQ(done.wait_for(seconds(10)), std::future_status::ready);
+  Status s = done.get();
+  EXPECT_EQ(s.code(), StatusCode::kAborted);
+  EXPECT_NE(s.message().find("stop"), std::string::npos) << s.message();
+}
+
+TEST_F(CoordinatorServerTest, ShutdownReleasesParkedWaits) {
+  std::string job = PendingJob();
+  CoordinatorKvStore kv(server_->address(), kToken, job, 0);
+  auto done = std::async(std::launch::async,
+                         [&] { return kv.Wait({"never"}, seconds(2)); });
+  ASSERT_TRUE(
+      WaitUntil([&] { return server_->pending_rendezvous_waits() == 1; }));
+  auto t0 = std::chrono::steady_clock::now();
+  server_->Shutdown();
+  server_->Shutdown();  // idempotent
+  server_->Wait();      // returns once shut down
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, seconds(5));
+  ASSERT_EQ(done.wait_for(seconds(10)), std::future_status::ready);
+  EXPECT_FALSE(done.get().ok());
+}
+
+TEST_F(CoordinatorServerTest, WrongOrMissingTokenIsRefusedEverywhere) {
+  std::string job = PendingJob();
+  CoordinatorClient bad(server_->address(), "wrong-token");
+  proto::NodeInventory inv;
+  auto expect_unauth = [](const Status& s, const char* what) {
+    EXPECT_EQ(s.code(), StatusCode::kUnauthenticated)
+        << what << ": " << s.ToString();
+  };
+  expect_unauth(bad.RegisterNode(inv, "x:1").status(), "RegisterNode");
+  expect_unauth(bad.Heartbeat("n-1", {}).status(), "Heartbeat");
+  expect_unauth(bad.LaunchJob(proto::JobSpec()).status(), "LaunchJob");
+  expect_unauth(bad.GetJobStatus(job).status(), "GetJobStatus");
+  expect_unauth(bad.CancelJob(job), "CancelJob");
+  expect_unauth(bad.ReportMetrics(proto::ReportMetricsRequest()),
+                "ReportMetrics");
+  expect_unauth(bad.ReportWorkerExit("n-1", job, 0, proto::WorkerExit()),
+                "ReportWorkerExit");
+
+  CoordinatorKvStore kv(server_->address(), "wrong-token", job, 0);
+  expect_unauth(kv.Set("k", "v"), "KvSet");
+  expect_unauth(kv.Get("k", seconds(1)).status(), "KvWait via Get");
+  expect_unauth(kv.Add("k", 1).status(), "KvAdd");
+  expect_unauth(kv.CompareSet("k", "", "v").status(), "KvCompareSet");
+  expect_unauth(kv.Delete("k").status(), "KvDelete");
+  expect_unauth(kv.Check({"k"}).status(), "KvCheck");
+  expect_unauth(kv.NumKeys().status(), "KvCheck (NumKeys)");
+  expect_unauth(kv.Wait({"k"}, seconds(1)), "KvWait");
+  EXPECT_EQ(StateOf(job),
+            proto::JOB_PENDING);  // the refused cancel did nothing
+
+  // No metadata at all, straight through a stub.
+  auto stub = proto::Coordinator::NewStub(rpc::MakeChannel(server_->address()));
+  {
+    grpc::ClientContext ctx;
+    proto::KvGetRequest req;
+    req.set_job_id(job);
+    proto::KvGetResponse resp;
+    grpc::Status g = stub->KvGet(&ctx, req, &resp);
+    EXPECT_EQ(g.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+    EXPECT_NE(g.error_message().find("missing"), std::string::npos);
+  }
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(rpc::DeadlineAfter(seconds(5)));
+    proto::KvWaitRequest req;
+    req.set_job_id(job);
+    req.add_keys("k");
+    proto::KvWaitResponse resp;
+    EXPECT_EQ(stub->KvWait(&ctx, req, &resp).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+  }
+  {
+    grpc::ClientContext ctx;
+    proto::LaunchJobRequest req;
+    proto::LaunchJobResponse resp;
+    EXPECT_EQ(stub->LaunchJob(&ctx, req, &resp).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+  }
+  EXPECT_EQ(server_->pending_rendezvous_waits(), 0u);
+}
+
+}  // namespace
+}  // namespace dstrain::coordinator

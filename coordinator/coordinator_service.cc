@@ -1,0 +1,239 @@
+#include "coordinator/coordinator_service.h"
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "common/rpc/auth.h"
+#include "common/rpc/status_convert.h"
+
+namespace dstrain::coordinator {
+namespace {
+
+// KvWait's reactor. Finish must happen exactly once, from either the
+// waiter's callback or OnCancel, which may race on different threads; the
+// flag deciding it lives in a shared block the callback keeps alive, because
+// the callback may run after the reactor is finished and deleted (a losing
+// callback then touches only the block).
+class KvWaitReactor : public grpc::ServerUnaryReactor {
+ public:
+  KvWaitReactor(RendezvousStore* kv, const proto::KvWaitRequest& request)
+      : kv_(kv), shared_(std::make_shared<Shared>()) {
+    shared_->reactor = this;
+    std::vector<std::string> keys(request.keys().begin(), request.keys().end());
+    std::shared_ptr<Shared> shared = shared_;
+    id_ = kv_->WaitAsync(request.job_id(), keys, [shared](const Status& s) {
+      if (!shared->finished.exchange(true)) {
+        shared->reactor->Finish(rpc::ToGrpcStatus(s));
+      }
+    });
+  }
+
+  void OnCancel() override {
+    kv_->CancelWait(id_);
+    if (!shared_->finished.exchange(true)) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED,
+                          "KvWait cancelled (client deadline or hang-up)"));
+    }
+  }
+
+  void OnDone() override {
+    kv_->CancelWait(id_);
+    delete this;
+  }
+
+ private:
+  struct Shared {
+    std::atomic<bool> finished{false};
+    KvWaitReactor* reactor = nullptr;  // valid until finished is set
+  };
+
+  RendezvousStore* const kv_;
+  std::shared_ptr<Shared> shared_;
+  RendezvousStore::WaiterId id_ = 0;
+};
+
+}  // namespace
+
+CoordinatorService::CoordinatorService(std::string token, NodeManager* nodes,
+                                       JobManager* jobs, RendezvousStore* kv)
+    : token_(std::move(token)), nodes_(nodes), jobs_(jobs), kv_(kv) {}
+
+template <typename Body>
+grpc::ServerUnaryReactor* CoordinatorService::Unary(
+    grpc::CallbackServerContext* context, Body&& body) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  grpc::Status auth = rpc::CheckToken(*context, token_);
+  if (!auth.ok()) {
+    reactor->Finish(auth);
+    return reactor;
+  }
+  reactor->Finish(rpc::ToGrpcStatus(body()));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* CoordinatorService::RegisterNode(
+    grpc::CallbackServerContext* context,
+    const proto::RegisterNodeRequest* request,
+    proto::RegisterNodeResponse* response) {
+  return Unary(context, [&]() -> Status {
+    if (request->agent_address().empty()) {
+      return InvalidArgument("RegisterNode: agent_address is empty");
+    }
+    response->set_node_id(
+        nodes_->Register(request->inventory(), request->agent_address()));
+    response->set_heartbeat_s(
+        std::chrono::duration<double>(nodes_->heartbeat_interval()).count());
+    jobs_->Schedule();  // a pending job may fit now
+    return Status::Ok();
+  });
+}
+
+grpc::ServerUnaryReactor* CoordinatorService::Heartbeat(
+    grpc::CallbackServerContext* context,
+    const proto::HeartbeatRequest* request,
+    proto::HeartbeatResponse* response) {
+  return Unary(context, [&]() -> Status {
+    std::vector<int> ranks(request->running_ranks().begin(),
+                           request->running_ranks().end());
+    response->set_known(nodes_->Heartbeat(request->node_id(), ranks));
+    return Status::Ok();
+  });
+}
+
+grpc::ServerUnaryReactor* CoordinatorService::LaunchJob(
+    grpc::CallbackServerContext* context,
+    const proto::LaunchJobRequest* request,
+    proto::LaunchJobResponse* response) {
+  return Unary(context, [&]() -> Status {
+    StatusOr<std::string> id = jobs_->LaunchJob(request->spec());
+    if (!id.ok()) return id.status();
+    response->set_job_id(*id);
+    return Status::Ok();
+  });
+}
+
+grpc::ServerUnaryReactor* CoordinatorService::GetJobStatus(
+    grpc::CallbackServerContext* context,
+    const proto::JobStatusRequest* request, proto::JobStatus* response) {
+  return Unary(context, [&]() -> Status {
+    StatusOr<proto::JobStatus> status =
+        jobs_->GetJobStatus(request->job_id(), request->since_step());
+    if (!status.ok()) return status.status();
+    *response = std::move(status).value();
+    return Status::Ok();
+  });
+}
+
+grpc::ServerUnaryReactor* CoordinatorService::CancelJob(
+    grpc::CallbackServerContext* context,
+    const proto::CancelJobRequest* request, proto::CancelJobResponse*) {
+  return Unary(context, [&]() -> Status {
+    return jobs_->CancelJob(request->job_id(), request->reason());
+  });
+}
+
+grpc::ServerUnaryReactor* CoordinatorService::ReportMetrics(
+    grpc::CallbackServerContext* context,
+    const proto::ReportMetricsRequest* request, proto::ReportMetricsResponse*) {
+  return Unary(context,
+               [&]() -> Status { return jobs_->ReportMetrics(*request); });
+}
+
+grpc::ServerUnaryReactor* CoordinatorService::ReportWorkerExit(
+    grpc::CallbackServerContext* context,
+    const proto::ReportWorkerExitRequest* request,
+    proto::ReportWorkerExitResponse*) {
+  return Unary(context, [&]() -> Status {
+    return jobs_->ReportWorkerExit(request->node_id(), request->job_id(),
+                                   request->attempt(), request->exit());
+  });
+}
+
+grpc::ServerUnaryReactor* CoordinatorService::KvSet(
+    grpc::CallbackServerContext* context, const proto::KvSetRequest* request,
+    proto::KvSetResponse*) {
+  return Unary(context, [&]() -> Status {
+    return kv_->Set(request->job_id(), request->key(), request->value());
+  });
+}
+
+grpc::ServerUnaryReactor* CoordinatorService::KvGet(
+    grpc::CallbackServerContext* context, const proto::KvGetRequest* request,
+    proto::KvGetResponse* response) {
+  return Unary(context, [&]() -> Status {
+    StatusOr<std::optional<std::string>> value =
+        kv_->Get(request->job_id(), request->key());
+    if (!value.ok()) return value.status();
+    response->set_found(value->has_value());
+    if (value->has_value()) response->set_value(**value);
+    return Status::Ok();
+  });
+}
+
+grpc::ServerUnaryReactor* CoordinatorService::KvAdd(
+    grpc::CallbackServerContext* context, const proto::KvAddRequest* request,
+    proto::KvAddResponse* response) {
+  return Unary(context, [&]() -> Status {
+    StatusOr<std::int64_t> sum =
+        kv_->Add(request->job_id(), request->key(), request->delta());
+    if (!sum.ok()) return sum.status();
+    response->set_value(*sum);
+    return Status::Ok();
+  });
+}
+
+grpc::ServerUnaryReactor* CoordinatorService::KvCompareSet(
+    grpc::CallbackServerContext* context,
+    const proto::KvCompareSetRequest* request,
+    proto::KvCompareSetResponse* response) {
+  return Unary(context, [&]() -> Status {
+    StatusOr<std::string> after =
+        kv_->CompareSet(request->job_id(), request->key(), request->expected(),
+                        request->desired());
+    if (!after.ok()) return after.status();
+    response->set_value(*after);
+    return Status::Ok();
+  });
+}
+
+grpc::ServerUnaryReactor* CoordinatorService::KvDelete(
+    grpc::CallbackServerContext* context, const proto::KvDeleteRequest* request,
+    proto::KvDeleteResponse* response) {
+  return Unary(context, [&]() -> Status {
+    StatusOr<bool> deleted = kv_->Delete(request->job_id(), request->key());
+    if (!deleted.ok()) return deleted.status();
+    response->set_deleted(*deleted);
+    return Status::Ok();
+  });
+}
+
+grpc::ServerUnaryReactor* CoordinatorService::KvCheck(
+    grpc::CallbackServerContext* context, const proto::KvCheckRequest* request,
+    proto::KvCheckResponse* response) {
+  return Unary(context, [&]() -> Status {
+    std::vector<std::string> keys(request->keys().begin(),
+                                  request->keys().end());
+    StatusOr<RendezvousStore::CheckResult> r =
+        kv_->Check(request->job_id(), keys);
+    if (!r.ok()) return r.status();
+    response->set_all_present(r->missing.empty());
+    response->set_num_keys(r->num_keys);
+    for (const std::string& k : r->missing) response->add_missing(k);
+    return Status::Ok();
+  });
+}
+
+grpc::ServerUnaryReactor* CoordinatorService::KvWait(
+    grpc::CallbackServerContext* context, const proto::KvWaitRequest* request,
+    proto::KvWaitResponse*) {
+  grpc::Status auth = rpc::CheckToken(*context, token_);
+  if (!auth.ok()) {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(auth);
+    return reactor;
+  }
+  return new KvWaitReactor(kv_, *request);
+}
+
+}  // namespace dstrain::coordinator

@@ -1,0 +1,163 @@
+#pragma once
+// Jobs from launch to their end. Knows nothing of gRPC.
+//
+// LaunchJob puts a job in PENDING and opens its rendezvous namespace. When
+// at least spec.nodes_min free live nodes are registered (free: not in a
+// STARTING or RUNNING job), the oldest pending job takes up to
+// spec.nodes_max of them in registration order (pending jobs are served
+// first come, first served), gets ranks (rank = node_rank * procs_per_node
+// + local_rank) and goes STARTING; StartWorkers is called on each node's
+// agent, and when every agent has answered the job is RUNNING.
+//
+// A job ends exactly once:
+//   SUCCEEDED  every rank reported exit code 0;
+//   FAILED     a rank exited non-zero or by a signal ("rank 1 on vm was
+//              killed by SIGKILL"), a node stopped heartbeating ("node vm
+//              stopped heartbeating"), or an agent could not start workers;
+//   CANCELLED  CancelJob.
+// On FAILED and CANCELLED, StopWorkers goes to every agent of the job (but a
+// lost one). On any end the job's rendezvous namespace is dropped, which
+// fails the waits of ranks still blocked in it.
+//
+// Metrics: the latest StepMetrics per rank, rank 0's history (the newest
+// `max_history` steps, steps increasing) and each rank's RankResult.
+// Reports for another attempt than the job's are ignored (attempt stays 0
+// until restarts exist).
+//
+// Threads: every public method may be called from any thread. mu_ guards
+// jobs_, the coordinator address and the id generator. Lock order: mu_,
+// then NodeManager's or RendezvousStore's lock (both leaves: OpenJob is
+// called under mu_). Agent calls run on `executor`, and DropJob (which runs
+// rendezvous waiters' callbacks) only after mu_ is released, so no gRPC call
+// or waiter callback ever runs under mu_. `nodes`, `kv`, `agents`, `executor`
+// and `clock` must outlive the manager, and the executor must be drained before
+// the manager dies (its tasks call back into the manager).
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "coordinator/agent_client.h"
+#include "coordinator/clock.h"
+#include "coordinator/executor.h"
+#include "coordinator/node_manager.h"
+#include "coordinator/rendezvous_store.h"
+#include "dstrain.pb.h"
+
+namespace dstrain::coordinator {
+
+struct JobManagerOptions {
+  // Told to the workers (StartWorkersRequest.coordinator_address); may also
+  // be set later with SetCoordinatorAddress, before jobs start.
+  std::string coordinator_address;
+  // SIGTERM, then SIGKILL after this long, when a job's workers are stopped.
+  double stop_grace_s = 3.0;
+  // Rank-0 steps kept for GetJobStatus history.
+  std::size_t max_history = 100000;
+};
+
+class JobManager {
+ public:
+  JobManager(NodeManager* nodes, RendezvousStore* kv, AgentClient* agents,
+             Executor* executor, const Clock* clock,
+             JobManagerOptions options = {});
+
+  void SetCoordinatorAddress(const std::string& address);
+
+  // INVALID_ARGUMENT when the numbers are unusable (procs_per_node < 1,
+  // nodes_min < 1, nodes_max < nodes_min; nodes_max 0 means nodes_min).
+  StatusOr<std::string> LaunchJob(const proto::JobSpec& spec);
+
+  // Starts pending jobs that now fit on the free live nodes. Called after a
+  // node registers and after liveness checks; LaunchJob and job ends call it
+  // themselves.
+  void Schedule();
+
+  // A worker ended. NOT_FOUND for an unknown job; INVALID_ARGUMENT for a
+  // rank outside the job or on another node than `node_id` (empty: any).
+  Status ReportWorkerExit(const std::string& node_id, const std::string& job_id,
+                          int attempt, const proto::WorkerExit& exit);
+
+  // Fails the running jobs placed on any of these nodes.
+  void OnNodesLost(const std::vector<std::string>& node_ids);
+
+  // NOT_FOUND for an unknown job; a job already ended is left as it is.
+  Status CancelJob(const std::string& job_id, const std::string& reason);
+
+  Status ReportMetrics(const proto::ReportMetricsRequest& request);
+
+  // history holds rank 0's steps > since_step.
+  StatusOr<proto::JobStatus> GetJobStatus(const std::string& job_id,
+                                          int since_step) const;
+
+ private:
+  struct Placement {
+    std::string node_id;
+    std::string host;
+    std::string agent_address;
+    bool lost = false;
+  };
+  struct Job {
+    std::string id;
+    std::int64_t order = 0;
+    proto::JobSpec spec;
+    proto::JobState state = proto::JOB_PENDING;
+    std::string reason;
+    int attempt = 0;
+    int world_size = 0;
+    std::vector<Placement> nodes;              // by node_rank
+    std::vector<proto::RankAssignment> ranks;  // by rank
+    int starts_pending = 0;                    // agents yet to answer
+    std::map<int, proto::StepMetrics> latest;  // by rank
+    std::deque<proto::StepMetrics> history;    // rank 0, steps increasing
+    std::map<int, proto::RankResult> results;  // by rank
+    std::map<int, proto::WorkerExit> exits;    // by rank, first report wins
+    Clock::TimePoint launched_at;
+    Clock::TimePoint ended_at;
+  };
+  // Work decided under mu_ and done after it is released.
+  struct Effects {
+    std::vector<std::pair<std::string, Status>> dropped_namespaces;
+    std::vector<std::function<void()>> agent_calls;
+  };
+
+  static bool IsActive(proto::JobState s) {
+    return s == proto::JOB_STARTING || s == proto::JOB_RUNNING;
+  }
+  static bool IsEnded(proto::JobState s) {
+    return s == proto::JOB_SUCCEEDED || s == proto::JOB_FAILED ||
+           s == proto::JOB_CANCELLED;
+  }
+
+  // The *Locked helpers expect mu_ held.
+  Job* FindLocked(const std::string& job_id);
+  void ScheduleLocked(Effects* effects);
+  void StartLocked(Job* job, const std::vector<NodeInfo>& nodes,
+                   Effects* effects);
+  void EndLocked(Job* job, proto::JobState state, const std::string& reason,
+                 bool stop_workers, Effects* effects);
+  void Apply(Effects* effects);
+  void OnStartResult(const std::string& job_id, int attempt,
+                     const std::string& node_id, const Status& status);
+
+  NodeManager* const nodes_;
+  RendezvousStore* const kv_;
+  AgentClient* const agents_;
+  Executor* const executor_;
+  const Clock* const clock_;
+  const JobManagerOptions options_;
+
+  mutable std::mutex mu_;
+  std::string coordinator_address_;  // guarded by mu_
+  std::map<std::string, Job> jobs_;  // guarded by mu_
+  std::int64_t next_order_ = 1;      // guarded by mu_
+  std::mt19937_64 rng_;              // guarded by mu_
+};
+
+}  // namespace dstrain::coordinator

@@ -1,0 +1,424 @@
+#include "coordinator/job_manager.h"
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <deque>
+
+namespace dstrain::coordinator {
+namespace {
+
+using std::chrono::seconds;
+
+// Records every agent call; StartWorkers fails for addresses in fail_start.
+class FakeAgentClient : public AgentClient {
+ public:
+  struct Call {
+    std::string address;
+    proto::StartWorkersRequest start;
+    proto::StopWorkersRequest stop;
+  };
+
+  StatusOr<proto::StartWorkersResponse> StartWorkers(
+      const std::string& address,
+      const proto::StartWorkersRequest& request) override {
+    std::lock_guard<std::mutex> lock(mu);
+    starts.push_back(Call{address, request, {}});
+    if (fail_start.count(address) > 0) {
+      return Unavailable("connection refused");
+    }
+    proto::StartWorkersResponse response;
+    for (int i = 0; i < request.ranks_size(); ++i) response.add_pids(100 + i);
+    return response;
+  }
+  StatusOr<proto::StopWorkersResponse> StopWorkers(
+      const std::string& address,
+      const proto::StopWorkersRequest& request) override {
+    std::lock_guard<std::mutex> lock(mu);
+    stops.push_back(Call{address, {}, request});
+    return proto::StopWorkersResponse();
+  }
+
+  std::vector<std::string> StopAddresses() {
+    std::lock_guard<std::mutex> lock(mu);
+    std::vector<std::string> out;
+    for (const Call& c : stops) out.push_back(c.address);
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  std::mutex mu;
+  std::vector<Call> starts;
+  std::vector<Call> stops;
+  std::set<std::string> fail_start;
+};
+
+// Holds posted tasks until the test runs them, to observe STARTING.
+class ManualExecutor : public Executor {
+ public:
+  void Post(std::function<void()> task) override {
+    tasks_.push_back(std::move(task));
+  }
+  void RunAll() {
+    while (!tasks_.empty()) {
+      auto t = std::move(tasks_.front());
+      tasks_.pop_front();
+      t();
+    }
+  }
+
+ private:
+  std::deque<std::function<void()>> tasks_;
+};
+
+proto::JobSpec Spec(const std::string& name, int ppn, int nmin, int nmax) {
+  proto::JobSpec spec;
+  spec.set_name(name);
+  spec.set_procs_per_node(ppn);
+  spec.set_nodes_min(nmin);
+  spec.set_nodes_max(nmax);
+  spec.set_yaml("name: " + name + "\n");
+  return spec;
+}
+
+proto::WorkerExit Exit(int rank, int code, int signal = 0) {
+  proto::WorkerExit e;
+  e.set_rank(rank);
+  e.set_exit_code(code);
+  e.set_signal(signal);
+  return e;
+}
+
+proto::StepMetrics Step(const std::string& job, int rank, int step,
+                        double loss) {
+  proto::StepMetrics m;
+  m.set_job_id(job);
+  m.set_rank(rank);
+  m.set_step(step);
+  m.set_loss(loss);
+  return m;
+}
+
+class JobManagerTest : public ::testing::Test {
+ protected:
+  JobManagerTest()
+      : nodes_(&clock_, seconds(2), 3),
+        jobs_(&nodes_, &kv_, &agents_, &executor_, &clock_,
+              JobManagerOptions{"127.0.0.1:7000", 2.5, 5}) {}
+
+  std::string AddNode(const std::string& host) {
+    proto::NodeInventory inv;
+    inv.set_hostname(host);
+    std::string id = nodes_.Register(inv, host + ":9000");
+    jobs_.Schedule();
+    return id;
+  }
+  proto::JobStatus StatusOf(const std::string& job, int since = 0) {
+    StatusOr<proto::JobStatus> s = jobs_.GetJobStatus(job, since);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return s.ok() ? *s : proto::JobStatus();
+  }
+
+  FakeClock clock_;
+  NodeManager nodes_;
+  RendezvousStore kv_;
+  FakeAgentClient agents_;
+  InlineExecutor executor_;
+  JobManager jobs_;
+};
+
+TEST_F(JobManagerTest, RejectsUnusableNumbers) {
+  EXPECT_EQ(jobs_.LaunchJob(Spec("x", 0, 1, 1)).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(jobs_.LaunchJob(Spec("x", 1, 0, 1)).status().code(),
+            StatusCode::kInvalidArgument);
+  StatusOr<std::string> bad = jobs_.LaunchJob(Spec("x", 1, 3, 2));
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("nodes.max"), std::string::npos);
+}
+
+TEST_F(JobManagerTest, WaitsForNodesThenAssignsRanksInRegistrationOrder) {
+  StatusOr<std::string> id = jobs_.LaunchJob(Spec("charlm", 2, 2, 2));
+  ASSERT_TRUE(id.ok());
+  EXPECT_EQ(id->rfind("j-", 0), 0u);
+  EXPECT_EQ(StatusOf(*id).state(), proto::JOB_PENDING);
+  EXPECT_TRUE(kv_.HasJob(*id));
+
+  std::string n1 = AddNode("alpha");
+  EXPECT_EQ(StatusOf(*id).state(), proto::JOB_PENDING);  // needs 2 nodes
+  EXPECT_TRUE(agents_.starts.empty());
+  std::string n2 = AddNode("beta");
+
+  proto::JobStatus st = StatusOf(*id);
+  EXPECT_EQ(st.state(), proto::JOB_RUNNING);
+  EXPECT_EQ(st.world_size(), 4);
+  EXPECT_EQ(st.attempt(), 0);
+  ASSERT_EQ(st.ranks_size(), 4);
+  for (int r = 0; r < 4; ++r) {
+    EXPECT_EQ(st.ranks(r).rank(), r);
+    EXPECT_EQ(st.ranks(r).local_rank(), r % 2);
+    EXPECT_EQ(st.ranks(r).node_rank(), r / 2);
+    EXPECT_EQ(st.ranks(r).node_id(), r < 2 ? n1 : n2);
+  }
+
+  ASSERT_EQ(agents_.starts.size(), 2u);
+  const auto& first = agents_.starts[0];
+  EXPECT_EQ(first.address, "alpha:9000");
+  EXPECT_EQ(first.start.job_id(), *id);
+  EXPECT_EQ(first.start.attempt(), 0);
+  EXPECT_EQ(first.start.world_size(), 4);
+  EXPECT_EQ(first.start.coordinator_address(), "127.0.0.1:7000");
+  EXPECT_EQ(first.start.spec().name(), "charlm");
+  ASSERT_EQ(first.start.ranks_size(), 2);
+  EXPECT_EQ(first.start.ranks(0).rank(), 0);
+  EXPECT_EQ(first.start.ranks(1).rank(), 1);
+  EXPECT_EQ(first.start.env().at("DSTRAIN_NUM_NODES"), "2");
+  EXPECT_EQ(first.start.env().at("DSTRAIN_NODE_RANK"), "0");
+  EXPECT_EQ(first.start.env().at("LOCAL_WORLD_SIZE"), "2");
+  const auto& second = agents_.starts[1];
+  EXPECT_EQ(second.address, "beta:9000");
+  ASSERT_EQ(second.start.ranks_size(), 2);
+  EXPECT_EQ(second.start.ranks(0).rank(), 2);
+  EXPECT_EQ(second.start.ranks(0).local_rank(), 0);
+  EXPECT_EQ(second.start.ranks(1).rank(), 3);
+  EXPECT_EQ(second.start.env().at("DSTRAIN_NODE_RANK"), "1");
+}
+
+TEST_F(JobManagerTest, TakesUpToNodesMax) {
+  AddNode("a");
+  AddNode("b");
+  AddNode("c");
+  StatusOr<std::string> id = jobs_.LaunchJob(Spec("j", 1, 1, 2));
+  ASSERT_TRUE(id.ok());
+  proto::JobStatus st = StatusOf(*id);
+  EXPECT_EQ(st.state(), proto::JOB_RUNNING);
+  EXPECT_EQ(st.world_size(), 2);
+  ASSERT_EQ(agents_.starts.size(), 2u);
+  EXPECT_EQ(agents_.starts[0].address, "a:9000");
+  EXPECT_EQ(agents_.starts[1].address, "b:9000");
+}
+
+TEST_F(JobManagerTest, NonZeroExitFailsTheJobAndStopsEveryAgent) {
+  AddNode("vm");
+  AddNode("vm2");
+  std::string id = *jobs_.LaunchJob(Spec("j", 2, 2, 2));
+  ASSERT_TRUE(kv_.Set(id, "a0/x", "1").ok());
+  ASSERT_TRUE(jobs_.ReportWorkerExit("", id, 0, Exit(0, 0)).ok());
+  EXPECT_EQ(StatusOf(id).state(), proto::JOB_RUNNING);
+  ASSERT_TRUE(jobs_.ReportWorkerExit("", id, 0, Exit(3, 7)).ok());
+  proto::JobStatus st = StatusOf(id);
+  EXPECT_EQ(st.state(), proto::JOB_FAILED);
+  EXPECT_EQ(st.reason(), "rank 3 on vm2 exited with code 7");
+  EXPECT_EQ(agents_.StopAddresses(),
+            (std::vector<std::string>{"vm2:9000", "vm:9000"}));
+  EXPECT_EQ(agents_.stops[0].stop.job_id(), id);
+  EXPECT_DOUBLE_EQ(agents_.stops[0].stop.grace_s(), 2.5);
+  EXPECT_EQ(agents_.stops[0].stop.reason(), st.reason());
+  // The rendezvous namespace went with the job.
+  EXPECT_FALSE(kv_.HasJob(id));
+  // Later exits (the stopped workers) are recorded but change nothing.
+  ASSERT_TRUE(jobs_.ReportWorkerExit("", id, 0, Exit(1, 0, SIGTERM)).ok());
+  st = StatusOf(id);
+  EXPECT_EQ(st.state(), proto::JOB_FAILED);
+  EXPECT_EQ(st.reason(), "rank 3 on vm2 exited with code 7");
+  EXPECT_EQ(st.exits_size(), 3);
+  EXPECT_EQ(agents_.stops.size(), 2u);
+}
+
+TEST_F(JobManagerTest, KilledRankIsNamedWithItsSignal) {
+  std::string node = AddNode("vm");
+  std::string id = *jobs_.LaunchJob(Spec("j", 2, 1, 1));
+  ASSERT_TRUE(jobs_.ReportWorkerExit(node, id, 0, Exit(1, 0, SIGKILL)).ok());
+  proto::JobStatus st = StatusOf(id);
+  EXPECT_EQ(st.state(), proto::JOB_FAILED);
+  EXPECT_EQ(st.reason(), "rank 1 on vm was killed by SIGKILL");
+  EXPECT_EQ(agents_.StopAddresses(), std::vector<std::string>{"vm:9000"});
+}
+
+TEST_F(JobManagerTest, AllZeroExitsSucceed) {
+  AddNode("vm");
+  std::string id = *jobs_.LaunchJob(Spec("j", 3, 1, 1));
+  for (int r = 0; r < 3; ++r) {
+    EXPECT_EQ(StatusOf(id).state(), proto::JOB_RUNNING);
+    ASSERT_TRUE(jobs_.ReportWorkerExit("", id, 0, Exit(r, 0)).ok());
+  }
+  proto::JobStatus st = StatusOf(id);
+  EXPECT_EQ(st.state(), proto::JOB_SUCCEEDED);
+  EXPECT_EQ(st.reason(), "");
+  EXPECT_TRUE(agents_.stops.empty());
+  EXPECT_FALSE(kv_.HasJob(id));
+}
+
+TEST_F(JobManagerTest, ExitReportsAreChecked) {
+  std::string node = AddNode("vm");
+  std::string other = AddNode("vm2");
+  std::string id = *jobs_.LaunchJob(Spec("j", 1, 1, 1));
+  EXPECT_EQ(jobs_.ReportWorkerExit("", "j-nope", 0, Exit(0, 0)).code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(jobs_.ReportWorkerExit("", id, 0, Exit(5, 0)).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(jobs_.ReportWorkerExit(other, id, 0, Exit(0, 1)).code(),
+            StatusCode::kInvalidArgument);
+  // Another attempt's report is ignored.
+  EXPECT_TRUE(jobs_.ReportWorkerExit(node, id, 7, Exit(0, 1)).ok());
+  EXPECT_EQ(StatusOf(id).state(), proto::JOB_RUNNING);
+}
+
+TEST_F(JobManagerTest, CancelStopsRunningJobsAndEndsPendingOnes) {
+  AddNode("vm");
+  std::string running = *jobs_.LaunchJob(Spec("a", 1, 1, 1));
+  std::string pending = *jobs_.LaunchJob(Spec("b", 1, 1, 1));
+  EXPECT_EQ(StatusOf(pending).state(), proto::JOB_PENDING);  // node busy
+
+  ASSERT_TRUE(jobs_.CancelJob(pending, "user pressed Ctrl-C").ok());
+  EXPECT_EQ(StatusOf(pending).state(), proto::JOB_CANCELLED);
+  EXPECT_EQ(StatusOf(pending).reason(), "user pressed Ctrl-C");
+  EXPECT_TRUE(agents_.stops.empty());
+  EXPECT_FALSE(kv_.HasJob(pending));
+
+  ASSERT_TRUE(jobs_.CancelJob(running, "").ok());
+  EXPECT_EQ(StatusOf(running).state(), proto::JOB_CANCELLED);
+  EXPECT_EQ(agents_.StopAddresses(), std::vector<std::string>{"vm:9000"});
+  // Cancelling again, or an ended job, changes nothing.
+  ASSERT_TRUE(jobs_.CancelJob(running, "again").ok());
+  EXPECT_EQ(StatusOf(running).reason(), "cancelled");
+  EXPECT_EQ(agents_.stops.size(), 1u);
+  EXPECT_EQ(jobs_.CancelJob("j-nope", "").code(), StatusCode::kNotFound);
+}
+
+TEST_F(JobManagerTest, NextPendingJobStartsWhenNodesAreFreed) {
+  AddNode("vm");
+  std::string a = *jobs_.LaunchJob(Spec("a", 1, 1, 1));
+  std::string b = *jobs_.LaunchJob(Spec("b", 1, 1, 1));
+  EXPECT_EQ(StatusOf(b).state(), proto::JOB_PENDING);
+  ASSERT_TRUE(jobs_.ReportWorkerExit("", a, 0, Exit(0, 0)).ok());
+  EXPECT_EQ(StatusOf(a).state(), proto::JOB_SUCCEEDED);
+  EXPECT_EQ(StatusOf(b).state(), proto::JOB_RUNNING);
+  ASSERT_EQ(agents_.starts.size(), 2u);
+  EXPECT_EQ(agents_.starts[1].start.job_id(), b);
+}
+
+TEST_F(JobManagerTest, LostNodeFailsItsJobAndStopsTheOthers) {
+  std::string n1 = AddNode("vm");
+  std::string n2 = AddNode("vm2");
+  std::string id = *jobs_.LaunchJob(Spec("j", 1, 2, 2));
+  ASSERT_EQ(StatusOf(id).state(), proto::JOB_RUNNING);
+
+  clock_.Advance(seconds(4));
+  ASSERT_TRUE(nodes_.Heartbeat(n1, {0}));  // vm2 stays silent
+  clock_.Advance(seconds(3));
+  std::vector<std::string> lost = nodes_.CheckLiveness();
+  ASSERT_EQ(lost, std::vector<std::string>{n2});
+  jobs_.OnNodesLost(lost);
+
+  proto::JobStatus st = StatusOf(id);
+  EXPECT_EQ(st.state(), proto::JOB_FAILED);
+  EXPECT_EQ(st.reason(), "node vm2 stopped heartbeating");
+  // The lost node is unreachable; only the live one is asked to stop.
+  EXPECT_EQ(agents_.StopAddresses(), std::vector<std::string>{"vm:9000"});
+}
+
+TEST_F(JobManagerTest, AgentThatCannotStartFailsTheJob) {
+  AddNode("vm");
+  AddNode("vm2");
+  agents_.fail_start.insert("vm2:9000");
+  std::string id = *jobs_.LaunchJob(Spec("j", 1, 2, 2));
+  proto::JobStatus st = StatusOf(id);
+  EXPECT_EQ(st.state(), proto::JOB_FAILED);
+  EXPECT_EQ(st.reason(), "could not start workers on vm2: connection refused");
+  EXPECT_EQ(agents_.StopAddresses(),
+            (std::vector<std::string>{"vm2:9000", "vm:9000"}));
+}
+
+TEST_F(JobManagerTest, MetricsLatestHistoryAndResults) {
+  AddNode("vm");
+  std::string id = *jobs_.LaunchJob(Spec("j", 2, 1, 1));
+  proto::ReportMetricsRequest req;
+  for (int step = 1; step <= 8; ++step) {
+    *req.add_metrics() = Step(id, 0, step, 10.0 - step);
+    *req.add_metrics() = Step(id, 1, step, 20.0 - step);
+  }
+  *req.add_metrics() = Step(id, 0, 3, 99.0);  // a late repeat
+  ASSERT_TRUE(jobs_.ReportMetrics(req).ok());
+
+  proto::JobStatus st = StatusOf(id, 0);
+  ASSERT_EQ(st.latest_size(), 2);
+  EXPECT_EQ(st.latest(0).rank(), 0);
+  EXPECT_EQ(st.latest(0).step(), 3);  // latest is the last report
+  EXPECT_EQ(st.latest(1).step(), 8);
+  EXPECT_DOUBLE_EQ(st.latest(1).loss(), 12.0);
+  // History keeps the newest 5 (max_history) rank-0 steps, increasing.
+  ASSERT_EQ(st.history_size(), 5);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(st.history(i).rank(), 0);
+    EXPECT_EQ(st.history(i).step(), 4 + i);
+    EXPECT_DOUBLE_EQ(st.history(i).loss(), 10.0 - (4 + i));
+  }
+  st = StatusOf(id, 6);
+  ASSERT_EQ(st.history_size(), 2);
+  EXPECT_EQ(st.history(0).step(), 7);
+  EXPECT_EQ(StatusOf(id, 8).history_size(), 0);
+
+  proto::ReportMetricsRequest results;
+  results.set_job_id(id);
+  proto::RankResult r;
+  r.set_rank(1);
+  r.set_steps(8);
+  r.set_param_digest("00ff");
+  *results.add_results() = r;
+  ASSERT_TRUE(jobs_.ReportMetrics(results).ok());
+  st = StatusOf(id);
+  ASSERT_EQ(st.results_size(), 1);
+  EXPECT_EQ(st.results(0).param_digest(), "00ff");
+
+  proto::ReportMetricsRequest stale;
+  proto::StepMetrics m = Step(id, 0, 100, 1.0);
+  m.set_attempt(3);
+  *stale.add_metrics() = m;
+  ASSERT_TRUE(jobs_.ReportMetrics(stale).ok());
+  EXPECT_EQ(StatusOf(id).latest(0).step(), 3);
+
+  proto::ReportMetricsRequest bad;
+  *bad.add_metrics() = Step(id, 9, 1, 1.0);
+  EXPECT_EQ(jobs_.ReportMetrics(bad).code(), StatusCode::kInvalidArgument);
+  proto::ReportMetricsRequest orphan;
+  *orphan.add_results() = r;
+  EXPECT_EQ(jobs_.ReportMetrics(orphan).code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(JobManagerTest, ElapsedFollowsTheClockAndStopsAtTheEnd) {
+  AddNode("vm");
+  std::string id = *jobs_.LaunchJob(Spec("j", 1, 1, 1));
+  clock_.Advance(seconds(5));
+  EXPECT_DOUBLE_EQ(StatusOf(id).elapsed_s(), 5.0);
+  ASSERT_TRUE(jobs_.ReportWorkerExit("", id, 0, Exit(0, 0)).ok());
+  clock_.Advance(seconds(5));
+  EXPECT_DOUBLE_EQ(StatusOf(id).elapsed_s(), 5.0);
+}
+
+TEST(JobManagerStartingTest, ExitWhileStartingAndLateStartAnswer) {
+  FakeClock clock;
+  NodeManager nodes(&clock, seconds(2), 3);
+  RendezvousStore kv;
+  FakeAgentClient agents;
+  ManualExecutor executor;
+  JobManager jobs(&nodes, &kv, &agents, &executor, &clock);
+  proto::NodeInventory inv;
+  inv.set_hostname("vm");
+  nodes.Register(inv, "vm:1");
+  std::string id = *jobs.LaunchJob(Spec("j", 2, 1, 1));
+  EXPECT_EQ(jobs.GetJobStatus(id, 0)->state(), proto::JOB_STARTING);
+  EXPECT_TRUE(agents.starts.empty());  // not run yet
+  // A worker dies before the agent's StartWorkers answer is processed.
+  ASSERT_TRUE(jobs.ReportWorkerExit("", id, 0, Exit(0, 0, SIGSEGV)).ok());
+  EXPECT_EQ(jobs.GetJobStatus(id, 0)->state(), proto::JOB_FAILED);
+  executor.RunAll();  // start, then stop, in order
+  ASSERT_EQ(agents.starts.size(), 1u);
+  ASSERT_EQ(agents.stops.size(), 1u);
+  proto::JobStatus st = *jobs.GetJobStatus(id, 0);
+  EXPECT_EQ(st.state(), proto::JOB_FAILED);  // the late answer changes nothing
+  EXPECT_EQ(st.reason(), "rank 0 on vm was killed by SIGSEGV");
+}
+
+}  // namespace
+}  // namespace dstrain::coordinator

@@ -1,0 +1,226 @@
+#include "coordinator/rendezvous_store.h"
+
+#include <charconv>
+
+namespace dstrain::coordinator {
+namespace {
+
+Status UnknownJob(const std::string& job_id) {
+  return NotFound("no rendezvous namespace for job `" + job_id +
+                  "` (the job ended or never existed)");
+}
+
+bool AllPresent(const std::unordered_map<std::string, std::string>& ns,
+                const std::vector<std::string>& keys) {
+  for (const std::string& k : keys) {
+    if (ns.find(k) == ns.end()) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void RendezvousStore::OpenJob(const std::string& job_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  jobs_.try_emplace(job_id);
+}
+
+void RendezvousStore::DropJob(const std::string& job_id, const Status& reason) {
+  Fired fired;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    jobs_.erase(job_id);
+    for (auto it = waiters_.begin(); it != waiters_.end();) {
+      if (it->second.job_id == job_id) {
+        fired.emplace_back(std::move(it->second.callback), reason);
+        it = waiters_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  Run(&fired);
+}
+
+bool RendezvousStore::HasJob(const std::string& job_id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return FindJob(job_id) != nullptr;
+}
+
+const RendezvousStore::Namespace* RendezvousStore::FindJob(
+    const std::string& job_id) const {
+  auto it = jobs_.find(job_id);
+  return it == jobs_.end() ? nullptr : &it->second;
+}
+
+Status RendezvousStore::Set(const std::string& job_id, const std::string& key,
+                            const std::string& value) {
+  Fired fired;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = jobs_.find(job_id);
+    if (it == jobs_.end()) return UnknownJob(job_id);
+    it->second[key] = value;
+    CollectSatisfied(job_id, it->second, &fired);
+  }
+  Run(&fired);
+  return Status::Ok();
+}
+
+StatusOr<std::optional<std::string>> RendezvousStore::Get(
+    const std::string& job_id, const std::string& key) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const Namespace* ns = FindJob(job_id);
+  if (ns == nullptr) return UnknownJob(job_id);
+  auto it = ns->find(key);
+  if (it == ns->end()) return std::optional<std::string>();
+  return std::optional<std::string>(it->second);
+}
+
+StatusOr<std::int64_t> RendezvousStore::Add(const std::string& job_id,
+                                            const std::string& key,
+                                            std::int64_t delta) {
+  Fired fired;
+  std::int64_t sum = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto job = jobs_.find(job_id);
+    if (job == jobs_.end()) return UnknownJob(job_id);
+    Namespace& ns = job->second;
+    std::int64_t current = 0;
+    auto it = ns.find(key);
+    if (it != ns.end()) {
+      const std::string& v = it->second;
+      auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), current);
+      if (ec != std::errc() || end != v.data() + v.size()) {
+        return InvalidArgument("rendezvous key `" + key +
+                               "` holds a value that is not an integer, so "
+                               "it cannot be added to");
+      }
+    }
+    if (__builtin_add_overflow(current, delta, &sum)) {
+      return Status(StatusCode::kOutOfRange,
+                    "rendezvous key `" + key + "`: adding overflows int64");
+    }
+    ns[key] = std::to_string(sum);
+    CollectSatisfied(job_id, ns, &fired);
+  }
+  Run(&fired);
+  return sum;
+}
+
+StatusOr<std::string> RendezvousStore::CompareSet(const std::string& job_id,
+                                                  const std::string& key,
+                                                  const std::string& expected,
+                                                  const std::string& desired) {
+  Fired fired;
+  std::string after;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto job = jobs_.find(job_id);
+    if (job == jobs_.end()) return UnknownJob(job_id);
+    Namespace& ns = job->second;
+    auto it = ns.find(key);
+    if (it == ns.end()) {
+      if (!expected.empty()) return expected;
+      ns[key] = desired;
+      after = desired;
+      CollectSatisfied(job_id, ns, &fired);
+    } else if (it->second == expected) {
+      it->second = desired;
+      after = desired;
+    } else {
+      after = it->second;
+    }
+  }
+  Run(&fired);
+  return after;
+}
+
+StatusOr<bool> RendezvousStore::Delete(const std::string& job_id,
+                                       const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto job = jobs_.find(job_id);
+  if (job == jobs_.end()) return UnknownJob(job_id);
+  return job->second.erase(key) > 0;
+}
+
+StatusOr<RendezvousStore::CheckResult> RendezvousStore::Check(
+    const std::string& job_id, const std::vector<std::string>& keys) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const Namespace* ns = FindJob(job_id);
+  if (ns == nullptr) return UnknownJob(job_id);
+  CheckResult result;
+  result.num_keys = static_cast<std::int64_t>(ns->size());
+  for (const std::string& k : keys) {
+    if (ns->find(k) == ns->end()) result.missing.push_back(k);
+  }
+  return result;
+}
+
+StatusOr<std::int64_t> RendezvousStore::NumKeys(
+    const std::string& job_id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const Namespace* ns = FindJob(job_id);
+  if (ns == nullptr) return UnknownJob(job_id);
+  return static_cast<std::int64_t>(ns->size());
+}
+
+RendezvousStore::WaiterId RendezvousStore::WaitAsync(
+    const std::string& job_id, const std::vector<std::string>& keys,
+    WaitCallback callback) {
+  Status now;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const Namespace* ns = FindJob(job_id);
+    if (ns == nullptr) {
+      now = UnknownJob(job_id);
+    } else if (!AllPresent(*ns, keys)) {
+      WaiterId id = next_waiter_++;
+      waiters_.emplace(id, Waiter{job_id, keys, std::move(callback)});
+      return id;
+    }
+  }
+  callback(now);
+  return 0;
+}
+
+bool RendezvousStore::CancelWait(WaiterId id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return waiters_.erase(id) > 0;
+}
+
+void RendezvousStore::CancelAllWaits(const Status& reason) {
+  Fired fired;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [id, waiter] : waiters_) {
+      fired.emplace_back(std::move(waiter.callback), reason);
+    }
+    waiters_.clear();
+  }
+  Run(&fired);
+}
+
+std::size_t RendezvousStore::PendingWaits() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return waiters_.size();
+}
+
+void RendezvousStore::CollectSatisfied(const std::string& job_id,
+                                       const Namespace& ns, Fired* fired) {
+  for (auto it = waiters_.begin(); it != waiters_.end();) {
+    if (it->second.job_id == job_id && AllPresent(ns, it->second.keys)) {
+      fired->emplace_back(std::move(it->second.callback), Status::Ok());
+      it = waiters_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void RendezvousStore::Run(Fired* fired) {
+  for (auto& [callback, status] : *fired) callback(status);
+}
+
+}  // namespace dstrain::coordinator
