@@ -27,15 +27,31 @@ struct RankContext {
   std::string job_id = "local";
   int attempt = 0;
   std::string hostname;
+  // Where this rank's collectives listen: an address or hostname its peers
+  // can reach (127.0.0.1 when every rank is on one host), or a network
+  // interface name, which wins when set (like GLOO_SOCKET_IFNAME).
+  std::string comm_host = "127.0.0.1";
+  std::string comm_interface;
+};
+
+// What a rank set up, reported once before the first step.
+struct TrainSetup {
+  std::string backend;  // e.g. "gloo"
+  std::int64_t param_count = 0;
+  std::int64_t dataset_bytes = 0;
+  int dataset_files = 0;
+  std::int64_t global_batch = 0;     // sequences per optimizer step
+  std::int64_t tokens_per_step = 0;  // global_batch * seq_len
+  double setup_s = 0;                // from RunTraining's start
 };
 
 // One optimizer step as seen by this rank.
 struct StepReport {
-  int step = 0;           // 1-based
+  int step = 0;  // 1-based
   int total_steps = 0;
-  double loss = 0;        // mean over this step's global batch (all ranks)
+  double loss = 0;  // mean over this step's global batch (all ranks)
   double lr = 0;
-  double grad_norm = 0;   // before clipping
+  double grad_norm = 0;     // before clipping
   double tokens_per_s = 0;  // whole job: global batch tokens / step time
   double step_time_s = 0;
   double comm_time_s = 0;
@@ -54,10 +70,15 @@ struct TrainResult {
 };
 
 using StepCallback = std::function<void(const StepReport&)>;
+using SetupCallback = std::function<void(const TrainSetup&)>;
 
-StatusOr<TrainResult> RunTraining(const config::JobConfig& job,
-                                  const RankContext& ctx,
-                                  std::shared_ptr<rendezvous::KeyValueStore> store,
-                                  const StepCallback& on_step);
+// `store` must be non-null and shared by all ranks of the job attempt.
+// `on_setup` (optional) runs once, after the communicator formed and before
+// the first step. Features the job asks for that this engine lacks (ZeRO
+// stages > 0, AMP, recompute, CUDA, nccl/mpi) are UNIMPLEMENTED errors.
+StatusOr<TrainResult> RunTraining(
+    const config::JobConfig& job, const RankContext& ctx,
+    std::shared_ptr<rendezvous::KeyValueStore> store,
+    const StepCallback& on_step, const SetupCallback& on_setup = nullptr);
 
 }  // namespace dstrain::engine

@@ -30,7 +30,9 @@ class KeyValueStore {
   virtual StatusOr<std::int64_t> Add(const std::string& key,
                                      std::int64_t delta) = 0;
   // Sets `key` to `desired` if its value is `expected` (or it is absent and
-  // `expected` is empty); returns the value after the call.
+  // `expected` is empty); returns the value after the call. As in c10d's
+  // stores, when the key is absent and `expected` is not empty nothing is
+  // set and `expected` comes back.
   virtual StatusOr<std::string> CompareSet(const std::string& key,
                                            const std::string& expected,
                                            const std::string& desired) = 0;

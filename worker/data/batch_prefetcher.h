@@ -1,0 +1,73 @@
+#pragma once
+// Prepares a rank's micro-batches ahead of training on a background thread.
+//
+// Micro-batches come out in (step, micro) order from `first_step` up to (not
+// including) `end_step`; each holds `micro_batch` windows of `seq_len + 1`
+// token ids (bytes widened to int64, row-major): inputs are columns
+// [0, seq_len), targets columns [1, seq_len]. Which windows is decided by
+// the WindowSampler and BatchLayout (see sampler.h).
+//
+// `depth` batches are kept ready; depth 0 prepares each batch inside Next()
+// on the caller's thread. Next() and Recycle() are for one consumer thread;
+// the data span must outlive the prefetcher. The destructor stops and joins
+// the thread.
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <span>
+#include <thread>
+#include <vector>
+
+#include "worker/data/sampler.h"
+
+namespace dstrain::data {
+
+struct MicroBatch {
+  std::int64_t step = 0;
+  int micro = 0;
+  std::vector<std::int64_t> tokens;  // micro_batch * (seq_len + 1)
+};
+
+class BatchPrefetcher {
+ public:
+  BatchPrefetcher(std::span<const std::uint8_t> data, WindowSampler sampler,
+                  BatchLayout layout, int seq_len, std::int64_t first_step,
+                  std::int64_t end_step, int depth);
+  ~BatchPrefetcher();
+  BatchPrefetcher(const BatchPrefetcher&) = delete;
+  BatchPrefetcher& operator=(const BatchPrefetcher&) = delete;
+
+  // The next micro-batch; blocks until it is ready. Calling it after the
+  // last one (end_step) is a programming error and aborts.
+  MicroBatch Next();
+
+  // Hands a used token buffer back so its memory is reused.
+  void Recycle(std::vector<std::int64_t> tokens);
+
+ private:
+  void Fill(std::int64_t step, int micro, std::vector<std::int64_t>& out);
+  void Run();
+
+  const std::span<const std::uint8_t> data_;
+  WindowSampler sampler_;  // used only by the producer (thread or Next)
+  const BatchLayout layout_;
+  const int seq_len_;
+  const std::int64_t end_step_;
+  const int depth_;
+
+  // Next (step, micro) to produce; producer-only.
+  std::int64_t produce_step_;
+  int produce_micro_ = 0;
+  std::int64_t remaining_;  // micro-batches Next() may still hand out
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<MicroBatch> ready_;                  // guarded by mu_
+  std::vector<std::vector<std::int64_t>> spare_;  // guarded by mu_
+  bool stop_ = false;                             // guarded by mu_
+  std::thread thread_;
+};
+
+}  // namespace dstrain::data

@@ -1,0 +1,66 @@
+#include "worker/engine/job_support.h"
+
+#include <gtest/gtest.h>
+
+namespace dstrain::engine {
+namespace {
+
+config::JobConfig Job() {
+  config::JobConfig j;
+  j.data.path = "data.txt";
+  return j;
+}
+
+TEST(JobSupportTest, AcceptsThePlainDataParallelJob) {
+  EXPECT_TRUE(CheckEngineSupports(Job(), RankContext{}).ok());
+}
+
+TEST(JobSupportTest, RefusesFeaturesOfLaterIssuesByName) {
+  struct Case {
+    void (*mutate)(config::JobConfig&);
+    const char* needle;
+  };
+  const Case cases[] = {
+      {[](config::JobConfig& j) { j.zero.stage = 3; }, "zero.stage: 3"},
+      {[](config::JobConfig& j) { j.amp.dtype = config::AmpDtype::kBf16; },
+       "amp.dtype"},
+      {[](config::JobConfig& j) { j.recompute.enabled = true; }, "recompute"},
+      {[](config::JobConfig& j) { j.device = config::Device::kCuda; },
+       "device: cuda"},
+      {[](config::JobConfig& j) { j.backend = config::Backend::kNccl; },
+       "backend: nccl"},
+  };
+  for (const Case& c : cases) {
+    config::JobConfig j = Job();
+    c.mutate(j);
+    const Status s = CheckEngineSupports(j, RankContext{});
+    EXPECT_EQ(s.code(), StatusCode::kUnimplemented) << c.needle;
+    EXPECT_NE(s.message().find(c.needle), std::string::npos) << s.message();
+  }
+}
+
+TEST(JobSupportTest, RejectsSmallVocabAndBadRank) {
+  config::JobConfig j = Job();
+  j.model.vocab = 100;
+  EXPECT_EQ(CheckEngineSupports(j, RankContext{}).code(),
+            StatusCode::kInvalidArgument);
+  RankContext ctx;
+  ctx.world_size = 2;
+  ctx.rank = 2;
+  EXPECT_EQ(CheckEngineSupports(Job(), ctx).code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST(JobSupportTest, DataPathResolvesAgainstTheJobFolder) {
+  config::JobConfig j = Job();
+  j.source_path = "/jobs/x/job.yaml";
+  EXPECT_EQ(ResolveDataPath(j), "/jobs/x/data.txt");
+  j.data.path = "/abs/data";
+  EXPECT_EQ(ResolveDataPath(j), "/abs/data");
+  j.data.path = "rel";
+  j.source_path = "<string>";
+  EXPECT_EQ(ResolveDataPath(j), "rel");
+}
+
+}  // namespace
+}  // namespace dstrain::engine

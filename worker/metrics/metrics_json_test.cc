@@ -1,0 +1,83 @@
+#include "worker/metrics/metrics_json.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <limits>
+
+#include "worker/metrics/fd_line_writer.h"
+
+namespace dstrain::metrics {
+namespace {
+
+TEST(MetricsJsonTest, StepLineHasProtoFieldNamesInOneLine) {
+  engine::RankContext ctx;
+  ctx.job_id = "job-\"1\"";
+  ctx.rank = 3;
+  ctx.attempt = 2;
+  engine::StepReport r;
+  r.step = 7;
+  r.total_steps = 300;
+  r.loss = 2.5;
+  r.lr = 0.1;
+  r.grad_norm = 1.0 / 3.0;
+  r.tokens_per_s = 1000;
+  r.step_time_s = 0.25;
+  r.comm_time_s = 0.125;
+  r.loss_scale = 1;
+  r.elapsed_s = 10;
+  r.peak_rss_bytes = 123456789012LL;
+  EXPECT_EQ(StepJsonLine(ctx, r),
+            "{\"type\":\"step\",\"job_id\":\"job-\\\"1\\\"\",\"rank\":3,"
+            "\"attempt\":2,\"step\":7,\"total_steps\":300,\"loss\":2.5,"
+            "\"lr\":0.10000000000000001,\"grad_norm\":0.33333333333333331,"
+            "\"tokens_per_s\":1000,\"step_time_s\":0.25,"
+            "\"comm_time_s\":0.125,\"loss_scale\":1,\"elapsed_s\":10,"
+            "\"peak_rss_bytes\":123456789012}\n");
+}
+
+TEST(MetricsJsonTest, NonFiniteNumbersAreNull) {
+  EXPECT_EQ(JsonNumber(std::nan("")), "null");
+  EXPECT_EQ(JsonNumber(std::numeric_limits<double>::infinity()), "null");
+  engine::StepReport r;
+  r.loss = std::nan("");
+  EXPECT_NE(StepJsonLine({}, r).find("\"loss\":null,"), std::string::npos);
+}
+
+TEST(MetricsJsonTest, ResultLine) {
+  engine::RankContext ctx;
+  ctx.rank = 1;
+  engine::TrainResult res;
+  res.steps = 20;
+  res.final_loss = 1.5;
+  res.param_digest = "0123456789abcdef";
+  res.param_count = 437760;
+  EXPECT_EQ(ResultJsonLine(ctx, res),
+            "{\"type\":\"result\",\"rank\":1,\"steps\":20,\"final_loss\":1.5,"
+            "\"param_digest\":\"0123456789abcdef\",\"param_count\":437760}\n");
+}
+
+TEST(MetricsJsonTest, StringsEscapeControlCharacters) {
+  EXPECT_EQ(JsonString("a\\b\n\x01"), "\"a\\\\b\\n\\u0001\"");
+}
+
+TEST(FdLineWriterTest, WritesWholeLinesAndRejectsBadFds) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  auto w = FdLineWriter::Open(fds[1]);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  ASSERT_TRUE(w->Write("{\"a\":1}\n").ok());
+  char buf[64] = {};
+  ASSERT_EQ(::read(fds[0], buf, sizeof buf), 8);
+  EXPECT_STREQ(buf, "{\"a\":1}\n");
+  EXPECT_FALSE(FdLineWriter::Open(fds[0]).ok());  // read end
+  ::close(fds[0]);
+  ::close(fds[1]);
+  auto closed = FdLineWriter::Open(fds[1]);
+  ASSERT_FALSE(closed.ok());
+  EXPECT_NE(closed.status().message().find("not open"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dstrain::metrics
