@@ -14,6 +14,13 @@ std::vector<std::string> CurrentEnvironment() {
   return env;
 }
 
+StatusOr<std::string> CurrentExecutable() {
+  char buf[4096];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  if (n <= 0) return Internal("cannot resolve /proc/self/exe");
+  return std::string(buf, n);
+}
+
 StatusOr<JobLaunch> BuildJobLaunch(const proto::StartWorkersRequest& req,
                                    const WorkerEnvContext& ctx) {
   const proto::JobSpec& spec = req.spec();

@@ -30,4 +30,8 @@ StatusOr<JobLaunch> BuildJobLaunch(const proto::StartWorkersRequest& request,
 // The calling process's environment as "KEY=VALUE" strings.
 std::vector<std::string> CurrentEnvironment();
 
+// The absolute path of the running executable (/proc/self/exe resolved),
+// what an embedded agent runs its workers as.
+StatusOr<std::string> CurrentExecutable();
+
 }  // namespace dstrain::agent

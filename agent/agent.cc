@@ -1,0 +1,248 @@
+#include "agent/agent.h"
+
+#include <grpcpp/server.h>
+#include <grpcpp/server_builder.h>
+#include <unistd.h>
+
+#include "agent/agent_service.h"
+#include "agent/metrics_reporter.h"
+#include "agent/node_probe.h"
+#include "agent/worker_env.h"
+#include "agent/worker_launcher.h"
+#include "common/log.h"
+#include "common/rpc/channel.h"
+#include "coordinator/client/coordinator_client.h"
+
+namespace dstrain::agent {
+
+// Reports go to the coordinator through the blocking client.
+class ClientReportSink : public ReportSink {
+ public:
+  explicit ClientReportSink(coordinator::CoordinatorClient* client)
+      : client_(client) {}
+  Status ReportMetrics(const proto::ReportMetricsRequest& request) override {
+    return client_->ReportMetrics(request);
+  }
+  Status ReportWorkerExit(const std::string& node_id, const std::string& job_id,
+                          int attempt, const proto::WorkerExit& exit) override {
+    return client_->ReportWorkerExit(node_id, job_id, attempt, exit);
+  }
+
+ private:
+  coordinator::CoordinatorClient* const client_;
+};
+
+// What the Agent service forwards to.
+class Agent::Control : public WorkerControl {
+ public:
+  explicit Control(Agent* agent) : agent_(agent) {}
+
+  StatusOr<std::vector<int>> StartWorkers(
+      const proto::StartWorkersRequest& request) override {
+    // Held across the start so Shutdown cannot slip between the check and
+    // the spawn and miss the new job.
+    std::lock_guard<std::mutex> lock(start_mu_);
+    {
+      std::lock_guard<std::mutex> l(agent_->mu_);
+      if (agent_->closing_) return Unavailable("the agent is shutting down");
+    }
+    WorkerEnvContext ctx{agent_->options_.worker_executable,
+                         agent_->options_.token, CurrentEnvironment()};
+    StatusOr<JobLaunch> launch = BuildJobLaunch(request, ctx);
+    if (!launch.ok()) return launch.status();
+    auto pids = agent_->launcher_->Start(*launch);
+    if (!pids.ok()) return pids.status();
+    log::Debug("agent: started " + std::to_string(pids->size()) +
+               " workers of job " + request.job_id());
+    return std::vector<int>(pids->begin(), pids->end());
+  }
+
+  void StopWorkers(const proto::StopWorkersRequest& request,
+                   std::function<void(int)> done) override {
+    agent_->launcher_->Stop(request.job_id(), request.grace_s(),
+                            request.reason(), std::move(done));
+  }
+
+  // Taken by Shutdown after closing_ is set: no start is in flight after.
+  void WaitForStarts() { std::lock_guard<std::mutex> lock(start_mu_); }
+
+ private:
+  Agent* const agent_;
+  std::mutex start_mu_;
+};
+
+namespace {
+
+// "host:port" -> host; brackets of IPv6 literals kept.
+std::string HostOf(const std::string& address) {
+  auto colon = address.rfind(':');
+  return colon == std::string::npos ? address : address.substr(0, colon);
+}
+
+bool IsWildcard(const std::string& host) {
+  return host.empty() || host == "0.0.0.0" || host == "[::]" || host == "::";
+}
+
+}  // namespace
+
+Agent::Agent(const AgentOptions& options) : options_(options) {}
+
+StatusOr<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& options) {
+  if (options.coordinator_address.empty()) {
+    return InvalidArgument("agent: coordinator address is empty");
+  }
+  if (options.token.empty()) return InvalidArgument("agent: token is empty");
+  if (options.worker_executable.empty() ||
+      options.worker_executable[0] != '/') {
+    return InvalidArgument("agent: worker executable `" +
+                           options.worker_executable +
+                           "` is not an absolute path");
+  }
+  if (access(options.worker_executable.c_str(), X_OK) != 0) {
+    return InvalidArgument("agent: worker executable `" +
+                           options.worker_executable + "` is not executable");
+  }
+
+  std::unique_ptr<Agent> a(new Agent(options));
+  ProbeOptions probe;
+  probe.hostname = options.hostname;
+  a->inventory_ = ProbeNode(probe);
+
+  coordinator::CoordinatorClientOptions copts;
+  copts.rpc_timeout = options.rpc_timeout;
+  a->client_ = std::make_unique<coordinator::CoordinatorClient>(
+      options.coordinator_address, options.token, copts);
+  a->sink_ = std::make_unique<ClientReportSink>(a->client_.get());
+  MetricsReporterOptions ropts;
+  ropts.flush_interval = options.metrics_flush_interval;
+  ropts.on_warning = [](const std::string& w) { log::Warn("agent: " + w); };
+  Agent* raw = a.get();
+  a->reporter_ = std::make_unique<MetricsReporter>(
+      a->sink_.get(), [raw] { return raw->node_id(); }, ropts);
+
+  LauncherOptions lopts;
+  lopts.hostname = a->inventory_.hostname();
+  lopts.failure_grace_s = options.failure_grace_s;
+  MetricsReporter* reporter = a->reporter_.get();
+  lopts.callbacks.on_log = options.log_sink;
+  lopts.callbacks.on_step = [reporter](const std::string&, int,
+                                       const proto::StepMetrics& m) {
+    reporter->AddStep(m);
+  };
+  lopts.callbacks.on_result = [reporter](const std::string& job, int attempt,
+                                         const proto::RankResult& r) {
+    reporter->AddResult(job, attempt, r);
+  };
+  lopts.callbacks.on_exit = [reporter](const std::string& job, int attempt,
+                                       const proto::WorkerExit& e) {
+    reporter->AddExit(job, attempt, e);
+  };
+  a->launcher_ = std::make_unique<WorkerLauncher>(std::move(lopts));
+
+  a->control_ = std::make_unique<Control>(raw);
+  a->service_ =
+      std::make_unique<AgentService>(options.token, a->control_.get());
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(options.listen_address, rpc::MakeServerCredentials(),
+                           &port);
+  rpc::ConfigureServerBuilder(&builder);
+  builder.RegisterService(a->service_.get());
+  a->server_ = builder.BuildAndStart();
+  if (!a->server_ || port == 0) {
+    return Unavailable("agent: cannot listen on " + options.listen_address);
+  }
+  std::string host = HostOf(options.listen_address);
+  if (IsWildcard(host)) {
+    // Tell the coordinator an address it can reach us at.
+    host = a->inventory_.addresses_size() > 0 ? a->inventory_.addresses(0)
+                                              : "127.0.0.1";
+    if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  }
+  a->address_ = host + ":" + std::to_string(port);
+
+  DSTRAIN_RETURN_IF_ERROR(a->Register());
+  a->heartbeat_thread_ = std::thread([raw] { raw->HeartbeatLoop(); });
+  return a;
+}
+
+Status Agent::Register() {
+  auto resp = client_->RegisterNode(inventory_, address_);
+  if (!resp.ok()) return resp.status();
+  std::lock_guard<std::mutex> lock(mu_);
+  node_id_ = resp->node_id();
+  if (resp->heartbeat_s() > 0) heartbeat_s_ = resp->heartbeat_s();
+  log::Debug("agent: registered " + inventory_.hostname() + " as " + node_id_ +
+             " at " + address_);
+  return Status::Ok();
+}
+
+void Agent::HeartbeatLoop() {
+  bool failing = false;
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!closing_) {
+    auto every = std::chrono::duration<double>(heartbeat_s_);
+    if (cv_.wait_for(lock, every, [&] { return closing_; })) break;
+    std::string id = node_id_;
+    lock.unlock();
+    StatusOr<bool> known = client_->Heartbeat(id, launcher_->RunningRanks());
+    if (!known.ok()) {
+      if (!failing)
+        log::Warn("agent: heartbeat failed: " + known.status().message());
+      failing = true;
+    } else {
+      if (failing) log::Info("agent: heartbeats reach the coordinator again");
+      failing = false;
+      if (!*known) {
+        log::Warn("agent: the coordinator forgot node " + id +
+                  "; registering again");
+        Status s = Register();
+        if (!s.ok())
+          log::Warn("agent: registering again failed: " + s.message());
+      }
+    }
+    lock.lock();
+  }
+}
+
+Agent::~Agent() { Shutdown(); }
+
+std::string Agent::node_id() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return node_id_;
+}
+
+void Agent::StopAllWorkers(double grace_s, const std::string& reason) {
+  if (launcher_) launcher_->StopAll(grace_s, reason);
+}
+
+std::vector<int> Agent::RunningRanks() const {
+  return launcher_ ? launcher_->RunningRanks() : std::vector<int>{};
+}
+
+pid_t Agent::WorkerProcessGroup(const std::string& job_id) const {
+  return launcher_ ? launcher_->ProcessGroup(job_id) : -1;
+}
+
+void Agent::Shutdown() {
+  std::lock_guard<std::mutex> serial(shutdown_mu_);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (shut_down_) return;
+    closing_ = true;
+  }
+  cv_.notify_all();
+  if (control_) control_->WaitForStarts();
+  if (heartbeat_thread_.joinable()) heartbeat_thread_.join();
+  // Workers first: their exits (and StopWorkers replies) go out while the
+  // reporter and the server still run.
+  if (launcher_) {
+    launcher_->StopAll(options_.stop_grace_s, "the agent is shutting down");
+  }
+  if (reporter_) reporter_->Stop();
+  if (server_) server_->Shutdown(rpc::DeadlineAfter(std::chrono::seconds(1)));
+  std::lock_guard<std::mutex> lock(mu_);
+  shut_down_ = true;
+}
+
+}  // namespace dstrain::agent

@@ -1,0 +1,118 @@
+#pragma once
+// One node's agent: registers the node (its inventory) with the coordinator,
+// heartbeats, serves the Agent service (StartWorkers/StopWorkers), runs the
+// workers through a WorkerLauncher and relays their logs (to `log_sink`),
+// metrics, results and exits (to the coordinator, batched).
+//
+// Used embedded by `dstrain launch` (no --coordinator) and standalone by
+// `dstrain agent` (agent_main.h).
+//
+// Threads: Start and Shutdown from any thread (not from `log_sink`);
+// `log_sink` is called on the launcher's thread, one line at a time.
+// Shutdown is idempotent: it refuses new work, stops every worker (SIGTERM,
+// SIGKILL after `stop_grace_s`) and reaps it, sends the queued reports, then
+// stops heartbeats and the server. The destructor calls it.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/status.h"
+#include "dstrain.pb.h"
+
+namespace grpc {
+class Server;
+}
+
+namespace dstrain::coordinator {
+class CoordinatorClient;
+}
+
+namespace dstrain::agent {
+
+class AgentService;
+class MetricsReporter;
+class WorkerLauncher;
+class ClientReportSink;
+
+struct AgentOptions {
+  std::string coordinator_address;  // required
+  std::string token;                // required
+  std::string listen_address = "127.0.0.1:0";
+  // The `dstrain` executable the workers run as `<exe> worker ...`;
+  // required, absolute.
+  std::string worker_executable;
+  std::string hostname;  // "" = gethostname()
+  // Receives each relayed worker line, "[rank N host] ..."; default stderr.
+  std::function<void(int rank, const std::string& line)> log_sink;
+  double failure_grace_s = 3.0;  // the rest of a failed job: SIGTERM→SIGKILL
+  double stop_grace_s = 3.0;     // Shutdown's grace
+  std::chrono::milliseconds metrics_flush_interval{100};
+  std::chrono::milliseconds rpc_timeout{10000};
+};
+
+class Agent {
+ public:
+  // INVALID_ARGUMENT for bad options; UNAVAILABLE when the port cannot be
+  // bound; the RegisterNode error when the coordinator refuses or cannot
+  // be reached within rpc_timeout.
+  static StatusOr<std::unique_ptr<Agent>> Start(const AgentOptions& options);
+  ~Agent();
+  Agent(const Agent&) = delete;
+  Agent& operator=(const Agent&) = delete;
+
+  // The id the coordinator gave this node (changes if it re-registers).
+  std::string node_id() const;
+  // host:port of the Agent service.
+  const std::string& address() const { return address_; }
+  const proto::NodeInventory& inventory() const { return inventory_; }
+
+  // Stops every running worker (SIGTERM, SIGKILL after grace_s; 0 = at
+  // once) and returns once all are reaped. The agent keeps serving.
+  void StopAllWorkers(double grace_s, const std::string& reason);
+  // Global ranks of workers not yet reaped.
+  std::vector<int> RunningRanks() const;
+  // The process group of a running job's workers, -1 when none.
+  pid_t WorkerProcessGroup(const std::string& job_id) const;
+
+  void Shutdown();
+
+ private:
+  class Control;
+  explicit Agent(const AgentOptions& options);
+  Status Register();
+  void HeartbeatLoop();
+
+  const AgentOptions options_;
+  proto::NodeInventory inventory_;
+  std::string address_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  // Guarded by mu_.
+  std::string node_id_;
+  double heartbeat_s_ = 2.0;
+  bool closing_ = false;
+  bool shut_down_ = false;
+
+  std::mutex shutdown_mu_;  // serialises Shutdown
+
+  // Construction order; destroyed in reverse after Shutdown.
+  std::unique_ptr<coordinator::CoordinatorClient> client_;
+  std::unique_ptr<ClientReportSink> sink_;
+  std::unique_ptr<MetricsReporter> reporter_;
+  std::unique_ptr<WorkerLauncher> launcher_;
+  std::unique_ptr<Control> control_;
+  std::unique_ptr<AgentService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::thread heartbeat_thread_;
+};
+
+}  // namespace dstrain::agent

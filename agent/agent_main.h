@@ -1,0 +1,25 @@
+#pragma once
+// `dstrain agent`: a standalone agent for one node that registers with a
+// coordinator and serves until SIGINT or SIGTERM, then stops its workers.
+
+#include <string>
+
+namespace dstrain::agent {
+
+struct AgentCommandOptions {
+  std::string coordinator;  // host:port, required
+  std::string
+      token_or_file;  // the token, or a file holding it (rpc::ResolveToken)
+  // Where the Agent service listens; a wildcard host registers the node's
+  // first routable address.
+  std::string listen = "0.0.0.0:0";
+  std::string hostname;  // "" = gethostname()
+};
+
+// Blocks SIGINT and SIGTERM in the calling thread (the agent's threads
+// inherit the mask) and waits for one. Prints "dstrain agent <node id>
+// serving on <address>" to stdout once registered. Returns 0 after a clean
+// shutdown, 2 for bad arguments, 1 when the agent cannot start or register.
+int RunAgentCommand(const AgentCommandOptions& options);
+
+}  // namespace dstrain::agent

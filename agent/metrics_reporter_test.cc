@@ -1,0 +1,168 @@
+#include "agent/metrics_reporter.h"
+
+#include <gtest/gtest.h>
+
+#include <mutex>
+
+#include "tests/util/wait_for.h"
+
+namespace dstrain::agent {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Records every call in order; fails the first `exit_failures` exit reports
+// with `exit_error`.
+class RecordingSink : public ReportSink {
+ public:
+  Status ReportMetrics(const proto::ReportMetricsRequest& r) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    calls_.push_back("metrics:" + std::to_string(r.metrics_size()) + "/" +
+                     std::to_string(r.results_size()) + "@" + r.job_id() + "#" +
+                     std::to_string(r.attempt()) + " node=" + r.node_id());
+    return Status::Ok();
+  }
+  Status ReportWorkerExit(const std::string& node_id, const std::string& job_id,
+                          int attempt, const proto::WorkerExit& e) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    calls_.push_back("exit:" + std::to_string(e.rank()) + "@" + job_id + "#" +
+                     std::to_string(attempt) + " node=" + node_id);
+    if (exit_failures_ > 0) {
+      --exit_failures_;
+      return exit_error_;
+    }
+    return Status::Ok();
+  }
+  std::vector<std::string> calls() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return calls_;
+  }
+  void FailExits(int n, Status error) {
+    std::lock_guard<std::mutex> lock(mu_);
+    exit_failures_ = n;
+    exit_error_ = error;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> calls_;
+  int exit_failures_ = 0;
+  Status exit_error_;
+};
+
+proto::StepMetrics Step(int rank, int step) {
+  proto::StepMetrics m;
+  m.set_job_id("j");
+  m.set_attempt(0);
+  m.set_rank(rank);
+  m.set_step(step);
+  return m;
+}
+
+MetricsReporterOptions NoTimer(int batch = 1000) {
+  MetricsReporterOptions o;
+  o.flush_interval = std::chrono::hours(1);  // only size or exits send
+  o.batch_lines = batch;
+  o.exit_retry_for = 10s;
+  o.on_warning = [](const std::string&) {};
+  return o;
+}
+
+TEST(MetricsReporterTest, ExitFlushesMetricsAndResultFirst) {
+  RecordingSink sink;
+  MetricsReporter rep(
+      &sink, [] { return "n1"; }, NoTimer());
+  rep.AddStep(Step(0, 1));
+  rep.AddStep(Step(0, 2));
+  proto::RankResult res;
+  res.set_rank(0);
+  rep.AddResult("j", 0, res);
+  proto::WorkerExit e;
+  e.set_rank(0);
+  rep.AddExit("j", 0, e);
+  rep.Flush();
+  EXPECT_EQ(sink.calls(), (std::vector<std::string>{"metrics:2/1@j#0 node=n1",
+                                                    "exit:0@j#0 node=n1"}));
+}
+
+TEST(MetricsReporterTest, SendsWhenABatchIsFull) {
+  RecordingSink sink;
+  MetricsReporter rep(
+      &sink, [] { return "n1"; }, NoTimer(/*batch=*/3));
+  rep.AddStep(Step(0, 1));
+  rep.AddStep(Step(1, 1));
+  rep.AddStep(Step(0, 2));
+  ASSERT_TRUE(
+      dstrain::testing::WaitFor([&] { return sink.calls().size() == 1; }, 5s));
+  EXPECT_EQ(sink.calls()[0], "metrics:3/0@j#0 node=n1");
+}
+
+TEST(MetricsReporterTest, SendsOnTheTimer) {
+  RecordingSink sink;
+  MetricsReporterOptions o = NoTimer();
+  o.flush_interval = 20ms;
+  MetricsReporter rep(
+      &sink, [] { return "n1"; }, o);
+  rep.AddStep(Step(0, 1));
+  EXPECT_TRUE(
+      dstrain::testing::WaitFor([&] { return sink.calls().size() == 1; }, 5s));
+}
+
+TEST(MetricsReporterTest, GroupsByJobAttempt) {
+  RecordingSink sink;
+  MetricsReporter rep(
+      &sink, [] { return "n1"; }, NoTimer());
+  rep.AddStep(Step(0, 1));
+  proto::StepMetrics other = Step(0, 1);
+  other.set_job_id("k");
+  other.set_attempt(2);
+  rep.AddStep(other);
+  rep.Flush();
+  auto calls = sink.calls();
+  std::sort(calls.begin(), calls.end());
+  EXPECT_EQ(calls, (std::vector<std::string>{"metrics:1/0@j#0 node=n1",
+                                             "metrics:1/0@k#2 node=n1"}));
+}
+
+TEST(MetricsReporterTest, RetriesTransientExitFailures) {
+  RecordingSink sink;
+  sink.FailExits(2, Unavailable("coordinator restarting"));
+  MetricsReporter rep(
+      &sink, [] { return "n1"; }, NoTimer());
+  proto::WorkerExit e;
+  e.set_rank(1);
+  rep.AddExit("j", 0, e);
+  rep.Flush();
+  EXPECT_EQ(sink.calls().size(), 3u);
+}
+
+TEST(MetricsReporterTest, DoesNotRetryRefusedExits) {
+  RecordingSink sink;
+  sink.FailExits(5, InvalidArgument("rank 9 is not in job j"));
+  std::vector<std::string> warnings;
+  MetricsReporterOptions o = NoTimer();
+  o.on_warning = [&](const std::string& w) { warnings.push_back(w); };
+  MetricsReporter rep(
+      &sink, [] { return "n1"; }, o);
+  proto::WorkerExit e;
+  e.set_rank(9);
+  rep.AddExit("j", 0, e);
+  rep.Flush();
+  EXPECT_EQ(sink.calls().size(), 1u);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("rank 9 is not in job j"), std::string::npos);
+}
+
+TEST(MetricsReporterTest, StopSendsWhatIsQueued) {
+  RecordingSink sink;
+  {
+    MetricsReporter rep(
+        &sink, [] { return "n1"; }, NoTimer());
+    rep.AddStep(Step(0, 1));
+  }
+  EXPECT_EQ(sink.calls(),
+            (std::vector<std::string>{"metrics:1/0@j#0 node=n1"}));
+}
+
+}  // namespace
+}  // namespace dstrain::agent
