@@ -1,0 +1,384 @@
+#include "cli/commands/launch.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <sstream>
+
+#include "agent/agent.h"
+#include "agent/worker_env.h"
+#include "cli/console.h"
+#include "cli/job_spec.h"
+#include "cli/progress.h"
+#include "cli/run_summary.h"
+#include "cli/signal_watcher.h"
+#include "common/config/job_config_loader.h"
+#include "common/rpc/auth.h"
+#include "coordinator/client/coordinator_client.h"
+#include "coordinator/coordinator_server.h"
+
+namespace dstrain::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kPollEvery = std::chrono::milliseconds(150);
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitInterrupted = 130;
+// How long the workers get between SIGTERM and SIGKILL when the job is
+// cancelled or this process shuts its agent down.
+constexpr double kStopGraceS = 3.0;
+// A followed job whose coordinator stops answering for this long is given
+// up on.
+constexpr auto kCoordinatorSilenceLimit = std::chrono::seconds(30);
+
+bool IsEnded(proto::JobState s) {
+  return s == proto::JOB_SUCCEEDED || s == proto::JOB_FAILED ||
+         s == proto::JOB_CANCELLED;
+}
+
+double SecondsSince(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+void Error(const std::string& message) {
+  std::fprintf(stderr, "dstrain launch: %s\n", message.c_str());
+}
+
+// Everything one launch owns, torn down in reverse: workers (through the
+// agent) before the coordinator they report to.
+class LaunchRun {
+ public:
+  explicit LaunchRun(const LaunchOptions& o) : o_(o) {}
+  int Run();
+
+ private:
+  int Prepare();  // validation; returns 0 or an exit code
+  Status StartEmbedded();
+  void OnSignal(int sig, int count);
+  int Follow();  // polls until the job ends; returns the exit code
+  void TakeHistory(const proto::JobStatus& st);
+  void ShowProgress();
+  void Teardown();
+  int Finish(int code);
+
+  const LaunchOptions o_;
+  Clock::time_point started_ = Clock::now();
+  config::JobConfig job_;
+  std::string yaml_;
+  std::string source_path_;  // absolute
+  std::string run_dir_;
+  std::string metrics_path_;
+  std::string summary_path_;
+  std::string token_;
+  std::string address_;
+  std::string job_id_;
+  std::unique_ptr<Console> console_;
+  std::FILE* metrics_file_ = nullptr;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int signals_ = 0;      // guarded by mu_
+  int last_signal_ = 0;  // guarded by mu_
+
+  std::unique_ptr<coordinator::CoordinatorServer> server_;
+  std::unique_ptr<agent::Agent> agent_;
+  std::unique_ptr<coordinator::CoordinatorClient> client_;
+
+  std::vector<proto::StepMetrics> history_;
+  proto::JobStatus last_status_;
+  int first_step_ = 0;
+  double first_step_s_ = 0;
+  PlainProgressPacer pacer_;
+  bool cancelled_by_signal_ = false;
+};
+
+int LaunchRun::Prepare() {
+  auto job = config::LoadJobFile(o_.job_path, o_.overrides);
+  if (!job.ok()) {
+    std::fprintf(stderr, "%s\n", job.status().message().c_str());
+    return kExitUsage;
+  }
+  job_ = std::move(*job);
+  if (o_.coordinator.empty()) {
+    Status s = CheckEmbeddable(job_);
+    if (!s.ok()) {
+      Error(s.message());
+      return kExitUsage;
+    }
+  }
+  std::ifstream in(o_.job_path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (!in) {
+    Error("cannot read " + o_.job_path);
+    return kExitUsage;
+  }
+  yaml_ = text.str();
+  // Workers may run in another directory (or on another node).
+  std::error_code abs_ec;
+  source_path_ = fs::absolute(o_.job_path, abs_ec).lexically_normal().string();
+
+  if (o_.coordinator.empty()) {
+    auto token = rpc::GenerateToken();
+    if (!token.ok()) {
+      Error(token.status().message());
+      return kExitFailed;
+    }
+    token_ = *token;
+  } else {
+    if (o_.token_file.empty()) {
+      Error("--token-file is required with --coordinator");
+      return kExitUsage;
+    }
+    auto token = rpc::ResolveToken(o_.token_file);
+    if (!token.ok()) {
+      Error("--token-file: " + token.status().message());
+      return kExitUsage;
+    }
+    token_ = *token;
+    address_ = o_.coordinator;
+  }
+  std::error_code ec;
+  run_dir_ =
+      ResolveRunDir(o_.run_dir, job_.name, fs::current_path(ec).string());
+  metrics_path_ = (fs::path(run_dir_) / "metrics.jsonl").string();
+  summary_path_ = (fs::path(run_dir_) / "summary.json").string();
+  return 0;
+}
+
+void LaunchRun::OnSignal(int sig, int count) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    signals_ = count;
+    last_signal_ = sig;
+  }
+  cv_.notify_all();
+}
+
+Status LaunchRun::StartEmbedded() {
+  coordinator::CoordinatorOptions co;
+  co.listen_address = "127.0.0.1:0";
+  co.token = token_;
+  auto server = coordinator::CoordinatorServer::Start(co);
+  if (!server.ok()) return server.status();
+  server_ = std::move(*server);
+  address_ = server_->address();
+
+  auto exe = agent::CurrentExecutable();
+  if (!exe.ok()) return exe.status();
+  agent::AgentOptions ao;
+  ao.coordinator_address = address_;
+  ao.token = token_;
+  ao.listen_address = "127.0.0.1:0";
+  ao.worker_executable = *exe;
+  ao.stop_grace_s = kStopGraceS;
+  Console* console = console_.get();
+  ao.log_sink = [console](int, const std::string& line) { console->Log(line); };
+  auto agent = agent::Agent::Start(ao);
+  if (!agent.ok()) return agent.status();
+  agent_ = std::move(*agent);
+  return Status::Ok();
+}
+
+void LaunchRun::TakeHistory(const proto::JobStatus& st) {
+  int before = static_cast<int>(history_.size());
+  for (const auto& m : st.history()) {
+    int last = history_.empty() ? 0 : history_.back().step();
+    if (m.step() <= last) continue;
+    if (history_.empty()) {
+      first_step_ = m.step();
+      first_step_s_ = SecondsSince(started_);
+    }
+    history_.push_back(m);
+    std::string line = StepMetricsJson(m) + "\n";
+    std::fputs(line.c_str(), metrics_file_);
+  }
+  if (static_cast<int>(history_.size()) != before) {
+    std::fflush(metrics_file_);
+    ShowProgress();
+  }
+}
+
+void LaunchRun::ShowProgress() {
+  if (o_.quiet || history_.empty()) return;
+  const proto::StepMetrics& m = history_.back();
+  double now = SecondsSince(started_);
+  int total = m.total_steps() > 0 ? m.total_steps() : job_.train.steps;
+  if (!console_->tty() && !pacer_.ShouldPrint(m.step(), total, now)) return;
+  ProgressSnapshot p;
+  p.step = m.step();
+  p.total_steps = total;
+  p.loss = m.loss();
+  p.tokens_per_s = m.tokens_per_s();
+  p.elapsed_s = now;
+  // The workers' own clock (elapsed_s) gives the pace even when one poll
+  // brings many steps at once; ours is the fallback.
+  const proto::StepMetrics& first = history_.front();
+  if (m.elapsed_s() > 0 && first.elapsed_s() > 0) {
+    p.eta_s = EstimateEta(first.step(), first.elapsed_s(), m.step(),
+                          m.elapsed_s(), total);
+  } else {
+    p.eta_s = EstimateEta(first_step_, first_step_s_, m.step(), now, total);
+  }
+  console_->Progress(FormatProgressLine(p));
+}
+
+int LaunchRun::Follow() {
+  bool cancel_sent = false;
+  bool killed = false;
+  auto last_answer = Clock::now();
+  while (true) {
+    auto st = client_->GetJobStatus(
+        job_id_, history_.empty() ? 0 : history_.back().step());
+    if (st.ok()) {
+      last_answer = Clock::now();
+      TakeHistory(*st);
+      last_status_ = std::move(*st);
+      if (IsEnded(last_status_.state())) break;
+    } else if (Clock::now() - last_answer > kCoordinatorSilenceLimit) {
+      console_->EndProgress();
+      Error("lost the coordinator: " + st.status().message());
+      return kExitFailed;
+    }
+
+    int signals, sig;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      int seen = cancel_sent + killed;
+      cv_.wait_for(lock, kPollEvery, [&] { return signals_ > seen; });
+      signals = signals_;
+      sig = last_signal_;
+    }
+    if (signals >= 1 && !cancel_sent) {
+      cancel_sent = true;
+      cancelled_by_signal_ = true;
+      std::string name = sig == SIGTERM ? "SIGTERM" : "SIGINT";
+      console_->Note(
+          "dstrain: " + name +
+          ": cancelling the job (again to kill the workers at once)");
+      Status s = client_->CancelJob(job_id_, "interrupted by " + name);
+      if (!s.ok()) console_->Note("dstrain: cancel failed: " + s.message());
+    }
+    if (signals >= 2 && !killed) {
+      killed = true;
+      if (agent_) {
+        agent_->StopAllWorkers(0, "interrupted twice");
+      }
+      // One last look for the final state; no more waiting.
+      auto final_st = client_->GetJobStatus(job_id_, 0);
+      if (final_st.ok()) last_status_ = std::move(*final_st);
+      break;
+    }
+  }
+  console_->EndProgress();
+  if (cancelled_by_signal_) return kExitInterrupted;
+  if (last_status_.state() == proto::JOB_SUCCEEDED) return 0;
+  return kExitFailed;
+}
+
+void LaunchRun::Teardown() {
+  if (agent_) {
+    // Normally every worker has exited already (the job ended on their
+    // exits); Shutdown stops any straggler and reaps everything.
+    agent_->Shutdown();
+    agent_.reset();
+  }
+  client_.reset();
+  if (server_) {
+    server_->Shutdown();
+    server_.reset();
+  }
+}
+
+int LaunchRun::Finish(int code) {
+  RunSummary s =
+      BuildSummary(job_.name, last_status_, history_, SecondsSince(started_));
+  s.run_dir = run_dir_;
+  s.metrics_path = metrics_path_;
+  s.summary_path = summary_path_;
+  if (s.total_steps == 0) s.total_steps = job_.train.steps;
+  std::string json = SummaryJson(s);
+  std::ofstream(summary_path_) << json << "\n";
+  if (!o_.quiet || !o_.json) console_->Print(SummaryText(s));
+  if (o_.json) std::printf("%s\n", json.c_str());
+  std::fflush(stdout);
+  if (code == kExitFailed && !s.reason.empty()) {
+    std::fprintf(stderr, "job %s failed: %s\n", job_.name.c_str(),
+                 s.reason.c_str());
+  } else if (code == kExitInterrupted) {
+    std::fprintf(stderr, "job %s cancelled: %s\n", job_.name.c_str(),
+                 s.reason.empty() ? "interrupted" : s.reason.c_str());
+  }
+  return code;
+}
+
+int LaunchRun::Run() {
+  if (int rc = Prepare(); rc != 0) return rc;
+
+  // Before any thread exists, so all of them inherit the blocked signals.
+  SignalWatcher watcher([this](int sig, int n) { OnSignal(sig, n); });
+  std::FILE* human = o_.json ? stderr : stdout;
+  console_ =
+      std::make_unique<Console>(human, isatty(fileno(human)) == 1, !o_.quiet);
+
+  std::error_code ec;
+  fs::create_directories(run_dir_, ec);
+  if (ec) {
+    Error("cannot create run directory " + run_dir_ + ": " + ec.message());
+    return kExitFailed;
+  }
+  metrics_file_ = std::fopen(metrics_path_.c_str(), "we");
+  if (metrics_file_ == nullptr) {
+    Error("cannot write " + metrics_path_);
+    return kExitFailed;
+  }
+  struct CloseFile {
+    std::FILE* f;
+    ~CloseFile() { std::fclose(f); }
+  } close_metrics{metrics_file_};
+
+  if (o_.coordinator.empty()) {
+    Status s = StartEmbedded();
+    if (!s.ok()) {
+      Error(s.message());
+      Teardown();
+      return kExitFailed;
+    }
+  }
+  client_ = std::make_unique<coordinator::CoordinatorClient>(address_, token_);
+  auto id = client_->LaunchJob(
+      MakeJobSpec(job_, yaml_, source_path_, o_.overrides, run_dir_));
+  if (!id.ok()) {
+    Error(id.status().message());
+    Teardown();
+    return kExitFailed;
+  }
+  job_id_ = *id;
+  if (!o_.quiet) {
+    console_->Note("dstrain: job " + job_.name + " (" + job_id_ +
+                   "): " + std::to_string(job_.procs_per_node) +
+                   " ranks per node, " + std::to_string(job_.train.steps) +
+                   " steps; run dir " + run_dir_);
+  }
+  int code = Follow();
+  Teardown();
+  return Finish(code);
+}
+
+}  // namespace
+
+int RunLaunch(const LaunchOptions& options) {
+  LaunchRun run(options);
+  return run.Run();
+}
+
+}  // namespace dstrain::cli

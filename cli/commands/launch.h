@@ -1,0 +1,35 @@
+#pragma once
+// `dstrain launch JOB.yaml`: validate the job, run it, show progress, write
+// <run dir>/metrics.jsonl and summary.json, exit with the job's outcome.
+//
+// Without a coordinator address it runs an embedded coordinator (random
+// token) and one agent in this process, the agent's workers being this
+// executable run as `dstrain worker`. With one, it submits to that
+// coordinator (--token-file) and follows the job there.
+//
+// Exit codes: 0 SUCCEEDED; 1 FAILED (reason on stderr) or an error after
+// the job was validated; 2 invalid job file or arguments (nothing started,
+// no run directory created); 130 interrupted (SIGINT/SIGTERM: the job is
+// cancelled and its workers stopped; a second signal kills them at once).
+// In embedded mode every worker has been reaped when it returns.
+
+#include <string>
+#include <vector>
+
+namespace dstrain::cli {
+
+struct LaunchOptions {
+  std::string job_path;
+  std::string coordinator;  // "" = embedded
+  std::string token_file;   // with `coordinator`
+  std::string run_dir;      // "" = runs/<job name>
+  std::vector<std::string> overrides;
+  bool quiet = false;  // no worker lines, no progress
+  bool json = false;   // summary as JSON on stdout; human output on stderr
+};
+
+// Must be called before this process starts any thread (it blocks SIGINT
+// and SIGTERM for all threads to come).
+int RunLaunch(const LaunchOptions& options);
+
+}  // namespace dstrain::cli

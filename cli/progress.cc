@@ -1,0 +1,67 @@
+#include "cli/progress.h"
+
+#include <cmath>
+#include <cstdio>
+
+namespace dstrain::cli {
+
+std::string FormatDuration(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0) return "--:--";
+  long s = std::lround(seconds);
+  char buf[32];
+  if (s >= 3600) {
+    std::snprintf(buf, sizeof(buf), "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60,
+                  s % 60);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%ld:%02ld", s / 60, s % 60);
+  }
+  return buf;
+}
+
+std::string FormatRate(double v) {
+  char buf[32];
+  if (!std::isfinite(v)) return "-";
+  if (v >= 1e6) {
+    std::snprintf(buf, sizeof(buf), "%.2fM", v / 1e6);
+  } else if (v >= 1e3) {
+    std::snprintf(buf, sizeof(buf), "%.1fk", v / 1e3);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%.0f", v);
+  }
+  return buf;
+}
+
+std::string FormatProgressLine(const ProgressSnapshot& p) {
+  char loss[32];
+  std::snprintf(loss, sizeof(loss), "%.3f", p.loss);
+  std::string line = "step " + std::to_string(p.step) + "/" +
+                     std::to_string(p.total_steps) + "  loss " + loss + "  " +
+                     FormatRate(p.tokens_per_s) + " tok/s  elapsed " +
+                     FormatDuration(p.elapsed_s) + "  ETA " +
+                     (p.eta_s ? FormatDuration(*p.eta_s) : "--:--");
+  return line;
+}
+
+std::optional<double> EstimateEta(int first_step, double first_s, int step,
+                                  double now_s, int total_steps) {
+  if (step <= first_step || now_s <= first_s) return std::nullopt;
+  double per_step = (now_s - first_s) / (step - first_step);
+  int left = total_steps - step;
+  return left > 0 ? per_step * left : 0.0;
+}
+
+bool PlainProgressPacer::ShouldPrint(int step, int total, double now_s) {
+  int bucket = total > 0 ? (step * 10) / total : step;
+  bool print = false;
+  if (last_bucket_ < 0 || bucket > last_bucket_) print = true;
+  if (now_s - last_print_s_ >= max_quiet_s_) print = true;
+  if (total > 0 && step >= total && !printed_last_) print = true;
+  if (print) {
+    last_bucket_ = bucket;
+    last_print_s_ = now_s;
+    if (total > 0 && step >= total) printed_last_ = true;
+  }
+  return print;
+}
+
+}  // namespace dstrain::cli

@@ -1,0 +1,46 @@
+#include "cli/signal_watcher.h"
+
+#include <poll.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cstdint>
+
+namespace dstrain::cli {
+
+SignalWatcher::SignalWatcher(Handler handler) : handler_(std::move(handler)) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, &old_mask_);
+  signal_fd_ = signalfd(-1, &set, SFD_CLOEXEC);
+  wake_fd_ = eventfd(0, EFD_CLOEXEC);
+  thread_ = std::thread([this] { Loop(); });
+}
+
+SignalWatcher::~SignalWatcher() {
+  std::uint64_t one = 1;
+  ssize_t unused = write(wake_fd_, &one, sizeof(one));
+  (void)unused;
+  thread_.join();
+  close(signal_fd_);
+  close(wake_fd_);
+  pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
+}
+
+void SignalWatcher::Loop() {
+  while (true) {
+    pollfd fds[2] = {{signal_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0) continue;  // EINTR
+    if (fds[1].revents != 0) return;
+    signalfd_siginfo info;
+    if (read(signal_fd_, &info, sizeof(info)) != sizeof(info)) continue;
+    int n = ++count_;
+    handler_(static_cast<int>(info.ssi_signo), n);
+  }
+}
+
+}  // namespace dstrain::cli
