@@ -89,6 +89,22 @@ std::vector<ProcInfo> Descendants(pid_t pid) {
   return out;
 }
 
+std::string EnvironOf(pid_t pid, const std::string& key) {
+  std::string env =
+      ReadAll(std::filesystem::path("/proc") / std::to_string(pid) / "environ");
+  const std::string prefix = key + "=";
+  std::size_t start = 0;
+  while (start < env.size()) {
+    std::size_t end = env.find('\0', start);
+    if (end == std::string::npos) end = env.size();
+    if (env.compare(start, prefix.size(), prefix) == 0) {
+      return env.substr(start + prefix.size(), end - start - prefix.size());
+    }
+    start = end + 1;
+  }
+  return "";
+}
+
 std::string Describe(const std::vector<ProcInfo>& procs) {
   std::string s;
   for (const auto& p : procs) {

@@ -28,6 +28,10 @@ std::vector<ProcInfo> ChildrenOf(pid_t ppid);
 // `pid` and everything below it.
 std::vector<ProcInfo> Descendants(pid_t pid);
 
+// The value of `key` in the process's environment, "" when absent or
+// unreadable.
+std::string EnvironOf(pid_t pid, const std::string& key);
+
 // "pid 123 (dstrain) state S pgid 120: dstrain worker --job ..." per line.
 std::string Describe(const std::vector<ProcInfo>& procs);
 

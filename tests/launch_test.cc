@@ -1,0 +1,325 @@
+// `dstrain launch` end to end, as a user runs it: the real binary as a
+// child process, an embedded coordinator and agent, real `dstrain worker`
+// processes training a tiny GPT over Gloo. Asserts the outcome (exit code,
+// metrics.jsonl, summary.json) and that no process of the job is left.
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "tests/util/process_table.h"
+#include "tests/util/subprocess.h"
+#include "tests/util/wait_for.h"
+
+namespace dstrain {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using google::protobuf::Struct;
+using testing::Subprocess;
+using testing::WaitFor;
+
+const std::string kDstrain = std::string(DSTRAIN_BINARY_DIR) + "/bin/dstrain";
+
+std::string TinyJob(const std::string& name, int steps) {
+  return "name: " + name +
+         "\n"
+         "procs_per_node: 2\n"
+         "device: cpu\n"
+         "backend: gloo\n"
+         "model: {type: gpt, vocab: 256, layers: 1, d_model: 32, heads: 2, "
+         "seq_len: 32}\n"
+         "data: {type: text, path: /usr/share/games/fortunes}\n"
+         "train:\n"
+         "  steps: " +
+         std::to_string(steps) +
+         "\n"
+         "  micro_batch: 4\n"
+         "  optimizer: {type: adamw, lr: 1.0e-2}\n"
+         "  schedule: {type: constant}\n";
+}
+
+Struct ParseJson(const std::string& text) {
+  Struct s;
+  auto st = google::protobuf::util::JsonStringToMessage(text, &s);
+  EXPECT_TRUE(st.ok()) << st.ToString() << ": " << text;
+  return s;
+}
+
+std::vector<Struct> ReadJsonLines(const fs::path& p) {
+  std::vector<Struct> out;
+  std::ifstream in(p);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) out.push_back(ParseJson(line));
+  }
+  return out;
+}
+
+double Num(const Struct& s, const std::string& key) {
+  auto it = s.fields().find(key);
+  EXPECT_NE(it, s.fields().end()) << "missing " << key;
+  return it == s.fields().end() ? 0 : it->second.number_value();
+}
+
+class LaunchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::temp_directory_path() /
+           ("dstrain_launch_" + std::string(info->name()) + "_" +
+            std::to_string(getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    ASSERT_TRUE(fs::exists(kDstrain)) << kDstrain << " is not built";
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string WriteJob(const std::string& file, const std::string& text) {
+    fs::path p = dir_ / file;
+    std::ofstream(p) << text;
+    return p.string();
+  }
+
+  std::unique_ptr<Subprocess> Start(std::vector<std::string> args) {
+    testing::SubprocessOptions o;
+    o.argv = {kDstrain};
+    for (auto& a : args) o.argv.push_back(a);
+    o.working_dir = dir_.string();
+    std::string error;
+    auto sp = Subprocess::Start(o, &error);
+    EXPECT_TRUE(sp != nullptr) << error;
+    return sp;
+  }
+
+  // Every live (not zombie) process whose command line names `job_path`:
+  // the workers of that job, wherever they were reparented to.
+  std::vector<testing::ProcInfo> WorkersOf(const std::string& job_path) {
+    std::vector<testing::ProcInfo> out;
+    for (auto& p : testing::ListProcesses()) {
+      if (p.state != 'Z' &&
+          p.cmdline.find("worker --job " + job_path) != std::string::npos) {
+        out.push_back(p);
+      }
+    }
+    return out;
+  }
+
+  // Waits until rank 0 has reported a step (metrics.jsonl has a line).
+  bool WaitForFirstStep(const fs::path& run_dir) {
+    return WaitFor(
+        [&] { return !ReadJsonLines(run_dir / "metrics.jsonl").empty(); },
+        120s);
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(LaunchTest, TwoRanksTrainAndAgree) {
+  std::string job = WriteJob("tiny.yaml", TinyJob("tiny", 20));
+  fs::path run_dir = dir_ / "run";
+  auto sp = Start({"launch", job, "--run-dir", run_dir.string(), "--json"});
+  ASSERT_TRUE(sp);
+  auto st = sp->Wait(180s);
+  ASSERT_TRUE(st.has_value()) << "launch did not finish\n" << sp->Stderr();
+  ASSERT_EQ(testing::ShellExitCode(*st), 0) << sp->Stderr();
+
+  // metrics.jsonl: steps 1..20 of rank 0 with the required fields.
+  auto lines = ReadJsonLines(run_dir / "metrics.jsonl");
+  ASSERT_EQ(lines.size(), 20u);
+  std::vector<double> loss;
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(Num(lines[i], "step"), i + 1);
+    for (const char* key : {"loss", "lr", "tokens_per_s", "step_time_s"}) {
+      EXPECT_TRUE(lines[i].fields().contains(key)) << key;
+    }
+    EXPECT_GT(Num(lines[i], "lr"), 0);
+    EXPECT_GT(Num(lines[i], "tokens_per_s"), 0);
+    EXPECT_GT(Num(lines[i], "step_time_s"), 0);
+    loss.push_back(Num(lines[i], "loss"));
+  }
+  double first5 = 0, last5 = 0;
+  for (int i = 0; i < 5; ++i) {
+    first5 += loss[i] / 5;
+    last5 += loss[15 + i] / 5;
+  }
+  EXPECT_LT(last5, first5);
+  EXPECT_LT(loss.back(), loss.front());
+
+  // summary.json: both ranks, identical parameters.
+  std::ifstream in(run_dir / "summary.json");
+  std::stringstream text;
+  text << in.rdbuf();
+  Struct summary = ParseJson(text.str());
+  EXPECT_EQ(summary.fields().at("state").string_value(), "SUCCEEDED");
+  EXPECT_EQ(Num(summary, "steps"), 20);
+  const auto& ranks = summary.fields().at("ranks").list_value();
+  ASSERT_EQ(ranks.values_size(), 2);
+  std::string d0 =
+      ranks.values(0).struct_value().fields().at("param_digest").string_value();
+  std::string d1 =
+      ranks.values(1).struct_value().fields().at("param_digest").string_value();
+  EXPECT_FALSE(d0.empty());
+  EXPECT_EQ(d0, d1);
+  EXPECT_TRUE(summary.fields().at("param_digests_agree").bool_value());
+
+  // --json: the same summary on stdout.
+  Struct printed = ParseJson(sp->Stdout());
+  EXPECT_EQ(printed.fields().at("job_id").string_value(),
+            summary.fields().at("job_id").string_value());
+  // Worker lines were relayed with their prefix (to stderr under --json).
+  EXPECT_NE(sp->Stderr().find("[rank 0 "), std::string::npos);
+  EXPECT_TRUE(WorkersOf(job).empty());
+}
+
+TEST_F(LaunchTest, KilledWorkerFailsTheLaunchAndNothingIsLeft) {
+  std::string job = WriteJob("long.yaml", TinyJob("long", 1000000));
+  fs::path run_dir = dir_ / "run";
+  auto sp = Start({"launch", job, "--run-dir", run_dir.string()});
+  ASSERT_TRUE(sp);
+  ASSERT_TRUE(WaitForFirstStep(run_dir)) << sp->Stderr();
+
+  pid_t victim = -1;
+  pid_t pgid = -1;
+  for (const auto& p : WorkersOf(job)) {
+    if (testing::EnvironOf(p.pid, "RANK") == "1") {
+      victim = p.pid;
+      pgid = p.pgid;
+    }
+  }
+  ASSERT_GT(victim, 0) << testing::Describe(testing::Descendants(sp->pid()));
+  EXPECT_NE(pgid, sp->pid());  // the workers' group is not launch's
+  EXPECT_EQ(testing::ProcessesInGroup(pgid).size(), 2u);
+
+  auto killed_at = std::chrono::steady_clock::now();
+  ASSERT_EQ(kill(victim, SIGKILL), 0);
+  auto st = sp->Wait(10s);
+  ASSERT_TRUE(st.has_value()) << "launch still running 10 s after the kill\n"
+                              << sp->Stdout() << sp->Stderr();
+  EXPECT_LT(std::chrono::steady_clock::now() - killed_at, 10s);
+  EXPECT_NE(testing::ShellExitCode(*st), 0);
+  EXPECT_EQ(testing::ShellExitCode(*st), 1);
+  EXPECT_NE(sp->Stderr().find("job long failed: rank 1 on "), std::string::npos)
+      << sp->Stderr();
+  EXPECT_NE(sp->Stderr().find("SIGKILL"), std::string::npos) << sp->Stderr();
+  EXPECT_TRUE(testing::ProcessesInGroup(pgid).empty())
+      << testing::Describe(testing::ProcessesInGroup(pgid));
+  EXPECT_TRUE(testing::ChildrenOf(sp->pid()).empty());
+  EXPECT_TRUE(WorkersOf(job).empty());
+}
+
+TEST_F(LaunchTest, SigintCancelsAndStopsTheWorkers) {
+  std::string job = WriteJob("long.yaml", TinyJob("long", 1000000));
+  fs::path run_dir = dir_ / "run";
+  auto sp = Start({"launch", job, "--run-dir", run_dir.string()});
+  ASSERT_TRUE(sp);
+  ASSERT_TRUE(WaitForFirstStep(run_dir)) << sp->Stderr();
+  auto workers = WorkersOf(job);
+  ASSERT_EQ(workers.size(), 2u);
+  pid_t pgid = workers[0].pgid;
+
+  sp->Signal(SIGINT);
+  auto st = sp->Wait(10s);
+  ASSERT_TRUE(st.has_value()) << "launch ignored SIGINT\n" << sp->Stderr();
+  EXPECT_EQ(testing::ShellExitCode(*st), 130);
+  EXPECT_NE(sp->Stderr().find("cancelled"), std::string::npos) << sp->Stderr();
+  EXPECT_TRUE(testing::ProcessesInGroup(pgid).empty());
+  EXPECT_TRUE(WorkersOf(job).empty());
+  // The summary says what happened.
+  std::ifstream in(run_dir / "summary.json");
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_EQ(ParseJson(text.str()).fields().at("state").string_value(),
+            "CANCELLED");
+}
+
+TEST_F(LaunchTest, WorkersDieWithTheLauncher) {
+  // Orphans come back to this process, so they can be reaped here and
+  // seen dead rather than left as zombies of an init that does not reap.
+  ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  std::string job = WriteJob("long.yaml", TinyJob("long", 1000000));
+  fs::path run_dir = dir_ / "run";
+  auto sp = Start({"launch", job, "--run-dir", run_dir.string()});
+  ASSERT_TRUE(sp);
+  ASSERT_TRUE(WaitForFirstStep(run_dir)) << sp->Stderr();
+  auto workers = WorkersOf(job);
+  ASSERT_EQ(workers.size(), 2u);
+
+  sp->Signal(SIGKILL);  // no chance to clean up: PR_SET_PDEATHSIG must
+  ASSERT_TRUE(sp->Wait(10s).has_value());
+  for (const auto& w : workers) {
+    int status = 0;
+    pid_t r = -1;
+    EXPECT_TRUE(WaitFor(
+        [&] {
+          r = waitpid(w.pid, &status, WNOHANG);
+          return r == w.pid || (r < 0 && errno == ECHILD);
+        },
+        10s))
+        << "worker " << w.pid << " outlived its launcher";
+    if (r == w.pid) {
+      EXPECT_TRUE(WIFSIGNALED(status));
+      EXPECT_EQ(WTERMSIG(status), SIGKILL);
+    }
+  }
+  EXPECT_TRUE(WorkersOf(job).empty());
+  prctl(PR_SET_CHILD_SUBREAPER, 0);
+}
+
+TEST_F(LaunchTest, BadJobFileStartsNothing) {
+  std::string job = WriteJob("bad.yaml",
+                             "name: bad\n"
+                             "procs_per_node: 2\n"
+                             "train:\n"
+                             "  steps: 5\n"
+                             "  lerning_rate: 0.1\n");
+  auto sp = Start({"launch", job});
+  ASSERT_TRUE(sp);
+  auto st = sp->Wait(30s);
+  ASSERT_TRUE(st.has_value());
+  EXPECT_EQ(testing::ShellExitCode(*st), 2);
+  std::string err = sp->Stderr();
+  EXPECT_TRUE(std::regex_search(err, std::regex("bad\\.yaml:5:[0-9]+"))) << err;
+  EXPECT_NE(err.find("lerning_rate"), std::string::npos) << err;
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+  EXPECT_FALSE(fs::exists(dir_ / "runs"));  // the default run dir
+  EXPECT_EQ(sp->Stdout().find("[rank"), std::string::npos);
+  EXPECT_EQ(sp->Stdout(), "");
+}
+
+TEST_F(LaunchTest, EmbeddedModeRefusesMultiNodeJobs) {
+  std::string text = TinyJob("multi", 5) + "nodes: {min: 2, max: 2}\n";
+  std::string job = WriteJob("multi.yaml", text);
+  auto sp = Start({"launch", job, "--run-dir", (dir_ / "run").string()});
+  ASSERT_TRUE(sp);
+  auto st = sp->Wait(30s);
+  ASSERT_TRUE(st.has_value());
+  EXPECT_EQ(testing::ShellExitCode(*st), 2);
+  EXPECT_NE(sp->Stderr().find("nodes.min = 2"), std::string::npos)
+      << sp->Stderr();
+  EXPECT_FALSE(fs::exists(dir_ / "run"));
+}
+
+TEST_F(LaunchTest, UnknownFlagsAndCommandsExitTwo) {
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"launch", "--frobnicate", "x.yaml"},
+        std::vector<std::string>{"frobnicate"}, std::vector<std::string>{}}) {
+    auto sp = Start(args);
+    ASSERT_TRUE(sp);
+    auto st = sp->Wait(30s);
+    ASSERT_TRUE(st.has_value());
+    EXPECT_EQ(testing::ShellExitCode(*st), 2) << sp->Stderr();
+    EXPECT_FALSE(sp->Stderr().empty());
+  }
+}
+
+}  // namespace
+}  // namespace dstrain
