@@ -308,6 +308,71 @@ TEST_F(LaunchTest, EmbeddedModeRefusesMultiNodeJobs) {
   EXPECT_FALSE(fs::exists(dir_ / "run"));
 }
 
+// The multi-process shape: `dstrain coordinator`, `dstrain agent` and
+// `dstrain launch --coordinator` as three processes sharing a token file.
+TEST_F(LaunchTest, SubmitsToAStandaloneCoordinatorAndAgent) {
+  std::string token = (dir_ / "token").string();
+  std::ofstream(token) << "cluster-test-token\n";
+  std::string wrong = (dir_ / "wrong").string();
+  std::ofstream(wrong) << "not-the-token\n";
+
+  auto coord =
+      Start({"coordinator", "--listen", "127.0.0.1:0", "--token-file", token});
+  ASSERT_TRUE(coord);
+  std::smatch m;
+  std::string out;
+  const std::regex listening("listening on (\\S+)\n");
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        out = coord->Stdout();
+        return std::regex_search(out, m, listening);
+      },
+      30s))
+      << coord->Stderr();
+  const std::string address = m[1];
+
+  auto agent = Start({"agent", "--coordinator", address, "--token-file", token,
+                      "--listen", "127.0.0.1:0", "--hostname", "node-a"});
+  ASSERT_TRUE(agent);
+  ASSERT_TRUE(WaitFor(
+      [&] { return agent->Stdout().find("serving on") != std::string::npos; },
+      30s))
+      << agent->Stderr();
+
+  std::string job = WriteJob("tiny.yaml", TinyJob("remote", 5));
+  fs::path run_dir = dir_ / "run";
+  auto refused = Start({"launch", job, "--coordinator", address, "--token-file",
+                        wrong, "--run-dir", run_dir.string()});
+  ASSERT_TRUE(refused);
+  auto refused_st = refused->Wait(60s);
+  ASSERT_TRUE(refused_st.has_value());
+  EXPECT_EQ(testing::ShellExitCode(*refused_st), 1);
+  EXPECT_NE(refused->Stderr().find("token"), std::string::npos)
+      << refused->Stderr();
+
+  auto launch = Start({"launch", job, "--coordinator", address, "--token-file",
+                       token, "--run-dir", run_dir.string(), "--quiet"});
+  ASSERT_TRUE(launch);
+  auto st = launch->Wait(180s);
+  ASSERT_TRUE(st.has_value()) << launch->Stderr();
+  EXPECT_EQ(testing::ShellExitCode(*st), 0) << launch->Stderr();
+  EXPECT_EQ(ReadJsonLines(run_dir / "metrics.jsonl").size(), 5u);
+  // --quiet: no worker lines here; the agent relayed them on its side.
+  EXPECT_EQ(launch->Stdout().find("[rank"), std::string::npos);
+  EXPECT_NE(agent->Stderr().find("[rank 0 node-a] "), std::string::npos)
+      << agent->Stderr();
+  EXPECT_TRUE(WorkersOf(job).empty());
+
+  agent->Signal(SIGTERM);
+  auto agent_st = agent->Wait(15s);
+  ASSERT_TRUE(agent_st.has_value());
+  EXPECT_EQ(testing::ShellExitCode(*agent_st), 0) << agent->Stderr();
+  coord->Signal(SIGINT);
+  auto coord_st = coord->Wait(15s);
+  ASSERT_TRUE(coord_st.has_value());
+  EXPECT_EQ(testing::ShellExitCode(*coord_st), 0) << coord->Stderr();
+}
+
 TEST_F(LaunchTest, UnknownFlagsAndCommandsExitTwo) {
   for (std::vector<std::string> args :
        {std::vector<std::string>{"launch", "--frobnicate", "x.yaml"},
