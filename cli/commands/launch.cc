@@ -235,6 +235,7 @@ void LaunchRun::ShowProgress() {
 int LaunchRun::Follow() {
   bool cancel_sent = false;
   bool killed = false;
+  bool noted_pending = false;
   auto last_answer = Clock::now();
   while (true) {
     auto st = client_->GetJobStatus(
@@ -244,6 +245,15 @@ int LaunchRun::Follow() {
       TakeHistory(*st);
       last_status_ = std::move(*st);
       if (IsEnded(last_status_.state())) break;
+      // A job stays PENDING until enough agents registered: say so rather
+      // than look hung.
+      if (last_status_.state() == proto::JOB_PENDING && !noted_pending &&
+          SecondsSince(started_) > 3.0) {
+        noted_pending = true;
+        console_->Note("dstrain: job " + job_.name + " is waiting for " +
+                       std::to_string(job_.nodes.min) +
+                       " node(s) to register with " + address_);
+      }
     } else if (Clock::now() - last_answer > kCoordinatorSilenceLimit) {
       console_->EndProgress();
       Error("lost the coordinator: " + st.status().message());
