@@ -8,6 +8,7 @@ JOB ?= configs/examples/charlm.yaml
 # ccache outside the repository, like the Python environment, so a fresh
 # clone on the same machine rebuilds from cache.
 export CCACHE_DIR ?= $(HOME)/.cache/dstrain/ccache
+export CCACHE_BASEDIR ?= $(CURDIR)
 export CCACHE_SLOPPINESS ?= pch_defines,time_macros,include_file_mtime,include_file_ctime
 
 .PHONY: all bootstrap configure build run test clean

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "cli/json_writer.h"
+#include "common/json_writer.h"
 #include "cli/progress.h"
 
 namespace dstrain::cli {

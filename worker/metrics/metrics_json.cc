@@ -1,80 +1,65 @@
 #include "worker/metrics/metrics_json.h"
 
-#include <cmath>
-#include <cstdio>
+#include "common/json_writer.h"
 
 namespace dstrain::metrics {
 
-std::string JsonNumber(double v) {
-  if (!std::isfinite(v)) return "null";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
-}
-
-std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (u < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", u);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-  return out;
-}
-
 std::string StepJsonLine(const engine::RankContext& ctx,
                          const engine::StepReport& s) {
-  std::string o = "{\"type\":\"step\",\"job_id\":" + JsonString(ctx.job_id);
-  o += ",\"rank\":" + std::to_string(ctx.rank);
-  o += ",\"attempt\":" + std::to_string(ctx.attempt);
-  o += ",\"step\":" + std::to_string(s.step);
-  o += ",\"total_steps\":" + std::to_string(s.total_steps);
-  o += ",\"loss\":" + JsonNumber(s.loss);
-  o += ",\"lr\":" + JsonNumber(s.lr);
-  o += ",\"grad_norm\":" + JsonNumber(s.grad_norm);
-  o += ",\"tokens_per_s\":" + JsonNumber(s.tokens_per_s);
-  o += ",\"step_time_s\":" + JsonNumber(s.step_time_s);
-  o += ",\"comm_time_s\":" + JsonNumber(s.comm_time_s);
-  o += ",\"loss_scale\":" + JsonNumber(s.loss_scale);
-  o += ",\"elapsed_s\":" + JsonNumber(s.elapsed_s);
-  o += ",\"peak_rss_bytes\":" + std::to_string(s.peak_rss_bytes);
-  o += "}\n";
-  return o;
+  JsonWriter w;
+  w.BeginObject()
+      .Key("type")
+      .String("step")
+      .Key("job_id")
+      .String(ctx.job_id)
+      .Key("rank")
+      .Int(ctx.rank)
+      .Key("attempt")
+      .Int(ctx.attempt)
+      .Key("step")
+      .Int(s.step)
+      .Key("total_steps")
+      .Int(s.total_steps)
+      .Key("loss")
+      .Number(s.loss)
+      .Key("lr")
+      .Number(s.lr)
+      .Key("grad_norm")
+      .Number(s.grad_norm)
+      .Key("tokens_per_s")
+      .Number(s.tokens_per_s)
+      .Key("step_time_s")
+      .Number(s.step_time_s)
+      .Key("comm_time_s")
+      .Number(s.comm_time_s)
+      .Key("loss_scale")
+      .Number(s.loss_scale)
+      .Key("elapsed_s")
+      .Number(s.elapsed_s)
+      .Key("peak_rss_bytes")
+      .Int(s.peak_rss_bytes)
+      .EndObject();
+  return w.str() + "\n";
 }
 
 std::string ResultJsonLine(const engine::RankContext& ctx,
                            const engine::TrainResult& r) {
-  std::string o = "{\"type\":\"result\",\"rank\":" + std::to_string(ctx.rank);
-  o += ",\"steps\":" + std::to_string(r.steps);
-  o += ",\"final_loss\":" + JsonNumber(r.final_loss);
-  o += ",\"param_digest\":" + JsonString(r.param_digest);
-  o += ",\"param_count\":" + std::to_string(r.param_count);
-  o += "}\n";
-  return o;
+  JsonWriter w;
+  w.BeginObject()
+      .Key("type")
+      .String("result")
+      .Key("rank")
+      .Int(ctx.rank)
+      .Key("steps")
+      .Int(r.steps)
+      .Key("final_loss")
+      .Number(r.final_loss)
+      .Key("param_digest")
+      .String(r.param_digest)
+      .Key("param_count")
+      .Int(r.param_count)
+      .EndObject();
+  return w.str() + "\n";
 }
 
 }  // namespace dstrain::metrics

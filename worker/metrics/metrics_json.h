@@ -10,8 +10,8 @@
 //   {"type":"result","rank":0,"steps":300,"final_loss":2.1,
 //    "param_digest":"0123456789abcdef","param_count":437504}
 //
-// Doubles are written with 17 significant digits (they round-trip);
-// non-finite values are written as null. Each string ends with '\n'.
+// Written with common/json_writer.h: doubles in the shortest form that
+// round-trips, non-finite values as null. Each string ends with '\n'.
 
 #include <string>
 
@@ -23,9 +23,5 @@ std::string StepJsonLine(const engine::RankContext& ctx,
                          const engine::StepReport& step);
 std::string ResultJsonLine(const engine::RankContext& ctx,
                            const engine::TrainResult& result);
-
-// JSON text of one value, exposed for tests.
-std::string JsonNumber(double v);
-std::string JsonString(const std::string& s);
 
 }  // namespace dstrain::metrics

@@ -1,7 +1,9 @@
 #pragma once
-// A small streaming JSON writer for the CLI's files (metrics.jsonl,
-// summary.json) and --json output: commas and string escaping handled,
-// non-finite numbers written as null (JSON has no NaN). Not thread-safe.
+// A small streaming JSON writer for every JSON dstrain writes (the workers'
+// metrics lines, metrics.jsonl, summary.json, --json output): commas and
+// string escaping handled, non-finite numbers written as null (JSON has no
+// NaN), doubles in the shortest form that reads back to the same value.
+// Dependency-free, so the training engine can use it. Not thread-safe.
 //
 //   JsonWriter w;
 //   w.BeginObject().Key("step").Int(3).Key("loss").Number(2.5).EndObject();
@@ -12,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-namespace dstrain::cli {
+namespace dstrain {
 
 class JsonWriter {
  public:
@@ -42,4 +44,4 @@ class JsonWriter {
 // `s` as a JSON string literal, quotes included.
 std::string JsonQuote(std::string_view s);
 
-}  // namespace dstrain::cli
+}  // namespace dstrain

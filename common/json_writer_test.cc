@@ -1,11 +1,11 @@
-#include "cli/json_writer.h"
+#include "common/json_writer.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <limits>
 
-namespace dstrain::cli {
+namespace dstrain {
 namespace {
 
 TEST(JsonWriterTest, NestsWithCommas) {
@@ -44,4 +44,4 @@ TEST(JsonWriterTest, NumbersRoundTripAndNonFiniteIsNull) {
 }
 
 }  // namespace
-}  // namespace dstrain::cli
+}  // namespace dstrain

@@ -1,10 +1,10 @@
-#include "cli/json_writer.h"
+#include "common/json_writer.h"
 
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
-namespace dstrain::cli {
+namespace dstrain {
 
 std::string JsonQuote(std::string_view s) {
   std::string out = "\"";
@@ -121,4 +121,4 @@ JsonWriter& JsonWriter::Null() {
   return *this;
 }
 
-}  // namespace dstrain::cli
+}  // namespace dstrain
