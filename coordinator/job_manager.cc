@@ -6,6 +6,7 @@
 #include <set>
 
 #include "coordinator/exit_description.h"
+#include "topology/rank_layout.h"
 
 namespace dstrain::coordinator {
 namespace {
@@ -129,17 +130,29 @@ void JobManager::StartLocked(Job* job, const std::vector<NodeInfo>& nodes,
   job->world_size = static_cast<int>(nodes.size()) * ppn;
   job->nodes.clear();
   job->ranks.clear();
-  for (std::size_t n = 0; n < nodes.size(); ++n) {
+  std::vector<std::string> node_order;
+  for (const NodeInfo& node : nodes) {
     job->nodes.push_back(
-        Placement{nodes[n].node_id, nodes[n].host(), nodes[n].agent_address});
-    for (int l = 0; l < ppn; ++l) {
-      proto::RankAssignment a;
-      a.set_rank(static_cast<int>(n) * ppn + l);
-      a.set_local_rank(l);
-      a.set_node_rank(static_cast<int>(n));
-      a.set_node_id(nodes[n].node_id);
-      job->ranks.push_back(a);
-    }
+        Placement{node.node_id, node.host(), node.agent_address});
+    node_order.push_back(node.node_id);
+  }
+  // Every layout is checked before anything is started on it.
+  StatusOr<std::vector<topology::RankSlot>> slots =
+      topology::LayOutRanks(node_order, ppn);
+  Status valid = slots.ok() ? topology::ValidateRankLayout(*slots)
+                            : slots.status();
+  if (!valid.ok()) {
+    EndLocked(job, proto::JOB_FAILED, "no valid rank layout: " + valid.message(),
+              /*stop_workers=*/false, effects);
+    return;
+  }
+  for (const topology::RankSlot& slot : *slots) {
+    proto::RankAssignment a;
+    a.set_rank(slot.rank);
+    a.set_local_rank(slot.local_rank);
+    a.set_node_rank(slot.node_rank);
+    a.set_node_id(slot.node_id);
+    job->ranks.push_back(a);
   }
   job->starts_pending = static_cast<int>(nodes.size());
   for (std::size_t n = 0; n < job->nodes.size(); ++n) {
