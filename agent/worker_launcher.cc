@@ -16,6 +16,7 @@
 #include "agent/exit_status.h"
 #include "agent/line_splitter.h"
 #include "agent/metrics_line.h"
+#include "common/rpc/worker_exit.h"
 
 namespace dstrain::agent {
 
@@ -324,13 +325,13 @@ void WorkerLauncher::ReapLocked(Job& job, Rank& r, int wait_status,
   r.exit_fd.Reset();
   --job.alive;
   proto::WorkerExit exit = ExitFromWaitStatus(r.rank, wait_status);
-  const std::string what = ExitText(exit);
+  const std::string what = rpc::ExitText(exit);
   // The first failure needs no explanation; the ranks stopped because of it
   // (or because someone asked) say why, so a report reads
   // "rank 0 on vm was killed by SIGTERM (stopped after rank 1 exited with
   // code 3)".
   if (job.stopping) exit.set_reason(job.stop_reason);
-  bool failed = IsFailure(exit);
+  bool failed = rpc::IsFailure(exit);
   if (options_.callbacks.on_exit) {
     events.push_back([this, id = job.id, a = job.attempt, exit] {
       options_.callbacks.on_exit(id, a, exit);

@@ -10,12 +10,6 @@
 
 namespace dstrain::coordinator {
 
-// "SIGKILL" for 9; "signal 77" for numbers without a common name.
-std::string SignalName(int signal);
-
-// True when the exit is a failure (a signal, or a non-zero exit code).
-bool IsFailure(const proto::WorkerExit& exit);
-
 std::string DescribeExit(const proto::WorkerExit& exit,
                          const std::string& host);
 

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <set>
 
+#include "common/rpc/worker_exit.h"
 #include "coordinator/exit_description.h"
 #include "topology/rank_layout.h"
 
@@ -139,10 +140,11 @@ void JobManager::StartLocked(Job* job, const std::vector<NodeInfo>& nodes,
   // Every layout is checked before anything is started on it.
   StatusOr<std::vector<topology::RankSlot>> slots =
       topology::LayOutRanks(node_order, ppn);
-  Status valid = slots.ok() ? topology::ValidateRankLayout(*slots)
-                            : slots.status();
+  Status valid =
+      slots.ok() ? topology::ValidateRankLayout(*slots) : slots.status();
   if (!valid.ok()) {
-    EndLocked(job, proto::JOB_FAILED, "no valid rank layout: " + valid.message(),
+    EndLocked(job, proto::JOB_FAILED,
+              "no valid rank layout: " + valid.message(),
               /*stop_workers=*/false, effects);
     return;
   }
@@ -272,7 +274,7 @@ Status JobManager::ReportWorkerExit(const std::string& node_id,
     }
     job->exits.emplace(exit.rank(), exit);
     if (IsEnded(job->state)) return Status::Ok();
-    if (IsFailure(exit)) {
+    if (rpc::IsFailure(exit)) {
       EndLocked(job, proto::JOB_FAILED,
                 DescribeExit(exit, job->nodes[a.node_rank()].host),
                 /*stop_workers=*/true, &effects);
