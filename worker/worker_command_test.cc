@@ -1,12 +1,9 @@
 // dstrain-worker as real processes: torchrun-style environment, a TCPStore
 // rendezvous, metrics as JSON lines on an inherited fd, exit codes.
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,23 +17,13 @@
 #include <thread>
 #include <vector>
 
+#include "worker/testing/free_port.h"
+
 namespace dstrain {
 namespace {
 namespace fs = std::filesystem;
 
 const char* const kWorker = DSTRAIN_BINARY_DIR "/bin/dstrain-worker";
-
-int FreePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 std::string ReadAll(int fd) {
   std::string out;
@@ -179,7 +166,7 @@ class WorkerCommandTest : public ::testing::Test {
 
 TEST_F(WorkerCommandTest, TwoProcessesOverTcpStoreReportMetricsAndAgree) {
   const std::string job = WriteJob();
-  const std::string port = std::to_string(FreePort());
+  const std::string port = std::to_string(testing::FreeLoopbackPort());
   std::vector<Proc> procs;
   for (int r = 0; r < 2; ++r) {
     procs.push_back(Start({job}, {{"RANK", std::to_string(r)},

@@ -1,35 +1,21 @@
 #include "worker/rendezvous/tcp_kv_store.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <thread>
+
+#include "worker/testing/free_port.h"
 
 namespace dstrain::rendezvous {
 namespace {
 
 using std::chrono::milliseconds;
 
-// A port the kernel just handed out on loopback, free again after close.
-int FreePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 TEST(TcpKvStoreTest, ServerAndClientShareKeys) {
   TcpStoreOptions o;
   o.host = "127.0.0.1";
-  o.port = FreePort();
+  o.port = testing::FreeLoopbackPort();
   o.world_size = 2;
   o.timeout = milliseconds(20000);
   o.is_server = true;
@@ -65,7 +51,7 @@ TEST(TcpKvStoreTest, ServerAndClientShareKeys) {
 TEST(TcpKvStoreTest, UnreachableServerIsAnErrorNamingTheAddress) {
   TcpStoreOptions o;
   o.host = "127.0.0.1";
-  o.port = FreePort();  // nobody listens
+  o.port = testing::FreeLoopbackPort();  // nobody listens
   o.timeout = milliseconds(500);
   auto s = ConnectTcpStore(o);
   ASSERT_FALSE(s.ok());
