@@ -1,13 +1,11 @@
 #include "agent/agent_main.h"
 
-#include <pthread.h>
-#include <signal.h>
-
 #include <iostream>
 
 #include "agent/agent.h"
 #include "agent/worker_env.h"
 #include "common/rpc/auth.h"
+#include "common/termination_signals.h"
 
 namespace dstrain::agent {
 
@@ -27,11 +25,8 @@ int RunAgentCommand(const AgentCommandOptions& options) {
     return 1;
   }
 
-  sigset_t signals, old_mask;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, &old_mask);
+  // Before the agent starts its threads, so they inherit the mask.
+  TerminationSignals signals;
 
   AgentOptions ao;
   ao.coordinator_address = options.coordinator;
@@ -41,21 +36,18 @@ int RunAgentCommand(const AgentCommandOptions& options) {
   ao.hostname = options.hostname;
   auto agent = Agent::Start(ao);
   if (!agent.ok()) {
-    pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
     std::cerr << "dstrain agent: " << agent.status().message() << "\n";
     return agent.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
   }
   std::cout << "dstrain agent " << (*agent)->node_id() << " serving on "
             << (*agent)->address() << std::endl;
 
-  int received = 0;
-  sigwait(&signals, &received);
+  const int received = signals.Wait();
   std::cout << "dstrain agent: received "
             << (received == SIGINT ? "SIGINT" : "SIGTERM")
             << ", stopping workers" << std::endl;
   (*agent)->Shutdown();
   agent.value().reset();
-  pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
   return 0;
 }
 

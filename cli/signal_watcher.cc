@@ -1,7 +1,6 @@
 #include "cli/signal_watcher.h"
 
 #include <poll.h>
-#include <pthread.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -11,12 +10,7 @@
 namespace dstrain::cli {
 
 SignalWatcher::SignalWatcher(Handler handler) : handler_(std::move(handler)) {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, &old_mask_);
-  signal_fd_ = signalfd(-1, &set, SFD_CLOEXEC);
+  signal_fd_ = signalfd(-1, &blocked_.set(), SFD_CLOEXEC);
   wake_fd_ = eventfd(0, EFD_CLOEXEC);
   thread_ = std::thread([this] { Loop(); });
 }
@@ -28,7 +22,6 @@ SignalWatcher::~SignalWatcher() {
   thread_.join();
   close(signal_fd_);
   close(wake_fd_);
-  pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
 }
 
 void SignalWatcher::Loop() {

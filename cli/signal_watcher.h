@@ -3,19 +3,18 @@
 // so a long-running command can react in ordinary code (cancel a job, then
 // kill at once on the second signal) instead of in a signal handler.
 //
-// The constructor blocks both signals in the calling thread; every thread
-// started afterwards inherits the mask, so construct it before starting any
-// thread (gRPC, the agent): then the signals reach only this watcher.
-// Children started by the agent get an empty mask back (process_spawner).
+// The constructor blocks both signals in the calling thread
+// (common/termination_signals.h), so construct it before starting any thread
+// (gRPC, the agent): then the signals reach only this watcher.
 // The handler runs on the watcher's thread with the signal and how many
 // have arrived so far (1 for the first). The destructor stops the thread and
 // restores the mask. Not copyable; one per process at a time.
 
-#include <signal.h>
-
 #include <atomic>
 #include <functional>
 #include <thread>
+
+#include "common/termination_signals.h"
 
 namespace dstrain::cli {
 
@@ -32,8 +31,8 @@ class SignalWatcher {
  private:
   void Loop();
 
+  TerminationSignals blocked_;  // first member: blocks before the thread starts
   Handler handler_;
-  sigset_t old_mask_;
   int signal_fd_ = -1;
   int wake_fd_ = -1;
   std::atomic<int> count_{0};

@@ -1,11 +1,9 @@
 #include "coordinator/coordinator_main.h"
 
-#include <pthread.h>
-#include <signal.h>
-
 #include <iostream>
 
 #include "common/rpc/auth.h"
+#include "common/termination_signals.h"
 #include "coordinator/coordinator_server.h"
 
 namespace dstrain::coordinator {
@@ -33,11 +31,7 @@ int RunCoordinatorCommand(const std::string& listen,
 
   // Blocked before the server starts so its threads inherit the mask and
   // the signal reaches only sigwait below.
-  sigset_t signals, old_mask;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, &old_mask);
+  TerminationSignals signals;
 
   CoordinatorOptions options;
   options.listen_address = listen.empty() ? "127.0.0.1:0" : listen;
@@ -45,7 +39,6 @@ int RunCoordinatorCommand(const std::string& listen,
   StatusOr<std::unique_ptr<CoordinatorServer>> server =
       CoordinatorServer::Start(options);
   if (!server.ok()) {
-    pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
     std::cerr << "dstrain coordinator: " << server.status().message() << "\n";
     return server.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
   }
@@ -53,14 +46,12 @@ int RunCoordinatorCommand(const std::string& listen,
             << std::endl;
   if (generated) std::cout << "token: " << token << std::endl;
 
-  int received = 0;
-  sigwait(&signals, &received);
+  const int received = signals.Wait();
   std::cout << "dstrain coordinator: received "
             << (received == SIGINT ? "SIGINT" : "SIGTERM") << ", shutting down"
             << std::endl;
   (*server)->Shutdown();
   server.value().reset();
-  pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
   return 0;
 }
 
