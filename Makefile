@@ -9,6 +9,8 @@ JOB ?= configs/examples/charlm.yaml
 # clone on the same machine rebuilds from cache.
 export CCACHE_DIR ?= $(HOME)/.cache/dstrain/ccache
 export CCACHE_BASEDIR ?= $(CURDIR)
+# Debug info names the build folder; ignore it so every clone shares hits.
+export CCACHE_NOHASHDIR ?= 1
 export CCACHE_SLOPPINESS ?= pch_defines,time_macros,include_file_mtime,include_file_ctime
 
 .PHONY: all bootstrap configure build run test clean
