@@ -1,0 +1,60 @@
+#include "worker/comm/bench/bench_op.h"
+
+#include <gtest/gtest.h>
+
+namespace dstrain::comm::bench {
+namespace {
+
+TEST(BenchOpTest, NamesRoundTripAndAcceptCommonSpellings) {
+  for (BenchOp op : AllBenchOps()) {
+    StatusOr<BenchOp> back = ParseBenchOp(BenchOpName(op));
+    ASSERT_TRUE(back.ok()) << BenchOpName(op);
+    EXPECT_EQ(*back, op);
+  }
+  EXPECT_EQ(*ParseBenchOp("allreduce"), BenchOp::kAllReduce);
+  EXPECT_EQ(*ParseBenchOp("All-Gather"), BenchOp::kAllGather);
+  EXPECT_EQ(*ParseBenchOp("reduce-scatter"), BenchOp::kReduceScatter);
+  const Status bad = ParseBenchOp("alltoall").status();
+  EXPECT_EQ(bad.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.message().find("alltoall"), std::string::npos);
+  EXPECT_NE(bad.message().find("reduce_scatter"), std::string::npos);
+}
+
+TEST(BenchOpTest, OpListKeepsSweepOrderDropsDuplicatesAndNamesTheFlag) {
+  StatusOr<std::vector<BenchOp>> ops =
+      ParseBenchOps("broadcast, all_reduce,broadcast", "--ops");
+  ASSERT_TRUE(ops.ok()) << ops.status().ToString();
+  EXPECT_EQ(*ops,
+            (std::vector<BenchOp>{BenchOp::kAllReduce, BenchOp::kBroadcast}));
+  EXPECT_EQ(*ParseBenchOps("all", "--ops"), AllBenchOps());
+
+  const Status bad = ParseBenchOps("all_reduce,gather", "--ops").status();
+  EXPECT_NE(bad.message().find("--ops"), std::string::npos);
+  EXPECT_NE(bad.message().find("`gather`"), std::string::npos);
+  EXPECT_FALSE(ParseBenchOps("all_reduce,,barrier", "--ops").ok());
+  EXPECT_FALSE(ParseBenchOps("", "--ops").ok());
+}
+
+TEST(BenchOpTest, BusBandwidthFactorsAreNcclTests) {
+  EXPECT_DOUBLE_EQ(BusBandwidthFactor(BenchOp::kAllReduce, 4), 1.5);
+  EXPECT_DOUBLE_EQ(BusBandwidthFactor(BenchOp::kAllReduce, 2), 1.0);
+  EXPECT_DOUBLE_EQ(BusBandwidthFactor(BenchOp::kAllReduce, 1), 0.0);
+  EXPECT_DOUBLE_EQ(BusBandwidthFactor(BenchOp::kAllGather, 4), 0.75);
+  EXPECT_DOUBLE_EQ(BusBandwidthFactor(BenchOp::kReduceScatter, 3), 2.0 / 3);
+  EXPECT_DOUBLE_EQ(BusBandwidthFactor(BenchOp::kBroadcast, 8), 1.0);
+  EXPECT_DOUBLE_EQ(BusBandwidthFactor(BenchOp::kBarrier, 8), 0.0);
+}
+
+TEST(BenchOpTest, BandwidthsAreBytesPerSecondInDecimalGigabytes) {
+  // 1 GiB in 0.5 s: 2.147 GB/s algbw; all-reduce on 4 ranks: ×1.5.
+  const std::int64_t gib = std::int64_t{1} << 30;
+  EXPECT_DOUBLE_EQ(AlgBandwidthGBps(gib, 0.5), 2.147483648);
+  EXPECT_DOUBLE_EQ(BusBandwidthGBps(BenchOp::kAllReduce, 4, gib, 0.5),
+                   2.147483648 * 1.5);
+  EXPECT_DOUBLE_EQ(BusBandwidthGBps(BenchOp::kAllGather, 4, gib, 0.5),
+                   2.147483648 * 0.75);
+  EXPECT_EQ(AlgBandwidthGBps(gib, 0.0), 0.0);
+}
+
+}  // namespace
+}  // namespace dstrain::comm::bench

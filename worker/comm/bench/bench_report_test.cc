@@ -1,0 +1,108 @@
+#include "worker/comm/bench/bench_report.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+namespace dstrain::comm::bench {
+namespace {
+
+BenchReport Sample() {
+  BenchReport r;
+  r.backend = "gloo";
+  r.world_size = 4;
+  r.rows.push_back(MakeRow(BenchOp::kAllReduce, 8, 2, 4000, 50e-6, 4, true));
+  r.rows.push_back(
+      MakeRow(BenchOp::kAllGather, 268435456, 67108864, 3, 1.25, 4, true));
+  r.rows.push_back(MakeRow(BenchOp::kBarrier, 0, 0, 1000, 20e-6, 4, true));
+  return r;
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+TEST(BenchReportTest, MakeRowAppliesTheNcclTestsDefinitions) {
+  const BenchRow r =
+      MakeRow(BenchOp::kAllReduce, 1000000000, 250000000, 3, 2.0, 4, true);
+  EXPECT_DOUBLE_EQ(r.algbw_gbps, 0.5);
+  EXPECT_DOUBLE_EQ(r.busbw_gbps, 0.75);
+  const BenchRow b = MakeRow(BenchOp::kBarrier, 0, 0, 3, 1e-5, 4, true);
+  EXPECT_EQ(b.algbw_gbps, 0.0);
+  EXPECT_EQ(b.busbw_gbps, 0.0);
+}
+
+TEST(BenchReportTest, TableColumnsLineUpUnderTheirTitles) {
+  const BenchReport report = Sample();
+  const std::vector<std::string> lines = Lines(FormatTable(report));
+  // Header (what ran, iterations, definitions, blank, titles), 3 rows, footer.
+  ASSERT_EQ(lines.size(), 9u);
+  const std::string& titles = lines[4];
+  ASSERT_EQ(titles[0], '#');
+  EXPECT_NE(lines[0].find("backend gloo, 4 ranks, float32 on cpu"),
+            std::string::npos);
+  // Every row as wide as the titles, each value ending where its title ends.
+  for (int i = 5; i < 8; ++i) {
+    EXPECT_EQ(lines[i].size(), titles.size()) << lines[i];
+  }
+  auto end_of = [](const std::string& line, const std::string& word) {
+    const std::size_t at = line.find(word);
+    return at == std::string::npos ? at : at + word.size();
+  };
+  EXPECT_EQ(end_of(lines[5], "all_reduce"), end_of(titles, "op"));
+  EXPECT_EQ(end_of(lines[6], "268435456"), end_of(titles, "size(B)"));
+  EXPECT_EQ(end_of(lines[6], "67108864"), end_of(titles, "count"));
+  EXPECT_EQ(end_of(lines[5], "4000"), end_of(titles, "iters"));
+  EXPECT_EQ(end_of(lines[5], "50.00"), end_of(titles, "time(us)"));
+  EXPECT_EQ(end_of(lines[6], "1250000.00"), end_of(titles, "time(us)"));
+  // 256 MiB in 1.25 s: algbw 0.215 GB/s, busbw ×0.75 = 0.161.
+  EXPECT_EQ(end_of(lines[6], "0.215"), end_of(titles, "algbw(GB/s)"));
+  EXPECT_EQ(end_of(lines[6], "0.161"), end_of(titles, "busbw(GB/s)"));
+  EXPECT_EQ(end_of(lines[6], "ok"), end_of(titles, "correct"));
+  // The barrier moves no data: no bandwidths.
+  EXPECT_NE(lines[7].find("barrier"), std::string::npos);
+  EXPECT_EQ(end_of(lines[7], "-"), end_of(titles, "algbw(GB/s)"));
+  EXPECT_EQ(lines[8].rfind("# all 3 rows correct; mean busbw", 0), 0u)
+      << lines[8];
+}
+
+TEST(BenchReportTest, FooterNamesWrongRows) {
+  BenchReport report = Sample();
+  report.rows[1].correct = false;
+  const std::string footer = TableFooter(report);
+  EXPECT_EQ(footer.rfind("# 1 of 3 rows WRONG: all_gather 256M", 0), 0u)
+      << footer;
+  EXPECT_NE(TableRow(report.rows[1]).find("WRONG"), std::string::npos);
+}
+
+TEST(BenchReportTest, FixedIterationsAreSaidInTheHeader) {
+  BenchReport report = Sample();
+  report.policy.fixed_iters = 20;
+  EXPECT_NE(TableHeader(report).find("# iterations: 20 timed per row"),
+            std::string::npos);
+}
+
+TEST(BenchReportTest, JsonHasOneObjectPerRowAndNullBarrierBandwidths) {
+  BenchReport report;
+  report.backend = "gloo";
+  report.world_size = 2;  // all-reduce busbw factor 1: exact decimals
+  report.rows.push_back(
+      MakeRow(BenchOp::kAllReduce, 8, 2, 4000, 50e-6, 2, true));
+  report.rows.push_back(MakeRow(BenchOp::kBarrier, 0, 0, 7, 2e-5, 2, false));
+  EXPECT_EQ(ReportJson(report),
+            "{\"tool\":\"dstrain\",\"backend\":\"gloo\",\"world_size\":2,"
+            "\"dtype\":\"float32\",\"device\":\"cpu\",\"target_seconds\":0.2,"
+            "\"min_iters\":3,\"fixed_iters\":0,\"rows\":["
+            "{\"op\":\"all_reduce\",\"bytes\":8,\"count\":2,\"iters\":4000,"
+            "\"time_us\":50,\"algbw_gbps\":0.00016,\"busbw_gbps\":0.00016,"
+            "\"correct\":true},"
+            "{\"op\":\"barrier\",\"bytes\":0,\"count\":0,\"iters\":7,"
+            "\"time_us\":20,\"algbw_gbps\":null,\"busbw_gbps\":null,"
+            "\"correct\":false}]}");
+}
+
+}  // namespace
+}  // namespace dstrain::comm::bench
