@@ -1,8 +1,25 @@
 #pragma once
 // The Gloo backend of comm::Communicator: a c10d::ProcessGroupGloo whose
 // ranks find each other through a rendezvous::KeyValueStore (via
-// C10dStoreAdapter, keys under `key_prefix/`). Tensors must be CPU tensors.
-// Gloo cannot reduce or broadcast bool tensors: use float masks.
+// C10dStoreAdapter, keys under `key_prefix/`). CPU tensors of the dtypes
+// communicator.h lists; bool is refused (Gloo cannot reduce or broadcast it).
+//
+// Costs worth knowing: kAvg is a sum followed by a division on each rank;
+// AllGather gathers into Gloo's own flat buffer and copies out once;
+// ReduceScatter is an all-reduce of the whole input into a scratch buffer
+// followed by a copy of this rank's slice (Gloo's reduce-scatter does not
+// take every dtype; see gloo_communicator.cc), so it moves 2(n-1)/n of the
+// input instead of (n-1)/n.
+//
+// Timeouts: Gloo's own per-operation timeout (`timeout`) fires first; the
+// error names the collective and, from the progress board, the ranks that
+// never started it. After any failure the communicator is aborted: every
+// later call fails at once with ABORTED.
+//
+// Split(color, key) all-gathers every rank's (color, key), then the members
+// of each colour build a new ProcessGroupGloo under
+// `key_prefix/split<N>/color<C>`, N counting this communicator's splits, so
+// repeated and nested splits never share keys.
 
 #include <chrono>
 #include <memory>
@@ -26,6 +43,9 @@ struct GlooOptions {
   int threads = 1;
   // Keys are scoped under this prefix, so several groups can share a store.
   std::string key_prefix = "gloo/world";
+  // How often each rank publishes its progress (the last collective it
+  // started) to the store, for naming missing ranks after a timeout.
+  std::chrono::milliseconds progress_interval{1000};
 };
 
 // Blocks until all `size` ranks have joined (or the timeout passes).

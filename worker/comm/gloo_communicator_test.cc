@@ -78,7 +78,38 @@ TEST(GlooCommunicatorTest, BroadcastAndBarrier) {
     at::Tensor x = torch::full({64}, float(r * 100 + 1));
     Wait(c.Broadcast(x, /*root=*/2));
     EXPECT_TRUE(torch::equal(x, torch::full({64}, 201.0f))) << r;
-    EXPECT_TRUE(c.Barrier().ok());
+    EXPECT_TRUE(Await(c.Barrier()).ok());
+  });
+}
+
+TEST(GlooCommunicatorTest, AllGatherReduceScatterAvgAndSplit) {
+  RunRanks(3, [&](int r, Communicator& c) {
+    at::Tensor in = torch::full({5}, float(r + 1));
+    at::Tensor out = torch::empty({15});
+    Wait(c.AllGather(in, out));
+    EXPECT_EQ(out[0].item<float>(), 1.0f);
+    EXPECT_EQ(out[14].item<float>(), 3.0f);
+
+    at::Tensor big = torch::arange(12, torch::kFloat32) + r;
+    at::Tensor mine = torch::empty({4});
+    Wait(c.ReduceScatter(big, mine, ReduceOp::kAvg));
+    // mean over r of (i + r) = i + 1 for i in this rank's slice.
+    EXPECT_TRUE(torch::equal(mine, torch::arange(4 * r, 4 * r + 4,
+                                                 torch::kFloat32) + 1))
+        << r;
+
+    auto sub = c.Split(r == 1 ? -1 : 0, -r);  // reversed keys, rank 1 out
+    ASSERT_TRUE(sub.ok()) << sub.status().ToString();
+    if (r == 1) {
+      EXPECT_EQ(*sub, nullptr);
+      return;
+    }
+    ASSERT_NE(*sub, nullptr);
+    EXPECT_EQ((*sub)->size(), 2);
+    EXPECT_EQ((*sub)->rank(), r == 2 ? 0 : 1);
+    at::Tensor x = torch::full({3}, float(r));
+    Wait((*sub)->Broadcast(x, 0));  // sub rank 0 is parent rank 2
+    EXPECT_EQ(x[0].item<float>(), 2.0f);
   });
 }
 

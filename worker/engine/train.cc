@@ -56,11 +56,6 @@ void SetThreads(int threads) {
   });
 }
 
-Status Wait(StatusOr<std::unique_ptr<comm::Work>> work) {
-  if (!work.ok()) return work.status();
-  return (*work)->Wait();
-}
-
 StatusOr<TrainResult> Train(const config::JobConfig& job,
                             const RankContext& ctx,
                             std::shared_ptr<rendezvous::KeyValueStore> store,
@@ -117,7 +112,7 @@ StatusOr<TrainResult> Train(const config::JobConfig& job,
   if (comm.size() > 1) {
     torch::NoGradGuard no_grad;
     at::Tensor params = flat.params();
-    DSTRAIN_RETURN_IF_ERROR(Wait(comm.Broadcast(params, /*root=*/0)));
+    DSTRAIN_RETURN_IF_ERROR(comm::Await(comm.Broadcast(params, /*root=*/0)));
   }
   // Dropout masks differ per rank (different data, different noise).
   if (job.model.dropout > 0) {
@@ -170,7 +165,7 @@ StatusOr<TrainResult> Train(const config::JobConfig& job,
     *flat.loss_slot() = static_cast<float>(loss_sum / accum);
     const Clock::time_point tc = Clock::now();
     DSTRAIN_RETURN_IF_ERROR(
-        Wait(comm.AllReduce(grads_and_loss, comm::ReduceOp::kSum)));
+        comm::Await(comm.AllReduce(grads_and_loss, comm::ReduceOp::kSum)));
     const double comm_s = Seconds(tc, Clock::now());
     if (comm.size() > 1) grads_and_loss.mul_(inv_world);
     const double loss = *flat.loss_slot();
@@ -202,7 +197,7 @@ StatusOr<TrainResult> Train(const config::JobConfig& job,
   }
 
   // Nobody leaves while a peer may still be inside a collective with it.
-  DSTRAIN_RETURN_IF_ERROR(comm.Barrier());
+  DSTRAIN_RETURN_IF_ERROR(comm::Await(comm.Barrier()));
   result.param_digest = flat.Digest();
   return result;
 }
