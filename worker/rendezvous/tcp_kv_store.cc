@@ -113,11 +113,12 @@ class TcpKvStore : public KeyValueStore {
 }  // namespace
 
 StatusOr<std::shared_ptr<KeyValueStore>> ConnectTcpStore(
-    const TcpStoreOptions& options) {
-  const std::string where = options.host + ":" + std::to_string(options.port);
-  if (options.port <= 0 || options.port > 65535) {
+    const TcpStoreOptions& options, int* bound_port) {
+  std::string where = options.host + ":" + std::to_string(options.port);
+  const int lowest = options.is_server ? 0 : 1;
+  if (options.port < lowest || options.port > 65535) {
     return InvalidArgument("TCPStore port " + std::to_string(options.port) +
-                           " is not in 1..65535");
+                           " is not in " + std::to_string(lowest) + "..65535");
   }
   try {
     c10d::TCPStoreOptions o;
@@ -127,6 +128,8 @@ StatusOr<std::shared_ptr<KeyValueStore>> ConnectTcpStore(
     o.waitWorkers = false;  // the gloo rendezvous waits for everyone anyway
     o.timeout = options.timeout;
     auto store = c10::make_intrusive<c10d::TCPStore>(options.host, o);
+    if (bound_port != nullptr) *bound_port = store->getPort();
+    where = options.host + ":" + std::to_string(store->getPort());
     return std::shared_ptr<KeyValueStore>(
         std::make_shared<TcpKvStore>(std::move(store), where));
   } catch (const std::exception& e) {

@@ -14,7 +14,9 @@ namespace dstrain::rendezvous {
 
 struct TcpStoreOptions {
   std::string host;  // MASTER_ADDR
-  int port = 29500;  // MASTER_PORT
+  // MASTER_PORT. The server may pass 0 to bind any free port
+  // (ConnectTcpStore reports the port it got).
+  int port = 29500;
   bool is_server = false;
   int world_size = 1;
   // Connection and default operation timeout.
@@ -22,7 +24,9 @@ struct TcpStoreOptions {
 };
 
 // Connects (rank 0: binds and listens first). Errors name host:port.
+// `bound_port` (optional) receives the port the store listens on: the
+// server's choice when `port` was 0.
 StatusOr<std::shared_ptr<KeyValueStore>> ConnectTcpStore(
-    const TcpStoreOptions& options);
+    const TcpStoreOptions& options, int* bound_port = nullptr);
 
 }  // namespace dstrain::rendezvous

@@ -48,6 +48,30 @@ TEST(TcpKvStoreTest, ServerAndClientShareKeys) {
   EXPECT_NE(missing.status().message().find("never"), std::string::npos);
 }
 
+TEST(TcpKvStoreTest, ServerOnPortZeroReportsThePortItBound) {
+  TcpStoreOptions o;
+  o.host = "127.0.0.1";
+  o.port = 0;
+  o.world_size = 2;
+  o.timeout = milliseconds(20000);
+  o.is_server = true;
+  int bound = 0;
+  auto server = ConnectTcpStore(o, &bound);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  ASSERT_GT(bound, 0);
+  o.is_server = false;
+  o.port = bound;
+  auto client = ConnectTcpStore(o);
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+  ASSERT_TRUE((*server)->Set("k", "v").ok());
+  EXPECT_EQ(*(*client)->Get("k", milliseconds(1000)), "v");
+
+  o.port = 0;  // a client needs a real port
+  auto refused = ConnectTcpStore(o);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST(TcpKvStoreTest, UnreachableServerIsAnErrorNamingTheAddress) {
   TcpStoreOptions o;
   o.host = "127.0.0.1";
