@@ -23,8 +23,8 @@ struct Part {
 
 class Expander {
  public:
-  Expander(std::string_view expr, size_t* error_offset)
-      : expr_(expr), error_offset_(error_offset) {}
+  Expander(std::string_view expr, HostListError* error)
+      : expr_(expr), error_(error) {}
 
   Status Run(std::vector<std::string>* out) {
     size_t start = 0;
@@ -50,7 +50,7 @@ class Expander {
 
  private:
   Status Error(size_t offset, const std::string& what) {
-    if (error_offset_ != nullptr) *error_offset_ = offset;
+    if (error_ != nullptr) *error_ = HostListError{offset, what};
     return InvalidArgument("bad host list: " + what + " at column " +
                            std::to_string(offset + 1) + " of `" +
                            std::string(expr_) + "`");
@@ -159,14 +159,14 @@ class Expander {
   }
 
   std::string_view expr_;
-  size_t* error_offset_;
+  HostListError* error_;
 };
 
 }  // namespace
 
 Status ExpandHostList(std::string_view expr, std::vector<std::string>* out,
-                      size_t* error_offset) {
-  return Expander(expr, error_offset).Run(out);
+                      HostListError* error) {
+  return Expander(expr, error).Run(out);
 }
 
 StatusOr<std::vector<std::string>> ExpandHostList(std::string_view expr) {

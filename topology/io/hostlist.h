@@ -33,11 +33,16 @@ namespace dstrain::topology {
 
 inline constexpr size_t kMaxHostListNames = 1 << 20;
 
-// On error returns INVALID_ARGUMENT ("... at column N of `expr`") and, when
-// `error_offset` is given, stores the 0-based offset of the problem in
-// `expr` so that callers can report file:line:column.
+// What went wrong and where, for callers that report file:line:column.
+struct HostListError {
+  size_t offset = 0;  // 0-based, into the expression
+  std::string what;   // e.g. "range `5-3` goes down"
+};
+
+// Appends the names to `out`. On error returns INVALID_ARGUMENT
+// ("bad host list: WHAT at column N of `expr`") and fills `error` if given.
 Status ExpandHostList(std::string_view expr, std::vector<std::string>* out,
-                      size_t* error_offset = nullptr);
+                      HostListError* error = nullptr);
 StatusOr<std::vector<std::string>> ExpandHostList(std::string_view expr);
 
 std::string CompressHostList(const std::vector<std::string>& names);

@@ -60,12 +60,13 @@ TEST(HostList, ErrorsNameTheColumn) {
   };
   for (const Bad& b : cases) {
     std::vector<std::string> out;
-    size_t offset = 999;
-    Status s = ExpandHostList(b.expr, &out, &offset);
+    HostListError e{999, ""};
+    Status s = ExpandHostList(b.expr, &out, &e);
     ASSERT_FALSE(s.ok()) << b.expr;
     EXPECT_NE(s.message().find(b.message), std::string::npos)
         << b.expr << ": " << s.message();
-    EXPECT_EQ(offset, b.offset) << b.expr;
+    EXPECT_EQ(e.offset, b.offset) << b.expr;
+    EXPECT_NE(s.message().find(e.what), std::string::npos);
   }
 }
 
