@@ -338,4 +338,33 @@ StatusOr<Cluster> MakeTorus(const TorusOptions& o) {
   return c;
 }
 
+Status LinkTorusNeighbours(Cluster* c, double bandwidth, double latency) {
+  if (c->fabric().kind != FabricKind::kTorus)
+    return InvalidArgument("LinkTorusNeighbours: the fabric is not a torus");
+  DSTRAIN_RETURN_IF_ERROR(c->Validate());  // coordinates in range and unique
+  const FabricParams& f = c->fabric();
+  const size_t dims = f.torus_dims.size();
+  std::vector<int> next;
+  for (VertexId h : c->hosts()) {
+    const std::vector<int>& x = c->vertex(h).host.torus_coords;
+    for (size_t i = 0; i < dims; ++i) {
+      const int size = f.torus_dims[i];
+      if (size == 1) continue;
+      next = x;
+      if (x[i] + 1 < size) {
+        next[i] = x[i] + 1;
+      } else if (f.torus_wrap[i] && size > 2) {
+        next[i] = 0;
+      } else {
+        continue;
+      }
+      const VertexId n = c->HostAtCoords(next);
+      if (n == kNoVertex) continue;
+      StatusOr<LinkId> l = c->AddLink(h, n, bandwidth, latency);
+      if (!l.ok()) return l.status();
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace dstrain::topology

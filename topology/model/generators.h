@@ -93,4 +93,11 @@ struct TorusOptions {
 };
 StatusOr<Cluster> MakeTorus(const TorusOptions& options);
 
+// For loaders: links every pair of hosts one step apart in one dimension
+// of the cluster's torus (fabric().torus_dims / torus_wrap; the same rules
+// as MakeTorus), skipping coordinates where no host is. Every host needs
+// coordinates inside the dims (checked first, with Validate()).
+// O(hosts * dims).
+Status LinkTorusNeighbours(Cluster* cluster, double bandwidth, double latency);
+
 }  // namespace dstrain::topology

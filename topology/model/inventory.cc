@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "topology/model/generators.h"
+
 namespace dstrain::topology {
 namespace {
 
@@ -100,7 +102,7 @@ Status ApplyRecord(const InventoryRecord& r, Cluster* c,
   return Status::Ok();
 }
 
-Status LinkTorusNeighbours(Cluster* c, const InventoryOptions& o) {
+Status WireInventoryTorus(Cluster* c, const InventoryOptions& o) {
   if (c->num_hosts() == 0) return Status::Ok();
   const FabricKind kind = c->fabric().kind;
   if (kind != FabricKind::kTorus && kind != FabricKind::kUnknown)
@@ -132,28 +134,7 @@ Status LinkTorusNeighbours(Cluster* c, const InventoryOptions& o) {
                            std::to_string(f.torus_dims.size()) + " dimensions");
   }
   c->set_fabric(f);
-  DSTRAIN_RETURN_IF_ERROR(c->Validate());  // coordinates in range and unique
-  std::vector<int> next;
-  for (VertexId h : c->hosts()) {
-    const std::vector<int>& x = c->vertex(h).host.torus_coords;
-    for (size_t i = 0; i < dims; ++i) {
-      const int size = f.torus_dims[i];
-      if (size == 1) continue;
-      next = x;
-      if (x[i] + 1 < size) {
-        next[i] = x[i] + 1;
-      } else if (f.torus_wrap[i] && size > 2) {
-        next[i] = 0;
-      } else {
-        continue;
-      }
-      const VertexId n = c->HostAtCoords(next);
-      if (n == kNoVertex) continue;
-      StatusOr<LinkId> l = c->AddLink(h, n, o.link_bandwidth, o.latency);
-      if (!l.ok()) return l.status();
-    }
-  }
-  return Status::Ok();
+  return LinkTorusNeighbours(c, o.link_bandwidth, o.latency);
 }
 
 }  // namespace
@@ -162,7 +143,7 @@ Status ApplyInventory(const std::vector<InventoryRecord>& records, Cluster* c,
                       const InventoryOptions& o) {
   for (const InventoryRecord& r : records)
     DSTRAIN_RETURN_IF_ERROR(ApplyRecord(r, c, o));
-  DSTRAIN_RETURN_IF_ERROR(LinkTorusNeighbours(c, o));
+  DSTRAIN_RETURN_IF_ERROR(WireInventoryTorus(c, o));
   if (c->fabric().kind == FabricKind::kUnknown && c->num_hosts() > 0) {
     bool all_under_leaves = true;
     for (VertexId h : c->hosts()) all_under_leaves &= c->LeafOf(h) != kNoVertex;
