@@ -1,0 +1,1050 @@
+#include "topology/io/cluster_yaml.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <vector>
+
+#include "common/config/suggest.h"
+#include "topology/io/hostlist.h"
+#include "topology/io/units.h"
+#include "topology/model/generators.h"
+
+namespace dstrain::topology {
+namespace {
+
+// `text` in backquotes, on one line.
+std::string Q(std::string_view text) {
+  std::string out = "`";
+  for (char c : text) {
+    if (c == '\n')
+      out += "\\n";
+    else if (c == '\r')
+      out += "\\r";
+    else if (c == '\t')
+      out += "\\t";
+    else
+      out += c;
+  }
+  return out + "`";
+}
+
+std::string Join(const std::vector<std::string>& v) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + v[i];
+  return out;
+}
+
+bool IsQuoted(const YAML::Node& n) {
+  return n.Tag() == "!" || n.Tag() == "tag:yaml.org,2002:str";
+}
+
+std::string Describe(const YAML::Node& n) {
+  if (!n.IsDefined() || n.IsNull()) return "nothing";
+  if (n.IsScalar()) {
+    std::string s = n.Scalar();
+    if (s.size() > 60) s = s.substr(0, 57) + "...";
+    return IsQuoted(n) ? Q("\"" + s + "\"") : Q(s);
+  }
+  if (n.IsSequence()) {
+    return "a list of " + std::to_string(n.size()) +
+           (n.size() == 1 ? " item" : " items");
+  }
+  return "a mapping";
+}
+
+// One `key: value` entry of a mapping, with the key node for positions.
+struct Entry {
+  YAML::Node key;
+  YAML::Node value;
+  bool found = false;  // a default YAML::Node counts as defined (null)
+  bool present() const { return found; }
+};
+
+class Loader {
+ public:
+  explicit Loader(std::string display) : display_(std::move(display)) {}
+
+  StatusOr<Cluster> Run(std::string_view text) {
+    YAML::Node root;
+    DSTRAIN_RETURN_IF_ERROR(ParseDocument(text, &root));
+    DSTRAIN_RETURN_IF_ERROR(FindDuplicateKeys(root));
+    DSTRAIN_RETURN_IF_ERROR(
+        CheckKeys(root, "",
+                  {"name", "description", "fabric", "defaults", "switches",
+                   "hosts", "links", "generator"}));
+    std::string name = std::filesystem::path(display_).stem().string();
+    if (Entry e = Get(root, "name"); e.present()) {
+      StatusOr<std::string> s = Str(e, "name");
+      if (!s.ok()) return s.status();
+      name = *s;
+    }
+    if (Entry e = Get(root, "description"); e.present()) {
+      DSTRAIN_RETURN_IF_ERROR(Str(e, "description").status());
+    }
+    StatusOr<Cluster> c =
+        Get(root, "generator").present() ? Generated(root) : Described(root);
+    if (!c.ok()) return c;
+    c->set_name(name);
+    return c;
+  }
+
+ private:
+  // ------------------------------------------------------------ plumbing
+  std::string Loc(const YAML::Mark& m) const {
+    return display_ + ":" + std::to_string(m.line + 1) + ":" +
+           std::to_string(m.column + 1);
+  }
+  // A null value's mark points past it, so use its key's.
+  std::string Loc(const Entry& e) const {
+    if (!e.value.IsDefined() || e.value.IsNull() || e.value.Mark().is_null())
+      return Loc(e.key.Mark());
+    return Loc(e.value.Mark());
+  }
+  Status Fail(const Entry& e, const std::string& path,
+              const std::string& rest) const {
+    return InvalidArgument("`" + path + "` at " + Loc(e) + ": " + rest);
+  }
+  Status Fail(const YAML::Node& n, const std::string& path,
+              const std::string& rest) const {
+    return InvalidArgument("`" + path + "` at " + Loc(n.Mark()) + ": " + rest);
+  }
+
+  Status ParseDocument(std::string_view text, YAML::Node* root) {
+    std::vector<YAML::Node> docs;
+    try {
+      docs = YAML::LoadAll(std::string(text));
+    } catch (const YAML::ParserException& e) {
+      if (e.mark.is_null())
+        return InvalidArgument("YAML syntax error in " + display_ + ": " +
+                               e.msg);
+      return InvalidArgument("YAML syntax error at " + Loc(e.mark) + ": " +
+                             e.msg);
+    } catch (const YAML::Exception& e) {
+      return InvalidArgument("cannot read " + display_ + " as YAML: " + e.msg);
+    }
+    if (docs.empty() || (docs.size() == 1 && docs[0].IsNull())) {
+      return InvalidArgument(
+          display_ +
+          " is empty: a cluster description is a mapping with `hosts` "
+          "(and `switches`, `links`) or a `generator` (see docs/topology.md)");
+    }
+    if (docs.size() > 1) {
+      return InvalidArgument("second YAML document at " + Loc(docs[1].Mark()) +
+                             ": a cluster description holds one document");
+    }
+    if (!docs[0].IsMap()) {
+      return InvalidArgument(
+          "document at " + Loc(docs[0].Mark()) +
+          ": expected a mapping (`hosts`, `switches`, `links` or "
+          "`generator`), got " +
+          Describe(docs[0]));
+    }
+    *root = docs[0];
+    return Status::Ok();
+  }
+
+  // yaml-cpp keeps both entries of a repeated key and lookups see only the
+  // first, so a repeated key would be silently half-ignored.
+  Status FindDuplicateKeys(const YAML::Node& node) {
+    if (node.IsSequence()) {
+      for (const YAML::Node& item : node)
+        DSTRAIN_RETURN_IF_ERROR(FindDuplicateKeys(item));
+    } else if (node.IsMap()) {
+      std::map<std::string, YAML::Mark> seen;
+      for (auto it = node.begin(); it != node.end(); ++it) {
+        if (it->first.IsScalar()) {
+          auto [pos, fresh] =
+              seen.emplace(it->first.Scalar(), it->first.Mark());
+          if (!fresh) {
+            return InvalidArgument("duplicate key " + Q(it->first.Scalar()) +
+                                   " at " + Loc(it->first.Mark()) +
+                                   " (first at " + Loc(pos->second) + ")");
+          }
+        }
+        DSTRAIN_RETURN_IF_ERROR(FindDuplicateKeys(it->second));
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status CheckKeys(const YAML::Node& map, const std::string& section,
+                   const std::vector<std::string>& allowed,
+                   const std::vector<config::Candidate>& aliases = {}) {
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      const YAML::Node key = it->first;
+      if (!key.IsScalar()) {
+        return InvalidArgument("key at " + Loc(key.Mark()) +
+                               ": expected a name, got " + Describe(key));
+      }
+      const std::string& k = key.Scalar();
+      if (std::find(allowed.begin(), allowed.end(), k) != allowed.end())
+        continue;
+      std::vector<config::Candidate> pool = aliases;
+      for (const std::string& a : allowed) pool.push_back({a, a, 0});
+      if (std::optional<std::string> s = config::ClosestMatch(k, pool)) {
+        return InvalidArgument("unknown key " + Q(k) + " at " +
+                               Loc(key.Mark()) + "; did you mean `" + *s +
+                               "`?");
+      }
+      const std::string where = section.empty()
+                                    ? "valid top-level keys"
+                                    : "valid keys in `" + section + "`";
+      return InvalidArgument("unknown key " + Q(k) + " at " + Loc(key.Mark()) +
+                             " (" + where + ": " + Join(allowed) + ")");
+    }
+    return Status::Ok();
+  }
+
+  static Entry Get(const YAML::Node& map, const char* key) {
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      if (it->first.IsScalar() && it->first.Scalar() == key)
+        return Entry{it->first, it->second, true};
+    }
+    return Entry{};
+  }
+
+  Status Map(const Entry& e, const std::string& path) const {
+    if (!e.value.IsMap())
+      return Fail(e, path, "expected a mapping, got " + Describe(e.value));
+    return Status::Ok();
+  }
+  Status Seq(const Entry& e, const std::string& path) const {
+    if (!e.value.IsSequence())
+      return Fail(e, path, "expected a list, got " + Describe(e.value));
+    return Status::Ok();
+  }
+
+  StatusOr<std::string> Str(const Entry& e, const std::string& path) const {
+    if (!e.value.IsScalar() || e.value.Scalar().empty())
+      return Fail(e, path, "expected a string, got " + Describe(e.value));
+    return e.value.Scalar();
+  }
+
+  StatusOr<int64_t> Int(const Entry& e, const std::string& path, int64_t min,
+                        int64_t max = 1 << 30) const {
+    if (!e.value.IsScalar() || IsQuoted(e.value))
+      return Fail(e, path, "expected an integer, got " + Describe(e.value));
+    const std::string& s = e.value.Scalar();
+    int64_t v = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || end != s.data() + s.size() || s.empty())
+      return Fail(e, path, "expected an integer, got " + Describe(e.value));
+    if (v < min || v > max) {
+      return Fail(e, path,
+                  s + " is out of range: must be " +
+                      (max == (1 << 30) ? ">= " + std::to_string(min)
+                                        : "between " + std::to_string(min) +
+                                              " and " + std::to_string(max)));
+    }
+    return v;
+  }
+
+  StatusOr<double> Double(const Entry& e, const std::string& path,
+                          double min) const {
+    if (!e.value.IsScalar() || IsQuoted(e.value))
+      return Fail(e, path, "expected a number, got " + Describe(e.value));
+    const std::string& s = e.value.Scalar();
+    double v = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || end != s.data() + s.size() || s.empty() ||
+        !std::isfinite(v))
+      return Fail(e, path, "expected a number, got " + Describe(e.value));
+    if (v < min)
+      return Fail(e, path, s + " is out of range: must be >= " + Trim(min));
+    return v;
+  }
+
+  static std::string Trim(double v) {
+    std::ostringstream s;
+    s << v;
+    return s.str();
+  }
+
+  StatusOr<bool> Bool(const Entry& e, const std::string& path) const {
+    if (e.value.IsScalar() && !IsQuoted(e.value)) {
+      const std::string s = config::NormalizeSpelling(e.value.Scalar());
+      if (s == "true" || s == "yes" || s == "on") return true;
+      if (s == "false" || s == "no" || s == "off") return false;
+    }
+    return Fail(e, path, "expected true or false, got " + Describe(e.value));
+  }
+
+  StatusOr<double> Bandwidth(const Entry& e, const std::string& path) const {
+    if (e.value.IsScalar()) {
+      if (std::optional<double> v = ParseBandwidth(e.value.Scalar())) return *v;
+    }
+    return Fail(
+        e, path,
+        "expected a bandwidth with a unit (`400 Gb/s`, `50 GB/s`), got " +
+            Describe(e.value));
+  }
+
+  StatusOr<double> Latency(const Entry& e, const std::string& path) const {
+    if (e.value.IsScalar()) {
+      if (std::optional<double> v = ParseLatency(e.value.Scalar())) return *v;
+    }
+    return Fail(e, path,
+                "expected a latency with a unit (`500 ns`, `1 us`), got " +
+                    Describe(e.value));
+  }
+
+  StatusOr<std::vector<int>> IntList(const Entry& e, const std::string& path,
+                                     int min) const {
+    DSTRAIN_RETURN_IF_ERROR(Seq(e, path));
+    std::vector<int> out;
+    for (size_t i = 0; i < e.value.size(); ++i) {
+      Entry item{e.key, e.value[i], true};
+      StatusOr<int64_t> v =
+          Int(item, path + "[" + std::to_string(i) + "]", min);
+      if (!v.ok()) return v.status();
+      out.push_back(static_cast<int>(*v));
+    }
+    return out;
+  }
+
+  // A host-list expression naming one or more vertices.
+  StatusOr<std::vector<std::string>> Names(const Entry& e,
+                                           const std::string& path) const {
+    StatusOr<std::string> s = Str(e, path);
+    if (!s.ok()) return s.status();
+    std::vector<std::string> out;
+    HostListError err;
+    if (!ExpandHostList(*s, &out, &err).ok()) {
+      YAML::Mark m = e.value.Mark();
+      // Plain one-line scalars: point at the character.
+      if (!IsQuoted(e.value)) m.column += static_cast<int>(err.offset);
+      return InvalidArgument("bad host list " + Q(*s) + " in `" + path +
+                             "` at " + Loc(m) + ": " + err.what);
+    }
+    return out;
+  }
+
+  // `cpus: "0-3,8"` or `cpus: [0, 1, 2]`.
+  StatusOr<std::vector<int>> CpuList(const Entry& e,
+                                     const std::string& path) const {
+    if (e.value.IsSequence()) return IntList(e, path, 0);
+    StatusOr<std::string> s = Str(e, path);
+    if (!s.ok()) return s.status();
+    std::vector<int> out;
+    std::stringstream in(*s);
+    std::string part;
+    while (std::getline(in, part, ',')) {
+      int lo = 0, hi = 0;
+      const size_t dash = part.find('-');
+      auto parse = [](const std::string& t, int* v) {
+        auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), *v);
+        return ec == std::errc() && end == t.data() + t.size() && !t.empty() &&
+               *v >= 0;
+      };
+      const bool ok = dash == std::string::npos
+                          ? parse(part, &lo) && (hi = lo, true)
+                          : parse(part.substr(0, dash), &lo) &&
+                                parse(part.substr(dash + 1), &hi);
+      if (!ok || hi < lo || hi - lo > 65536) {
+        return Fail(e, path,
+                    "expected CPU numbers like `0-55,112-167`, got " + Q(*s));
+      }
+      for (int c = lo; c <= hi; ++c) out.push_back(c);
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------ generator
+  StatusOr<Cluster> Generated(const YAML::Node& root) {
+    for (const char* other :
+         {"fabric", "defaults", "switches", "hosts", "links"}) {
+      if (Entry e = Get(root, other); e.present()) {
+        return InvalidArgument(
+            "`" + std::string(other) + "` at " + Loc(e.key.Mark()) +
+            " cannot be combined with `generator` (a generated cluster is "
+            "described by its generator alone)");
+      }
+    }
+    const Entry g = Get(root, "generator");
+    DSTRAIN_RETURN_IF_ERROR(Map(g, "generator"));
+    const std::vector<std::string> common = {"kind", "devices_per_host",
+                                             "latency", "host_prefix"};
+    const std::map<std::string, std::vector<std::string>> per_kind = {
+        {"fat-tree",
+         {"hosts", "k", "levels", "oversubscription", "nics_per_host",
+          "nic_bandwidth", "switch_bandwidth"}},
+        {"rail-optimized",
+         {"hosts", "k", "levels", "oversubscription", "rails", "nic_bandwidth",
+          "switch_bandwidth"}},
+        {"torus", {"dims", "wraparound", "link_bandwidth"}},
+    };
+    std::vector<std::string> every = common;
+    for (const auto& [kind, keys] : per_kind)
+      for (const std::string& k : keys)
+        if (std::find(every.begin(), every.end(), k) == every.end())
+          every.push_back(k);
+    DSTRAIN_RETURN_IF_ERROR(CheckKeys(g.value, "generator", every));
+
+    const Entry kind_e = Get(g.value, "kind");
+    if (!kind_e.present()) {
+      return InvalidArgument("missing required key `generator.kind` at " +
+                             Loc(g.key.Mark()) +
+                             " (fat-tree, rail-optimized or torus)");
+    }
+    StatusOr<std::string> kind = Str(kind_e, "generator.kind");
+    if (!kind.ok()) return kind.status();
+    if (!per_kind.count(*kind))
+      return BadEnum(kind_e, "generator.kind", *kind, false);
+    std::vector<std::string> allowed = common;
+    for (const std::string& k : per_kind.at(*kind)) allowed.push_back(k);
+    for (auto it = g.value.begin(); it != g.value.end(); ++it) {
+      const std::string& k = it->first.Scalar();
+      if (std::find(allowed.begin(), allowed.end(), k) != allowed.end())
+        continue;
+      std::string owners;
+      for (const auto& [other, keys] : per_kind)
+        if (std::find(keys.begin(), keys.end(), k) != keys.end())
+          owners += (owners.empty() ? "" : " and ") + other;
+      return InvalidArgument("`generator." + k + "` at " +
+                             Loc(it->first.Mark()) + " applies to " + owners +
+                             ", not " + *kind);
+    }
+
+    // Reads an optional field into `out`.
+    auto opt_int = [&](const char* key, int64_t min, int* out) -> Status {
+      Entry e = Get(g.value, key);
+      if (!e.present()) return Status::Ok();
+      StatusOr<int64_t> v = Int(e, std::string("generator.") + key, min);
+      if (!v.ok()) return v.status();
+      *out = static_cast<int>(*v);
+      return Status::Ok();
+    };
+    auto opt_bw = [&](const char* key, double* out) -> Status {
+      Entry e = Get(g.value, key);
+      if (!e.present()) return Status::Ok();
+      StatusOr<double> v = Bandwidth(e, std::string("generator.") + key);
+      if (!v.ok()) return v.status();
+      *out = *v;
+      return Status::Ok();
+    };
+    auto opt_double = [&](const char* key, double min, double* out) -> Status {
+      Entry e = Get(g.value, key);
+      if (!e.present()) return Status::Ok();
+      StatusOr<double> v = Double(e, std::string("generator.") + key, min);
+      if (!v.ok()) return v.status();
+      *out = *v;
+      return Status::Ok();
+    };
+    auto required = [&](const char* key) -> Status {
+      if (Get(g.value, key).present()) return Status::Ok();
+      return InvalidArgument("missing required key `generator." +
+                             std::string(key) + "` at " + Loc(g.key.Mark()) +
+                             " (a " + *kind + " generator needs it)");
+    };
+    int devices = 8;
+    double latency = kDefaultLinkLatency;
+    std::string prefix = "node";
+    DSTRAIN_RETURN_IF_ERROR(opt_int("devices_per_host", 0, &devices));
+    if (Entry e = Get(g.value, "latency"); e.present()) {
+      StatusOr<double> v = Latency(e, "generator.latency");
+      if (!v.ok()) return v.status();
+      latency = *v;
+    }
+    if (Entry e = Get(g.value, "host_prefix"); e.present()) {
+      StatusOr<std::string> v = Str(e, "generator.host_prefix");
+      if (!v.ok()) return v.status();
+      prefix = *v;
+    }
+
+    StatusOr<Cluster> made = InvalidArgument("unreachable");
+    if (*kind == "fat-tree") {
+      FatTreeOptions o;
+      DSTRAIN_RETURN_IF_ERROR(required("hosts"));
+      DSTRAIN_RETURN_IF_ERROR(required("k"));
+      DSTRAIN_RETURN_IF_ERROR(opt_int("hosts", 1, &o.hosts));
+      DSTRAIN_RETURN_IF_ERROR(opt_int("k", 2, &o.k));
+      DSTRAIN_RETURN_IF_ERROR(opt_int("levels", 2, &o.levels));
+      DSTRAIN_RETURN_IF_ERROR(
+          opt_double("oversubscription", 1, &o.oversubscription));
+      DSTRAIN_RETURN_IF_ERROR(opt_int("nics_per_host", 1, &o.nics_per_host));
+      DSTRAIN_RETURN_IF_ERROR(opt_bw("nic_bandwidth", &o.nic_bandwidth));
+      DSTRAIN_RETURN_IF_ERROR(opt_bw("switch_bandwidth", &o.switch_bandwidth));
+      o.devices_per_host = devices;
+      o.latency = latency;
+      o.host_prefix = prefix;
+      made = MakeFatTree(o);
+    } else if (*kind == "rail-optimized") {
+      RailOptimizedOptions o;
+      DSTRAIN_RETURN_IF_ERROR(required("hosts"));
+      DSTRAIN_RETURN_IF_ERROR(required("k"));
+      DSTRAIN_RETURN_IF_ERROR(opt_int("hosts", 1, &o.hosts));
+      DSTRAIN_RETURN_IF_ERROR(opt_int("k", 1, &o.k));
+      DSTRAIN_RETURN_IF_ERROR(opt_int("levels", 1, &o.levels));
+      DSTRAIN_RETURN_IF_ERROR(opt_int("rails", 1, &o.rails));
+      DSTRAIN_RETURN_IF_ERROR(
+          opt_double("oversubscription", 1, &o.oversubscription));
+      DSTRAIN_RETURN_IF_ERROR(opt_bw("nic_bandwidth", &o.nic_bandwidth));
+      DSTRAIN_RETURN_IF_ERROR(opt_bw("switch_bandwidth", &o.switch_bandwidth));
+      o.devices_per_host = devices;
+      o.latency = latency;
+      o.host_prefix = prefix;
+      made = MakeRailOptimized(o);
+    } else {
+      TorusOptions o;
+      DSTRAIN_RETURN_IF_ERROR(required("dims"));
+      StatusOr<std::vector<int>> dims =
+          IntList(Get(g.value, "dims"), "generator.dims", 1);
+      if (!dims.ok()) return dims.status();
+      o.dims = *dims;
+      if (Entry e = Get(g.value, "wraparound"); e.present()) {
+        StatusOr<bool> v = Bool(e, "generator.wraparound");
+        if (!v.ok()) return v.status();
+        o.wraparound = *v;
+      }
+      DSTRAIN_RETURN_IF_ERROR(opt_bw("link_bandwidth", &o.link_bandwidth));
+      o.devices_per_host = devices;
+      o.latency = latency;
+      o.host_prefix = prefix;
+      made = MakeTorus(o);
+    }
+    if (!made.ok()) {
+      return InvalidArgument("`generator` at " + Loc(g.key.Mark()) + ": " +
+                             made.status().message());
+    }
+    return made;
+  }
+
+  Status BadEnum(const Entry& e, const std::string& path,
+                 const std::string& got, bool allow_unknown) const {
+    std::vector<std::string> kinds = {"fat-tree", "rail-optimized", "torus"};
+    if (allow_unknown) kinds.push_back("unknown");
+    std::vector<config::Candidate> pool;
+    for (const std::string& k : kinds) pool.push_back({k, k, 0});
+    pool.push_back({"fattree", "fat-tree", 1});
+    pool.push_back({"rail", "rail-optimized", 1});
+    pool.push_back({"mesh", "torus", 1});
+    std::string rest = "expected one of " + Join(kinds) + ", got " + Q(got);
+    if (std::optional<std::string> s = config::ClosestMatch(got, pool))
+      rest += "; did you mean `" + *s + "`?";
+    return Fail(e, path, rest);
+  }
+
+  // ------------------------------------------------------------ explicit
+  struct Defaults {
+    int devices = 1;
+    double bandwidth = kDefaultLinkBandwidth;
+    double latency = kDefaultLinkLatency;
+  };
+
+  StatusOr<Cluster> Described(const YAML::Node& root) {
+    Cluster c;
+    FabricParams f;
+    if (Entry e = Get(root, "fabric"); e.present()) {
+      StatusOr<FabricParams> parsed = Fabric(e);
+      if (!parsed.ok()) return parsed.status();
+      f = *parsed;
+    }
+    c.set_fabric(f);
+    Defaults d;
+    if (Entry e = Get(root, "defaults"); e.present())
+      DSTRAIN_RETURN_IF_ERROR(ReadDefaults(e, &d));
+    const Entry switches = Get(root, "switches");
+    const Entry hosts = Get(root, "hosts");
+    const Entry links = Get(root, "links");
+    if (switches.present()) DSTRAIN_RETURN_IF_ERROR(ReadSwitches(switches, &c));
+    if (!hosts.present()) {
+      return InvalidArgument("missing required key `hosts` in " + display_ +
+                             " (or use `generator:`; see docs/topology.md)");
+    }
+    DSTRAIN_RETURN_IF_ERROR(ReadHosts(hosts, d, &c));
+    if (links.present()) DSTRAIN_RETURN_IF_ERROR(ReadLinks(links, d, &c));
+
+    if (f.kind == FabricKind::kTorus) {
+      bool host_links = false;
+      for (const Link& l : c.links())
+        host_links |= c.IsHost(l.a) && c.IsHost(l.b);
+      if (!host_links) {
+        Status s = LinkTorusNeighbours(&c, d.bandwidth, d.latency);
+        if (!s.ok()) return InvalidArgument(display_ + ": " + s.message());
+      }
+    }
+    Status v = c.Validate();
+    if (!v.ok()) return InvalidArgument(display_ + ": " + v.message());
+    const bool flat = c.num_switches() == 0 && c.num_links() == 0;
+    if (!flat) {
+      Status conn = c.CheckConnected();
+      if (!conn.ok()) return InvalidArgument(display_ + ": " + conn.message());
+    }
+    return c;
+  }
+
+  StatusOr<FabricParams> Fabric(const Entry& e) {
+    DSTRAIN_RETURN_IF_ERROR(Map(e, "fabric"));
+    DSTRAIN_RETURN_IF_ERROR(
+        CheckKeys(e.value, "fabric",
+                  {"kind", "k", "levels", "oversubscription", "rails", "dims",
+                   "wraparound"}));
+    FabricParams f;
+    if (Entry k = Get(e.value, "kind"); k.present()) {
+      StatusOr<std::string> s = Str(k, "fabric.kind");
+      if (!s.ok()) return s.status();
+      if (*s == "fat-tree")
+        f.kind = FabricKind::kFatTree;
+      else if (*s == "rail-optimized")
+        f.kind = FabricKind::kRailOptimized;
+      else if (*s == "torus")
+        f.kind = FabricKind::kTorus;
+      else if (*s == "unknown")
+        f.kind = FabricKind::kUnknown;
+      else
+        return BadEnum(k, "fabric.kind", *s, true);
+    }
+    auto opt_int = [&](const char* key, int64_t min, int* out) -> Status {
+      Entry x = Get(e.value, key);
+      if (!x.present()) return Status::Ok();
+      StatusOr<int64_t> v = Int(x, std::string("fabric.") + key, min);
+      if (!v.ok()) return v.status();
+      *out = static_cast<int>(*v);
+      return Status::Ok();
+    };
+    DSTRAIN_RETURN_IF_ERROR(opt_int("k", 1, &f.k));
+    DSTRAIN_RETURN_IF_ERROR(opt_int("levels", 1, &f.levels));
+    DSTRAIN_RETURN_IF_ERROR(opt_int("rails", 1, &f.rails));
+    if (Entry x = Get(e.value, "oversubscription"); x.present()) {
+      StatusOr<double> v = Double(x, "fabric.oversubscription", 1);
+      if (!v.ok()) return v.status();
+      f.oversubscription = *v;
+    }
+    const Entry dims = Get(e.value, "dims");
+    const Entry wrap = Get(e.value, "wraparound");
+    if (f.kind != FabricKind::kTorus) {
+      for (const Entry* x : {&dims, &wrap}) {
+        if (x->present()) {
+          return InvalidArgument("`fabric." + x->key.Scalar() + "` at " +
+                                 Loc(x->key.Mark()) +
+                                 " applies to kind torus only");
+        }
+      }
+    } else {
+      if (!dims.present()) {
+        return InvalidArgument("missing required key `fabric.dims` at " +
+                               Loc(e.key.Mark()) +
+                               " (a torus needs its dimensions, e.g. [4, 4])");
+      }
+      StatusOr<std::vector<int>> d = IntList(dims, "fabric.dims", 1);
+      if (!d.ok()) return d.status();
+      if (d->empty() || d->size() > 4)
+        return Fail(dims, "fabric.dims", "expected 1 to 4 sizes");
+      f.torus_dims = *d;
+      bool w = true;
+      if (wrap.present()) {
+        StatusOr<bool> v = Bool(wrap, "fabric.wraparound");
+        if (!v.ok()) return v.status();
+        w = *v;
+      }
+      f.torus_wrap.assign(f.torus_dims.size(), w);
+    }
+    return f;
+  }
+
+  Status ReadDefaults(const Entry& e, Defaults* d) {
+    DSTRAIN_RETURN_IF_ERROR(Map(e, "defaults"));
+    DSTRAIN_RETURN_IF_ERROR(
+        CheckKeys(e.value, "defaults", {"devices", "bandwidth", "latency"}));
+    if (Entry x = Get(e.value, "devices"); x.present()) {
+      StatusOr<int64_t> v = Int(x, "defaults.devices", 0);
+      if (!v.ok()) return v.status();
+      d->devices = static_cast<int>(*v);
+    }
+    if (Entry x = Get(e.value, "bandwidth"); x.present()) {
+      StatusOr<double> v = Bandwidth(x, "defaults.bandwidth");
+      if (!v.ok()) return v.status();
+      d->bandwidth = *v;
+    }
+    if (Entry x = Get(e.value, "latency"); x.present()) {
+      StatusOr<double> v = Latency(x, "defaults.latency");
+      if (!v.ok()) return v.status();
+      d->latency = *v;
+    }
+    return Status::Ok();
+  }
+
+  // Records where each vertex was defined, for duplicate-name messages.
+  Status Define(const Entry& name_entry, const std::string& path,
+                const std::string& name) {
+    auto [it, fresh] = defined_at_.emplace(name, Loc(name_entry));
+    if (!fresh) {
+      return Fail(name_entry, path,
+                  Q(name) + " is already defined at " + it->second);
+    }
+    return Status::Ok();
+  }
+
+  Status ReadSwitches(const Entry& e, Cluster* c) {
+    DSTRAIN_RETURN_IF_ERROR(Seq(e, "switches"));
+    for (size_t i = 0; i < e.value.size(); ++i) {
+      const std::string path = "switches[" + std::to_string(i) + "]";
+      const Entry item{e.key, e.value[i], true};
+      DSTRAIN_RETURN_IF_ERROR(Map(item, path));
+      DSTRAIN_RETURN_IF_ERROR(
+          CheckKeys(item.value, "switches[]", {"name", "level", "rail"}));
+      const Entry name = Get(item.value, "name");
+      if (!name.present())
+        return Fail(item, path, "missing required key `name`");
+      StatusOr<std::vector<std::string>> names = Names(name, path + ".name");
+      if (!names.ok()) return names.status();
+      SwitchInfo info;
+      if (Entry x = Get(item.value, "level"); x.present()) {
+        StatusOr<int64_t> v = Int(x, path + ".level", 0, 16);
+        if (!v.ok()) return v.status();
+        info.level = static_cast<int>(*v);
+      }
+      if (Entry x = Get(item.value, "rail"); x.present()) {
+        StatusOr<int64_t> v = Int(x, path + ".rail", 0, 1024);
+        if (!v.ok()) return v.status();
+        info.rail = static_cast<int>(*v);
+      }
+      for (const std::string& n : *names) {
+        DSTRAIN_RETURN_IF_ERROR(Define(name, path + ".name", n));
+        StatusOr<VertexId> v = c->AddSwitch(n, info);
+        if (!v.ok()) return Fail(name, path + ".name", v.status().message());
+      }
+    }
+    return Status::Ok();
+  }
+
+  // The switch a `leaf:` names.
+  StatusOr<VertexId> SwitchRef(const Entry& e, const std::string& path,
+                               const Cluster& c) const {
+    StatusOr<std::string> s = Str(e, path);
+    if (!s.ok()) return s.status();
+    const VertexId v = c.Find(*s);
+    if (v == kNoVertex) return Fail(e, path, "no switch is called " + Q(*s));
+    if (!c.IsSwitch(v))
+      return Fail(e, path, Q(*s) + " is a host, not a switch");
+    return v;
+  }
+
+  StatusOr<NicInfo> ReadNic(const Entry& item, const std::string& path,
+                            Entry* leaf) {
+    DSTRAIN_RETURN_IF_ERROR(Map(item, path));
+    DSTRAIN_RETURN_IF_ERROR(CheckKeys(
+        item.value, "nics[]",
+        {"name", "port", "rail", "bandwidth", "numa", "pci", "guid", "leaf"},
+        {{"numa_node", "numa", 0}, {"pci_bus_id", "pci", 0}}));
+    NicInfo nic;
+    const Entry name = Get(item.value, "name");
+    if (!name.present()) return Fail(item, path, "missing required key `name`");
+    StatusOr<std::string> n = Str(name, path + ".name");
+    if (!n.ok()) return n.status();
+    nic.name = *n;
+    if (Entry x = Get(item.value, "port"); x.present()) {
+      StatusOr<int64_t> v = Int(x, path + ".port", 1, 255);
+      if (!v.ok()) return v.status();
+      nic.port = static_cast<int>(*v);
+    }
+    if (Entry x = Get(item.value, "rail"); x.present()) {
+      StatusOr<int64_t> v = Int(x, path + ".rail", 0, 1024);
+      if (!v.ok()) return v.status();
+      nic.rail = static_cast<int>(*v);
+    }
+    if (Entry x = Get(item.value, "bandwidth"); x.present()) {
+      StatusOr<double> v = Bandwidth(x, path + ".bandwidth");
+      if (!v.ok()) return v.status();
+      nic.bandwidth = *v;
+    }
+    if (Entry x = Get(item.value, "numa"); x.present()) {
+      StatusOr<int64_t> v = Int(x, path + ".numa", 0, 4096);
+      if (!v.ok()) return v.status();
+      nic.numa_node = static_cast<int>(*v);
+    }
+    if (Entry x = Get(item.value, "pci"); x.present()) {
+      StatusOr<std::string> v = Str(x, path + ".pci");
+      if (!v.ok()) return v.status();
+      nic.pci_bus_id = *v;
+    }
+    if (Entry x = Get(item.value, "guid"); x.present()) {
+      StatusOr<std::string> v = Str(x, path + ".guid");
+      if (!v.ok()) return v.status();
+      nic.guid = *v;
+    }
+    *leaf = Get(item.value, "leaf");
+    return nic;
+  }
+
+  StatusOr<DeviceInfo> ReadDevice(const Entry& item, const std::string& path,
+                                  int index) {
+    DSTRAIN_RETURN_IF_ERROR(Map(item, path));
+    DSTRAIN_RETURN_IF_ERROR(CheckKeys(
+        item.value, "device_info[]", {"name", "pci", "numa", "memory_gb", "sm"},
+        {{"numa_node", "numa", 0}, {"pci_bus_id", "pci", 0}}));
+    DeviceInfo d;
+    d.index = index;
+    if (Entry x = Get(item.value, "name"); x.present()) {
+      StatusOr<std::string> v = Str(x, path + ".name");
+      if (!v.ok()) return v.status();
+      d.name = *v;
+    }
+    if (Entry x = Get(item.value, "pci"); x.present()) {
+      StatusOr<std::string> v = Str(x, path + ".pci");
+      if (!v.ok()) return v.status();
+      d.pci_bus_id = *v;
+    }
+    if (Entry x = Get(item.value, "numa"); x.present()) {
+      StatusOr<int64_t> v = Int(x, path + ".numa", 0, 4096);
+      if (!v.ok()) return v.status();
+      d.numa_node = static_cast<int>(*v);
+    }
+    if (Entry x = Get(item.value, "memory_gb"); x.present()) {
+      StatusOr<double> v = Double(x, path + ".memory_gb", 0);
+      if (!v.ok()) return v.status();
+      d.memory_bytes = static_cast<int64_t>(*v * 1e9);
+    }
+    if (Entry x = Get(item.value, "sm"); x.present()) {
+      StatusOr<int64_t> v = Int(x, path + ".sm", 10, 1000);
+      if (!v.ok()) return v.status();
+      d.sm = static_cast<int>(*v);
+    }
+    return d;
+  }
+
+  Status ReadHosts(const Entry& e, const Defaults& d, Cluster* c) {
+    DSTRAIN_RETURN_IF_ERROR(Seq(e, "hosts"));
+    if (e.value.size() == 0)
+      return Fail(e, "hosts", "expected at least one host");
+    for (size_t i = 0; i < e.value.size(); ++i) {
+      const std::string path = "hosts[" + std::to_string(i) + "]";
+      const Entry item{e.key, e.value[i], true};
+      DSTRAIN_RETURN_IF_ERROR(Map(item, path));
+      DSTRAIN_RETURN_IF_ERROR(
+          CheckKeys(item.value, "hosts[]",
+                    {"name", "devices", "leaf", "bandwidth", "latency",
+                     "coords", "nics", "device_info", "numa"},
+                    {{"gpus", "devices", 1},
+                     {"switch", "leaf", 1},
+                     {"torus_coords", "coords", 0}}));
+      const Entry name = Get(item.value, "name");
+      if (!name.present())
+        return Fail(item, path, "missing required key `name`");
+      StatusOr<std::vector<std::string>> names = Names(name, path + ".name");
+      if (!names.ok()) return names.status();
+
+      HostInfo info;
+      info.devices = d.devices;
+      const Entry devices = Get(item.value, "devices");
+      if (devices.present()) {
+        StatusOr<int64_t> v = Int(devices, path + ".devices", 0, 1 << 16);
+        if (!v.ok()) return v.status();
+        info.devices = static_cast<int>(*v);
+      }
+      if (Entry x = Get(item.value, "device_info"); x.present()) {
+        DSTRAIN_RETURN_IF_ERROR(Seq(x, path + ".device_info"));
+        for (size_t k = 0; k < x.value.size(); ++k) {
+          StatusOr<DeviceInfo> dev =
+              ReadDevice(Entry{x.key, x.value[k], true},
+                         path + ".device_info[" + std::to_string(k) + "]",
+                         static_cast<int>(k));
+          if (!dev.ok()) return dev.status();
+          info.device_info.push_back(*dev);
+        }
+        if (!devices.present()) {
+          info.devices = static_cast<int>(info.device_info.size());
+        } else if (static_cast<int>(info.device_info.size()) != info.devices) {
+          return Fail(x, path + ".device_info",
+                      "describes " + std::to_string(info.device_info.size()) +
+                          " devices but `devices` is " +
+                          std::to_string(info.devices));
+        }
+      }
+      std::vector<Entry> nic_leaves;
+      if (Entry x = Get(item.value, "nics"); x.present()) {
+        DSTRAIN_RETURN_IF_ERROR(Seq(x, path + ".nics"));
+        for (size_t k = 0; k < x.value.size(); ++k) {
+          const std::string npath = path + ".nics[" + std::to_string(k) + "]";
+          Entry leaf;
+          StatusOr<NicInfo> nic =
+              ReadNic(Entry{x.key, x.value[k], true}, npath, &leaf);
+          if (!nic.ok()) return nic.status();
+          for (const NicInfo& other : info.nics) {
+            if (other.name == nic->name) {
+              return Fail(Entry{x.key, x.value[k], true}, npath,
+                          "NIC " + Q(nic->name) + " is listed twice");
+            }
+          }
+          info.nics.push_back(*nic);
+          nic_leaves.push_back(leaf);
+        }
+      }
+      if (Entry x = Get(item.value, "numa"); x.present()) {
+        DSTRAIN_RETURN_IF_ERROR(Seq(x, path + ".numa"));
+        for (size_t k = 0; k < x.value.size(); ++k) {
+          const std::string npath = path + ".numa[" + std::to_string(k) + "]";
+          const Entry ne{x.key, x.value[k], true};
+          DSTRAIN_RETURN_IF_ERROR(Map(ne, npath));
+          DSTRAIN_RETURN_IF_ERROR(
+              CheckKeys(ne.value, "numa[]", {"id", "cpus"}));
+          NumaInfo numa;
+          const Entry id = Get(ne.value, "id");
+          if (!id.present())
+            return Fail(ne, npath, "missing required key `id`");
+          StatusOr<int64_t> v = Int(id, npath + ".id", 0, 4096);
+          if (!v.ok()) return v.status();
+          numa.id = static_cast<int>(*v);
+          if (Entry cpus = Get(ne.value, "cpus"); cpus.present()) {
+            StatusOr<std::vector<int>> list = CpuList(cpus, npath + ".cpus");
+            if (!list.ok()) return list.status();
+            numa.cpus = *list;
+          }
+          info.numa_nodes.push_back(numa);
+        }
+      }
+      if (Entry x = Get(item.value, "coords"); x.present()) {
+        if (names->size() != 1) {
+          return Fail(x, path + ".coords",
+                      "needs a single host name; " + Q(name.value.Scalar()) +
+                          " names " + std::to_string(names->size()) + " hosts");
+        }
+        StatusOr<std::vector<int>> v = IntList(x, path + ".coords", 0);
+        if (!v.ok()) return v.status();
+        info.torus_coords = *v;
+      }
+      double bandwidth = 0;
+      if (Entry x = Get(item.value, "bandwidth"); x.present()) {
+        StatusOr<double> v = Bandwidth(x, path + ".bandwidth");
+        if (!v.ok()) return v.status();
+        bandwidth = *v;
+      }
+      double latency = d.latency;
+      if (Entry x = Get(item.value, "latency"); x.present()) {
+        StatusOr<double> v = Latency(x, path + ".latency");
+        if (!v.ok()) return v.status();
+        latency = *v;
+      }
+      VertexId leaf = kNoVertex;
+      const Entry leaf_e = Get(item.value, "leaf");
+      if (leaf_e.present()) {
+        StatusOr<VertexId> v = SwitchRef(leaf_e, path + ".leaf", *c);
+        if (!v.ok()) return v.status();
+        leaf = *v;
+      }
+      std::vector<VertexId> nic_leaf(info.nics.size(), kNoVertex);
+      for (size_t k = 0; k < info.nics.size(); ++k) {
+        if (!nic_leaves[k].present()) continue;
+        StatusOr<VertexId> v = SwitchRef(
+            nic_leaves[k], path + ".nics[" + std::to_string(k) + "].leaf", *c);
+        if (!v.ok()) return v.status();
+        nic_leaf[k] = *v;
+      }
+      // The host link carries the NICs that have no leaf of their own.
+      if (bandwidth == 0) {
+        for (size_t k = 0; k < info.nics.size(); ++k)
+          if (nic_leaf[k] == kNoVertex) bandwidth += info.nics[k].bandwidth;
+        if (bandwidth == 0) bandwidth = d.bandwidth;
+      }
+      for (const std::string& n : *names) {
+        DSTRAIN_RETURN_IF_ERROR(Define(name, path + ".name", n));
+        StatusOr<VertexId> h = c->AddHost(n, info);
+        if (!h.ok()) return Fail(name, path + ".name", h.status().message());
+        if (leaf != kNoVertex) {
+          StatusOr<LinkId> l = c->AddLink(*h, leaf, bandwidth, latency);
+          if (!l.ok())
+            return Fail(leaf_e, path + ".leaf", l.status().message());
+        }
+        for (size_t k = 0; k < info.nics.size(); ++k) {
+          if (nic_leaf[k] == kNoVertex) continue;
+          const double bw =
+              info.nics[k].bandwidth > 0 ? info.nics[k].bandwidth : d.bandwidth;
+          StatusOr<LinkId> l =
+              c->AddLink(*h, nic_leaf[k], bw, latency, static_cast<int>(k), -1);
+          if (!l.ok()) {
+            return Fail(nic_leaves[k],
+                        path + ".nics[" + std::to_string(k) + "].leaf",
+                        l.status().message());
+          }
+        }
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status ReadLinks(const Entry& e, const Defaults& d, Cluster* c) {
+    DSTRAIN_RETURN_IF_ERROR(Seq(e, "links"));
+    for (size_t i = 0; i < e.value.size(); ++i) {
+      const std::string path = "links[" + std::to_string(i) + "]";
+      const Entry item{e.key, e.value[i], true};
+      DSTRAIN_RETURN_IF_ERROR(Map(item, path));
+      DSTRAIN_RETURN_IF_ERROR(CheckKeys(
+          item.value, "links[]", {"a", "b", "bandwidth", "latency", "count"},
+          {{"from", "a", 1}, {"to", "b", 1}}));
+      std::vector<VertexId> ends[2];
+      Entry ends_e[2];
+      const char* keys[2] = {"a", "b"};
+      for (int s = 0; s < 2; ++s) {
+        ends_e[s] = Get(item.value, keys[s]);
+        if (!ends_e[s].present())
+          return Fail(item, path,
+                      std::string("missing required key `") + keys[s] + "`");
+        const std::string epath = path + "." + keys[s];
+        StatusOr<std::vector<std::string>> names = Names(ends_e[s], epath);
+        if (!names.ok()) return names.status();
+        for (const std::string& n : *names) {
+          const VertexId v = c->Find(n);
+          if (v == kNoVertex)
+            return Fail(ends_e[s], epath,
+                        "no switch or host is called " + Q(n));
+          ends[s].push_back(v);
+        }
+      }
+      double bandwidth = d.bandwidth, latency = d.latency;
+      int count = 1;
+      if (Entry x = Get(item.value, "bandwidth"); x.present()) {
+        StatusOr<double> v = Bandwidth(x, path + ".bandwidth");
+        if (!v.ok()) return v.status();
+        bandwidth = *v;
+      }
+      if (Entry x = Get(item.value, "latency"); x.present()) {
+        StatusOr<double> v = Latency(x, path + ".latency");
+        if (!v.ok()) return v.status();
+        latency = *v;
+      }
+      if (Entry x = Get(item.value, "count"); x.present()) {
+        StatusOr<int64_t> v = Int(x, path + ".count", 1, 1024);
+        if (!v.ok()) return v.status();
+        count = static_cast<int>(*v);
+      }
+      for (VertexId a : ends[0]) {
+        for (VertexId b : ends[1]) {
+          for (int k = 0; k < count; ++k) {
+            StatusOr<LinkId> l = c->AddLink(a, b, bandwidth, latency);
+            if (!l.ok()) return Fail(item, path, l.status().message());
+          }
+        }
+      }
+    }
+    return Status::Ok();
+  }
+
+  std::string display_;
+  std::map<std::string, std::string>
+      defined_at_;  // vertex name -> file:line:col
+};
+
+}  // namespace
+
+StatusOr<Cluster> ParseClusterYaml(std::string_view text,
+                                   const std::string& display) {
+  return Loader(display).Run(text);
+}
+
+StatusOr<Cluster> LoadClusterYamlFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFound("cannot read " + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return ParseClusterYaml(text.str(), path);
+}
+
+}  // namespace dstrain::topology
