@@ -1,0 +1,79 @@
+#pragma once
+// Closed-form alpha-beta costs of the all-reduce algorithms (Thakur,
+// Rabenseifner, Gropp, "Optimization of Collective Communication Operations
+// in MPICH", 2005), the bandwidth lower bound, and the nccl-tests figures.
+//
+// Notation: n ranks, S bytes per rank (the buffer every rank contributes
+// and receives), α seconds per message (latency), B bytes/s per rank
+// (β = 1/B). Each function states its formula; each is a pure function,
+// O(1) unless noted, thread-safe. The link-load simulator (simulator.h)
+// reproduces the ring formula exactly on an uncontended fabric; the others
+// are what it predicts without contention.
+
+#include <cstdint>
+#include <vector>
+
+namespace dstrain::topology {
+
+enum class Collective { kAllReduce, kReduceScatter, kAllGather };
+
+// Lower bound for all-reduce: every rank must send (and receive) at least
+// 2(n-1)/n·S bytes (a reduce-scatter's share plus an all-gather's):
+//   t >= 2(n-1)/n · S/B.
+double AllReduceLowerBound(int64_t n, double bytes, double bandwidth);
+
+// nccl-tests: algbw = S/t.
+double AlgBandwidth(double bytes, double seconds);
+// nccl-tests: busbw = algbw · 2(n-1)/n (all-reduce), · (n-1)/n
+// (reduce-scatter, all-gather): comparable with the link bandwidth
+// whatever n is.
+double BusBandwidth(Collective c, int64_t n, double bytes, double seconds);
+double BusBandwidthFactor(Collective c, int64_t n);
+
+// Ring: t = 2(n-1)·α + 2(n-1)/n · S/B.
+double RingAllReduceTime(int64_t n, double bytes, double alpha,
+                         double bandwidth);
+// Ring reduce-scatter or all-gather: t = (n-1)·α + (n-1)/n · S/B.
+double RingReduceScatterTime(int64_t n, double bytes, double alpha,
+                             double bandwidth);
+
+// Rabenseifner (recursive halving reduce-scatter + recursive doubling
+// all-gather); p the largest power of two <= n:
+//   n == p: t = 2·log2(p)·α + 2(p-1)/p · S/B
+//   n >  p: t = 2(log2(p)+1)·α + (2(p-1)/p + 2) · S/B   (fold in, fold out)
+double RecursiveHalvingDoublingTime(int64_t n, double bytes, double alpha,
+                                    double bandwidth);
+
+// NCCL's double binary tree over `nodes` nodes of g ranks, pipelined
+// (double_binary_tree.h): with D the deeper tree's depth, c = min(chunk,
+// S/2) the pipeline chunk and B = min(node network, host-internal per rank):
+//   t = 2(g-1)·(α_host + c/B_host) + 2D·(α + c/B_net) + 2·S/B
+// O(n) (builds the trees to measure D).
+struct TreeParams {
+  int64_t nodes = 1;
+  int64_t ranks_per_node = 1;
+  double alpha = 0;           // network hop latency
+  double bandwidth = 0;       // a node's network bandwidth
+  double host_alpha = 0;      // intra-host hop latency
+  double host_bandwidth = 0;  // per rank, each direction
+  double chunk_bytes = 512 * 1024;
+};
+double DoubleBinaryTreeTime(const TreeParams& p, double bytes);
+
+// Two-level hierarchical (hierarchical.h), N nodes of g ranks:
+//   t = 2(g-1)·(α_h + S/(g·B_h)) + 2(N-1)·(α + S/(N·B))
+// B: a node's network bandwidth (shared by its g inter-node rings);
+// B_h: host-internal bandwidth per rank.
+double HierarchicalAllReduceTime(int64_t nodes, int64_t ranks_per_node,
+                                 double bytes, double alpha, double bandwidth,
+                                 double host_alpha, double host_bandwidth);
+
+// Torus (torus_allreduce.h) over a box with these extents, g ranks per
+// host, per-link α and B (S' = S/g, P_k = e_0···e_k):
+//   t = Σ_k 2(e_k - 1)·(α + S'/(P_k·B))  [+ 2(g-1)(α_h + S/(g·B_h)) if g > 1]
+double TorusAllReduceTime(const std::vector<int>& extent,
+                          int64_t ranks_per_node, double bytes, double alpha,
+                          double bandwidth, double host_alpha,
+                          double host_bandwidth);
+
+}  // namespace dstrain::topology
