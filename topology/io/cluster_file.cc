@@ -1,0 +1,47 @@
+#include "topology/io/cluster_file.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "common/config/suggest.h"
+#include "topology/io/cluster_yaml.h"
+
+namespace dstrain::topology {
+
+ClusterFileFormat DetectClusterFileFormat(const std::string& path,
+                                          std::string_view text) {
+  const std::filesystem::path p(path);
+  const std::string ext = config::NormalizeSpelling(p.extension().string());
+  if (ext == ".yaml" || ext == ".yml") return ClusterFileFormat::kYaml;
+  if (ext == ".conf") return ClusterFileFormat::kSlurmTopology;
+  // Sniff: the first word that is not a comment.
+  size_t i = 0;
+  while (i < text.size()) {
+    const char c = text[i];
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+      ++i;
+    } else if (c == '#') {
+      while (i < text.size() && text[i] != '\n') ++i;
+    } else {
+      break;
+    }
+  }
+  const std::string head = config::NormalizeSpelling(text.substr(i, 11));
+  return head == "switchname=" ? ClusterFileFormat::kSlurmTopology
+                               : ClusterFileFormat::kYaml;
+}
+
+StatusOr<Cluster> LoadClusterFile(const std::string& path,
+                                  const SlurmTopologyOptions& slurm) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFound("cannot read cluster description " + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  const std::string s = text.str();
+  if (DetectClusterFileFormat(path, s) == ClusterFileFormat::kSlurmTopology)
+    return ParseSlurmTopology(s, path, slurm);
+  return ParseClusterYaml(s, path);
+}
+
+}  // namespace dstrain::topology

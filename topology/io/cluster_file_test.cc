@@ -1,0 +1,42 @@
+#include "topology/io/cluster_file.h"
+
+#include <gtest/gtest.h>
+
+namespace dstrain::topology {
+namespace {
+
+const std::string kSrc = DSTRAIN_SOURCE_DIR;
+
+TEST(ClusterFile, PicksTheFormat) {
+  EXPECT_EQ(DetectClusterFileFormat("a.yaml", "SwitchName=x"),
+            ClusterFileFormat::kYaml);
+  EXPECT_EQ(DetectClusterFileFormat("a.YML", ""), ClusterFileFormat::kYaml);
+  EXPECT_EQ(DetectClusterFileFormat("topology.conf", "hosts: []"),
+            ClusterFileFormat::kSlurmTopology);
+  EXPECT_EQ(DetectClusterFileFormat("fabric", "# c\n\n  switchname=s0 Nodes=a"),
+            ClusterFileFormat::kSlurmTopology);
+  EXPECT_EQ(DetectClusterFileFormat("fabric", "# c\nhosts:\n  - name: a\n"),
+            ClusterFileFormat::kYaml);
+}
+
+TEST(ClusterFile, LoadsEverySample) {
+  for (const char* f :
+       {"local.yaml", "fat-tree-2leaf.yaml", "rail-optimized-4x2.yaml",
+        "torus-4x4.yaml", "slurm-topology.conf"}) {
+    StatusOr<Cluster> c = LoadClusterFile(kSrc + "/configs/clusters/" + f);
+    ASSERT_TRUE(c.ok()) << f << ": " << c.status().message();
+    EXPECT_TRUE(c->Validate().ok()) << f;
+    EXPECT_TRUE(c->CheckConnected().ok()) << f;
+  }
+  SlurmTopologyOptions o;
+  o.devices_per_host = 8;
+  StatusOr<Cluster> s =
+      LoadClusterFile(kSrc + "/configs/clusters/slurm-topology.conf", o);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->total_devices(), 135 * 8);
+  EXPECT_EQ(LoadClusterFile("/nonexistent").status().code(),
+            StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace dstrain::topology
