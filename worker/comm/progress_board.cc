@@ -1,5 +1,6 @@
 #include "worker/comm/progress_board.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace dstrain::comm {
@@ -109,8 +110,10 @@ StatusOr<std::vector<int>> StoreProgressBoard::MissingRanks(std::int64_t seq) {
   if (seq == started_.load(std::memory_order_acquire)) {
     const Clock::time_point started_at(
         Clock::duration(started_at_.load(std::memory_order_relaxed)));
-    deadline =
-        started_at + options_.publish_interval + std::chrono::milliseconds(250);
+    deadline = started_at +
+               std::min<Clock::duration>(options_.publish_interval,
+                                         std::chrono::seconds(5)) +
+               std::chrono::milliseconds(250);
   }
   while (true) {
     StatusOr<std::vector<std::optional<std::int64_t>>> entries = ReadAll();

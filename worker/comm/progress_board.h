@@ -35,7 +35,8 @@ class ProgressBoard {
   // After collective `seq` failed on this rank: the group ranks (ascending)
   // whose last started collective is below `seq` or that never published.
   // Empty when every rank started it. Blocks at most about a publish
-  // interval (waiting for fresh entries) plus the store's read time.
+  // interval (at most 5 s; waiting for fresh entries) plus the store's
+  // read time.
   virtual StatusOr<std::vector<int>> MissingRanks(std::int64_t seq) = 0;
 };
 
