@@ -94,8 +94,8 @@ TEST(GlooCommunicatorTest, AllGatherReduceScatterAvgAndSplit) {
     at::Tensor mine = torch::empty({4});
     Wait(c.ReduceScatter(big, mine, ReduceOp::kAvg));
     // mean over r of (i + r) = i + 1 for i in this rank's slice.
-    EXPECT_TRUE(torch::equal(mine, torch::arange(4 * r, 4 * r + 4,
-                                                 torch::kFloat32) + 1))
+    EXPECT_TRUE(torch::equal(
+        mine, torch::arange(4 * r, 4 * r + 4, torch::kFloat32) + 1))
         << r;
 
     auto sub = c.Split(r == 1 ? -1 : 0, -r);  // reversed keys, rank 1 out
