@@ -11,10 +11,11 @@
 //
 // Every ring is a line of the torus, so each hop is one link (and the
 // closing hop too when the box spans a wrapped dimension), and the lines of
-// one dimension use disjoint links. Cost, per-link α and β:
+// one dimension use disjoint links (the g lines of one host's local ranks
+// share its links, so a link carries g·S'/e = S/e). Cost, per-link α, β:
 //
-//   t = 2(e_x-1)(α + S'β/e_x) + 2(e_y-1)(α + S'β/(e_x·e_y))
-//       + 2(e_z-1)(α + S'β/(e_x·e_y·e_z))  [+ intra-host phases]
+//   t = 2(e_x-1)(α + Sβ/e_x) + 2(e_y-1)(α + Sβ/(e_x·e_y))
+//       + 2(e_z-1)(α + Sβ/(e_x·e_y·e_z))  [+ intra-host phases]
 //
 // Latency: 2(e_x + e_y + e_z - 3) steps instead of the flat ring's
 // 2(e_x·e_y·e_z - 1); bandwidth within a few percent of the ring's.

@@ -88,7 +88,9 @@ double TorusAllReduceTime(const std::vector<int>& extent, int64_t g,
                           double host_alpha, double host_bandwidth) {
   double t = 0;
   if (g > 1) t += 2.0 * (g - 1) * (host_alpha + bytes / g / host_bandwidth);
-  double share = bytes / g;
+  // The g ranks of a host each carry S/g but share the host's links, so
+  // every link carries what one rank with all of S would send.
+  double share = bytes;
   for (int e : extent) {
     if (e < 2) continue;
     share /= e;

@@ -69,8 +69,10 @@ double HierarchicalAllReduceTime(int64_t nodes, int64_t ranks_per_node,
                                  double host_alpha, double host_bandwidth);
 
 // Torus (torus_allreduce.h) over a box with these extents, g ranks per
-// host, per-link α and B (S' = S/g, P_k = e_0···e_k):
-//   t = Σ_k 2(e_k - 1)·(α + S'/(P_k·B))  [+ 2(g-1)(α_h + S/(g·B_h)) if g > 1]
+// host, per-link α and B (P_k = e_0···e_k):
+//   t = Σ_k 2(e_k - 1)·(α + S/(P_k·B))  [+ 2(g-1)(α_h + S/(g·B_h)) if g > 1]
+// (after the intra-host reduce-scatter each rank carries S/g, but the g
+// ranks of a host share its links, so a link carries S/P_k per step).
 double TorusAllReduceTime(const std::vector<int>& extent,
                           int64_t ranks_per_node, double bytes, double alpha,
                           double bandwidth, double host_alpha,

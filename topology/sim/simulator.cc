@@ -201,7 +201,21 @@ StatusOr<CostCurve> Simulate(const Cluster& cluster, const Router& router,
         if (route.src != ha || route.dst != hb || route.dst_port != j) {
           route.Flush(&loads);
           route.hops.clear();
-          DSTRAIN_RETURN_IF_ERROR(router.Route(ha, i, hb, j, &route.hops));
+          Status routed = router.Route(ha, i, hb, j, &route.hops);
+          if (!routed.ok() && !pb.empty()) {
+            // Separate rail planes: NCCL's PXN moves the data inside the
+            // receiving host to the NIC of the sender's rail (an intra-host
+            // copy, not charged), and the network part stays on one rail.
+            const int rail = PortRail(cluster, ha, pa[i]);
+            for (int k = 0; k < static_cast<int>(pb.size()); ++k) {
+              if (rail >= 0 && PortRail(cluster, hb, pb[k]) == rail) {
+                route.hops.clear();
+                routed = router.Route(ha, i, hb, k, &route.hops);
+                break;
+              }
+            }
+          }
+          DSTRAIN_RETURN_IF_ERROR(routed);
           route.src = ha;
           route.dst = hb;
           route.dst_port = j;

@@ -12,7 +12,11 @@
 //    NCCL spreads its channels over NICs: port i pairs with the receiver's
 //    port of the same rail when `rail_aligned` (NCCL_CROSS_NIC=0), else
 //    with port i + (receiver's local rank - sender's local rank), the NIC
-//    the receiving rank would use. Each stripe is routed by the Router
+//    the receiving rank would use; where that pair has no network path
+//    (rail-optimized fabrics with one spine plane per rail), the stripe
+//    lands on the receiver's NIC of its own rail, as NCCL's PXN does (the
+//    copy inside the receiving host is not charged). Each stripe is routed
+//    by the Router
 //    (up-down with ECMP on trees, dimension order on tori). Its latency is
 //    `message_overhead` plus the sum of its links' latencies.
 //  - kSteps phase: a step's time = max over links and rank ports of

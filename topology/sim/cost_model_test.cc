@@ -1,0 +1,73 @@
+// The closed forms at hand-computed points, and the nccl-tests figures.
+#include "topology/sim/cost_model.h"
+
+#include <gtest/gtest.h>
+
+namespace dstrain::topology {
+namespace {
+
+TEST(CostModel, LowerBoundAndBusBandwidth) {
+  EXPECT_DOUBLE_EQ(AllReduceLowerBound(4, 1e9, 1e9), 1.5);
+  EXPECT_DOUBLE_EQ(AllReduceLowerBound(1, 1e9, 1e9), 0);
+  // nccl-tests: busbw = algbw * 2(n-1)/n for all-reduce, (n-1)/n otherwise.
+  EXPECT_DOUBLE_EQ(AlgBandwidth(1e9, 0.5), 2e9);
+  EXPECT_DOUBLE_EQ(BusBandwidth(Collective::kAllReduce, 4, 1e9, 0.5), 3e9);
+  EXPECT_DOUBLE_EQ(BusBandwidth(Collective::kAllGather, 4, 1e9, 0.5), 1.5e9);
+  EXPECT_DOUBLE_EQ(BusBandwidth(Collective::kReduceScatter, 4, 1e9, 0.5),
+                   1.5e9);
+  // An algorithm at the bound has busbw = B.
+  EXPECT_DOUBLE_EQ(BusBandwidth(Collective::kAllReduce, 8, 1e9,
+                                AllReduceLowerBound(8, 1e9, 5e9)),
+                   5e9);
+}
+
+TEST(CostModel, Ring) {
+  // 2(n-1)(a + S/(nB)) with n=4, a=1us, S=4 MB, B=1 GB/s: 6 * (1us + 1ms).
+  EXPECT_DOUBLE_EQ(RingAllReduceTime(4, 4e6, 1e-6, 1e9), 6 * (1e-6 + 1e-3));
+  EXPECT_DOUBLE_EQ(RingReduceScatterTime(4, 4e6, 1e-6, 1e9), 3 * (1e-6 + 1e-3));
+  EXPECT_EQ(RingAllReduceTime(1, 4e6, 1e-6, 1e9), 0);
+}
+
+TEST(CostModel, RecursiveHalvingDoubling) {
+  // p = 8: 2*3*a + 2*7/8*S/B.
+  EXPECT_DOUBLE_EQ(RecursiveHalvingDoublingTime(8, 8e6, 1e-6, 1e9),
+                   6e-6 + 2 * 7.0 / 8 * 8e-3);
+  // n = 10, p = 8: two more steps and two more buffers.
+  EXPECT_DOUBLE_EQ(RecursiveHalvingDoublingTime(10, 8e6, 1e-6, 1e9),
+                   8e-6 + (2 * 7.0 / 8 + 2) * 8e-3);
+}
+
+TEST(CostModel, HierarchicalAndTorus) {
+  // g=4, N=8: 2*3*(ah + S/(4 Bh)) + 2*7*(a + S/(8 B)).
+  EXPECT_DOUBLE_EQ(HierarchicalAllReduceTime(8, 4, 8e6, 2e-6, 1e9, 1e-6, 4e9),
+                   6 * (1e-6 + 8e6 / 4 / 4e9) + 14 * (2e-6 + 8e6 / 8 / 1e9));
+  // 4x4 torus, one rank per host: 2*3*(a + S/(4B)) + 2*3*(a + S/(16B)).
+  EXPECT_DOUBLE_EQ(TorusAllReduceTime({4, 4}, 1, 16e6, 1e-6, 1e9, 0, 1),
+                   6 * (1e-6 + 4e-3) + 6 * (1e-6 + 1e-3));
+  // Extents of 1 drop out.
+  EXPECT_DOUBLE_EQ(TorusAllReduceTime({4, 1, 4}, 1, 16e6, 1e-6, 1e9, 0, 1),
+                   TorusAllReduceTime({4, 4}, 1, 16e6, 1e-6, 1e9, 0, 1));
+}
+
+TEST(CostModel, DoubleBinaryTreeApproachesTwiceTheBufferOverTheBandwidth) {
+  TreeParams p;
+  p.nodes = 1024;
+  p.ranks_per_node = 8;
+  p.alpha = 4e-6;
+  p.bandwidth = 50e9;
+  p.host_alpha = 1.5e-6;
+  p.host_bandwidth = 450e9;
+  const double S = 1 << 30;
+  const double t = DoubleBinaryTreeTime(p, S);
+  EXPECT_GT(t, 2 * S / p.bandwidth);
+  EXPECT_LT(t, 1.02 * 2 * S / p.bandwidth);
+  // Small messages: latency grows with log n, not n.
+  p.nodes = 2048;
+  const double small = DoubleBinaryTreeTime(p, 8);
+  p.nodes = 1024;
+  EXPECT_LT(small - DoubleBinaryTreeTime(p, 8),
+            2 * (p.alpha + 4 / p.bandwidth) + 1e-12);
+}
+
+}  // namespace
+}  // namespace dstrain::topology
