@@ -1,0 +1,312 @@
+// Topology engine benchmark (issue 5): predicted all-reduce times of plans
+// against the bandwidth lower bound, hostname order and random order, on
+// the fabrics of the issue, and the planning time for 65,536 ranks.
+//
+//   build-<you>/bin/topology_bench [--json PATH] [--quick]
+//
+// Prints a table per fabric and writes every number to PATH (default
+// topology_bench.json in the working directory). --quick skips the
+// 65,536-rank timing (for a smoke run). Timing uses std::chrono: the median
+// of several BuildPlan calls. Single-threaded.
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "common/json_writer.h"
+#include "topology/model/generators.h"
+#include "topology/plan/planner.h"
+#include "topology/plan/ring.h"
+#include "topology/sim/cost_model.h"
+#include "topology/sim/simulator.h"
+
+namespace dstrain::topology {
+namespace {
+
+constexpr double kGiB = 1024.0 * 1024 * 1024;
+
+[[noreturn]] void Die(const Status& s, const char* what) {
+  std::fprintf(stderr, "topology_bench: %s: %s\n", what, s.ToString().c_str());
+  std::exit(1);
+}
+
+template <typename T>
+T Must(StatusOr<T> v, const char* what) {
+  if (!v.ok()) Die(v.status(), what);
+  return std::move(v).value();
+}
+
+std::string Seconds(double s) {
+  char buf[32];
+  if (s >= 1) std::snprintf(buf, sizeof buf, "%.3f s", s);
+  else if (s >= 1e-3) std::snprintf(buf, sizeof buf, "%.3f ms", s * 1e3);
+  else std::snprintf(buf, sizeof buf, "%.2f us", s * 1e6);
+  return buf;
+}
+
+std::string Size(double bytes) {
+  char buf[32];
+  if (bytes >= kGiB) std::snprintf(buf, sizeof buf, "%g GiB", bytes / kGiB);
+  else if (bytes >= 1 << 20) std::snprintf(buf, sizeof buf, "%g MiB", bytes / (1 << 20));
+  else if (bytes >= 1024) std::snprintf(buf, sizeof buf, "%g KiB", bytes / 1024);
+  else std::snprintf(buf, sizeof buf, "%g B", bytes);
+  return buf;
+}
+
+// A placement evaluated: its plan and one curve per applicable algorithm.
+struct Evaluated {
+  std::string order;  // "plan", "hostname", "random"
+  Plan plan;
+  std::vector<AlgorithmCurve> curves;
+  double rank_bandwidth = 0;
+
+  const CostCurve* Curve(Algorithm a) const {
+    for (const auto& c : curves)
+      if (c.algorithm == a) return &c.curve;
+    return nullptr;
+  }
+  // The plan's own choice at this size.
+  double PlanSeconds(double bytes) const {
+    return Curve(plan.AlgorithmFor(static_cast<int64_t>(bytes)))
+        ->Seconds(bytes);
+  }
+};
+
+Evaluated Evaluate(const Cluster& cluster, const std::vector<VertexId>& hosts,
+                   PlacementKind kind, const char* order) {
+  PlanOptions options;
+  options.placement = kind;
+  options.seed = 1;
+  Evaluated e;
+  e.order = order;
+  e.plan = Must(BuildPlan(cluster, hosts, options), "BuildPlan");
+  const Router router = Must(Router::Create(cluster), "Router");
+  const SimOptions sim = SimOptionsFor(e.plan, options.sim);
+  e.curves = Must(EvaluateAlgorithms(cluster, router, e.plan, sim), "simulate");
+  e.rank_bandwidth = RankBandwidth(
+      cluster, router, RankMapFor(e.plan.placement.hosts, e.plan.ranks_per_node),
+      sim);
+  return e;
+}
+
+void WriteCurves(JsonWriter& w, const Evaluated& e,
+                 const std::vector<double>& sizes) {
+  w.BeginObject();
+  w.Key("order").String(e.order);
+  w.Key("placement").String(e.plan.placement.method);
+  w.Key("algorithms").BeginArray();
+  for (const AlgorithmRange& r : e.plan.algorithms) {
+    w.BeginObject().Key("min_bytes").Int(r.min_bytes).Key("max_bytes")
+        .Int(r.max_bytes).Key("algorithm").String(AlgorithmName(r.algorithm))
+        .EndObject();
+  }
+  w.EndArray();
+  w.Key("seconds").BeginObject();
+  for (const auto& c : e.curves) {
+    w.Key(AlgorithmName(c.algorithm)).BeginArray();
+    for (double s : sizes) w.Number(c.curve.Seconds(s));
+    w.EndArray();
+  }
+  w.Key("plan").BeginArray();
+  for (double s : sizes) w.Number(e.PlanSeconds(s));
+  w.EndArray();
+  w.EndObject();
+  w.EndObject();
+}
+
+struct Scenario {
+  std::string name;
+  Cluster cluster;
+};
+
+void RunScenario(const Scenario& sc, JsonWriter& w, bool torus) {
+  const Cluster& cluster = sc.cluster;
+  std::vector<VertexId> hosts(cluster.hosts().begin(), cluster.hosts().end());
+  const Evaluated orders[] = {
+      Evaluate(cluster, hosts, PlacementKind::kAuto, "plan"),
+      Evaluate(cluster, hosts, PlacementKind::kHostname, "hostname"),
+      Evaluate(cluster, hosts, PlacementKind::kRandom, "random"),
+  };
+  const Evaluated& plan = orders[0];
+  const int32_t n = plan.plan.world_size();
+  const double S = kGiB;
+  const double bound = AllReduceLowerBound(n, S, plan.rank_bandwidth);
+  std::printf("\n== %s: %zu hosts x %d ranks = %d ranks; B = %.1f GB/s per rank\n",
+              sc.name.c_str(), hosts.size(), plan.plan.ranks_per_node, n,
+              plan.rank_bandwidth / 1e9);
+  std::printf("   lower bound 2(n-1)/n*S/B at 1 GiB: %s\n", Seconds(bound).c_str());
+  std::printf("   %-9s %-12s", "order", "");
+  for (Algorithm a : kAllAlgorithms) std::printf(" %12s", AlgorithmName(a));
+  std::printf(" %12s %8s\n", "plan", "vs bound");
+  for (const Evaluated& e : orders) {
+    std::printf("   %-9s %-12s", e.order.c_str(),
+                AlgorithmName(e.plan.AlgorithmFor(static_cast<int64_t>(S))));
+    for (Algorithm a : kAllAlgorithms) {
+      const CostCurve* c = e.Curve(a);
+      std::printf(" %12s", c ? Seconds(c->Seconds(S)).c_str() : "-");
+    }
+    std::printf(" %12s %7.3fx\n", Seconds(e.PlanSeconds(S)).c_str(),
+                e.PlanSeconds(S) / bound);
+  }
+  const double t_plan = plan.PlanSeconds(S);
+  const double t_host = orders[1].PlanSeconds(S);
+  const double t_rand = orders[2].PlanSeconds(S);
+  const double ring_plan = plan.Curve(Algorithm::kRing)->Seconds(S);
+  const double ring_rand = orders[2].Curve(Algorithm::kRing)->Seconds(S);
+  std::printf("   plan / bound = %.4f; hostname / plan = %.2fx; random / plan = %.2fx"
+              " (ring only: random / plan order = %.2fx)\n",
+              t_plan / bound, t_host / t_plan, t_rand / t_plan,
+              ring_rand / ring_plan);
+  const CostCurve& chosen =
+      *plan.Curve(plan.plan.AlgorithmFor(static_cast<int64_t>(S)));
+  const Prediction pred = Predict(chosen, Collective::kAllReduce, S,
+                                  plan.rank_bandwidth);
+  std::printf("   plan at 1 GiB: algbw %.1f GB/s, busbw %.1f GB/s; busiest link %s%s%s"
+              " (%.0f%% busy)\n",
+              pred.algbw / 1e9, pred.busbw / 1e9, pred.hottest.from.c_str(),
+              pred.hottest.to.empty() ? "" : " -> ", pred.hottest.to.c_str(),
+              100 * pred.hottest_utilization);
+  std::printf("   plan ranges:");
+  for (const AlgorithmRange& r : plan.plan.algorithms)
+    std::printf(" [%s, %s): %s", Size(r.min_bytes).c_str(),
+                r.max_bytes < 0 ? "inf" : Size(r.max_bytes).c_str(),
+                AlgorithmName(r.algorithm));
+  std::printf("\n");
+
+  std::vector<double> sizes;
+  for (double s = 8; s <= 4 * kGiB; s *= 8) sizes.push_back(s);
+  if (std::find(sizes.begin(), sizes.end(), S) == sizes.end()) sizes.push_back(S);
+  std::sort(sizes.begin(), sizes.end());
+
+  w.BeginObject();
+  w.Key("fabric").String(sc.name);
+  w.Key("hosts").Int(static_cast<int64_t>(hosts.size()));
+  w.Key("ranks").Int(n);
+  w.Key("rank_bandwidth").Number(plan.rank_bandwidth);
+  w.Key("bytes").Number(S);
+  w.Key("lower_bound_seconds").Number(bound);
+  w.Key("plan_seconds").Number(t_plan);
+  w.Key("plan_over_bound").Number(t_plan / bound);
+  w.Key("hostname_over_plan").Number(t_host / t_plan);
+  w.Key("random_over_plan").Number(t_rand / t_plan);
+  w.Key("ring_random_over_ring_plan").Number(ring_rand / ring_plan);
+  w.Key("plan_busbw").Number(pred.busbw);
+  w.Key("busiest_link").String(pred.hottest.from + (pred.hottest.to.empty() ? "" : " -> " + pred.hottest.to));
+  w.Key("sizes").BeginArray();
+  for (double s : sizes) w.Number(s);
+  w.EndArray();
+  w.Key("orders").BeginArray();
+  for (const Evaluated& e : orders) WriteCurves(w, e, sizes);
+  w.EndArray();
+
+  if (torus) {
+    // Latency-bound range: the torus plan against a flat ring (over the
+    // same snake order, the best a ring can do here).
+    std::printf("   small messages: %10s %12s %12s %12s %8s %8s\n", "size",
+                "flat ring", "torus algo", "plan", "ring/torus", "ring/plan");
+    w.Key("small_messages").BeginArray();
+    for (double s : {8.0, 1024.0, 65536.0, 1048576.0}) {
+      const double ring = plan.Curve(Algorithm::kRing)->Seconds(s);
+      const double tor = plan.Curve(Algorithm::kTorus)->Seconds(s);
+      const double best = plan.PlanSeconds(s);
+      std::printf("                   %10s %12s %12s %12s %7.1fx %7.1fx\n",
+                  Size(s).c_str(), Seconds(ring).c_str(), Seconds(tor).c_str(),
+                  Seconds(best).c_str(), ring / tor, ring / best);
+      w.BeginObject().Key("bytes").Number(s).Key("flat_ring").Number(ring)
+          .Key("torus").Number(tor).Key("plan").Number(best)
+          .Key("ring_over_torus").Number(ring / tor)
+          .Key("ring_over_plan").Number(ring / best).EndObject();
+    }
+    w.EndArray();
+  }
+  w.EndObject();
+}
+
+double MedianPlanningSeconds(const Cluster& cluster, int runs) {
+  std::vector<VertexId> hosts(cluster.hosts().begin(), cluster.hosts().end());
+  std::vector<double> t;
+  for (int i = 0; i < runs; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    Plan p = Must(BuildPlan(cluster, hosts, {}), "BuildPlan");
+    const auto end = std::chrono::steady_clock::now();
+    if (p.world_size() == 0) std::abort();
+    t.push_back(std::chrono::duration<double>(end - start).count());
+  }
+  std::sort(t.begin(), t.end());
+  return t[t.size() / 2];
+}
+
+int Main(int argc, char** argv) {
+  std::string json_path = "topology_bench.json";
+  bool quick = false;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--json") && i + 1 < argc) {
+      json_path = argv[++i];
+    } else if (!std::strcmp(argv[i], "--quick")) {
+      quick = true;
+    } else {
+      std::fprintf(stderr, "usage: %s [--json PATH] [--quick]\n", argv[0]);
+      return 2;
+    }
+  }
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("fabrics").BeginArray();
+
+  FatTreeOptions nb;
+  nb.hosts = 1024;
+  nb.devices_per_host = 8;
+  nb.k = 16;
+  nb.levels = 3;
+  RunScenario({"3-level fat-tree k=16, non-blocking",
+               Must(MakeFatTree(nb), "fat-tree")}, w, false);
+  FatTreeOptions os = nb;
+  os.k = 24;
+  os.oversubscription = 2;
+  RunScenario({"3-level fat-tree k=24, 2:1 oversubscribed",
+               Must(MakeFatTree(os), "fat-tree")}, w, false);
+  TorusOptions to;
+  to.dims = {16, 16, 16};
+  to.devices_per_host = 1;
+  RunScenario({"16x16x16 torus, 1 rank per host", Must(MakeTorus(to), "torus")},
+              w, true);
+  w.EndArray();
+
+  if (!quick) {
+    std::printf("\n== planning time (BuildPlan: placement, 5 simulations, "
+                "validation), median of 5\n");
+    w.Key("planning").BeginArray();
+    FatTreeOptions big;
+    big.hosts = 8192;
+    big.devices_per_host = 8;
+    big.k = 32;
+    big.levels = 3;
+    TorusOptions bt;
+    bt.dims = {16, 16, 32};
+    bt.devices_per_host = 8;
+    const std::pair<std::string, Cluster> fabrics[] = {
+        {"3-level fat-tree k=32, 8192 hosts x 8", Must(MakeFatTree(big), "fat-tree")},
+        {"16x16x32 torus x 8", Must(MakeTorus(bt), "torus")},
+    };
+    for (const auto& [name, cluster] : fabrics) {
+      const double t = MedianPlanningSeconds(cluster, 5);
+      std::printf("   %-40s 65,536 ranks: %s\n", name.c_str(), Seconds(t).c_str());
+      w.BeginObject().Key("fabric").String(name).Key("ranks").Int(65536)
+          .Key("seconds").Number(t).EndObject();
+    }
+    w.EndArray();
+  }
+  w.EndObject();
+  std::ofstream(json_path) << w.str() << "\n";
+  std::printf("\nwrote %s\n", json_path.c_str());
+  return 0;
+}
+
+}  // namespace
+}  // namespace dstrain::topology
+
+int main(int argc, char** argv) { return dstrain::topology::Main(argc, argv); }
