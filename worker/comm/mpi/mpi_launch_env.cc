@@ -36,6 +36,10 @@ MpiLaunchEnv DetectMpiLaunch(const EnvLookup& env) {
     return out;
   }
   out.launched = true;
+  for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"}) {
+    out.rank = NonNegativeInt(env, name);
+    if (out.rank.has_value()) break;
+  }
   out.local_rank = NonNegativeInt(env, "OMPI_COMM_WORLD_LOCAL_RANK");
   out.local_size = NonNegativeInt(env, "OMPI_COMM_WORLD_LOCAL_SIZE");
   if (out.local_size && *out.local_size == 0) out.local_size.reset();

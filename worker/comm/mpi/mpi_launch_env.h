@@ -9,7 +9,8 @@
 //
 // Open MPI also tells each process its rank and process count on its node
 // (OMPI_COMM_WORLD_LOCAL_RANK / _LOCAL_SIZE); other launchers leave these to
-// the MPI runtime (MPI_Comm_split_type, see mpi_runtime.h). Pure.
+// the MPI runtime (MPI_Comm_split_type, see mpi_runtime.h). The world rank
+// comes from OMPI_COMM_WORLD_RANK, PMIX_RANK or PMI_RANK. Pure.
 
 #include <functional>
 #include <optional>
@@ -21,6 +22,9 @@ struct MpiLaunchEnv {
   bool launched = false;
   // Which variable gave it away, for messages: "mpirun (OMPI_COMM_WORLD_SIZE)".
   std::string launcher;
+  // This process's world rank as the launcher numbered it (before MPI
+  // starts; for deciding who prints a shared error).
+  std::optional<int> rank;
   std::optional<int> local_rank;
   std::optional<int> local_size;
 };

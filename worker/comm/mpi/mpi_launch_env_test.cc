@@ -29,6 +29,7 @@ TEST(DetectMpiLaunchTest, OpenMpiGivesLocalRankAndSize) {
                                         {"PMIX_RANK", "3"}}));
   EXPECT_TRUE(e.launched);
   EXPECT_NE(e.launcher.find("mpirun"), std::string::npos);
+  EXPECT_EQ(e.rank, 3);
   EXPECT_EQ(e.local_rank, 1);
   EXPECT_EQ(e.local_size, 2);
 }
@@ -38,10 +39,12 @@ TEST(DetectMpiLaunchTest, PmixAndPmiLaunchersLeaveLocalRankToMpi) {
   EXPECT_TRUE(pmix.launched);
   EXPECT_NE(pmix.launcher.find("PMIx"), std::string::npos);
   EXPECT_FALSE(pmix.local_rank.has_value());
+  EXPECT_EQ(pmix.rank, 0);
 
   MpiLaunchEnv pmi = DetectMpiLaunch(Env({{"PMI_RANK", "5"}}));
   EXPECT_TRUE(pmi.launched);
   EXPECT_NE(pmi.launcher.find("PMI_RANK"), std::string::npos);
+  EXPECT_EQ(pmi.rank, 5);
 }
 
 TEST(DetectMpiLaunchTest, EmptyOrMalformedValuesAreIgnored) {
