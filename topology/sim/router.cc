@@ -104,14 +104,22 @@ Status Router::RouteUpDown(VertexId src, int src_port, VertexId dst,
   const uint64_t flow =
       MixHash((static_cast<uint64_t>(src) << 32) ^ static_cast<uint32_t>(dst));
   VertexId at = leaf_s;
-  // Candidates are counted, then the hash picks the m-th: no allocation.
+  // The hash picks one of the qualifying links; candidates go to a stack
+  // buffer (no allocation), or are counted and rescanned on huge switches.
   auto pick = [&](auto&& qualifies, uint64_t salt) -> const Adjacent* {
+    constexpr int kBuffer = 128;
+    const Adjacent* buffer[kBuffer];
+    const auto nbrs = c.neighbors(at);
     int count = 0;
-    for (const Adjacent& adj : c.neighbors(at))
-      if (qualifies(adj)) ++count;
+    for (const Adjacent& adj : nbrs) {
+      if (!qualifies(adj)) continue;
+      if (count < kBuffer) buffer[count] = &adj;
+      ++count;
+    }
     if (count == 0) return nullptr;
     int m = static_cast<int>(MixHash(flow + salt) % count);
-    for (const Adjacent& adj : c.neighbors(at))
+    if (count <= kBuffer) return buffer[m];
+    for (const Adjacent& adj : nbrs)
       if (qualifies(adj) && m-- == 0) return &adj;
     return nullptr;
   };
