@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "topology/model/summary.h"
+
 namespace dstrain::topology {
 namespace {
 
@@ -36,6 +38,20 @@ TEST(ClusterFile, LoadsEverySample) {
   EXPECT_EQ(s->total_devices(), 135 * 8);
   EXPECT_EQ(LoadClusterFile("/nonexistent").status().code(),
             StatusCode::kNotFound);
+}
+
+// docs/topology.md shows this summary.
+TEST(ClusterFile, SummaryOfTheTwoLeafSample) {
+  StatusOr<Cluster> c =
+      LoadClusterFile(kSrc + "/configs/clusters/fat-tree-2leaf.yaml");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(
+      FormatSummary(Summarize(*c)),
+      "fat-tree-2leaf: fat-tree, 4 hosts (8 devices, 2 per host), 3 switches, "
+      "8 links\n"
+      "links: 100 Gb/s, 1 us\n"
+      "level 0: 2 switches, up to 2 down / 2 up ports, oversubscription 1:1\n"
+      "level 1: 1 switch, up to 4 down / 0 up ports\n");
 }
 
 }  // namespace

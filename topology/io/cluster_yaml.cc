@@ -1,5 +1,6 @@
 #include "topology/io/cluster_yaml.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -68,6 +69,23 @@ struct Entry {
   bool present() const { return found; }
 };
 
+// Records where each document starts; ignores the rest.
+struct DocumentCounter : YAML::EventHandler {
+  std::vector<YAML::Mark> starts;
+  void OnDocumentStart(const YAML::Mark& m) override { starts.push_back(m); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
 class Loader {
  public:
   explicit Loader(std::string display) : display_(std::move(display)) {}
@@ -118,9 +136,17 @@ class Loader {
   }
 
   Status ParseDocument(std::string_view text, YAML::Node* root) {
-    std::vector<YAML::Node> docs;
+    // yaml-cpp 0.7's LoadAll never returns on input where a document stops
+    // at a token it cannot consume (a `,` outside [ ] or { }, e.g. `,a` or
+    // `[1],`): it starts empty documents at the same place forever, eating
+    // memory. So count documents with the event API first, stopping at 3,
+    // and treat two document starts at one position as that stuck token.
+    DocumentCounter counter;
     try {
-      docs = YAML::LoadAll(std::string(text));
+      std::istringstream in{std::string(text)};
+      YAML::Parser parser(in);
+      for (int n = 0; n < 3 && parser.HandleNextDocument(counter); ++n) {
+      }
     } catch (const YAML::ParserException& e) {
       if (e.mark.is_null())
         return InvalidArgument("YAML syntax error in " + display_ + ": " +
@@ -130,24 +156,47 @@ class Loader {
     } catch (const YAML::Exception& e) {
       return InvalidArgument("cannot read " + display_ + " as YAML: " + e.msg);
     }
-    if (docs.empty() || (docs.size() == 1 && docs[0].IsNull())) {
+    const std::vector<YAML::Mark>& starts = counter.starts;
+    for (size_t i = 1; i < starts.size(); ++i) {
+      if (starts[i].pos == starts[i - 1].pos) {
+        const size_t pos = static_cast<size_t>(starts[i].pos);
+        const std::string what =
+            pos < text.size() ? std::string(1, text[pos]) : "end of file";
+        return InvalidArgument("YAML syntax error at " + Loc(starts[i]) +
+                               ": unexpected " + Q(what) +
+                               (what == "," ? " outside [ ] or { }" : ""));
+      }
+    }
+    if (starts.size() > 1) {
+      return InvalidArgument("second YAML document at " + Loc(starts[1]) +
+                             ": a cluster description holds one document");
+    }
+    YAML::Node doc;
+    try {
+      doc = YAML::Load(std::string(text));  // one document: cannot loop
+    } catch (const YAML::ParserException& e) {
+      if (e.mark.is_null())
+        return InvalidArgument("YAML syntax error in " + display_ + ": " +
+                               e.msg);
+      return InvalidArgument("YAML syntax error at " + Loc(e.mark) + ": " +
+                             e.msg);
+    } catch (const YAML::Exception& e) {
+      return InvalidArgument("cannot read " + display_ + " as YAML: " + e.msg);
+    }
+    if (!doc.IsDefined() || doc.IsNull()) {
       return InvalidArgument(
           display_ +
           " is empty: a cluster description is a mapping with `hosts` "
           "(and `switches`, `links`) or a `generator` (see docs/topology.md)");
     }
-    if (docs.size() > 1) {
-      return InvalidArgument("second YAML document at " + Loc(docs[1].Mark()) +
-                             ": a cluster description holds one document");
-    }
-    if (!docs[0].IsMap()) {
+    if (!doc.IsMap()) {
       return InvalidArgument(
-          "document at " + Loc(docs[0].Mark()) +
+          "document at " + Loc(doc.Mark()) +
           ": expected a mapping (`hosts`, `switches`, `links` or "
           "`generator`), got " +
-          Describe(docs[0]));
+          Describe(doc));
     }
-    *root = docs[0];
+    *root = doc;
     return Status::Ok();
   }
 
