@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "agent/agent_main.h"
+#include "cli/commands/bench_comm.h"
 #include "cli/commands/launch.h"
 #include "cli/commands/version.h"
 #include "cli/commands/worker.h"
@@ -51,12 +52,17 @@ int main(int argc, char** argv) {
 
   std::string worker_job;
   std::vector<std::string> worker_overrides;
+  std::string worker_metrics_file;
   CLI::App* worker_cmd =
       app.add_subcommand("worker",
                          "run one rank (started by an agent, "
                          "torchrun, mpirun or srun)");
   worker_cmd->add_option("--job", worker_job, "the job file")->required();
   AddOverrides(worker_cmd, &worker_overrides);
+  worker_cmd->add_option("--metrics-file", worker_metrics_file,
+                         "also write this rank's metrics JSON lines to PATH "
+                         "({rank} is replaced by the rank; without it "
+                         ".rank<N> is appended)");
 
   std::string coord_listen = "127.0.0.1:0";
   std::string coord_token;
@@ -82,6 +88,56 @@ int main(int argc, char** argv) {
   agent_cmd->add_option("--hostname", agent.hostname,
                         "name this node registers as (default: hostname)");
 
+  dstrain::cli::BenchCommOptions bench_comm;
+  CLI::App* bench_cmd = app.add_subcommand("bench", "benchmarks: comm");
+  bench_cmd->require_subcommand(1);
+  CLI::App* bench_comm_cmd = bench_cmd->add_subcommand(
+      "comm",
+      "time, algbw and busbw of every collective at every size, "
+      "nccl-tests style, with a correctness check");
+  bench_comm_cmd
+      ->add_option("--ranks", bench_comm.ranks,
+                   "start N local ranks (default: run as one rank of an "
+                   "already launched job, or alone)")
+      ->check(CLI::Range(1, 1024));
+  bench_comm_cmd
+      ->add_option("--backend", bench_comm.backend,
+                   "gloo | mpi | nccl | auto (mpi under mpirun, else gloo)")
+      ->capture_default_str();
+  bench_comm_cmd
+      ->add_option("--min-bytes", bench_comm.min_bytes,
+                   "smallest message (bytes; K, M, G suffixes)")
+      ->capture_default_str();
+  bench_comm_cmd
+      ->add_option("--max-bytes", bench_comm.max_bytes,
+                   "largest message; sizes grow x4 from the smallest, and "
+                   "the largest is always measured")
+      ->capture_default_str();
+  bench_comm_cmd
+      ->add_option("--ops", bench_comm.ops,
+                   "comma-separated: all_reduce, all_gather, "
+                   "reduce_scatter, broadcast, barrier, or all")
+      ->capture_default_str();
+  bench_comm_cmd
+      ->add_option("--dtype", bench_comm.dtype,
+                   "float32, float16, bfloat16, float64, int32, int64, uint8")
+      ->capture_default_str();
+  bench_comm_cmd
+      ->add_option("--iters", bench_comm.iters,
+                   "timed iterations per row (default: until --target-time, "
+                   "at least 3)")
+      ->check(CLI::Range(1, 100000000));
+  bench_comm_cmd
+      ->add_option("--target-time", bench_comm.target_seconds,
+                   "seconds to measure per row when --iters is not given")
+      ->capture_default_str();
+  bench_comm_cmd
+      ->add_option("--timeout", bench_comm.timeout_seconds,
+                   "seconds a collective may take before it fails")
+      ->capture_default_str();
+  bench_comm_cmd->add_flag("--json", bench_comm.json,
+                           "print one JSON object instead of the table");
+
   CLI::App* version_cmd =
       app.add_subcommand("version", "print versions and exit");
 
@@ -97,7 +153,7 @@ int main(int argc, char** argv) {
   if (argc >= 2 && argv[1][0] != '-' && !known(argv[1])) {
     std::fprintf(stderr,
                  "dstrain: unknown command `%s`; commands: launch, worker, "
-                 "coordinator, agent, version (dstrain --help)\n",
+                 "coordinator, agent, bench, version (dstrain --help)\n",
                  argv[1]);
     return 2;
   }
@@ -109,12 +165,16 @@ int main(int argc, char** argv) {
   }
 
   if (*launch_cmd) return dstrain::cli::RunLaunch(launch);
-  if (*worker_cmd) return dstrain::cli::RunWorker(worker_job, worker_overrides);
+  if (*worker_cmd) {
+    return dstrain::cli::RunWorker(worker_job, worker_overrides,
+                                   worker_metrics_file);
+  }
   if (*coord_cmd) {
     return dstrain::coordinator::RunCoordinatorCommand(coord_listen,
                                                        coord_token);
   }
   if (*agent_cmd) return dstrain::agent::RunAgentCommand(agent);
+  if (*bench_comm_cmd) return dstrain::cli::RunBenchComm(bench_comm);
   if (*version_cmd) return dstrain::cli::RunVersion();
   return 2;
 }

@@ -190,6 +190,11 @@ std::string StepMetricsJson(const proto::StepMetrics& m) {
   w.Key("loss_scale").Number(m.loss_scale());
   w.Key("elapsed_s").Number(m.elapsed_s());
   w.Key("peak_rss_bytes").Int(m.peak_rss_bytes());
+  w.Key("param_bytes").Int(m.param_bytes());
+  w.Key("grad_bytes").Int(m.grad_bytes());
+  w.Key("optimizer_bytes").Int(m.optimizer_bytes());
+  w.Key("model_state_peak_bytes").Int(m.model_state_peak_bytes());
+  w.Key("activation_peak_bytes").Int(m.activation_peak_bytes());
   w.Key("rank").Int(m.rank());
   w.Key("attempt").Int(m.attempt());
   w.Key("job_id").String(m.job_id());

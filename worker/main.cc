@@ -4,6 +4,9 @@
 //   export WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=29500
 //   RANK=0 dstrain-worker configs/examples/charlm.yaml --set train.steps=9 &
 //   RANK=1 dstrain-worker configs/examples/charlm.yaml --set train.steps=9
+// or under MPI, with no rendezvous variables at all:
+//   mpirun -np 4 dstrain-worker configs/examples/charlm.yaml \
+//       --metrics-file m.jsonl
 // Exit codes as RunWorkerCommand (worker/worker_command.h); 2 for bad
 // arguments.
 
@@ -17,9 +20,13 @@ namespace {
 
 void Usage(std::FILE* out) {
   std::fprintf(out,
-               "usage: dstrain-worker JOB.yaml [--set key=value]...\n"
-               "Runs one rank of JOB; see worker/worker_command.h for the "
-               "environment it reads.\n");
+               "usage: dstrain-worker JOB.yaml [--set key=value]... "
+               "[--metrics-file PATH]\n"
+               "Runs one rank of JOB (also under mpirun or srun); see "
+               "worker/worker_command.h for the environment it reads.\n"
+               "--metrics-file PATH  write the metrics JSON lines to PATH "
+               "({rank} is replaced by the rank; without it .rank<N> is "
+               "appended)\n");
 }
 
 }  // namespace
@@ -40,6 +47,14 @@ int main(int argc, char** argv) {
       options.overrides.push_back(argv[++i]);
     } else if (arg.rfind("--set=", 0) == 0) {
       options.overrides.push_back(arg.substr(6));
+    } else if (arg == "--metrics-file") {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "dstrain-worker: --metrics-file needs a path\n");
+        return 2;
+      }
+      options.metrics_file = argv[++i];
+    } else if (arg.rfind("--metrics-file=", 0) == 0) {
+      options.metrics_file = arg.substr(15);
     } else if (!arg.empty() && arg[0] == '-') {
       std::fprintf(stderr, "dstrain-worker: unknown option `%s`\n",
                    arg.c_str());

@@ -1,25 +1,39 @@
 #include "worker/worker_command.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <optional>
 
 #include "common/config/job_config_loader.h"
+#include "worker/comm/backend_choice.h"
+#include "worker/comm/mpi/mpi_launch_env.h"
 #include "worker/engine/train.h"
 #include "worker/metrics/fd_line_writer.h"
 #include "worker/metrics/metrics_json.h"
 #include "worker/rendezvous/in_memory_kv_store.h"
 #include "worker/rendezvous/tcp_kv_store.h"
+#ifdef DSTRAIN_HAVE_MPI
+#include "worker/comm/mpi/mpi_runtime.h"
+#include "worker/comm/mpi/mpi_store.h"
+#endif
 
 namespace dstrain {
 namespace {
 
 constexpr int kExitFailure = 1;
 constexpr int kExitInvalid = 2;
+
+#ifdef DSTRAIN_HAVE_MPI
+constexpr bool kBuiltWithMpi = true;
+#else
+constexpr bool kBuiltWithMpi = false;
+#endif
 
 // Reads an integer environment variable in [lo, hi]; absent → fallback.
 StatusOr<int> EnvInt(const char* name, int fallback, int lo, int hi) {
@@ -47,6 +61,20 @@ std::string Hostname() {
   return buf;
 }
 
+// Everything but who the process is: labels and where collectives listen.
+Status FillJobAndHost(engine::RankContext& ctx) {
+  StatusOr<int> attempt = EnvInt("DSTRAIN_ATTEMPT", 0, 0, 1 << 30);
+  if (!attempt.ok()) return attempt.status();
+  ctx.attempt = *attempt;
+  ctx.job_id = EnvStr("DSTRAIN_JOB_ID", "local");
+  ctx.hostname = Hostname();
+  const bool one_host = ctx.local_world_size == ctx.world_size;
+  ctx.comm_host =
+      EnvStr("DSTRAIN_COMM_HOST", one_host ? "127.0.0.1" : ctx.hostname);
+  ctx.comm_interface = EnvStr("GLOO_SOCKET_IFNAME");
+  return Status::Ok();
+}
+
 StatusOr<engine::RankContext> ContextFromEnv() {
   engine::RankContext ctx;
   StatusOr<int> world = EnvInt("WORLD_SIZE", 1, 1, 1 << 20);
@@ -64,15 +92,7 @@ StatusOr<engine::RankContext> ContextFromEnv() {
              ctx.local_world_size - 1);
   if (!local_rank.ok()) return local_rank.status();
   ctx.local_rank = *local_rank;
-  StatusOr<int> attempt = EnvInt("DSTRAIN_ATTEMPT", 0, 0, 1 << 30);
-  if (!attempt.ok()) return attempt.status();
-  ctx.attempt = *attempt;
-  ctx.job_id = EnvStr("DSTRAIN_JOB_ID", "local");
-  ctx.hostname = Hostname();
-  const bool one_host = ctx.local_world_size == ctx.world_size;
-  ctx.comm_host =
-      EnvStr("DSTRAIN_COMM_HOST", one_host ? "127.0.0.1" : ctx.hostname);
-  ctx.comm_interface = EnvStr("GLOO_SOCKET_IFNAME");
+  DSTRAIN_RETURN_IF_ERROR(FillJobAndHost(ctx));
   return ctx;
 }
 
@@ -89,7 +109,7 @@ StatusOr<std::shared_ptr<rendezvous::KeyValueStore>> PickStore(
     return InvalidArgument(
         "WORLD_SIZE=" + std::to_string(ctx.world_size) +
         " needs a rendezvous: set MASTER_ADDR and MASTER_PORT, or start the "
-        "workers with `dstrain launch`");
+        "workers with `dstrain launch` or mpirun");
   }
   StatusOr<int> port = EnvInt("MASTER_PORT", 0, 1, 65535);
   if (!port.ok()) return port.status();
@@ -108,58 +128,86 @@ void Fail(const Status& s) {
   std::fflush(stderr);
 }
 
-}  // namespace
+// One destination of the metrics lines: the inherited fd, or a file of
+// our own (closed at the end).
+struct MetricsSink {
+  std::string name;  // for error messages
+  std::optional<metrics::FdLineWriter> writer;
+  int owned_fd = -1;
+  bool broken = false;  // the reader is gone or the disk is full
 
-int RunWorkerCommand(const WorkerCommandOptions& options,
-                     std::shared_ptr<rendezvous::KeyValueStore> store) {
-  StatusOr<engine::RankContext> ctx_or = ContextFromEnv();
-  if (!ctx_or.ok()) {
-    Fail(ctx_or.status());
-    return kExitInvalid;
+  void Write(const std::string& line) {
+    if (broken) return;
+    const Status s = writer->Write(line);
+    if (!s.ok()) {
+      broken = true;  // keep training; say so once
+      std::fprintf(stderr, "dstrain worker: %s: %s\n", name.c_str(),
+                   s.message().c_str());
+    }
   }
-  const engine::RankContext& ctx = *ctx_or;
-
-  StatusOr<config::JobConfig> job =
-      config::LoadJobFile(options.job_path, options.overrides);
-  if (!job.ok()) {
-    Fail(job.status());
-    return kExitInvalid;
+  ~MetricsSink() {
+    if (owned_fd >= 0) ::close(owned_fd);
   }
+};
 
-  std::optional<metrics::FdLineWriter> metrics_out;
-  const std::string fd_env = EnvStr("DSTRAIN_METRICS_FD");
-  if (!fd_env.empty()) {
+// Opens DSTRAIN_METRICS_FD and --metrics-file; INVALID_ARGUMENT names the
+// variable or the flag.
+Status OpenMetricsSinks(const WorkerCommandOptions& options, int rank,
+                        std::vector<std::unique_ptr<MetricsSink>>& sinks,
+                        bool& has_fd) {
+  has_fd = false;
+  if (!EnvStr("DSTRAIN_METRICS_FD").empty()) {
     StatusOr<int> fd = EnvInt("DSTRAIN_METRICS_FD", -1, 0, 1 << 20);
-    if (!fd.ok()) {
-      Fail(fd.status());
-      return kExitInvalid;
-    }
+    if (!fd.ok()) return fd.status();
     StatusOr<metrics::FdLineWriter> w = metrics::FdLineWriter::Open(*fd);
-    if (!w.ok()) {
-      Fail(w.status());
-      return kExitInvalid;
-    }
-    metrics_out.emplace(*w);
+    if (!w.ok()) return w.status();
+    auto sink = std::make_unique<MetricsSink>();
+    sink->name = "metrics fd " + std::to_string(*fd);
+    sink->writer.emplace(*w);
+    sinks.push_back(std::move(sink));
+    has_fd = true;
   }
+  if (!options.metrics_file.empty()) {
+    const std::string path = MetricsFileForRank(options.metrics_file, rank);
+    const int fd =
+        ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      return InvalidArgument("--metrics-file " + path +
+                             ": cannot open: " + std::strerror(errno));
+    }
+    auto sink = std::make_unique<MetricsSink>();
+    sink->name = path;
+    sink->owned_fd = fd;
+    StatusOr<metrics::FdLineWriter> w = metrics::FdLineWriter::Open(fd);
+    if (!w.ok()) return w.status();
+    sink->writer.emplace(*w);
+    sinks.push_back(std::move(sink));
+  }
+  return Status::Ok();
+}
 
-  StatusOr<std::shared_ptr<rendezvous::KeyValueStore>> kv =
-      PickStore(std::move(store), ctx, *job);
-  if (!kv.ok()) {
-    Fail(kv.status());
-    return kv.status().code() == StatusCode::kInvalidArgument ? kExitInvalid
-                                                              : kExitFailure;
+// Trains one rank whose identity and store are settled; returns the exit
+// code.
+int Train(const WorkerCommandOptions& options, const config::JobConfig& job,
+          const engine::RankContext& ctx,
+          std::shared_ptr<rendezvous::KeyValueStore> kv) {
+  std::vector<std::unique_ptr<MetricsSink>> sinks;
+  bool has_fd = false;
+  const Status opened = OpenMetricsSinks(options, ctx.rank, sinks, has_fd);
+  if (!opened.ok()) {
+    Fail(opened);
+    return kExitInvalid;
   }
 
   const bool leader = ctx.rank == 0;
-  bool metrics_broken = false;
   auto on_setup = [&](const engine::TrainSetup& s) {
     if (!leader) return;
     std::printf(
         "dstrain worker: job %s, %d rank%s, backend %s, gpt %d layers "
         "d_model %d, %lld params, %lld tokens/step, data %lld bytes in %d "
         "file%s, ready in %.1f s\n",
-        job->name.c_str(), ctx.world_size, ctx.world_size == 1 ? "" : "s",
-        s.backend.c_str(), job->model.layers, job->model.d_model,
+        job.name.c_str(), ctx.world_size, ctx.world_size == 1 ? "" : "s",
+        s.backend.c_str(), job.model.layers, job.model.d_model,
         static_cast<long long>(s.param_count),
         static_cast<long long>(s.tokens_per_step),
         static_cast<long long>(s.dataset_bytes), s.dataset_files,
@@ -167,14 +215,11 @@ int RunWorkerCommand(const WorkerCommandOptions& options,
     std::fflush(stdout);
   };
   auto on_step = [&](const engine::StepReport& r) {
-    if (metrics_out && !metrics_broken) {
-      const Status s = metrics_out->Write(metrics::StepJsonLine(ctx, r));
-      if (!s.ok()) {
-        metrics_broken = true;  // the reader is gone; keep training
-        std::fprintf(stderr, "dstrain worker: %s\n", s.message().c_str());
-      }
+    if (!sinks.empty()) {
+      const std::string line = metrics::StepJsonLine(ctx, r);
+      for (auto& sink : sinks) sink->Write(line);
     }
-    if (leader && !metrics_out) {
+    if (leader && !has_fd) {
       std::printf(
           "step %d/%d loss %.4f lr %.3g grad_norm %.3f %.3f s/step (comm "
           "%.3f) %.0f tok/s\n",
@@ -185,15 +230,14 @@ int RunWorkerCommand(const WorkerCommandOptions& options,
   };
 
   StatusOr<engine::TrainResult> result =
-      engine::RunTraining(*job, ctx, *kv, on_step, on_setup);
+      engine::RunTraining(job, ctx, std::move(kv), on_step, on_setup);
   if (!result.ok()) {
     Fail(result.status());
     return kExitFailure;
   }
-  if (metrics_out && !metrics_broken) {
-    const Status s = metrics_out->Write(metrics::ResultJsonLine(ctx, *result));
-    if (!s.ok())
-      std::fprintf(stderr, "dstrain worker: %s\n", s.message().c_str());
+  if (!sinks.empty()) {
+    const std::string line = metrics::ResultJsonLine(ctx, *result);
+    for (auto& sink : sinks) sink->Write(line);
   }
   if (leader) {
     std::printf("dstrain worker: done, %d steps, final loss %.4f, params %s\n",
@@ -202,6 +246,142 @@ int RunWorkerCommand(const WorkerCommandOptions& options,
     std::fflush(stdout);
   }
   return 0;
+}
+
+#ifdef DSTRAIN_HAVE_MPI
+// The MPI launch mode (worker_command.h): identity from MPI, the store
+// from rank 0 via MPI_Bcast.
+int RunUnderMpi(const WorkerCommandOptions& options,
+                const config::JobConfig& job,
+                const comm::mpi::MpiLaunchEnv& launch) {
+  namespace mpi = comm::mpi;
+  StatusOr<mpi::MpiProcessInfo> info = mpi::InitMpi();
+  if (!info.ok()) {
+    Fail(Status(info.status().code(),
+                "started by " + launch.launcher +
+                    ", but MPI did not start: " + info.status().message()));
+    return kExitFailure;
+  }
+  // A failing rank takes the others down at once instead of leaving them
+  // to time out in a collective.
+  auto finish = [&](int code) {
+    std::fflush(nullptr);
+    if (code != 0 && info->size > 1) mpi::AbortMpi(code);
+    mpi::FinalizeMpi();
+    return code;
+  };
+  engine::RankContext ctx;
+  ctx.rank = info->rank;
+  ctx.world_size = info->size;
+  ctx.local_rank = info->local_rank;
+  ctx.local_world_size = info->local_size;
+  const Status filled = FillJobAndHost(ctx);
+  if (!filled.ok()) {
+    Fail(filled);
+    return finish(kExitInvalid);
+  }
+  if (ctx.rank == 0) {
+    std::printf(
+        "dstrain worker: MPI launch by %s, %d rank%s (%d on this node), %s\n",
+        launch.launcher.c_str(), ctx.world_size, ctx.world_size == 1 ? "" : "s",
+        ctx.local_world_size, info->thread_level_name.c_str());
+    std::fflush(stdout);
+  }
+  std::shared_ptr<rendezvous::KeyValueStore> kv;
+  if (ctx.world_size == 1) {
+    kv = std::make_shared<rendezvous::InMemoryKvStore>();
+  } else {
+    mpi::MpiStoreOptions o;
+    o.host = ctx.comm_host;
+    o.timeout = std::chrono::milliseconds(
+        static_cast<std::int64_t>(job.fault_tolerance.hang_timeout_s * 1000));
+    StatusOr<std::shared_ptr<rendezvous::KeyValueStore>> store =
+        mpi::ConnectMpiStore(o);
+    if (!store.ok()) {
+      Fail(store.status());
+      return finish(kExitFailure);
+    }
+    kv = *store;
+  }
+  const int code = Train(options, job, ctx, kv);
+  // The store outlives MPI_Finalize's barrier: rank 0 serves it, and no
+  // peer may still be reading it.
+  const int out = finish(code);
+  kv.reset();
+  return out;
+}
+#endif
+
+}  // namespace
+
+std::string MetricsFileForRank(const std::string& path, int rank) {
+  static const std::string kRank = "{rank}";
+  const std::string n = std::to_string(rank);
+  std::string out = path;
+  bool replaced = false;
+  for (std::size_t at = out.find(kRank); at != std::string::npos;
+       at = out.find(kRank, at + n.size())) {
+    out.replace(at, kRank.size(), n);
+    replaced = true;
+  }
+  return replaced ? out : out + ".rank" + n;
+}
+
+int RunWorkerCommand(const WorkerCommandOptions& options,
+                     std::shared_ptr<rendezvous::KeyValueStore> store) {
+  const comm::mpi::MpiLaunchEnv launch = comm::mpi::DetectMpiLaunch();
+  const bool has_coordinator =
+      store != nullptr || !EnvStr("DSTRAIN_COORDINATOR").empty();
+  const bool mpi_mode = launch.launched && !has_coordinator;
+  // Under MPI every rank reads the same file: one copy of an error is
+  // enough.
+  const bool speaks = !mpi_mode || launch.rank.value_or(0) == 0;
+
+  StatusOr<config::JobConfig> job =
+      config::LoadJobFile(options.job_path, options.overrides);
+  if (!job.ok()) {
+    if (speaks) Fail(job.status());
+    return kExitInvalid;
+  }
+  comm::LaunchFacts facts;
+  facts.device = job->device;
+  facts.launched_by_mpi = launch.launched;
+  facts.has_coordinator = has_coordinator;
+  job->backend = comm::ChooseBackend(job->backend, facts);
+  const Status runnable =
+      comm::CheckBackendRunnable(job->backend, facts, kBuiltWithMpi);
+  if (!runnable.ok()) {
+    if (speaks) Fail(runnable);
+    return kExitInvalid;
+  }
+
+  if (mpi_mode) {
+#ifdef DSTRAIN_HAVE_MPI
+    return RunUnderMpi(options, *job, launch);
+#else
+    if (speaks) {
+      Fail(InvalidArgument(
+          "started by " + launch.launcher +
+          ", but this build has no MPI (install libopenmpi-dev and rebuild, "
+          "or start the workers with `dstrain launch`)"));
+    }
+    return kExitInvalid;
+#endif
+  }
+
+  StatusOr<engine::RankContext> ctx = ContextFromEnv();
+  if (!ctx.ok()) {
+    Fail(ctx.status());
+    return kExitInvalid;
+  }
+  StatusOr<std::shared_ptr<rendezvous::KeyValueStore>> kv =
+      PickStore(std::move(store), *ctx, *job);
+  if (!kv.ok()) {
+    Fail(kv.status());
+    return kv.status().code() == StatusCode::kInvalidArgument ? kExitInvalid
+                                                              : kExitFailure;
+  }
+  return Train(options, *job, *ctx, *kv);
 }
 
 }  // namespace dstrain

@@ -14,8 +14,22 @@
 //   DSTRAIN_METRICS_FD          fd to write JSON lines to (metrics_json.h):
 //                               one "step" object per step, one "result"
 //
+// MPI launch mode: a process started by mpirun or `srun --mpi=pmix`
+// (OMPI_COMM_WORLD_SIZE, PMIX_RANK or PMI_RANK set; see
+// worker/comm/mpi/mpi_launch_env.h) with no coordinator (no store given, no
+// DSTRAIN_COORDINATOR) takes its rank, world size and local rank from MPI
+// (RANK, WORLD_SIZE, LOCAL_RANK and MASTER_* are ignored), and its
+// rendezvous store is a TCPStore served by rank 0 on a free port whose
+// address MPI_Bcast hands to every rank. `backend: auto` then means mpi on
+// CPU (worker/comm/backend_choice.h); `backend: gloo` bootstraps Gloo
+// through that store. MPI ends with MPI_Finalize when training succeeds; a
+// rank that fails after MPI started calls MPI_Abort, so the launcher stops
+// the others at once. The launcher decides the world size: the job's
+// nodes and procs_per_node are not consulted.
+//
 // Exit codes: 0 trained; 1 failed (one line `dstrain worker: <reason>` on
-// stderr); 2 invalid job file, overrides or environment (nothing started).
+// stderr); 2 invalid job file, overrides, environment or backend for this
+// launch (nothing started; under MPI only rank 0 prints a job file error).
 // Rank 0 prints a startup line and a summary to stdout; without a metrics
 // fd it also prints a progress line per step. Call from the main thread.
 
@@ -30,7 +44,15 @@ namespace dstrain {
 struct WorkerCommandOptions {
   std::string job_path;
   std::vector<std::string> overrides;  // `dotted.key=value`, like --set
+  // --metrics-file: where each rank writes the same JSON lines as the
+  // metrics fd (also when there is one). `{rank}` in the path is replaced
+  // by the rank; a path without it gets `.rank<N>` appended, so ranks never
+  // share a file. The file is truncated at start. Empty: none.
+  std::string metrics_file;
 };
+
+// The file rank `rank` writes for --metrics-file `path`.
+std::string MetricsFileForRank(const std::string& path, int rank);
 
 // `store` may be null: then WORLD_SIZE == 1 uses an in-memory store and
 // WORLD_SIZE > 1 a TCPStore at MASTER_ADDR:MASTER_PORT.

@@ -108,6 +108,12 @@ int LaunchRun::Prepare() {
     return kExitUsage;
   }
   job_ = std::move(*job);
+  if (job_.backend == config::Backend::kMpi) {
+    Error(
+        "backend mpi needs an MPI launch: mpirun -np N dstrain worker --job " +
+        o_.job_path);
+    return kExitUsage;
+  }
   if (o_.coordinator.empty()) {
     Status s = CheckEmbeddable(job_);
     if (!s.ok()) {

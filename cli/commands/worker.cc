@@ -18,7 +18,8 @@ std::string Env(const char* name) {
 }  // namespace
 
 int RunWorker(const std::string& job_path,
-              const std::vector<std::string>& overrides) {
+              const std::vector<std::string>& overrides,
+              const std::string& metrics_file) {
   std::shared_ptr<rendezvous::KeyValueStore> store;
   const std::string coordinator = Env("DSTRAIN_COORDINATOR");
   if (!coordinator.empty()) {
@@ -41,6 +42,7 @@ int RunWorker(const std::string& job_path,
   WorkerCommandOptions options;
   options.job_path = job_path;
   options.overrides = overrides;
+  options.metrics_file = metrics_file;
   return RunWorkerCommand(options, std::move(store));
 }
 

@@ -313,9 +313,9 @@ TEST_F(OverrideTest, BadValuesNameTheOverride) {
             "--set `train.optimizer.betas=[0.9, 1.2]`: "
             "`train.optimizer.betas[1]` = 1.2 is out of range: must be in [0, "
             "1)");
-  EXPECT_EQ(ErrorOf(Load({"zero.stage=3"})),
-            "--set `zero.stage=3`: `zero.stage` = 3 is not supported by this "
-            "build yet (supported: 0)");
+  EXPECT_EQ(ErrorOf(Load({"zero.stage=4"})),
+            "--set `zero.stage=4`: `zero.stage` = 4 is out of range: must be "
+            "in [0, 3]");
   EXPECT_EQ(ErrorOf(Load({"train.schedule.warmup_steps=11"})),
             "`train.schedule.warmup_steps` = 11 (--set "
             "`train.schedule.warmup_steps=11`) must be <= `train.steps` = 10 "

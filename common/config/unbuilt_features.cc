@@ -32,16 +32,12 @@ Status RefuseUnbuiltFeatures(const JobConfig& job, const Origins& o) {
   // --- not built yet: one line per feature -----------------------------
   if (job.device != Device::kCpu)
     return Unbuilt(o, "device", DeviceName(job.device), "cpu");
-  if (job.backend == Backend::kNccl || job.backend == Backend::kMpi)
-    return Unbuilt(o, "backend", BackendName(job.backend), "auto, gloo");
+  if (job.backend == Backend::kNccl)
+    return Unbuilt(o, "backend", BackendName(job.backend), "auto, gloo, mpi");
   if (job.topology.algorithm != "auto")
     return Unbuilt(o, "topology.algorithm", job.topology.algorithm, "auto");
-  if (job.zero.stage != 0)
-    return Unbuilt(o, "zero.stage", std::to_string(job.zero.stage), "0");
   if (job.amp.dtype != AmpDtype::kOff)
     return Unbuilt(o, "amp.dtype", AmpDtypeName(job.amp.dtype), "off");
-  if (job.recompute.enabled)
-    return Unbuilt(o, "recompute.enabled", "true", "false");
   if (job.checkpoint.every_steps > 0)
     return Unbuilt(o, "checkpoint.every_steps",
                    std::to_string(job.checkpoint.every_steps), "0");

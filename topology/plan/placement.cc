@@ -89,12 +89,17 @@ StatusOr<Placement> Place(const Cluster& cluster,
       case FabricKind::kTorus:
         kind = PlacementKind::kTorusSnake;
         break;
-      case FabricKind::kUnknown:
-        // Switches with levels still order well by leaf; a flat host list
-        // has nothing better than its names.
-        kind = cluster.num_switches() > 0 ? PlacementKind::kFatTree
-                                          : PlacementKind::kHostname;
+      case FabricKind::kUnknown: {
+        // Hosts under leaf switches still order well by leaf; a flat host
+        // list, or hosts wired to each other, has nothing better than names.
+        bool on_leaves = cluster.num_switches() > 0;
+        for (VertexId h : hosts) {
+          if (!on_leaves) break;
+          on_leaves = cluster.IsHost(h) && cluster.LeafOf(h) != kNoVertex;
+        }
+        kind = on_leaves ? PlacementKind::kFatTree : PlacementKind::kHostname;
         break;
+      }
     }
   }
   switch (kind) {

@@ -86,6 +86,31 @@ TEST(BaselinePlacement, RandomIsSeededAndIndependentOfInputOrder) {
   EXPECT_EQ(a.method, "random (seed 7)");
 }
 
+TEST(Placement, UnknownFabricsOrderByLeafWhenHostsHangOffLeaves) {
+  Cluster c;
+  const VertexId spine = c.AddSwitch("spine", SwitchInfo{1, -1}).value();
+  const VertexId l0 = c.AddSwitch("l0", {}).value();
+  const VertexId l1 = c.AddSwitch("l1", {}).value();
+  ASSERT_TRUE(c.AddLink(l0, spine).ok());
+  ASSERT_TRUE(c.AddLink(l1, spine).ok());
+  // Names interleave the leaves: n1, n3 under l0; n2, n4 under l1.
+  for (int i = 1; i <= 4; ++i) {
+    const VertexId h = c.AddHost("n" + std::to_string(i), Devices(1)).value();
+    ASSERT_TRUE(c.AddLink(h, i % 2 ? l0 : l1).ok());
+  }
+  std::vector<VertexId> hosts(c.hosts().begin(), c.hosts().end());
+  const Placement p = Place(c, hosts).value();
+  EXPECT_EQ(p.kind, PlacementKind::kFatTree);
+  EXPECT_EQ(p.hosts, (std::vector<VertexId>{c.Find("n1"), c.Find("n3"),
+                                            c.Find("n2"), c.Find("n4")}));
+  // A flat list of machines: names.
+  Cluster bare;
+  for (const char* n : {"b2", "b10", "b1"})
+    ASSERT_TRUE(bare.AddHost(n, Devices(1)).ok());
+  std::vector<VertexId> all(bare.hosts().begin(), bare.hosts().end());
+  EXPECT_EQ(Place(bare, all).value().kind, PlacementKind::kHostname);
+}
+
 TEST(Placement, RejectsBadAllocations) {
   const Cluster c = ThreeHosts();
   const VertexId h = c.Find("node1");

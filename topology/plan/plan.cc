@@ -28,6 +28,17 @@ StatusOr<Algorithm> ParseAlgorithm(std::string_view name) {
                          "` (expected ring, tree, rhd, hierarchical or torus)");
 }
 
+StatusOr<std::optional<Algorithm>> ParseAlgorithmChoice(std::string_view name) {
+  if (name == "auto") return std::optional<Algorithm>();
+  auto a = ParseAlgorithm(name);
+  if (!a.ok()) {
+    return InvalidArgument("unknown algorithm `" + std::string(name) +
+                           "` (expected auto, ring, tree, rhd, hierarchical "
+                           "or torus)");
+  }
+  return std::optional<Algorithm>(*a);
+}
+
 const SubCommunicator* Plan::FindCommunicator(std::string_view name) const {
   for (const SubCommunicator& c : communicators)
     if (c.name == name) return &c;

@@ -19,6 +19,7 @@
 // Plain values; thread-compatible.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -48,6 +49,9 @@ const char* AlgorithmName(Algorithm algorithm);
 // Accepts the names above (and "double_binary_tree",
 // "recursive_halving_doubling"); INVALID_ARGUMENT names the choices.
 StatusOr<Algorithm> ParseAlgorithm(std::string_view name);
+// As ParseAlgorithm, plus "auto" (the job file's default), which gives an
+// empty optional: let the cost model choose (PlanOptions::algorithm).
+StatusOr<std::optional<Algorithm>> ParseAlgorithmChoice(std::string_view name);
 
 struct SubCommunicator {
   std::string name;            // e.g. "intra_node", "inter_node", "torus_x"

@@ -92,6 +92,19 @@ TEST(Planner, ForcedAlgorithmsSayWhyTheyDoNotApply) {
   EXPECT_EQ(tree.AlgorithmFor(1 << 30), Algorithm::kDoubleBinaryTree);
 }
 
+TEST(Planner, ParsesTheJobFilesAlgorithmChoice) {
+  EXPECT_FALSE(ParseAlgorithmChoice("auto").value().has_value());
+  EXPECT_EQ(ParseAlgorithmChoice("hierarchical").value(),
+            Algorithm::kHierarchical);
+  EXPECT_EQ(ParseAlgorithmChoice("double_binary_tree").value(),
+            Algorithm::kDoubleBinaryTree);
+  EXPECT_EQ(ParseAlgorithmChoice("trees").status().message(),
+            "unknown algorithm `trees` (expected auto, ring, tree, rhd, "
+            "hierarchical or torus)");
+  for (Algorithm a : kAllAlgorithms)
+    EXPECT_EQ(ParseAlgorithm(AlgorithmName(a)).value(), a);
+}
+
 TEST(Planner, TorusPlansCarryTheirLinesAndFatTreesTheirLeafOrder) {
   TorusOptions t;
   t.dims = {4, 4, 4};

@@ -4,12 +4,10 @@
 // C10dStoreAdapter, keys under `key_prefix/`). CPU tensors of the dtypes
 // communicator.h lists; bool is refused (Gloo cannot reduce or broadcast it).
 //
-// Costs worth knowing: kAvg is a sum followed by a division on each rank;
-// AllGather gathers into Gloo's own flat buffer and copies out once;
-// ReduceScatter is an all-reduce of the whole input into a scratch buffer
-// followed by a copy of this rank's slice (Gloo's reduce-scatter does not
-// take every dtype; see gloo_communicator.cc), so it moves 2(n-1)/n of the
-// input instead of (n-1)/n.
+// Costs worth knowing: kAvg is a sum followed by a division on each rank
+// (Gloo has no AVG); AllGather gathers into Gloo's own flat buffer and
+// copies out once; ReduceScatter is Gloo's own (libtorch 2.11 implements it
+// for every dtype listed, so no all-reduce-and-slice fallback is needed).
 //
 // Timeouts: Gloo's own per-operation timeout (`timeout`) fires first; the
 // error names the collective and, from the progress board, the ranks that

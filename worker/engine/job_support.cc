@@ -19,19 +19,16 @@ Status CheckEngineSupports(const config::JobConfig& job,
                            std::to_string(ctx.world_size));
   }
   if (job.device != config::Device::kCpu) return Unsupported("`device: cuda`");
-  if (job.backend != config::Backend::kAuto &&
-      job.backend != config::Backend::kGloo) {
-    return Unsupported(
-        std::string("`backend: ") +
-        (job.backend == config::Backend::kNccl ? "nccl" : "mpi") + "`");
+  if (job.backend == config::Backend::kNccl) {
+    return Unsupported("`backend: nccl`");
   }
-  if (job.zero.stage != 0) {
-    return Unsupported("`zero.stage: " + std::to_string(job.zero.stage) + "`");
+  if (job.zero.stage < 0 || job.zero.stage > 3 || job.zero.prefetch < 0) {
+    return InvalidArgument(
+        "`zero.stage` must be 0..3 and `zero.prefetch` >= 0");
   }
   if (job.amp.dtype != config::AmpDtype::kOff) {
     return Unsupported("`amp.dtype` other than off");
   }
-  if (job.recompute.enabled) return Unsupported("`recompute.enabled: true`");
   if (job.model.type != "gpt") {
     return Unsupported("`model.type: " + job.model.type + "`");
   }

@@ -1,12 +1,15 @@
-// One rank's training run: plain data parallelism (ZeRO stage 0).
+// One rank's training run: data parallelism with ZeRO stages 0-3
+// (worker/zero/zero_engine.h) and optional activation checkpointing.
 //
-// Each step: grad_accum micro-batches of forward + backward, whose gradients
-// accumulate in one flat buffer (FlatParameters); the buffer's last slot
-// holds this rank's mean micro-batch loss; ONE all-reduce (sum) of the
-// buffer; divide by the world size, so every rank holds the global-batch
-// mean gradient and loss; clip by the global norm; AdamW step. Every rank
-// ends each step with bitwise-equal parameters because it applies the same
-// update to the same (broadcast) starting point.
+// Each step: grad_accum micro-batches of forward + backward through the
+// engine, unit by unit (engine/gpt_runner.h); the engine reduces the
+// gradients (stage 0: one all-reduce; 1-3: reduce-scatters to each rank's
+// shard); one small all-reduce gives the global-batch mean loss, the
+// global gradient norm and the ranks' agreement on inf/NaN; clip by the
+// global norm; AdamW on the rank's master weights; the compute parameters
+// follow. Every rank starts from rank 0's weights and applies the same
+// update, so stage 0 ranks end each step bitwise equal and all stages hold
+// the same model (the end-of-run param_digest checks it).
 
 #include "worker/engine/train.h"
 
@@ -17,16 +20,19 @@
 #include <exception>
 #include <mutex>
 
-#include "worker/comm/gloo_communicator.h"
+#include "worker/comm/communicator_factory.h"
 #include "worker/data/batch_prefetcher.h"
 #include "worker/data/sampler.h"
 #include "worker/data/text_dataset.h"
-#include "worker/engine/flat_parameters.h"
+#include "worker/engine/fnv1a.h"
+#include "worker/engine/gpt_runner.h"
 #include "worker/engine/job_support.h"
+#include "worker/engine/memory_tracker.h"
+#include "worker/engine/status_error.h"
 #include "worker/engine/torch_error.h"
 #include "worker/models/gpt.h"
-#include "worker/optim/adamw.h"
 #include "worker/optim/lr_schedule.h"
+#include "worker/zero/zero_engine.h"
 
 namespace dstrain::engine {
 namespace {
@@ -56,17 +62,42 @@ void SetThreads(int threads) {
   });
 }
 
+// FNV-1a 64 of every parameter's bytes in registration order.
+std::string Digest(torch::nn::Module& model) {
+  Fnv1a64 h;
+  for (const at::Tensor& p : model.parameters()) {
+    const at::Tensor c = p.detach().contiguous();
+    h.Update(c.data_ptr(), c.numel() * c.element_size());
+  }
+  return h.Hex();
+}
+
+std::vector<float> Flatten(torch::nn::Module& model) {
+  std::vector<float> out;
+  for (const at::Tensor& p : model.parameters()) {
+    const at::Tensor c = p.detach().to(at::kFloat).contiguous();
+    const float* d = c.data_ptr<float>();
+    out.insert(out.end(), d, d + c.numel());
+  }
+  return out;
+}
+
 StatusOr<TrainResult> Train(const config::JobConfig& job,
                             const RankContext& ctx,
                             std::shared_ptr<rendezvous::KeyValueStore> store,
-                            const StepCallback& on_step,
-                            const SetupCallback& on_setup) {
+                            const TrainHooks& hooks) {
   const Clock::time_point start = Clock::now();
   DSTRAIN_RETURN_IF_ERROR(CheckEngineSupports(job, ctx));
   if (store == nullptr) return InvalidArgument("no rendezvous store given");
   StatusOr<optim::LrSchedule> schedule = optim::MakeLrSchedule(job.train);
   if (!schedule.ok()) return schedule.status();
   SetThreads(job.threads_per_proc);
+
+  // Memory accounting: CPU tensors allocated on this thread from here on
+  // are charged to this run (memory_tracker.h).
+  InstallCountingCpuAllocator();
+  MemoryTracker* const memory = MemoryTracker::Create();
+  ScopedMemoryTracker track_memory(memory);
 
   // Data: every rank maps the whole corpus and reads its share.
   StatusOr<std::unique_ptr<data::TextDataset>> dataset =
@@ -91,114 +122,128 @@ StatusOr<TrainResult> Train(const config::JobConfig& job,
                                 job.data.prefetch);
 
   // Model: identical on every rank by construction (same seed, private
-  // generator); rank 0's copy is still broadcast below, as DDP does, so
-  // ranks agree even if their arithmetic differed.
+  // generator); the engine still broadcasts rank 0's weights, as DDP does.
   models::Gpt model(models::GptOptions::FromConfig(job.model));
   at::Generator init_gen =
       at::make_generator<at::CPUGeneratorImpl>(job.train.seed);
   model->ResetParameters(init_gen);
   model->train();
-  FlatParameters flat(*model);
 
-  comm::GlooOptions gloo;
-  gloo.host = ctx.comm_host;
-  gloo.interface = ctx.comm_interface;
-  gloo.timeout = std::chrono::milliseconds(
+  comm::CommunicatorSpec spec;
+  spec.backend = job.backend;
+  spec.rank = ctx.rank;
+  spec.size = ctx.world_size;
+  spec.host = ctx.comm_host;
+  spec.interface = ctx.comm_interface;
+  spec.timeout = std::chrono::milliseconds(
       static_cast<std::int64_t>(job.fault_tolerance.hang_timeout_s * 1000));
+  spec.store = store;
   StatusOr<std::unique_ptr<comm::Communicator>> comm_or =
-      comm::CreateGlooCommunicator(store, ctx.rank, ctx.world_size, gloo);
+      comm::MakeCommunicator(spec);
   if (!comm_or.ok()) return comm_or.status();
   comm::Communicator& comm = **comm_or;
-  if (comm.size() > 1) {
-    torch::NoGradGuard no_grad;
-    at::Tensor params = flat.params();
-    DSTRAIN_RETURN_IF_ERROR(comm::Await(comm.Broadcast(params, /*root=*/0)));
-  }
+
+  StatusOr<std::unique_ptr<zero::ZeroEngine>> engine_or =
+      zero::ZeroEngine::Create(model->Units(), model->UnitForwardOrder(), comm,
+                               zero::ZeroOptions::FromJob(job),
+                               job.train.optimizer);
+  if (!engine_or.ok()) return engine_or.status();
+  zero::ZeroEngine& engine = **engine_or;
+
   // Dropout masks differ per rank (different data, different noise).
   if (job.model.dropout > 0) {
     torch::manual_seed(job.train.seed + 0x9E3779B9ULL * (ctx.rank + 1));
   }
 
-  std::unique_ptr<torch::optim::AdamW> optimizer =
-      optim::MakeAdamW(flat, job.train.optimizer);
-
   const std::int64_t tokens_per_step = layout.global_batch() * seq_len;
-  if (on_setup) {
+  if (hooks.on_setup) {
     TrainSetup setup;
     setup.backend = comm.backend();
-    setup.param_count = flat.numel();
+    setup.param_count = engine.param_count();
     setup.dataset_bytes = static_cast<std::int64_t>(bytes.size());
     setup.dataset_files = static_cast<int>((*dataset)->files().size());
     setup.global_batch = layout.global_batch();
     setup.tokens_per_step = tokens_per_step;
     setup.setup_s = Seconds(start, Clock::now());
-    on_setup(setup);
+    hooks.on_setup(setup);
   }
 
   const int accum = job.train.grad_accum;
   const int micro_batch = job.train.micro_batch;
-  const double inv_world = 1.0 / comm.size();
-  at::Tensor grads_and_loss = flat.grads_and_loss();
-  at::Tensor grads = flat.grads();
   TrainResult result;
-  result.param_count = flat.numel();
+  result.param_count = engine.param_count();
 
   for (int step = 0; step < steps; ++step) {
     const Clock::time_point t0 = Clock::now();
-    grads_and_loss.zero_();
+    engine.BeginStep();
+    memory->ResetPeak(MemoryCategory::kActivation);
+    const std::int64_t activation_base =
+        memory->live(MemoryCategory::kActivation);
     double loss_sum = 0;
     for (int micro = 0; micro < accum; ++micro) {
       data::MicroBatch mb = batches.Next();
       {
         const at::Tensor tokens = torch::from_blob(
             mb.tokens.data(), {micro_batch, seq_len + 1}, torch::kInt64);
-        const at::Tensor loss = model->Loss(tokens.narrow(1, 0, seq_len),
-                                            tokens.narrow(1, 1, seq_len));
+        engine.BeginMicroBatch();
+        const at::Tensor loss =
+            ShardedGptLoss(*model, engine, tokens.narrow(1, 0, seq_len),
+                           tokens.narrow(1, 1, seq_len));
         (accum > 1 ? loss / accum : loss).backward();
         loss_sum += loss.item<double>();
+        engine.FinishMicroBatch(/*last=*/micro == accum - 1);
       }
       batches.Recycle(std::move(mb.tokens));
     }
+    const std::int64_t activation_peak =
+        memory->peak(MemoryCategory::kActivation) - activation_base;
 
     torch::NoGradGuard no_grad;
-    flat.EnsureGradViews();
-    *flat.loss_slot() = static_cast<float>(loss_sum / accum);
-    const Clock::time_point tc = Clock::now();
-    DSTRAIN_RETURN_IF_ERROR(
-        comm::Await(comm.AllReduce(grads_and_loss, comm::ReduceOp::kSum)));
-    const double comm_s = Seconds(tc, Clock::now());
-    if (comm.size() > 1) grads_and_loss.mul_(inv_world);
-    const double loss = *flat.loss_slot();
-
-    const double grad_norm =
-        optim::ClipGradNorm(grads, job.train.clip_grad_norm);
+    // The gradients are reduced and in engine.grads() (this rank's fp32
+    // shard). A loss scaler unscales them here and reports its local
+    // inf/NaN flag to ReduceStats, which every rank then agrees on.
+    const zero::StepStats stats =
+        engine.ReduceStats(loss_sum / accum, /*local_found_inf=*/false);
+    const double clip = job.train.clip_grad_norm;
+    if (clip > 0) {
+      const double coef = clip / (stats.grad_norm + 1e-6);
+      if (coef < 1.0) engine.ScaleGrads(coef);
+    }
     const double lr = optim::LearningRate(*schedule, step);
-    optim::SetLearningRate(*optimizer, lr);
-    optimizer->step();
+    engine.Step(lr);
 
     const Clock::time_point t1 = Clock::now();
     result.steps = step + 1;
-    result.final_loss = loss;
-    if (on_step) {
+    result.final_loss = stats.loss;
+    if (hooks.on_step) {
+      const zero::MemoryStats m = engine.memory();
       StepReport r;
       r.step = step + 1;
       r.total_steps = steps;
-      r.loss = loss;
+      r.loss = stats.loss;
       r.lr = lr;
-      r.grad_norm = grad_norm;
+      r.grad_norm = stats.grad_norm;
       r.step_time_s = Seconds(t0, t1);
       r.tokens_per_s = r.step_time_s > 0 ? tokens_per_step / r.step_time_s : 0;
-      r.comm_time_s = comm_s;
+      r.comm_time_s = engine.comm_wait_s();
       r.loss_scale = 1.0;
       r.elapsed_s = Seconds(start, t1);
       r.peak_rss_bytes = PeakRssBytes();
-      on_step(r);
+      r.param_bytes = m.now.params;
+      r.grad_bytes = m.now.grads;
+      r.optimizer_bytes = m.now.optimizer;
+      r.model_state_peak_bytes = m.peak_model_state;
+      r.activation_peak_bytes = activation_peak;
+      hooks.on_step(r);
     }
   }
 
+  // Full parameters on every rank (stage 3 gathers them) for the digest.
+  engine.GatherAll();
+  result.param_digest = Digest(*model);
+  if (hooks.collect_final_parameters) result.final_parameters = Flatten(*model);
   // Nobody leaves while a peer may still be inside a collective with it.
-  DSTRAIN_RETURN_IF_ERROR(comm::Await(comm.Barrier()));
-  result.param_digest = flat.Digest();
+  ThrowIfError(comm::Await(comm.Barrier()));
   return result;
 }
 
@@ -208,8 +253,20 @@ StatusOr<TrainResult> RunTraining(
     const config::JobConfig& job, const RankContext& ctx,
     std::shared_ptr<rendezvous::KeyValueStore> store,
     const StepCallback& on_step, const SetupCallback& on_setup) {
+  TrainHooks hooks;
+  hooks.on_step = on_step;
+  hooks.on_setup = on_setup;
+  return RunTraining(job, ctx, std::move(store), hooks);
+}
+
+StatusOr<TrainResult> RunTraining(
+    const config::JobConfig& job, const RankContext& ctx,
+    std::shared_ptr<rendezvous::KeyValueStore> store, const TrainHooks& hooks) {
   try {
-    return Train(job, ctx, std::move(store), on_step, on_setup);
+    return Train(job, ctx, std::move(store), hooks);
+  } catch (const StatusError& e) {
+    return Status(e.status().code(), "rank " + std::to_string(ctx.rank) + ": " +
+                                         e.status().message());
   } catch (const std::exception& e) {
     return Internal("rank " + std::to_string(ctx.rank) +
                     " training failed: " + OneLine(e));

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/config/job_config.h"
 #include "common/status.h"
@@ -57,7 +58,22 @@ struct StepReport {
   double comm_time_s = 0;
   double loss_scale = 1;
   double elapsed_s = 0;
-  std::int64_t peak_rss_bytes = 0;
+  std::int64_t peak_rss_bytes = 0;  // the process's, since it started
+  // Model state this rank holds at the end of the step (bytes): parameters
+  // (fp32 master and compute copies, gathered units still held),
+  // gradients, optimizer state (AdamW moments).
+  std::int64_t param_bytes = 0;
+  std::int64_t grad_bytes = 0;
+  std::int64_t optimizer_bytes = 0;
+  // The most model state held at once during the step: the above plus
+  // gathered units and full gradients in flight (ZeRO-3).
+  std::int64_t model_state_peak_bytes = 0;
+  // The most activation memory live at once during the step: CPU tensors
+  // allocated on the rank's thread that are neither model state nor
+  // collective scratch (saved activations, temporaries, gradients before
+  // they reach their buffers), counted by the engine's allocator
+  // (worker/engine/memory_tracker.h); 0 where it cannot count (CUDA).
+  std::int64_t activation_peak_bytes = 0;
 };
 
 struct TrainResult {
@@ -67,18 +83,33 @@ struct TrainResult {
   // digits: ranks with equal digests hold bitwise-equal parameters.
   std::string param_digest;
   std::int64_t param_count = 0;
+  // Every parameter's values in registration order, flattened; filled only
+  // when TrainHooks::collect_final_parameters is set (tests).
+  std::vector<float> final_parameters;
 };
 
 using StepCallback = std::function<void(const StepReport&)>;
 using SetupCallback = std::function<void(const TrainSetup&)>;
 
+struct TrainHooks {
+  StepCallback on_step;    // after every optimizer step
+  SetupCallback on_setup;  // once, before the first step
+  bool collect_final_parameters = false;
+};
+
 // `store` must be non-null and shared by all ranks of the job attempt.
 // `on_setup` (optional) runs once, after the communicator formed and before
-// the first step. Features the job asks for that this engine lacks (ZeRO
-// stages > 0, AMP, recompute, CUDA, nccl/mpi) are UNIMPLEMENTED errors.
+// the first step. Features the job asks for that this engine lacks (AMP,
+// CUDA, nccl) are UNIMPLEMENTED errors.
+// The communicator is the job's `backend` (comm/communicator_factory.h;
+// `auto` means gloo unless the caller resolved it, as worker_command.cc
+// does for MPI launches).
 StatusOr<TrainResult> RunTraining(
     const config::JobConfig& job, const RankContext& ctx,
     std::shared_ptr<rendezvous::KeyValueStore> store,
     const StepCallback& on_step, const SetupCallback& on_setup = nullptr);
+StatusOr<TrainResult> RunTraining(
+    const config::JobConfig& job, const RankContext& ctx,
+    std::shared_ptr<rendezvous::KeyValueStore> store, const TrainHooks& hooks);
 
 }  // namespace dstrain::engine

@@ -64,7 +64,8 @@ struct RankRun {
 };
 
 // Runs every rank of `job` on its own thread over one in-memory store.
-std::vector<RankRun> RunWorld(const config::JobConfig& job, int world) {
+std::vector<RankRun> RunWorld(const config::JobConfig& job, int world,
+                              bool final_parameters = false) {
   auto store = std::make_shared<rendezvous::InMemoryKvStore>();
   std::vector<RankRun> runs(world);
   std::vector<std::thread> threads;
@@ -75,9 +76,10 @@ std::vector<RankRun> RunWorld(const config::JobConfig& job, int world) {
       ctx.world_size = world;
       ctx.local_rank = r;
       ctx.local_world_size = world;
-      auto res = RunTraining(job, ctx, store, [&](const StepReport& s) {
-        runs[r].steps.push_back(s);
-      });
+      TrainHooks hooks;
+      hooks.on_step = [&](const StepReport& s) { runs[r].steps.push_back(s); };
+      hooks.collect_final_parameters = final_parameters;
+      auto res = RunTraining(job, ctx, store, hooks);
       if (res.ok()) {
         runs[r].result = *res;
       } else {
@@ -151,13 +153,92 @@ TEST(TrainTest, DataParallelMatchesOneRankWithTheSameGlobalBatch) {
   EXPECT_GT(std::abs(Losses(other[0])[1] - Losses(one[0])[1]), 1e-4);
 }
 
+void ExpectParamsClose(const std::vector<float>& a, const std::vector<float>& b,
+                       double tol) {
+  ASSERT_EQ(a.size(), b.size());
+  ASSERT_FALSE(a.empty());
+  double worst = 0;
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const double d = std::abs(double(a[i]) - double(b[i]));
+    if (d > worst) worst = d, at = i;
+  }
+  EXPECT_LE(worst, tol) << "parameter element " << at;
+}
+
+// The correctness bar of DESIGN §5: for the same seed and global batch,
+// ZeRO stages 1-3 on 1, 2 and 4 ranks, with gradient accumulation and with
+// recompute, give the per-step losses (1e-5 relative, 50 steps) and final
+// parameters (1e-6) of a single-process unsharded run.
+// The example job's learning rate. AdamW divides every gradient by its
+// running RMS, so fp32 summation-order noise (W ranks add partial sums in
+// another order than one process does) moves weights by up to ~lr per step
+// where gradients are tiny; at the test's usual 1e-2 that alone exceeds 1e-6.
+constexpr double kParityLr = 3e-3;
+
+TEST(TrainTest, ZeroStagesMatchTheUnshardedRun) {
+  const int steps = 50;
+  config::JobConfig ref_job = TinyJob(4, 1, steps);
+  ref_job.train.optimizer.lr = kParityLr;
+  const auto ref = RunWorld(ref_job, 1, true);
+  ASSERT_TRUE(ref[0].status.ok()) << ref[0].status.ToString();
+  struct Case {
+    int stage, world, micro, accum;
+    bool recompute;
+  };
+  const Case cases[] = {
+      {1, 1, 4, 1, false}, {1, 2, 2, 1, false}, {1, 4, 1, 1, false},
+      {2, 1, 4, 1, false}, {2, 2, 2, 1, false}, {2, 4, 1, 1, false},
+      {3, 1, 4, 1, false}, {3, 2, 2, 1, false}, {3, 4, 1, 1, false},
+      {0, 2, 1, 2, false}, {2, 2, 1, 2, false}, {3, 2, 1, 2, false},
+      {3, 2, 2, 1, true},  {0, 1, 4, 1, true},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE("stage " + std::to_string(c.stage) + ", " +
+                 std::to_string(c.world) + " ranks, micro " +
+                 std::to_string(c.micro) + " x " + std::to_string(c.accum) +
+                 (c.recompute ? ", recompute" : ""));
+    config::JobConfig job = TinyJob(c.micro, c.accum, steps);
+    job.train.optimizer.lr = kParityLr;
+    job.zero.stage = c.stage;
+    job.recompute.enabled = c.recompute;
+    const auto runs = RunWorld(job, c.world, true);
+    for (const RankRun& r : runs) {
+      ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+    }
+    ExpectLossesClose(Losses(runs[0]), Losses(ref[0]));
+    ExpectParamsClose(runs[0].result.final_parameters,
+                      ref[0].result.final_parameters, 1e-6);
+    for (const RankRun& r : runs) {
+      EXPECT_EQ(r.result.param_digest, runs[0].result.param_digest);
+      EXPECT_EQ(Losses(r), Losses(runs[0]));
+    }
+  }
+}
+
+TEST(TrainTest, StepsReportModelStateAndActivationMemory) {
+  config::JobConfig job = TinyJob(2, 1, 3);
+  job.zero.stage = 3;
+  const auto runs = RunWorld(job, 2);
+  ASSERT_TRUE(runs[0].status.ok()) << runs[0].status.ToString();
+  const StepReport& s = runs[0].steps.back();
+  const std::int64_t psi = runs[0].result.param_count;
+  // fp32 stage 3 on 2 ranks: 16Ψ/2 bytes at rest (plus padding).
+  const std::int64_t total = s.param_bytes + s.grad_bytes + s.optimizer_bytes;
+  EXPECT_GE(total, 8 * psi);
+  EXPECT_LT(total, 8 * psi + 1024);
+  EXPECT_EQ(s.optimizer_bytes, 2 * s.param_bytes);
+  EXPECT_GT(s.model_state_peak_bytes, total);
+  EXPECT_GT(s.activation_peak_bytes, 0);
+}
+
 TEST(TrainTest, UnsupportedFeatureFailsBeforeAnythingStarts) {
   config::JobConfig job = TinyJob(2, 1, 2);
-  job.zero.stage = 3;
+  job.model.type = "bert";
   const auto runs = RunWorld(job, 2);  // would hang if rank 1 waited for 0
   for (const RankRun& r : runs) {
     EXPECT_EQ(r.status.code(), StatusCode::kUnimplemented);
-    EXPECT_NE(r.status.message().find("zero.stage"), std::string::npos);
+    EXPECT_NE(r.status.message().find("model.type"), std::string::npos);
   }
 }
 

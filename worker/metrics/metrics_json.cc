@@ -38,6 +38,16 @@ std::string StepJsonLine(const engine::RankContext& ctx,
       .Number(s.elapsed_s)
       .Key("peak_rss_bytes")
       .Int(s.peak_rss_bytes)
+      .Key("param_bytes")
+      .Int(s.param_bytes)
+      .Key("grad_bytes")
+      .Int(s.grad_bytes)
+      .Key("optimizer_bytes")
+      .Int(s.optimizer_bytes)
+      .Key("model_state_peak_bytes")
+      .Int(s.model_state_peak_bytes)
+      .Key("activation_peak_bytes")
+      .Int(s.activation_peak_bytes)
       .EndObject();
   return w.str() + "\n";
 }

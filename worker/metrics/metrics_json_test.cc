@@ -28,13 +28,20 @@ TEST(MetricsJsonTest, StepLineHasProtoFieldNamesInOneLine) {
   r.loss_scale = 1;
   r.elapsed_s = 10;
   r.peak_rss_bytes = 123456789012LL;
+  r.param_bytes = 1;
+  r.grad_bytes = 2;
+  r.optimizer_bytes = 3;
+  r.model_state_peak_bytes = 4;
+  r.activation_peak_bytes = 5;
   EXPECT_EQ(StepJsonLine(ctx, r),
             "{\"type\":\"step\",\"job_id\":\"job-\\\"1\\\"\",\"rank\":3,"
             "\"attempt\":2,\"step\":7,\"total_steps\":300,\"loss\":2.5,"
             "\"lr\":0.1,\"grad_norm\":0.3333333333333333,"
             "\"tokens_per_s\":1000,\"step_time_s\":0.25,"
             "\"comm_time_s\":0.125,\"loss_scale\":1,\"elapsed_s\":10,"
-            "\"peak_rss_bytes\":123456789012}\n");
+            "\"peak_rss_bytes\":123456789012,\"param_bytes\":1,"
+            "\"grad_bytes\":2,\"optimizer_bytes\":3,"
+            "\"model_state_peak_bytes\":4,\"activation_peak_bytes\":5}\n");
 }
 
 TEST(MetricsJsonTest, NonFiniteNumbersAreNull) {

@@ -20,7 +20,12 @@ GptOptions GptOptions::FromConfig(const config::ModelConfig& m) {
 CausalSelfAttentionImpl::CausalSelfAttentionImpl(int d_model, int heads,
                                                  double dropout)
     : heads_(heads), dropout_(dropout) {
-  qkv = register_module("qkv", torch::nn::Linear(d_model, 3 * d_model));
+  qkv = register_module(
+      "qkv",
+      torch::nn::Linear(torch::nn::LinearOptions(d_model, 3 * d_model).bias(false)));
+  q_bias = register_parameter("q_bias", torch::zeros({d_model}));
+  v_bias = register_parameter("v_bias", torch::zeros({d_model}));
+  k_bias_ = register_buffer("k_bias", torch::zeros({d_model}));
   proj = register_module("proj", torch::nn::Linear(d_model, d_model));
 }
 
@@ -28,7 +33,9 @@ torch::Tensor CausalSelfAttentionImpl::forward(const torch::Tensor& x) {
   const int64_t b = x.size(0), t = x.size(1), c = x.size(2);
   const int64_t hd = c / heads_;
   // [B, T, 3, H, hd] → three [B, H, T, hd] views.
-  const torch::Tensor qkv_out = qkv->forward(x).view({b, t, 3, heads_, hd});
+  const torch::Tensor bias = at::cat({q_bias, k_bias_.to(q_bias.dtype()), v_bias});
+  const torch::Tensor qkv_out =
+      F::linear(x, qkv->weight, bias).view({b, t, 3, heads_, hd});
   const torch::Tensor q = qkv_out.select(2, 0).transpose(1, 2);
   const torch::Tensor k = qkv_out.select(2, 1).transpose(1, 2);
   const torch::Tensor v = qkv_out.select(2, 2).transpose(1, 2);
@@ -82,7 +89,7 @@ GptImpl::GptImpl(const GptOptions& o) : options_(o) {
       "ln_f", torch::nn::LayerNorm(torch::nn::LayerNormOptions({o.d_model})));
 }
 
-torch::Tensor GptImpl::forward(const torch::Tensor& idx) {
+torch::Tensor GptImpl::Embed(const torch::Tensor& idx) {
   const int64_t t = idx.size(1);
   TORCH_CHECK(t <= options_.seq_len, "sequence of ", t,
               " tokens is longer than model.seq_len ", options_.seq_len);
@@ -92,16 +99,61 @@ torch::Tensor GptImpl::forward(const torch::Tensor& idx) {
     x = F::dropout(
         x, F::DropoutFuncOptions().p(options_.dropout).training(is_training()));
   }
-  for (const auto& block : *blocks) x = block->as<Block>()->forward(x);
-  x = ln_f->forward(x);
-  return at::matmul(x, tok_emb->weight.t());
+  return x;
+}
+
+torch::Tensor GptImpl::RunBlock(int i, const torch::Tensor& x) {
+  return blocks[i]->as<Block>()->forward(x);
+}
+
+torch::Tensor GptImpl::Head(const torch::Tensor& x) {
+  return at::matmul(ln_f->forward(x), tok_emb->weight.t());
+}
+
+torch::Tensor GptImpl::HeadLoss(const torch::Tensor& x,
+                                const torch::Tensor& targets) {
+  const torch::Tensor logits = Head(x);
+  return at::cross_entropy_loss(logits.reshape({-1, options_.vocab}),
+                                targets.reshape({-1}));
+}
+
+torch::Tensor GptImpl::forward(const torch::Tensor& idx) {
+  torch::Tensor x = Embed(idx);
+  for (int i = 0; i < options_.layers; ++i) x = RunBlock(i, x);
+  return Head(x);
 }
 
 torch::Tensor GptImpl::Loss(const torch::Tensor& idx,
                             const torch::Tensor& targets) {
-  const torch::Tensor logits = forward(idx);
-  return at::cross_entropy_loss(logits.reshape({-1, options_.vocab}),
-                                targets.reshape({-1}));
+  torch::Tensor x = Embed(idx);
+  for (int i = 0; i < options_.layers; ++i) x = RunBlock(i, x);
+  return HeadLoss(x, targets);
+}
+
+std::vector<ModelUnit> GptImpl::Units() {
+  std::vector<ModelUnit> units(1 + options_.layers);
+  units[0].name = "root";
+  for (int i = 0; i < options_.layers; ++i) {
+    units[1 + i].name = "blocks." + std::to_string(i);
+    units[1 + i].recomputable = true;
+  }
+  for (const auto& item : named_parameters(/*recurse=*/true)) {
+    const std::string& name = item.key();
+    int unit = 0;
+    if (name.rfind("blocks.", 0) == 0) {
+      unit = 1 + std::stoi(name.substr(7, name.find('.', 7) - 7));
+    }
+    units[unit].params.emplace_back(name, item.value());
+  }
+  return units;
+}
+
+std::vector<int> GptImpl::UnitForwardOrder() const {
+  std::vector<int> order;
+  order.push_back(0);
+  for (int i = 0; i < options_.layers; ++i) order.push_back(1 + i);
+  order.push_back(0);
+  return order;
 }
 
 void GptImpl::ResetParameters(at::Generator& gen) {
@@ -117,7 +169,8 @@ void GptImpl::ResetParameters(at::Generator& gen) {
       ln->bias.zero_();
     }
     b->attn->qkv->weight.normal_(0.0, std, gen);
-    b->attn->qkv->bias.zero_();
+    b->attn->q_bias.zero_();
+    b->attn->v_bias.zero_();
     b->attn->proj->weight.normal_(0.0, resid_std, gen);
     b->attn->proj->bias.zero_();
     b->mlp->fc->weight.normal_(0.0, std, gen);

@@ -14,11 +14,21 @@
 // so every rank can build identical weights without touching the global RNG.
 // With that init the first loss is close to ln(vocab).
 //
+// For ZeRO the model splits into units (Units(), UnitForwardOrder()):
+//   unit 0     "root": tok_emb, pos_emb, ln_f. The head is tied to tok_emb,
+//              so the embeddings and the head belong to one unit, which
+//              runs first (Embed) and last (HeadLoss), like FSDP's root.
+//   unit 1+i   "blocks.i": the i-th transformer block (recomputable).
+// Embed → blocks → HeadLoss computes exactly what Loss computes.
+//
 // Not thread-safe: one module per rank.
 
 #include <torch/torch.h>
 
+#include <vector>
+
 #include "common/config/job_config.h"
+#include "worker/models/model_unit.h"
 
 namespace dstrain::models {
 
@@ -39,10 +49,18 @@ class CausalSelfAttentionImpl : public torch::nn::Module {
   CausalSelfAttentionImpl(int d_model, int heads, double dropout);
   torch::Tensor forward(const torch::Tensor& x);  // [B, T, C] → [B, T, C]
 
+  // The fused q/k/v projection has no bias of its own: a key bias adds
+  // q·b_k to every score of a query row, which softmax cancels, so its true
+  // gradient is exactly 0 and AdamW would turn rounding noise into lr-sized
+  // steps (sharded and unsharded runs would then drift apart). Like
+  // Whisper, only queries and values get a bias; the key's is a zero buffer.
   torch::nn::Linear qkv{nullptr};
+  torch::Tensor q_bias;
+  torch::Tensor v_bias;
   torch::nn::Linear proj{nullptr};  // residual projection
 
  private:
+  torch::Tensor k_bias_;
   int heads_;
   double dropout_;
 };
@@ -81,6 +99,21 @@ class GptImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& idx);
   // Mean cross-entropy of next-token prediction; targets [B, T] int64.
   torch::Tensor Loss(const torch::Tensor& idx, const torch::Tensor& targets);
+
+  // The pieces of forward/Loss, for running unit by unit.
+  // idx [B, T] → token + position embeddings (+ dropout) [B, T, C].
+  torch::Tensor Embed(const torch::Tensor& idx);
+  // x [B, T, C] → final norm, tied head: logits [B, T, vocab].
+  torch::Tensor Head(const torch::Tensor& x);
+  // Head, then the mean cross-entropy against targets [B, T].
+  torch::Tensor HeadLoss(const torch::Tensor& x, const torch::Tensor& targets);
+  // Block i's forward.
+  torch::Tensor RunBlock(int i, const torch::Tensor& x);
+
+  // Units for ZeRO (see the header comment) and the forward's unit order:
+  // {0, 1, ..., layers, 0}.
+  std::vector<ModelUnit> Units();
+  std::vector<int> UnitForwardOrder() const;
 
   // GPT-2 initialisation from `gen` (see the header comment).
   void ResetParameters(at::Generator& gen);

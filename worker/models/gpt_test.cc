@@ -29,7 +29,7 @@ TEST(GptTest, ParameterCountAndOrder) {
   const GptOptions o = Tiny();
   Gpt m = Build(o, 1);
   const int64_t c = o.d_model, f = o.d_ff;
-  const int64_t block = 2 * (2 * c) + (c * 3 * c + 3 * c) + (c * c + c) +
+  const int64_t block = 2 * (2 * c) + (c * 3 * c + 2 * c) + (c * c + c) +
                         (c * f + f) + (f * c + c);
   const int64_t expected =
       o.vocab * c + o.seq_len * c + o.layers * block + 2 * c;  // no head: tied
@@ -53,7 +53,9 @@ TEST(GptTest, Gpt2InitScalesResidualProjections) {
   EXPECT_NEAR(b->attn->qkv->weight.std().item<double>(), 0.02, 0.001);
   EXPECT_NEAR(b->mlp->proj->weight.std().item<double>(), 0.02 / std::sqrt(16.0),
               0.0005);
-  EXPECT_EQ(b->attn->qkv->bias.abs().sum().item<double>(), 0.0);
+  EXPECT_FALSE(b->attn->qkv->bias.defined());
+  EXPECT_EQ(b->attn->q_bias.abs().sum().item<double>(), 0.0);
+  EXPECT_EQ(b->attn->v_bias.abs().sum().item<double>(), 0.0);
 }
 
 TEST(GptTest, SameSeedSameWeightsWithoutTheGlobalRng) {
@@ -102,6 +104,39 @@ TEST(GptTest, HeadIsTiedToTheTokenEmbedding) {
   const at::Tensor g = m->tok_emb->weight.grad();
   ASSERT_TRUE(g.defined());
   EXPECT_EQ(g.ne(0).any(1).sum().item<int64_t>(), 256);
+}
+
+TEST(GptTest, UnitsHoldEveryParameterOnceRootFirstAndLast) {
+  Gpt m = Build(Tiny(), 5);
+  const std::vector<ModelUnit> units = m->Units();
+  ASSERT_EQ(units.size(), 3u);
+  EXPECT_EQ(units[0].name, "root");
+  EXPECT_FALSE(units[0].recomputable);
+  EXPECT_EQ(units[2].name, "blocks.1");
+  EXPECT_TRUE(units[2].recomputable);
+  std::vector<std::string> root;
+  for (const auto& [name, p] : units[0].params) root.push_back(name);
+  EXPECT_EQ(root, (std::vector<std::string>{"tok_emb.weight", "pos_emb.weight",
+                                            "ln_f.weight", "ln_f.bias"}));
+  std::size_t total = 0;
+  for (const ModelUnit& u : units) {
+    for (const auto& [name, p] : u.params) {
+      ++total;
+      if (u.name != "root") EXPECT_EQ(name.rfind(u.name + ".", 0), 0u) << name;
+    }
+  }
+  EXPECT_EQ(total, m->parameters().size());
+  EXPECT_EQ(m->UnitForwardOrder(), (std::vector<int>{0, 1, 2, 0}));
+}
+
+TEST(GptTest, PiecesComputeExactlyTheLoss) {
+  Gpt m = Build(Tiny(), 5);
+  const at::Tensor idx = torch::randint(0, 256, {2, 17}, torch::kInt64);
+  const at::Tensor in = idx.narrow(1, 0, 16), tgt = idx.narrow(1, 1, 16);
+  at::Tensor x = m->Embed(in);
+  for (int i = 0; i < 2; ++i) x = m->RunBlock(i, x);
+  EXPECT_TRUE(torch::equal(m->HeadLoss(x, tgt), m->Loss(in, tgt)));
+  EXPECT_TRUE(torch::equal(m->Head(x), m->forward(in)));
 }
 
 TEST(GptTest, RejectsSequencesLongerThanThePositionTable) {

@@ -1,0 +1,247 @@
+// `dstrain bench comm` end to end: build/bin/dstrain run as real processes,
+// its ranks talking over loopback; what it prints, how it exits, and that
+// no rank outlives it (Ctrl-C, a killed rank).
+
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <set>
+#include <sstream>
+
+#include "tests/util/process_table.h"
+#include "tests/util/subprocess.h"
+#include "tests/util/wait_for.h"
+
+namespace dstrain::cli {
+namespace {
+
+using google::protobuf::Struct;
+using google::protobuf::Value;
+using testing::RunResult;
+using testing::Subprocess;
+using testing::SubprocessOptions;
+
+const std::string kDstrain = std::string(DSTRAIN_BINARY_DIR) + "/bin/dstrain";
+constexpr auto kRunTimeout = std::chrono::minutes(3);
+
+SubprocessOptions Command(std::vector<std::string> args,
+                          std::vector<std::string> env = {}) {
+  SubprocessOptions o;
+  o.argv = {kDstrain};
+  o.argv.insert(o.argv.end(), args.begin(), args.end());
+  o.extra_env = std::move(env);
+  return o;
+}
+
+Struct ParseJson(const std::string& text) {
+  Struct s;
+  const auto st = google::protobuf::util::JsonStringToMessage(text, &s);
+  EXPECT_TRUE(st.ok()) << st.ToString() << "\n" << text;
+  return s;
+}
+
+TEST(BenchCommTest, TwoLocalRanksReportEveryRowCorrectAsJson) {
+  RunResult r = dstrain::testing::Run(
+      Command({"bench", "comm", "--ranks", "2", "--max-bytes", "4K", "--json"}),
+      kRunTimeout);
+  ASSERT_FALSE(r.timed_out) << r.err;
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Struct report = ParseJson(r.out);
+  EXPECT_EQ(report.fields().at("tool").string_value(), "dstrain");
+  EXPECT_EQ(report.fields().at("backend").string_value(), "gloo");
+  EXPECT_EQ(report.fields().at("world_size").number_value(), 2);
+  EXPECT_EQ(report.fields().at("dtype").string_value(), "float32");
+  const auto& rows = report.fields().at("rows").list_value().values();
+  // 8 B .. 4 KiB by ×4 then 4 KiB itself: 8 32 128 512 2K 4K, for each of
+  // four ops, and one barrier row.
+  ASSERT_EQ(rows.size(), 4 * 6 + 1);
+  std::set<std::string> ops;
+  std::set<double> sizes;
+  for (const Value& v : rows) {
+    const auto& row = v.struct_value().fields();
+    const std::string op = row.at("op").string_value();
+    ops.insert(op);
+    EXPECT_TRUE(row.at("correct").bool_value()) << op;
+    EXPECT_GT(row.at("time_us").number_value(), 0.0) << op;
+    EXPECT_GE(row.at("iters").number_value(), 3) << op;
+    if (op == "barrier") continue;
+    sizes.insert(row.at("bytes").number_value());
+    // busbw = algbw × factor; 2 ranks: all-reduce 1, gather/scatter 1/2.
+    const double factor = op == "all_reduce" || op == "broadcast" ? 1.0 : 0.5;
+    EXPECT_NEAR(row.at("busbw_gbps").number_value(),
+                row.at("algbw_gbps").number_value() * factor, 1e-12);
+    EXPECT_NEAR(row.at("algbw_gbps").number_value(),
+                row.at("bytes").number_value() /
+                    (row.at("time_us").number_value() * 1e-6) / 1e9,
+                1e-9);
+  }
+  EXPECT_EQ(ops,
+            (std::set<std::string>{"all_reduce", "all_gather", "reduce_scatter",
+                                   "broadcast", "barrier"}));
+  EXPECT_EQ(sizes, (std::set<double>{8, 32, 128, 512, 2048, 4096}));
+}
+
+TEST(BenchCommTest, TheTableHasAHeaderAlignedRowsAndAFooter) {
+  RunResult r = dstrain::testing::Run(Command({"bench", "comm", "--ranks", "3", "--max-bytes",
+                             "512", "--ops", "reduce_scatter", "--iters", "5"}),
+                    kRunTimeout);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream in(r.out);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 5u + 4 + 1) << r.out;
+  EXPECT_NE(lines[0].find("backend gloo, 3 ranks, float32 on cpu"),
+            std::string::npos)
+      << lines[0];
+  EXPECT_NE(lines[1].find("# iterations: 5 timed per row"), std::string::npos);
+  for (int i = 5; i < 9; ++i) {
+    EXPECT_EQ(lines[i].size(), lines[4].size()) << lines[i];
+    EXPECT_NE(lines[i].find("reduce_scatter"), std::string::npos);
+    EXPECT_EQ(lines[i].substr(lines[i].size() - 2), "ok");
+  }
+  // 8 B of float32 over 3 ranks: one float each, 12 B in all.
+  std::istringstream first(lines[5]);
+  std::string op, bytes;
+  first >> op >> bytes;
+  EXPECT_EQ(bytes, "12");
+  EXPECT_EQ(lines[9].rfind("# all 4 rows correct", 0), 0u) << lines[9];
+}
+
+TEST(BenchCommTest, WithBackendMpiTheRanksRunUnderMpirun) {
+#ifndef DSTRAIN_HAVE_MPI
+  GTEST_SKIP() << "this build has no MPI";
+#endif
+  RunResult r = dstrain::testing::Run(Command({"bench", "comm", "--ranks", "3", "--backend",
+                             "mpi", "--max-bytes", "1K", "--iters", "3",
+                             "--json"}),
+                    kRunTimeout);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Struct report = ParseJson(r.out);
+  EXPECT_EQ(report.fields().at("backend").string_value(), "mpi");
+  EXPECT_EQ(report.fields().at("world_size").number_value(), 3);
+  const auto& rows = report.fields().at("rows").list_value().values();
+  ASSERT_EQ(rows.size(), 4 * 5 + 1);  // 8 32 128 512 1K
+  for (const Value& v : rows) {
+    EXPECT_TRUE(v.struct_value().fields().at("correct").bool_value())
+        << v.struct_value().fields().at("op").string_value();
+  }
+}
+
+TEST(BenchCommTest, AloneItIsAGroupOfOne) {
+  RunResult r = dstrain::testing::Run(Command({"bench", "comm", "--max-bytes", "64", "--ops",
+                             "all_gather,broadcast", "--json"}),
+                    kRunTimeout);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Struct report = ParseJson(r.out);
+  EXPECT_EQ(report.fields().at("world_size").number_value(), 1);
+  EXPECT_EQ(report.fields().at("rows").list_value().values_size(), 2 * 3);
+}
+
+TEST(BenchCommTest, BadArgumentsNameTheFlagAndStartNothing) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string says;
+  } cases[] = {
+      {{"--max-bytes", "4X"}, "--max-bytes: `4X` has an unknown unit"},
+      {{"--ops", "all_reduce,gather"}, "--ops: unknown collective `gather`"},
+      {{"--backend", "ucc"},
+       "--backend: `ucc` is not one of gloo, mpi, nccl, auto"},
+      {{"--dtype", "complex64"}, "--dtype: unknown dtype `complex64`"},
+      {{"--min-bytes", "1M", "--max-bytes", "4K"}, "is above the largest"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> args = {"bench", "comm", "--ranks", "2"};
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    RunResult r = dstrain::testing::Run(Command(args), kRunTimeout);
+    EXPECT_EQ(r.exit_code, 2) << c.says;
+    EXPECT_NE(r.err.find(c.says), std::string::npos) << r.err;
+    EXPECT_EQ(r.out, "");
+  }
+}
+
+TEST(BenchCommTest, RanksInsideALaunchedJobIsRefused) {
+  RunResult r = dstrain::testing::Run(
+      Command({"bench", "comm", "--ranks", "2"}, {"RANK=0", "WORLD_SIZE=2"}),
+      kRunTimeout);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("drop --ranks"), std::string::npos) << r.err;
+}
+
+TEST(BenchCommTest, WithoutARendezvousARankSaysWhatIsMissing) {
+  RunResult r = dstrain::testing::Run(Command({"bench", "comm", "--max-bytes", "64"},
+                            {"RANK=1", "WORLD_SIZE=2"}),
+                    kRunTimeout);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("set MASTER_ADDR and MASTER_PORT"), std::string::npos)
+      << r.err;
+}
+
+// A sweep long enough to interrupt: 64 MiB all-gathers, many of them.
+std::unique_ptr<Subprocess> StartLongSweep() {
+  std::string error;
+  auto sp =
+      Subprocess::Start(Command({"bench", "comm", "--ranks", "2", "--min-bytes",
+                                 "64M", "--max-bytes", "64M", "--ops",
+                                 "all_gather", "--iters", "100000"}),
+                        &error);
+  EXPECT_NE(sp, nullptr) << error;
+  return sp;
+}
+
+// The launcher's children once both ranks run and rank 0 has printed its
+// header (so the group has formed).
+std::vector<testing::ProcInfo> RanksOf(Subprocess& sp) {
+  std::vector<testing::ProcInfo> ranks;
+  const bool formed = testing::WaitFor(
+      [&] {
+        ranks = testing::ChildrenOf(sp.pid());
+        return ranks.size() == 2 &&
+               sp.Stdout().find("# dstrain bench comm") != std::string::npos;
+      },
+      std::chrono::seconds(60));
+  EXPECT_TRUE(formed) << sp.Stderr();
+  return ranks;
+}
+
+TEST(BenchCommTest, CtrlCStopsEveryRankAndExits130) {
+  auto sp = StartLongSweep();
+  ASSERT_NE(sp, nullptr);
+  const std::vector<testing::ProcInfo> ranks = RanksOf(*sp);
+  ASSERT_EQ(ranks.size(), 2u);
+  const pid_t group = ranks[0].pgid;
+  EXPECT_NE(group, sp->pid());  // the ranks have a group of their own
+  sp->Signal(SIGINT);
+  const std::optional<int> status = sp->Wait(std::chrono::seconds(30));
+  ASSERT_TRUE(status.has_value()) << "the launcher did not stop";
+  EXPECT_EQ(testing::ShellExitCode(*status), 130) << sp->Stderr();
+  EXPECT_TRUE(testing::ProcessesInGroup(group).empty())
+      << testing::Describe(testing::ProcessesInGroup(group));
+  EXPECT_TRUE(testing::ChildrenOf(sp->pid()).empty());
+}
+
+TEST(BenchCommTest, AKilledRankStopsTheOthersAndIsNamed) {
+  auto sp = StartLongSweep();
+  ASSERT_NE(sp, nullptr);
+  const std::vector<testing::ProcInfo> ranks = RanksOf(*sp);
+  ASSERT_EQ(ranks.size(), 2u);
+  // Rank 1 is the child whose environment says so.
+  pid_t rank1 = -1;
+  for (const testing::ProcInfo& p : ranks) {
+    if (testing::EnvironOf(p.pid, "RANK") == "1") rank1 = p.pid;
+  }
+  ASSERT_GT(rank1, 0);
+  ASSERT_EQ(::kill(rank1, SIGKILL), 0);
+  const std::optional<int> status = sp->Wait(std::chrono::seconds(30));
+  ASSERT_TRUE(status.has_value()) << "the launcher did not stop";
+  EXPECT_EQ(testing::ShellExitCode(*status), 128 + SIGKILL);
+  EXPECT_NE(sp->Stderr().find("rank 1 was killed by SIGKILL; stopped the "
+                              "others"),
+            std::string::npos)
+      << sp->Stderr();
+  EXPECT_TRUE(testing::ProcessesInGroup(ranks[0].pgid).empty());
+}
+
+}  // namespace
+}  // namespace dstrain::cli
