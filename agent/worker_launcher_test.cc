@@ -228,19 +228,19 @@ TEST(WorkerLauncherTest, ReportsExitCodesAndSignals) {
 
 TEST(WorkerLauncherTest, FailureKillsTheRestOfTheGroup) {
   Recorder rec;
-  WorkerLauncher launcher(Options(rec));
+  // A grace period longer than the wait below: had the launcher waited for
+  // it instead of rank 0 dying of SIGTERM, the wait would fail (and the exit
+  // would be SIGKILL) -- no timing assertion needed.
+  WorkerLauncher launcher(Options(rec, /*grace=*/120.0));
   // Rank 0 would run for 1000 s; rank 1 fails at once.
   auto pids = launcher.Start(ShellJob(
       "fail", 2, {"if [ $RANK = 0 ]; then exec sleep 1000; fi; exit 3"}));
   ASSERT_TRUE(pids.ok());
   pid_t pgid = launcher.ProcessGroup("fail");
   ASSERT_GT(pgid, 1);
-  auto start = std::chrono::steady_clock::now();
   ASSERT_TRUE(
-      dstrain::testing::WaitFor([&] { return rec.done().size() == 1; }, 10s))
+      dstrain::testing::WaitFor([&] { return rec.done().size() == 1; }, 60s))
       << dstrain::testing::Describe(dstrain::testing::ProcessesInGroup(pgid));
-  // sleep dies of SIGTERM at once: no waiting for the grace period.
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 2500ms);
   auto e1 = rec.ExitOf(1);
   EXPECT_EQ(e1.exit_code(), 3);
   EXPECT_EQ(e1.reason(), "");
