@@ -4,7 +4,11 @@
 //
 // Environment (torchrun-style; all optional, defaults = one process):
 //   RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE   who this process is
-//   DSTRAIN_JOB_ID, DSTRAIN_ATTEMPT                  labels for metrics
+//   DSTRAIN_JOB_ID, DSTRAIN_ATTEMPT                  labels for metrics;
+//                               an attempt > 0 (a restart) resumes
+//   DSTRAIN_RUN_DIR             run directory: checkpoints default to
+//                               <run dir>/ckpt
+//   DSTRAIN_RESUME=1            resume from the newest complete checkpoint
 //   MASTER_ADDR, MASTER_PORT    TCPStore rendezvous when no store is given
 //                               and WORLD_SIZE > 1 (rank 0 serves it)
 //   DSTRAIN_COMM_HOST           address peers reach this rank's collectives

@@ -38,9 +38,6 @@ Status RefuseUnbuiltFeatures(const JobConfig& job, const Origins& o) {
     return Unbuilt(o, "topology.algorithm", job.topology.algorithm, "auto");
   if (job.amp.dtype != AmpDtype::kOff)
     return Unbuilt(o, "amp.dtype", AmpDtypeName(job.amp.dtype), "off");
-  if (job.checkpoint.every_steps > 0)
-    return Unbuilt(o, "checkpoint.every_steps",
-                   std::to_string(job.checkpoint.every_steps), "0");
   if (job.fault_tolerance.max_restarts > 0)
     return Unbuilt(o, "fault_tolerance.max_restarts",
                    std::to_string(job.fault_tolerance.max_restarts), "0");

@@ -16,10 +16,13 @@
 #include <sys/resource.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <mutex>
+#include <optional>
 
+#include "worker/checkpoint/train_checkpoints.h"
 #include "worker/comm/communicator_factory.h"
 #include "worker/data/batch_prefetcher.h"
 #include "worker/data/sampler.h"
@@ -117,9 +120,8 @@ StatusOr<TrainResult> Train(const config::JobConfig& job,
   layout.micro_batch = job.train.micro_batch;
   layout.grad_accum = job.train.grad_accum;
   const int steps = job.train.steps;
-  data::BatchPrefetcher batches(bytes, std::move(sampler).value(), layout,
-                                seq_len, /*first_step=*/0, steps,
-                                job.data.prefetch);
+  // Started once the resume point is known (checkpoints, below).
+  std::optional<data::BatchPrefetcher> batches;
 
   // Model: identical on every rank by construction (same seed, private
   // generator); the engine still broadcasts rank 0's weights, as DDP does.
@@ -155,6 +157,22 @@ StatusOr<TrainResult> Train(const config::JobConfig& job,
     torch::manual_seed(job.train.seed + 0x9E3779B9ULL * (ctx.rank + 1));
   }
 
+  // ---- checkpoints: resume (worker/checkpoint/train_checkpoints.h) -----
+  // With DSTRAIN_RESUME or on a restart: the engine's sharded state, the
+  // random generators, the loss scaler and the data position of the
+  // newest complete checkpoint; the data continues with the next batch.
+  checkpoint::TrainCheckpoints checkpoints(job, ctx, layout.global_batch());
+  StatusOr<checkpoint::ResumePoint> resume_or =
+      checkpoints.Resume(engine, comm);
+  if (!resume_or.ok()) return resume_or.status();
+  const checkpoint::ResumePoint resume_at = *resume_or;
+  const int first_step = static_cast<int>(resume_at.step);
+  batches.emplace(bytes, std::move(sampler).value(), layout, seq_len,
+                  resume_at.data_step,
+                  resume_at.data_step + std::max(0, steps - first_step),
+                  job.data.prefetch);
+  // ----------------------------------------------------------------------
+
   const std::int64_t tokens_per_step = layout.global_batch() * seq_len;
   if (hooks.on_setup) {
     TrainSetup setup;
@@ -172,8 +190,9 @@ StatusOr<TrainResult> Train(const config::JobConfig& job,
   const int micro_batch = job.train.micro_batch;
   TrainResult result;
   result.param_count = engine.param_count();
+  result.resumed_from_step = first_step;
 
-  for (int step = 0; step < steps; ++step) {
+  for (int step = first_step; step < steps; ++step) {
     const Clock::time_point t0 = Clock::now();
     engine.BeginStep();
     memory->ResetPeak(MemoryCategory::kActivation);
@@ -181,7 +200,7 @@ StatusOr<TrainResult> Train(const config::JobConfig& job,
         memory->live(MemoryCategory::kActivation);
     double loss_sum = 0;
     for (int micro = 0; micro < accum; ++micro) {
-      data::MicroBatch mb = batches.Next();
+      data::MicroBatch mb = batches->Next();
       {
         const at::Tensor tokens = torch::from_blob(
             mb.tokens.data(), {micro_batch, seq_len + 1}, torch::kInt64);
@@ -193,7 +212,7 @@ StatusOr<TrainResult> Train(const config::JobConfig& job,
         loss_sum += loss.item<double>();
         engine.FinishMicroBatch(/*last=*/micro == accum - 1);
       }
-      batches.Recycle(std::move(mb.tokens));
+      batches->Recycle(std::move(mb.tokens));
     }
     const std::int64_t activation_peak =
         memory->peak(MemoryCategory::kActivation) - activation_base;
@@ -236,6 +255,14 @@ StatusOr<TrainResult> Train(const config::JobConfig& job,
       r.activation_peak_bytes = activation_peak;
       hooks.on_step(r);
     }
+
+    // ---- checkpoints: save every checkpoint.every_steps steps ----------
+    const std::int64_t data_position =
+        (resume_at.data_step + (step + 1 - first_step)) * layout.global_batch();
+    ThrowIfError(checkpoints.AfterStep(step + 1, data_position,
+                                       std::nullopt /* no loss scaler in this step yet */,
+                                       engine, comm));
+    if (hooks.stop_after_step > 0 && step + 1 >= hooks.stop_after_step) break;
   }
 
   // Full parameters on every rank (stage 3 gathers them) for the digest.

@@ -33,6 +33,12 @@ struct RankContext {
   // interface name, which wins when set (like GLOO_SOCKET_IFNAME).
   std::string comm_host = "127.0.0.1";
   std::string comm_interface;
+  // Checkpoints (worker/checkpoint/train_checkpoints.h): the run directory
+  // (DSTRAIN_RUN_DIR; checkpoint.dir defaults to <run_dir>/ckpt), and
+  // whether to resume from the newest complete checkpoint (DSTRAIN_RESUME,
+  // `dstrain launch --resume`; attempt > 0 resumes too).
+  std::string run_dir;
+  bool resume = false;
 };
 
 // What a rank set up, reported once before the first step.
@@ -86,6 +92,8 @@ struct TrainResult {
   // Every parameter's values in registration order, flattened; filled only
   // when TrainHooks::collect_final_parameters is set (tests).
   std::vector<float> final_parameters;
+  // The checkpoint step this run resumed from; 0 when it started afresh.
+  int resumed_from_step = 0;
 };
 
 using StepCallback = std::function<void(const StepReport&)>;
@@ -95,6 +103,9 @@ struct TrainHooks {
   StepCallback on_step;    // after every optimizer step
   SetupCallback on_setup;  // once, before the first step
   bool collect_final_parameters = false;
+  // Tests: end the run after this 1-based step (and its checkpoint), as a
+  // preemption would; 0 runs every step.
+  int stop_after_step = 0;
 };
 
 // `store` must be non-null and shared by all ranks of the job attempt.

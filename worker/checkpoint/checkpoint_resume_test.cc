@@ -1,0 +1,310 @@
+// Checkpoints end to end inside one process: real training on a small
+// corpus, ranks as threads over real Gloo, real files. A run stopped after
+// a checkpoint and resumed must continue exactly as the uninterrupted run.
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <thread>
+#include <tuple>
+
+#include "worker/checkpoint/checkpoint_dir.h"
+#include "worker/checkpoint/manifest.h"
+#include "worker/checkpoint/shard_file.h"
+#include "worker/engine/train.h"
+#include "worker/rendezvous/in_memory_kv_store.h"
+
+namespace dstrain::checkpoint {
+namespace {
+
+namespace fs = std::filesystem;
+using engine::RankContext;
+using engine::StepReport;
+using engine::TrainHooks;
+using engine::TrainResult;
+
+std::string TempDir(const char* what) {
+  std::string tmpl = std::string("/tmp/dstrain_ckpt_") + what + "_XXXXXX";
+  EXPECT_NE(::mkdtemp(tmpl.data()), nullptr);
+  return tmpl;
+}
+
+std::string Corpus() {
+  static const std::string path = [] {
+    const std::string p = TempDir("corpus") + "/corpus.txt";
+    const char* words[] = {"the ",  "quick ", "brown ", "fox ", "jumps ",
+                           "over ", "lazy ",  "dog ",   "and ", "runs\n"};
+    std::ofstream out(p);
+    std::uint64_t x = 7;
+    for (int i = 0; i < 12000; ++i) {
+      x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+      out << words[(x >> 33) % 10];
+    }
+    return p;
+  }();
+  return path;
+}
+
+config::JobConfig Job(const std::string& ckpt_dir, int micro_batch, int stage) {
+  config::JobConfig j;
+  j.name = "ckpt_test";
+  j.model.layers = 2;
+  j.model.d_model = 32;
+  j.model.heads = 2;
+  j.model.seq_len = 16;
+  j.model.d_ff = 64;
+  j.data.path = Corpus();
+  j.data.prefetch = 2;
+  j.train.steps = 50;
+  j.train.micro_batch = micro_batch;
+  j.train.optimizer.lr = 3e-3;
+  j.train.schedule.warmup_steps = 5;
+  j.train.clip_grad_norm = 1.0;
+  j.train.seed = 7;
+  j.zero.stage = stage;
+  j.checkpoint.dir = ckpt_dir;
+  j.checkpoint.every_steps = ckpt_dir.empty() ? 0 : 10;
+  j.checkpoint.keep = 3;
+  j.fault_tolerance.hang_timeout_s = 60;
+  return j;
+}
+
+struct Outcome {
+  std::vector<Status> status;
+  std::vector<TrainResult> result;
+  std::vector<double> losses;  // rank 0, by step from the first run
+  std::vector<int> steps;
+};
+
+Outcome Train(const config::JobConfig& job, int world, bool resume,
+              int stop_after = 0) {
+  auto store = std::make_shared<rendezvous::InMemoryKvStore>();
+  Outcome run;
+  run.status.resize(world);
+  run.result.resize(world);
+  std::vector<std::thread> threads;
+  for (int r = 0; r < world; ++r) {
+    threads.emplace_back([&, r] {
+      RankContext ctx;
+      ctx.rank = r;
+      ctx.world_size = world;
+      ctx.local_rank = r;
+      ctx.local_world_size = world;
+      ctx.resume = resume;
+      TrainHooks hooks;
+      if (r == 0) {
+        hooks.on_step = [&](const StepReport& s) {
+          run.losses.push_back(s.loss);
+          run.steps.push_back(s.step);
+        };
+      }
+      hooks.stop_after_step = stop_after;
+      hooks.collect_final_parameters = r == 0;
+      StatusOr<TrainResult> res = RunTraining(job, ctx, store, hooks);
+      if (res.ok()) {
+        run.result[r] = *res;
+      } else {
+        run.status[r] = res.status();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  return run;
+}
+
+void ExpectOk(const Outcome& run) {
+  for (const Status& s : run.status) ASSERT_TRUE(s.ok()) << s.ToString();
+}
+
+// The reference's losses for steps first..50 against `resumed`'s.
+void ExpectTailMatches(const Outcome& ref, const Outcome& resumed, int first,
+                       double rel) {
+  ASSERT_EQ(resumed.steps.size(), static_cast<std::size_t>(50 - first + 1));
+  for (std::size_t i = 0; i < resumed.steps.size(); ++i) {
+    ASSERT_EQ(resumed.steps[i], first + static_cast<int>(i));
+    const double want = ref.losses[first - 1 + i];
+    EXPECT_NEAR(resumed.losses[i], want, rel * std::abs(want))
+        << "step " << resumed.steps[i];
+  }
+}
+
+void ExpectParamsClose(const std::vector<float>& a, const std::vector<float>& b,
+                       double tol) {
+  ASSERT_EQ(a.size(), b.size());
+  ASSERT_FALSE(a.empty());
+  double worst = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    worst = std::max(worst, std::abs(double(a[i]) - double(b[i])));
+  }
+  EXPECT_LE(worst, tol);
+}
+
+const Outcome& Reference(int world, int micro, int stage) {
+  static std::map<std::tuple<int, int, int>, Outcome> cache;
+  auto key = std::make_tuple(world, micro, stage);
+  auto it = cache.find(key);
+  if (it == cache.end()) {
+    it = cache.emplace(key, Train(Job("", micro, stage), world, false)).first;
+  }
+  return it->second;
+}
+
+TEST(CheckpointResumeTest, StopAt30ResumeGivesTheUninterruptedRun) {
+  const std::string dir = TempDir("resume");
+  const Outcome& ref = Reference(2, 2, 3);
+  ExpectOk(ref);
+  ASSERT_EQ(ref.losses.size(), 50u);
+
+  const Outcome first = Train(Job(dir, 2, 3), 2, false, /*stop_after=*/30);
+  ExpectOk(first);
+  EXPECT_EQ(first.result[0].steps, 30);
+  // Saved at 10, 20, 30; kept all three (keep 3).
+  EXPECT_EQ(ListCheckpoints(dir), (std::vector<std::int64_t>{30, 20, 10}));
+  EXPECT_TRUE(ListLeftovers(dir).empty());
+
+  const Outcome resumed = Train(Job(dir, 2, 3), 2, /*resume=*/true);
+  ExpectOk(resumed);
+  EXPECT_EQ(resumed.result[0].resumed_from_step, 30);
+  ExpectTailMatches(ref, resumed, 31, 1e-6);
+  // Same state, same operations: the same model to the bit.
+  EXPECT_EQ(resumed.result[0].param_digest, ref.result[0].param_digest);
+  EXPECT_EQ(resumed.result[1].param_digest, ref.result[0].param_digest);
+  // keep 3: 10 was pruned when 40 arrived.
+  EXPECT_EQ(ListCheckpoints(dir), (std::vector<std::int64_t>{50, 40, 30}));
+  (void)RemoveTree(dir);
+}
+
+TEST(CheckpointResumeTest, DropoutResumesWithTheSameRandomStream) {
+  const std::string dir = TempDir("dropout");
+  config::JobConfig job = Job(dir, 4, 0);
+  job.model.dropout = 0.1;
+  config::JobConfig ref_job = Job("", 4, 0);
+  ref_job.model.dropout = 0.1;
+  // One rank: the default generator is process-wide.
+  const Outcome ref = Train(ref_job, 1, false);
+  ExpectOk(ref);
+  ExpectOk(Train(job, 1, false, 30));
+  const Outcome resumed = Train(job, 1, true);
+  ExpectOk(resumed);
+  ExpectTailMatches(ref, resumed, 31, 1e-6);
+  EXPECT_EQ(resumed.result[0].param_digest, ref.result[0].param_digest);
+  (void)RemoveTree(dir);
+}
+
+TEST(CheckpointResumeTest, FourRanksReshardOntoTwo) {
+  const std::string dir = TempDir("reshard");
+  const Outcome& ref = Reference(4, 1, 3);
+  ExpectOk(ref);
+  ExpectOk(Train(Job(dir, 1, 3), 4, false, 30));
+  // The same global batch (2 x 2 = 4 x 1), half the ranks.
+  const Outcome two = Train(Job(dir, 2, 3), 2, true);
+  ExpectOk(two);
+  EXPECT_EQ(two.result[0].resumed_from_step, 30);
+  ExpectTailMatches(ref, two, 31, 1e-5);
+  ExpectParamsClose(two.result[0].final_parameters,
+                    ref.result[0].final_parameters, 1e-5);
+  (void)RemoveTree(dir);
+}
+
+TEST(CheckpointResumeTest, ReshardsAcrossStagesAndWorlds) {
+  // Saved by 4 ranks at stage 3.
+  const std::string dir = TempDir("stages");
+  ExpectOk(Train(Job(dir, 1, 3), 4, false, 30));
+  const Outcome& ref = Reference(4, 1, 3);
+  for (auto [world, micro, stage] :
+       {std::tuple{1, 4, 0}, std::tuple{2, 2, 1}, std::tuple{4, 1, 2}}) {
+    SCOPED_TRACE("resumed on " + std::to_string(world) + " ranks, stage " +
+                 std::to_string(stage));
+    config::JobConfig job = Job(dir, micro, stage);
+    job.checkpoint.every_steps = 0;  // keep step 30 as the newest
+    const Outcome r = Train(job, world, true);
+    ExpectOk(r);
+    EXPECT_EQ(r.result[0].resumed_from_step, 30);
+    ExpectTailMatches(ref, r, 31, 1e-5);
+  }
+  (void)RemoveTree(dir);
+}
+
+void FlipByte(const fs::path& file, std::int64_t at) {
+  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekg(at);
+  const char c = static_cast<char>(f.get());
+  f.seekp(at);
+  f.put(static_cast<char>(c ^ 0x10));
+}
+
+TEST(CheckpointResumeTest, CorruptOrTruncatedShardFallsBackToThePrevious) {
+  const Outcome& ref = Reference(2, 2, 3);
+  for (const bool truncate : {false, true}) {
+    SCOPED_TRACE(truncate ? "truncated" : "corrupted");
+    const std::string dir = TempDir("corrupt");
+    ExpectOk(Train(Job(dir, 2, 3), 2, false, 30));
+    const fs::path bad = fs::path(dir) / "step-30" / ShardFileName(1, 2);
+    if (truncate) {
+      fs::resize_file(bad, fs::file_size(bad) - 100);
+    } else {
+      FlipByte(bad, static_cast<std::int64_t>(fs::file_size(bad)) - 50);
+    }
+    config::JobConfig job = Job(dir, 2, 3);
+    job.checkpoint.every_steps = 0;
+    testing::internal::CaptureStderr();
+    const Outcome r = Train(job, 2, true);
+    const std::string err = testing::internal::GetCapturedStderr();
+    ExpectOk(r);
+    EXPECT_EQ(r.result[0].resumed_from_step, 20);
+    ExpectTailMatches(ref, r, 21, 1e-6);
+    EXPECT_EQ(r.result[0].param_digest, ref.result[0].param_digest);
+    // One warning line naming the file and what is wrong with it.
+    EXPECT_NE(err.find("warning: skipping checkpoint"), std::string::npos)
+        << err;
+    EXPECT_NE(err.find(bad.string()), std::string::npos) << err;
+    EXPECT_NE(err.find(truncate ? "truncated" : "checksum mismatch"),
+              std::string::npos)
+        << err;
+    (void)RemoveTree(dir);
+  }
+}
+
+TEST(CheckpointResumeTest, UnfinishedSavesAreIgnoredAndCleaned) {
+  const std::string dir = TempDir("atomic");
+  ExpectOk(Train(Job(dir, 2, 3), 2, false, 20));
+  // A crash while saving step 30 left its temporary directory (even with a
+  // manifest), and a directory without one.
+  fs::copy(fs::path(dir) / "step-20", fs::path(dir) / TempDirName(30, 0));
+  fs::create_directories(fs::path(dir) / "step-40");
+  const Outcome r = Train(Job(dir, 2, 3), 2, true);
+  ExpectOk(r);
+  EXPECT_EQ(r.result[0].resumed_from_step, 20);
+  EXPECT_TRUE(ListLeftovers(dir).empty());
+  ExpectTailMatches(Reference(2, 2, 3), r, 21, 1e-6);
+  (void)RemoveTree(dir);
+}
+
+TEST(CheckpointResumeTest, AnotherModelIsRefusedAndNothingUsableStartsFresh) {
+  const std::string dir = TempDir("model");
+  ExpectOk(Train(Job(dir, 2, 3), 2, false, 10));
+  config::JobConfig other = Job(dir, 2, 3);
+  other.model.d_model = 64;
+  const Outcome refused = Train(other, 2, true);
+  ASSERT_FALSE(refused.status[0].ok());
+  EXPECT_NE(refused.status[0].message().find("another model"),
+            std::string::npos)
+      << refused.status[0].message();
+
+  const std::string empty = TempDir("empty");
+  config::JobConfig job = Job(empty, 2, 3);
+  job.train.steps = 3;
+  const Outcome fresh = Train(job, 2, true);
+  ExpectOk(fresh);
+  EXPECT_EQ(fresh.result[0].resumed_from_step, 0);
+  EXPECT_EQ(fresh.steps.front(), 1);
+  (void)RemoveTree(dir);
+  (void)RemoveTree(empty);
+}
+
+}  // namespace
+}  // namespace dstrain::checkpoint

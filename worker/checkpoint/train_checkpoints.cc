@@ -1,0 +1,111 @@
+#include "worker/checkpoint/train_checkpoints.h"
+
+#include <chrono>
+#include <cstdio>
+
+#include "worker/checkpoint/checkpoint_dir.h"
+#include "worker/checkpoint/checkpointer.h"
+#include "worker/checkpoint/manifest.h"
+
+namespace dstrain::checkpoint {
+namespace {
+
+void Say(FILE* to, const std::string& line) {
+  std::fprintf(to, "dstrain worker: %s\n", line.c_str());
+  std::fflush(to);
+}
+
+}  // namespace
+
+TrainCheckpoints::TrainCheckpoints(const config::JobConfig& job,
+                                   const engine::RankContext& ctx,
+                                   std::int64_t global_batch)
+    : dir_(ResolveCheckpointDir(job, ctx.run_dir)),
+      job_name_(job.name),
+      model_hash_(ModelHash(job.model)),
+      rank_(ctx.rank),
+      attempt_(ctx.attempt),
+      resume_(ctx.resume || ctx.attempt > 0),
+      every_(job.checkpoint.every_steps),
+      keep_(job.checkpoint.keep),
+      global_batch_(global_batch > 0 ? global_batch : 1) {}
+
+StatusOr<ResumePoint> TrainCheckpoints::Resume(zero::ZeroEngine& engine,
+                                               comm::Communicator& comm) {
+  ResumePoint at;
+  if (rank_ == 0 && (every_ > 0 || resume_)) {
+    RemoveLeftovers(dir_, [](const std::string& s) { Say(stdout, s); });
+  }
+  if (!resume_) return at;
+  StatusOr<RestoreOutcome> r =
+      RestoreNewest(dir_, model_hash_, engine, comm,
+                    [](const std::string& s) { Say(stderr, "warning: " + s); });
+  if (!r.ok()) return r.status();
+  if (!r->found) {
+    if (rank_ == 0) {
+      Say(stdout,
+          "no complete checkpoint in " + dir_ + ": starting from step 0");
+    }
+    return at;
+  }
+  const Manifest& m = r->manifest;
+  if (m.data_position % global_batch_ != 0) {
+    return FailedPrecondition(
+        r->path + " stopped at global sample " +
+        std::to_string(m.data_position) +
+        ", which is not a step boundary of "
+        "this job's global batch (" +
+        std::to_string(global_batch_) +
+        " = world size x micro_batch x grad_accum): keep the global batch a "
+        "divisor of the saved position");
+  }
+  at.resumed = true;
+  at.path = r->path;
+  at.step = m.step;
+  at.data_step = m.data_position / global_batch_;
+  at.loss_scaler = m.loss_scaler;
+  if (rank_ == 0) {
+    Say(stdout,
+        "resuming from step " + std::to_string(m.step) + " (" + r->path +
+            ", saved by " + std::to_string(m.world_size) + " rank" +
+            (m.world_size == 1 ? "" : "s") + " at ZeRO stage " +
+            std::to_string(m.zero_stage) +
+            (m.world_size != engine.world() || m.zero_stage != engine.stage()
+                 ? ", resharded"
+                 : "") +
+            (r->rng_restored ? "" : "; random generators not restored") + ")");
+  }
+  return at;
+}
+
+Status TrainCheckpoints::AfterStep(
+    std::int64_t step, std::int64_t data_position,
+    const std::optional<amp::LossScalerState>& loss_scaler,
+    zero::ZeroEngine& engine, comm::Communicator& comm) {
+  if (every_ <= 0 || step % every_ != 0) return Status::Ok();
+  const auto t0 = std::chrono::steady_clock::now();
+  SaveRequest req;
+  req.dir = dir_;
+  req.job_name = job_name_;
+  req.model_hash = model_hash_;
+  req.step = step;
+  req.data_position = data_position;
+  req.global_batch = global_batch_;
+  req.attempt = attempt_;
+  req.keep = keep_;
+  req.loss_scaler = loss_scaler;
+  StatusOr<SaveOutcome> out = SaveCheckpoint(req, engine, comm);
+  if (!out.ok()) return out.status();
+  if (rank_ == 0) {
+    const double s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+            .count();
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.1f MB in %.2f s", out->bytes / 1e6, s);
+    Say(stdout, "checkpoint step " + std::to_string(step) + " saved to " +
+                    out->path + " (" + buf + ")");
+  }
+  return Status::Ok();
+}
+
+}  // namespace dstrain::checkpoint

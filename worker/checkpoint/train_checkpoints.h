@@ -1,0 +1,76 @@
+#pragma once
+// The training loop's side of checkpoints (engine/train.cc calls these two
+// at two marked places): resume before the first step, save after a step.
+//
+//   TrainCheckpoints ckpt(job, ctx, global_batch);
+//   StatusOr<ResumePoint> at = ckpt.Resume(engine, comm);   // collective
+//   for (step = at->step; step < steps; ++step) {
+//     ...train data step at->data_step + (step - at->step)...
+//     ckpt.AfterStep(step + 1, data_position, scaler, engine, comm);
+//   }
+//
+// Resume happens when ctx.resume is set (`dstrain launch --resume`,
+// DSTRAIN_RESUME=1) or ctx.attempt > 0 (a restart); with no usable
+// checkpoint the run starts from step 0 and says so. The data position
+// (global sample index) picks the next batch exactly where the saved run
+// left off; it must fall on a step boundary of the current global batch.
+// Rank 0 removes leftovers of crashed saves in the checkpoint directory
+// first. Saves happen after every `checkpoint.every_steps`-th step.
+//
+// Messages: rank 0 prints what it resumed from and what it saved to
+// stdout; a rank that finds a bad checkpoint names it on stderr. Methods
+// are collectives; the training thread only.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "common/config/job_config.h"
+#include "common/status.h"
+#include "worker/amp/loss_scaler_state.h"
+#include "worker/comm/communicator.h"
+#include "worker/engine/train.h"
+#include "worker/zero/zero_engine.h"
+
+namespace dstrain::checkpoint {
+
+struct ResumePoint {
+  bool resumed = false;
+  std::string path;            // the checkpoint loaded
+  std::int64_t step = 0;       // optimizer steps already done
+  std::int64_t data_step = 0;  // first data step (of the current global
+                               // batch) to train on
+  // The saved loss scaler state, when the checkpoint has one.
+  std::optional<amp::LossScalerState> loss_scaler;
+};
+
+class TrainCheckpoints {
+ public:
+  TrainCheckpoints(const config::JobConfig& job, const engine::RankContext& ctx,
+                   std::int64_t global_batch);
+
+  const std::string& dir() const { return dir_; }
+  bool saves() const { return every_ > 0; }
+
+  StatusOr<ResumePoint> Resume(zero::ZeroEngine& engine,
+                               comm::Communicator& comm);
+
+  // `step`: optimizer steps done (1-based); `data_position`: the next
+  // global sample index. Saves when `step` is a multiple of every_steps.
+  Status AfterStep(std::int64_t step, std::int64_t data_position,
+                   const std::optional<amp::LossScalerState>& loss_scaler,
+                   zero::ZeroEngine& engine, comm::Communicator& comm);
+
+ private:
+  std::string dir_;
+  std::string job_name_;
+  std::string model_hash_;
+  int rank_ = 0;
+  int attempt_ = 0;
+  bool resume_ = false;
+  int every_ = 0;
+  int keep_ = 3;
+  std::int64_t global_batch_ = 1;
+};
+
+}  // namespace dstrain::checkpoint
