@@ -83,6 +83,9 @@ StatusOr<JobLaunch> BuildJobLaunch(const proto::StartWorkersRequest& req,
   common["DSTRAIN_JOB_ID"] = req.job_id();
   common["DSTRAIN_ATTEMPT"] = std::to_string(req.attempt());
   common["DSTRAIN_RUN_DIR"] = spec.run_dir();
+  // `dstrain launch --resume`: start from the newest complete checkpoint
+  // (a restart, DSTRAIN_ATTEMPT > 0, resumes anyway).
+  common["DSTRAIN_RESUME"] = spec.resume() ? "1" : "0";
   common["DSTRAIN_METRICS_FD"] = "3";
 
   JobLaunch launch;

@@ -5,7 +5,7 @@
 // map plus (winning over both) the worker contract:
 //   RANK WORLD_SIZE LOCAL_RANK LOCAL_WORLD_SIZE NODE_RANK
 //   DSTRAIN_COORDINATOR DSTRAIN_TOKEN DSTRAIN_JOB_ID DSTRAIN_ATTEMPT
-//   DSTRAIN_RUN_DIR DSTRAIN_METRICS_FD=3
+//   DSTRAIN_RUN_DIR DSTRAIN_RESUME DSTRAIN_METRICS_FD=3
 // Pure function; INVALID_ARGUMENT names what is wrong with the request.
 
 #include <string>

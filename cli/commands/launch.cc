@@ -22,6 +22,7 @@
 #include "common/rpc/auth.h"
 #include "coordinator/client/coordinator_client.h"
 #include "coordinator/coordinator_server.h"
+#include "worker/checkpoint/checkpoint_dir.h"
 
 namespace dstrain::cli {
 namespace {
@@ -66,6 +67,8 @@ class LaunchRun {
   void OnSignal(int sig, int count);
   int Follow();  // polls until the job ends; returns the exit code
   void TakeHistory(const proto::JobStatus& st);
+  void NoteRestart(const proto::JobStatus& st);
+  std::string ResumePointText() const;
   void ShowProgress();
   void Teardown();
   int Finish(int code);
@@ -78,6 +81,7 @@ class LaunchRun {
   std::string run_dir_;
   std::string metrics_path_;
   std::string summary_path_;
+  int shown_attempt_ = 0;  // the latest attempt announced
   std::string token_;
   std::string address_;
   std::string job_id_;
@@ -195,11 +199,37 @@ Status LaunchRun::StartEmbedded() {
   return Status::Ok();
 }
 
+// "resuming from step 30" (the newest complete checkpoint the workers will
+// try first), or that there is none yet.
+std::string LaunchRun::ResumePointText() const {
+  const std::string dir = checkpoint::ResolveCheckpointDir(job_, run_dir_);
+  const std::vector<std::int64_t> steps = checkpoint::ListCheckpoints(dir);
+  if (steps.empty()) return "no checkpoint in " + dir + " yet: from step 0";
+  return "resuming from step " + std::to_string(steps.front());
+}
+
+void LaunchRun::NoteRestart(const proto::JobStatus& st) {
+  if (st.attempt() <= shown_attempt_) return;
+  shown_attempt_ = st.attempt();
+  console_->Note("dstrain: restarting (attempt " +
+                 std::to_string(st.attempt() + 1) + " of " +
+                 std::to_string(st.max_restarts() + 1) +
+                 ") after: " + st.restart_reason() + "; " + ResumePointText());
+}
+
 void LaunchRun::TakeHistory(const proto::JobStatus& st) {
   int before = static_cast<int>(history_.size());
   for (const auto& m : st.history()) {
+    // A restarted attempt repeats the steps after its checkpoint: they
+    // are new lines (with their attempt), not repeats.
+    const bool newer_attempt =
+        !history_.empty() && m.attempt() > history_.back().attempt();
     int last = history_.empty() ? 0 : history_.back().step();
-    if (m.step() <= last) continue;
+    if (!newer_attempt &&
+        (m.step() <= last ||
+         (!history_.empty() && m.attempt() < history_.back().attempt()))) {
+      continue;
+    }
     if (history_.empty()) {
       first_step_ = m.step();
       first_step_s_ = SecondsSince(started_);
@@ -244,17 +274,27 @@ int LaunchRun::Follow() {
   bool noted_pending = false;
   auto last_answer = Clock::now();
   while (true) {
-    auto st = client_->GetJobStatus(
-        job_id_, history_.empty() ? 0 : history_.back().step());
+    // After a restart the new attempt's steps start below the last one
+    // seen: ask for the whole history until one of them arrived.
+    const int since =
+        history_.empty() || history_.back().attempt() != shown_attempt_
+            ? 0
+            : history_.back().step();
+    auto st = client_->GetJobStatus(job_id_, since);
     if (st.ok()) {
       last_answer = Clock::now();
-      TakeHistory(*st);
+      NoteRestart(*st);
+      // A new attempt seen through an incremental poll: its earlier steps
+      // are not in this answer; the next poll asks for all of them.
+      if (since == 0 || st->attempt() == history_.back().attempt()) {
+        TakeHistory(*st);
+      }
       last_status_ = std::move(*st);
       if (IsEnded(last_status_.state())) break;
       // A job stays PENDING until enough agents registered: say so rather
       // than look hung.
       if (last_status_.state() == proto::JOB_PENDING && !noted_pending &&
-          SecondsSince(started_) > 3.0) {
+          last_status_.attempt() == 0 && SecondsSince(started_) > 3.0) {
         noted_pending = true;
         console_->Note("dstrain: job " + job_.name + " is waiting for " +
                        std::to_string(job_.nodes.min) +
@@ -352,7 +392,8 @@ int LaunchRun::Run() {
     Error("cannot create run directory " + run_dir_ + ": " + ec.message());
     return kExitFailed;
   }
-  metrics_file_ = std::fopen(metrics_path_.c_str(), "we");
+  // --resume continues the run's metrics; a fresh run starts them anew.
+  metrics_file_ = std::fopen(metrics_path_.c_str(), o_.resume ? "ae" : "we");
   if (metrics_file_ == nullptr) {
     Error("cannot write " + metrics_path_);
     return kExitFailed;
@@ -371,8 +412,11 @@ int LaunchRun::Run() {
     }
   }
   client_ = std::make_unique<coordinator::CoordinatorClient>(address_, token_);
-  auto id = client_->LaunchJob(
-      MakeJobSpec(job_, yaml_, source_path_, o_.overrides, run_dir_));
+  proto::JobSpec spec =
+      MakeJobSpec(job_, yaml_, source_path_, o_.overrides, run_dir_);
+  spec.set_resume(o_.resume);
+  spec.set_max_restarts(job_.fault_tolerance.max_restarts);
+  auto id = client_->LaunchJob(spec);
   if (!id.ok()) {
     Error(id.status().message());
     Teardown();
@@ -384,6 +428,7 @@ int LaunchRun::Run() {
                    "): " + std::to_string(job_.procs_per_node) +
                    " ranks per node, " + std::to_string(job_.train.steps) +
                    " steps; run dir " + run_dir_);
+    if (o_.resume) console_->Note("dstrain: " + ResumePointText());
   }
   int code = Follow();
   Teardown();

@@ -12,6 +12,14 @@
 // no run directory created); 130 interrupted (SIGINT/SIGTERM: the job is
 // cancelled and its workers stopped; a second signal kills them at once).
 // In embedded mode every worker has been reaped when it returns.
+//
+// Checkpoints: --resume starts the workers from the newest complete
+// checkpoint of the job's checkpoint directory (DSTRAIN_RESUME=1) and
+// appends to metrics.jsonl instead of truncating it. With
+// fault_tolerance.max_restarts the coordinator restarts a failed job; each
+// restart is announced ("restarting (attempt 2 of 4) after: rank 1 on vm
+// was killed by SIGKILL; resuming from step 30") and its steps are appended
+// to metrics.jsonl with their attempt.
 
 #include <string>
 #include <vector>
@@ -24,8 +32,9 @@ struct LaunchOptions {
   std::string token_file;   // with `coordinator`
   std::string run_dir;      // "" = runs/<job name>
   std::vector<std::string> overrides;
-  bool quiet = false;  // no worker lines, no progress
-  bool json = false;   // summary as JSON on stdout; human output on stderr
+  bool quiet = false;   // no worker lines, no progress
+  bool json = false;    // summary as JSON on stdout; human output on stderr
+  bool resume = false;  // from the newest complete checkpoint
 };
 
 // Must be called before this process starts any thread (it blocks SIGINT

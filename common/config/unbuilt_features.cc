@@ -15,9 +15,10 @@ namespace {
 
 // `path` = VALUE at job.yaml:L:C is not supported by this build yet
 // (supported: SUPPORTED)
-Status Unbuilt(const Origins& o, const char* path, const std::string& value,
-               const char* supported) {
-  const Origin* origin = o.Find(path);
+[[maybe_unused]] Status Unbuilt(const Origins &o, const char *path,
+                                const std::string &value,
+                                const char *supported) {
+  const Origin *origin = o.Find(path);
   const std::string text = origin != nullptr ? origin->text : value;
   return InvalidArgument(Located(o.PlaceOf(path),
                                  "`" + std::string(path) + "` = " + text,
@@ -26,9 +27,9 @@ Status Unbuilt(const Origins& o, const char* path, const std::string& value,
                                      supported + ")"));
 }
 
-}  // namespace
+} // namespace
 
-Status RefuseUnbuiltFeatures(const JobConfig& job, const Origins& o) {
+Status RefuseUnbuiltFeatures(const JobConfig &job, const Origins &o) {
   // --- not built yet: one line per feature -----------------------------
   if (job.device != Device::kCpu)
     return Unbuilt(o, "device", DeviceName(job.device), "cpu");
@@ -38,11 +39,8 @@ Status RefuseUnbuiltFeatures(const JobConfig& job, const Origins& o) {
     return Unbuilt(o, "topology.algorithm", job.topology.algorithm, "auto");
   if (job.amp.dtype != AmpDtype::kOff)
     return Unbuilt(o, "amp.dtype", AmpDtypeName(job.amp.dtype), "off");
-  if (job.fault_tolerance.max_restarts > 0)
-    return Unbuilt(o, "fault_tolerance.max_restarts",
-                   std::to_string(job.fault_tolerance.max_restarts), "0");
   // ----------------------------------------------------------------------
   return Status::Ok();
 }
 
-}  // namespace dstrain::config::internal
+} // namespace dstrain::config::internal

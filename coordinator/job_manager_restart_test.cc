@@ -1,0 +1,200 @@
+// JobManager restarts (fault_tolerance.max_restarts): a failure stops the
+// attempt, the next one starts once every rank of it has exited, reports of
+// the old attempt are ignored, rank 0's history continues, and the last
+// restart's failure ends the job. Fake agents, fake clock, inline executor.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <mutex>
+
+#include "coordinator/job_manager.h"
+
+namespace dstrain::coordinator {
+namespace {
+
+using std::chrono::seconds;
+
+class RecordingAgents : public AgentClient {
+ public:
+  StatusOr<proto::StartWorkersResponse> StartWorkers(
+      const std::string& address,
+      const proto::StartWorkersRequest& request) override {
+    std::lock_guard<std::mutex> lock(mu);
+    starts.push_back({address, request});
+    return proto::StartWorkersResponse();
+  }
+  StatusOr<proto::StopWorkersResponse> StopWorkers(
+      const std::string& address,
+      const proto::StopWorkersRequest& request) override {
+    std::lock_guard<std::mutex> lock(mu);
+    stops.push_back({address, request});
+    return proto::StopWorkersResponse();
+  }
+  std::mutex mu;
+  std::vector<std::pair<std::string, proto::StartWorkersRequest>> starts;
+  std::vector<std::pair<std::string, proto::StopWorkersRequest>> stops;
+};
+
+proto::WorkerExit Exit(int rank, int code, int signal = 0) {
+  proto::WorkerExit e;
+  e.set_rank(rank);
+  e.set_exit_code(code);
+  e.set_signal(signal);
+  return e;
+}
+
+class JobManagerRestartTest : public ::testing::Test {
+ protected:
+  JobManagerRestartTest()
+      : nodes_(&clock_, seconds(2), 3),
+        jobs_(&nodes_, &kv_, &agents_, &executor_, &clock_,
+              JobManagerOptions{"127.0.0.1:7000", 2.5, 1000}) {}
+
+  std::string AddNode(const std::string& host) {
+    proto::NodeInventory inv;
+    inv.set_hostname(host);
+    std::string id = nodes_.Register(inv, host + ":9000");
+    jobs_.Schedule();
+    return id;
+  }
+  std::string Launch(int ppn, int max_restarts) {
+    proto::JobSpec spec;
+    spec.set_name("j");
+    spec.set_procs_per_node(ppn);
+    spec.set_nodes_min(1);
+    spec.set_nodes_max(1);
+    spec.set_yaml("name: j\n");
+    spec.set_max_restarts(max_restarts);
+    return *jobs_.LaunchJob(spec);
+  }
+  proto::JobStatus StatusOf(const std::string& job, int since = 0) {
+    StatusOr<proto::JobStatus> s = jobs_.GetJobStatus(job, since);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return s.ok() ? *s : proto::JobStatus();
+  }
+  void ReportStep(const std::string& job, int attempt, int step) {
+    proto::ReportMetricsRequest r;
+    r.set_job_id(job);
+    r.set_attempt(attempt);
+    proto::StepMetrics* m = r.add_metrics();
+    m->set_job_id(job);
+    m->set_rank(0);
+    m->set_attempt(attempt);
+    m->set_step(step);
+    m->set_loss(1.0 / step);
+    ASSERT_TRUE(jobs_.ReportMetrics(r).ok());
+  }
+
+  FakeClock clock_;
+  NodeManager nodes_;
+  RendezvousStore kv_;
+  RecordingAgents agents_;
+  InlineExecutor executor_;
+  JobManager jobs_;
+};
+
+TEST_F(JobManagerRestartTest, RestartsOnceEveryRankOfTheAttemptHasExited) {
+  AddNode("vm");
+  const std::string id = Launch(/*ppn=*/2, /*max_restarts=*/2);
+  ASSERT_EQ(agents_.starts.size(), 1u);
+  EXPECT_EQ(StatusOf(id).max_restarts(), 2);
+
+  ASSERT_TRUE(jobs_.ReportWorkerExit("", id, 0, Exit(1, 0, SIGKILL)).ok());
+  proto::JobStatus st = StatusOf(id);
+  // Not failed, not restarted yet: rank 0 still runs.
+  EXPECT_EQ(st.state(), proto::JOB_RUNNING);
+  EXPECT_EQ(st.attempt(), 0);
+  ASSERT_EQ(agents_.stops.size(), 1u);
+  EXPECT_EQ(agents_.stops[0].first, "vm:9000");
+  EXPECT_EQ(agents_.starts.size(), 1u);
+  EXPECT_TRUE(kv_.HasJob(id));
+
+  // The stopped rank 0 reports: the next attempt starts.
+  ASSERT_TRUE(jobs_.ReportWorkerExit("", id, 0, Exit(0, 0, SIGTERM)).ok());
+  st = StatusOf(id);
+  EXPECT_EQ(st.state(), proto::JOB_RUNNING);
+  EXPECT_EQ(st.attempt(), 1);
+  EXPECT_EQ(st.restart_reason(), "rank 1 on vm was killed by SIGKILL");
+  EXPECT_EQ(st.exits_size(), 0);
+  ASSERT_EQ(agents_.starts.size(), 2u);
+  EXPECT_EQ(agents_.starts[1].second.attempt(), 1);
+  EXPECT_EQ(agents_.starts[1].second.world_size(), 2);
+  EXPECT_EQ(agents_.starts[1].second.ranks_size(), 2);
+
+  // A late report of attempt 0 changes nothing.
+  ASSERT_TRUE(jobs_.ReportWorkerExit("", id, 0, Exit(1, 1)).ok());
+  EXPECT_EQ(StatusOf(id).state(), proto::JOB_RUNNING);
+  EXPECT_EQ(StatusOf(id).exits_size(), 0);
+
+  // Attempt 1 succeeds.
+  ASSERT_TRUE(jobs_.ReportWorkerExit("", id, 1, Exit(0, 0)).ok());
+  ASSERT_TRUE(jobs_.ReportWorkerExit("", id, 1, Exit(1, 0)).ok());
+  EXPECT_EQ(StatusOf(id).state(), proto::JOB_SUCCEEDED);
+}
+
+TEST_F(JobManagerRestartTest, TheFailureAfterTheLastRestartFailsTheJob) {
+  AddNode("vm");
+  const std::string id = Launch(/*ppn=*/1, /*max_restarts=*/1);
+  ASSERT_TRUE(jobs_.ReportWorkerExit("", id, 0, Exit(0, 3)).ok());
+  EXPECT_EQ(StatusOf(id).attempt(), 1);  // the only rank: restarted at once
+  EXPECT_EQ(StatusOf(id).state(), proto::JOB_RUNNING);
+  ASSERT_TRUE(jobs_.ReportWorkerExit("", id, 1, Exit(0, 0, SIGKILL)).ok());
+  const proto::JobStatus st = StatusOf(id);
+  EXPECT_EQ(st.state(), proto::JOB_FAILED);
+  EXPECT_EQ(st.attempt(), 1);
+  EXPECT_EQ(st.reason(), "rank 0 on vm was killed by SIGKILL");
+  EXPECT_FALSE(kv_.HasJob(id));
+  EXPECT_EQ(agents_.starts.size(), 2u);
+}
+
+TEST_F(JobManagerRestartTest, WithoutRestartsAFailureEndsTheJob) {
+  AddNode("vm");
+  const std::string id = Launch(/*ppn=*/2, /*max_restarts=*/0);
+  ASSERT_TRUE(jobs_.ReportWorkerExit("", id, 0, Exit(1, 0, SIGKILL)).ok());
+  EXPECT_EQ(StatusOf(id).state(), proto::JOB_FAILED);
+  EXPECT_EQ(agents_.starts.size(), 1u);
+}
+
+TEST_F(JobManagerRestartTest, HistoryContinuesFromTheResumedStep) {
+  AddNode("vm");
+  const std::string id = Launch(/*ppn=*/1, /*max_restarts=*/1);
+  for (int s = 1; s <= 17; ++s) ReportStep(id, 0, s);
+  ASSERT_TRUE(jobs_.ReportWorkerExit("", id, 0, Exit(0, 0, SIGKILL)).ok());
+  ASSERT_EQ(StatusOf(id).attempt(), 1);
+  // Attempt 1 resumed from the checkpoint at step 10.
+  for (int s = 11; s <= 20; ++s) ReportStep(id, 1, s);
+  ReportStep(id, 0, 18);  // a straggler of the old attempt: ignored
+  const proto::JobStatus st = StatusOf(id);
+  ASSERT_EQ(st.history_size(), 20);
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(st.history(i).step(), i + 1);
+    EXPECT_EQ(st.history(i).attempt(), i < 10 ? 0 : 1) << "step " << i + 1;
+  }
+}
+
+TEST_F(JobManagerRestartTest, LostNodeRestartsOnceTheOthersExited) {
+  const std::string n1 = AddNode("a");
+  const std::string n2 = AddNode("b");
+  proto::JobSpec spec;
+  spec.set_name("j");
+  spec.set_procs_per_node(1);
+  spec.set_nodes_min(2);
+  spec.set_nodes_max(2);
+  spec.set_max_restarts(1);
+  const std::string id = *jobs_.LaunchJob(spec);
+  ASSERT_EQ(StatusOf(id).state(), proto::JOB_RUNNING);
+  jobs_.OnNodesLost({n2});
+  EXPECT_EQ(StatusOf(id).attempt(), 0);
+  // Only the reachable agent is told to stop.
+  ASSERT_EQ(agents_.stops.size(), 1u);
+  EXPECT_EQ(agents_.stops[0].first, "a:9000");
+  // Rank 1 was on the lost node: rank 0's exit is the last one awaited.
+  ASSERT_TRUE(jobs_.ReportWorkerExit(n1, id, 0, Exit(0, 0, SIGTERM)).ok());
+  const proto::JobStatus st = StatusOf(id);
+  EXPECT_EQ(st.attempt(), 1);
+  EXPECT_EQ(st.restart_reason(), "node b stopped heartbeating");
+  EXPECT_NE(st.state(), proto::JOB_FAILED);
+}
+
+}  // namespace
+}  // namespace dstrain::coordinator
