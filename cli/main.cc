@@ -10,6 +10,7 @@
 #include "agent/agent_main.h"
 #include "cli/commands/bench_comm.h"
 #include "cli/commands/launch.h"
+#include "cli/commands/topo.h"
 #include "cli/commands/version.h"
 #include "cli/commands/worker.h"
 #include "coordinator/coordinator_main.h"
@@ -49,6 +50,9 @@ int main(int argc, char** argv) {
                        "no worker output and no progress; summary only");
   launch_cmd->add_flag("--json", launch.json,
                        "print the summary as JSON on stdout");
+  launch_cmd->add_flag("--resume", launch.resume,
+                       "resume from the newest complete checkpoint of the "
+                       "job's checkpoint directory; append to metrics.jsonl");
   launch_cmd->add_flag("--resume", launch.resume,
                        "resume from the newest complete checkpoint of the "
                        "job's checkpoint directory; append to metrics.jsonl");
@@ -141,6 +145,61 @@ int main(int argc, char** argv) {
   bench_comm_cmd->add_flag("--json", bench_comm.json,
                            "print one JSON object instead of the table");
 
+  // dstrain topo show|plan|simulate CLUSTER [...]
+  dstrain::cli::TopoOptions topo;
+  CLI::App* topo_cmd = app.add_subcommand(
+      "topo", "the topology engine: show a fabric, plan a job, simulate");
+  topo_cmd->require_subcommand(1);
+  auto topo_action = [&](const char* name, const char* help, bool plan,
+                         bool sweep) {
+    CLI::App* c = topo_cmd->add_subcommand(name, help);
+    c->add_option("cluster", topo.cluster,
+                  "cluster YAML, Slurm topology.conf, or a generator spec "
+                  "(fat-tree:k=16,levels=3,hosts=1024,devices=8,oversub=2 | "
+                  "rail:k=16,hosts=32,rails=8 | torus:16x16x16)")
+        ->required();
+    c->add_option("--nodes", topo.nodes,
+                  "the allocation as a Slurm host list (default: every "
+                  "host)");
+    c->add_option("--num-nodes", topo.num_nodes,
+                  "the allocation: the first N hosts in name order");
+    c->add_option("--procs-per-node", topo.procs_per_node,
+                  "ranks per host (default: the hosts' device count)");
+    c->add_option("--devices", topo.devices,
+                  "devices per host of a Slurm topology.conf (default 1)");
+    c->add_option("--placement", topo.placement,
+                  "auto | fat-tree | rail | torus | hostname | random")
+        ->capture_default_str();
+    if (plan) {
+      c->add_option("--algorithm", topo.algorithm,
+                    "auto | ring | tree | rhd | hierarchical | torus")
+          ->capture_default_str();
+      c->add_option("--seed", topo.seed, "seed of the random order")
+          ->capture_default_str();
+    }
+    if (sweep) {
+      c->add_option("--min-bytes", topo.min_bytes,
+                    "smallest message (K, M, G suffixes)")
+          ->capture_default_str();
+      c->add_option("--max-bytes", topo.max_bytes,
+                    "largest message; sizes grow x4")
+          ->capture_default_str();
+    }
+    c->add_flag("--json", topo.json, "one JSON object instead of tables");
+    c->add_flag("--dot", topo.dot,
+                "Graphviz of the fabric with the ring drawn over it");
+    c->callback([&topo, name] { topo.action = name; });
+    return c;
+  };
+  topo_action("show", "the fabric at a glance", false, false);
+  topo_action("plan",
+              "rank order, sub-communicators, algorithm per size, predicted "
+              "time against hostname and random order",
+              true, true);
+  topo_action("simulate",
+              "all-reduce sweep: time, algbw, busbw, most loaded link", true,
+              true);
+
   CLI::App* version_cmd =
       app.add_subcommand("version", "print versions and exit");
 
@@ -156,7 +215,7 @@ int main(int argc, char** argv) {
   if (argc >= 2 && argv[1][0] != '-' && !known(argv[1])) {
     std::fprintf(stderr,
                  "dstrain: unknown command `%s`; commands: launch, worker, "
-                 "coordinator, agent, bench, version (dstrain --help)\n",
+                 "coordinator, agent, bench, topo, version (dstrain --help)\n",
                  argv[1]);
     return 2;
   }
@@ -178,6 +237,7 @@ int main(int argc, char** argv) {
   }
   if (*agent_cmd) return dstrain::agent::RunAgentCommand(agent);
   if (*bench_comm_cmd) return dstrain::cli::RunBenchComm(bench_comm);
+  if (*topo_cmd) return dstrain::cli::RunTopo(topo);
   if (*version_cmd) return dstrain::cli::RunVersion();
   return 2;
 }
