@@ -53,9 +53,6 @@ int main(int argc, char** argv) {
   launch_cmd->add_flag("--resume", launch.resume,
                        "resume from the newest complete checkpoint of the "
                        "job's checkpoint directory; append to metrics.jsonl");
-  launch_cmd->add_flag("--resume", launch.resume,
-                       "resume from the newest complete checkpoint of the "
-                       "job's checkpoint directory; append to metrics.jsonl");
 
   std::string worker_job;
   std::vector<std::string> worker_overrides;
