@@ -12,7 +12,7 @@
 namespace dstrain::coordinator {
 namespace {
 
-Status UnknownJob(const std::string &job_id) {
+Status UnknownJob(const std::string& job_id) {
   return NotFound("unknown job `" + job_id + "`");
 }
 
@@ -20,27 +20,31 @@ double Seconds(Clock::Duration d) {
   return std::chrono::duration<double>(d).count();
 }
 
-} // namespace
+}  // namespace
 
-JobManager::JobManager(NodeManager *nodes, RendezvousStore *kv,
-                       AgentClient *agents, Executor *executor,
-                       const Clock *clock, JobManagerOptions options)
-    : nodes_(nodes), kv_(kv), agents_(agents), executor_(executor),
-      clock_(clock), options_(std::move(options)),
+JobManager::JobManager(NodeManager* nodes, RendezvousStore* kv,
+                       AgentClient* agents, Executor* executor,
+                       const Clock* clock, JobManagerOptions options)
+    : nodes_(nodes),
+      kv_(kv),
+      agents_(agents),
+      executor_(executor),
+      clock_(clock),
+      options_(std::move(options)),
       coordinator_address_(options_.coordinator_address),
       rng_(std::random_device{}()) {}
 
-void JobManager::SetCoordinatorAddress(const std::string &address) {
+void JobManager::SetCoordinatorAddress(const std::string& address) {
   std::lock_guard<std::mutex> lock(mu_);
   coordinator_address_ = address;
 }
 
-JobManager::Job *JobManager::FindLocked(const std::string &job_id) {
+JobManager::Job* JobManager::FindLocked(const std::string& job_id) {
   auto it = jobs_.find(job_id);
   return it == jobs_.end() ? nullptr : &it->second;
 }
 
-StatusOr<std::string> JobManager::LaunchJob(const proto::JobSpec &spec) {
+StatusOr<std::string> JobManager::LaunchJob(const proto::JobSpec& spec) {
   const std::string what =
       "job `" + (spec.name().empty() ? std::string("?") : spec.name()) + "`: ";
   if (spec.procs_per_node() < 1) {
@@ -72,8 +76,7 @@ StatusOr<std::string> JobManager::LaunchJob(const proto::JobSpec &spec) {
     job.id = job_id;
     job.order = next_order_++;
     job.spec = spec;
-    if (job.spec.nodes_max() == 0)
-      job.spec.set_nodes_max(spec.nodes_min());
+    if (job.spec.nodes_max() == 0) job.spec.set_nodes_max(spec.nodes_min());
     job.launched_at = clock_->Now();
     jobs_.emplace(job_id, std::move(job));
     // Opened under mu_ so no other thread can see the job without its
@@ -94,30 +97,25 @@ void JobManager::Schedule() {
   Apply(&effects);
 }
 
-void JobManager::ScheduleLocked(Effects *effects) {
-  std::vector<Job *> pending;
+void JobManager::ScheduleLocked(Effects* effects) {
+  std::vector<Job*> pending;
   std::set<std::string> busy;
-  for (auto &[id, job] : jobs_) {
-    if (job.state == proto::JOB_PENDING)
-      pending.push_back(&job);
+  for (auto& [id, job] : jobs_) {
+    if (job.state == proto::JOB_PENDING) pending.push_back(&job);
     if (IsActive(job.state)) {
-      for (const Placement &p : job.nodes)
-        busy.insert(p.node_id);
+      for (const Placement& p : job.nodes) busy.insert(p.node_id);
     }
   }
-  if (pending.empty())
-    return;
+  if (pending.empty()) return;
   std::sort(pending.begin(), pending.end(),
-            [](const Job *a, const Job *b) { return a->order < b->order; });
+            [](const Job* a, const Job* b) { return a->order < b->order; });
   std::vector<NodeInfo> free;
-  for (NodeInfo &node : nodes_->LiveNodes()) {
-    if (busy.count(node.node_id) == 0)
-      free.push_back(std::move(node));
+  for (NodeInfo& node : nodes_->LiveNodes()) {
+    if (busy.count(node.node_id) == 0) free.push_back(std::move(node));
   }
-  for (Job *job : pending) {
+  for (Job* job : pending) {
     // First come, first served: a later, smaller job does not overtake.
-    if (static_cast<int>(free.size()) < job->spec.nodes_min())
-      return;
+    if (static_cast<int>(free.size()) < job->spec.nodes_min()) return;
     std::size_t take =
         std::min(free.size(), static_cast<std::size_t>(job->spec.nodes_max()));
     std::vector<NodeInfo> mine(free.begin(), free.begin() + take);
@@ -126,15 +124,15 @@ void JobManager::ScheduleLocked(Effects *effects) {
   }
 }
 
-void JobManager::StartLocked(Job *job, const std::vector<NodeInfo> &nodes,
-                             Effects *effects) {
+void JobManager::StartLocked(Job* job, const std::vector<NodeInfo>& nodes,
+                             Effects* effects) {
   const int ppn = job->spec.procs_per_node();
   job->state = proto::JOB_STARTING;
   job->world_size = static_cast<int>(nodes.size()) * ppn;
   job->nodes.clear();
   job->ranks.clear();
   std::vector<std::string> node_order;
-  for (const NodeInfo &node : nodes) {
+  for (const NodeInfo& node : nodes) {
     job->nodes.push_back(
         Placement{node.node_id, node.host(), node.agent_address});
     node_order.push_back(node.node_id);
@@ -150,7 +148,7 @@ void JobManager::StartLocked(Job *job, const std::vector<NodeInfo> &nodes,
               /*stop_workers=*/false, effects);
     return;
   }
-  for (const topology::RankSlot &slot : *slots) {
+  for (const topology::RankSlot& slot : *slots) {
     proto::RankAssignment a;
     a.set_rank(slot.rank);
     a.set_local_rank(slot.local_rank);
@@ -160,7 +158,7 @@ void JobManager::StartLocked(Job *job, const std::vector<NodeInfo> &nodes,
   }
   job->starts_pending = static_cast<int>(nodes.size());
   for (std::size_t n = 0; n < job->nodes.size(); ++n) {
-    const Placement &p = job->nodes[n];
+    const Placement& p = job->nodes[n];
     proto::StartWorkersRequest request;
     request.set_job_id(job->id);
     request.set_attempt(job->attempt);
@@ -169,7 +167,7 @@ void JobManager::StartLocked(Job *job, const std::vector<NodeInfo> &nodes,
     for (int l = 0; l < ppn; ++l) {
       *request.add_ranks() = job->ranks[n * ppn + l];
     }
-    auto &env = *request.mutable_env();
+    auto& env = *request.mutable_env();
     env["DSTRAIN_JOB_NAME"] = job->spec.name();
     env["DSTRAIN_NUM_NODES"] = std::to_string(job->nodes.size());
     env["DSTRAIN_NODE_RANK"] = std::to_string(n);
@@ -185,13 +183,13 @@ void JobManager::StartLocked(Job *job, const std::vector<NodeInfo> &nodes,
   }
 }
 
-void JobManager::OnStartResult(const std::string &job_id, int attempt,
-                               const std::string &node_id,
-                               const Status &status) {
+void JobManager::OnStartResult(const std::string& job_id, int attempt,
+                               const std::string& node_id,
+                               const Status& status) {
   Effects effects;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    Job *job = FindLocked(job_id);
+    Job* job = FindLocked(job_id);
     // A job that ended meanwhile (a fast exit, a cancel) stays ended.
     if (job == nullptr || job->attempt != attempt ||
         job->state != proto::JOB_STARTING) {
@@ -199,9 +197,8 @@ void JobManager::OnStartResult(const std::string &job_id, int attempt,
     }
     if (!status.ok()) {
       std::string host = node_id;
-      for (const Placement &p : job->nodes) {
-        if (p.node_id == node_id)
-          host = p.host;
+      for (const Placement& p : job->nodes) {
+        if (p.node_id == node_id) host = p.host;
       }
       EndLocked(job, proto::JOB_FAILED,
                 "could not start workers on " + host + ": " + status.message(),
@@ -213,9 +210,9 @@ void JobManager::OnStartResult(const std::string &job_id, int attempt,
   Apply(&effects);
 }
 
-void JobManager::EndLocked(Job *job, proto::JobState state,
-                           const std::string &reason, bool stop_workers,
-                           Effects *effects) {
+void JobManager::EndLocked(Job* job, proto::JobState state,
+                           const std::string& reason, bool stop_workers,
+                           Effects* effects) {
   job->state = state;
   job->reason = reason;
   job->ended_at = clock_->Now();
@@ -225,17 +222,15 @@ void JobManager::EndLocked(Job *job, proto::JobState state,
              "job " + job->id + " ended: " +
                  (reason.empty() ? std::string("succeeded") : reason)));
   job->restarting = false;
-  if (stop_workers)
-    StopWorkersLocked(*job, reason, effects);
+  if (stop_workers) StopWorkersLocked(*job, reason, effects);
   // The nodes are free again: the next pending job may fit.
   ScheduleLocked(effects);
 }
 
-void JobManager::StopWorkersLocked(const Job &job, const std::string &reason,
-                                   Effects *effects) {
-  for (const Placement &p : job.nodes) {
-    if (p.lost)
-      continue; // unreachable; its workers die with their node
+void JobManager::StopWorkersLocked(const Job& job, const std::string& reason,
+                                   Effects* effects) {
+  for (const Placement& p : job.nodes) {
+    if (p.lost) continue;  // unreachable; its workers die with their node
     proto::StopWorkersRequest request;
     request.set_job_id(job.id);
     request.set_reason(reason);
@@ -251,10 +246,9 @@ void JobManager::StopWorkersLocked(const Job &job, const std::string &reason,
   }
 }
 
-void JobManager::FailOrRestartLocked(Job *job, const std::string &reason,
-                                     Effects *effects) {
-  if (job->restarting)
-    return; // already on its way to the next attempt
+void JobManager::FailOrRestartLocked(Job* job, const std::string& reason,
+                                     Effects* effects) {
+  if (job->restarting) return;  // already on its way to the next attempt
   if (job->attempt >= job->spec.max_restarts()) {
     EndLocked(job, proto::JOB_FAILED, reason, /*stop_workers=*/true, effects);
     return;
@@ -265,12 +259,11 @@ void JobManager::FailOrRestartLocked(Job *job, const std::string &reason,
   MaybeRestartLocked(job, effects);
 }
 
-void JobManager::MaybeRestartLocked(Job *job, Effects *effects) {
-  if (!job->restarting)
-    return;
-  for (const proto::RankAssignment &a : job->ranks) {
+void JobManager::MaybeRestartLocked(Job* job, Effects* effects) {
+  if (!job->restarting) return;
+  for (const proto::RankAssignment& a : job->ranks) {
     if (job->exits.count(a.rank()) == 0 && !job->nodes[a.node_rank()].lost) {
-      return; // still running, or its exit is not reported yet
+      return;  // still running, or its exit is not reported yet
     }
   }
   // Every worker of the failed attempt is gone: no rank of it can still
@@ -287,25 +280,22 @@ void JobManager::MaybeRestartLocked(Job *job, Effects *effects) {
   ScheduleLocked(effects);
 }
 
-void JobManager::Apply(Effects *effects) {
-  for (auto &[job_id, reason] : effects->dropped_namespaces) {
+void JobManager::Apply(Effects* effects) {
+  for (auto& [job_id, reason] : effects->dropped_namespaces) {
     kv_->DropJob(job_id, reason);
   }
-  for (auto &call : effects->agent_calls)
-    executor_->Post(std::move(call));
+  for (auto& call : effects->agent_calls) executor_->Post(std::move(call));
 }
 
-Status JobManager::ReportWorkerExit(const std::string &node_id,
-                                    const std::string &job_id, int attempt,
-                                    const proto::WorkerExit &exit) {
+Status JobManager::ReportWorkerExit(const std::string& node_id,
+                                    const std::string& job_id, int attempt,
+                                    const proto::WorkerExit& exit) {
   Effects effects;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    Job *job = FindLocked(job_id);
-    if (job == nullptr)
-      return UnknownJob(job_id);
-    if (attempt != job->attempt)
-      return Status::Ok(); // a stale attempt
+    Job* job = FindLocked(job_id);
+    if (job == nullptr) return UnknownJob(job_id);
+    if (attempt != job->attempt) return Status::Ok();  // a stale attempt
     if (job->state == proto::JOB_PENDING) {
       return FailedPrecondition("job " + job_id +
                                 " has not started; no worker can have exited");
@@ -315,15 +305,14 @@ Status JobManager::ReportWorkerExit(const std::string &node_id,
                              std::to_string(exit.rank()) + " (world size " +
                              std::to_string(job->world_size) + ")");
     }
-    const proto::RankAssignment &a = job->ranks[exit.rank()];
+    const proto::RankAssignment& a = job->ranks[exit.rank()];
     if (!node_id.empty() && a.node_id() != node_id) {
       return InvalidArgument("rank " + std::to_string(exit.rank()) +
                              " of job " + job_id + " runs on node " +
                              a.node_id() + ", not " + node_id);
     }
     job->exits.emplace(exit.rank(), exit);
-    if (IsEnded(job->state))
-      return Status::Ok();
+    if (IsEnded(job->state)) return Status::Ok();
     if (job->restarting) {
       MaybeRestartLocked(job, &effects);
     } else if (rpc::IsFailure(exit)) {
@@ -340,26 +329,21 @@ Status JobManager::ReportWorkerExit(const std::string &node_id,
   return Status::Ok();
 }
 
-void JobManager::OnNodesLost(const std::vector<std::string> &node_ids) {
-  if (node_ids.empty())
-    return;
+void JobManager::OnNodesLost(const std::vector<std::string>& node_ids) {
+  if (node_ids.empty()) return;
   std::set<std::string> lost(node_ids.begin(), node_ids.end());
   Effects effects;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (auto &[id, job] : jobs_) {
-      if (!IsActive(job.state))
-        continue;
+    for (auto& [id, job] : jobs_) {
+      if (!IsActive(job.state)) continue;
       std::string first_lost_host;
-      for (Placement &p : job.nodes) {
-        if (lost.count(p.node_id) == 0)
-          continue;
+      for (Placement& p : job.nodes) {
+        if (lost.count(p.node_id) == 0) continue;
         p.lost = true;
-        if (first_lost_host.empty())
-          first_lost_host = p.host;
+        if (first_lost_host.empty()) first_lost_host = p.host;
       }
-      if (first_lost_host.empty())
-        continue;
+      if (first_lost_host.empty()) continue;
       if (job.restarting) {
         MaybeRestartLocked(&job, &effects);
       } else {
@@ -372,16 +356,14 @@ void JobManager::OnNodesLost(const std::vector<std::string> &node_ids) {
   Apply(&effects);
 }
 
-Status JobManager::CancelJob(const std::string &job_id,
-                             const std::string &reason) {
+Status JobManager::CancelJob(const std::string& job_id,
+                             const std::string& reason) {
   Effects effects;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    Job *job = FindLocked(job_id);
-    if (job == nullptr)
-      return UnknownJob(job_id);
-    if (IsEnded(job->state))
-      return Status::Ok();
+    Job* job = FindLocked(job_id);
+    if (job == nullptr) return UnknownJob(job_id);
+    if (IsEnded(job->state)) return Status::Ok();
     EndLocked(job, proto::JOB_CANCELLED,
               reason.empty() ? std::string("cancelled") : reason,
               /*stop_workers=*/IsActive(job->state), &effects);
@@ -390,26 +372,23 @@ Status JobManager::CancelJob(const std::string &job_id,
   return Status::Ok();
 }
 
-Status JobManager::ReportMetrics(const proto::ReportMetricsRequest &request) {
+Status JobManager::ReportMetrics(const proto::ReportMetricsRequest& request) {
   std::lock_guard<std::mutex> lock(mu_);
-  for (const proto::StepMetrics &m : request.metrics()) {
-    const std::string &job_id =
+  for (const proto::StepMetrics& m : request.metrics()) {
+    const std::string& job_id =
         m.job_id().empty() ? request.job_id() : m.job_id();
-    Job *job = FindLocked(job_id);
-    if (job == nullptr)
-      return UnknownJob(job_id);
-    if (m.attempt() != job->attempt)
-      continue;
+    Job* job = FindLocked(job_id);
+    if (job == nullptr) return UnknownJob(job_id);
+    if (m.attempt() != job->attempt) continue;
     if (m.rank() < 0 || m.rank() >= job->world_size) {
       return InvalidArgument("job " + job_id + " has no rank " +
                              std::to_string(m.rank()) + " (world size " +
                              std::to_string(job->world_size) + ")");
     }
-    proto::StepMetrics &latest = job->latest[m.rank()];
+    proto::StepMetrics& latest = job->latest[m.rank()];
     latest = m;
     latest.set_job_id(job_id);
-    if (m.rank() != 0)
-      continue;
+    if (m.rank() != 0) continue;
     if (!job->history.empty() && m.attempt() > job->history.back().attempt()) {
       // A restarted attempt repeats the steps after its checkpoint: they
       // replace the failed attempt's from there on.
@@ -418,7 +397,7 @@ Status JobManager::ReportMetrics(const proto::ReportMetricsRequest &request) {
       }
     }
     if (!job->history.empty() && m.step() <= job->history.back().step()) {
-      continue; // a repeat or a late arrival; history stays increasing
+      continue;  // a repeat or a late arrival; history stays increasing
     }
     job->history.push_back(latest);
     while (job->history.size() > options_.max_history) {
@@ -434,12 +413,10 @@ Status JobManager::ReportMetrics(const proto::ReportMetricsRequest &request) {
       return InvalidArgument(
           "ReportMetrics: results need the request's job_id");
     }
-    Job *job = FindLocked(job_id);
-    if (job == nullptr)
-      return UnknownJob(job_id);
-    if (request.attempt() != job->attempt)
-      return Status::Ok();
-    for (const proto::RankResult &r : request.results()) {
+    Job* job = FindLocked(job_id);
+    if (job == nullptr) return UnknownJob(job_id);
+    if (request.attempt() != job->attempt) return Status::Ok();
+    for (const proto::RankResult& r : request.results()) {
       if (r.rank() < 0 || r.rank() >= job->world_size) {
         return InvalidArgument("job " + job_id + " has no rank " +
                                std::to_string(r.rank()) + " (world size " +
@@ -451,13 +428,12 @@ Status JobManager::ReportMetrics(const proto::ReportMetricsRequest &request) {
   return Status::Ok();
 }
 
-StatusOr<proto::JobStatus> JobManager::GetJobStatus(const std::string &job_id,
+StatusOr<proto::JobStatus> JobManager::GetJobStatus(const std::string& job_id,
                                                     int since_step) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = jobs_.find(job_id);
-  if (it == jobs_.end())
-    return UnknownJob(job_id);
-  const Job &job = it->second;
+  if (it == jobs_.end()) return UnknownJob(job_id);
+  const Job& job = it->second;
   proto::JobStatus status;
   status.set_job_id(job.id);
   status.set_name(job.spec.name());
@@ -467,22 +443,17 @@ StatusOr<proto::JobStatus> JobManager::GetJobStatus(const std::string &job_id,
   status.set_attempt(job.attempt);
   status.set_restart_reason(job.restart_reason);
   status.set_max_restarts(job.spec.max_restarts());
-  for (const proto::RankAssignment &a : job.ranks)
-    *status.add_ranks() = a;
-  for (const auto &[rank, m] : job.latest)
-    *status.add_latest() = m;
+  for (const proto::RankAssignment& a : job.ranks) *status.add_ranks() = a;
+  for (const auto& [rank, m] : job.latest) *status.add_latest() = m;
   auto first = std::upper_bound(
       job.history.begin(), job.history.end(), since_step,
-      [](int step, const proto::StepMetrics &m) { return step < m.step(); });
-  for (auto h = first; h != job.history.end(); ++h)
-    *status.add_history() = *h;
-  for (const auto &[rank, r] : job.results)
-    *status.add_results() = r;
-  for (const auto &[rank, e] : job.exits)
-    *status.add_exits() = e;
+      [](int step, const proto::StepMetrics& m) { return step < m.step(); });
+  for (auto h = first; h != job.history.end(); ++h) *status.add_history() = *h;
+  for (const auto& [rank, r] : job.results) *status.add_results() = r;
+  for (const auto& [rank, e] : job.exits) *status.add_exits() = e;
   Clock::TimePoint end = IsEnded(job.state) ? job.ended_at : clock_->Now();
   status.set_elapsed_s(Seconds(end - job.launched_at));
   return status;
 }
 
-} // namespace dstrain::coordinator
+}  // namespace dstrain::coordinator

@@ -74,16 +74,16 @@ struct JobManagerOptions {
 };
 
 class JobManager {
-public:
-  JobManager(NodeManager *nodes, RendezvousStore *kv, AgentClient *agents,
-             Executor *executor, const Clock *clock,
+ public:
+  JobManager(NodeManager* nodes, RendezvousStore* kv, AgentClient* agents,
+             Executor* executor, const Clock* clock,
              JobManagerOptions options = {});
 
-  void SetCoordinatorAddress(const std::string &address);
+  void SetCoordinatorAddress(const std::string& address);
 
   // INVALID_ARGUMENT when the numbers are unusable (procs_per_node < 1,
   // nodes_min < 1, nodes_max < nodes_min; nodes_max 0 means nodes_min).
-  StatusOr<std::string> LaunchJob(const proto::JobSpec &spec);
+  StatusOr<std::string> LaunchJob(const proto::JobSpec& spec);
 
   // Starts pending jobs that now fit on the free live nodes. Called after a
   // node registers and after liveness checks; LaunchJob and job ends call it
@@ -92,22 +92,22 @@ public:
 
   // A worker ended. NOT_FOUND for an unknown job; INVALID_ARGUMENT for a
   // rank outside the job or on another node than `node_id` (empty: any).
-  Status ReportWorkerExit(const std::string &node_id, const std::string &job_id,
-                          int attempt, const proto::WorkerExit &exit);
+  Status ReportWorkerExit(const std::string& node_id, const std::string& job_id,
+                          int attempt, const proto::WorkerExit& exit);
 
   // Fails the running jobs placed on any of these nodes.
-  void OnNodesLost(const std::vector<std::string> &node_ids);
+  void OnNodesLost(const std::vector<std::string>& node_ids);
 
   // NOT_FOUND for an unknown job; a job already ended is left as it is.
-  Status CancelJob(const std::string &job_id, const std::string &reason);
+  Status CancelJob(const std::string& job_id, const std::string& reason);
 
-  Status ReportMetrics(const proto::ReportMetricsRequest &request);
+  Status ReportMetrics(const proto::ReportMetricsRequest& request);
 
   // history holds rank 0's steps > since_step.
-  StatusOr<proto::JobStatus> GetJobStatus(const std::string &job_id,
+  StatusOr<proto::JobStatus> GetJobStatus(const std::string& job_id,
                                           int since_step) const;
 
-private:
+ private:
   struct Placement {
     std::string node_id;
     std::string host;
@@ -122,17 +122,17 @@ private:
     std::string reason;
     int attempt = 0;
     int world_size = 0;
-    std::vector<Placement> nodes;             // by node_rank
-    std::vector<proto::RankAssignment> ranks; // by rank
-    int starts_pending = 0;                   // agents yet to answer
-    std::map<int, proto::StepMetrics> latest; // by rank
-    std::deque<proto::StepMetrics> history;   // rank 0, steps increasing
-    std::map<int, proto::RankResult> results; // by rank
-    std::map<int, proto::WorkerExit> exits;   // by rank, first report wins
+    std::vector<Placement> nodes;              // by node_rank
+    std::vector<proto::RankAssignment> ranks;  // by rank
+    int starts_pending = 0;                    // agents yet to answer
+    std::map<int, proto::StepMetrics> latest;  // by rank
+    std::deque<proto::StepMetrics> history;    // rank 0, steps increasing
+    std::map<int, proto::RankResult> results;  // by rank
+    std::map<int, proto::WorkerExit> exits;    // by rank, first report wins
     // Set from a failure until the failed attempt's workers have all
     // exited; then the next attempt is scheduled.
     bool restarting = false;
-    std::string restart_reason; // the latest restart's
+    std::string restart_reason;  // the latest restart's
     Clock::TimePoint launched_at;
     Clock::TimePoint ended_at;
   };
@@ -151,35 +151,35 @@ private:
   }
 
   // The *Locked helpers expect mu_ held.
-  Job *FindLocked(const std::string &job_id);
-  void ScheduleLocked(Effects *effects);
-  void StartLocked(Job *job, const std::vector<NodeInfo> &nodes,
-                   Effects *effects);
-  void EndLocked(Job *job, proto::JobState state, const std::string &reason,
-                 bool stop_workers, Effects *effects);
-  void Apply(Effects *effects);
+  Job* FindLocked(const std::string& job_id);
+  void ScheduleLocked(Effects* effects);
+  void StartLocked(Job* job, const std::vector<NodeInfo>& nodes,
+                   Effects* effects);
+  void EndLocked(Job* job, proto::JobState state, const std::string& reason,
+                 bool stop_workers, Effects* effects);
+  void Apply(Effects* effects);
   // A failure: restart when restarts are left, else end FAILED.
-  void FailOrRestartLocked(Job *job, const std::string &reason,
-                           Effects *effects);
+  void FailOrRestartLocked(Job* job, const std::string& reason,
+                           Effects* effects);
   // Schedules the next attempt once every rank of a restarting job is gone.
-  void MaybeRestartLocked(Job *job, Effects *effects);
-  void StopWorkersLocked(const Job &job, const std::string &reason,
-                         Effects *effects);
-  void OnStartResult(const std::string &job_id, int attempt,
-                     const std::string &node_id, const Status &status);
+  void MaybeRestartLocked(Job* job, Effects* effects);
+  void StopWorkersLocked(const Job& job, const std::string& reason,
+                         Effects* effects);
+  void OnStartResult(const std::string& job_id, int attempt,
+                     const std::string& node_id, const Status& status);
 
-  NodeManager *const nodes_;
-  RendezvousStore *const kv_;
-  AgentClient *const agents_;
-  Executor *const executor_;
-  const Clock *const clock_;
+  NodeManager* const nodes_;
+  RendezvousStore* const kv_;
+  AgentClient* const agents_;
+  Executor* const executor_;
+  const Clock* const clock_;
   const JobManagerOptions options_;
 
   mutable std::mutex mu_;
-  std::string coordinator_address_; // guarded by mu_
-  std::map<std::string, Job> jobs_; // guarded by mu_
-  std::int64_t next_order_ = 1;     // guarded by mu_
-  std::mt19937_64 rng_;             // guarded by mu_
+  std::string coordinator_address_;  // guarded by mu_
+  std::map<std::string, Job> jobs_;  // guarded by mu_
+  std::int64_t next_order_ = 1;      // guarded by mu_
+  std::mt19937_64 rng_;              // guarded by mu_
 };
 
-} // namespace dstrain::coordinator
+}  // namespace dstrain::coordinator

@@ -15,10 +15,9 @@ namespace {
 
 // `path` = VALUE at job.yaml:L:C is not supported by this build yet
 // (supported: SUPPORTED)
-[[maybe_unused]] Status Unbuilt(const Origins &o, const char *path,
-                                const std::string &value,
-                                const char *supported) {
-  const Origin *origin = o.Find(path);
+Status Unbuilt(const Origins& o, const char* path, const std::string& value,
+               const char* supported) {
+  const Origin* origin = o.Find(path);
   const std::string text = origin != nullptr ? origin->text : value;
   return InvalidArgument(Located(o.PlaceOf(path),
                                  "`" + std::string(path) + "` = " + text,
@@ -27,9 +26,9 @@ namespace {
                                      supported + ")"));
 }
 
-} // namespace
+}  // namespace
 
-Status RefuseUnbuiltFeatures(const JobConfig &job, const Origins &o) {
+Status RefuseUnbuiltFeatures(const JobConfig& job, const Origins& o) {
   // --- not built yet: one line per feature -----------------------------
   if (job.device != Device::kCpu)
     return Unbuilt(o, "device", DeviceName(job.device), "cpu");
@@ -43,4 +42,4 @@ Status RefuseUnbuiltFeatures(const JobConfig &job, const Origins &o) {
   return Status::Ok();
 }
 
-} // namespace dstrain::config::internal
+}  // namespace dstrain::config::internal
