@@ -188,6 +188,8 @@ std::string StepMetricsJson(const proto::StepMetrics& m) {
   w.Key("grad_norm").Number(m.grad_norm());
   w.Key("comm_time_s").Number(m.comm_time_s());
   w.Key("loss_scale").Number(m.loss_scale());
+  w.Key("skipped").Bool(m.skipped());
+  w.Key("skipped_steps").Int(m.skipped_steps());
   w.Key("elapsed_s").Number(m.elapsed_s());
   w.Key("peak_rss_bytes").Int(m.peak_rss_bytes());
   w.Key("param_bytes").Int(m.param_bytes());

@@ -287,6 +287,11 @@ int RunUnderMpi(const WorkerCommandOptions& options,
     Fail(filled);
     return finish(kExitInvalid);
   }
+  const Status device = engine::CheckDeviceVisible(job, ctx);
+  if (!device.ok()) {
+    Fail(device);
+    return finish(kExitInvalid);
+  }
   if (ctx.rank == 0) {
     std::printf(
         "dstrain worker: MPI launch by %s, %d rank%s (%d on this node), %s\n",
@@ -379,6 +384,12 @@ int RunWorkerCommand(const WorkerCommandOptions& options,
   StatusOr<engine::RankContext> ctx = ContextFromEnv();
   if (!ctx.ok()) {
     Fail(ctx.status());
+    return kExitInvalid;
+  }
+  // A GPU job where this rank has no GPU stops before any rendezvous.
+  const Status device = engine::CheckDeviceVisible(*job, *ctx);
+  if (!device.ok()) {
+    Fail(device);
     return kExitInvalid;
   }
   StatusOr<std::shared_ptr<rendezvous::KeyValueStore>> kv =

@@ -246,6 +246,27 @@ TEST_F(WorkerCommandTest, WorldWithoutRendezvousIsAClearError) {
       << procs[0].err;
 }
 
+// A GPU job where the worker sees no GPU (hidden here even on a GPU host)
+// stops at start with one line and exit code 2, before its rendezvous: rank
+// 1 would otherwise wait for a store nobody serves.
+TEST_F(WorkerCommandTest, CudaJobWithoutAVisibleGpuStopsAtStart) {
+  const std::string port = std::to_string(testing::FreeLoopbackPort());
+  std::vector<Proc> procs{
+      Start({WriteJob("device: cuda\n")}, {{"CUDA_VISIBLE_DEVICES", "-1"},
+                                           {"RANK", "1"},
+                                           {"WORLD_SIZE", "2"},
+                                           {"LOCAL_RANK", "1"},
+                                           {"MASTER_ADDR", "127.0.0.1"},
+                                           {"MASTER_PORT", port}})};
+  Finish(procs, std::chrono::seconds(60));
+  EXPECT_EQ(procs[0].exit_code, 2);
+  EXPECT_EQ(procs[0].err,
+            "dstrain worker: device: cuda but no CUDA device is visible "
+            "(CUDA_VISIBLE_DEVICES, driver); use device: cpu or run on a GPU "
+            "node\n");
+  EXPECT_EQ(procs[0].metrics, "");
+}
+
 TEST_F(WorkerCommandTest, BadEnvironmentNamesTheVariable) {
   std::vector<Proc> procs{
       Start({WriteJob()}, {{"RANK", "3"}, {"WORLD_SIZE", "2"}})};

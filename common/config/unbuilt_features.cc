@@ -30,14 +30,8 @@ Status Unbuilt(const Origins& o, const char* path, const std::string& value,
 
 Status RefuseUnbuiltFeatures(const JobConfig& job, const Origins& o) {
   // --- not built yet: one line per feature -----------------------------
-  if (job.device != Device::kCpu)
-    return Unbuilt(o, "device", DeviceName(job.device), "cpu");
-  if (job.backend == Backend::kNccl)
-    return Unbuilt(o, "backend", BackendName(job.backend), "auto, gloo, mpi");
   if (job.topology.algorithm != "auto")
     return Unbuilt(o, "topology.algorithm", job.topology.algorithm, "auto");
-  if (job.amp.dtype != AmpDtype::kOff)
-    return Unbuilt(o, "amp.dtype", AmpDtypeName(job.amp.dtype), "off");
   // ----------------------------------------------------------------------
   return Status::Ok();
 }

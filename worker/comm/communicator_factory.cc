@@ -2,6 +2,7 @@
 
 #include "worker/comm/checked_communicator.h"
 #include "worker/comm/gloo_communicator.h"
+#include "worker/comm/nccl/nccl_communicator.h"
 #ifdef DSTRAIN_HAVE_MPI
 #include "worker/comm/mpi/mpi_communicator.h"
 #endif
@@ -52,8 +53,13 @@ StatusOr<std::unique_ptr<Communicator>> MakeCommunicator(
     case config::Backend::kMpi:
       comm = MakeMpi(spec);
       break;
-    case config::Backend::kNccl:
-      return Unimplemented("backend nccl is not wired into training yet");
+    case config::Backend::kNccl: {
+      NcclOptions nccl;
+      nccl.device = spec.device;
+      nccl.timeout = spec.timeout;
+      comm = CreateNcclCommunicator(spec.store, spec.rank, spec.size, nccl);
+      break;
+    }
   }
   if (!comm.ok()) return comm.status();
   return MaybeWithShapeChecks(std::move(comm).value(), /*requested=*/false);

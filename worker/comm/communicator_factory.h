@@ -5,7 +5,9 @@
 //   mpi   CreateMpiWorldCommunicator (mpi/mpi_communicator.h): the ranks of
 //         MPI_COMM_WORLD; MPI must be initialised (the mpirun launch mode
 //         of worker_command.cc does it) and rank/size must be MPI's
-//   nccl  not wired into training yet (UNIMPLEMENTED)
+//   nccl  CreateNcclCommunicator over `store` (nccl/nccl_communicator.h) on
+//         CUDA device `device`; FAILED_PRECONDITION without a CUDA device
+//         or in a build without NCCL
 // `auto` means gloo here: a launcher that knows more (an MPI launch, a
 // CUDA device) resolves it first with ChooseBackend (backend_choice.h).
 // The result is wrapped in the shape checker when DSTRAIN_COMM_CHECK asks
@@ -29,6 +31,8 @@ struct CommunicatorSpec {
   // rank's collectives at.
   std::string host = "127.0.0.1";
   std::string interface;
+  // nccl: the CUDA device index of this rank (usually LOCAL_RANK).
+  int device = -1;
   // Rendezvous and per-collective timeout.
   std::chrono::milliseconds timeout{std::chrono::minutes(5)};
   // Shared by every rank: gloo's rendezvous, and every backend's progress

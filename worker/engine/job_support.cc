@@ -18,16 +18,19 @@ Status CheckEngineSupports(const config::JobConfig& job,
                            " is outside a world of " +
                            std::to_string(ctx.world_size));
   }
-  if (job.device != config::Device::kCpu) return Unsupported("`device: cuda`");
-  if (job.backend == config::Backend::kNccl) {
-    return Unsupported("`backend: nccl`");
+  const bool cuda = job.device == config::Device::kCuda;
+  if (job.backend == config::Backend::kNccl && !cuda) {
+    return InvalidArgument("`backend: nccl` needs `device: cuda`");
+  }
+  if (cuda && job.backend != config::Backend::kNccl &&
+      job.backend != config::Backend::kAuto) {
+    return InvalidArgument(std::string("`device: cuda` trains with backend "
+                                       "nccl (or auto), not ") +
+                           config::BackendName(job.backend));
   }
   if (job.zero.stage < 0 || job.zero.stage > 3 || job.zero.prefetch < 0) {
     return InvalidArgument(
         "`zero.stage` must be 0..3 and `zero.prefetch` >= 0");
-  }
-  if (job.amp.dtype != config::AmpDtype::kOff) {
-    return Unsupported("`amp.dtype` other than off");
   }
   if (job.model.type != "gpt") {
     return Unsupported("`model.type: " + job.model.type + "`");

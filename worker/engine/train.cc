@@ -1,15 +1,17 @@
 // One rank's training run: data parallelism with ZeRO stages 0-3
 // (worker/zero/zero_engine.h) and optional activation checkpointing.
 //
-// Each step: grad_accum micro-batches of forward + backward through the
+// Each step: grad_accum micro-batches of forward (under autocast when
+// amp.dtype asks) + backward of the (fp16: scaled) loss through the
 // engine, unit by unit (engine/gpt_runner.h); the engine reduces the
 // gradients (stage 0: one all-reduce; 1-3: reduce-scatters to each rank's
 // shard); one small all-reduce gives the global-batch mean loss, the
-// global gradient norm and the ranks' agreement on inf/NaN; clip by the
-// global norm; AdamW on the rank's master weights; the compute parameters
-// follow. Every rank starts from rank 0's weights and applies the same
-// update, so stage 0 ranks end each step bitwise equal and all stages hold
-// the same model (the end-of-run param_digest checks it).
+// global gradient norm and the ranks' agreement on inf/NaN (after the
+// loss scaler unscaled them: amp/amp_step.h); unless some rank found
+// inf/NaN, clip by the global norm and AdamW on the rank's master weights;
+// the compute parameters follow. Every rank starts from rank 0's weights and
+// applies the same update, so stage 0 ranks end each step bitwise equal and all
+// stages hold the same model (the end-of-run param_digest checks it).
 
 #include "worker/engine/train.h"
 
@@ -19,9 +21,11 @@
 #include <algorithm>
 #include <chrono>
 #include <exception>
+#include <limits>
 #include <mutex>
 #include <optional>
 
+#include "worker/amp/amp_step.h"
 #include "worker/checkpoint/train_checkpoints.h"
 #include "worker/comm/communicator_factory.h"
 #include "worker/data/batch_prefetcher.h"
@@ -65,11 +69,25 @@ void SetThreads(int threads) {
   });
 }
 
+// The rank's device: cuda:local_rank for `device: cuda`.
+StatusOr<c10::Device> TrainingDevice(const config::JobConfig& job,
+                                     const RankContext& ctx) {
+  DSTRAIN_RETURN_IF_ERROR(CheckDeviceVisible(job, ctx));
+  if (job.device != config::Device::kCuda) return c10::Device(c10::kCPU);
+  return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(ctx.local_rank));
+}
+
+template <typename T>
+T ValueOrThrow(StatusOr<T> v) {
+  if (!v.ok()) throw StatusError(v.status());
+  return std::move(v).value();
+}
+
 // FNV-1a 64 of every parameter's bytes in registration order.
 std::string Digest(torch::nn::Module& model) {
   Fnv1a64 h;
   for (const at::Tensor& p : model.parameters()) {
-    const at::Tensor c = p.detach().contiguous();
+    const at::Tensor c = p.detach().cpu().contiguous();
     h.Update(c.data_ptr(), c.numel() * c.element_size());
   }
   return h.Hex();
@@ -78,7 +96,7 @@ std::string Digest(torch::nn::Module& model) {
 std::vector<float> Flatten(torch::nn::Module& model) {
   std::vector<float> out;
   for (const at::Tensor& p : model.parameters()) {
-    const at::Tensor c = p.detach().to(at::kFloat).contiguous();
+    const at::Tensor c = p.detach().to(at::kFloat).cpu().contiguous();
     const float* d = c.data_ptr<float>();
     out.insert(out.end(), d, d + c.numel());
   }
@@ -91,6 +109,9 @@ StatusOr<TrainResult> Train(const config::JobConfig& job,
                             const TrainHooks& hooks) {
   const Clock::time_point start = Clock::now();
   DSTRAIN_RETURN_IF_ERROR(CheckEngineSupports(job, ctx));
+  StatusOr<c10::Device> device_or = TrainingDevice(job, ctx);
+  if (!device_or.ok()) return device_or.status();
+  const c10::Device device = *device_or;
   if (store == nullptr) return InvalidArgument("no rendezvous store given");
   StatusOr<optim::LrSchedule> schedule = optim::MakeLrSchedule(job.train);
   if (!schedule.ok()) return schedule.status();
@@ -129,10 +150,22 @@ StatusOr<TrainResult> Train(const config::JobConfig& job,
   at::Generator init_gen =
       at::make_generator<at::CPUGeneratorImpl>(job.train.seed);
   model->ResetParameters(init_gen);
+  model->to(device);
   model->train();
 
+  // Mixed precision (amp/amp_step.h): units gathered and computed in the
+  // autocast dtype, fp32 masters; fp16 scales the loss.
+  StatusOr<amp::AmpStep> amp_or = amp::AmpStep::Create(job.amp.dtype, device);
+  if (!amp_or.ok()) return amp_or.status();
+  amp::AmpStep& amp = *amp_or;
+
   comm::CommunicatorSpec spec;
-  spec.backend = job.backend;
+  // `auto` on a GPU is nccl, as worker_command.cc resolves it
+  // (comm/backend_choice.h) for callers that did not.
+  spec.backend = job.backend == config::Backend::kAuto && device.is_cuda()
+                     ? config::Backend::kNccl
+                     : job.backend;
+  spec.device = device.is_cuda() ? device.index() : -1;
   spec.rank = ctx.rank;
   spec.size = ctx.world_size;
   spec.host = ctx.comm_host;
@@ -145,10 +178,12 @@ StatusOr<TrainResult> Train(const config::JobConfig& job,
   if (!comm_or.ok()) return comm_or.status();
   comm::Communicator& comm = **comm_or;
 
+  zero::ZeroOptions zero_options = zero::ZeroOptions::FromJob(job);
+  zero_options.param_dtype = amp.param_dtype();
+  zero_options.device = device;
   StatusOr<std::unique_ptr<zero::ZeroEngine>> engine_or =
       zero::ZeroEngine::Create(model->Units(), model->UnitForwardOrder(), comm,
-                               zero::ZeroOptions::FromJob(job),
-                               job.train.optimizer);
+                               zero_options, job.train.optimizer);
   if (!engine_or.ok()) return engine_or.status();
   zero::ZeroEngine& engine = **engine_or;
 
@@ -166,11 +201,13 @@ StatusOr<TrainResult> Train(const config::JobConfig& job,
       checkpoints.Resume(engine, comm);
   if (!resume_or.ok()) return resume_or.status();
   const checkpoint::ResumePoint resume_at = *resume_or;
+  if (resume_at.loss_scaler && amp.scales_loss()) {
+    ThrowIfError(amp.RestoreScalerState(*resume_at.loss_scaler));
+  }
   const int first_step = static_cast<int>(resume_at.step);
-  batches.emplace(bytes, std::move(sampler).value(), layout, seq_len,
-                  resume_at.data_step,
-                  resume_at.data_step + std::max(0, steps - first_step),
-                  job.data.prefetch);
+  batches.emplace(
+      bytes, std::move(sampler).value(), layout, seq_len, resume_at.data_step,
+      resume_at.data_step + std::max(0, steps - first_step), job.data.prefetch);
   // ----------------------------------------------------------------------
 
   const std::int64_t tokens_per_step = layout.global_batch() * seq_len;
@@ -190,6 +227,7 @@ StatusOr<TrainResult> Train(const config::JobConfig& job,
   const int micro_batch = job.train.micro_batch;
   TrainResult result;
   result.param_count = engine.param_count();
+  int skipped_steps = 0;
   result.resumed_from_step = first_step;
 
   for (int step = first_step; step < steps; ++step) {
@@ -202,13 +240,18 @@ StatusOr<TrainResult> Train(const config::JobConfig& job,
     for (int micro = 0; micro < accum; ++micro) {
       data::MicroBatch mb = batches->Next();
       {
-        const at::Tensor tokens = torch::from_blob(
+        const at::Tensor host = torch::from_blob(
             mb.tokens.data(), {micro_batch, seq_len + 1}, torch::kInt64);
+        const at::Tensor tokens = device.is_cuda() ? host.to(device) : host;
         engine.BeginMicroBatch();
-        const at::Tensor loss =
-            ShardedGptLoss(*model, engine, tokens.narrow(1, 0, seq_len),
-                           tokens.narrow(1, 1, seq_len));
-        (accum > 1 ? loss / accum : loss).backward();
+        at::Tensor loss;
+        {
+          // Autocast covers the forward only, as torch.autocast's `with`.
+          const amp::AutocastScope autocast = amp.Autocast();
+          loss = ShardedGptLoss(*model, engine, tokens.narrow(1, 0, seq_len),
+                                tokens.narrow(1, 1, seq_len));
+        }
+        amp.ScaleLoss(accum > 1 ? loss / accum : loss).backward();
         loss_sum += loss.item<double>();
         engine.FinishMicroBatch(/*last=*/micro == accum - 1);
       }
@@ -219,17 +262,36 @@ StatusOr<TrainResult> Train(const config::JobConfig& job,
 
     torch::NoGradGuard no_grad;
     // The gradients are reduced and in engine.grads() (this rank's fp32
-    // shard). A loss scaler unscales them here and reports its local
-    // inf/NaN flag to ReduceStats, which every rank then agrees on.
-    const zero::StepStats stats =
-        engine.ReduceStats(loss_sum / accum, /*local_found_inf=*/false);
-    const double clip = job.train.clip_grad_norm;
-    if (clip > 0) {
-      const double coef = clip / (stats.grad_norm + 1e-6);
-      if (coef < 1.0) engine.ScaleGrads(coef);
+    // shard): the loss scaler unscales them and its local inf/NaN flag goes
+    // into ReduceStats' all-reduce, so every rank skips the same steps.
+    if (hooks.inject_inf_grad && hooks.inject_inf_grad(step + 1)) {
+      engine.grads().view({-1}).narrow(0, 0, 1).fill_(
+          std::numeric_limits<float>::infinity());
     }
+    const double loss_scale = amp.scale();
+    const bool local_inf = ValueOrThrow(amp.UnscaleAndCheck(engine.grads()));
+    const zero::StepStats stats =
+        engine.ReduceStats(loss_sum / accum, local_inf);
+    const bool skip = ValueOrThrow(amp.Agree(stats.found_inf));
     const double lr = optim::LearningRate(*schedule, step);
-    engine.Step(lr);
+    if (!skip) {
+      const double clip = job.train.clip_grad_norm;
+      if (clip > 0) {
+        const double coef = clip / (stats.grad_norm + 1e-6);
+        if (coef < 1.0) engine.ScaleGrads(coef);
+      }
+      engine.Step(lr);
+    } else {
+      engine.Sync();  // the step's collectives end here either way
+      ++skipped_steps;
+    }
+    ThrowIfError(amp.EndStep());
+    if (hooks.on_master_digest) {
+      const at::Tensor m = engine.master().cpu().contiguous();
+      Fnv1a64 h;
+      h.Update(m.data_ptr(), m.numel() * m.element_size());
+      hooks.on_master_digest(step + 1, h.Hex());
+    }
 
     const Clock::time_point t1 = Clock::now();
     result.steps = step + 1;
@@ -245,7 +307,9 @@ StatusOr<TrainResult> Train(const config::JobConfig& job,
       r.step_time_s = Seconds(t0, t1);
       r.tokens_per_s = r.step_time_s > 0 ? tokens_per_step / r.step_time_s : 0;
       r.comm_time_s = engine.comm_wait_s();
-      r.loss_scale = 1.0;
+      r.loss_scale = loss_scale;
+      r.skipped = skip;
+      r.skipped_steps = skipped_steps;
       r.elapsed_s = Seconds(start, t1);
       r.peak_rss_bytes = PeakRssBytes();
       r.param_bytes = m.now.params;
@@ -259,9 +323,10 @@ StatusOr<TrainResult> Train(const config::JobConfig& job,
     // ---- checkpoints: save every checkpoint.every_steps steps ----------
     const std::int64_t data_position =
         (resume_at.data_step + (step + 1 - first_step)) * layout.global_batch();
-    ThrowIfError(checkpoints.AfterStep(step + 1, data_position,
-                                       std::nullopt /* no loss scaler in this step yet */,
-                                       engine, comm));
+    ThrowIfError(checkpoints.AfterStep(
+        step + 1, data_position,
+        amp.scales_loss() ? std::optional(amp.scaler_state()) : std::nullopt,
+        engine, comm));
     if (hooks.stop_after_step > 0 && step + 1 >= hooks.stop_after_step) break;
   }
 
@@ -275,6 +340,25 @@ StatusOr<TrainResult> Train(const config::JobConfig& job,
 }
 
 }  // namespace
+
+Status CheckDeviceVisible(const config::JobConfig& job,
+                          const RankContext& ctx) {
+  if (job.device != config::Device::kCuda) return Status::Ok();
+  const std::size_t visible = torch::cuda::device_count();
+  if (visible == 0) {
+    return FailedPrecondition(
+        "device: cuda but no CUDA device is visible (CUDA_VISIBLE_DEVICES, "
+        "driver); use device: cpu or run on a GPU node");
+  }
+  if (ctx.local_rank < 0 ||
+      static_cast<std::size_t>(ctx.local_rank) >= visible) {
+    return FailedPrecondition(
+        "device: cuda but local rank " + std::to_string(ctx.local_rank) +
+        " has no CUDA device (" + std::to_string(visible) +
+        " visible): procs_per_node must not exceed the GPUs per node");
+  }
+  return Status::Ok();
+}
 
 StatusOr<TrainResult> RunTraining(
     const config::JobConfig& job, const RankContext& ctx,

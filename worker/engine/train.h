@@ -62,7 +62,13 @@ struct StepReport {
   double tokens_per_s = 0;  // whole job: global batch tokens / step time
   double step_time_s = 0;
   double comm_time_s = 0;
+  // The fp16 loss scale this step's loss was multiplied by (1 without a
+  // loss scaler: amp.dtype off or bf16).
   double loss_scale = 1;
+  // Some rank's gradient held inf/NaN, so every rank skipped this step's
+  // optimizer update (fp16 loss scaling); skipped_steps counts them so far.
+  bool skipped = false;
+  int skipped_steps = 0;
   double elapsed_s = 0;
   std::int64_t peak_rss_bytes = 0;  // the process's, since it started
   // Model state this rank holds at the end of the step (bytes): parameters
@@ -103,15 +109,30 @@ struct TrainHooks {
   StepCallback on_step;    // after every optimizer step
   SetupCallback on_setup;  // once, before the first step
   bool collect_final_parameters = false;
+  // Tests: called with each 1-based step after its gradients are reduced;
+  // returning true writes +inf into this rank's reduced gradient before the
+  // loss scaler checks it (an overflow on this rank only).
+  std::function<bool(int step)> inject_inf_grad;
+  // Tests: called after each 1-based step with the FNV-1a 64 digest (hex) of
+  // this rank's fp32 master weights (its shard under ZeRO 1-3), so a test
+  // sees which steps changed the model.
+  std::function<void(int step, const std::string& digest)> on_master_digest;
   // Tests: end the run after this 1-based step (and its checkpoint), as a
   // preemption would; 0 runs every step.
   int stop_after_step = 0;
 };
 
+// OK unless the job asks for `device: cuda` and this process sees no CUDA
+// device for its local rank: FAILED_PRECONDITION "device: cuda but no CUDA
+// device is visible ..." (worker_command.cc checks it before any
+// rendezvous, so nothing starts).
+Status CheckDeviceVisible(const config::JobConfig& job, const RankContext& ctx);
+
 // `store` must be non-null and shared by all ranks of the job attempt.
 // `on_setup` (optional) runs once, after the communicator formed and before
-// the first step. Features the job asks for that this engine lacks (AMP,
-// CUDA, nccl) are UNIMPLEMENTED errors.
+// the first step. Features the job asks for that this engine lacks are
+// UNIMPLEMENTED errors. `device: cuda` trains rank r on cuda:local_rank
+// (CheckDeviceVisible first) with nccl for `backend: auto`.
 // The communicator is the job's `backend` (comm/communicator_factory.h;
 // `auto` means gloo unless the caller resolved it, as worker_command.cc
 // does for MPI launches).

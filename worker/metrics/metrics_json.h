@@ -6,7 +6,7 @@
 //   {"type":"step","job_id":"j","rank":0,"attempt":0,"step":1,
 //    "total_steps":300,"loss":5.54,"lr":0.0003,"grad_norm":1.2,
 //    "tokens_per_s":9000,"step_time_s":0.2,"comm_time_s":0.01,
-//    "loss_scale":1,"elapsed_s":0.2,"peak_rss_bytes":123456,
+//    "loss_scale":1,"skipped":false,"skipped_steps":0,"elapsed_s":0.2,"peak_rss_bytes":123456,
 //    "param_bytes":1750016,"grad_bytes":1750016,"optimizer_bytes":3500032,
 //    "model_state_peak_bytes":7000064,"activation_peak_bytes":9437184}
 //   {"type":"result","rank":0,"steps":300,"final_loss":2.1,

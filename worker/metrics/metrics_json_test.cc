@@ -25,7 +25,9 @@ TEST(MetricsJsonTest, StepLineHasProtoFieldNamesInOneLine) {
   r.tokens_per_s = 1000;
   r.step_time_s = 0.25;
   r.comm_time_s = 0.125;
-  r.loss_scale = 1;
+  r.loss_scale = 32768;
+  r.skipped = true;
+  r.skipped_steps = 2;
   r.elapsed_s = 10;
   r.peak_rss_bytes = 123456789012LL;
   r.param_bytes = 1;
@@ -38,7 +40,8 @@ TEST(MetricsJsonTest, StepLineHasProtoFieldNamesInOneLine) {
             "\"attempt\":2,\"step\":7,\"total_steps\":300,\"loss\":2.5,"
             "\"lr\":0.1,\"grad_norm\":0.3333333333333333,"
             "\"tokens_per_s\":1000,\"step_time_s\":0.25,"
-            "\"comm_time_s\":0.125,\"loss_scale\":1,\"elapsed_s\":10,"
+            "\"comm_time_s\":0.125,\"loss_scale\":32768,\"skipped\":true,"
+            "\"skipped_steps\":2,\"elapsed_s\":10,"
             "\"peak_rss_bytes\":123456789012,\"param_bytes\":1,"
             "\"grad_bytes\":2,\"optimizer_bytes\":3,"
             "\"model_state_peak_bytes\":4,\"activation_peak_bytes\":5}\n");

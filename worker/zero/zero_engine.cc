@@ -129,8 +129,9 @@ void ZeroEngine::Init(const config::OptimizerConfig& optimizer) {
   const int stage = options_.stage;
   const at::ScalarType pdt = options_.param_dtype;
   const bool fp32 = pdt == at::kFloat;
-  const auto f32 = at::TensorOptions().dtype(at::kFloat);
-  const auto compute = at::TensorOptions().dtype(pdt);
+  const auto f32 =
+      at::TensorOptions().dtype(at::kFloat).device(options_.device);
+  const auto compute = at::TensorOptions().dtype(pdt).device(options_.device);
 
   std::int64_t total_padded = 0;
   for (const UnitLayout& l : layouts_) total_padded += l.padded_numel;
@@ -293,8 +294,10 @@ void ZeroEngine::AcquireGrad(int u) {
   Unit& x = *units_[u];
   {
     ScopedMemoryCategory category(MemoryCategory::kModelState);
-    x.full_grad = at::zeros({layouts_[u].padded_numel},
-                            at::TensorOptions().dtype(options_.param_dtype));
+    x.full_grad =
+        at::zeros({layouts_[u].padded_numel}, at::TensorOptions()
+                                                  .dtype(options_.param_dtype)
+                                                  .device(options_.device));
   }
   AddTransient(0, Bytes(x.full_grad));
   for (const ParamSlot& s : layouts_[u].params) {
@@ -496,11 +499,13 @@ StepStats ZeroEngine::ReduceStats(double local_loss, bool local_found_inf) {
     sq = n * n;
   }
   at::Tensor t = at::tensor({local_loss, sq, local_found_inf ? 1.0 : 0.0},
-                            at::TensorOptions().dtype(at::kDouble));
+                            at::TensorOptions().dtype(at::kDouble))
+                     .to(options_.device);
   if (world_ > 1) {
     ScopedMemoryCategory category(MemoryCategory::kComm);
     Await(*Issue(comm_.AllReduce(t, comm::ReduceOp::kSum)));
   }
+  if (!t.is_cpu()) t = t.cpu();
   const double* v = t.data_ptr<double>();
   StepStats s;
   s.loss = v[0] / world_;

@@ -56,6 +56,7 @@
 // backward()); misuse throws c10::Error. Not thread-safe.
 
 #include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
 
 #include <cstdint>
 #include <deque>
@@ -85,6 +86,9 @@ struct ZeroOptions {
   // dtype of gathered parameters and of their gradients (compute dtype);
   // master weights, reduced gradients and AdamW state are fp32.
   at::ScalarType param_dtype = at::kFloat;
+  // Where every buffer lives (the model's device; the communicator must
+  // take tensors there: nccl for cuda).
+  c10::Device device = c10::kCPU;
 
   static ZeroOptions FromJob(const config::JobConfig& job);
 };

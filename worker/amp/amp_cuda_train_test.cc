@@ -1,0 +1,124 @@
+// Mixed-precision training on a GPU (label gpu): engine::RunTraining with
+// `device: cuda`, ZeRO stage 3 over an NCCL world of one rank, fp16 (with
+// the loss scaler) and bf16; an injected overflow skips its step on CUDA.
+// Every test skips when no CUDA device is usable.
+
+#include <gtest/gtest.h>
+#include <torch/cuda.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "worker/engine/train.h"
+#include "worker/rendezvous/in_memory_kv_store.h"
+
+namespace dstrain::engine {
+namespace {
+
+std::string WriteCorpus() {
+  static const std::string path = [] {
+    char tmpl[] = "/tmp/dstrain_amp_cuda_train_test_XXXXXX";
+    EXPECT_NE(::mkdtemp(tmpl), nullptr);
+    const std::string p = std::string(tmpl) + "/corpus.txt";
+    const char* words[] = {"the ",  "quick ", "brown ", "fox ", "jumps ",
+                           "over ", "lazy ",  "dog ",   "and ", "runs\n"};
+    std::ofstream out(p);
+    std::uint64_t x = 1;
+    for (int i = 0; i < 12000; ++i) {
+      x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+      out << words[(x >> 33) % 10];
+    }
+    return p;
+  }();
+  return path;
+}
+
+config::JobConfig CudaJob(config::AmpDtype dtype, int steps) {
+  config::JobConfig j;
+  j.name = "amp_cuda_train_test";
+  j.device = config::Device::kCuda;
+  j.backend = config::Backend::kAuto;  // nccl on cuda
+  j.model.layers = 2;
+  j.model.d_model = 64;
+  j.model.heads = 4;
+  j.model.seq_len = 32;
+  j.data.path = WriteCorpus();
+  j.train.steps = steps;
+  j.train.micro_batch = 8;
+  j.train.optimizer.lr = 1e-2;
+  j.train.schedule.type = "constant";
+  j.train.clip_grad_norm = 1.0;
+  j.train.seed = 7;
+  j.zero.stage = 3;
+  j.recompute.enabled = true;
+  j.amp.dtype = dtype;
+  j.fault_tolerance.hang_timeout_s = 120;
+  return j;
+}
+
+class AmpCudaTrainTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  }
+
+  // One rank: an NCCL world of one on cuda:0.
+  StatusOr<TrainResult> Run(
+      const config::JobConfig& job, std::vector<StepReport>& steps,
+      std::function<bool(int)> inject = nullptr,
+      std::function<void(int, const std::string&)> digests = nullptr) {
+    TrainHooks hooks;
+    hooks.on_step = [&](const StepReport& s) { steps.push_back(s); };
+    hooks.inject_inf_grad = std::move(inject);
+    hooks.on_master_digest = std::move(digests);
+    hooks.on_setup = [&](const TrainSetup& s) { backend_ = s.backend; };
+    return RunTraining(job, RankContext{},
+                       std::make_shared<rendezvous::InMemoryKvStore>(), hooks);
+  }
+  std::string backend_;
+};
+
+TEST_F(AmpCudaTrainTest, ZeroThreeFp16AndBf16TrainOnCuda) {
+  const int steps = 30;
+  for (config::AmpDtype dtype :
+       {config::AmpDtype::kFp16, config::AmpDtype::kBf16}) {
+    SCOPED_TRACE(config::AmpDtypeName(dtype));
+    std::vector<StepReport> s;
+    StatusOr<TrainResult> r = Run(CudaJob(dtype, steps), s);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(backend_, "nccl");
+    ASSERT_EQ(s.size(), static_cast<size_t>(steps));
+    EXPECT_NEAR(s.front().loss, std::log(256.0), 0.3);
+    const double last3 =
+        (s[steps - 1].loss + s[steps - 2].loss + s[steps - 3].loss) / 3;
+    EXPECT_TRUE(std::isfinite(last3));
+    EXPECT_LT(last3, s.front().loss - 1.0) << "loss did not fall";
+    EXPECT_EQ(s.front().loss_scale,
+              dtype == config::AmpDtype::kFp16 ? 65536.0 : 1.0);
+    EXPECT_LT(s.back().skipped_steps, steps / 2);
+  }
+}
+
+TEST_F(AmpCudaTrainTest, InjectedOverflowSkipsTheStepOnCuda) {
+  const int k = 4, steps = k + 2;
+  std::vector<StepReport> s;
+  std::vector<std::string> digests;
+  StatusOr<TrainResult> r = Run(
+      CudaJob(config::AmpDtype::kFp16, steps), s,
+      [](int step) { return step == k; },
+      [&](int, const std::string& d) { digests.push_back(d); });
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(s.size(), static_cast<size_t>(steps));
+  ASSERT_EQ(digests.size(), static_cast<size_t>(steps));
+  EXPECT_TRUE(s[k - 1].skipped);
+  EXPECT_EQ(digests[k - 1], digests[k - 2]);  // step k changed nothing
+  EXPECT_NE(digests[k], digests[k - 1]);      // step k+1 trained
+  EXPECT_EQ(s[k].loss_scale, s[k - 1].loss_scale / 2);
+  EXPECT_EQ(s[k].skipped_steps, s[k - 2].skipped_steps + 1);
+}
+
+}  // namespace
+}  // namespace dstrain::engine
