@@ -35,6 +35,19 @@ StatusOr<JobLaunch> BuildJobLaunch(const proto::StartWorkersRequest& req,
   if (spec.source_path().empty()) {
     return InvalidArgument("StartWorkers: spec.source_path is empty");
   }
+  for (const auto& c : req.communicators()) {
+    if (c.name().empty() || c.name().find_first_of(":;") != std::string::npos)
+      return InvalidArgument("StartWorkers: bad sub-communicator name `" +
+                             c.name() + "`");
+    if (c.color_size() != req.world_size() ||
+        c.key_size() != req.world_size()) {
+      return InvalidArgument("StartWorkers: sub-communicator `" + c.name() +
+                             "` has " + std::to_string(c.color_size()) +
+                             " colours and " + std::to_string(c.key_size()) +
+                             " keys for world_size " +
+                             std::to_string(req.world_size()));
+    }
+  }
   const int local_world = req.ranks_size();
   const int node_rank = req.ranks(0).node_rank();
   std::set<int> seen_rank, seen_local;
@@ -87,6 +100,10 @@ StatusOr<JobLaunch> BuildJobLaunch(const proto::StartWorkersRequest& req,
   // (a restart, DSTRAIN_ATTEMPT > 0, resumes anyway).
   common["DSTRAIN_RESUME"] = spec.resume() ? "1" : "0";
   common["DSTRAIN_METRICS_FD"] = "3";
+  common.erase("DSTRAIN_SUBCOMMS");
+  common.erase("DSTRAIN_GRAD_ALLREDUCE");
+  if (!req.grad_allreduce().empty())
+    common["DSTRAIN_GRAD_ALLREDUCE"] = req.grad_allreduce();
 
   JobLaunch launch;
   launch.job_id = req.job_id();
@@ -99,6 +116,13 @@ StatusOr<JobLaunch> BuildJobLaunch(const proto::StartWorkersRequest& req,
     auto env = common;
     env["RANK"] = std::to_string(a.rank());
     env["LOCAL_RANK"] = std::to_string(a.local_rank());
+    std::string subs;
+    for (const auto& c : req.communicators()) {
+      if (!subs.empty()) subs += ';';
+      subs += c.name() + ":" + std::to_string(c.color(a.rank())) + ":" +
+              std::to_string(c.key(a.rank()));
+    }
+    if (!subs.empty()) env["DSTRAIN_SUBCOMMS"] = subs;
     for (const auto& [k, v] : env) p.env.push_back(k + "=" + v);
     launch.ranks.push_back(std::move(p));
   }

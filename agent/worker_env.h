@@ -6,6 +6,10 @@
 //   RANK WORLD_SIZE LOCAL_RANK LOCAL_WORLD_SIZE NODE_RANK
 //   DSTRAIN_COORDINATOR DSTRAIN_TOKEN DSTRAIN_JOB_ID DSTRAIN_ATTEMPT
 //   DSTRAIN_RUN_DIR DSTRAIN_RESUME DSTRAIN_METRICS_FD=3
+// and, when the coordinator planned the job on a cluster description, each
+// rank's part of the plan (worker/engine/plan_communicators.h):
+//   DSTRAIN_SUBCOMMS        name:colour:key per sub-communicator, ';' apart
+//   DSTRAIN_GRAD_ALLREDUCE  "hierarchical" / "torus" (absent otherwise)
 // Pure function; INVALID_ARGUMENT names what is wrong with the request.
 
 #include <string>

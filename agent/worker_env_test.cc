@@ -76,5 +76,49 @@ TEST(WorkerEnvTest, RejectsInconsistentRequests) {
   EXPECT_FALSE(BuildJobLaunch(req, ctx).ok());
 }
 
+TEST(WorkerEnvTest, HandsEachRankItsPartOfThePlan) {
+  WorkerEnvContext ctx{
+      "/opt/dstrain",
+      "t",
+      {"DSTRAIN_SUBCOMMS=stale:0:0", "DSTRAIN_GRAD_ALLREDUCE=x"}};
+  auto req = TwoRanks();
+  // 2 nodes x 2 ranks: intra_node by node, inter_node by local rank.
+  auto* intra = req.add_communicators();
+  intra->set_name("intra_node");
+  for (int c : {0, 0, 1, 1}) intra->add_color(c);
+  for (int k : {0, 1, 0, 1}) intra->add_key(k);
+  auto* inter = req.add_communicators();
+  inter->set_name("inter_node");
+  for (int c : {0, 1, 0, 1}) inter->add_color(c);
+  for (int k : {0, 0, 1, 1}) inter->add_key(k);
+  req.set_grad_allreduce("hierarchical");
+  auto launch = BuildJobLaunch(req, ctx);
+  ASSERT_TRUE(launch.ok()) << launch.status().ToString();
+  EXPECT_THAT(
+      launch->ranks[0].env,
+      Contains(std::string("DSTRAIN_SUBCOMMS=intra_node:1:0;inter_node:0:1")));
+  EXPECT_THAT(
+      launch->ranks[1].env,
+      Contains(std::string("DSTRAIN_SUBCOMMS=intra_node:1:1;inter_node:1:1")));
+  EXPECT_THAT(launch->ranks[1].env,
+              Contains(std::string("DSTRAIN_GRAD_ALLREDUCE=hierarchical")));
+
+  // Without a plan the agent's own (stale) variables do not leak through.
+  auto plain = BuildJobLaunch(TwoRanks(), ctx);
+  ASSERT_TRUE(plain.ok());
+  for (const std::string& kv : plain->ranks[0].env) {
+    EXPECT_EQ(kv.rfind("DSTRAIN_SUBCOMMS=", 0), std::string::npos) << kv;
+    EXPECT_EQ(kv.rfind("DSTRAIN_GRAD_ALLREDUCE=", 0), std::string::npos) << kv;
+  }
+
+  // Arrays that do not cover the world are refused, naming the communicator.
+  intra->add_color(2);
+  auto bad = BuildJobLaunch(req, ctx);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(),
+            "StartWorkers: sub-communicator `intra_node` has 5 colours and 4 "
+            "keys for world_size 4");
+}
+
 }  // namespace
 }  // namespace dstrain::agent

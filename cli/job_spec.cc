@@ -18,6 +18,9 @@ proto::JobSpec MakeJobSpec(const config::JobConfig& job,
   spec.set_nodes_max(job.nodes.max);
   spec.set_run_dir(run_dir);
   for (const auto& o : overrides) spec.add_overrides(o);
+  // The loader made the cluster path absolute (relative to the job file).
+  spec.mutable_topology()->set_cluster_path(job.topology.cluster);
+  spec.mutable_topology()->set_algorithm(job.topology.algorithm);
   return spec;
 }
 

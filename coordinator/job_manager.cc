@@ -62,6 +62,14 @@ StatusOr<std::string> JobManager::LaunchJob(const proto::JobSpec& spec) {
         what + "nodes.max = " + std::to_string(spec.nodes_max()) +
         " is below nodes.min = " + std::to_string(spec.nodes_min()));
   }
+  // The cluster description is read here, outside mu_, once per job.
+  std::shared_ptr<const JobCluster> cluster;
+  if (!spec.topology().cluster_path().empty()) {
+    StatusOr<std::shared_ptr<const JobCluster>> loaded =
+        LoadJobCluster(spec.topology());
+    if (!loaded.ok()) return InvalidArgument(what + loaded.status().message());
+    cluster = std::move(loaded).value();
+  }
   Effects effects;
   std::string job_id;
   {
@@ -76,6 +84,7 @@ StatusOr<std::string> JobManager::LaunchJob(const proto::JobSpec& spec) {
     job.id = job_id;
     job.order = next_order_++;
     job.spec = spec;
+    job.cluster = std::move(cluster);
     if (job.spec.nodes_max() == 0) job.spec.set_nodes_max(spec.nodes_min());
     job.launched_at = clock_->Now();
     jobs_.emplace(job_id, std::move(job));
@@ -124,10 +133,32 @@ void JobManager::ScheduleLocked(Effects* effects) {
   }
 }
 
-void JobManager::StartLocked(Job* job, const std::vector<NodeInfo>& nodes,
+void JobManager::StartLocked(Job* job, const std::vector<NodeInfo>& given,
                              Effects* effects) {
   const int ppn = job->spec.procs_per_node();
   job->state = proto::JOB_STARTING;
+  // With a cluster description the plan decides the node order (and so
+  // the rank order); otherwise registration order.
+  std::vector<NodeInfo> nodes = given;
+  std::vector<std::map<std::string, std::string>> plan_env(nodes.size());
+  if (job->cluster != nullptr) {
+    std::vector<std::string> hostnames;
+    for (const NodeInfo& node : given) hostnames.push_back(node.host());
+    StatusOr<JobPlan> plan = PlanJob(*job->cluster, hostnames, ppn);
+    if (!plan.ok()) {
+      job->nodes.clear();
+      EndLocked(job, proto::JOB_FAILED,
+                "topology plan: " + plan.status().message(),
+                /*stop_workers=*/false, effects);
+      return;
+    }
+    nodes.clear();
+    for (int i : plan->node_order) nodes.push_back(given[i]);
+    plan_env = plan->env;
+    job->placement = plan->placement;
+    job->communicators = plan->communicators;
+    job->grad_allreduce = plan->grad_allreduce;
+  }
   job->world_size = static_cast<int>(nodes.size()) * ppn;
   job->nodes.clear();
   job->ranks.clear();
@@ -154,6 +185,7 @@ void JobManager::StartLocked(Job* job, const std::vector<NodeInfo>& nodes,
     a.set_local_rank(slot.local_rank);
     a.set_node_rank(slot.node_rank);
     a.set_node_id(slot.node_id);
+    a.set_host(nodes[slot.node_rank].host());
     job->ranks.push_back(a);
   }
   job->starts_pending = static_cast<int>(nodes.size());
@@ -168,6 +200,10 @@ void JobManager::StartLocked(Job* job, const std::vector<NodeInfo>& nodes,
       *request.add_ranks() = job->ranks[n * ppn + l];
     }
     auto& env = *request.mutable_env();
+    for (const auto& [k, v] : plan_env[n]) env[k] = v;
+    for (const proto::SubCommunicator& c : job->communicators)
+      *request.add_communicators() = c;
+    request.set_grad_allreduce(job->grad_allreduce);
     env["DSTRAIN_JOB_NAME"] = job->spec.name();
     env["DSTRAIN_NUM_NODES"] = std::to_string(job->nodes.size());
     env["DSTRAIN_NODE_RANK"] = std::to_string(n);
@@ -453,6 +489,10 @@ StatusOr<proto::JobStatus> JobManager::GetJobStatus(const std::string& job_id,
   for (const auto& [rank, e] : job.exits) *status.add_exits() = e;
   Clock::TimePoint end = IsEnded(job.state) ? job.ended_at : clock_->Now();
   status.set_elapsed_s(Seconds(end - job.launched_at));
+  status.set_placement(job.placement);
+  for (const proto::SubCommunicator& c : job.communicators)
+    *status.add_communicators() = c;
+  status.set_grad_allreduce(job.grad_allreduce);
   return status;
 }
 

@@ -9,6 +9,15 @@
 // + local_rank) and goes STARTING; StartWorkers is called on each node's
 // agent, and when every agent has answered the job is RUNNING.
 //
+// Topology: when the spec names a cluster description
+// (spec.topology.cluster_path), LaunchJob loads it (a bad file is
+// INVALID_ARGUMENT and no job is made) and, at start, the planner
+// (coordinator/job_plan.h) orders the job's nodes by the fabric (their
+// hostnames must be hosts of the description, or the job fails naming the
+// node before anything starts); node_rank follows that order, each agent
+// gets the plan's sub-communicators and its host's environment, and
+// GetJobStatus reports the placement and the sub-communicators.
+//
 // A job ends exactly once:
 //   SUCCEEDED  every rank reported exit code 0;
 //   FAILED     a rank exited non-zero or by a signal ("rank 1 on vm was
@@ -57,6 +66,7 @@
 #include "coordinator/agent_client.h"
 #include "coordinator/clock.h"
 #include "coordinator/executor.h"
+#include "coordinator/job_plan.h"
 #include "coordinator/node_manager.h"
 #include "coordinator/rendezvous_store.h"
 #include "dstrain.pb.h"
@@ -122,7 +132,11 @@ class JobManager {
     std::string reason;
     int attempt = 0;
     int world_size = 0;
-    std::vector<Placement> nodes;              // by node_rank
+    std::vector<Placement> nodes;               // by node_rank
+    std::shared_ptr<const JobCluster> cluster;  // null: no topology plan
+    std::string placement;                      // the plan's, when planned
+    std::vector<proto::SubCommunicator> communicators;
+    std::string grad_allreduce;
     std::vector<proto::RankAssignment> ranks;  // by rank
     int starts_pending = 0;                    // agents yet to answer
     std::map<int, proto::StepMetrics> latest;  // by rank

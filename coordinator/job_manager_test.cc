@@ -1,9 +1,12 @@
 #include "coordinator/job_manager.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <deque>
+#include <filesystem>
+#include <fstream>
 
 namespace dstrain::coordinator {
 namespace {
@@ -418,6 +421,121 @@ TEST(JobManagerStartingTest, ExitWhileStartingAndLateStartAnswer) {
   proto::JobStatus st = *jobs.GetJobStatus(id, 0);
   EXPECT_EQ(st.state(), proto::JOB_FAILED);  // the late answer changes nothing
   EXPECT_EQ(st.reason(), "rank 0 on vm was killed by SIGSEGV");
+}
+
+// A described cluster: two leaves, hosts interleaved by name so the plan's
+// order differs from registration and from name order.
+std::string TwoLeafCluster() {
+  const std::string path =
+      (std::filesystem::temp_directory_path() /
+       ("jm_two_leaves_" + std::to_string(getpid()) + ".yaml"))
+          .string();
+  std::ofstream(path) << "name: two-leaves\n"
+                         "fabric: {kind: fat-tree}\n"
+                         "defaults: {devices: 2}\n"
+                         "switches:\n"
+                         "  - {name: \"leaf[0-1]\", level: 0}\n"
+                         "  - {name: spine, level: 1}\n"
+                         "hosts:\n"
+                         "  - {name: \"hostA,hostC\", leaf: leaf0}\n"
+                         "  - {name: \"hostB,hostD\", leaf: leaf1}\n"
+                         "links:\n"
+                         "  - {a: \"leaf[0-1]\", b: spine, count: 2}\n";
+  return path;
+}
+
+proto::JobSpec Planned(const std::string& cluster, const std::string& algo,
+                       int nodes) {
+  proto::JobSpec spec = Spec("planned", 2, nodes, nodes);
+  spec.mutable_topology()->set_cluster_path(cluster);
+  spec.mutable_topology()->set_algorithm(algo);
+  return spec;
+}
+
+TEST_F(JobManagerTest, PlanOrdersRanksByLeafAndHandsOutSubCommunicators) {
+  const std::string cluster = TwoLeafCluster();
+  StatusOr<std::string> id =
+      jobs_.LaunchJob(Planned(cluster, "hierarchical", 4));
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  // Registration order interleaves the leaves.
+  const std::string a = AddNode("hostA");
+  const std::string b = AddNode("hostB");
+  const std::string c = AddNode("hostC");
+  const std::string d = AddNode("hostD");
+  proto::JobStatus st = StatusOf(*id);
+  ASSERT_EQ(st.state(), proto::JOB_RUNNING) << st.reason();
+  EXPECT_EQ(st.placement(), "leaf-contiguous");
+  ASSERT_EQ(st.ranks_size(), 8);
+  const std::vector<std::string> hosts = {"hostA", "hostC", "hostB", "hostD"};
+  const std::vector<std::string> ids = {a, c, b, d};
+  for (int r = 0; r < 8; ++r) {
+    EXPECT_EQ(st.ranks(r).host(), hosts[r / 2]) << r;
+    EXPECT_EQ(st.ranks(r).node_id(), ids[r / 2]) << r;
+    EXPECT_EQ(st.ranks(r).node_rank(), r / 2);
+    EXPECT_EQ(st.ranks(r).local_rank(), r % 2);
+  }
+  ASSERT_EQ(st.communicators_size(), 2);
+  EXPECT_EQ(st.communicators(0).name(), "intra_node");
+  EXPECT_EQ(st.communicators(1).name(), "inter_node");
+  EXPECT_EQ(st.grad_allreduce(), "hierarchical");
+  // Every agent gets the whole layout and its own node rank.
+  ASSERT_EQ(agents_.starts.size(), 4u);
+  for (const auto& call : agents_.starts) {
+    ASSERT_EQ(call.start.communicators_size(), 2);
+    EXPECT_EQ(call.start.communicators(1).color_size(), 8);
+    EXPECT_EQ(call.start.grad_allreduce(), "hierarchical");
+    // Composed algorithms run through sub-communicators, not NCCL_ALGO.
+    EXPECT_EQ(call.start.env().count("NCCL_ALGO"), 0u);
+  }
+  EXPECT_EQ(agents_.starts[0].address, "hostA:9000");
+  EXPECT_EQ(agents_.starts[1].address, "hostC:9000");
+  EXPECT_EQ(agents_.starts[1].start.ranks(0).rank(), 2);
+  EXPECT_EQ(agents_.starts[2].address, "hostB:9000");
+  std::filesystem::remove(cluster);
+}
+
+TEST_F(JobManagerTest, NodeMissingFromTheDescriptionFailsBeforeAnythingStarts) {
+  const std::string cluster = TwoLeafCluster();
+  StatusOr<std::string> id = jobs_.LaunchJob(Planned(cluster, "auto", 2));
+  ASSERT_TRUE(id.ok());
+  AddNode("hostA");
+  AddNode("hostZ");
+  proto::JobStatus st = StatusOf(*id);
+  EXPECT_EQ(st.state(), proto::JOB_FAILED);
+  EXPECT_EQ(st.reason(),
+            "topology plan: node `hostZ` is not in cluster "
+            "`two-leaves` (" +
+                cluster + ")");
+  EXPECT_TRUE(agents_.starts.empty());
+  std::filesystem::remove(cluster);
+}
+
+TEST_F(JobManagerTest, BadClusterDescriptionsAreRefusedAtLaunch) {
+  StatusOr<std::string> missing =
+      jobs_.LaunchJob(Planned("/nonexistent/c.yaml", "auto", 1));
+  EXPECT_EQ(missing.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(missing.status().message().find("/nonexistent/c.yaml"),
+            std::string::npos)
+      << missing.status().message();
+  const std::string cluster = TwoLeafCluster();
+  StatusOr<std::string> algo = jobs_.LaunchJob(Planned(cluster, "trees", 1));
+  EXPECT_EQ(algo.status().message(),
+            "job `planned`: topology.algorithm: unknown algorithm `trees` "
+            "(expected auto, ring, tree, rhd, hierarchical or torus)");
+  // A forced algorithm that cannot apply (torus on a fat-tree) fails the
+  // job at start, naming why.
+  StatusOr<std::string> torus = jobs_.LaunchJob(Planned(cluster, "torus", 2));
+  ASSERT_TRUE(torus.ok());
+  AddNode("hostA");
+  AddNode("hostB");
+  proto::JobStatus st = StatusOf(*torus);
+  EXPECT_EQ(st.state(), proto::JOB_FAILED);
+  EXPECT_EQ(st.reason().rfind("topology plan: cannot plan on cluster "
+                              "`two-leaves`: ",
+                              0),
+            0u)
+      << st.reason();
+  std::filesystem::remove(cluster);
 }
 
 }  // namespace

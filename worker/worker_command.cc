@@ -72,6 +72,8 @@ Status FillJobAndHost(engine::RankContext& ctx) {
   ctx.comm_host =
       EnvStr("DSTRAIN_COMM_HOST", one_host ? "127.0.0.1" : ctx.hostname);
   ctx.comm_interface = EnvStr("GLOO_SOCKET_IFNAME");
+  ctx.sub_communicators = EnvStr("DSTRAIN_SUBCOMMS");
+  ctx.grad_allreduce = EnvStr("DSTRAIN_GRAD_ALLREDUCE");
   ctx.run_dir = EnvStr("DSTRAIN_RUN_DIR");
   const std::string resume = EnvStr("DSTRAIN_RESUME", "0");
   if (resume != "0" && resume != "1") {

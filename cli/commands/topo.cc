@@ -1,6 +1,7 @@
 #include "cli/commands/topo.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -63,7 +64,19 @@ std::string Ratio(double x) {
 }
 
 std::string Bytes(int64_t b) {
-  return b < 0 ? "-" : comm::bench::FormatByteSize(b);
+  if (b < 0) return "-";
+  const std::string exact = comm::bench::FormatByteSize(b);
+  if (b < 1024 || !std::isdigit(static_cast<unsigned char>(exact.back())))
+    return exact;
+  // A crossover found by bisection is rarely round: say it both ways.
+  char buf[48];
+  const char* unit = b >= (1 << 30) ? "GiB" : b >= (1 << 20) ? "MiB" : "KiB";
+  const double scale = b >= (1 << 30)   ? 1 << 30
+                       : b >= (1 << 20) ? 1 << 20
+                                        : 1024;
+  std::snprintf(buf, sizeof buf, "%s (%.1f %s)", exact.c_str(), b / scale,
+                unit);
+  return buf;
 }
 
 std::string LinkName(const LinkUse& l) {

@@ -21,7 +21,7 @@ struct NodesConfig {
 
 struct TopologyConfig {
   std::string cluster;              // path to a cluster description; "" = local
-  std::string algorithm = "auto";   // auto | ring | tree | hierarchical
+  std::string algorithm = "auto";   // auto | ring | tree | hierarchical | torus
 };
 
 struct ModelConfig {

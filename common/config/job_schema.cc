@@ -75,7 +75,7 @@ std::vector<Field> BuildFields() {
   f.push_back(Make("topology.cluster", K::kPath,
                    [](C& c, const V& v) { c.topology.cluster = v.s; }));
   f.push_back(Enum("topology.algorithm",
-                   {"auto", "ring", "tree", "hierarchical"},
+                   {"auto", "ring", "tree", "hierarchical", "torus"},
                    [](C& c, const V& v) { c.topology.algorithm = v.s; }));
   f.push_back(Enum("model.type", {"gpt"},
                    [](C& c, const V& v) { c.model.type = v.s; }));

@@ -14,8 +14,8 @@ namespace dstrain::config::internal {
 namespace {
 
 // `path` = VALUE at job.yaml:L:C is not supported by this build yet
-// (supported: SUPPORTED)
-Status Unbuilt(const Origins& o, const char* path, const std::string& value,
+// (supported: SUPPORTED). Unused while every feature is built.
+[[maybe_unused]] Status Unbuilt(const Origins& o, const char* path, const std::string& value,
                const char* supported) {
   const Origin* origin = o.Find(path);
   const std::string text = origin != nullptr ? origin->text : value;
@@ -30,9 +30,18 @@ Status Unbuilt(const Origins& o, const char* path, const std::string& value,
 
 Status RefuseUnbuiltFeatures(const JobConfig& job, const Origins& o) {
   // --- not built yet: one line per feature -----------------------------
-  if (job.topology.algorithm != "auto")
-    return Unbuilt(o, "topology.algorithm", job.topology.algorithm, "auto");
   // ----------------------------------------------------------------------
+  // A forced algorithm is planned over a cluster description (the
+  // coordinator's plan); without one there are no hosts to plan over.
+  if (job.topology.algorithm != "auto" && job.topology.cluster.empty()) {
+    const Origin* origin = o.Find("topology.algorithm");
+    return InvalidArgument(Located(
+        o.PlaceOf("topology.algorithm"),
+        "`topology.algorithm` = " +
+            (origin != nullptr ? origin->text : job.topology.algorithm),
+        " needs `topology.cluster` (plans are made over a cluster "
+        "description; without one leave it auto)"));
+  }
   return Status::Ok();
 }
 

@@ -35,6 +35,7 @@
 #include "worker/engine/gpt_runner.h"
 #include "worker/engine/job_support.h"
 #include "worker/engine/memory_tracker.h"
+#include "worker/engine/plan_communicators.h"
 #include "worker/engine/status_error.h"
 #include "worker/engine/torch_error.h"
 #include "worker/models/gpt.h"
@@ -176,7 +177,12 @@ StatusOr<TrainResult> Train(const config::JobConfig& job,
   StatusOr<std::unique_ptr<comm::Communicator>> comm_or =
       comm::MakeCommunicator(spec);
   if (!comm_or.ok()) return comm_or.status();
-  comm::Communicator& comm = **comm_or;
+  // The topology plan's sub-communicators, and the gradient all-reduce
+  // through them when the plan routes it there (plan_communicators.h).
+  StatusOr<RankPlanComms> plan_or = SetUpPlanCommunicators(
+      **comm_or, ctx.sub_communicators, ctx.grad_allreduce);
+  if (!plan_or.ok()) return plan_or.status();
+  comm::Communicator& comm = plan_or->Training(**comm_or);
 
   zero::ZeroOptions zero_options = zero::ZeroOptions::FromJob(job);
   zero_options.param_dtype = amp.param_dtype();

@@ -33,6 +33,11 @@ struct RankContext {
   // interface name, which wins when set (like GLOO_SOCKET_IFNAME).
   std::string comm_host = "127.0.0.1";
   std::string comm_interface;
+  // This rank's part of the coordinator's topology plan, as the agent set
+  // DSTRAIN_SUBCOMMS and DSTRAIN_GRAD_ALLREDUCE (plan_communicators.h);
+  // empty without a plan.
+  std::string sub_communicators;
+  std::string grad_allreduce;
   // Checkpoints (worker/checkpoint/train_checkpoints.h): the run directory
   // (DSTRAIN_RUN_DIR; checkpoint.dir defaults to <run_dir>/ckpt), and
   // whether to resume from the newest complete checkpoint (DSTRAIN_RESUME,

@@ -1,0 +1,98 @@
+#include "coordinator/job_plan.h"
+
+#include "topology/io/cluster_file.h"
+#include "topology/io/nccl_env.h"
+#include "topology/plan/planner.h"
+#include "topology/plan/validate.h"
+
+namespace dstrain::coordinator {
+
+StatusOr<std::shared_ptr<const JobCluster>> LoadJobCluster(
+    const proto::TopologySpec& spec) {
+  auto out = std::make_shared<JobCluster>();
+  out->path = spec.cluster_path();
+  out->algorithm = spec.algorithm().empty() ? "auto" : spec.algorithm();
+  StatusOr<std::optional<topology::Algorithm>> algorithm =
+      topology::ParseAlgorithmChoice(out->algorithm);
+  if (!algorithm.ok()) {
+    return InvalidArgument("topology.algorithm: " +
+                           algorithm.status().message());
+  }
+  StatusOr<topology::Cluster> cluster = topology::LoadClusterFile(out->path);
+  if (!cluster.ok()) {
+    return InvalidArgument("topology.cluster: " + cluster.status().message());
+  }
+  DSTRAIN_RETURN_IF_ERROR(cluster->Validate());
+  out->cluster = std::move(cluster).value();
+  return std::shared_ptr<const JobCluster>(std::move(out));
+}
+
+StatusOr<JobPlan> PlanJob(const JobCluster& jc,
+                          const std::vector<std::string>& hostnames,
+                          int procs_per_node) {
+  const topology::Cluster& cluster = jc.cluster;
+  std::vector<topology::VertexId> hosts;
+  std::map<topology::VertexId, int> index_of;
+  for (std::size_t i = 0; i < hostnames.size(); ++i) {
+    const topology::VertexId v = cluster.Find(hostnames[i]);
+    if (v == topology::kNoVertex || !cluster.IsHost(v)) {
+      return InvalidArgument("node `" + hostnames[i] + "` is not in cluster `" +
+                             cluster.name() + "` (" + jc.path + ")");
+    }
+    if (!index_of.emplace(v, static_cast<int>(i)).second) {
+      return InvalidArgument("two nodes registered as `" + hostnames[i] +
+                             "`; the plan needs one node per host");
+    }
+    hosts.push_back(v);
+  }
+  topology::PlanOptions options;
+  options.ranks_per_node = procs_per_node;
+  StatusOr<std::optional<topology::Algorithm>> algorithm =
+      topology::ParseAlgorithmChoice(jc.algorithm);
+  if (!algorithm.ok()) return algorithm.status();
+  options.algorithm = *algorithm;
+  // A job runs one size of gradient buffer; the choice over the default
+  // range only matters for NCCL_ALGO, so keep planning cheap.
+  StatusOr<topology::Plan> plan = topology::BuildPlan(cluster, hosts, options);
+  if (!plan.ok()) {
+    return Status(plan.status().code(), "cannot plan on cluster `" +
+                                            cluster.name() +
+                                            "`: " + plan.status().message());
+  }
+  // BuildPlan validates; the coordinator checks again what it hands out.
+  DSTRAIN_RETURN_IF_ERROR(topology::ValidatePlan(cluster, *plan));
+
+  JobPlan out;
+  out.placement = plan->placement.method;
+  for (topology::VertexId v : plan->placement.hosts)
+    out.node_order.push_back(index_of.at(v));
+  for (const topology::SubCommunicator& c : plan->communicators) {
+    proto::SubCommunicator p;
+    p.set_name(c.name);
+    for (int32_t v : c.color) p.add_color(v);
+    for (int32_t v : c.key) p.add_key(v);
+    out.communicators.push_back(std::move(p));
+  }
+  if (*algorithm == topology::Algorithm::kHierarchical) {
+    out.grad_allreduce = "hierarchical";
+  } else if (*algorithm == topology::Algorithm::kTorus) {
+    out.grad_allreduce = "torus";
+  }
+  const std::string nccl_algo =
+      *algorithm ? topology::AlgorithmName(**algorithm) : "";
+  for (topology::VertexId v : plan->placement.hosts) {
+    std::map<std::string, std::string> env(plan->env.begin(), plan->env.end());
+    topology::NcclEnvOptions nccl;
+    // Only NCCL's own algorithms become NCCL_ALGO; the plan's composed
+    // ones run through sub-communicators instead.
+    if (nccl_algo == "ring" || nccl_algo == "tree") nccl.algorithm = nccl_algo;
+    StatusOr<std::map<std::string, std::string>> host_env =
+        topology::NcclEnvironment(cluster, v, nccl);
+    if (!host_env.ok()) return host_env.status();
+    for (auto& [k, val] : *host_env) env[k] = val;
+    out.env.push_back(std::move(env));
+  }
+  return out;
+}
+
+}  // namespace dstrain::coordinator

@@ -1,0 +1,286 @@
+// Issue 5's end-to-end check: a job on 4 local ranks with a described
+// 2-leaf cluster gets the planned rank order and its sub-communicators.
+//
+// Real processes on this machine: `dstrain coordinator`, two
+// `dstrain agent`s registering as hostA and hostB (both on 127.0.0.1),
+// `dstrain launch --coordinator` of a job with nodes {min: 2},
+// procs_per_node 2 and topology.cluster naming a YAML where hostB hangs off
+// the first leaf and hostA off the second. Registration order and name
+// order put hostA first; the plan (leaf-contiguous) puts hostB first. The
+// test asserts the order from the coordinator's JobStatus, the Split groups
+// from what every worker printed after building them (an all-gather of
+// world ranks through each sub-communicator), and that training through
+// the hierarchical all-reduce kept every rank's parameters bitwise equal.
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "coordinator/client/coordinator_client.h"
+#include "tests/util/subprocess.h"
+#include "tests/util/wait_for.h"
+
+namespace dstrain {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using testing::Subprocess;
+using testing::WaitFor;
+
+const std::string kDstrain = std::string(DSTRAIN_BINARY_DIR) + "/bin/dstrain";
+constexpr const char* kToken = "topology-test-token";
+
+std::string Job(const std::string& algorithm) {
+  return "name: planned-" + algorithm +
+         "\n"
+         "nodes: {min: 2, max: 2}\n"
+         "procs_per_node: 2\n"
+         "device: cpu\n"
+         "backend: gloo\n"
+         "topology: {cluster: two-leaves.yaml, algorithm: " +
+         algorithm +
+         "}\n"
+         "model: {type: gpt, vocab: 256, layers: 1, d_model: 32, heads: 2, "
+         "seq_len: 32}\n"
+         "data: {type: text, path: /usr/share/games/fortunes}\n"
+         "train:\n"
+         "  steps: 3\n"
+         "  micro_batch: 4\n"
+         "  optimizer: {type: adamw, lr: 1.0e-2}\n"
+         "  schedule: {type: constant}\n";
+}
+
+// hostB under leaf0, hostA under leaf1, two more hosts per leaf that this
+// job does not get.
+constexpr const char* kCluster =
+    "name: two-leaves\n"
+    "fabric: {kind: fat-tree, k: 8, levels: 2, oversubscription: 1}\n"
+    "defaults: {devices: 2, bandwidth: 100 Gb/s, latency: 1 us}\n"
+    "switches:\n"
+    "  - {name: \"leaf[0-1]\", level: 0}\n"
+    "  - {name: spine0, level: 1}\n"
+    "hosts:\n"
+    "  - {name: \"hostB,spare[0-1]\", leaf: leaf0}\n"
+    "  - {name: \"hostA,spare[2-3]\", leaf: leaf1}\n"
+    "links:\n"
+    "  - {a: \"leaf[0-1]\", b: spine0, count: 3}\n";
+
+class TopologyLaunchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("dstrain_topology_launch_" + std::to_string(getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    ASSERT_TRUE(fs::exists(kDstrain)) << kDstrain << " is not built";
+    std::ofstream(dir_ / "token") << kToken << "\n";
+    std::ofstream(dir_ / "two-leaves.yaml") << kCluster;
+  }
+  void TearDown() override {
+    // Agents first (their workers die with them), then the coordinator.
+    for (auto* p : {&agent_b_, &agent_a_, &coord_}) {
+      if (*p == nullptr) continue;
+      (*p)->Signal(SIGTERM);
+      (*p)->Wait(15s);
+    }
+    fs::remove_all(dir_);
+  }
+
+  std::unique_ptr<Subprocess> Start(std::vector<std::string> args) {
+    testing::SubprocessOptions o;
+    o.argv = {kDstrain};
+    for (auto& a : args) o.argv.push_back(a);
+    o.working_dir = dir_.string();
+    // Both "hosts" are this machine: collectives on loopback.
+    o.extra_env = {"DSTRAIN_COMM_HOST=127.0.0.1"};
+    std::string error;
+    auto sp = Subprocess::Start(o, &error);
+    EXPECT_TRUE(sp != nullptr) << error;
+    return sp;
+  }
+
+  // Starts an agent registering as `host` and waits until it serves.
+  std::unique_ptr<Subprocess> StartAgent(const std::string& host) {
+    auto agent = Start({"agent", "--coordinator", address_, "--token-file",
+                        (dir_ / "token").string(), "--listen", "127.0.0.1:0",
+                        "--hostname", host});
+    EXPECT_TRUE(agent);
+    if (!agent) return nullptr;
+    EXPECT_TRUE(WaitFor(
+        [&] { return agent->Stdout().find("serving on") != std::string::npos; },
+        30s))
+        << agent->Stderr();
+    return agent;
+  }
+
+  void StartCluster() {
+    coord_ = Start({"coordinator", "--listen", "127.0.0.1:0", "--token-file",
+                    (dir_ / "token").string()});
+    ASSERT_TRUE(coord_);
+    std::smatch m;
+    std::string out;
+    const std::regex listening("listening on (\\S+)\n");
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          out = coord_->Stdout();
+          return std::regex_search(out, m, listening);
+        },
+        30s))
+        << coord_->Stderr();
+    address_ = m[1];
+    // hostA registers first: registration order and name order agree.
+    agent_a_ = StartAgent("hostA");
+    agent_b_ = StartAgent("hostB");
+    ASSERT_TRUE(agent_a_ && agent_b_);
+  }
+
+  // Runs the job to its end; returns the summary JSON's job_id.
+  std::string RunJob(const std::string& algorithm) {
+    const fs::path job = dir_ / ("job-" + algorithm + ".yaml");
+    std::ofstream(job) << Job(algorithm);
+    auto launch =
+        Start({"launch", job.string(), "--coordinator", address_,
+               "--token-file", (dir_ / "token").string(), "--run-dir",
+               (dir_ / ("run-" + algorithm)).string(), "--quiet", "--json"});
+    EXPECT_TRUE(launch);
+    if (!launch) return "";
+    auto st = launch->Wait(240s);
+    EXPECT_TRUE(st.has_value()) << launch->Stderr();
+    EXPECT_EQ(st.has_value() ? testing::ShellExitCode(*st) : -1, 0)
+        << launch->Stdout() << launch->Stderr() << agent_a_->Stderr()
+        << agent_b_->Stderr();
+    google::protobuf::Struct summary;
+    EXPECT_TRUE(
+        google::protobuf::util::JsonStringToMessage(launch->Stdout(), &summary)
+            .ok())
+        << launch->Stdout();
+    auto it = summary.fields().find("job_id");
+    return it == summary.fields().end() ? "" : it->second.string_value();
+  }
+
+  proto::JobStatus StatusOf(const std::string& job_id) {
+    coordinator::CoordinatorClient client(address_, kToken);
+    StatusOr<proto::JobStatus> st = client.GetJobStatus(job_id, 0);
+    EXPECT_TRUE(st.ok()) << st.status().ToString();
+    return st.ok() ? *st : proto::JobStatus();
+  }
+
+  std::string AgentsOutput() const {
+    return agent_a_->Stderr() + agent_b_->Stderr();
+  }
+
+  fs::path dir_;
+  std::string address_;
+  std::unique_ptr<Subprocess> coord_, agent_a_, agent_b_;
+};
+
+std::vector<int> Colors(const proto::SubCommunicator& c) {
+  return std::vector<int>(c.color().begin(), c.color().end());
+}
+std::vector<int> Keys(const proto::SubCommunicator& c) {
+  return std::vector<int>(c.key().begin(), c.key().end());
+}
+
+TEST_F(TopologyLaunchTest, FourRanksOnTwoLeavesGetThePlannedOrderAndGroups) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
+  const std::string job_id = RunJob("hierarchical");
+  ASSERT_FALSE(job_id.empty());
+
+  // The coordinator placed hostB's ranks first (leaf0), then hostA's.
+  const proto::JobStatus st = StatusOf(job_id);
+  EXPECT_EQ(st.state(), proto::JOB_SUCCEEDED) << st.reason();
+  EXPECT_EQ(st.placement(), "leaf-contiguous");
+  ASSERT_EQ(st.ranks_size(), 4);
+  const char* hosts[] = {"hostB", "hostB", "hostA", "hostA"};
+  for (int r = 0; r < 4; ++r) {
+    EXPECT_EQ(st.ranks(r).rank(), r);
+    EXPECT_EQ(st.ranks(r).host(), hosts[r]) << "rank " << r;
+    EXPECT_EQ(st.ranks(r).local_rank(), r % 2);
+    EXPECT_EQ(st.ranks(r).node_rank(), r / 2);
+  }
+  // The plan's sub-communicators: intra_node by host, inter_node by local
+  // rank, keys ordering each group.
+  ASSERT_EQ(st.communicators_size(), 2);
+  EXPECT_EQ(st.communicators(0).name(), "intra_node");
+  EXPECT_EQ(Colors(st.communicators(0)), (std::vector<int>{0, 0, 1, 1}));
+  EXPECT_EQ(Keys(st.communicators(0)), (std::vector<int>{0, 1, 0, 1}));
+  EXPECT_EQ(st.communicators(1).name(), "inter_node");
+  EXPECT_EQ(Colors(st.communicators(1)), (std::vector<int>{0, 1, 0, 1}));
+  EXPECT_EQ(Keys(st.communicators(1)), (std::vector<int>{0, 0, 1, 1}));
+  EXPECT_EQ(st.grad_allreduce(), "hierarchical");
+
+  // What each worker's Split built, as it printed it (relayed by its agent
+  // with the rank and host it ran on).
+  const std::string out = AgentsOutput();
+  for (const char* line :
+       {"[rank 0 hostB] plan: sub-communicator intra_node: group of 2, world "
+        "ranks [0, 1]",
+        "[rank 1 hostB] plan: sub-communicator intra_node: group of 2, world "
+        "ranks [0, 1]",
+        "[rank 2 hostA] plan: sub-communicator intra_node: group of 2, world "
+        "ranks [2, 3]",
+        "[rank 3 hostA] plan: sub-communicator intra_node: group of 2, world "
+        "ranks [2, 3]",
+        "[rank 0 hostB] plan: sub-communicator inter_node: group of 2, world "
+        "ranks [0, 2]",
+        "[rank 2 hostA] plan: sub-communicator inter_node: group of 2, world "
+        "ranks [0, 2]",
+        "[rank 1 hostB] plan: sub-communicator inter_node: group of 2, world "
+        "ranks [1, 3]",
+        "[rank 3 hostA] plan: sub-communicator inter_node: group of 2, world "
+        "ranks [1, 3]",
+        "[rank 0 hostB] plan: gradients all-reduced hierarchical through the "
+        "sub-communicators"}) {
+    EXPECT_NE(out.find(line), std::string::npos) << line << "\n" << out;
+  }
+  // Training through the composed all-reduce kept the ranks in lockstep.
+  ASSERT_EQ(st.results_size(), 4);
+  for (const proto::RankResult& r : st.results()) {
+    EXPECT_EQ(r.steps(), 3);
+    EXPECT_EQ(r.param_digest(), st.results(0).param_digest());
+  }
+}
+
+TEST_F(TopologyLaunchTest, AutoPlansTheOrderAndKeepsTheWorldAllReduce) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
+  const std::string job_id = RunJob("auto");
+  ASSERT_FALSE(job_id.empty());
+  const proto::JobStatus st = StatusOf(job_id);
+  EXPECT_EQ(st.state(), proto::JOB_SUCCEEDED) << st.reason();
+  ASSERT_EQ(st.ranks_size(), 4);
+  EXPECT_EQ(st.ranks(0).host(), "hostB");
+  EXPECT_EQ(st.ranks(3).host(), "hostA");
+  EXPECT_TRUE(st.grad_allreduce().empty());
+  EXPECT_EQ(AgentsOutput().find("gradients all-reduced"), std::string::npos);
+}
+
+TEST_F(TopologyLaunchTest, NodeOutsideTheDescriptionFailsNamingIt) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
+  std::string cluster = kCluster;
+  cluster.replace(cluster.find("hostA,"), 6, "hostZ,");
+  std::ofstream(dir_ / "two-leaves.yaml") << cluster;
+  const fs::path job = dir_ / "job.yaml";
+  std::ofstream(job) << Job("auto");
+  auto launch = Start({"launch", job.string(), "--coordinator", address_,
+                       "--token-file", (dir_ / "token").string(), "--run-dir",
+                       (dir_ / "run").string(), "--quiet"});
+  ASSERT_TRUE(launch);
+  auto st = launch->Wait(120s);
+  ASSERT_TRUE(st.has_value());
+  EXPECT_NE(testing::ShellExitCode(*st), 0);
+  EXPECT_NE((launch->Stdout() + launch->Stderr())
+                .find("topology plan: node `hostA` is not in cluster "
+                      "`two-leaves`"),
+            std::string::npos)
+      << launch->Stdout() << launch->Stderr();
+  // Nothing started.
+  EXPECT_EQ(AgentsOutput().find("[rank "), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dstrain

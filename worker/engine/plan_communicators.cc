@@ -1,0 +1,273 @@
+#include "worker/engine/plan_communicators.h"
+
+#include <ATen/ATen.h>
+
+#include <charconv>
+#include <cstdio>
+#include <optional>
+
+namespace dstrain::engine {
+namespace {
+
+using comm::Communicator;
+using comm::ReduceOp;
+using comm::Work;
+
+std::optional<int> ToInt(std::string_view s) {
+  int v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+class DoneWork : public Work {
+ public:
+  Status Wait() override { return Status::Ok(); }
+};
+
+// AllReduce through the plan's levels; everything else is the world's.
+class ComposedAllReduce : public Communicator {
+ public:
+  ComposedAllReduce(Communicator& world, std::vector<Communicator*> scatter,
+                    std::vector<Communicator*> reduce, std::string algorithm)
+      : world_(world),
+        scatter_(std::move(scatter)),
+        reduce_(std::move(reduce)),
+        algorithm_(std::move(algorithm)) {}
+
+  int rank() const override { return world_.rank(); }
+  int size() const override { return world_.size(); }
+  std::string backend() const override {
+    return world_.backend() + "+" + algorithm_;
+  }
+  std::chrono::milliseconds timeout() const override {
+    return world_.timeout();
+  }
+
+  StatusOr<std::unique_ptr<Work>> AllReduce(at::Tensor& tensor,
+                                            ReduceOp op) override {
+    if (!tensor.is_contiguous())
+      return InvalidArgument(algorithm_ +
+                             " all-reduce: tensor is not contiguous");
+    const bool avg = op == ReduceOp::kAvg;
+    if (avg && !at::isFloatingType(tensor.scalar_type()))
+      return InvalidArgument(algorithm_ +
+                             " all-reduce: kAvg needs a floating dtype");
+    const ReduceOp level_op = avg ? ReduceOp::kSum : op;
+    at::Tensor flat = tensor.view({-1});
+    Status s = Reduce(flat, level_op, 0);
+    if (!s.ok()) return s;
+    if (avg) flat.div_(world_.size());
+    return std::unique_ptr<Work>(std::make_unique<DoneWork>());
+  }
+
+  StatusOr<std::unique_ptr<Work>> AllGather(const at::Tensor& input,
+                                            at::Tensor& output) override {
+    return world_.AllGather(input, output);
+  }
+  StatusOr<std::unique_ptr<Work>> ReduceScatter(const at::Tensor& input,
+                                                at::Tensor& output,
+                                                ReduceOp op) override {
+    return world_.ReduceScatter(input, output, op);
+  }
+  StatusOr<std::unique_ptr<Work>> Broadcast(at::Tensor& tensor,
+                                            int root) override {
+    return world_.Broadcast(tensor, root);
+  }
+  StatusOr<std::unique_ptr<Work>> Barrier() override {
+    return world_.Barrier();
+  }
+  StatusOr<std::unique_ptr<Communicator>> Split(int color, int key) override {
+    return world_.Split(color, key);
+  }
+
+ private:
+  // Reduce-scatter through scatter_[level], recurse on this rank's slice,
+  // all-gather back; past the scatter levels, all-reduce in every reduce
+  // level. `flat` is 1-D and contiguous; the result lands in place.
+  Status Reduce(at::Tensor& flat, ReduceOp op, std::size_t level) {
+    if (level == scatter_.size()) {
+      for (Communicator* c : reduce_) {
+        if (c->size() == 1) continue;
+        DSTRAIN_RETURN_IF_ERROR(comm::Await(c->AllReduce(flat, op)));
+      }
+      return Status::Ok();
+    }
+    Communicator& c = *scatter_[level];
+    const int64_t k = c.size();
+    if (k == 1) return Reduce(flat, op, level + 1);
+    const int64_t n = flat.numel();
+    const int64_t chunk = (n + k - 1) / k;
+    at::Tensor padded = flat;
+    if (chunk * k != n) {
+      padded = at::zeros({chunk * k}, flat.options());
+      padded.narrow(0, 0, n).copy_(flat);
+    }
+    at::Tensor mine = at::empty({chunk}, flat.options());
+    DSTRAIN_RETURN_IF_ERROR(comm::Await(c.ReduceScatter(padded, mine, op)));
+    DSTRAIN_RETURN_IF_ERROR(Reduce(mine, op, level + 1));
+    at::Tensor gathered = padded.data_ptr() == flat.data_ptr() ? flat : padded;
+    DSTRAIN_RETURN_IF_ERROR(comm::Await(c.AllGather(mine, gathered)));
+    if (gathered.data_ptr() != flat.data_ptr())
+      flat.copy_(gathered.narrow(0, 0, n));
+    return Status::Ok();
+  }
+
+  Communicator& world_;
+  const std::vector<Communicator*> scatter_;
+  const std::vector<Communicator*> reduce_;
+  const std::string algorithm_;
+};
+
+}  // namespace
+
+StatusOr<std::vector<SubCommSpec>> ParseSubCommunicators(
+    std::string_view text) {
+  std::vector<SubCommSpec> out;
+  std::size_t index = 0;
+  while (!text.empty()) {
+    const std::size_t semi = text.find(';');
+    const std::string_view item = text.substr(0, semi);
+    const std::string what = "DSTRAIN_SUBCOMMS item " + std::to_string(index) +
+                             " `" + std::string(item) + "`";
+    const std::size_t c1 = item.find(':');
+    const std::size_t c2 =
+        c1 == std::string_view::npos ? c1 : item.find(':', c1 + 1);
+    if (c2 == std::string_view::npos || c1 == 0)
+      return InvalidArgument(what + ": expected name:colour:key");
+    SubCommSpec spec;
+    spec.name = std::string(item.substr(0, c1));
+    std::optional<int> color = ToInt(item.substr(c1 + 1, c2 - c1 - 1));
+    std::optional<int> key = ToInt(item.substr(c2 + 1));
+    if (!color || !key)
+      return InvalidArgument(what + ": colour and key must be integers");
+    spec.color = *color;
+    spec.key = *key;
+    for (const SubCommSpec& s : out)
+      if (s.name == spec.name)
+        return InvalidArgument(what + ": `" + spec.name + "` is given twice");
+    out.push_back(std::move(spec));
+    if (semi == std::string_view::npos) break;
+    text.remove_prefix(semi + 1);
+    ++index;
+  }
+  return out;
+}
+
+StatusOr<PlanCommunicators> PlanCommunicators::Build(
+    Communicator& world, const std::vector<SubCommSpec>& specs) {
+  PlanCommunicators p;
+  for (const SubCommSpec& s : specs) {
+    StatusOr<std::unique_ptr<Communicator>> sub = world.Split(s.color, s.key);
+    if (!sub.ok()) {
+      return Status(sub.status().code(), "sub-communicator `" + s.name +
+                                             "`: " + sub.status().message());
+    }
+    p.subs_.emplace_back(s.name, std::move(sub).value());
+  }
+  return p;
+}
+
+Communicator* PlanCommunicators::Find(std::string_view name) const {
+  for (const auto& [n, c] : subs_)
+    if (n == name) return c.get();
+  return nullptr;
+}
+
+StatusOr<std::vector<std::string>> PlanCommunicators::Describe(
+    int world_rank) const {
+  std::vector<std::string> lines;
+  for (const auto& [name, c] : subs_) {
+    if (c == nullptr) {
+      lines.push_back("sub-communicator " + name + ": not a member");
+      continue;
+    }
+    at::Tensor mine = at::full({1}, world_rank, at::kInt);
+    at::Tensor all = at::empty({c->size()}, at::kInt);
+    DSTRAIN_RETURN_IF_ERROR(comm::Await(c->AllGather(mine, all)));
+    std::string ranks;
+    const int32_t* d = all.data_ptr<int32_t>();
+    for (int i = 0; i < c->size(); ++i)
+      ranks += (i ? ", " : "") + std::to_string(d[i]);
+    lines.push_back("sub-communicator " + name + ": group of " +
+                    std::to_string(c->size()) + ", world ranks [" + ranks +
+                    "]");
+  }
+  return lines;
+}
+
+StatusOr<std::unique_ptr<Communicator>> PlanAllReduce(
+    Communicator& world, const PlanCommunicators& subs,
+    std::string_view algorithm) {
+  std::vector<Communicator*> scatter;
+  std::vector<Communicator*> reduce;
+  auto need = [&](const char* name) -> StatusOr<Communicator*> {
+    Communicator* c = subs.Find(name);
+    if (c == nullptr) {
+      return InvalidArgument("the " + std::string(algorithm) +
+                             " all-reduce needs sub-communicator `" + name +
+                             "`, which this rank's plan lacks");
+    }
+    return c;
+  };
+  if (algorithm == "hierarchical") {
+    StatusOr<Communicator*> intra = need("intra_node");
+    if (!intra.ok()) return intra.status();
+    StatusOr<Communicator*> inter = need("inter_node");
+    if (!inter.ok()) return inter.status();
+    scatter = {*intra};
+    reduce = {*inter};
+  } else if (algorithm == "torus") {
+    if (Communicator* intra = subs.Find("intra_node")) scatter.push_back(intra);
+    bool first = true;
+    for (const char* dim : {"torus_x", "torus_y", "torus_z", "torus_w"}) {
+      Communicator* c = subs.Find(dim);
+      if (c == nullptr) continue;
+      (first ? scatter : reduce).push_back(c);
+      first = false;
+    }
+    if (first) {
+      return InvalidArgument(
+          "the torus all-reduce needs torus_x/torus_y/torus_z "
+          "sub-communicators, which this rank's plan lacks");
+    }
+  } else {
+    return InvalidArgument("unknown plan all-reduce `" +
+                           std::string(algorithm) +
+                           "` (expected hierarchical or torus)");
+  }
+  return std::unique_ptr<Communicator>(std::make_unique<ComposedAllReduce>(
+      world, std::move(scatter), std::move(reduce), std::string(algorithm)));
+}
+
+StatusOr<RankPlanComms> SetUpPlanCommunicators(
+    Communicator& world, std::string_view subcomms,
+    std::string_view grad_allreduce) {
+  RankPlanComms out;
+  if (subcomms.empty() && grad_allreduce.empty()) return out;
+  StatusOr<std::vector<SubCommSpec>> specs = ParseSubCommunicators(subcomms);
+  if (!specs.ok()) return specs.status();
+  StatusOr<PlanCommunicators> subs = PlanCommunicators::Build(world, *specs);
+  if (!subs.ok()) return subs.status();
+  out.subs = std::move(subs).value();
+  StatusOr<std::vector<std::string>> lines = out.subs.Describe(world.rank());
+  if (!lines.ok()) return lines.status();
+  for (const std::string& line : *lines)
+    std::printf("plan: %s\n", line.c_str());
+  if (!grad_allreduce.empty()) {
+    StatusOr<std::unique_ptr<Communicator>> composed =
+        PlanAllReduce(world, out.subs, grad_allreduce);
+    if (!composed.ok()) return composed.status();
+    out.composed = std::move(composed).value();
+    if (world.rank() == 0) {
+      std::printf(
+          "plan: gradients all-reduced %s through the "
+          "sub-communicators\n",
+          std::string(grad_allreduce).c_str());
+    }
+  }
+  std::fflush(stdout);
+  return out;
+}
+
+}  // namespace dstrain::engine
