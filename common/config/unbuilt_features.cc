@@ -14,9 +14,10 @@ namespace dstrain::config::internal {
 namespace {
 
 // `path` = VALUE at job.yaml:L:C is not supported by this build yet
-// (supported: SUPPORTED). Unused while every feature is built.
-[[maybe_unused]] Status Unbuilt(const Origins& o, const char* path, const std::string& value,
-               const char* supported) {
+// (supported: SUPPORTED)
+[[maybe_unused]] Status Unbuilt(const Origins& o, const char* path,
+                                const std::string& value,
+                                const char* supported) {
   const Origin* origin = o.Find(path);
   const std::string text = origin != nullptr ? origin->text : value;
   return InvalidArgument(Located(o.PlaceOf(path),
@@ -35,12 +36,12 @@ Status RefuseUnbuiltFeatures(const JobConfig& job, const Origins& o) {
   // coordinator's plan); without one there are no hosts to plan over.
   if (job.topology.algorithm != "auto" && job.topology.cluster.empty()) {
     const Origin* origin = o.Find("topology.algorithm");
-    return InvalidArgument(Located(
-        o.PlaceOf("topology.algorithm"),
-        "`topology.algorithm` = " +
-            (origin != nullptr ? origin->text : job.topology.algorithm),
-        " needs `topology.cluster` (plans are made over a cluster "
-        "description; without one leave it auto)"));
+    return InvalidArgument(
+        Located(o.PlaceOf("topology.algorithm"),
+                "`topology.algorithm` = " +
+                    (origin != nullptr ? origin->text : job.topology.algorithm),
+                " needs `topology.cluster` (plans are made over a cluster "
+                "description; without one leave it auto)"));
   }
   return Status::Ok();
 }
