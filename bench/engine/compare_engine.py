@@ -42,7 +42,11 @@ def log(msg):
     print(msg, file=sys.stderr, flush=True)
 
 
+LOADS = []  # 1-minute load average at the start of every run
+
+
 def run(cmd, timeout=900):
+    LOADS.append(os.getloadavg()[0])
     log("$ " + " ".join(cmd))
     t0 = time.time()
     done = subprocess.run(cmd, cwd=ROOT, stdout=subprocess.PIPE,
@@ -112,6 +116,9 @@ def mib(b):
 
 
 def shell(cmd):
+    home = os.path.expanduser("~")
+    cmd = ["~" + c[len(home):] if c.startswith(home + "/") else c
+           for c in cmd]
     return " ".join(f"'{c}'" if (" " in c or "{" in c) else c for c in cmd)
 
 
@@ -173,6 +180,8 @@ def fsdp_section(a, ranks_list):
         losses = {}
         for rep in range(a.repeats):
             for kind in kinds:
+                if kind.startswith("torch-") and kind != kinds[1] and rep > 0:
+                    continue  # secondary AdamW variants: one run each
                 if kind.startswith("torch-"):
                     r = run_torch(a, ranks, kind[6:],
                                   f"{kind}-n{ranks}-{rep}")
@@ -206,7 +215,9 @@ def fsdp_section(a, ranks_list):
         f"gloo, CPU, 1 intra-op thread per rank, AdamW (lr 3e-3, betas "
         f"0.9/0.95, eps 1e-8, weight decay 0.1 on >= 2-D tensors, cosine "
         f"schedule with min(20, steps) warm-up steps), clip 1.0; "
-        f"{a.repeats} runs of each, {a.steps} steps each, interleaved; "
+        f"{a.repeats} runs of each"
+        f"{' (' + ', '.join(impls[1:]) + ' AdamW: one)' if impls[1:] else ''}, "
+        f"{a.steps} steps each, interleaved; "
         f"the median over all steps after the first {a.warmup} of each run.",
         "", "```"] + cmds + ["```", "",
         "| " + " | ".join(head) + " |",
@@ -253,8 +264,9 @@ def main():
     p.add_argument("--steps", type=int, default=30)
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--repeats", type=int, default=2)
-    p.add_argument("--torch-adamw", default="default,fused",
-                   help="FSDP2 runs to make, by AdamW implementation")
+    p.add_argument("--torch-adamw", default="fused,default",
+                   help="FSDP2 runs to make, by AdamW implementation; the "
+                        "first runs --repeats times, the others once")
     p.add_argument("--parts", default="memory,recompute,fsdp")
     p.add_argument("--out", default=os.path.join(ROOT, "runs/bench-engine"))
     a = p.parse_args()
@@ -275,9 +287,13 @@ def main():
         sections.append(fsdp_section(a, [int(x) for x in a.ranks.split(",")]))
     load1 = os.getloadavg()
     uname = platform.uname()
+    print("```\n" + shell(["python", os.path.relpath(__file__, ROOT)] +
+                           sys.argv[1:]) + "\n```\n")
     print(f"<!-- {uname.node}: {os.cpu_count()} CPUs, {uname.release}; "
           f"driver took {time.time() - t0:.0f} s; load average (1 min) "
-          f"{load0[0]:.1f} at the start, {load1[0]:.1f} at the end -->")
+          f"{load0[0]:.1f} at the start, {load1[0]:.1f} at the end; at the "
+          f"start of each run: median {statistics.median(LOADS):.1f}, range "
+          f"{min(LOADS):.1f} to {max(LOADS):.1f} -->")
     print("\n\n".join(sections))
 
 

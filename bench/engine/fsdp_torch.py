@@ -261,7 +261,7 @@ def main():
     if not os.path.exists(a.data):
         sys.exit(f"--data {a.data}: no such file or folder")
 
-    ctx = mp.get_context("spawn")
+    ctx = mp.get_context("fork")
     queue = ctx.Queue()
     port = free_port()
     procs = [ctx.Process(target=run_rank, args=(r, a.ranks, port, a, queue))
