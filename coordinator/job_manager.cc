@@ -107,6 +107,19 @@ void JobManager::Schedule() {
 }
 
 void JobManager::ScheduleLocked(Effects* effects) {
+  if (scheduling_) {
+    reschedule_ = true;
+    return;
+  }
+  scheduling_ = true;
+  do {
+    reschedule_ = false;
+    SchedulePassLocked(effects);
+  } while (reschedule_);
+  scheduling_ = false;
+}
+
+void JobManager::SchedulePassLocked(Effects* effects) {
   std::vector<Job*> pending;
   std::set<std::string> busy;
   for (auto& [id, job] : jobs_) {

@@ -166,7 +166,12 @@ class JobManager {
 
   // The *Locked helpers expect mu_ held.
   Job* FindLocked(const std::string& job_id);
+  // Re-entrant: a job that fails while being started (no valid layout, a
+  // topology plan that cannot be made) ends, which schedules again; that
+  // nested call only asks the running one for another pass, so no job is
+  // handed nodes from a stale free list.
   void ScheduleLocked(Effects* effects);
+  void SchedulePassLocked(Effects* effects);
   void StartLocked(Job* job, const std::vector<NodeInfo>& nodes,
                    Effects* effects);
   void EndLocked(Job* job, proto::JobState state, const std::string& reason,
@@ -194,6 +199,8 @@ class JobManager {
   std::map<std::string, Job> jobs_;  // guarded by mu_
   std::int64_t next_order_ = 1;      // guarded by mu_
   std::mt19937_64 rng_;              // guarded by mu_
+  bool scheduling_ = false;          // guarded by mu_
+  bool reschedule_ = false;          // guarded by mu_
 };
 
 }  // namespace dstrain::coordinator

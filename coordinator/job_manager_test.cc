@@ -538,5 +538,41 @@ TEST_F(JobManagerTest, BadClusterDescriptionsAreRefusedAtLaunch) {
   std::filesystem::remove(cluster);
 }
 
+// A job whose plan fails while the scheduler hands out freed nodes ends
+// inside that pass; the next pending job must still get each node once.
+TEST_F(JobManagerTest, PlanFailureDuringAPassDoesNotStartTheNextJobTwice) {
+  const std::string cluster = TwoLeafCluster();
+  // hostZ (not in the description) first: the planned job takes it.
+  const std::string z = AddNode("hostZ");
+  const std::string a = AddNode("hostA");
+  StatusOr<std::string> first = jobs_.LaunchJob(Spec("first", 1, 2, 2));
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(StatusOf(*first).state(), proto::JOB_RUNNING);
+  // Both wait for the nodes `first` holds.
+  proto::JobSpec planned = Planned(cluster, "auto", 1);
+  planned.set_procs_per_node(1);
+  StatusOr<std::string> doomed = jobs_.LaunchJob(planned);  // gets hostZ
+  StatusOr<std::string> next = jobs_.LaunchJob(Spec("next", 1, 1, 1));
+  ASSERT_TRUE(doomed.ok() && next.ok());
+  agents_.starts.clear();
+  for (int r = 0; r < 2; ++r)
+    ASSERT_TRUE(jobs_.ReportWorkerExit("", *first, 0, Exit(r, 0)).ok());
+  EXPECT_EQ(StatusOf(*first).state(), proto::JOB_SUCCEEDED);
+  const proto::JobStatus d = StatusOf(*doomed);
+  EXPECT_EQ(d.state(), proto::JOB_FAILED);
+  EXPECT_NE(d.reason().find("node `hostZ` is not in cluster"),
+            std::string::npos)
+      << d.reason();
+  const proto::JobStatus n = StatusOf(*next);
+  EXPECT_EQ(n.state(), proto::JOB_RUNNING);
+  ASSERT_EQ(n.ranks_size(), 1);
+  // One StartWorkers for `next`, on one node.
+  ASSERT_EQ(agents_.starts.size(), 1u);
+  EXPECT_EQ(agents_.starts[0].start.job_id(), *next);
+  (void)a;
+  (void)z;
+  std::filesystem::remove(cluster);
+}
+
 }  // namespace
 }  // namespace dstrain::coordinator
