@@ -141,11 +141,17 @@ Result RunCase(const dstrain::models::GptOptions& model_options,
             engine.ReduceStats(local_loss, /*local_found_inf=*/false);
         engine.Step(1e-3);
         engine.Sync();
-        // Gloo's worker threads drop their reference to a finished
-        // collective's tensors a moment after Wait() returns; a barrier
-        // afterwards (same worker queue) lets the last ones go first.
-        auto settle = dstrain::comm::Await((*comm)->Barrier());
-        if (!settle.ok()) throw std::runtime_error(settle.ToString());
+        // c10d's Gloo worker thread lets go of a finished collective (and
+        // the tensors it references) only after Wait() has returned; it
+        // runs collectives one after another (one thread per group), so
+        // once one more has completed the earlier ones are gone. A barrier
+        // would not do: it keeps references to the work before it.
+        {
+          at::Tensor one = at::ones({1});
+          auto settle = dstrain::comm::Await(
+              (*comm)->AllReduce(one, dstrain::comm::ReduceOp::kSum));
+          if (!settle.ok()) throw std::runtime_error(settle.ToString());
+        }
 
         const dstrain::zero::MemoryStats m = engine.memory();
         const std::int64_t allocated =
