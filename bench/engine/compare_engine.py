@@ -6,10 +6,13 @@ all in one run, printed as markdown tables with ratios:
     bf16 compute, against the formulas (build-*/bin/engine_memory_bench);
  2. activation checkpointing on the example GPT (configs/examples/charlm.yaml
     with --layers/--d-model): peak activation bytes and step time with and
-    without recompute.enabled, `dstrain launch` runs, from metrics.jsonl;
+    without recompute.enabled, `dstrain launch` runs, from metrics.jsonl,
+    and CPU time per step (long run minus short run, getrusage), which the
+    load of a shared machine disturbs less than wall time;
  3. step time of dstrain ZeRO stage 3 against PyTorch FSDP2 (fully_shard,
     gloo, CPU, fp32; bench/engine/fsdp_torch.py) and against dstrain stage 0,
-    for each world size in --ranks.
+    for each world size in --ranks; FSDP2 with fused AdamW (PyTorch's
+    fastest on CPU) every repeat, with the default AdamW once.
 
   python bench/engine/compare_engine.py --build build-<you> [--ranks 2,4]
       [--steps 30] [--warmup 5] [--repeats 2] [--layers 4] [--d-model 128]

@@ -12,7 +12,8 @@ It mirrors worker/models/gpt.h and worker/engine/train.cc:
   - sharding: fully_shard on every block, then on the root (embeddings,
     final norm, tied head), reshard_after_forward=True (dstrain's default),
     the default prefetch of one unit;
-  - optimizer: AdamW (PyTorch's default implementation for CPU tensors),
+  - optimizer: AdamW (--adamw: PyTorch's default for CPU tensors, a loop
+    over parameters, each op a DTensor op; foreach; or fused),
     weight decay on tensors of >= 2 dimensions only, the job's lr, betas,
     eps and weight decay, warm-up + cosine schedule as
     worker/optim/lr_schedule.cc, gradient clipping by global norm;
@@ -27,7 +28,10 @@ It mirrors worker/models/gpt.h and worker/engine/train.cc:
 
 Prints one JSON object on stdout: the settings, param_count, and per step
 the loss and step time of rank 0. Starts the ranks with
-torch.multiprocessing (TCP rendezvous on a free 127.0.0.1 port).
+torch.multiprocessing, forked (the parent has imported torch but run no op,
+so no thread pool is inherited; each rank sets its own thread count), TCP
+rendezvous on a free 127.0.0.1 port. --profile FILE writes rank 0's
+torch.profiler table of the last 3 steps.
 """
 
 import argparse
