@@ -16,5 +16,8 @@ function(dstrain_add_test)
     DSTRAIN_BINARY_DIR="${CMAKE_BINARY_DIR}")
   gtest_discover_tests(${T_NAME}
     DISCOVERY_MODE PRE_TEST
+    # Listing a libtorch test binary loads libtorch: on a loaded 2-core
+    # machine that exceeds gtest's default of 5 s and ctest aborts.
+    DISCOVERY_TIMEOUT 120
     PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT})
 endfunction()
