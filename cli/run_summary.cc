@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "common/json_writer.h"
 #include "cli/progress.h"
+#include "common/json_writer.h"
 
 namespace dstrain::cli {
 

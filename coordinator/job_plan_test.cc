@@ -40,9 +40,9 @@ class JobPlanTest : public ::testing::Test {
 };
 
 TEST_F(JobPlanTest, SampleFatTreeKeepsLeavesTogether) {
-  auto c = Load(std::string(DSTRAIN_SOURCE_DIR) +
-                    "/configs/clusters/fat-tree-2leaf.yaml",
-                "auto");
+  auto c = Load(
+      std::string(DSTRAIN_SOURCE_DIR) + "/configs/clusters/fat-tree-2leaf.yaml",
+      "auto");
   ASSERT_NE(c, nullptr);
   // Given in an order that interleaves the leaves (node0, node1 | node2,
   // node3): the plan puts each leaf's hosts next to each other.
@@ -89,18 +89,17 @@ TEST_F(JobPlanTest, TorusJobsGetLineCommunicators) {
     EXPECT_EQ(sc.color_size(), 8);
   }
   std::sort(comms.begin(), comms.end());
-  EXPECT_EQ(comms, (std::vector<std::string>{"intra_node", "torus_x",
-                                             "torus_y"}));
+  EXPECT_EQ(comms,
+            (std::vector<std::string>{"intra_node", "torus_x", "torus_y"}));
 }
 
 TEST_F(JobPlanTest, ErrorsNameTheNodeOrTheFile) {
-  auto c = Load(std::string(DSTRAIN_SOURCE_DIR) +
-                    "/configs/clusters/fat-tree-2leaf.yaml",
-                "auto");
+  auto c = Load(
+      std::string(DSTRAIN_SOURCE_DIR) + "/configs/clusters/fat-tree-2leaf.yaml",
+      "auto");
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(PlanJob(*c, {"node0", "gpu7"}, 2).status().message(),
-            "node `gpu7` is not in cluster `fat-tree-2leaf` (" + c->path +
-                ")");
+            "node `gpu7` is not in cluster `fat-tree-2leaf` (" + c->path + ")");
   EXPECT_EQ(PlanJob(*c, {"node0", "node0"}, 2).status().message(),
             "two nodes registered as `node0`; the plan needs one node per "
             "host");

@@ -84,9 +84,10 @@ TEST(BenchCommTest, TwoLocalRanksReportEveryRowCorrectAsJson) {
 }
 
 TEST(BenchCommTest, TheTableHasAHeaderAlignedRowsAndAFooter) {
-  RunResult r = dstrain::testing::Run(Command({"bench", "comm", "--ranks", "3", "--max-bytes",
-                             "512", "--ops", "reduce_scatter", "--iters", "5"}),
-                    kRunTimeout);
+  RunResult r = dstrain::testing::Run(
+      Command({"bench", "comm", "--ranks", "3", "--max-bytes", "512", "--ops",
+               "reduce_scatter", "--iters", "5"}),
+      kRunTimeout);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::istringstream in(r.out);
   std::vector<std::string> lines;
@@ -113,10 +114,10 @@ TEST(BenchCommTest, WithBackendMpiTheRanksRunUnderMpirun) {
 #ifndef DSTRAIN_HAVE_MPI
   GTEST_SKIP() << "this build has no MPI";
 #endif
-  RunResult r = dstrain::testing::Run(Command({"bench", "comm", "--ranks", "3", "--backend",
-                             "mpi", "--max-bytes", "1K", "--iters", "3",
-                             "--json"}),
-                    kRunTimeout);
+  RunResult r = dstrain::testing::Run(
+      Command({"bench", "comm", "--ranks", "3", "--backend", "mpi",
+               "--max-bytes", "1K", "--iters", "3", "--json"}),
+      kRunTimeout);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const Struct report = ParseJson(r.out);
   EXPECT_EQ(report.fields().at("backend").string_value(), "mpi");
@@ -130,9 +131,10 @@ TEST(BenchCommTest, WithBackendMpiTheRanksRunUnderMpirun) {
 }
 
 TEST(BenchCommTest, AloneItIsAGroupOfOne) {
-  RunResult r = dstrain::testing::Run(Command({"bench", "comm", "--max-bytes", "64", "--ops",
-                             "all_gather,broadcast", "--json"}),
-                    kRunTimeout);
+  RunResult r = dstrain::testing::Run(
+      Command({"bench", "comm", "--max-bytes", "64", "--ops",
+               "all_gather,broadcast", "--json"}),
+      kRunTimeout);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const Struct report = ParseJson(r.out);
   EXPECT_EQ(report.fields().at("world_size").number_value(), 1);
@@ -170,9 +172,10 @@ TEST(BenchCommTest, RanksInsideALaunchedJobIsRefused) {
 }
 
 TEST(BenchCommTest, WithoutARendezvousARankSaysWhatIsMissing) {
-  RunResult r = dstrain::testing::Run(Command({"bench", "comm", "--max-bytes", "64"},
-                            {"RANK=1", "WORLD_SIZE=2"}),
-                    kRunTimeout);
+  RunResult r =
+      dstrain::testing::Run(Command({"bench", "comm", "--max-bytes", "64"},
+                                    {"RANK=1", "WORLD_SIZE=2"}),
+                            kRunTimeout);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("set MASTER_ADDR and MASTER_PORT"), std::string::npos)
       << r.err;

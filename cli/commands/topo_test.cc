@@ -137,7 +137,7 @@ TEST(TopoShow, ReadsSlurmFilesAndGeneratorSpecs) {
 
 TEST(TopoPlan, PlacesRanksLeafByLeafWithSubCommunicators) {
   Result r = Topo({"plan", kClusters + "fat-tree-2leaf.yaml", "--algorithm",
-                  "hierarchical", "--json", "--max-bytes", "1M"});
+                   "hierarchical", "--json", "--max-bytes", "1M"});
   ASSERT_EQ(r.code, 0) << r.err;
   Struct s = Json(r.out);
   EXPECT_EQ(Field(s, "world_size").number_value(), 8);
@@ -188,7 +188,7 @@ TEST(TopoPlan, TextComparesOrdersOnAnOversubscribedTree) {
   // Hosts interleaved across leaves by name would make hostname order as
   // bad as random; the plan keeps each leaf together.
   Result r = Topo({"plan", "fat-tree:k=8,hosts=24,oversub=3,devices=2",
-                  "--max-bytes", "256M"});
+                   "--max-bytes", "256M"});
   ASSERT_EQ(r.code, 0) << r.err;
   for (const char* part :
        {"plan for fat-tree:k=8,hosts=24,oversub=3,devices=2: 24 hosts x 2 "
@@ -201,7 +201,7 @@ TEST(TopoPlan, TextComparesOrdersOnAnOversubscribedTree) {
 
 TEST(TopoPlan, AllocationsByHostListAndCount) {
   Result r = Topo({"plan", kClusters + "fat-tree-2leaf.yaml", "--nodes",
-                  "node[1,3]", "--procs-per-node", "1", "--json"});
+                   "node[1,3]", "--procs-per-node", "1", "--json"});
   ASSERT_EQ(r.code, 0) << r.err;
   Struct s = Json(r.out);
   EXPECT_EQ(Field(s, "world_size").number_value(), 2);
@@ -212,7 +212,7 @@ TEST(TopoPlan, AllocationsByHostListAndCount) {
 
 TEST(TopoSimulate, SweepsSizesWithTheBusiestLink) {
   Result r = Topo({"simulate", "torus:4x4,devices=2", "--min-bytes", "1K",
-                  "--max-bytes", "16M", "--json"});
+                   "--max-bytes", "16M", "--json"});
   ASSERT_EQ(r.code, 0) << r.err;
   Struct s = Json(r.out);
   EXPECT_EQ(Field(s, "world_size").number_value(), 32);
@@ -252,8 +252,8 @@ TEST(TopoDot, DrawsSmallFabricsAndRefusesHugeOnes) {
 
 TEST(TopoErrors, BadInputExitsTwoNamingThePlace) {
   Result yaml = Topo({"show", std::string(DSTRAIN_SOURCE_DIR) +
-                                 "/topology/io/testdata/yaml/bad/"
-                                 "bad_hostlist.yaml"});
+                                  "/topology/io/testdata/yaml/bad/"
+                                  "bad_hostlist.yaml"});
   EXPECT_EQ(yaml.code, 2);
   EXPECT_NE(yaml.err.find("bad_hostlist.yaml:3:13: range `3-1` goes down"),
             std::string::npos)

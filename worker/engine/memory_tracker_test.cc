@@ -1,7 +1,7 @@
 #include "worker/engine/memory_tracker.h"
 
-#include <gtest/gtest.h>
 #include <c10/core/CPUAllocator.h>
+#include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <cstdint>

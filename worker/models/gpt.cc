@@ -21,8 +21,8 @@ CausalSelfAttentionImpl::CausalSelfAttentionImpl(int d_model, int heads,
                                                  double dropout)
     : heads_(heads), dropout_(dropout) {
   qkv = register_module(
-      "qkv",
-      torch::nn::Linear(torch::nn::LinearOptions(d_model, 3 * d_model).bias(false)));
+      "qkv", torch::nn::Linear(
+                 torch::nn::LinearOptions(d_model, 3 * d_model).bias(false)));
   q_bias = register_parameter("q_bias", torch::zeros({d_model}));
   v_bias = register_parameter("v_bias", torch::zeros({d_model}));
   k_bias_ = register_buffer("k_bias", torch::zeros({d_model}));
@@ -33,7 +33,8 @@ torch::Tensor CausalSelfAttentionImpl::forward(const torch::Tensor& x) {
   const int64_t b = x.size(0), t = x.size(1), c = x.size(2);
   const int64_t hd = c / heads_;
   // [B, T, 3, H, hd] → three [B, H, T, hd] views.
-  const torch::Tensor bias = at::cat({q_bias, k_bias_.to(q_bias.dtype()), v_bias});
+  const torch::Tensor bias =
+      at::cat({q_bias, k_bias_.to(q_bias.dtype()), v_bias});
   const torch::Tensor qkv_out =
       F::linear(x, qkv->weight, bias).view({b, t, 3, heads_, hd});
   const torch::Tensor q = qkv_out.select(2, 0).transpose(1, 2);
