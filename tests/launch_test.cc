@@ -2,8 +2,6 @@
 // child process, an embedded coordinator and agent, real `dstrain worker`
 // processes training a tiny GPT over Gloo. Asserts the outcome (exit code,
 // metrics.jsonl, summary.json) and that no process of the job is left.
-#include <google/protobuf/struct.pb.h>
-#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -13,8 +11,8 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
-#include <sstream>
 
+#include "tests/util/dstrain_test.h"
 #include "tests/util/process_table.h"
 #include "tests/util/subprocess.h"
 #include "tests/util/wait_for.h"
@@ -25,10 +23,11 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using google::protobuf::Struct;
+using testing::Num;
+using testing::ParseJson;
+using testing::ReadJsonLines;
 using testing::Subprocess;
 using testing::WaitFor;
-
-const std::string kDstrain = std::string(DSTRAIN_BINARY_DIR) + "/bin/dstrain";
 
 std::string TinyJob(const std::string& name, int steps) {
   return "name: " + name +
@@ -48,58 +47,8 @@ std::string TinyJob(const std::string& name, int steps) {
          "  schedule: {type: constant}\n";
 }
 
-Struct ParseJson(const std::string& text) {
-  Struct s;
-  auto st = google::protobuf::util::JsonStringToMessage(text, &s);
-  EXPECT_TRUE(st.ok()) << st.ToString() << ": " << text;
-  return s;
-}
-
-std::vector<Struct> ReadJsonLines(const fs::path& p) {
-  std::vector<Struct> out;
-  std::ifstream in(p);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) out.push_back(ParseJson(line));
-  }
-  return out;
-}
-
-double Num(const Struct& s, const std::string& key) {
-  auto it = s.fields().find(key);
-  EXPECT_NE(it, s.fields().end()) << "missing " << key;
-  return it == s.fields().end() ? 0 : it->second.number_value();
-}
-
-class LaunchTest : public ::testing::Test {
+class LaunchTest : public testing::DstrainTest {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           ("dstrain_launch_" + std::string(info->name()) + "_" +
-            std::to_string(getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    ASSERT_TRUE(fs::exists(kDstrain)) << kDstrain << " is not built";
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string WriteJob(const std::string& file, const std::string& text) {
-    fs::path p = dir_ / file;
-    std::ofstream(p) << text;
-    return p.string();
-  }
-
-  std::unique_ptr<Subprocess> Start(std::vector<std::string> args) {
-    testing::SubprocessOptions o;
-    o.argv = {kDstrain};
-    for (auto& a : args) o.argv.push_back(a);
-    o.working_dir = dir_.string();
-    std::string error;
-    auto sp = Subprocess::Start(o, &error);
-    EXPECT_TRUE(sp != nullptr) << error;
-    return sp;
-  }
-
   // Every live (not zombie) process whose command line names `job_path`:
   // the workers of that job, wherever they were reparented to.
   std::vector<testing::ProcInfo> WorkersOf(const std::string& job_path) {
@@ -119,14 +68,13 @@ class LaunchTest : public ::testing::Test {
         [&] { return !ReadJsonLines(run_dir / "metrics.jsonl").empty(); },
         120s);
   }
-
-  fs::path dir_;
 };
 
 TEST_F(LaunchTest, TwoRanksTrainAndAgree) {
-  std::string job = WriteJob("tiny.yaml", TinyJob("tiny", 20));
+  std::string job = WriteFile("tiny.yaml", TinyJob("tiny", 20));
   fs::path run_dir = dir_ / "run";
-  auto sp = Start({"launch", job, "--run-dir", run_dir.string(), "--json"});
+  auto sp =
+      StartDstrain({"launch", job, "--run-dir", run_dir.string(), "--json"});
   ASSERT_TRUE(sp);
   auto st = sp->Wait(180s);
   ASSERT_TRUE(st.has_value()) << "launch did not finish\n" << sp->Stderr();
@@ -155,10 +103,7 @@ TEST_F(LaunchTest, TwoRanksTrainAndAgree) {
   EXPECT_LT(loss.back(), loss.front());
 
   // summary.json: both ranks, identical parameters.
-  std::ifstream in(run_dir / "summary.json");
-  std::stringstream text;
-  text << in.rdbuf();
-  Struct summary = ParseJson(text.str());
+  Struct summary = testing::ReadJsonFile(run_dir / "summary.json");
   EXPECT_EQ(summary.fields().at("state").string_value(), "SUCCEEDED");
   EXPECT_EQ(Num(summary, "steps"), 20);
   const auto& ranks = summary.fields().at("ranks").list_value();
@@ -181,9 +126,9 @@ TEST_F(LaunchTest, TwoRanksTrainAndAgree) {
 }
 
 TEST_F(LaunchTest, KilledWorkerFailsTheLaunchAndNothingIsLeft) {
-  std::string job = WriteJob("long.yaml", TinyJob("long", 1000000));
+  std::string job = WriteFile("long.yaml", TinyJob("long", 1000000));
   fs::path run_dir = dir_ / "run";
-  auto sp = Start({"launch", job, "--run-dir", run_dir.string()});
+  auto sp = StartDstrain({"launch", job, "--run-dir", run_dir.string()});
   ASSERT_TRUE(sp);
   ASSERT_TRUE(WaitForFirstStep(run_dir)) << sp->Stderr();
 
@@ -217,9 +162,9 @@ TEST_F(LaunchTest, KilledWorkerFailsTheLaunchAndNothingIsLeft) {
 }
 
 TEST_F(LaunchTest, SigintCancelsAndStopsTheWorkers) {
-  std::string job = WriteJob("long.yaml", TinyJob("long", 1000000));
+  std::string job = WriteFile("long.yaml", TinyJob("long", 1000000));
   fs::path run_dir = dir_ / "run";
-  auto sp = Start({"launch", job, "--run-dir", run_dir.string()});
+  auto sp = StartDstrain({"launch", job, "--run-dir", run_dir.string()});
   ASSERT_TRUE(sp);
   ASSERT_TRUE(WaitForFirstStep(run_dir)) << sp->Stderr();
   auto workers = WorkersOf(job);
@@ -234,20 +179,18 @@ TEST_F(LaunchTest, SigintCancelsAndStopsTheWorkers) {
   EXPECT_TRUE(testing::ProcessesInGroup(pgid).empty());
   EXPECT_TRUE(WorkersOf(job).empty());
   // The summary says what happened.
-  std::ifstream in(run_dir / "summary.json");
-  std::stringstream text;
-  text << in.rdbuf();
-  EXPECT_EQ(ParseJson(text.str()).fields().at("state").string_value(),
-            "CANCELLED");
+  EXPECT_EQ(
+      testing::Str(testing::ReadJsonFile(run_dir / "summary.json"), "state"),
+      "CANCELLED");
 }
 
 TEST_F(LaunchTest, WorkersDieWithTheLauncher) {
   // Orphans come back to this process, so they can be reaped here and
   // seen dead rather than left as zombies of an init that does not reap.
   ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
-  std::string job = WriteJob("long.yaml", TinyJob("long", 1000000));
+  std::string job = WriteFile("long.yaml", TinyJob("long", 1000000));
   fs::path run_dir = dir_ / "run";
-  auto sp = Start({"launch", job, "--run-dir", run_dir.string()});
+  auto sp = StartDstrain({"launch", job, "--run-dir", run_dir.string()});
   ASSERT_TRUE(sp);
   ASSERT_TRUE(WaitForFirstStep(run_dir)) << sp->Stderr();
   auto workers = WorkersOf(job);
@@ -275,13 +218,13 @@ TEST_F(LaunchTest, WorkersDieWithTheLauncher) {
 }
 
 TEST_F(LaunchTest, BadJobFileStartsNothing) {
-  std::string job = WriteJob("bad.yaml",
-                             "name: bad\n"
-                             "procs_per_node: 2\n"
-                             "train:\n"
-                             "  steps: 5\n"
-                             "  lerning_rate: 0.1\n");
-  auto sp = Start({"launch", job});
+  std::string job = WriteFile("bad.yaml",
+                              "name: bad\n"
+                              "procs_per_node: 2\n"
+                              "train:\n"
+                              "  steps: 5\n"
+                              "  lerning_rate: 0.1\n");
+  auto sp = StartDstrain({"launch", job});
   ASSERT_TRUE(sp);
   auto st = sp->Wait(30s);
   ASSERT_TRUE(st.has_value());
@@ -297,8 +240,8 @@ TEST_F(LaunchTest, BadJobFileStartsNothing) {
 
 TEST_F(LaunchTest, EmbeddedModeRefusesMultiNodeJobs) {
   std::string text = TinyJob("multi", 5) + "nodes: {min: 2, max: 2}\n";
-  std::string job = WriteJob("multi.yaml", text);
-  auto sp = Start({"launch", job, "--run-dir", (dir_ / "run").string()});
+  std::string job = WriteFile("multi.yaml", text);
+  auto sp = StartDstrain({"launch", job, "--run-dir", (dir_ / "run").string()});
   ASSERT_TRUE(sp);
   auto st = sp->Wait(30s);
   ASSERT_TRUE(st.has_value());
@@ -316,8 +259,8 @@ TEST_F(LaunchTest, SubmitsToAStandaloneCoordinatorAndAgent) {
   std::string wrong = (dir_ / "wrong").string();
   std::ofstream(wrong) << "not-the-token\n";
 
-  auto coord =
-      Start({"coordinator", "--listen", "127.0.0.1:0", "--token-file", token});
+  auto coord = StartDstrain(
+      {"coordinator", "--listen", "127.0.0.1:0", "--token-file", token});
   ASSERT_TRUE(coord);
   std::smatch m;
   std::string out;
@@ -331,18 +274,20 @@ TEST_F(LaunchTest, SubmitsToAStandaloneCoordinatorAndAgent) {
       << coord->Stderr();
   const std::string address = m[1];
 
-  auto agent = Start({"agent", "--coordinator", address, "--token-file", token,
-                      "--listen", "127.0.0.1:0", "--hostname", "node-a"});
+  auto agent =
+      StartDstrain({"agent", "--coordinator", address, "--token-file", token,
+                    "--listen", "127.0.0.1:0", "--hostname", "node-a"});
   ASSERT_TRUE(agent);
   ASSERT_TRUE(WaitFor(
       [&] { return agent->Stdout().find("serving on") != std::string::npos; },
       30s))
       << agent->Stderr();
 
-  std::string job = WriteJob("tiny.yaml", TinyJob("remote", 5));
+  std::string job = WriteFile("tiny.yaml", TinyJob("remote", 5));
   fs::path run_dir = dir_ / "run";
-  auto refused = Start({"launch", job, "--coordinator", address, "--token-file",
-                        wrong, "--run-dir", run_dir.string()});
+  auto refused =
+      StartDstrain({"launch", job, "--coordinator", address, "--token-file",
+                    wrong, "--run-dir", run_dir.string()});
   ASSERT_TRUE(refused);
   auto refused_st = refused->Wait(60s);
   ASSERT_TRUE(refused_st.has_value());
@@ -350,8 +295,9 @@ TEST_F(LaunchTest, SubmitsToAStandaloneCoordinatorAndAgent) {
   EXPECT_NE(refused->Stderr().find("token"), std::string::npos)
       << refused->Stderr();
 
-  auto launch = Start({"launch", job, "--coordinator", address, "--token-file",
-                       token, "--run-dir", run_dir.string(), "--quiet"});
+  auto launch =
+      StartDstrain({"launch", job, "--coordinator", address, "--token-file",
+                    token, "--run-dir", run_dir.string(), "--quiet"});
   ASSERT_TRUE(launch);
   auto st = launch->Wait(180s);
   ASSERT_TRUE(st.has_value()) << launch->Stderr();
@@ -377,7 +323,7 @@ TEST_F(LaunchTest, UnknownFlagsAndCommandsExitTwo) {
   for (std::vector<std::string> args :
        {std::vector<std::string>{"launch", "--frobnicate", "x.yaml"},
         std::vector<std::string>{"frobnicate"}, std::vector<std::string>{}}) {
-    auto sp = Start(args);
+    auto sp = StartDstrain(args);
     ASSERT_TRUE(sp);
     auto st = sp->Wait(30s);
     ASSERT_TRUE(st.has_value());

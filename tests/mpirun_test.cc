@@ -3,18 +3,15 @@
 // no MASTER_ADDR: the example trains and exits 0 with falling loss; gloo and
 // mpi give the same losses step by step; `backend: auto` picks mpi under
 // mpirun; and the places that cannot run backend mpi say how to launch it.
-#include <google/protobuf/struct.pb.h>
-#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <sstream>
 
+#include "tests/util/dstrain_test.h"
 #include "tests/util/subprocess.h"
 
 namespace dstrain {
@@ -23,6 +20,9 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using google::protobuf::Struct;
+using testing::Num;
+using testing::ReadJsonLines;
+using testing::Str;
 using testing::Subprocess;
 
 const std::string kBin = std::string(DSTRAIN_BINARY_DIR) + "/bin/";
@@ -74,31 +74,6 @@ Outcome RunToEnd(std::vector<std::string> argv,
   return r;
 }
 
-std::vector<Struct> ReadJsonLines(const fs::path& p) {
-  std::vector<Struct> out;
-  std::ifstream in(p);
-  for (std::string line; std::getline(in, line);) {
-    if (line.empty()) continue;
-    Struct s;
-    auto st = google::protobuf::util::JsonStringToMessage(line, &s);
-    EXPECT_TRUE(st.ok()) << st.ToString() << ": " << line;
-    out.push_back(s);
-  }
-  return out;
-}
-
-double Num(const Struct& s, const std::string& key) {
-  auto it = s.fields().find(key);
-  EXPECT_NE(it, s.fields().end()) << "missing " << key;
-  return it == s.fields().end() ? 0 : it->second.number_value();
-}
-
-std::string Str(const Struct& s, const std::string& key) {
-  auto it = s.fields().find(key);
-  EXPECT_NE(it, s.fields().end()) << "missing " << key;
-  return it == s.fields().end() ? "" : it->second.string_value();
-}
-
 // One rank's metrics file: the step losses in order and the result line.
 struct RankMetrics {
   std::vector<double> losses;
@@ -138,25 +113,13 @@ std::string TinyJob(const std::string& name, const std::string& backend) {
          "  schedule: {type: constant}\n";
 }
 
-class MpirunTest : public ::testing::Test {
+class MpirunTest : public testing::DstrainTest {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() /
-           ("dstrain_mpirun_" + std::string(info->name()) + "_" +
-            std::to_string(getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   std::string WriteJob(const std::string& name, const std::string& backend) {
     const fs::path p = dir_ / (name + ".yaml");
     std::ofstream(p) << TinyJob(name, backend);
     return p.string();
   }
-
-  fs::path dir_;
 };
 
 TEST_F(MpirunTest, FourRanksTrainTheExampleWithNoCoordinator) {

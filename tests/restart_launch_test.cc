@@ -6,18 +6,11 @@
 // checkpoint, and the job succeeds with exactly the parameters of an
 // uninterrupted run (param_digest). Then `--resume` of the finished run
 // starts from its last checkpoint.
-#include <google/protobuf/struct.pb.h>
-#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <unistd.h>
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-
+#include "tests/util/dstrain_test.h"
 #include "tests/util/process_table.h"
-#include "tests/util/subprocess.h"
 #include "tests/util/wait_for.h"
 
 namespace dstrain {
@@ -26,9 +19,9 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using google::protobuf::Struct;
+using testing::Num;
+using testing::ReadJsonLines;
 using testing::Subprocess;
-
-const std::string kDstrain = std::string(DSTRAIN_BINARY_DIR) + "/bin/dstrain";
 
 // Big enough that a step takes a few milliseconds, so the kill lands in
 // the middle of the run.
@@ -49,76 +42,39 @@ const char* kJob =
     "checkpoint: {every_steps: 10, keep: 2}\n"
     "fault_tolerance: {max_restarts: 1}\n";
 
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::vector<Struct> MetricsLines(const fs::path& file) {
-  std::vector<Struct> out;
-  std::ifstream in(file);
-  for (std::string line; std::getline(in, line);) {
-    Struct s;
-    if (!google::protobuf::util::JsonStringToMessage(line, &s).ok()) break;
-    out.push_back(s);
-  }
-  return out;
-}
-
-double Num(const Struct& s, const std::string& key) {
-  auto it = s.fields().find(key);
-  return it == s.fields().end() ? -1 : it->second.number_value();
-}
-
 // summary.json's rank-0 param_digest.
 std::string Digest(const fs::path& run) {
-  const std::string text = ReadFile(run / "summary.json");
-  const std::size_t at = text.find("\"param_digest\":\"");
-  if (at == std::string::npos) return "";
-  return text.substr(at + 16, 16);
+  const Struct summary = testing::ReadJsonFile(run / "summary.json");
+  const auto& ranks = summary.fields().at("ranks").list_value();
+  if (ranks.values_size() == 0) return "";
+  return testing::Str(ranks.values(0).struct_value(), "param_digest");
 }
 
-class RestartLaunchTest : public ::testing::Test {
+class RestartLaunchTest : public testing::DstrainTest {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("dstrain_restart_launch_" + std::to_string(getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    ASSERT_TRUE(fs::exists(kDstrain)) << kDstrain << " is not built";
-    job_ = (dir_ / "restart.yaml").string();
-    std::ofstream(job_) << kJob;
+    DstrainTest::SetUp();
+    job_ = WriteFile("restart.yaml", kJob);
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   std::unique_ptr<Subprocess> Start(const std::string& run,
                                     std::vector<std::string> extra = {}) {
-    testing::SubprocessOptions o;
-    o.argv = {kDstrain, "launch", job_, "--run-dir", (dir_ / run).string()};
-    for (auto& e : extra) o.argv.push_back(e);
-    o.working_dir = dir_.string();
-    std::string error;
-    auto sp = Subprocess::Start(o, &error);
-    EXPECT_TRUE(sp != nullptr) << error;
-    return sp;
+    std::vector<std::string> args = {"launch", job_, "--run-dir",
+                                     (dir_ / run).string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return StartDstrain(args);
   }
 
-  fs::path dir_;
   std::string job_;
 };
 
 TEST_F(RestartLaunchTest, KilledWorkerRestartsFromACheckpointAndSucceeds) {
   // The uninterrupted run.
-  {
-    auto sp = Start("plain", {"--set", "fault_tolerance.max_restarts=0",
-                              "--set", "checkpoint.every_steps=0"});
-    ASSERT_TRUE(sp);
-    auto st = sp->Wait(300s);
-    ASSERT_TRUE(st.has_value()) << sp->Stderr();
-    ASSERT_EQ(testing::ShellExitCode(*st), 0) << sp->Stderr();
-  }
+  LaunchToSuccess(job_, "plain",
+                  {"--set", "fault_tolerance.max_restarts=0", "--set",
+                   "checkpoint.every_steps=0"},
+                  300s);
+  ASSERT_FALSE(HasFailure());
   const std::string want = Digest(dir_ / "plain");
   ASSERT_EQ(want.size(), 16u);
 
@@ -127,7 +83,7 @@ TEST_F(RestartLaunchTest, KilledWorkerRestartsFromACheckpointAndSucceeds) {
   const fs::path metrics = dir_ / "killed" / "metrics.jsonl";
   ASSERT_TRUE(testing::WaitFor(
       [&] {
-        const auto lines = MetricsLines(metrics);
+        const auto lines = ReadJsonLines(metrics);
         return !lines.empty() && Num(lines.back(), "step") >= 15;
       },
       120s))
@@ -163,7 +119,7 @@ TEST_F(RestartLaunchTest, KilledWorkerRestartsFromACheckpointAndSucceeds) {
 
   // metrics.jsonl: attempt 0 up to the kill, then attempt 1 from a
   // checkpoint step + 1 to the end.
-  const auto lines = MetricsLines(metrics);
+  const auto lines = ReadJsonLines(metrics);
   ASSERT_FALSE(lines.empty());
   EXPECT_EQ(Num(lines.front(), "attempt"), 0);
   EXPECT_EQ(Num(lines.back(), "attempt"), 1);
@@ -187,7 +143,7 @@ TEST_F(RestartLaunchTest, KilledWorkerRestartsFromACheckpointAndSucceeds) {
   EXPECT_EQ(testing::ShellExitCode(*st2), 0) << again->Stderr();
   const std::string out2 = again->Stdout() + again->Stderr();
   EXPECT_NE(out2.find("resuming from step 120"), std::string::npos) << out2;
-  EXPECT_EQ(MetricsLines(metrics).size(), lines.size());
+  EXPECT_EQ(ReadJsonLines(metrics).size(), lines.size());
 }
 
 }  // namespace

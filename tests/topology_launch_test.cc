@@ -11,16 +11,14 @@
 // from what every worker printed after building them (an all-gather of
 // world ranks through each sub-communicator), and that training through
 // the hierarchical all-reduce kept every rank's parameters bitwise equal.
-#include <google/protobuf/struct.pb.h>
-#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <regex>
 
 #include "coordinator/client/coordinator_client.h"
+#include "tests/util/dstrain_test.h"
 #include "tests/util/subprocess.h"
 #include "tests/util/wait_for.h"
 
@@ -32,7 +30,6 @@ using namespace std::chrono_literals;
 using testing::Subprocess;
 using testing::WaitFor;
 
-const std::string kDstrain = std::string(DSTRAIN_BINARY_DIR) + "/bin/dstrain";
 constexpr const char* kToken = "topology-test-token";
 
 std::string Job(const std::string& algorithm) {
@@ -70,14 +67,10 @@ constexpr const char* kCluster =
     "links:\n"
     "  - {a: \"leaf[0-1]\", b: spine0, count: 3}\n";
 
-class TopologyLaunchTest : public ::testing::Test {
+class TopologyLaunchTest : public testing::DstrainTest {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("dstrain_topology_launch_" + std::to_string(getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    ASSERT_TRUE(fs::exists(kDstrain)) << kDstrain << " is not built";
+    DstrainTest::SetUp();
     std::ofstream(dir_ / "token") << kToken << "\n";
     std::ofstream(dir_ / "two-leaves.yaml") << kCluster;
   }
@@ -88,20 +81,12 @@ class TopologyLaunchTest : public ::testing::Test {
       (*p)->Signal(SIGTERM);
       (*p)->Wait(15s);
     }
-    fs::remove_all(dir_);
+    DstrainTest::TearDown();
   }
 
-  std::unique_ptr<Subprocess> Start(std::vector<std::string> args) {
-    testing::SubprocessOptions o;
-    o.argv = {kDstrain};
-    for (auto& a : args) o.argv.push_back(a);
-    o.working_dir = dir_.string();
+  std::unique_ptr<Subprocess> Start(const std::vector<std::string>& args) {
     // Both "hosts" are this machine: collectives on loopback.
-    o.extra_env = {"DSTRAIN_COMM_HOST=127.0.0.1"};
-    std::string error;
-    auto sp = Subprocess::Start(o, &error);
-    EXPECT_TRUE(sp != nullptr) << error;
-    return sp;
+    return StartDstrain(args, {"DSTRAIN_COMM_HOST=127.0.0.1"});
   }
 
   // Starts an agent registering as `host` and waits until it serves.
@@ -154,13 +139,7 @@ class TopologyLaunchTest : public ::testing::Test {
     EXPECT_EQ(st.has_value() ? testing::ShellExitCode(*st) : -1, 0)
         << launch->Stdout() << launch->Stderr() << agent_a_->Stderr()
         << agent_b_->Stderr();
-    google::protobuf::Struct summary;
-    EXPECT_TRUE(
-        google::protobuf::util::JsonStringToMessage(launch->Stdout(), &summary)
-            .ok())
-        << launch->Stdout();
-    auto it = summary.fields().find("job_id");
-    return it == summary.fields().end() ? "" : it->second.string_value();
+    return testing::Str(testing::ParseJson(launch->Stdout()), "job_id");
   }
 
   proto::JobStatus StatusOf(const std::string& job_id) {
@@ -174,7 +153,6 @@ class TopologyLaunchTest : public ::testing::Test {
     return agent_a_->Stderr() + agent_b_->Stderr();
   }
 
-  fs::path dir_;
   std::string address_;
   std::unique_ptr<Subprocess> coord_, agent_a_, agent_b_;
 };

@@ -3,26 +3,18 @@
 // `dstrain worker` processes over Gloo. The sharded run must train exactly
 // like plain data parallelism (losses within 1e-5 relative, every step) and
 // report its memory in metrics.jsonl.
-#include <google/protobuf/struct.pb.h>
-#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 
-#include "tests/util/subprocess.h"
+#include "tests/util/dstrain_test.h"
 
 namespace dstrain {
 namespace {
 
-namespace fs = std::filesystem;
-using namespace std::chrono_literals;
 using google::protobuf::Struct;
-using testing::Subprocess;
-
-const std::string kDstrain = std::string(DSTRAIN_BINARY_DIR) + "/bin/dstrain";
+using testing::Num;
+using testing::ReadJsonLines;
 
 // Dropout on: recompute must reproduce the masks for the losses to match.
 const char* kJob =
@@ -39,57 +31,20 @@ const char* kJob =
     "  optimizer: {type: adamw, lr: 1.0e-2}\n"
     "  schedule: {type: constant}\n";
 
-class ZeroLaunchTest : public ::testing::Test {
+class ZeroLaunchTest : public testing::DstrainTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("dstrain_zero_launch_" + std::to_string(getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    ASSERT_TRUE(fs::exists(kDstrain)) << kDstrain << " is not built";
-    job_ = (dir_ / "zero.yaml").string();
-    std::ofstream(job_) << kJob;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  // Runs `dstrain launch` to completion; returns rank 0's metrics lines.
+  // Runs the job to completion with `sets`; returns rank 0's metrics lines.
   std::vector<Struct> Launch(const std::string& run,
                              const std::vector<std::string>& sets) {
-    testing::SubprocessOptions o;
-    o.argv = {kDstrain, "launch", job_, "--run-dir", (dir_ / run).string()};
+    std::vector<std::string> extra;
     for (const std::string& s : sets) {
-      o.argv.push_back("--set");
-      o.argv.push_back(s);
+      extra.push_back("--set");
+      extra.push_back(s);
     }
-    o.working_dir = dir_.string();
-    std::string error;
-    auto sp = Subprocess::Start(o, &error);
-    EXPECT_TRUE(sp != nullptr) << error;
-    if (!sp) return {};
-    auto st = sp->Wait(240s);
-    EXPECT_TRUE(st.has_value()) << "launch did not finish\n" << sp->Stderr();
-    if (!st.has_value()) return {};
-    EXPECT_EQ(testing::ShellExitCode(*st), 0) << sp->Stderr();
-    std::vector<Struct> lines;
-    std::ifstream in(dir_ / run / "metrics.jsonl");
-    for (std::string line; std::getline(in, line);) {
-      Struct s;
-      EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(line, &s).ok())
-          << line;
-      lines.push_back(s);
-    }
-    return lines;
+    const std::string job = WriteFile("zero.yaml", kJob);
+    return ReadJsonLines(LaunchToSuccess(job, run, extra) / "metrics.jsonl");
   }
-
-  fs::path dir_;
-  std::string job_;
 };
-
-double Num(const Struct& s, const std::string& key) {
-  auto it = s.fields().find(key);
-  EXPECT_NE(it, s.fields().end()) << "missing " << key;
-  return it == s.fields().end() ? 0 : it->second.number_value();
-}
 
 TEST_F(ZeroLaunchTest, StageThreeWithRecomputeTrainsLikeStageZero) {
   const std::vector<Struct> plain = Launch("plain", {});

@@ -1,15 +1,14 @@
 #include "worker/comm/gloo_communicator.h"
 
-#include <atomic>
 #include <exception>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <utility>
 #include <vector>
 
+#include "worker/comm/abort_latch.h"
 #include "worker/comm/collective_label.h"
 #include "worker/comm/progress_board.h"
 #include "worker/comm/split_membership.h"
@@ -48,25 +47,7 @@ struct GroupState {
   std::chrono::milliseconds timeout{0};
   std::unique_ptr<ProgressBoard> board;
 
-  std::atomic<bool> aborted{false};
-  std::mutex mu;
-  std::string abort_reason;  // guarded by mu; the first failure
-
-  Status Fail(Status status) {
-    std::lock_guard<std::mutex> lock(mu);
-    if (!aborted.exchange(true)) abort_reason = status.message();
-    return status;
-  }
-
-  Status CheckUsable(const std::string& what) {
-    if (!aborted.load()) return Status::Ok();
-    std::lock_guard<std::mutex> lock(mu);
-    return Status(StatusCode::kAborted,
-                  what +
-                      ": the communicator was aborted by an earlier "
-                      "failure: " +
-                      abort_reason);
-  }
+  AbortLatch latch;
 
   // The error for `label` failing with Gloo's `message`.
   Status Classify(const CollectiveLabel& label, const std::string& message) {
@@ -121,7 +102,7 @@ class GlooWork : public Work {
       if (finish_) finish_();
       return Status::Ok();
     } catch (const std::exception& e) {
-      return state_->Fail(state_->Classify(label_, engine::OneLine(e)));
+      return state_->latch.Trip(state_->Classify(label_, engine::OneLine(e)));
     }
   }
 
@@ -242,22 +223,14 @@ class GlooCommunicator : public Communicator {
 
  private:
   CollectiveLabel Label(const char* op, const at::Tensor& t) const {
-    CollectiveLabel label;
-    label.backend = "gloo";
-    label.op = op;
-    label.seq = seq_ + 1;
-    if (t.defined()) {
-      label.numel = t.numel();
-      label.dtype = DtypeName(t.scalar_type());
-    }
-    return label;
+    return LabelFor("gloo", op, seq_ + 1, t);
   }
 
   template <typename F>
   StatusOr<std::unique_ptr<Work>> Start(CollectiveLabel label,
                                         std::function<void()> finish, F&& start,
                                         bool touches_data = true) {
-    DSTRAIN_RETURN_IF_ERROR(state_->CheckUsable(Describe(label)));
+    DSTRAIN_RETURN_IF_ERROR(state_->latch.CheckUsable(Describe(label)));
     label.seq = ++seq_;
     if (state_->board) state_->board->Started(label.seq);
     // Every rank sees the same sizes, so every rank skips the same empty
@@ -271,7 +244,7 @@ class GlooCommunicator : public Communicator {
           state_, std::move(work), std::move(label), std::move(finish)));
     } catch (const std::exception& e) {
       // The peers started it; this rank's sequence is now out of step.
-      return state_->Fail(Unavailable(
+      return state_->latch.Trip(Unavailable(
           Describe(label) + " could not start: " + engine::OneLine(e)));
     }
   }

@@ -27,6 +27,19 @@ std::string DtypeName(at::ScalarType type) {
   }
 }
 
+CollectiveLabel LabelFor(const char* backend, const char* op, std::int64_t seq,
+                         const at::Tensor& t) {
+  CollectiveLabel label;
+  label.backend = backend;
+  label.op = op;
+  label.seq = seq;
+  if (t.defined()) {
+    label.numel = t.numel();
+    label.dtype = DtypeName(t.scalar_type());
+  }
+  return label;
+}
+
 bool IsSupportedDtype(at::ScalarType type) {
   switch (type) {
     case at::kFloat:

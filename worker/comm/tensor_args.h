@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "worker/comm/collective_label.h"
 #include "worker/comm/communicator.h"
 
 namespace dstrain::comm {
@@ -15,6 +16,11 @@ namespace dstrain::comm {
 // "float32", "float16", "bfloat16", "float64", "int32", "int64", "uint8";
 // other types by c10's name.
 std::string DtypeName(at::ScalarType type);
+
+// The label of collective `op` number `seq` of `backend` on `t` (numel and
+// dtype; a barrier passes an undefined tensor and gets neither).
+CollectiveLabel LabelFor(const char* backend, const char* op, std::int64_t seq,
+                         const at::Tensor& t);
 
 // One of the dtypes communicator.h lists.
 bool IsSupportedDtype(at::ScalarType type);

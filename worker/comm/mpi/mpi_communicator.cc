@@ -2,7 +2,6 @@
 
 #include <ATen/ATen.h>
 
-#include <atomic>
 #include <climits>
 #include <functional>
 #include <mutex>
@@ -11,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "worker/comm/abort_latch.h"
 #include "worker/comm/collective_label.h"
 #include "worker/comm/mpi/mpi_include.h"
 #include "worker/comm/mpi/mpi_runtime.h"
@@ -42,32 +42,14 @@ struct GroupState {
   std::chrono::milliseconds timeout{0};
   std::unique_ptr<ProgressBoard> board;
 
-  std::atomic<bool> aborted{false};
-  std::mutex mu;
-  std::string abort_reason;  // guarded by mu; the first failure
+  AbortLatch latch;
 
   ~GroupState() {
     // A timed-out collective may still be pending on `comm`; freeing it
     // then is erroneous, so an aborted group keeps its communicator.
-    if (comm == MPI_COMM_NULL || aborted.load() || !MpiReady()) return;
+    if (comm == MPI_COMM_NULL || latch.tripped() || !MpiReady()) return;
     std::lock_guard<std::mutex> lock(MpiCallMutex());
     MPI_Comm_free(&comm);
-  }
-
-  Status Fail(Status status) {
-    std::lock_guard<std::mutex> lock(mu);
-    if (!aborted.exchange(true)) abort_reason = status.message();
-    return status;
-  }
-
-  Status CheckUsable(const std::string& what) {
-    if (!aborted.load()) return Status::Ok();
-    std::lock_guard<std::mutex> lock(mu);
-    return Status(StatusCode::kAborted,
-                  what +
-                      ": the communicator was aborted by an earlier "
-                      "failure: " +
-                      abort_reason);
   }
 
   Status TimedOut(const CollectiveLabel& label) {
@@ -118,7 +100,7 @@ class MpiWork : public Work {
     const Status thread_ok = CheckMpiCallingThread();
     if (!thread_ok.ok()) {
       Abandon();
-      return state_->Fail(
+      return state_->latch.Trip(
           FailedPrecondition(Describe(label_) + ": " + thread_ok.message()));
     }
     const Clock::time_point poll_start = Clock::now();
@@ -131,25 +113,25 @@ class MpiWork : public Work {
       }
       if (rc != MPI_SUCCESS) {
         Abandon();
-        return state_->Fail(Unavailable(Describe(label_) + " failed on rank " +
-                                        std::to_string(state_->rank) + ": " +
-                                        MpiErrorString(rc)));
+        return state_->latch.Trip(Unavailable(
+            Describe(label_) + " failed on rank " +
+            std::to_string(state_->rank) + ": " + MpiErrorString(rc)));
       }
       if (done) {
         if (finish_) finish_();
         buffers_.clear();
         return Status::Ok();
       }
-      if (state_->aborted.load()) {
+      if (state_->latch.tripped()) {
         // An earlier collective of this group failed; this one, issued
         // after it, cannot complete.
         Abandon();
-        return state_->CheckUsable(Describe(label_));
+        return state_->latch.CheckUsable(Describe(label_));
       }
       const Clock::time_point now = Clock::now();
       if (now >= deadline_) {
         Abandon();
-        return state_->Fail(state_->TimedOut(label_));
+        return state_->latch.Trip(state_->TimedOut(label_));
       }
       Pause(now - poll_start);
     }
@@ -315,22 +297,14 @@ class MpiCommunicator : public Communicator {
 
  private:
   CollectiveLabel Label(const char* op, const at::Tensor& t) const {
-    CollectiveLabel label;
-    label.backend = "mpi";
-    label.op = op;
-    label.seq = seq_ + 1;
-    if (t.defined()) {
-      label.numel = t.numel();
-      label.dtype = DtypeName(t.scalar_type());
-    }
-    return label;
+    return LabelFor("mpi", op, seq_ + 1, t);
   }
 
   StatusOr<std::unique_ptr<Work>> Start(
       CollectiveLabel label, std::vector<at::Tensor> buffers,
       std::function<void()> finish,
       const std::function<int(MPI_Request*)>& issue, bool touches_data = true) {
-    DSTRAIN_RETURN_IF_ERROR(state_->CheckUsable(Describe(label)));
+    DSTRAIN_RETURN_IF_ERROR(state_->latch.CheckUsable(Describe(label)));
     const Status thread_ok = CheckMpiCallingThread();
     if (!thread_ok.ok()) {
       return FailedPrecondition(Describe(label) + ": " + thread_ok.message());
@@ -351,7 +325,7 @@ class MpiCommunicator : public Communicator {
     }
     if (rc != MPI_SUCCESS) {
       // The peers started it; this rank's sequence is now out of step.
-      return state_->Fail(
+      return state_->latch.Trip(
           Unavailable(Describe(label) + " could not start on rank " +
                       std::to_string(rank()) + ": " + MpiErrorString(rc)));
     }
@@ -414,7 +388,7 @@ StatusOr<std::unique_ptr<Communicator>> MpiCommunicator::Split(int color,
                         &child);
   }
   if (rc != MPI_SUCCESS) {
-    return state_->Fail(
+    return state_->latch.Trip(
         Unavailable("mpi split #" + std::to_string(split) + " failed on rank " +
                     std::to_string(rank()) + ": " + MpiErrorString(rc)));
   }

@@ -6,12 +6,12 @@
 #include <cuda_runtime_api.h>
 #include <nccl.h>
 
-#include <atomic>
 #include <mutex>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "worker/comm/abort_latch.h"
 #include "worker/comm/collective_label.h"
 #include "worker/comm/nccl/nccl_types.h"
 #include "worker/comm/nccl/nccl_unique_id.h"
@@ -100,29 +100,20 @@ class NcclGroup {
   // only after CheckUsable.
   ncclComm_t comm() const { return comm_; }
 
-  Status CheckUsable(const std::string& what) {
-    if (!aborted_.load()) return Status::Ok();
-    std::lock_guard<std::mutex> lock(mu_);
-    return Status(StatusCode::kAborted,
-                  what +
-                      ": the communicator was aborted by an earlier "
-                      "failure: " +
-                      abort_reason_);
+  Status CheckUsable(const std::string& what) const {
+    return latch_.CheckUsable(what);
   }
 
   // Aborts the NCCL communicator once (the first failure is the reason
   // later calls give) and returns `why`.
   Status Abort(Status why) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!aborted_.exchange(true)) {
-      abort_reason_ = why.message();
-      if (comm_ != nullptr) {
-        c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(device_));
-        ncclCommAbort(comm_);
-        comm_ = nullptr;
-      }
-    }
-    return why;
+    return latch_.Trip(std::move(why), [this] {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (comm_ == nullptr) return;
+      c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(device_));
+      ncclCommAbort(comm_);
+      comm_ = nullptr;
+    });
   }
 
   // After a non-blocking call returned `r`: waits until the communicator is
@@ -156,10 +147,9 @@ class NcclGroup {
   const std::chrono::milliseconds timeout_;
   const std::unique_ptr<ProgressBoard> board_;
 
-  std::atomic<bool> aborted_{false};
-  std::mutex mu_;             // guards comm_ against abort vs teardown,
-  ncclComm_t comm_;           //   and abort_reason_
-  std::string abort_reason_;  // the first failure
+  AbortLatch latch_;
+  std::mutex mu_;  // guards comm_ against abort vs teardown
+  ncclComm_t comm_;
 };
 
 class DoneWork : public Work {
@@ -349,15 +339,7 @@ class NcclCommunicator : public Communicator {
   }
 
   CollectiveLabel Label(const char* op, const at::Tensor& t) const {
-    CollectiveLabel label;
-    label.backend = "nccl";
-    label.op = op;
-    label.seq = seq_ + 1;
-    if (t.defined()) {
-      label.numel = t.numel();
-      label.dtype = DtypeName(t.scalar_type());
-    }
-    return label;
+    return LabelFor("nccl", op, seq_ + 1, t);
   }
 
   // Enqueues `call(comm, stream)` on the current stream of the group's
