@@ -9,7 +9,9 @@
 // and, when the coordinator planned the job on a cluster description, each
 // rank's part of the plan (worker/engine/plan_communicators.h):
 //   DSTRAIN_SUBCOMMS        name:colour:key per sub-communicator, ';' apart
-//   DSTRAIN_GRAD_ALLREDUCE  "hierarchical" / "torus" (absent otherwise)
+//   DSTRAIN_GRAD_ALLREDUCE  the all-reduce route by size, e.g. "hierarchical"
+//                           or "hierarchical@0,world@38797313" (absent when
+//                           every size goes over the world)
 // Pure function; INVALID_ARGUMENT names what is wrong with the request.
 
 #include <string>

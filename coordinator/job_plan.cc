@@ -1,5 +1,6 @@
 #include "coordinator/job_plan.h"
 
+#include "common/grad_routes.h"
 #include "topology/io/cluster_file.h"
 #include "topology/io/nccl_env.h"
 #include "topology/plan/planner.h"
@@ -51,8 +52,6 @@ StatusOr<JobPlan> PlanJob(const JobCluster& jc,
       topology::ParseAlgorithmChoice(jc.algorithm);
   if (!algorithm.ok()) return algorithm.status();
   options.algorithm = *algorithm;
-  // A job runs one size of gradient buffer; the choice over the default
-  // range only matters for NCCL_ALGO, so keep planning cheap.
   StatusOr<topology::Plan> plan = topology::BuildPlan(cluster, hosts, options);
   if (!plan.ok()) {
     return Status(plan.status().code(), "cannot plan on cluster `" +
@@ -73,11 +72,18 @@ StatusOr<JobPlan> PlanJob(const JobCluster& jc,
     for (int32_t v : c.key) p.add_key(v);
     out.communicators.push_back(std::move(p));
   }
-  if (*algorithm == topology::Algorithm::kHierarchical) {
-    out.grad_allreduce = "hierarchical";
-  } else if (*algorithm == topology::Algorithm::kTorus) {
-    out.grad_allreduce = "torus";
+  // The all-reduce route per size, the plan's choice as it stands: its
+  // composed algorithms run through the sub-communicators, its flat ones
+  // (ring, tree, rhd) are the backend's own over the world, which follows
+  // the planned rank order.
+  std::vector<GradRoute> routes;
+  for (const topology::AlgorithmRange& r : plan->algorithms) {
+    const char* via = "world";
+    if (r.algorithm == topology::Algorithm::kHierarchical) via = "hierarchical";
+    if (r.algorithm == topology::Algorithm::kTorus) via = "torus";
+    routes.push_back({r.min_bytes, via});
   }
+  out.grad_allreduce = FormatGradRoutes(routes);
   const std::string nccl_algo =
       *algorithm ? topology::AlgorithmName(**algorithm) : "";
   for (topology::VertexId v : plan->placement.hosts) {

@@ -47,7 +47,11 @@ struct JobPlan {
   std::vector<int> node_order;
   std::string placement;  // how the order was made, e.g. "leaf-contiguous"
   std::vector<proto::SubCommunicator> communicators;
-  std::string grad_allreduce;  // "hierarchical", "torus" or ""
+  // The all-reduce route by message size (common/grad_routes.h): "" (the
+  // world's own), "hierarchical", "torus", or a table such as
+  // "hierarchical@0,world@38797313" when the cost model's choice changes
+  // with the size (topology.algorithm auto).
+  std::string grad_allreduce;
   // Per node, in node_order: the plan's job-wide variables plus the
   // host's NCCL settings (topology/io/nccl_env.h).
   std::vector<std::map<std::string, std::string>> env;

@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cstdio>
+#include <map>
 #include <optional>
 
 namespace dstrain::engine {
@@ -119,6 +120,109 @@ class ComposedAllReduce : public Communicator {
   const std::string algorithm_;
 };
 
+// Each AllReduce by its size in bytes, through the route the plan chose
+// for that size (common/grad_routes.h); everything else is the world's.
+// Every rank sees the same sizes in the same order, so all take the same
+// route for each call.
+class RoutedAllReduce : public Communicator {
+ public:
+  RoutedAllReduce(Communicator& world, std::vector<GradRoute> routes,
+                  std::map<std::string, std::unique_ptr<Communicator>> composed)
+      : world_(world),
+        routes_(std::move(routes)),
+        composed_(std::move(composed)),
+        name_(FormatGradRoutes(routes_)) {}
+
+  int rank() const override { return world_.rank(); }
+  int size() const override { return world_.size(); }
+  std::string backend() const override {
+    return world_.backend() + "+" + name_;
+  }
+  std::chrono::milliseconds timeout() const override {
+    return world_.timeout();
+  }
+
+  StatusOr<std::unique_ptr<Work>> AllReduce(at::Tensor& tensor,
+                                            ReduceOp op) override {
+    const int64_t bytes =
+        tensor.defined() ? tensor.numel() * tensor.element_size() : 0;
+    const std::string& via = RouteFor(routes_, bytes);
+    if (via == "world") return world_.AllReduce(tensor, op);
+    return composed_.at(via)->AllReduce(tensor, op);
+  }
+  StatusOr<std::unique_ptr<Work>> AllGather(const at::Tensor& input,
+                                            at::Tensor& output) override {
+    return world_.AllGather(input, output);
+  }
+  StatusOr<std::unique_ptr<Work>> ReduceScatter(const at::Tensor& input,
+                                                at::Tensor& output,
+                                                ReduceOp op) override {
+    return world_.ReduceScatter(input, output, op);
+  }
+  StatusOr<std::unique_ptr<Work>> Broadcast(at::Tensor& tensor,
+                                            int root) override {
+    return world_.Broadcast(tensor, root);
+  }
+  StatusOr<std::unique_ptr<Work>> Barrier() override {
+    return world_.Barrier();
+  }
+  StatusOr<std::unique_ptr<Communicator>> Split(int color, int key) override {
+    return world_.Split(color, key);
+  }
+
+ private:
+  Communicator& world_;
+  const std::vector<GradRoute> routes_;
+  const std::map<std::string, std::unique_ptr<Communicator>> composed_;
+  const std::string name_;
+};
+
+// The all-reduce `algorithm` ("hierarchical" or "torus") composed of the
+// plan's levels.
+StatusOr<std::unique_ptr<Communicator>> ComposedFor(
+    Communicator& world, const PlanCommunicators& subs,
+    std::string_view algorithm) {
+  std::vector<Communicator*> scatter;
+  std::vector<Communicator*> reduce;
+  auto need = [&](const char* name) -> StatusOr<Communicator*> {
+    Communicator* c = subs.Find(name);
+    if (c == nullptr) {
+      return InvalidArgument("the " + std::string(algorithm) +
+                             " all-reduce needs sub-communicator `" + name +
+                             "`, which this rank's plan lacks");
+    }
+    return c;
+  };
+  if (algorithm == "hierarchical") {
+    StatusOr<Communicator*> intra = need("intra_node");
+    if (!intra.ok()) return intra.status();
+    StatusOr<Communicator*> inter = need("inter_node");
+    if (!inter.ok()) return inter.status();
+    scatter = {*intra};
+    reduce = {*inter};
+  } else if (algorithm == "torus") {
+    if (Communicator* intra = subs.Find("intra_node")) scatter.push_back(intra);
+    bool first = true;
+    for (const char* dim : {"torus_x", "torus_y", "torus_z", "torus_w"}) {
+      Communicator* c = subs.Find(dim);
+      if (c == nullptr) continue;
+      (first ? scatter : reduce).push_back(c);
+      first = false;
+    }
+    if (first) {
+      return InvalidArgument(
+          "the torus all-reduce needs torus_x/torus_y/torus_z "
+          "sub-communicators, which this rank's plan lacks");
+    }
+  } else {
+    return InvalidArgument("unknown plan all-reduce `" +
+                           std::string(algorithm) +
+                           "` (expected hierarchical or torus)");
+  }
+  return std::unique_ptr<Communicator>(std::make_unique<ComposedAllReduce>(
+      world, std::move(scatter), std::move(reduce), std::string(algorithm)));
+}
+
 }  // namespace
 
 StatusOr<std::vector<SubCommSpec>> ParseSubCommunicators(
@@ -198,46 +302,20 @@ StatusOr<std::vector<std::string>> PlanCommunicators::Describe(
 
 StatusOr<std::unique_ptr<Communicator>> PlanAllReduce(
     Communicator& world, const PlanCommunicators& subs,
-    std::string_view algorithm) {
-  std::vector<Communicator*> scatter;
-  std::vector<Communicator*> reduce;
-  auto need = [&](const char* name) -> StatusOr<Communicator*> {
-    Communicator* c = subs.Find(name);
-    if (c == nullptr) {
-      return InvalidArgument("the " + std::string(algorithm) +
-                             " all-reduce needs sub-communicator `" + name +
-                             "`, which this rank's plan lacks");
-    }
-    return c;
-  };
-  if (algorithm == "hierarchical") {
-    StatusOr<Communicator*> intra = need("intra_node");
-    if (!intra.ok()) return intra.status();
-    StatusOr<Communicator*> inter = need("inter_node");
-    if (!inter.ok()) return inter.status();
-    scatter = {*intra};
-    reduce = {*inter};
-  } else if (algorithm == "torus") {
-    if (Communicator* intra = subs.Find("intra_node")) scatter.push_back(intra);
-    bool first = true;
-    for (const char* dim : {"torus_x", "torus_y", "torus_z", "torus_w"}) {
-      Communicator* c = subs.Find(dim);
-      if (c == nullptr) continue;
-      (first ? scatter : reduce).push_back(c);
-      first = false;
-    }
-    if (first) {
-      return InvalidArgument(
-          "the torus all-reduce needs torus_x/torus_y/torus_z "
-          "sub-communicators, which this rank's plan lacks");
-    }
-  } else {
-    return InvalidArgument("unknown plan all-reduce `" +
-                           std::string(algorithm) +
-                           "` (expected hierarchical or torus)");
+    std::string_view routes_text) {
+  StatusOr<std::vector<GradRoute>> routes = ParseGradRoutes(routes_text);
+  if (!routes.ok()) return routes.status();
+  std::map<std::string, std::unique_ptr<Communicator>> composed;
+  for (const GradRoute& r : *routes) {
+    if (r.via == "world" || composed.count(r.via) != 0) continue;
+    StatusOr<std::unique_ptr<Communicator>> c = ComposedFor(world, subs, r.via);
+    if (!c.ok()) return c.status();
+    composed[r.via] = std::move(c).value();
   }
-  return std::unique_ptr<Communicator>(std::make_unique<ComposedAllReduce>(
-      world, std::move(scatter), std::move(reduce), std::string(algorithm)));
+  if (composed.empty()) return std::unique_ptr<Communicator>();
+  if (routes->size() == 1) return std::move(composed.begin()->second);
+  return std::unique_ptr<Communicator>(std::make_unique<RoutedAllReduce>(
+      world, std::move(routes).value(), std::move(composed)));
 }
 
 StatusOr<RankPlanComms> SetUpPlanCommunicators(
@@ -259,11 +337,20 @@ StatusOr<RankPlanComms> SetUpPlanCommunicators(
         PlanAllReduce(world, out.subs, grad_allreduce);
     if (!composed.ok()) return composed.status();
     out.composed = std::move(composed).value();
-    if (world.rank() == 0) {
-      std::printf(
-          "plan: gradients all-reduced %s through the "
-          "sub-communicators\n",
-          std::string(grad_allreduce).c_str());
+    if (world.rank() == 0 && out.composed != nullptr) {
+      // Parsed once already by PlanAllReduce.
+      const std::vector<GradRoute> routes =
+          ParseGradRoutes(grad_allreduce).value();
+      if (routes.size() == 1) {
+        std::printf(
+            "plan: gradients all-reduced %s through the sub-communicators\n",
+            routes[0].via.c_str());
+      } else {
+        std::printf(
+            "plan: gradients all-reduced by size: %s (world: %s's own "
+            "all-reduce)\n",
+            DescribeGradRoutes(routes).c_str(), world.backend().c_str());
+      }
     }
   }
   std::fflush(stdout);

@@ -1,20 +1,27 @@
 #pragma once
 // The job's topology plan on the worker side (docs/topology.md, "How a job
 // uses its plan"): the sub-communicators the coordinator's plan names,
-// built with Communicator::Split right after the world communicator, and,
-// for the hierarchical and torus algorithms, an all-reduce that goes
-// through them.
+// built with Communicator::Split right after the world communicator, and
+// an all-reduce that goes through them for the sizes where the plan chose
+// the hierarchical or torus algorithm.
 //
 // The agent hands each rank its part of the plan in two variables:
 //   DSTRAIN_SUBCOMMS        name:colour:key per sub-communicator, ';'
 //                           between them, the same names in the same order
 //                           on every rank ("intra_node:1:0;inter_node:0:1")
-//   DSTRAIN_GRAD_ALLREDUCE  "hierarchical" or "torus" when gradients go
-//                           through the sub-communicators; empty otherwise
+//   DSTRAIN_GRAD_ALLREDUCE  the all-reduce route by size (common/
+//                           grad_routes.h): "hierarchical" or "torus" for
+//                           every size, a table such as
+//                           "hierarchical@0,world@38797313" when the cost
+//                           model's choice changes with the size
+//                           (topology.algorithm auto), empty when every
+//                           size goes over the world
 //
-// PlanAllReduce(world, subs, algorithm) is a Communicator whose AllReduce
-// is composed of the plan's levels, every other collective (and Split)
-// going to `world` unchanged:
+// PlanAllReduce(world, subs, routes) is a Communicator whose AllReduce of a
+// tensor of B bytes takes the route the table gives for B: "world" is the
+// world communicator's own (its ring or tree, in the planned rank order);
+// the composed ones go through the plan's levels. Every other collective
+// (and Split) goes to `world` unchanged. The composed all-reduces:
 //   hierarchical: reduce-scatter in intra_node, all-reduce in inter_node,
 //                 all-gather in intra_node;
 //   torus:        reduce-scatter in intra_node (when the plan has it), then
@@ -38,6 +45,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/grad_routes.h"
 #include "common/status.h"
 #include "worker/comm/communicator.h"
 
@@ -74,11 +82,13 @@ class PlanCommunicators {
       subs_;
 };
 
-// INVALID_ARGUMENT for an unknown algorithm or a plan that lacks the
-// sub-communicators it needs.
+// `routes` as DSTRAIN_GRAD_ALLREDUCE gives it. nullptr when every size
+// goes over the world (use `world` itself); INVALID_ARGUMENT for a
+// malformed table or a plan that lacks the sub-communicators a route
+// needs.
 StatusOr<std::unique_ptr<comm::Communicator>> PlanAllReduce(
     comm::Communicator& world, const PlanCommunicators& subs,
-    std::string_view algorithm);
+    std::string_view routes);
 
 // What a training run holds: the plan's sub-communicators and, when the
 // plan routes the gradient all-reduce through them, the composed
@@ -96,7 +106,9 @@ struct RankPlanComms {
 // From the agent's variables (RankContext::sub_communicators and
 // grad_allreduce): parses, splits, and prints on stdout one line per
 // sub-communicator on every rank ("plan: sub-communicator intra_node: group
-// of 2, world ranks [0, 1]") and, on rank 0, how gradients are reduced.
+// of 2, world ranks [0, 1]") and, on rank 0, how gradients are reduced
+// ("plan: gradients all-reduced by size: hierarchical below 37.0 MiB, world
+// from 37.0 MiB (world: gloo's own all-reduce)").
 // Nothing happens (and nothing is printed) when both are empty. Collective
 // over `world`.
 StatusOr<RankPlanComms> SetUpPlanCommunicators(comm::Communicator& world,

@@ -173,6 +173,14 @@ TEST(PlanCommunicators, TorusAllReduceMatchesTheFlatOne) {
   CheckParity(TorusPlan({3, 2}, 1), "torus");  // x, y
 }
 
+// A table that sends middle sizes through the hierarchy and the rest over
+// the world: CheckParity's lengths fall on both sides of both bounds
+// (fp32: 4 and 28 bytes world, 4000 and 16396 hierarchical, 262144 world).
+TEST(PlanCommunicators, RoutedAllReduceMatchesTheFlatOneOnEveryRoute) {
+  CheckParity(HierarchicalPlan(2, 2), "world@0,hierarchical@1024,world@65536");
+  CheckParity(TorusPlan({2, 2}, 2), "torus@0,world@100000");
+}
+
 TEST(PlanCommunicators, RefusesPlansWithoutTheirCommunicators) {
   OnRanks(1, [&](int, Communicator& world) {
     auto none = PlanCommunicators::Build(world, {}).value();
@@ -181,8 +189,13 @@ TEST(PlanCommunicators, RefusesPlansWithoutTheirCommunicators) {
               "`intra_node`, which this rank's plan lacks");
     EXPECT_FALSE(PlanAllReduce(world, none, "torus").ok());
     EXPECT_EQ(PlanAllReduce(world, none, "ring").status().message(),
-              "unknown plan all-reduce `ring` (expected hierarchical or "
-              "torus)");
+              "gradient all-reduce route `ring`: expected world, "
+              "hierarchical or torus");
+    EXPECT_FALSE(PlanAllReduce(world, none, "world@0,torus@64").ok());
+    // Every size over the world: nothing to compose.
+    auto world_only = PlanAllReduce(world, none, "world");
+    ASSERT_TRUE(world_only.ok());
+    EXPECT_EQ(*world_only, nullptr);
   });
 }
 
