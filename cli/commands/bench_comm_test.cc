@@ -2,14 +2,13 @@
 // its ranks talking over loopback; what it prints, how it exits, and that
 // no rank outlives it (Ctrl-C, a killed rank).
 
-#include <google/protobuf/struct.pb.h>
-#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 
 #include <set>
 #include <sstream>
 
+#include "tests/util/dstrain_test.h"
 #include "tests/util/process_table.h"
 #include "tests/util/subprocess.h"
 #include "tests/util/wait_for.h"
@@ -19,6 +18,7 @@ namespace {
 
 using google::protobuf::Struct;
 using google::protobuf::Value;
+using testing::ParseJson;
 using testing::RunResult;
 using testing::Subprocess;
 using testing::SubprocessOptions;
@@ -33,13 +33,6 @@ SubprocessOptions Command(std::vector<std::string> args,
   o.argv.insert(o.argv.end(), args.begin(), args.end());
   o.extra_env = std::move(env);
   return o;
-}
-
-Struct ParseJson(const std::string& text) {
-  Struct s;
-  const auto st = google::protobuf::util::JsonStringToMessage(text, &s);
-  EXPECT_TRUE(st.ok()) << st.ToString() << "\n" << text;
-  return s;
 }
 
 TEST(BenchCommTest, TwoLocalRanksReportEveryRowCorrectAsJson) {

@@ -1,13 +1,12 @@
 // `dstrain topo` end to end: the real binary on the sample clusters and on
 // generator specs; text, --json (parsed) and --dot (checked for shape);
 // bad input exits 2 with the loader's file:line:column.
-#include <google/protobuf/struct.pb.h>
-#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
+#include "tests/util/dstrain_test.h"
 #include "tests/util/subprocess.h"
 
 namespace dstrain {
@@ -42,13 +41,6 @@ Result Topo(std::vector<std::string> args) {
   r.out = sp->Stdout();
   r.err = sp->Stderr();
   return r;
-}
-
-Struct Json(const std::string& text) {
-  Struct s;
-  auto st = google::protobuf::util::JsonStringToMessage(text, &s);
-  EXPECT_TRUE(st.ok()) << st.ToString() << ": " << text;
-  return s;
 }
 
 const Value& Field(const Struct& s, const std::string& key) {
@@ -109,7 +101,7 @@ TEST(TopoShow, SummarisesTheSampleFatTree) {
 
   Result j = Topo({"show", kClusters + "fat-tree-2leaf.yaml", "--json"});
   ASSERT_EQ(j.code, 0) << j.err;
-  Struct s = Json(j.out);
+  Struct s = testing::ParseJson(j.out);
   EXPECT_EQ(Field(s, "kind").string_value(), "fat-tree");
   EXPECT_EQ(Field(s, "hosts").number_value(), 4);
   EXPECT_EQ(Field(s, "switches").number_value(), 3);
@@ -120,11 +112,11 @@ TEST(TopoShow, SummarisesTheSampleFatTree) {
 TEST(TopoShow, ReadsSlurmFilesAndGeneratorSpecs) {
   Result slurm = Topo({"show", kClusters + "slurm-topology.conf", "--json"});
   ASSERT_EQ(slurm.code, 0) << slurm.err;
-  EXPECT_GT(Field(Json(slurm.out), "hosts").number_value(), 8);
+  EXPECT_GT(Field(testing::ParseJson(slurm.out), "hosts").number_value(), 8);
 
   Result torus = Topo({"show", "torus:4x4x2,devices=2", "--json"});
   ASSERT_EQ(torus.code, 0) << torus.err;
-  Struct t = Json(torus.out);
+  Struct t = testing::ParseJson(torus.out);
   EXPECT_EQ(Field(t, "kind").string_value(), "torus");
   EXPECT_EQ(Field(t, "hosts").number_value(), 32);
   EXPECT_EQ(Field(t, "devices").number_value(), 64);
@@ -139,7 +131,7 @@ TEST(TopoPlan, PlacesRanksLeafByLeafWithSubCommunicators) {
   Result r = Topo({"plan", kClusters + "fat-tree-2leaf.yaml", "--algorithm",
                    "hierarchical", "--json", "--max-bytes", "1M"});
   ASSERT_EQ(r.code, 0) << r.err;
-  Struct s = Json(r.out);
+  Struct s = testing::ParseJson(r.out);
   EXPECT_EQ(Field(s, "world_size").number_value(), 8);
   EXPECT_EQ(Field(s, "ranks_per_node").number_value(), 2);
   const auto& runs = Field(s, "rank_order").list_value();
@@ -203,18 +195,18 @@ TEST(TopoPlan, AllocationsByHostListAndCount) {
   Result r = Topo({"plan", kClusters + "fat-tree-2leaf.yaml", "--nodes",
                    "node[1,3]", "--procs-per-node", "1", "--json"});
   ASSERT_EQ(r.code, 0) << r.err;
-  Struct s = Json(r.out);
+  Struct s = testing::ParseJson(r.out);
   EXPECT_EQ(Field(s, "world_size").number_value(), 2);
   Result n = Topo({"plan", "torus:4x4", "--num-nodes", "8", "--json"});
   ASSERT_EQ(n.code, 0) << n.err;
-  EXPECT_EQ(Field(Json(n.out), "hosts").number_value(), 8);
+  EXPECT_EQ(Field(testing::ParseJson(n.out), "hosts").number_value(), 8);
 }
 
 TEST(TopoSimulate, SweepsSizesWithTheBusiestLink) {
   Result r = Topo({"simulate", "torus:4x4,devices=2", "--min-bytes", "1K",
                    "--max-bytes", "16M", "--json"});
   ASSERT_EQ(r.code, 0) << r.err;
-  Struct s = Json(r.out);
+  Struct s = testing::ParseJson(r.out);
   EXPECT_EQ(Field(s, "world_size").number_value(), 32);
   const auto& sweep = Field(s, "sweep").list_value();
   ASSERT_EQ(sweep.values_size(), 8);  // 1K, 4K, ..., 16M

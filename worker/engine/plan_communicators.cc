@@ -26,42 +26,17 @@ class DoneWork : public Work {
   Status Wait() override { return Status::Ok(); }
 };
 
-// AllReduce through the plan's levels; everything else is the world's.
-class ComposedAllReduce : public Communicator {
+// The world communicator with another AllReduce: every other collective,
+// and Split, goes to `world` unchanged.
+class AllReduceOverlay : public Communicator {
  public:
-  ComposedAllReduce(Communicator& world, std::vector<Communicator*> scatter,
-                    std::vector<Communicator*> reduce, std::string algorithm)
-      : world_(world),
-        scatter_(std::move(scatter)),
-        reduce_(std::move(reduce)),
-        algorithm_(std::move(algorithm)) {}
+  explicit AllReduceOverlay(Communicator& world) : world_(world) {}
 
   int rank() const override { return world_.rank(); }
   int size() const override { return world_.size(); }
-  std::string backend() const override {
-    return world_.backend() + "+" + algorithm_;
-  }
   std::chrono::milliseconds timeout() const override {
     return world_.timeout();
   }
-
-  StatusOr<std::unique_ptr<Work>> AllReduce(at::Tensor& tensor,
-                                            ReduceOp op) override {
-    if (!tensor.is_contiguous())
-      return InvalidArgument(algorithm_ +
-                             " all-reduce: tensor is not contiguous");
-    const bool avg = op == ReduceOp::kAvg;
-    if (avg && !at::isFloatingType(tensor.scalar_type()))
-      return InvalidArgument(algorithm_ +
-                             " all-reduce: kAvg needs a floating dtype");
-    const ReduceOp level_op = avg ? ReduceOp::kSum : op;
-    at::Tensor flat = tensor.view({-1});
-    Status s = Reduce(flat, level_op, 0);
-    if (!s.ok()) return s;
-    if (avg) flat.div_(world_.size());
-    return std::unique_ptr<Work>(std::make_unique<DoneWork>());
-  }
-
   StatusOr<std::unique_ptr<Work>> AllGather(const at::Tensor& input,
                                             at::Tensor& output) override {
     return world_.AllGather(input, output);
@@ -80,6 +55,41 @@ class ComposedAllReduce : public Communicator {
   }
   StatusOr<std::unique_ptr<Communicator>> Split(int color, int key) override {
     return world_.Split(color, key);
+  }
+
+ protected:
+  Communicator& world_;
+};
+
+// AllReduce through the plan's levels.
+class ComposedAllReduce : public AllReduceOverlay {
+ public:
+  ComposedAllReduce(Communicator& world, std::vector<Communicator*> scatter,
+                    std::vector<Communicator*> reduce, std::string algorithm)
+      : AllReduceOverlay(world),
+        scatter_(std::move(scatter)),
+        reduce_(std::move(reduce)),
+        algorithm_(std::move(algorithm)) {}
+
+  std::string backend() const override {
+    return world_.backend() + "+" + algorithm_;
+  }
+
+  StatusOr<std::unique_ptr<Work>> AllReduce(at::Tensor& tensor,
+                                            ReduceOp op) override {
+    if (!tensor.is_contiguous())
+      return InvalidArgument(algorithm_ +
+                             " all-reduce: tensor is not contiguous");
+    const bool avg = op == ReduceOp::kAvg;
+    if (avg && !at::isFloatingType(tensor.scalar_type()))
+      return InvalidArgument(algorithm_ +
+                             " all-reduce: kAvg needs a floating dtype");
+    const ReduceOp level_op = avg ? ReduceOp::kSum : op;
+    at::Tensor flat = tensor.view({-1});
+    Status s = Reduce(flat, level_op, 0);
+    if (!s.ok()) return s;
+    if (avg) flat.div_(world_.size());
+    return std::unique_ptr<Work>(std::make_unique<DoneWork>());
   }
 
  private:
@@ -114,32 +124,25 @@ class ComposedAllReduce : public Communicator {
     return Status::Ok();
   }
 
-  Communicator& world_;
   const std::vector<Communicator*> scatter_;
   const std::vector<Communicator*> reduce_;
   const std::string algorithm_;
 };
 
 // Each AllReduce by its size in bytes, through the route the plan chose
-// for that size (common/grad_routes.h); everything else is the world's.
-// Every rank sees the same sizes in the same order, so all take the same
-// route for each call.
-class RoutedAllReduce : public Communicator {
+// for that size (common/grad_routes.h). Every rank sees the same sizes in
+// the same order, so all take the same route for each call.
+class RoutedAllReduce : public AllReduceOverlay {
  public:
   RoutedAllReduce(Communicator& world, std::vector<GradRoute> routes,
                   std::map<std::string, std::unique_ptr<Communicator>> composed)
-      : world_(world),
+      : AllReduceOverlay(world),
         routes_(std::move(routes)),
         composed_(std::move(composed)),
         name_(FormatGradRoutes(routes_)) {}
 
-  int rank() const override { return world_.rank(); }
-  int size() const override { return world_.size(); }
   std::string backend() const override {
     return world_.backend() + "+" + name_;
-  }
-  std::chrono::milliseconds timeout() const override {
-    return world_.timeout();
   }
 
   StatusOr<std::unique_ptr<Work>> AllReduce(at::Tensor& tensor,
@@ -150,28 +153,8 @@ class RoutedAllReduce : public Communicator {
     if (via == "world") return world_.AllReduce(tensor, op);
     return composed_.at(via)->AllReduce(tensor, op);
   }
-  StatusOr<std::unique_ptr<Work>> AllGather(const at::Tensor& input,
-                                            at::Tensor& output) override {
-    return world_.AllGather(input, output);
-  }
-  StatusOr<std::unique_ptr<Work>> ReduceScatter(const at::Tensor& input,
-                                                at::Tensor& output,
-                                                ReduceOp op) override {
-    return world_.ReduceScatter(input, output, op);
-  }
-  StatusOr<std::unique_ptr<Work>> Broadcast(at::Tensor& tensor,
-                                            int root) override {
-    return world_.Broadcast(tensor, root);
-  }
-  StatusOr<std::unique_ptr<Work>> Barrier() override {
-    return world_.Barrier();
-  }
-  StatusOr<std::unique_ptr<Communicator>> Split(int color, int key) override {
-    return world_.Split(color, key);
-  }
 
  private:
-  Communicator& world_;
   const std::vector<GradRoute> routes_;
   const std::map<std::string, std::unique_ptr<Communicator>> composed_;
   const std::string name_;
