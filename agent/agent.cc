@@ -9,6 +9,7 @@
 #include "agent/node_probe.h"
 #include "agent/worker_env.h"
 #include "agent/worker_launcher.h"
+#include "common/cpu_affinity.h"
 #include "common/log.h"
 #include "common/rpc/channel.h"
 #include "coordinator/client/coordinator_client.h"
@@ -47,7 +48,8 @@ class Agent::Control : public WorkerControl {
       if (agent_->closing_) return Unavailable("the agent is shutting down");
     }
     WorkerEnvContext ctx{agent_->options_.worker_executable,
-                         agent_->options_.token, CurrentEnvironment()};
+                         agent_->options_.token, CurrentEnvironment(),
+                         agent_->inventory_, ThisProcessCpus()};
     StatusOr<JobLaunch> launch = BuildJobLaunch(request, ctx);
     if (!launch.ok()) return launch.status();
     auto pids = agent_->launcher_->Start(*launch);

@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/mempolicy.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -9,7 +11,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
+#include <memory>
 
 namespace dstrain::agent {
 namespace {
@@ -19,10 +23,23 @@ constexpr int kExecErrorFd = 4;
 
 std::string ErrnoText(int err) { return std::strerror(err); }
 
+// What the child was doing when it failed, sent with errno (stage << 16 |
+// errno) so the parent's error says which step it was.
+enum ChildStage : int { kOther = 0, kAffinity = 1, kMemoryPolicy = 2 };
+
+// The binding, prepared before fork.
+struct ChildBinding {
+  const cpu_set_t* cpus = nullptr;  // null: leave the affinity alone
+  std::size_t cpus_size = 0;
+  const unsigned long* nodes = nullptr;  // null: leave the memory policy
+  unsigned long max_node = 0;  // set_mempolicy(2)'s maxnode for `nodes`
+};
+
 // Everything below runs in the child between fork and exec, where only
 // async-signal-safe calls are allowed: no allocation, no locks.
-[[noreturn]] void ChildFail(int err_fd, int err) {
-  ssize_t unused = write(err_fd, &err, sizeof(err));
+[[noreturn]] void ChildFail(int err_fd, int err, ChildStage stage = kOther) {
+  const int code = stage << 16 | err;
+  ssize_t unused = write(err_fd, &code, sizeof(code));
   (void)unused;
   _exit(127);
 }
@@ -38,13 +55,23 @@ void MoveTo(int fd, int target, int err_fd) {
 
 [[noreturn]] void RunChild(const char* path, char* const argv[],
                            char* const envp[], const char* cwd, pid_t group,
-                           pid_t parent, int in_fd, int out_fd, int err_fd_w,
-                           int met_fd, int exec_err_fd) {
+                           pid_t parent, const ChildBinding& binding, int in_fd,
+                           int out_fd, int err_fd_w, int met_fd,
+                           int exec_err_fd) {
   if (setpgid(0, group) != 0) ChildFail(exec_err_fd, errno);
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) ChildFail(exec_err_fd, errno);
   // The parent may have died before prctl took effect.
   if (getppid() != parent) _exit(127);
   if (cwd != nullptr && chdir(cwd) != 0) ChildFail(exec_err_fd, errno);
+  if (binding.cpus != nullptr &&
+      sched_setaffinity(0, binding.cpus_size, binding.cpus) != 0) {
+    ChildFail(exec_err_fd, errno, kAffinity);
+  }
+  if (binding.nodes != nullptr &&
+      syscall(SYS_set_mempolicy, MPOL_PREFERRED, binding.nodes,
+              binding.max_node) != 0) {
+    ChildFail(exec_err_fd, errno, kMemoryPolicy);
+  }
 
   sigset_t none;
   sigemptyset(&none);
@@ -79,6 +106,40 @@ void MoveTo(int fd, int target, int err_fd) {
   ChildFail(exec_err_fd, errno);
 }
 
+// A dynamically sized cpu_set_t (CPU_ALLOC), so CPU numbers past 1023 work.
+class CpuSet {
+ public:
+  explicit CpuSet(const std::vector<int>& cpus) {
+    int highest = -1;
+    for (int c : cpus) {
+      if (c < 0) return;
+      highest = std::max(highest, c);
+    }
+    if (highest < 0) return;
+    set_.reset(CPU_ALLOC(highest + 1));
+    size_ = CPU_ALLOC_SIZE(highest + 1);
+    CPU_ZERO_S(size_, set_.get());
+    for (int c : cpus) CPU_SET_S(c, size_, set_.get());
+  }
+  bool valid() const { return set_ != nullptr; }
+  const cpu_set_t* get() const { return set_.get(); }
+  std::size_t size() const { return size_; }
+
+ private:
+  struct Free {
+    void operator()(cpu_set_t* s) const { CPU_FREE(s); }
+  };
+  std::unique_ptr<cpu_set_t, Free> set_;
+  std::size_t size_ = 0;
+};
+
+// "0,1,2" for an error message.
+std::string CpuList(const std::vector<int>& cpus) {
+  std::string out;
+  for (int c : cpus) out += (out.empty() ? "" : ",") + std::to_string(c);
+  return out;
+}
+
 Status SetNonBlocking(int fd) {
   int flags = fcntl(fd, F_GETFL);
   if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
@@ -102,6 +163,26 @@ class PosixProcessSpawner : public ProcessSpawner {
     argv.push_back(nullptr);
     for (const auto& e : spec.env) envp.push_back(const_cast<char*>(e.c_str()));
     envp.push_back(nullptr);
+    ChildBinding binding;
+    CpuSet cpus(spec.cpus);
+    if (!spec.cpus.empty()) {
+      if (!cpus.valid()) {
+        return InvalidArgument("cannot bind `" + spec.argv[0] +
+                               "` to a negative CPU number");
+      }
+      binding.cpus = cpus.get();
+      binding.cpus_size = cpus.size();
+    }
+    std::vector<unsigned long> nodes;
+    if (spec.preferred_numa_node >= 0) {
+      constexpr int kBits = 8 * sizeof(unsigned long);
+      nodes.assign(spec.preferred_numa_node / kBits + 1, 0);
+      nodes[spec.preferred_numa_node / kBits] |=
+          1UL << (spec.preferred_numa_node % kBits);
+      binding.nodes = nodes.data();
+      // The kernel reads max_node - 1 bits; one more than the highest.
+      binding.max_node = nodes.size() * kBits + 1;
+    }
 
     int p_out[2], p_err[2], p_met[2], p_exec[2];
     UniqueFd fds[8];
@@ -122,8 +203,8 @@ class PosixProcessSpawner : public ProcessSpawner {
     if (pid == 0) {
       RunChild(argv[0], argv.data(), envp.data(),
                spec.working_dir.empty() ? nullptr : spec.working_dir.c_str(),
-               spec.process_group, parent, devnull.get(), p_out[1], p_err[1],
-               p_met[1], p_exec[1]);
+               spec.process_group, parent, binding, devnull.get(), p_out[1],
+               p_err[1], p_met[1], p_exec[1]);
     }
     pid_t group = spec.process_group == 0 ? pid : spec.process_group;
     // Also from the parent, so the group exists before Spawn returns whatever
@@ -140,8 +221,20 @@ class PosixProcessSpawner : public ProcessSpawner {
       int st;
       while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
       }
-      return FailedPrecondition("cannot run `" + spec.argv[0] +
-                                "`: " + ErrnoText(child_errno));
+      const int stage = child_errno >> 16;
+      const std::string why = ErrnoText(child_errno & 0xffff);
+      if (stage == kAffinity) {
+        return FailedPrecondition("cannot bind `" + spec.argv[0] +
+                                  "` to CPUs " + CpuList(spec.cpus) + ": " +
+                                  why);
+      }
+      if (stage == kMemoryPolicy) {
+        return FailedPrecondition("cannot prefer NUMA node " +
+                                  std::to_string(spec.preferred_numa_node) +
+                                  " for the memory of `" + spec.argv[0] +
+                                  "`: " + why);
+      }
+      return FailedPrecondition("cannot run `" + spec.argv[0] + "`: " + why);
     }
 
     SpawnedProcess out;

@@ -12,7 +12,10 @@
 //     them: call Spawn from a thread that lives as long as the children
 //     should (the launcher's own thread);
 //   - the signal mask emptied and every signal at its default action, since
-//     both survive exec and the embedding process may block or ignore some.
+//     both survive exec and the embedding process may block or ignore some;
+//   - optionally bound (`cpus`, `preferred_numa_node`): its CPU affinity and
+//     its memory policy (MPOL_PREFERRED) set before exec, so the program and
+//     every thread it starts inherit them (agent/numa_binding.h).
 // A failed exec is reported as an error from Spawn, not as a child that
 // exits 127. Spawn/SignalGroup/TryReap may be called from any thread.
 
@@ -37,6 +40,10 @@ struct ProcessSpec {
   pid_t process_group = 0;
   // "" = the parent's working directory.
   std::string working_dir;
+  // Empty: the parent's affinity. Otherwise the only CPUs it may run on.
+  std::vector<int> cpus;
+  // >= 0: allocate memory on this NUMA node first (others when it is full).
+  int preferred_numa_node = -1;
 };
 
 struct SpawnedProcess {

@@ -105,6 +105,10 @@ StatusOr<JobLaunch> BuildJobLaunch(const proto::StartWorkersRequest& req,
   if (!req.grad_allreduce().empty())
     common["DSTRAIN_GRAD_ALLREDUCE"] = req.grad_allreduce();
 
+  const std::vector<RankBinding> bindings =
+      PlanNumaBinding(ctx.inventory, spec.numa_binding(), spec.device(),
+                      local_world, ctx.allowed_cpus);
+
   JobLaunch launch;
   launch.job_id = req.job_id();
   launch.attempt = req.attempt();
@@ -113,7 +117,13 @@ StatusOr<JobLaunch> BuildJobLaunch(const proto::StartWorkersRequest& req,
     p.rank = a.rank();
     p.local_rank = a.local_rank();
     p.argv = argv;
+    const RankBinding& b = bindings[a.local_rank()];
+    p.numa_node = b.numa_node;
+    p.cpus = b.cpus;
     auto env = common;
+    env.erase("DSTRAIN_NUMA_NODE");
+    if (b.numa_node >= 0)
+      env["DSTRAIN_NUMA_NODE"] = std::to_string(b.numa_node);
     env["RANK"] = std::to_string(a.rank());
     env["LOCAL_RANK"] = std::to_string(a.local_rank());
     std::string subs;

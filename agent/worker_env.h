@@ -12,11 +12,15 @@
 //   DSTRAIN_GRAD_ALLREDUCE  the all-reduce route by size, e.g. "hierarchical"
 //                           or "hierarchical@0,world@38797313" (absent when
 //                           every size goes over the world)
+// and, when binding.numa binds the rank (agent/numa_binding.h), its CPUs
+// and preferred memory node in RankProcess and
+//   DSTRAIN_NUMA_NODE       the NUMA node it is bound to
 // Pure function; INVALID_ARGUMENT names what is wrong with the request.
 
 #include <string>
 #include <vector>
 
+#include "agent/numa_binding.h"
 #include "agent/worker_launcher.h"
 #include "common/status.h"
 #include "dstrain.pb.h"
@@ -28,6 +32,10 @@ struct WorkerEnvContext {
   std::string token;       // the cluster token, for the workers' RPCs
   std::vector<std::string>
       base_env;  // "KEY=VALUE", usually the agent's environ
+  // For binding.numa (agent/numa_binding.h): the node's NUMA nodes and
+  // GPUs, and the CPUs the agent itself may run on.
+  proto::NodeInventory inventory;
+  std::vector<int> allowed_cpus;
 };
 
 StatusOr<JobLaunch> BuildJobLaunch(const proto::StartWorkersRequest& request,

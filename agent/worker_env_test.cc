@@ -31,7 +31,8 @@ proto::StartWorkersRequest TwoRanks() {
 }
 
 TEST(WorkerEnvTest, BuildsArgvAndEnvPerRank) {
-  WorkerEnvContext ctx{"/opt/dstrain", "sekrit", {"PATH=/usr/bin", "RANK=7"}};
+  WorkerEnvContext ctx{
+      "/opt/dstrain", "sekrit", {"PATH=/usr/bin", "RANK=7"}, {}, {}};
   auto launch = BuildJobLaunch(TwoRanks(), ctx);
   ASSERT_TRUE(launch.ok()) << launch.status().ToString();
   EXPECT_EQ(launch->job_id, "j-1");
@@ -56,7 +57,7 @@ TEST(WorkerEnvTest, BuildsArgvAndEnvPerRank) {
 }
 
 TEST(WorkerEnvTest, RejectsInconsistentRequests) {
-  WorkerEnvContext ctx{"/opt/dstrain", "t", {}};
+  WorkerEnvContext ctx{"/opt/dstrain", "t", {}, {}, {}};
   auto req = TwoRanks();
   req.mutable_ranks(1)->set_local_rank(0);
   auto dup = BuildJobLaunch(req, ctx);
@@ -80,7 +81,9 @@ TEST(WorkerEnvTest, HandsEachRankItsPartOfThePlan) {
   WorkerEnvContext ctx{
       "/opt/dstrain",
       "t",
-      {"DSTRAIN_SUBCOMMS=stale:0:0", "DSTRAIN_GRAD_ALLREDUCE=x"}};
+      {"DSTRAIN_SUBCOMMS=stale:0:0", "DSTRAIN_GRAD_ALLREDUCE=x"},
+      {},
+      {}};
   auto req = TwoRanks();
   // 2 nodes x 2 ranks: intra_node by node, inter_node by local rank.
   auto* intra = req.add_communicators();
@@ -118,6 +121,39 @@ TEST(WorkerEnvTest, HandsEachRankItsPartOfThePlan) {
   EXPECT_EQ(bad.status().message(),
             "StartWorkers: sub-communicator `intra_node` has 5 colours and 4 "
             "keys for world_size 4");
+}
+
+TEST(WorkerEnvTest, BindsEachRankToANumaNodeWhenAsked) {
+  WorkerEnvContext ctx{"/opt/dstrain", "t", {"DSTRAIN_NUMA_NODE=7"}, {}, {}};
+  for (int id : {0, 1}) {
+    proto::NumaNode* n = ctx.inventory.add_numa_nodes();
+    n->set_id(id);
+    for (int c = 0; c < 4; ++c) n->add_cpus(4 * id + c);
+  }
+  ctx.allowed_cpus = {0, 1, 2, 3, 4, 5, 6, 7};
+  auto req = TwoRanks();
+  req.mutable_spec()->set_numa_binding("auto");
+  req.mutable_spec()->set_device("cpu");
+  auto launch = BuildJobLaunch(req, ctx);
+  ASSERT_TRUE(launch.ok()) << launch.status().ToString();
+  EXPECT_EQ(launch->ranks[0].numa_node, 0);
+  EXPECT_EQ(launch->ranks[0].cpus, (std::vector<int>{0, 1, 2, 3}));
+  EXPECT_EQ(launch->ranks[1].numa_node, 1);
+  EXPECT_EQ(launch->ranks[1].cpus, (std::vector<int>{4, 5, 6, 7}));
+  EXPECT_THAT(launch->ranks[1].env,
+              Contains(std::string("DSTRAIN_NUMA_NODE=1")));
+
+  // binding.numa none: no binding, and the agent's own variable is dropped.
+  req.mutable_spec()->set_numa_binding("none");
+  auto unbound = BuildJobLaunch(req, ctx);
+  ASSERT_TRUE(unbound.ok());
+  for (const RankProcess& p : unbound->ranks) {
+    EXPECT_EQ(p.numa_node, -1);
+    EXPECT_TRUE(p.cpus.empty());
+    for (const std::string& kv : p.env) {
+      EXPECT_EQ(kv.rfind("DSTRAIN_NUMA_NODE=", 0), std::string::npos) << kv;
+    }
+  }
 }
 
 }  // namespace

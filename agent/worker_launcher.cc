@@ -124,6 +124,8 @@ void WorkerLauncher::HandleStartLocked(StartRequest& req) {
     spec.argv = rp.argv;
     spec.env = rp.env;
     spec.process_group = job->pgid > 0 ? job->pgid : 0;
+    spec.cpus = rp.cpus;
+    spec.preferred_numa_node = rp.numa_node;
     auto spawned = spawner_->Spawn(spec);
     if (!spawned.ok()) {
       // Undo: kill what started and reap it here, so a failed Start leaves

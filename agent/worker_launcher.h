@@ -39,6 +39,10 @@ struct RankProcess {
   int local_rank = 0;
   std::vector<std::string> argv;
   std::vector<std::string> env;  // complete environment, "KEY=VALUE"
+  // The NUMA binding (agent/numa_binding.h): numa_node < 0, none; else the
+  // CPUs it may run on and the node its memory is preferred on.
+  int numa_node = -1;
+  std::vector<int> cpus;
 };
 
 struct JobLaunch {

@@ -8,10 +8,12 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 #include <sstream>
 
 #include "agent/worker_env.h"
+#include "common/cpu_affinity.h"
 #include "tests/util/process_table.h"
 #include "tests/util/wait_for.h"
 
@@ -86,7 +88,8 @@ class Recorder {
 // A job whose every rank runs `script` under /bin/sh, with the worker
 // contract's environment from BuildJobLaunch.
 JobLaunch ShellJob(const std::string& job_id, int ranks,
-                   const std::vector<std::string>& scripts) {
+                   const std::vector<std::string>& scripts,
+                   const proto::NodeInventory& inventory = {}) {
   proto::StartWorkersRequest req;
   req.set_job_id(job_id);
   req.set_attempt(1);
@@ -98,7 +101,10 @@ JobLaunch ShellJob(const std::string& job_id, int ranks,
     a->set_rank(i);
     a->set_local_rank(i);
   }
-  auto launch = BuildJobLaunch(req, {"/bin/sh", "tok", CurrentEnvironment()});
+  req.mutable_spec()->set_numa_binding("auto");
+  req.mutable_spec()->set_device("cpu");
+  auto launch = BuildJobLaunch(req, {"/bin/sh", "tok", CurrentEnvironment(),
+                                     inventory, ThisProcessCpus()});
   EXPECT_TRUE(launch.ok()) << launch.status().ToString();
   for (int i = 0; i < ranks; ++i) {
     const std::string& s = scripts[std::min<size_t>(i, scripts.size() - 1)];
@@ -308,6 +314,65 @@ TEST(WorkerLauncherTest, ExecFailureIsAnErrorAndLeavesNothing) {
   EXPECT_THAT(pids.status().message(), HasSubstr("No such file"));
   EXPECT_TRUE(launcher.JobIds().empty());
   EXPECT_TRUE(rec.exits().empty());
+  for (const auto& p : dstrain::testing::ChildrenOf(getpid())) {
+    ADD_FAILURE() << "left a child: " << p.pid << " " << p.cmdline;
+  }
+}
+
+// An inventory that splits this machine's first two CPUs into two NUMA
+// nodes. Only node 0 exists for the kernel's memory policy.
+proto::NodeInventory TwoCpuNodes() {
+  proto::NodeInventory inv;
+  for (int id : {0, 1}) {
+    proto::NumaNode* n = inv.add_numa_nodes();
+    n->set_id(id);
+    n->add_cpus(id);
+  }
+  return inv;
+}
+
+TEST(WorkerLauncherTest, BoundRankRunsOnItsNodesCpusWithItsMemoryPreferred) {
+  const std::vector<int> cpus = ThisProcessCpus();
+  if (cpus.size() < 2 || cpus[0] != 0 || cpus[1] != 1) {
+    GTEST_SKIP() << "needs CPUs 0 and 1";
+  }
+  Recorder rec;
+  WorkerLauncher launcher(Options(rec));
+  // One rank: the first usable node, node 0 (CPU 0).
+  auto pids = launcher.Start(
+      ShellJob("bound", 1,
+               {"echo numa=$DSTRAIN_NUMA_NODE; grep Cpus_allowed_list "
+                "/proc/self/status; "
+                "echo prefer=$(grep -c prefer:0 /proc/self/numa_maps)"},
+               TwoCpuNodes()));
+  ASSERT_TRUE(pids.ok()) << pids.status().ToString();
+  ASSERT_TRUE(
+      dstrain::testing::WaitFor([&] { return rec.done().size() == 1; }, 10s));
+  EXPECT_TRUE(rec.HasLog("[rank 0 testhost] numa=0"));
+  EXPECT_TRUE(rec.HasLog("[rank 0 testhost] Cpus_allowed_list:\t0"));
+  EXPECT_FALSE(rec.HasLog("[rank 0 testhost] prefer=0"));
+  EXPECT_TRUE(rec.HasLog("[rank 0 testhost] prefer="));
+  EXPECT_EQ(rec.ExitOf(0).exit_code(), 0);
+}
+
+TEST(WorkerLauncherTest, BindingThatCannotBeAppliedFailsTheStartNamingIt) {
+  const std::vector<int> cpus = ThisProcessCpus();
+  if (cpus.size() < 2 || cpus[0] != 0 || cpus[1] != 1) {
+    GTEST_SKIP() << "needs CPUs 0 and 1";
+  }
+  if (std::filesystem::exists("/sys/devices/system/node/node1")) {
+    GTEST_SKIP() << "this machine has a NUMA node 1";
+  }
+  Recorder rec;
+  WorkerLauncher launcher(Options(rec));
+  // Rank 1 lands on node 1, which the kernel does not have.
+  auto pids = launcher.Start(
+      ShellJob("unbindable", 2, {"exec sleep 1000"}, TwoCpuNodes()));
+  ASSERT_FALSE(pids.ok());
+  EXPECT_THAT(pids.status().message(),
+              HasSubstr("rank 1: cannot prefer NUMA node 1 for the memory of "
+                        "`/bin/sh`: Invalid argument"));
+  EXPECT_TRUE(launcher.JobIds().empty());
   for (const auto& p : dstrain::testing::ChildrenOf(getpid())) {
     ADD_FAILURE() << "left a child: " << p.pid << " " << p.cmdline;
   }

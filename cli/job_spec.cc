@@ -21,6 +21,8 @@ proto::JobSpec MakeJobSpec(const config::JobConfig& job,
   // The loader made the cluster path absolute (relative to the job file).
   spec.mutable_topology()->set_cluster_path(job.topology.cluster);
   spec.mutable_topology()->set_algorithm(job.topology.algorithm);
+  spec.set_numa_binding(job.binding.numa);
+  spec.set_device(config::DeviceName(job.device));
   return spec;
 }
 

@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "common/config/job_config_loader.h"
+#include "common/cpu_affinity.h"
 #include "worker/comm/backend_choice.h"
 #include "worker/comm/mpi/mpi_launch_env.h"
 #include "worker/engine/train.h"
@@ -237,6 +238,16 @@ int Train(const WorkerCommandOptions& options, const config::JobConfig& job,
       std::fflush(stdout);
     }
   };
+
+  // The agent bound this rank (binding.numa): say where it runs, as the
+  // kernel has it, so the binding can be seen to hold.
+  const std::string numa_node = EnvStr("DSTRAIN_NUMA_NODE");
+  if (!numa_node.empty()) {
+    std::printf("dstrain worker: rank %d bound to numa node %s, CPUs %s\n",
+                ctx.rank, numa_node.c_str(),
+                FormatCpuList(ThisProcessCpus()).c_str());
+    std::fflush(stdout);
+  }
 
   StatusOr<engine::TrainResult> result =
       engine::RunTraining(job, ctx, std::move(kv), on_step, on_setup);

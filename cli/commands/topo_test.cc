@@ -82,8 +82,9 @@ void ExpectDotShape(const std::string& dot) {
     }
     EXPECT_FALSE(quoted) << "unclosed quote: " << line;
     EXPECT_EQ(brackets, 0) << line;
-    if (lines > 1 && line != "}" && line.back() != '{')
+    if (lines > 1 && line != "}" && line.back() != '{') {
       EXPECT_TRUE(line.back() == ';' || line.back() == '}') << line;
+    }
   }
   EXPECT_EQ(braces, 0);
 }
@@ -228,7 +229,7 @@ TEST(TopoSimulate, SweepsSizesWithTheBusiestLink) {
 }
 
 TEST(TopoDot, DrawsSmallFabricsAndRefusesHugeOnes) {
-  for (const std::string& action : {"show", "plan", "simulate"}) {
+  for (const char* action : {"show", "plan", "simulate"}) {
     Result r = Topo({action, kClusters + "fat-tree-2leaf.yaml", "--dot"});
     ASSERT_EQ(r.code, 0) << r.err;
     ExpectDotShape(r.out);
