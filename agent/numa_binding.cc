@@ -1,6 +1,7 @@
 #include "agent/numa_binding.h"
 
 #include <algorithm>
+#include <charconv>
 #include <set>
 
 #include "common/cpu_affinity.h"
@@ -41,13 +42,35 @@ int GpuNode(const proto::NodeInventory& inventory, int index) {
   return -1;
 }
 
+// The node's GPU index of visible device `r`: r itself when
+// CUDA_VISIBLE_DEVICES is unset, its r-th entry when that is a number, -1
+// otherwise (a UUID, a MIG name, too short a list).
+int GpuIndexOf(int r, const std::string& visible) {
+  if (visible.empty()) return r;
+  std::size_t begin = 0;
+  for (int i = 0;; ++i) {
+    std::size_t end = visible.find(',', begin);
+    if (end == std::string::npos) end = visible.size();
+    if (i == r) {
+      const std::string item = visible.substr(begin, end - begin);
+      int index = -1;
+      auto [ptr, ec] =
+          std::from_chars(item.data(), item.data() + item.size(), index);
+      const bool whole = ec == std::errc() && ptr == item.data() + item.size();
+      return whole && !item.empty() ? index : -1;
+    }
+    if (end == visible.size()) return -1;
+    begin = end + 1;
+  }
+}
+
 }  // namespace
 
-std::vector<RankBinding> PlanNumaBinding(const proto::NodeInventory& inventory,
-                                         const std::string& mode,
-                                         const std::string& device,
-                                         int local_world,
-                                         const std::vector<int>& allowed_cpus) {
+std::vector<RankBinding> PlanNumaBinding(
+    const proto::NodeInventory& inventory, const std::string& mode,
+    const std::string& device, int local_world,
+    const std::vector<int>& allowed_cpus,
+    const std::string& cuda_visible_devices) {
   std::vector<RankBinding> out(std::max(local_world, 0));
   if (mode != "auto") return out;
   const std::vector<UsableNode> nodes = UsableNodes(inventory, allowed_cpus);
@@ -56,7 +79,8 @@ std::vector<RankBinding> PlanNumaBinding(const proto::NodeInventory& inventory,
   for (int r = 0; r < local_world; ++r) {
     const UsableNode* chosen = nullptr;
     if (device == "cuda") {
-      const int gpu_node = GpuNode(inventory, r);
+      const int gpu = GpuIndexOf(r, cuda_visible_devices);
+      const int gpu_node = gpu >= 0 ? GpuNode(inventory, gpu) : -1;
       for (const UsableNode& u : nodes) {
         if (u.id == gpu_node) chosen = &u;
       }

@@ -51,6 +51,13 @@ TEST(NumaBindingTest, CudaRanksFollowTheirGpusNode) {
   }
   EXPECT_EQ(Nodes(PlanNumaBinding(inv, "auto", "cuda", 4, kAll)),
             (std::vector<int>{1, 1, 0, 0}));
+  // CUDA_VISIBLE_DEVICES renumbers: visible 0 and 1 are GPUs 2 and 3.
+  EXPECT_EQ(Nodes(PlanNumaBinding(inv, "auto", "cuda", 2, kAll, "2,3")),
+            (std::vector<int>{0, 0}));
+  // UUIDs say nothing about the index: blocks.
+  EXPECT_EQ(
+      Nodes(PlanNumaBinding(inv, "auto", "cuda", 2, kAll, "GPU-5c1f,GPU-77aa")),
+      (std::vector<int>{0, 1}));
   // A GPU whose node is unknown (-1) falls back to the blocks.
   inv.mutable_gpus(3)->set_numa_node(-1);
   EXPECT_EQ(Nodes(PlanNumaBinding(inv, "auto", "cuda", 4, kAll)),

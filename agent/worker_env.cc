@@ -107,7 +107,10 @@ StatusOr<JobLaunch> BuildJobLaunch(const proto::StartWorkersRequest& req,
 
   const std::vector<RankBinding> bindings =
       PlanNumaBinding(ctx.inventory, spec.numa_binding(), spec.device(),
-                      local_world, ctx.allowed_cpus);
+                      local_world, ctx.allowed_cpus,
+                      common.count("CUDA_VISIBLE_DEVICES") != 0
+                          ? common.at("CUDA_VISIBLE_DEVICES")
+                          : "");
 
   JobLaunch launch;
   launch.job_id = req.job_id();
