@@ -76,6 +76,7 @@ std::vector<RankBinding> PlanNumaBinding(
   const std::vector<UsableNode> nodes = UsableNodes(inventory, allowed_cpus);
   if (nodes.size() < 2) return out;
   const int n = static_cast<int>(nodes.size());
+  if (device != "cuda" && local_world < n) return out;
   for (int r = 0; r < local_world; ++r) {
     const UsableNode* chosen = nullptr;
     if (device == "cuda") {

@@ -11,7 +11,9 @@
 //                feeding the GPU sit next to it;
 //   device cpu   (or a GPU whose node is unknown) the ranks are spread in
 //                contiguous blocks over the NUMA nodes: with 4 ranks on 2
-//                nodes, ranks 0-1 on the first, 2-3 on the second.
+//                nodes, ranks 0-1 on the first, 2-3 on the second. With
+//                fewer cpu ranks than NUMA nodes nothing is bound: a bound
+//                rank would leave whole nodes' cores to nobody.
 //
 // CPUs the agent may not use (its own affinity: a cgroup cpuset, taskset)
 // are left out; a NUMA node left with none is not bound to. Memory-only

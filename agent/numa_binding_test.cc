@@ -35,11 +35,12 @@ TEST(NumaBindingTest, CpuRanksFillTheNodesInContiguousBlocks) {
   EXPECT_EQ(b[0].cpus, (std::vector<int>{0, 1, 2, 3}));
   EXPECT_EQ(b[3].cpus, (std::vector<int>{4, 5, 6, 7}));
   EXPECT_EQ(DescribeBinding(b[3]), "numa node 1, CPUs 4-7");
-  // Fewer ranks than nodes, and more: every rank lands on a node with CPUs.
-  EXPECT_EQ(Nodes(PlanNumaBinding(TwoSockets(), "auto", "cpu", 1, kAll)),
-            (std::vector<int>{0}));
+  // More ranks than nodes: every rank lands on a node with CPUs.
   EXPECT_EQ(Nodes(PlanNumaBinding(TwoSockets(), "auto", "cpu", 3, kAll)),
             (std::vector<int>{0, 0, 1}));
+  // Fewer: one rank keeps every core (its intra-op threads use them).
+  EXPECT_EQ(Nodes(PlanNumaBinding(TwoSockets(), "auto", "cpu", 1, kAll)),
+            (std::vector<int>{-1}));
 }
 
 TEST(NumaBindingTest, CudaRanksFollowTheirGpusNode) {

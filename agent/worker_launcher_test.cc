@@ -89,7 +89,8 @@ class Recorder {
 // contract's environment from BuildJobLaunch.
 JobLaunch ShellJob(const std::string& job_id, int ranks,
                    const std::vector<std::string>& scripts,
-                   const proto::NodeInventory& inventory = {}) {
+                   const proto::NodeInventory& inventory = {},
+                   const std::string& device = "cpu") {
   proto::StartWorkersRequest req;
   req.set_job_id(job_id);
   req.set_attempt(1);
@@ -102,7 +103,7 @@ JobLaunch ShellJob(const std::string& job_id, int ranks,
     a->set_local_rank(i);
   }
   req.mutable_spec()->set_numa_binding("auto");
-  req.mutable_spec()->set_device("cpu");
+  req.mutable_spec()->set_device(device);
   auto launch = BuildJobLaunch(req, {"/bin/sh", "tok", CurrentEnvironment(),
                                      inventory, ThisProcessCpus()});
   EXPECT_TRUE(launch.ok()) << launch.status().ToString();
@@ -338,13 +339,17 @@ TEST(WorkerLauncherTest, BoundRankRunsOnItsNodesCpusWithItsMemoryPreferred) {
   }
   Recorder rec;
   WorkerLauncher launcher(Options(rec));
-  // One rank: the first usable node, node 0 (CPU 0).
+  // One cuda rank whose GPU hangs off node 0 (CPU 0).
+  proto::NodeInventory inv = TwoCpuNodes();
+  proto::Gpu* gpu = inv.add_gpus();
+  gpu->set_index(0);
+  gpu->set_numa_node(0);
   auto pids = launcher.Start(
       ShellJob("bound", 1,
                {"echo numa=$DSTRAIN_NUMA_NODE; grep Cpus_allowed_list "
                 "/proc/self/status; "
                 "echo prefer=$(grep -c prefer:0 /proc/self/numa_maps)"},
-               TwoCpuNodes()));
+               inv, "cuda"));
   ASSERT_TRUE(pids.ok()) << pids.status().ToString();
   ASSERT_TRUE(
       dstrain::testing::WaitFor([&] { return rec.done().size() == 1; }, 10s));
