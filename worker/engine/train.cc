@@ -15,6 +15,7 @@
 
 #include "worker/engine/train.h"
 
+#include <c10/core/impl/VirtualGuardImpl.h>
 #include <sys/resource.h>
 #include <torch/torch.h>
 
@@ -70,12 +71,19 @@ void SetThreads(int threads) {
   });
 }
 
-// The rank's device: cuda:local_rank for `device: cuda`.
+// The rank's device: cuda:local_rank for `device: cuda`, made the thread's
+// current CUDA device (as torch.cuda.set_device(local_rank) in a DDP
+// script): what is captured and restored as "the current device's"
+// generator (recompute's dropout masks, checkpoints) and where
+// current-device allocations and streams go must be the rank's own GPU.
 StatusOr<c10::Device> TrainingDevice(const config::JobConfig& job,
                                      const RankContext& ctx) {
   DSTRAIN_RETURN_IF_ERROR(CheckDeviceVisible(job, ctx));
   if (job.device != config::Device::kCuda) return c10::Device(c10::kCPU);
-  return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(ctx.local_rank));
+  const c10::Device device(c10::kCUDA,
+                           static_cast<c10::DeviceIndex>(ctx.local_rank));
+  c10::impl::VirtualGuardImpl(c10::kCUDA).setDevice(device);
+  return device;
 }
 
 template <typename T>
