@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
@@ -32,19 +33,79 @@ std::array<at::Tensor, 3> ArenaTensors(zero::ZeroEngine& engine) {
           engine.optimizer().exp_avg_sq()};
 }
 
-std::string CpuRngBytes() {
-  const at::Tensor s =
-      recompute::RngState::Capture(/*with_cuda=*/false).cpu.contiguous();
+// A rank's generator states in its shard: the CPU generator's, then, on a
+// cuda rank, its GPU's (the current device's, which train.cc makes the
+// rank's own). A CPU state has one size for a given libtorch, so the reader
+// tells the parts apart by length.
+std::string StateBytes(const at::Tensor& state) {
+  const at::Tensor s = state.contiguous();
   return std::string(static_cast<const char*>(s.data_ptr()),
                      static_cast<std::size_t>(s.numel()));
 }
 
-void RestoreCpuRng(const std::string& bytes) {
+at::Tensor StateTensor(const std::string& bytes) {
+  at::Tensor t = at::empty({static_cast<std::int64_t>(bytes.size())},
+                           at::TensorOptions().dtype(at::kByte));
+  std::memcpy(t.data_ptr(), bytes.data(), bytes.size());
+  return t;
+}
+
+std::string RngBytes(bool with_cuda) {
+  const recompute::RngState s = recompute::RngState::Capture(with_cuda);
+  std::string out = StateBytes(s.cpu);
+  if (s.cuda.has_value()) out += StateBytes(*s.cuda);
+  return out;
+}
+
+// Restores what `bytes` holds that this rank has: the CPU generator, and the
+// GPU's when both sides are cuda. False (nothing restored) when the CPU
+// part does not have this libtorch's size.
+bool RestoreRng(const std::string& bytes, bool on_cuda) {
+  const std::size_t cpu_size = static_cast<std::size_t>(
+      recompute::RngState::Capture(/*with_cuda=*/false).cpu.numel());
+  if (bytes.size() < cpu_size) return false;
   recompute::RngState state;
-  state.cpu = at::empty({static_cast<std::int64_t>(bytes.size())},
-                        at::TensorOptions().dtype(at::kByte));
-  std::memcpy(state.cpu.data_ptr(), bytes.data(), bytes.size());
+  state.cpu = StateTensor(bytes.substr(0, cpu_size));
+  // Saved on a GPU and resumed on cpu: the GPU's part is left unused.
+  if (on_cuda && bytes.size() > cpu_size) {
+    state.cuda = StateTensor(bytes.substr(cpu_size));
+  }
   state.Restore();
+  return true;
+}
+
+// The small control collectives of a save or restore (shard sizes,
+// verdicts, the step list) go through the engine's communicator, which for
+// nccl takes only tensors on the rank's GPU: on a cuda rank each int64
+// tensor goes there and comes back; on cpu nothing is copied.
+using Collective = std::function<StatusOr<std::unique_ptr<comm::Work>>(
+    at::Tensor& in, at::Tensor& out)>;
+
+Status ControlCollective(const c10::Device& device, const at::Tensor& in,
+                         at::Tensor& out, const Collective& collective) {
+  if (device.is_cpu()) {
+    at::Tensor in_host = in;
+    return comm::Await(collective(in_host, out));
+  }
+  at::Tensor in_dev = in.to(device);
+  at::Tensor out_dev = in.is_same(out) ? in_dev : out.to(device);
+  DSTRAIN_RETURN_IF_ERROR(comm::Await(collective(in_dev, out_dev)));
+  out.copy_(out_dev);
+  return Status::Ok();
+}
+
+Status AllReduceMax(comm::Communicator& comm, const c10::Device& device,
+                    at::Tensor& t) {
+  return ControlCollective(device, t, t, [&](at::Tensor& x, at::Tensor&) {
+    return comm.AllReduce(x, comm::ReduceOp::kMax);
+  });
+}
+
+Status BroadcastFromRoot(comm::Communicator& comm, const c10::Device& device,
+                         at::Tensor& t) {
+  return ControlCollective(device, t, t, [&](at::Tensor& x, at::Tensor&) {
+    return comm.Broadcast(x, 0);
+  });
 }
 
 // Writes this rank's shard; the error (if any) names the file.
@@ -56,7 +117,7 @@ Status WriteShard(const fs::path& tmp, zero::ZeroEngine& engine,
   if (ec) {
     return Internal("cannot create " + tmp.string() + ": " + ec.message());
   }
-  const std::string rng = CpuRngBytes();
+  const std::string rng = RngBytes(engine.master().is_cuda());
   *rng_bytes = static_cast<std::int64_t>(rng.size());
   StatusOr<ShardWriter> w = ShardWriter::Create(
       (tmp / ShardFileName(engine.rank(), engine.world())).string(),
@@ -256,8 +317,7 @@ Status Load(const Manifest& m, const fs::path& path,
         readers.at(engine.rank()).ReadRng(own.rng_bytes);
     if (!rng.ok()) return rng.status();
     if (!rng->empty()) {
-      RestoreCpuRng(*rng);
-      *rng_restored = true;
+      *rng_restored = RestoreRng(*rng, engine.master().is_cuda());
     }
   }
   return Status::Ok();
@@ -290,7 +350,11 @@ StatusOr<SaveOutcome> SaveCheckpoint(const SaveRequest& req,
       {std::int64_t{wrote.ok() ? 1 : 0}, bytes, std::int64_t{crc}, rng_bytes},
       kI64);
   at::Tensor all = at::empty({4 * world}, kI64);
-  DSTRAIN_RETURN_IF_ERROR(comm::Await(comm.AllGather(mine, all)));
+  const c10::Device device = engine.master().device();
+  DSTRAIN_RETURN_IF_ERROR(ControlCollective(
+      device, mine, all, [&](at::Tensor& in, at::Tensor& out) {
+        return comm.AllGather(in, out);
+      }));
   const std::int64_t* info = all.data_ptr<std::int64_t>();
   for (int r = 0; r < world; ++r) {
     if (info[4 * r] == 1) continue;
@@ -305,8 +369,7 @@ StatusOr<SaveOutcome> SaveCheckpoint(const SaveRequest& req,
     published = Publish(req, MakeManifest(req, engine, info), tmp, final_dir);
   }
   at::Tensor failed = at::tensor({std::int64_t{published.ok() ? 0 : 1}}, kI64);
-  DSTRAIN_RETURN_IF_ERROR(
-      comm::Await(comm.AllReduce(failed, comm::ReduceOp::kMax)));
+  DSTRAIN_RETURN_IF_ERROR(AllReduceMax(comm, device, failed));
   if (!published.ok()) return published;
   if (failed.item<std::int64_t>() != 0) {
     return Internal("checkpoint step " + std::to_string(req.step) +
@@ -329,15 +392,16 @@ StatusOr<RestoreOutcome> RestoreNewest(const std::string& dir,
   // list and issues the same collectives.
   std::vector<std::int64_t> steps;
   if (engine.rank() == 0) steps = ListCheckpoints(dir);
+  const c10::Device device = engine.master().device();
   {
     ScopedMemoryCategory category(MemoryCategory::kComm);
     at::Tensor n = at::tensor({static_cast<std::int64_t>(steps.size())}, kI64);
-    DSTRAIN_RETURN_IF_ERROR(comm::Await(comm.Broadcast(n, 0)));
+    DSTRAIN_RETURN_IF_ERROR(BroadcastFromRoot(comm, device, n));
     at::Tensor list = at::zeros({n.item<std::int64_t>()}, kI64);
     for (std::size_t i = 0; i < steps.size(); ++i) {
       list.data_ptr<std::int64_t>()[i] = steps[i];
     }
-    DSTRAIN_RETURN_IF_ERROR(comm::Await(comm.Broadcast(list, 0)));
+    DSTRAIN_RETURN_IF_ERROR(BroadcastFromRoot(comm, device, list));
     steps.assign(list.data_ptr<std::int64_t>(),
                  list.data_ptr<std::int64_t>() + list.numel());
   }
@@ -371,8 +435,7 @@ StatusOr<RestoreOutcome> RestoreNewest(const std::string& dir,
         kI64);
     {
       ScopedMemoryCategory category(MemoryCategory::kComm);
-      DSTRAIN_RETURN_IF_ERROR(
-          comm::Await(comm.AllReduce(verdict, comm::ReduceOp::kMax)));
+      DSTRAIN_RETURN_IF_ERROR(AllReduceMax(comm, device, verdict));
     }
     const std::int64_t* v = verdict.data_ptr<std::int64_t>();
     if (v[1] != 0) {

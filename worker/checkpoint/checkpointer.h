@@ -8,7 +8,7 @@
 // the same checkpoint directory (one host, or a shared file system).
 //
 // Save: each rank writes its slice of every unit (fp32 master and the two
-// AdamW moments) and its CPU generator state into
+// AdamW moments) and its generator states (CPU, and on cuda its GPU's) into
 // `<dir>/step-<N>.tmp-<attempt>/shard-<r>-of-<W>.bin`; an all-gather brings
 // every shard's size and CRC-32C to rank 0, which writes the manifest,
 // renames the directory to `step-<N>` and removes all but the newest `keep`

@@ -1,0 +1,109 @@
+// Checkpoints on a GPU (label gpu): engine::RunTraining with `device: cuda`
+// over an NCCL world of one, dropout on. The masks come from the GPU's
+// generator, so a run stopped at step 30 and resumed continues bitwise as
+// the uninterrupted one only if the shard carried that generator's state.
+// Skips when no CUDA device is usable.
+
+#include <gtest/gtest.h>
+#include <torch/cuda.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "worker/checkpoint/shard_file.h"
+#include "worker/engine/train.h"
+#include "worker/rendezvous/in_memory_kv_store.h"
+
+namespace dstrain::checkpoint {
+namespace {
+
+using engine::RankContext;
+using engine::StepReport;
+using engine::TrainHooks;
+using engine::TrainResult;
+
+std::string TempDir(const char* what) {
+  std::string tmpl = std::string("/tmp/dstrain_ckpt_cuda_") + what + "_XXXXXX";
+  EXPECT_NE(::mkdtemp(tmpl.data()), nullptr);
+  return tmpl;
+}
+
+std::string Corpus() {
+  static const std::string path = [] {
+    const std::string p = TempDir("corpus") + "/corpus.txt";
+    const char* words[] = {"the ",  "quick ", "brown ", "fox ", "jumps ",
+                           "over ", "lazy ",  "dog ",   "and ", "runs\n"};
+    std::ofstream out(p);
+    std::uint64_t x = 11;
+    for (int i = 0; i < 12000; ++i) {
+      x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+      out << words[(x >> 33) % 10];
+    }
+    return p;
+  }();
+  return path;
+}
+
+config::JobConfig CudaJob(const std::string& ckpt_dir) {
+  config::JobConfig j;
+  j.name = "ckpt_cuda_test";
+  j.device = config::Device::kCuda;
+  j.backend = config::Backend::kAuto;  // nccl on cuda
+  j.model.layers = 2;
+  j.model.d_model = 64;
+  j.model.heads = 4;
+  j.model.seq_len = 32;
+  j.model.dropout = 0.1;
+  j.data.path = Corpus();
+  j.train.steps = 50;
+  j.train.micro_batch = 4;
+  j.train.optimizer.lr = 3e-3;
+  j.train.schedule.warmup_steps = 5;
+  j.train.seed = 7;
+  j.zero.stage = 3;
+  j.recompute.enabled = true;
+  j.checkpoint.dir = ckpt_dir;
+  j.checkpoint.every_steps = ckpt_dir.empty() ? 0 : 10;
+  j.fault_tolerance.hang_timeout_s = 120;
+  return j;
+}
+
+struct RunLog {
+  std::vector<double> losses;
+  TrainResult result;
+};
+
+RunLog Train(const config::JobConfig& job, bool resume, int stop_after) {
+  RunLog run;
+  RankContext ctx;
+  ctx.resume = resume;
+  TrainHooks hooks;
+  hooks.on_step = [&](const StepReport& s) { run.losses.push_back(s.loss); };
+  hooks.stop_after_step = stop_after;
+  StatusOr<TrainResult> r = engine::RunTraining(
+      job, ctx, std::make_shared<rendezvous::InMemoryKvStore>(), hooks);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  if (r.ok()) run.result = *r;
+  return run;
+}
+
+TEST(CheckpointCudaTest, DropoutOnTheGpuResumesWithTheSameRandomStream) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const RunLog ref = Train(CudaJob(""), false, 0);
+  ASSERT_EQ(ref.losses.size(), 50u);
+  const std::string dir = TempDir("resume");
+  Train(CudaJob(dir), false, /*stop_after=*/30);
+  const RunLog resumed = Train(CudaJob(dir), /*resume=*/true, 0);
+  EXPECT_EQ(resumed.result.resumed_from_step, 30);
+  ASSERT_EQ(resumed.losses.size(), 20u);
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(resumed.losses[i], ref.losses[30 + i]) << "step " << 31 + i;
+  }
+  EXPECT_EQ(resumed.result.param_digest, ref.result.param_digest);
+  (void)RemoveTree(dir);
+}
+
+}  // namespace
+}  // namespace dstrain::checkpoint
