@@ -84,6 +84,7 @@ struct CheckpointConfig {
   std::string dir;      // "" = <run dir>/ckpt
   int every_steps = 0;  // 0 = never
   int keep = 3;
+  bool async = false;   // write shards on a thread while training goes on
 };
 
 struct FaultToleranceConfig {

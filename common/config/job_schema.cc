@@ -155,6 +155,8 @@ std::vector<Field> BuildFields() {
           [](C& c, const V& v) { c.checkpoint.every_steps = int(v.i); }));
   f.push_back(Int("checkpoint.keep", 1, std::nullopt,
                   [](C& c, const V& v) { c.checkpoint.keep = int(v.i); }));
+  f.push_back(Make("checkpoint.async", K::kBool,
+                   [](C& c, const V& v) { c.checkpoint.async = v.b; }));
   f.push_back(
       Int("fault_tolerance.max_restarts", 0, std::nullopt,
           [](C& c, const V& v) { c.fault_tolerance.max_restarts = int(v.i); }));

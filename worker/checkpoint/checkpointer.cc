@@ -108,37 +108,27 @@ Status BroadcastFromRoot(comm::Communicator& comm, const c10::Device& device,
   });
 }
 
-// Writes this rank's shard; the error (if any) names the file.
-Status WriteShard(const fs::path& tmp, zero::ZeroEngine& engine,
-                  std::int64_t* bytes, std::uint32_t* crc,
-                  std::int64_t* rng_bytes) {
+// Writes `snap` as its rank's shard file in `tmp`; the error (if any)
+// names the file.
+Status WriteShard(const fs::path& tmp, const ShardSnapshot& snap,
+                  ShardWrite* out) {
   std::error_code ec;
   fs::create_directories(tmp, ec);
   if (ec) {
     return Internal("cannot create " + tmp.string() + ": " + ec.message());
   }
-  const std::string rng = RngBytes(engine.master().is_cuda());
-  *rng_bytes = static_cast<std::int64_t>(rng.size());
-  StatusOr<ShardWriter> w = ShardWriter::Create(
-      (tmp / ShardFileName(engine.rank(), engine.world())).string(),
-      engine.rank(), engine.world(), rng);
+  out->rng_bytes = static_cast<std::int64_t>(snap.rng.size());
+  StatusOr<ShardWriter> w =
+      ShardWriter::Create((tmp / ShardFileName(snap.rank, snap.world)).string(),
+                          snap.rank, snap.world, snap.rng);
   if (!w.ok()) return w.status();
-  const std::array<at::Tensor, 3> arena = ArenaTensors(engine);
-  const zero::ArenaLayout& a = engine.arena();
-  for (std::size_t u = 0; u < engine.layouts().size(); ++u) {
-    const zero::UnitLayout& l = engine.layouts()[u];
-    const zero::Range slice = zero::ShardRange(l, engine.rank());
-    const std::int64_t at = a.offset[u] + slice.begin - a.owned[u].begin;
-    for (const at::Tensor& t : arena) {
-      // A host copy only when the state lives on a GPU.
-      const at::Tensor host = t.narrow(0, at, slice.size()).cpu().contiguous();
-      DSTRAIN_RETURN_IF_ERROR(
-          w->Append(host.data_ptr<float>(), slice.size() * 4));
-    }
+  for (const at::Tensor& piece : snap.pieces) {
+    DSTRAIN_RETURN_IF_ERROR(
+        w->Append(piece.data_ptr<float>(), piece.numel() * 4));
   }
   DSTRAIN_RETURN_IF_ERROR(w->Finish());
-  *bytes = w->bytes();
-  *crc = w->crc32c();
+  out->bytes = w->bytes();
+  out->crc32c = w->crc32c();
   return Status::Ok();
 }
 
@@ -153,7 +143,7 @@ Manifest MakeManifest(const SaveRequest& req, zero::ZeroEngine& engine,
   m.world_size = engine.world();
   m.zero_stage = engine.stage();
   m.attempt = req.attempt;
-  m.optimizer_step = engine.optimizer().step_count();
+  m.optimizer_step = req.optimizer_step;
   m.loss_scaler = req.loss_scaler;
   for (const zero::UnitLayout& l : engine.layouts()) {
     ManifestUnit u;
@@ -333,22 +323,55 @@ StatusOr<std::string> ReadText(const fs::path& p) {
 
 }  // namespace
 
-StatusOr<SaveOutcome> SaveCheckpoint(const SaveRequest& req,
-                                     zero::ZeroEngine& engine,
-                                     comm::Communicator& comm) {
+ShardSnapshot TakeShardSnapshot(zero::ZeroEngine& engine, bool copy) {
+  at::NoGradGuard no_grad;
+  engine.Sync();
+  ScopedMemoryCategory category(MemoryCategory::kComm);
+  ShardSnapshot snap;
+  snap.rank = engine.rank();
+  snap.world = engine.world();
+  snap.optimizer_step = engine.optimizer().step_count();
+  snap.rng = RngBytes(engine.master().is_cuda());
+  const std::array<at::Tensor, 3> arena = ArenaTensors(engine);
+  const zero::ArenaLayout& a = engine.arena();
+  for (std::size_t u = 0; u < engine.layouts().size(); ++u) {
+    const zero::UnitLayout& l = engine.layouts()[u];
+    const zero::Range slice = zero::ShardRange(l, engine.rank());
+    const std::int64_t at = a.offset[u] + slice.begin - a.owned[u].begin;
+    for (const at::Tensor& t : arena) {
+      // On cpu a view unless asked for a copy; a GPU's state is copied to
+      // the host either way.
+      at::Tensor piece = t.narrow(0, at, slice.size());
+      piece = piece.is_cpu() ? (copy ? piece.clone() : piece.contiguous())
+                             : piece.cpu();
+      snap.pieces.push_back(std::move(piece));
+    }
+  }
+  return snap;
+}
+
+ShardWrite WriteShardSnapshot(const std::string& dir, std::int64_t step,
+                              int attempt, const ShardSnapshot& snap) {
+  ShardWrite out;
+  out.status =
+      WriteShard(fs::path(dir) / TempDirName(step, attempt), snap, &out);
+  return out;
+}
+
+StatusOr<SaveOutcome> PublishCheckpoint(const SaveRequest& req,
+                                        const ShardWrite& wrote,
+                                        zero::ZeroEngine& engine,
+                                        comm::Communicator& comm) {
   at::NoGradGuard no_grad;
   ScopedMemoryCategory category(MemoryCategory::kComm);
-  engine.Sync();
   const int world = engine.world();
   const fs::path tmp = fs::path(req.dir) / TempDirName(req.step, req.attempt);
   const fs::path final_dir = fs::path(req.dir) / StepDirName(req.step);
 
-  std::int64_t bytes = 0, rng_bytes = 0;
-  std::uint32_t crc = 0;
-  const Status wrote = WriteShard(tmp, engine, &bytes, &crc, &rng_bytes);
-  at::Tensor mine = at::tensor(
-      {std::int64_t{wrote.ok() ? 1 : 0}, bytes, std::int64_t{crc}, rng_bytes},
-      kI64);
+  at::Tensor mine =
+      at::tensor({std::int64_t{wrote.status.ok() ? 1 : 0}, wrote.bytes,
+                  std::int64_t{wrote.crc32c}, wrote.rng_bytes},
+                 kI64);
   at::Tensor all = at::empty({4 * world}, kI64);
   const c10::Device device = engine.master().device();
   DSTRAIN_RETURN_IF_ERROR(ControlCollective(
@@ -359,7 +382,7 @@ StatusOr<SaveOutcome> SaveCheckpoint(const SaveRequest& req,
   for (int r = 0; r < world; ++r) {
     if (info[4 * r] == 1) continue;
     if (engine.rank() == 0) (void)RemoveTree(tmp.string());
-    if (!wrote.ok()) return wrote;
+    if (!wrote.status.ok()) return wrote.status;
     return Internal("checkpoint step " + std::to_string(req.step) + ": rank " +
                     std::to_string(r) + " could not write its shard");
   }
@@ -379,6 +402,26 @@ StatusOr<SaveOutcome> SaveCheckpoint(const SaveRequest& req,
   out.path = final_dir.string();
   for (int r = 0; r < world; ++r) out.bytes += info[4 * r + 1];
   return out;
+}
+
+StatusOr<bool> EveryRank(bool mine, zero::ZeroEngine& engine,
+                         comm::Communicator& comm) {
+  // The max of "not yet" is 0 only when every rank says yes.
+  at::Tensor not_yet = at::tensor({std::int64_t{mine ? 0 : 1}}, kI64);
+  DSTRAIN_RETURN_IF_ERROR(
+      AllReduceMax(comm, engine.master().device(), not_yet));
+  return not_yet.item<std::int64_t>() == 0;
+}
+
+StatusOr<SaveOutcome> SaveCheckpoint(const SaveRequest& request,
+                                     zero::ZeroEngine& engine,
+                                     comm::Communicator& comm) {
+  const ShardSnapshot snap = TakeShardSnapshot(engine, /*copy=*/false);
+  SaveRequest req = request;
+  req.optimizer_step = snap.optimizer_step;
+  const ShardWrite wrote =
+      WriteShardSnapshot(req.dir, req.step, req.attempt, snap);
+  return PublishCheckpoint(req, wrote, engine, comm);
 }
 
 StatusOr<RestoreOutcome> RestoreNewest(const std::string& dir,

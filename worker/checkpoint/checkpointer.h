@@ -29,6 +29,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "worker/amp/loss_scaler_state.h"
@@ -51,6 +52,9 @@ struct SaveRequest {
   int keep = 3;
   // Hook for AMP: the loss scaler's state, when the run has a scaler.
   std::optional<amp::LossScalerState> loss_scaler;
+  // The optimizer's step count at the snapshot (PublishCheckpoint;
+  // SaveCheckpoint fills it in).
+  std::int64_t optimizer_step = 0;
 };
 
 struct SaveOutcome {
@@ -58,9 +62,52 @@ struct SaveOutcome {
   std::int64_t bytes = 0;  // of every shard together
 };
 
+// The whole save, on the calling thread: TakeShardSnapshot (no copy on
+// cpu), WriteShardSnapshot, PublishCheckpoint.
 StatusOr<SaveOutcome> SaveCheckpoint(const SaveRequest& request,
                                      zero::ZeroEngine& engine,
                                      comm::Communicator& comm);
+
+// The parts of a save, for checkpoint.async (train_checkpoints.h): the
+// snapshot on the training thread, the file on a writer thread while
+// training goes on, the publication (a collective) on the training thread
+// again, at the same step on every rank.
+
+// A rank's share at one step on the host, in shard-file order: each unit's
+// owned slice of the fp32 master weights, exp_avg and exp_avg_sq; its
+// generator states; the optimizer step. `copy` clones CPU state (which
+// the next optimizer step would overwrite); GPU state is always copied.
+struct ShardSnapshot {
+  int rank = 0;
+  int world = 1;
+  std::vector<at::Tensor> pieces;  // host fp32, contiguous
+  std::string rng;
+  std::int64_t optimizer_step = 0;
+};
+ShardSnapshot TakeShardSnapshot(zero::ZeroEngine& engine, bool copy);
+
+struct ShardWrite {
+  Status status;  // the error names the file
+  std::int64_t bytes = 0;
+  std::uint32_t crc32c = 0;
+  std::int64_t rng_bytes = 0;
+};
+// File I/O only (no collectives, no engine): safe on any thread. Writes
+// `<dir>/step-<step>.tmp-<attempt>/shard-<r>-of-<W>.bin`.
+ShardWrite WriteShardSnapshot(const std::string& dir, std::int64_t step,
+                              int attempt, const ShardSnapshot& snap);
+
+// Collective: every rank reports its write; when all succeeded rank 0
+// writes the manifest and renames the directory; every rank gets the
+// outcome.
+StatusOr<SaveOutcome> PublishCheckpoint(const SaveRequest& request,
+                                        const ShardWrite& wrote,
+                                        zero::ZeroEngine& engine,
+                                        comm::Communicator& comm);
+
+// Collective: true when `mine` holds on every rank (one small all-reduce).
+StatusOr<bool> EveryRank(bool mine, zero::ZeroEngine& engine,
+                         comm::Communicator& comm);
 
 struct RestoreOutcome {
   bool found = false;  // false: no usable checkpoint, nothing changed

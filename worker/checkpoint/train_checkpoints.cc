@@ -15,6 +15,19 @@ void Say(FILE* to, const std::string& line) {
   std::fflush(to);
 }
 
+void SaySaved(int rank, const SaveOutcome& out, std::int64_t step,
+              std::chrono::steady_clock::time_point t0, const char* how) {
+  if (rank != 0) return;
+  const double s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+          .count();
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%.1f MB in %.2f s%s", out.bytes / 1e6, s,
+                how);
+  Say(stdout, "checkpoint step " + std::to_string(step) + " saved to " +
+                  out.path + " (" + buf + ")");
+}
+
 }  // namespace
 
 TrainCheckpoints::TrainCheckpoints(const config::JobConfig& job,
@@ -28,7 +41,12 @@ TrainCheckpoints::TrainCheckpoints(const config::JobConfig& job,
       resume_(ctx.resume || ctx.attempt > 0),
       every_(job.checkpoint.every_steps),
       keep_(job.checkpoint.keep),
+      async_(job.checkpoint.async),
       global_batch_(global_batch > 0 ? global_batch : 1) {}
+
+TrainCheckpoints::~TrainCheckpoints() {
+  if (pending_.has_value() && pending_->write.valid()) pending_->write.wait();
+}
 
 StatusOr<ResumePoint> TrainCheckpoints::Resume(zero::ZeroEngine& engine,
                                                comm::Communicator& comm) {
@@ -78,11 +96,37 @@ StatusOr<ResumePoint> TrainCheckpoints::Resume(zero::ZeroEngine& engine,
   return at;
 }
 
+Status TrainCheckpoints::Publish(Pending& pending, zero::ZeroEngine& engine,
+                                 comm::Communicator& comm) {
+  const ShardWrite wrote = pending.write.get();
+  StatusOr<SaveOutcome> out =
+      PublishCheckpoint(pending.request, wrote, engine, comm);
+  if (!out.ok()) return out.status();
+  SaySaved(rank_, *out, pending.request.step, pending.started,
+           ", written while training went on");
+  return Status::Ok();
+}
+
 Status TrainCheckpoints::AfterStep(
     std::int64_t step, std::int64_t data_position,
     const std::optional<amp::LossScalerState>& loss_scaler,
     zero::ZeroEngine& engine, comm::Communicator& comm) {
-  if (every_ <= 0 || step % every_ != 0) return Status::Ok();
+  const bool due = every_ > 0 && step % every_ == 0;
+  if (pending_.has_value()) {
+    // Every rank asks at the same steps, so all publish at the same one; a
+    // due save first waits for this rank's writer.
+    if (due) pending_->write.wait();
+    const bool written = pending_->write.wait_for(std::chrono::seconds(0)) ==
+                         std::future_status::ready;
+    StatusOr<bool> all = EveryRank(written, engine, comm);
+    if (!all.ok()) return all.status();
+    if (*all) {
+      Pending done = std::move(*pending_);
+      pending_.reset();
+      DSTRAIN_RETURN_IF_ERROR(Publish(done, engine, comm));
+    }
+  }
+  if (!due) return Status::Ok();
   const auto t0 = std::chrono::steady_clock::now();
   SaveRequest req;
   req.dir = dir_;
@@ -94,18 +138,31 @@ Status TrainCheckpoints::AfterStep(
   req.attempt = attempt_;
   req.keep = keep_;
   req.loss_scaler = loss_scaler;
-  StatusOr<SaveOutcome> out = SaveCheckpoint(req, engine, comm);
-  if (!out.ok()) return out.status();
-  if (rank_ == 0) {
-    const double s =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
-            .count();
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.1f MB in %.2f s", out->bytes / 1e6, s);
-    Say(stdout, "checkpoint step " + std::to_string(step) + " saved to " +
-                    out->path + " (" + buf + ")");
+  if (!async_) {
+    StatusOr<SaveOutcome> out = SaveCheckpoint(req, engine, comm);
+    if (!out.ok()) return out.status();
+    SaySaved(rank_, *out, step, t0, "");
+    return Status::Ok();
   }
+  auto snap =
+      std::make_shared<ShardSnapshot>(TakeShardSnapshot(engine, /*copy=*/true));
+  req.optimizer_step = snap->optimizer_step;
+  Pending p;
+  p.request = req;
+  p.started = t0;
+  p.write = std::async(std::launch::async, [req, snap] {
+    return WriteShardSnapshot(req.dir, req.step, req.attempt, *snap);
+  });
+  pending_ = std::move(p);
   return Status::Ok();
+}
+
+Status TrainCheckpoints::Finish(zero::ZeroEngine& engine,
+                                comm::Communicator& comm) {
+  if (!pending_.has_value()) return Status::Ok();
+  Pending done = std::move(*pending_);
+  pending_.reset();
+  return Publish(done, engine, comm);
 }
 
 }  // namespace dstrain::checkpoint

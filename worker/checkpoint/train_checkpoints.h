@@ -17,17 +17,26 @@
 // Rank 0 removes leftovers of crashed saves in the checkpoint directory
 // first. Saves happen after every `checkpoint.every_steps`-th step.
 //
+// checkpoint.async: the save takes a host copy of the rank's shard and a
+// writer thread writes it while training goes on; AfterStep publishes it
+// (PublishCheckpoint) at the first step where every rank's writer has
+// finished, asked by one small all-reduce per step meanwhile; the next due
+// save waits for it first, and Finish (after the last step) completes it.
+//
 // Messages: rank 0 prints what it resumed from and what it saved to
 // stdout; a rank that finds a bad checkpoint names it on stderr. Methods
 // are collectives; the training thread only.
 
+#include <chrono>
 #include <cstdint>
+#include <future>
 #include <optional>
 #include <string>
 
 #include "common/config/job_config.h"
 #include "common/status.h"
 #include "worker/amp/loss_scaler_state.h"
+#include "worker/checkpoint/checkpointer.h"
 #include "worker/comm/communicator.h"
 #include "worker/engine/train.h"
 #include "worker/zero/zero_engine.h"
@@ -61,7 +70,22 @@ class TrainCheckpoints {
                    const std::optional<amp::LossScalerState>& loss_scaler,
                    zero::ZeroEngine& engine, comm::Communicator& comm);
 
+  // After the last step: completes an asynchronous save still in flight.
+  Status Finish(zero::ZeroEngine& engine, comm::Communicator& comm);
+
+  // Waits for a writer still running (an error path left it): its files
+  // stay a `.tmp-` directory, which the next run cleans.
+  ~TrainCheckpoints();
+
  private:
+  struct Pending {
+    SaveRequest request;
+    std::future<ShardWrite> write;
+    std::chrono::steady_clock::time_point started;
+  };
+  Status Publish(Pending& pending, zero::ZeroEngine& engine,
+                 comm::Communicator& comm);
+
   std::string dir_;
   std::string job_name_;
   std::string model_hash_;
@@ -70,7 +94,9 @@ class TrainCheckpoints {
   bool resume_ = false;
   int every_ = 0;
   int keep_ = 3;
+  bool async_ = false;
   std::int64_t global_batch_ = 1;
+  std::optional<Pending> pending_;
 };
 
 }  // namespace dstrain::checkpoint

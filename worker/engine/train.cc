@@ -343,6 +343,8 @@ StatusOr<TrainResult> Train(const config::JobConfig& job,
         engine, comm));
     if (hooks.stop_after_step > 0 && step + 1 >= hooks.stop_after_step) break;
   }
+  // An asynchronous save still being written is published before the end.
+  ThrowIfError(checkpoints.Finish(engine, comm));
 
   // Full parameters on every rank (stage 3 gathers them) for the digest.
   engine.GatherAll();

@@ -122,7 +122,9 @@ TEST(GptTest, UnitsHoldEveryParameterOnceRootFirstAndLast) {
   for (const ModelUnit& u : units) {
     for (const auto& [name, p] : u.params) {
       ++total;
-      if (u.name != "root") EXPECT_EQ(name.rfind(u.name + ".", 0), 0u) << name;
+      if (u.name != "root") {
+        EXPECT_EQ(name.rfind(u.name + ".", 0), 0u) << name;
+      }
     }
   }
   EXPECT_EQ(total, m->parameters().size());
