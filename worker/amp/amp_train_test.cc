@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "worker/engine/testing/word_salad.h"
 #include "worker/engine/train.h"
 #include "worker/metrics/metrics_json.h"
 #include "worker/rendezvous/in_memory_kv_store.h"
@@ -18,23 +19,8 @@
 namespace dstrain::engine {
 namespace {
 
-// ~60 KB of word salad: learnable structure, so the loss falls fast.
 std::string WriteCorpus() {
-  static const std::string path = [] {
-    char tmpl[] = "/tmp/dstrain_amp_train_test_XXXXXX";
-    EXPECT_NE(::mkdtemp(tmpl), nullptr);
-    const std::string p = std::string(tmpl) + "/corpus.txt";
-    const char* words[] = {"the ",  "quick ", "brown ", "fox ", "jumps ",
-                           "over ", "lazy ",  "dog ",   "and ", "runs\n"};
-    std::ofstream out(p);
-    std::uint64_t x = 1;
-    for (int i = 0; i < 12000; ++i) {
-      x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-      out << words[(x >> 33) % 10];
-    }
-    return p;
-  }();
-  return path;
+  return dstrain::engine::testing::WordSaladCorpus(1);
 }
 
 config::JobConfig TinyJob(config::AmpDtype dtype, int stage, int steps) {

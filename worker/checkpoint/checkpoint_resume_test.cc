@@ -16,6 +16,7 @@
 #include "worker/checkpoint/checkpoint_dir.h"
 #include "worker/checkpoint/manifest.h"
 #include "worker/checkpoint/shard_file.h"
+#include "worker/engine/testing/word_salad.h"
 #include "worker/engine/train.h"
 #include "worker/rendezvous/in_memory_kv_store.h"
 
@@ -34,21 +35,7 @@ std::string TempDir(const char* what) {
   return tmpl;
 }
 
-std::string Corpus() {
-  static const std::string path = [] {
-    const std::string p = TempDir("corpus") + "/corpus.txt";
-    const char* words[] = {"the ",  "quick ", "brown ", "fox ", "jumps ",
-                           "over ", "lazy ",  "dog ",   "and ", "runs\n"};
-    std::ofstream out(p);
-    std::uint64_t x = 7;
-    for (int i = 0; i < 12000; ++i) {
-      x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-      out << words[(x >> 33) % 10];
-    }
-    return p;
-  }();
-  return path;
-}
+std::string Corpus() { return dstrain::engine::testing::WordSaladCorpus(7); }
 
 config::JobConfig Job(const std::string& ckpt_dir, int micro_batch, int stage) {
   config::JobConfig j;

@@ -11,29 +11,15 @@
 #include <fstream>
 #include <thread>
 
+#include "worker/engine/testing/word_salad.h"
 #include "worker/rendezvous/in_memory_kv_store.h"
 
 namespace dstrain::engine {
 namespace {
 namespace fs = std::filesystem;
 
-// ~60 KB of word salad: learnable structure, so the loss falls fast.
 std::string WriteCorpus() {
-  static const std::string path = [] {
-    char tmpl[] = "/tmp/dstrain_train_test_XXXXXX";
-    EXPECT_NE(::mkdtemp(tmpl), nullptr);
-    const std::string p = std::string(tmpl) + "/corpus.txt";
-    const char* words[] = {"the ",  "quick ", "brown ", "fox ", "jumps ",
-                           "over ", "lazy ",  "dog ",   "and ", "runs\n"};
-    std::ofstream out(p);
-    std::uint64_t x = 1;
-    for (int i = 0; i < 12000; ++i) {
-      x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-      out << words[(x >> 33) % 10];
-    }
-    return p;
-  }();
-  return path;
+  return dstrain::engine::testing::WordSaladCorpus(1);
 }
 
 config::JobConfig TinyJob(int micro_batch, int grad_accum, int steps) {
