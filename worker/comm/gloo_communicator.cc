@@ -2,6 +2,7 @@
 
 #include <exception>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
@@ -30,6 +31,11 @@ c10d::ReduceOp ToC10d(ReduceOp op) {
       return c10d::ReduceOp::MIN;
   }
   return c10d::ReduceOp::SUM;
+}
+
+std::mutex& EnqueueMutex() {
+  static std::mutex* mu = new std::mutex();  // never destroyed: used at exit
+  return *mu;
 }
 
 bool LooksLikeTimeout(const std::string& message) {
@@ -239,7 +245,18 @@ class GlooCommunicator : public Communicator {
       return std::unique_ptr<Work>(std::make_unique<DoneWork>());
     }
     try {
-      c10::intrusive_ptr<c10d::Work> work = start();
+      c10::intrusive_ptr<c10d::Work> work;
+      {
+        // libtorch 2.11's ProcessGroupGloo::enqueue records every work in
+        // c10d's process-wide FlightRecorder without a lock that covers
+        // concurrent enqueues from different process groups: two threads
+        // issuing on two groups at once corrupted its map (a segfault in
+        // FlightRecorder::recordWithResetEnabled, seen with ranks as
+        // threads). Enqueueing only queues the work, so serialising it
+        // costs nothing that matters.
+        std::lock_guard<std::mutex> lock(EnqueueMutex());
+        work = start();
+      }
       return std::unique_ptr<Work>(std::make_unique<GlooWork>(
           state_, std::move(work), std::move(label), std::move(finish)));
     } catch (const std::exception& e) {
