@@ -1,27 +1,14 @@
 #include "common/grad_routes.h"
 
 #include <charconv>
-#include <cstdio>
+
+#include "common/byte_size.h"
 
 namespace dstrain {
 namespace {
 
 bool KnownRoute(std::string_view via) {
   return via == "world" || via == "hierarchical" || via == "torus";
-}
-
-std::string Bytes(std::int64_t n) {
-  char buf[32];
-  if (n >= (std::int64_t{1} << 30)) {
-    std::snprintf(buf, sizeof buf, "%.1f GiB", n / double(1 << 30));
-  } else if (n >= (1 << 20)) {
-    std::snprintf(buf, sizeof buf, "%.1f MiB", n / double(1 << 20));
-  } else if (n >= (1 << 10)) {
-    std::snprintf(buf, sizeof buf, "%.1f KiB", n / double(1 << 10));
-  } else {
-    std::snprintf(buf, sizeof buf, "%lld B", static_cast<long long>(n));
-  }
-  return buf;
 }
 
 std::vector<GradRoute> Merged(const std::vector<GradRoute>& routes) {
@@ -116,10 +103,11 @@ std::string DescribeGradRoutes(const std::vector<GradRoute>& routes) {
     out += merged[i].via;
     if (i + 1 < merged.size()) {
       out += (i == 0 ? " below "
-                     : " from " + Bytes(merged[i].min_bytes) + " below ") +
-             Bytes(merged[i + 1].min_bytes);
+                     : " from " + ApproxBinaryBytes(merged[i].min_bytes) +
+                           " below ") +
+             ApproxBinaryBytes(merged[i + 1].min_bytes);
     } else {
-      out += " from " + Bytes(merged[i].min_bytes);
+      out += " from " + ApproxBinaryBytes(merged[i].min_bytes);
     }
   }
   return out;

@@ -13,6 +13,7 @@
 #include "cli/commands/topo_cluster_arg.h"
 #include "cli/commands/topo_dot.h"
 #include "cli/commands/topo_table.h"
+#include "common/byte_size.h"
 #include "common/json_writer.h"
 #include "topology/io/hostlist.h"
 #include "topology/io/units.h"
@@ -69,14 +70,7 @@ std::string Bytes(int64_t b) {
   if (b < 1024 || !std::isdigit(static_cast<unsigned char>(exact.back())))
     return exact;
   // A crossover found by bisection is rarely round: say it both ways.
-  char buf[48];
-  const char* unit = b >= (1 << 30) ? "GiB" : b >= (1 << 20) ? "MiB" : "KiB";
-  const double scale = b >= (1 << 30)   ? 1 << 30
-                       : b >= (1 << 20) ? 1 << 20
-                                        : 1024;
-  std::snprintf(buf, sizeof buf, "%s (%.1f %s)", exact.c_str(), b / scale,
-                unit);
-  return buf;
+  return exact + " (" + ApproxBinaryBytes(b) + ")";
 }
 
 std::string LinkName(const LinkUse& l) {
