@@ -20,8 +20,8 @@ struct NodesConfig {
 };
 
 struct TopologyConfig {
-  std::string cluster;              // path to a cluster description; "" = local
-  std::string algorithm = "auto";   // auto | ring | tree | hierarchical | torus
+  std::string cluster;             // path to a cluster description; "" = local
+  std::string algorithm = "auto";  // auto | ring | tree | hierarchical | torus
 };
 
 struct ModelConfig {
@@ -31,20 +31,22 @@ struct ModelConfig {
   int d_model = 128;
   int heads = 4;
   int seq_len = 128;
-  int d_ff = 0;            // 0 = 4 * d_model
+  int d_ff = 0;  // 0 = 4 * d_model
   double dropout = 0.0;
 };
 
 struct DataConfig {
-  std::string type = "text";  // text: bytes of a file, or of every file in a folder
-  std::string path;           // required; relative paths are relative to the job file
-  int prefetch = 2;           // batches prepared ahead by a background thread
+  // text: bytes of a file, or of every file in a folder
+  std::string type = "text";
+  // required; relative paths are relative to the job file
+  std::string path;
+  int prefetch = 2;  // batches prepared ahead by a background thread
 };
 
 struct OptimizerConfig {
   std::string type = "adamw";  // adamw
   double lr = 3.0e-3;
-  double beta1 = 0.9;          // `betas: [b1, b2]` in YAML
+  double beta1 = 0.9;  // `betas: [b1, b2]` in YAML
   double beta2 = 0.95;
   double eps = 1.0e-8;
   double weight_decay = 0.1;
@@ -53,12 +55,12 @@ struct OptimizerConfig {
 struct ScheduleConfig {
   std::string type = "cosine";  // cosine | constant | linear
   int warmup_steps = 0;
-  double min_lr_ratio = 0.1;    // final lr = lr * min_lr_ratio
+  double min_lr_ratio = 0.1;  // final lr = lr * min_lr_ratio
 };
 
 struct TrainConfig {
   int steps = 100;
-  int micro_batch = 8;          // sequences per rank per micro-step
+  int micro_batch = 8;  // sequences per rank per micro-step
   int grad_accum = 1;
   OptimizerConfig optimizer;
   ScheduleConfig schedule;
@@ -84,7 +86,7 @@ struct CheckpointConfig {
   std::string dir;      // "" = <run dir>/ckpt
   int every_steps = 0;  // 0 = never
   int keep = 3;
-  bool async = false;   // write shards on a thread while training goes on
+  bool async = false;  // write shards on a thread while training goes on
 };
 
 struct FaultToleranceConfig {
@@ -101,7 +103,7 @@ struct JobConfig {
   std::string name;
   NodesConfig nodes;
   int procs_per_node = 1;
-  int threads_per_proc = 1;   // intra-op threads per rank
+  int threads_per_proc = 1;  // intra-op threads per rank
   Device device = Device::kCpu;
   Backend backend = Backend::kAuto;
   TopologyConfig topology;
