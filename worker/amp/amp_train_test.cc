@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "worker/engine/testing/rank_threads.h"
 #include "worker/engine/testing/word_salad.h"
 #include "worker/engine/train.h"
 #include "worker/metrics/metrics_json.h"
@@ -46,56 +47,19 @@ config::JobConfig TinyJob(config::AmpDtype dtype, int stage, int steps) {
   return j;
 }
 
-struct RankRun {
-  Status status;
-  TrainResult result;
-  std::vector<StepReport> steps;
-  std::vector<std::string> master_digests;  // after each step
-};
+using testing::Losses;
+using testing::RankRun;
 
-// Runs every rank of `job` on its own thread over one in-memory store;
-// `inject(rank, step)` says whether that rank's reduced gradient gets an inf
-// at that (1-based) step.
+// Every rank on a thread, with the final parameters and each step's master
+// digest; `inject(rank, step)` puts an inf into that rank's reduced
+// gradient at that (1-based) step.
 std::vector<RankRun> RunWorld(
     const config::JobConfig& job, int world,
     std::function<bool(int rank, int step)> inject = nullptr) {
-  auto store = std::make_shared<rendezvous::InMemoryKvStore>();
-  std::vector<RankRun> runs(world);
-  std::vector<std::thread> threads;
-  for (int r = 0; r < world; ++r) {
-    threads.emplace_back([&, r] {
-      RankContext ctx;
-      ctx.rank = r;
-      ctx.world_size = world;
-      ctx.local_rank = r;
-      ctx.local_world_size = world;
-      TrainHooks hooks;
-      hooks.on_step = [&](const StepReport& s) { runs[r].steps.push_back(s); };
-      hooks.collect_final_parameters = true;
-      hooks.on_master_digest = [&, r](int, const std::string& d) {
-        runs[r].master_digests.push_back(d);
-      };
-      if (inject) {
-        hooks.inject_inf_grad = [inject, r](int step) {
-          return inject(r, step);
-        };
-      }
-      auto res = RunTraining(job, ctx, store, hooks);
-      if (res.ok()) {
-        runs[r].result = *res;
-      } else {
-        runs[r].status = res.status();
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  return runs;
-}
-
-std::vector<double> Losses(const RankRun& run) {
-  std::vector<double> out;
-  for (const StepReport& s : run.steps) out.push_back(s.loss);
-  return out;
+  return testing::RunWorld(job, world,
+                           {.final_parameters = true,
+                            .master_digests = true,
+                            .inject = std::move(inject)});
 }
 
 std::string Name(config::AmpDtype d) { return config::AmpDtypeName(d); }

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <thread>
 
+#include "worker/engine/testing/rank_threads.h"
 #include "worker/engine/testing/word_salad.h"
 #include "worker/rendezvous/in_memory_kv_store.h"
 
@@ -43,44 +44,14 @@ config::JobConfig TinyJob(int micro_batch, int grad_accum, int steps) {
   return j;
 }
 
-struct RankRun {
-  Status status;
-  TrainResult result;
-  std::vector<StepReport> steps;
-};
+using testing::Losses;
+using testing::RankRun;
+using testing::RunWorld;
 
-// Runs every rank of `job` on its own thread over one in-memory store.
-std::vector<RankRun> RunWorld(const config::JobConfig& job, int world,
-                              bool final_parameters = false) {
-  auto store = std::make_shared<rendezvous::InMemoryKvStore>();
-  std::vector<RankRun> runs(world);
-  std::vector<std::thread> threads;
-  for (int r = 0; r < world; ++r) {
-    threads.emplace_back([&, r] {
-      RankContext ctx;
-      ctx.rank = r;
-      ctx.world_size = world;
-      ctx.local_rank = r;
-      ctx.local_world_size = world;
-      TrainHooks hooks;
-      hooks.on_step = [&](const StepReport& s) { runs[r].steps.push_back(s); };
-      hooks.collect_final_parameters = final_parameters;
-      auto res = RunTraining(job, ctx, store, hooks);
-      if (res.ok()) {
-        runs[r].result = *res;
-      } else {
-        runs[r].status = res.status();
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  return runs;
-}
-
-std::vector<double> Losses(const RankRun& run) {
-  std::vector<double> out;
-  for (const StepReport& s : run.steps) out.push_back(s.loss);
-  return out;
+testing::WorldOptions WithFinalParameters() {
+  testing::WorldOptions o;
+  o.final_parameters = true;
+  return o;
 }
 
 void ExpectLossesClose(const std::vector<double>& a,
@@ -166,7 +137,7 @@ TEST(TrainTest, ZeroStagesMatchTheUnshardedRun) {
   const int steps = 50;
   config::JobConfig ref_job = TinyJob(4, 1, steps);
   ref_job.train.optimizer.lr = kParityLr;
-  const auto ref = RunWorld(ref_job, 1, true);
+  const auto ref = RunWorld(ref_job, 1, WithFinalParameters());
   ASSERT_TRUE(ref[0].status.ok()) << ref[0].status.ToString();
   struct Case {
     int stage, world, micro, accum;
@@ -188,7 +159,7 @@ TEST(TrainTest, ZeroStagesMatchTheUnshardedRun) {
     job.train.optimizer.lr = kParityLr;
     job.zero.stage = c.stage;
     job.recompute.enabled = c.recompute;
-    const auto runs = RunWorld(job, c.world, true);
+    const auto runs = RunWorld(job, c.world, WithFinalParameters());
     for (const RankRun& r : runs) {
       ASSERT_TRUE(r.status.ok()) << r.status.ToString();
     }
