@@ -243,7 +243,9 @@ TEST(WorkerLauncherTest, FailureKillsTheRestOfTheGroup) {
   auto pids = launcher.Start(ShellJob(
       "fail", 2, {"if [ $RANK = 0 ]; then exec sleep 1000; fi; exit 3"}));
   ASSERT_TRUE(pids.ok());
-  pid_t pgid = launcher.ProcessGroup("fail");
+  // Rank 0 leads the job's process group. Not launcher.ProcessGroup("fail"):
+  // the whole job may already be over (rank 1 fails at once) and forgotten.
+  pid_t pgid = (*pids)[0];
   ASSERT_GT(pgid, 1);
   ASSERT_TRUE(
       dstrain::testing::WaitFor([&] { return rec.done().size() == 1; }, 60s))
