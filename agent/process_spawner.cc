@@ -18,7 +18,6 @@
 namespace dstrain::agent {
 namespace {
 
-constexpr int kMetricsFd = 3;
 constexpr int kExecErrorFd = 4;
 
 std::string ErrnoText(int err) { return std::strerror(err); }

@@ -31,6 +31,9 @@
 
 namespace dstrain::agent {
 
+// The descriptor a child finds the metrics pipe on.
+inline constexpr int kMetricsFd = 3;
+
 struct ProcessSpec {
   // argv[0] is the program: an absolute path or one containing '/'.
   std::vector<std::string> argv;

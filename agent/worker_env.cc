@@ -2,8 +2,13 @@
 
 #include <unistd.h>
 
+#include <optional>
+
 #include <map>
 #include <set>
+
+#include "common/contract/grad_routes.h"
+#include "common/contract/worker_env.h"
 
 namespace dstrain::agent {
 
@@ -80,36 +85,77 @@ StatusOr<JobLaunch> BuildJobLaunch(const proto::StartWorkersRequest& req,
     argv.push_back(o);
   }
 
-  // Later layers win: agent environment, then the plan's, then the contract.
-  std::map<std::string, std::string> common;
+  // The environment: the agent's own, then the plan's (the request's env
+  // map), then the worker contract, which only the contract's encoder
+  // writes. What the contract passes through rather than owns (MASTER_*,
+  // DSTRAIN_COMM_HOST, GLOO_SOCKET_IFNAME, the job's name) is read from
+  // the first two.
+  std::map<std::string, std::string> inherited;
   for (const auto& kv : ctx.base_env) {
     auto eq = kv.find('=');
     if (eq == std::string::npos) continue;
-    common[kv.substr(0, eq)] = kv.substr(eq + 1);
+    inherited[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
-  for (const auto& [k, v] : req.env()) common[k] = v;
-  common["WORLD_SIZE"] = std::to_string(req.world_size());
-  common["LOCAL_WORLD_SIZE"] = std::to_string(local_world);
-  common["NODE_RANK"] = std::to_string(node_rank);
-  common["DSTRAIN_COORDINATOR"] = req.coordinator_address();
-  common["DSTRAIN_TOKEN"] = ctx.token;
-  common["DSTRAIN_JOB_ID"] = req.job_id();
-  common["DSTRAIN_ATTEMPT"] = std::to_string(req.attempt());
-  common["DSTRAIN_RUN_DIR"] = spec.run_dir();
+  for (const auto& [k, v] : req.env()) inherited[k] = v;
+  // The contract's variables that this request decides, so stale values in
+  // the agent's environment never reach the workers.
+  static const std::set<std::string> kDecidedHere = {
+      contract::kRank,         contract::kWorldSize,
+      contract::kLocalRank,    contract::kLocalWorldSize,
+      contract::kNodeRank,     contract::kDstrainNodeRank,
+      contract::kNumNodes,     contract::kCoordinator,
+      contract::kToken,        contract::kJobId,
+      contract::kAttempt,      contract::kRunDir,
+      contract::kResume,       contract::kMetricsFd,
+      contract::kNumaNode,     contract::kSubCommunicators,
+      contract::kGradAllReduce};
+  StatusOr<contract::WorkerEnv> passed = contract::DecodeWorkerEnv(
+      [&](const char* name) -> std::optional<std::string> {
+        if (kDecidedHere.count(name) != 0) return std::nullopt;
+        auto it = inherited.find(name);
+        if (it == inherited.end()) return std::nullopt;
+        return it->second;
+      });
+  if (!passed.ok()) {
+    return InvalidArgument("StartWorkers: the environment passed to workers: " +
+                           passed.status().message());
+  }
+  for (const std::string& name : contract::WorkerEnvVariables())
+    inherited.erase(name);
+
+  contract::WorkerEnv job_env = *passed;
+  job_env.world_size = req.world_size();
+  job_env.local_world_size = local_world;
+  job_env.node_rank = node_rank;
+  job_env.num_nodes = req.num_nodes() > 0 ? req.num_nodes() : 1;
+  job_env.coordinator = req.coordinator_address();
+  job_env.token = ctx.token;
+  job_env.job_id = req.job_id();
+  if (job_env.job_name.empty()) job_env.job_name = spec.name();
+  job_env.attempt = req.attempt();
+  job_env.run_dir = spec.run_dir();
   // `dstrain launch --resume`: start from the newest complete checkpoint
-  // (a restart, DSTRAIN_ATTEMPT > 0, resumes anyway).
-  common["DSTRAIN_RESUME"] = spec.resume() ? "1" : "0";
-  common["DSTRAIN_METRICS_FD"] = "3";
-  common.erase("DSTRAIN_SUBCOMMS");
-  common.erase("DSTRAIN_GRAD_ALLREDUCE");
-  if (!req.grad_allreduce().empty())
-    common["DSTRAIN_GRAD_ALLREDUCE"] = req.grad_allreduce();
+  // (a restart, attempt > 0, resumes anyway).
+  job_env.resume = spec.resume();
+  job_env.metrics_fd = kMetricsFd;
+  for (const proto::GradRoute& r : req.grad_routes())
+    job_env.grad_routes.push_back({r.min_bytes(), r.via()});
+  if (!job_env.grad_routes.empty()) {
+    // Through the codec once, so a malformed table stops here, naming the
+    // request, instead of in every worker.
+    StatusOr<std::vector<GradRoute>> checked =
+        ParseGradRoutes(FormatGradRoutes(job_env.grad_routes));
+    if (!checked.ok()) {
+      return InvalidArgument("StartWorkers: grad_routes: " +
+                             checked.status().message());
+    }
+  }
 
   const std::vector<RankBinding> bindings =
       PlanNumaBinding(ctx.inventory, spec.numa_binding(), spec.device(),
                       local_world, ctx.allowed_cpus,
-                      common.count("CUDA_VISIBLE_DEVICES") != 0
-                          ? common.at("CUDA_VISIBLE_DEVICES")
+                      inherited.count("CUDA_VISIBLE_DEVICES") != 0
+                          ? inherited.at("CUDA_VISIBLE_DEVICES")
                           : "");
 
   JobLaunch launch;
@@ -123,19 +169,15 @@ StatusOr<JobLaunch> BuildJobLaunch(const proto::StartWorkersRequest& req,
     const RankBinding& b = bindings[a.local_rank()];
     p.numa_node = b.numa_node;
     p.cpus = b.cpus;
-    auto env = common;
-    env.erase("DSTRAIN_NUMA_NODE");
-    if (b.numa_node >= 0)
-      env["DSTRAIN_NUMA_NODE"] = std::to_string(b.numa_node);
-    env["RANK"] = std::to_string(a.rank());
-    env["LOCAL_RANK"] = std::to_string(a.local_rank());
-    std::string subs;
-    for (const auto& c : req.communicators()) {
-      if (!subs.empty()) subs += ';';
-      subs += c.name() + ":" + std::to_string(c.color(a.rank())) + ":" +
-              std::to_string(c.key(a.rank()));
-    }
-    if (!subs.empty()) env["DSTRAIN_SUBCOMMS"] = subs;
+    contract::WorkerEnv rank_env = job_env;
+    rank_env.rank = a.rank();
+    rank_env.local_rank = a.local_rank();
+    rank_env.numa_node = b.numa_node;
+    for (const auto& c : req.communicators())
+      rank_env.sub_communicators.push_back(
+          {c.name(), c.color(a.rank()), c.key(a.rank())});
+    std::map<std::string, std::string> env = inherited;
+    for (auto& [k, v] : contract::EncodeWorkerEnv(rank_env)) env[k] = v;
     for (const auto& [k, v] : env) p.env.push_back(k + "=" + v);
     launch.ranks.push_back(std::move(p));
   }

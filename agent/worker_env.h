@@ -2,19 +2,13 @@
 // Turns the coordinator's StartWorkers request into the processes to run:
 //   <executable> worker --job <spec.source_path> [--set k=v]...
 // per local rank, with the agent's own environment plus the request's `env`
-// map plus (winning over both) the worker contract:
-//   RANK WORLD_SIZE LOCAL_RANK LOCAL_WORLD_SIZE NODE_RANK
-//   DSTRAIN_COORDINATOR DSTRAIN_TOKEN DSTRAIN_JOB_ID DSTRAIN_ATTEMPT
-//   DSTRAIN_RUN_DIR DSTRAIN_RESUME DSTRAIN_METRICS_FD=3
-// and, when the coordinator planned the job on a cluster description, each
-// rank's part of the plan (worker/engine/plan_communicators.h):
-//   DSTRAIN_SUBCOMMS        name:colour:key per sub-communicator, ';' apart
-//   DSTRAIN_GRAD_ALLREDUCE  the all-reduce route by size, e.g. "hierarchical"
-//                           or "hierarchical@0,world@38797313" (absent when
-//                           every size goes over the world)
-// and, when binding.numa binds the rank (agent/numa_binding.h), its CPUs
-// and preferred memory node in RankProcess and
-//   DSTRAIN_NUMA_NODE       the NUMA node it is bound to
+// map plus (winning over both) the worker contract of
+// common/contract/worker_env.h: the rank's identity, the job's labels,
+// coordinator and token, the run directory, the metrics fd
+// (agent/process_spawner.h), the rank's part of the topology plan (its colour and
+// key in each sub-communicator, the all-reduce route table), and, when
+// binding.numa binds the rank (agent/numa_binding.h), its NUMA node (its
+// CPUs and preferred memory node go in RankProcess).
 // Pure function; INVALID_ARGUMENT names what is wrong with the request.
 
 #include <string>

@@ -3,6 +3,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <map>
+#include <optional>
+#include <utility>
+
+#include "common/contract/worker_env.h"
+
 namespace dstrain::agent {
 namespace {
 
@@ -94,7 +100,9 @@ TEST(WorkerEnvTest, HandsEachRankItsPartOfThePlan) {
   inter->set_name("inter_node");
   for (int c : {0, 1, 0, 1}) inter->add_color(c);
   for (int k : {0, 0, 1, 1}) inter->add_key(k);
-  req.set_grad_allreduce("hierarchical");
+  proto::GradRoute* route = req.add_grad_routes();
+  route->set_min_bytes(0);
+  route->set_via("hierarchical");
   auto launch = BuildJobLaunch(req, ctx);
   ASSERT_TRUE(launch.ok()) << launch.status().ToString();
   EXPECT_THAT(
@@ -121,6 +129,60 @@ TEST(WorkerEnvTest, HandsEachRankItsPartOfThePlan) {
   EXPECT_EQ(bad.status().message(),
             "StartWorkers: sub-communicator `intra_node` has 5 colours and 4 "
             "keys for world_size 4");
+}
+
+// What the agent writes is what a worker reads: the environment of a
+// launched rank decodes (common/contract/worker_env.h) to the request.
+TEST(WorkerEnvTest, WorkersDecodeWhatTheAgentEncodes) {
+  WorkerEnvContext ctx{"/opt/dstrain",
+                       "sekrit",
+                       {"GLOO_SOCKET_IFNAME=eth7", "MASTER_ADDR=10.0.0.1"},
+                       {},
+                       {}};
+  auto req = TwoRanks();
+  req.set_num_nodes(2);
+  auto* intra = req.add_communicators();
+  intra->set_name("intra_node");
+  for (int c : {0, 0, 1, 1}) intra->add_color(c);
+  for (int k : {0, 1, 0, 1}) intra->add_key(k);
+  for (auto [bytes, via] : {std::pair<int64_t, const char*>{0, "hierarchical"},
+                            {38797313, "world"}}) {
+    proto::GradRoute* r = req.add_grad_routes();
+    r->set_min_bytes(bytes);
+    r->set_via(via);
+  }
+  auto launch = BuildJobLaunch(req, ctx);
+  ASSERT_TRUE(launch.ok()) << launch.status().ToString();
+  const RankProcess& p = launch->ranks[1];
+  std::map<std::string, std::string> env;
+  for (const std::string& kv : p.env) {
+    env[kv.substr(0, kv.find('='))] = kv.substr(kv.find('=') + 1);
+  }
+  StatusOr<contract::WorkerEnv> got = contract::DecodeWorkerEnv(
+      [&](const char* name) -> std::optional<std::string> {
+        auto it = env.find(name);
+        if (it == env.end()) return std::nullopt;
+        return it->second;
+      });
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  contract::WorkerEnv want;
+  want.rank = 3;
+  want.world_size = 4;
+  want.local_rank = 1;
+  want.local_world_size = 2;
+  want.node_rank = 1;
+  want.num_nodes = 2;
+  want.master_addr = "10.0.0.1";
+  want.coordinator = "127.0.0.1:5000";
+  want.token = "sekrit";
+  want.job_id = "j-1";
+  want.attempt = 2;
+  want.run_dir = "/runs/charlm";
+  want.metrics_fd = kMetricsFd;
+  want.comm_interface = "eth7";
+  want.sub_communicators = {{"intra_node", 0, 1}};
+  want.grad_routes = {{0, "hierarchical"}, {38797313, "world"}};
+  EXPECT_EQ(*got, want);
 }
 
 TEST(WorkerEnvTest, BindsEachRankToANumaNodeWhenAsked) {

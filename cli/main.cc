@@ -10,9 +10,9 @@
 #include "agent/agent_main.h"
 #include "cli/commands/bench_comm.h"
 #include "cli/commands/launch.h"
-#include "cli/commands/topo.h"
+#include "cli/topo/topo.h"
 #include "cli/commands/version.h"
-#include "cli/commands/worker.h"
+#include "cli/engine/worker.h"
 #include "coordinator/coordinator_main.h"
 
 namespace {

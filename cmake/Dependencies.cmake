@@ -2,6 +2,8 @@
 
 find_package(Threads REQUIRED)
 find_package(yaml-cpp REQUIRED)
+# Logging, everywhere (the engine too).
+find_package(spdlog REQUIRED)
 
 # --- libtorch, from the PyTorch wheel in the bootstrap's virtual environment.
 set(DSTRAIN_PYTHON "$ENV{HOME}/.cache/dstrain/venv/bin/python" CACHE FILEPATH
@@ -52,7 +54,6 @@ if(NOT DSTRAIN_ENGINE_ONLY)
   find_package(Protobuf REQUIRED)
   find_package(gRPC CONFIG REQUIRED)
   find_program(GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)
-  find_package(spdlog REQUIRED)
   find_package(CLI11 CONFIG QUIET)
   find_package(SQLite3 REQUIRED)
 endif()

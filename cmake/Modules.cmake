@@ -1,9 +1,12 @@
-# dstrain_module(NAME dstrain_x DIR folder SOURCES a.cc ...
-#                DEPS dstrain_y ... [LIBS external ...] [PRIVATE_LIBS ...])
+# dstrain_module(NAME dstrain_x [DIR folder] SOURCES a.cc ...
+#                DEPS dstrain_y ... [PRIVATE_DEPS dstrain_z ...]
+#                [LIBS external ...] [PRIVATE_LIBS ...])
 #
-# One module = one folder = one static library. DEPS names the modules it
-# may include and link (only those, and what they depend on in turn);
-# LIBS / PRIVATE_LIBS are external libraries (yaml-cpp, gRPC, libtorch).
+# One module = one folder (DIR, default the current one) = one static
+# library. DEPS and PRIVATE_DEPS name the modules it may include and link
+# (only those, and what they depend on in turn); PRIVATE_DEPS are linked
+# PRIVATE, so their include folders do not reach the module's users. LIBS /
+# PRIVATE_LIBS are external libraries (yaml-cpp, gRPC, libtorch).
 # A module with no SOURCES is a header-only INTERFACE library.
 #
 # Every module and its DEPS are recorded; at the end of configuration
@@ -17,6 +20,17 @@
 # (worker/comm/mpi is part of dstrain_comm unless it is a module itself).
 
 set_property(GLOBAL PROPERTY DSTRAIN_MODULES "")
+set_property(GLOBAL PROPERTY DSTRAIN_ALTERNATIVE_SOURCES "")
+
+# Sources (relative to the current folder) that this configuration leaves
+# out on purpose because another one builds them instead (the NCCL backend
+# or its stand-in, the MPI backend): not dead code.
+function(dstrain_alternative_sources)
+  foreach(s ${ARGN})
+    file(RELATIVE_PATH rel "${PROJECT_SOURCE_DIR}" "${CMAKE_CURRENT_SOURCE_DIR}/${s}")
+    set_property(GLOBAL APPEND PROPERTY DSTRAIN_ALTERNATIVE_SOURCES "${rel}")
+  endforeach()
+endfunction()
 
 # The layer check runs before any module compiles; it reads the graph that
 # configuration wrote and every source file (globbed, so a new file reruns
@@ -37,7 +51,7 @@ add_custom_command(
 add_custom_target(dstrain_layer_check DEPENDS ${CMAKE_BINARY_DIR}/layer_check.stamp)
 
 function(dstrain_module)
-  cmake_parse_arguments(M "" "NAME;DIR" "SOURCES;DEPS;LIBS;PRIVATE_LIBS" ${ARGN})
+  cmake_parse_arguments(M "" "NAME;DIR" "SOURCES;DEPS;PRIVATE_DEPS;LIBS;PRIVATE_LIBS" ${ARGN})
   if(NOT M_DIR)
     file(RELATIVE_PATH M_DIR "${PROJECT_SOURCE_DIR}" "${CMAKE_CURRENT_SOURCE_DIR}")
   endif()
@@ -45,18 +59,20 @@ function(dstrain_module)
     add_library(${M_NAME} STATIC ${M_SOURCES})
     target_include_directories(${M_NAME} PUBLIC ${PROJECT_SOURCE_DIR})
     target_link_libraries(${M_NAME} PUBLIC ${M_DEPS} ${M_LIBS})
-    if(M_PRIVATE_LIBS)
-      target_link_libraries(${M_NAME} PRIVATE ${M_PRIVATE_LIBS})
+    if(M_PRIVATE_DEPS OR M_PRIVATE_LIBS)
+      target_link_libraries(${M_NAME} PRIVATE ${M_PRIVATE_DEPS} ${M_PRIVATE_LIBS})
     endif()
   else()
     add_library(${M_NAME} INTERFACE)
     target_include_directories(${M_NAME} INTERFACE ${PROJECT_SOURCE_DIR})
-    target_link_libraries(${M_NAME} INTERFACE ${M_DEPS} ${M_LIBS} ${M_PRIVATE_LIBS})
+    target_link_libraries(${M_NAME} INTERFACE ${M_DEPS} ${M_PRIVATE_DEPS}
+                          ${M_LIBS} ${M_PRIVATE_LIBS})
   endif()
   add_dependencies(${M_NAME} dstrain_layer_check)
   set_property(GLOBAL APPEND PROPERTY DSTRAIN_MODULES ${M_NAME})
   set_property(GLOBAL PROPERTY DSTRAIN_MODULE_DIR_${M_NAME} "${M_DIR}")
-  set_property(GLOBAL PROPERTY DSTRAIN_MODULE_DEPS_${M_NAME} "${M_DEPS}")
+  set_property(GLOBAL PROPERTY DSTRAIN_MODULE_DEPS_${M_NAME}
+               "${M_DEPS};${M_PRIVATE_DEPS}")
 endfunction()
 
 # Appends to `out` the sources of every target defined in `dir` and below,
@@ -87,7 +103,8 @@ function(dstrain_collect_sources dir out)
 endfunction()
 
 # Writes <build>/module_graph.json: {"modules": {name: {"dir", "deps"}},
-# "built": [every source file some target compiles]}. Call once, at the
+# "built": [every source file some target compiles, or another
+# configuration does (dstrain_alternative_sources)]}. Call once, at the
 # end of the top-level CMakeLists.txt.
 function(dstrain_write_module_graph)
   get_property(modules GLOBAL PROPERTY DSTRAIN_MODULES)
@@ -112,7 +129,7 @@ function(dstrain_write_module_graph)
     string(APPEND json "    \"${m}\": {\"dir\": \"${dir}\", \"deps\": [${dep_json}]}")
   endforeach()
   string(APPEND json "\n  },\n  \"built\": [\n")
-  set(built "")
+  get_property(built GLOBAL PROPERTY DSTRAIN_ALTERNATIVE_SOURCES)
   dstrain_collect_sources(${PROJECT_SOURCE_DIR} built)
   list(FILTER built EXCLUDE REGEX "^\\.\\.|^build")
   list(REMOVE_DUPLICATES built)

@@ -1,6 +1,7 @@
 #include "common/log.h"
 
 #include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
@@ -39,7 +40,33 @@ spdlog::logger& Logger() {
   return *logger;
 }
 
+// The command's own lines: bare text, flushed per line.
+spdlog::logger& PlainLogger(bool to_stderr) {
+  static spdlog::logger* out = [] {
+    auto* l = new spdlog::logger(
+        "dstrain.stdout", std::make_shared<spdlog::sinks::stdout_sink_mt>());
+    l->set_pattern("%v");
+    l->flush_on(spdlog::level::trace);
+    return l;
+  }();
+  static spdlog::logger* err = [] {
+    auto* l = new spdlog::logger(
+        "dstrain.stderr", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    l->set_pattern("%v");
+    l->flush_on(spdlog::level::trace);
+    return l;
+  }();
+  return to_stderr ? *err : *out;
+}
+
 }  // namespace
+
+void Print(const std::string& line) {
+  PlainLogger(false).log(spdlog::level::info, spdlog::string_view_t(line));
+}
+void PrintError(const std::string& line) {
+  PlainLogger(true).log(spdlog::level::info, spdlog::string_view_t(line));
+}
 
 void Debug(const std::string& message) {
   Logger().log(spdlog::level::debug, spdlog::string_view_t(message));

@@ -33,4 +33,12 @@ std::string Level();
 // messages.
 bool DebugEnabled();
 
+// A line for the person running the command, as written: no time, no
+// level. Print goes to stdout, PrintError to stderr; each line is flushed
+// at once (an agent relays worker output line by line). For a command's
+// own progress and results ("dstrain worker: done, 300 steps, ..."), where
+// Info/Warn/Error are for the service's log.
+void Print(const std::string& line);
+void PrintError(const std::string& line);
+
 }  // namespace dstrain::log

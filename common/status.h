@@ -112,7 +112,8 @@ class [[nodiscard]] StatusOr {
   }
 
   bool ok() const { return status_.ok(); }
-  const Status& status() const { return status_; }
+  const Status& status() const& { return status_; }
+  Status status() && { return std::move(status_); }
 
   T& value() & { return *value_; }
   const T& value() const& { return *value_; }
@@ -129,9 +130,26 @@ class [[nodiscard]] StatusOr {
 
 }  // namespace dstrain
 
-// Returns early from the enclosing function when `expr` is not OK.
-#define DSTRAIN_RETURN_IF_ERROR(expr)          \
-  do {                                         \
-    ::dstrain::Status dstrain_status_ = (expr); \
-    if (!dstrain_status_.ok()) return dstrain_status_; \
+// Returns early from the enclosing function when `expr` (a Status) is not
+// OK, with that Status. abseil's RETURN_IF_ERROR, prefixed.
+#define DSTRAIN_RETURN_IF_ERROR(expr)                     \
+  do {                                                    \
+    ::dstrain::Status dstrain_status_ = (expr);           \
+    if (!dstrain_status_.ok()) return dstrain_status_;    \
   } while (0)
+
+// `DSTRAIN_ASSIGN_OR_RETURN(lhs, expr)`: evaluates `expr` (a StatusOr<T>);
+// returns its Status from the enclosing function when it is not OK, else
+// moves the value into `lhs`, which may declare a variable
+// (`DSTRAIN_ASSIGN_OR_RETURN(auto x, MakeX());`) or name one. abseil's
+// ASSIGN_OR_RETURN, prefixed. `lhs` must not contain an unparenthesised
+// comma.
+#define DSTRAIN_ASSIGN_OR_RETURN(lhs, expr)                           \
+  DSTRAIN_ASSIGN_OR_RETURN_IMPL_(                                     \
+      DSTRAIN_STATUS_CONCAT_(dstrain_statusor_, __LINE__), lhs, expr)
+#define DSTRAIN_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
+  auto tmp = (expr);                                   \
+  if (!tmp.ok()) return std::move(tmp).status();       \
+  lhs = std::move(tmp).value()
+#define DSTRAIN_STATUS_CONCAT_(a, b) DSTRAIN_STATUS_CONCAT_INNER_(a, b)
+#define DSTRAIN_STATUS_CONCAT_INNER_(a, b) a##b

@@ -7,7 +7,7 @@
 
 #include "common/rpc/worker_exit.h"
 #include "coordinator/exit_description.h"
-#include "topology/rank_layout.h"
+#include "topology/model/rank_layout.h"
 
 namespace dstrain::coordinator {
 namespace {
@@ -170,7 +170,7 @@ void JobManager::StartLocked(Job* job, const std::vector<NodeInfo>& given,
     plan_env = plan->env;
     job->placement = plan->placement;
     job->communicators = plan->communicators;
-    job->grad_allreduce = plan->grad_allreduce;
+    job->grad_routes = plan->grad_routes;
   }
   job->world_size = static_cast<int>(nodes.size()) * ppn;
   job->nodes.clear();
@@ -216,11 +216,12 @@ void JobManager::StartLocked(Job* job, const std::vector<NodeInfo>& given,
     for (const auto& [k, v] : plan_env[n]) env[k] = v;
     for (const proto::SubCommunicator& c : job->communicators)
       *request.add_communicators() = c;
-    request.set_grad_allreduce(job->grad_allreduce);
-    env["DSTRAIN_JOB_NAME"] = job->spec.name();
-    env["DSTRAIN_NUM_NODES"] = std::to_string(job->nodes.size());
-    env["DSTRAIN_NODE_RANK"] = std::to_string(n);
-    env["LOCAL_WORLD_SIZE"] = std::to_string(ppn);
+    for (const GradRoute& r : job->grad_routes) {
+      proto::GradRoute* route = request.add_grad_routes();
+      route->set_min_bytes(r.min_bytes);
+      route->set_via(r.via);
+    }
+    request.set_num_nodes(static_cast<int>(job->nodes.size()));
     request.set_coordinator_address(coordinator_address_);
     effects->agent_calls.push_back([this, request = std::move(request),
                                     address = p.agent_address,
@@ -505,7 +506,7 @@ StatusOr<proto::JobStatus> JobManager::GetJobStatus(const std::string& job_id,
   status.set_placement(job.placement);
   for (const proto::SubCommunicator& c : job.communicators)
     *status.add_communicators() = c;
-  status.set_grad_allreduce(job.grad_allreduce);
+  status.set_grad_allreduce(FormatGradRoutes(job.grad_routes));
   return status;
 }
 

@@ -136,7 +136,7 @@ class JobManager {
     std::shared_ptr<const JobCluster> cluster;  // null: no topology plan
     std::string placement;                      // the plan's, when planned
     std::vector<proto::SubCommunicator> communicators;
-    std::string grad_allreduce;
+    std::vector<GradRoute> grad_routes;
     std::vector<proto::RankAssignment> ranks;  // by rank
     int starts_pending = 0;                    // agents yet to answer
     std::map<int, proto::StepMetrics> latest;  // by rank

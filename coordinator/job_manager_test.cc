@@ -483,7 +483,9 @@ TEST_F(JobManagerTest, PlanOrdersRanksByLeafAndHandsOutSubCommunicators) {
   for (const auto& call : agents_.starts) {
     ASSERT_EQ(call.start.communicators_size(), 2);
     EXPECT_EQ(call.start.communicators(1).color_size(), 8);
-    EXPECT_EQ(call.start.grad_allreduce(), "hierarchical");
+    ASSERT_EQ(call.start.grad_routes_size(), 1);
+    EXPECT_EQ(call.start.grad_routes(0).via(), "hierarchical");
+    EXPECT_EQ(call.start.grad_routes(0).min_bytes(), 0);
     // Composed algorithms run through sub-communicators, not NCCL_ALGO.
     EXPECT_EQ(call.start.env().count("NCCL_ALGO"), 0u);
   }

@@ -1,10 +1,10 @@
 #include "coordinator/job_plan.h"
 
-#include "common/grad_routes.h"
+#include "common/contract/grad_routes.h"
 #include "topology/io/cluster_file.h"
 #include "topology/io/nccl_env.h"
-#include "topology/plan/planner.h"
-#include "topology/plan/validate.h"
+#include "topology/planner/planner.h"
+#include "topology/planner/validate.h"
 
 namespace dstrain::coordinator {
 
@@ -83,7 +83,7 @@ StatusOr<JobPlan> PlanJob(const JobCluster& jc,
     if (r.algorithm == topology::Algorithm::kTorus) via = "torus";
     routes.push_back({r.min_bytes, via});
   }
-  out.grad_allreduce = FormatGradRoutes(routes);
+  out.grad_routes = std::move(routes);
   const std::string nccl_algo =
       *algorithm ? topology::AlgorithmName(**algorithm) : "";
   for (topology::VertexId v : plan->placement.hosts) {

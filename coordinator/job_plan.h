@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "common/contract/grad_routes.h"
 #include "common/status.h"
 #include "dstrain.pb.h"
 #include "topology/model/cluster.h"
@@ -47,11 +48,10 @@ struct JobPlan {
   std::vector<int> node_order;
   std::string placement;  // how the order was made, e.g. "leaf-contiguous"
   std::vector<proto::SubCommunicator> communicators;
-  // The all-reduce route by message size (common/grad_routes.h): "" (the
-  // world's own), "hierarchical", "torus", or a table such as
-  // "hierarchical@0,world@38797313" when the cost model's choice changes
-  // with the size (topology.algorithm auto).
-  std::string grad_allreduce;
+  // The all-reduce route by message size (common/contract/grad_routes.h),
+  // several entries when the cost model's choice changes with the size
+  // (topology.algorithm auto).
+  std::vector<GradRoute> grad_routes;
   // Per node, in node_order: the plan's job-wide variables plus the
   // host's NCCL settings (topology/io/nccl_env.h).
   std::vector<std::map<std::string, std::string>> env;

@@ -54,7 +54,7 @@ TEST_F(JobPlanTest, SampleFatTreeKeepsLeavesTogether) {
   // (rhd below 49.1 KiB, hierarchical above): the flat algorithm is the
   // world's own all-reduce, the composed one goes through the plan's
   // sub-communicators.
-  EXPECT_EQ(plan->grad_allreduce, "world@0,hierarchical@50300");
+  EXPECT_EQ(FormatGradRoutes(plan->grad_routes), "world@0,hierarchical@50300");
   EXPECT_EQ(plan->env.size(), 4u);
 }
 
@@ -86,7 +86,7 @@ TEST_F(JobPlanTest, TorusJobsGetLineCommunicators) {
     names.push_back(c->cluster.vertex(h).name);
   StatusOr<JobPlan> plan = PlanJob(*c, names, 2);
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
-  EXPECT_EQ(plan->grad_allreduce, "torus");
+  EXPECT_EQ(FormatGradRoutes(plan->grad_routes), "torus");
   std::vector<std::string> comms;
   for (const auto& sc : plan->communicators) {
     comms.push_back(sc.name());

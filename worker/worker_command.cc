@@ -4,20 +4,21 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <optional>
 
 #include "common/config/job_config_loader.h"
+#include "common/contract/metrics_lines.h"
+#include "common/contract/worker_env.h"
 #include "common/cpu_affinity.h"
+#include "common/fd_line_writer.h"
+#include "common/log.h"
+#include "common/rendezvous/in_memory_kv_store.h"
+#include "common/strings.h"
 #include "worker/comm/backend_choice.h"
-#include "worker/comm/mpi/mpi_launch_env.h"
-#include "worker/engine/train.h"
-#include "worker/metrics/fd_line_writer.h"
-#include "worker/metrics/metrics_json.h"
-#include "worker/rendezvous/in_memory_kv_store.h"
+#include "common/contract/mpi_launch_env.h"
+#include "worker/engine/trainer.h"
 #include "worker/rendezvous/tcp_kv_store.h"
 #ifdef DSTRAIN_HAVE_MPI
 #include "worker/comm/mpi/mpi_runtime.h"
@@ -36,96 +37,59 @@ constexpr bool kBuiltWithMpi = true;
 constexpr bool kBuiltWithMpi = false;
 #endif
 
-// Reads an integer environment variable in [lo, hi]; absent → fallback.
-StatusOr<int> EnvInt(const char* name, int fallback, int lo, int hi) {
-  const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0') return fallback;
-  int out = 0;
-  const char* end = v + std::char_traits<char>::length(v);
-  const auto [ptr, ec] = std::from_chars(v, end, out);
-  if (ec != std::errc() || ptr != end || out < lo || out > hi) {
-    return InvalidArgument("environment variable " + std::string(name) + "=" +
-                           v + " is not an integer in [" + std::to_string(lo) +
-                           ", " + std::to_string(hi) + "]");
-  }
-  return out;
-}
-
-std::string EnvStr(const char* name, const std::string& fallback = "") {
-  const char* v = std::getenv(name);
-  return v != nullptr && *v != '\0' ? std::string(v) : fallback;
-}
-
 std::string Hostname() {
   char buf[256] = {};
   if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
   return buf;
 }
 
-// Everything but who the process is: labels and where collectives listen.
-Status FillJobAndHost(engine::RankContext& ctx) {
-  StatusOr<int> attempt = EnvInt("DSTRAIN_ATTEMPT", 0, 0, 1 << 30);
-  if (!attempt.ok()) return attempt.status();
-  ctx.attempt = *attempt;
-  ctx.job_id = EnvStr("DSTRAIN_JOB_ID", "local");
+// The rank's context from what its launcher said; `env`'s identity fields
+// are replaced by MPI's under an MPI launch.
+engine::RankContext ContextFrom(const contract::WorkerEnv& env) {
+  engine::RankContext ctx;
+  ctx.rank = env.rank;
+  ctx.world_size = env.world_size;
+  ctx.local_rank = env.local_rank;
+  ctx.local_world_size = env.local_world_size;
+  ctx.attempt = env.attempt;
+  ctx.job_id = env.job_id;
   ctx.hostname = Hostname();
-  const bool one_host = ctx.local_world_size == ctx.world_size;
-  ctx.comm_host =
-      EnvStr("DSTRAIN_COMM_HOST", one_host ? "127.0.0.1" : ctx.hostname);
-  ctx.comm_interface = EnvStr("GLOO_SOCKET_IFNAME");
-  ctx.sub_communicators = EnvStr("DSTRAIN_SUBCOMMS");
-  ctx.grad_allreduce = EnvStr("DSTRAIN_GRAD_ALLREDUCE");
-  ctx.run_dir = EnvStr("DSTRAIN_RUN_DIR");
-  const std::string resume = EnvStr("DSTRAIN_RESUME", "0");
-  if (resume != "0" && resume != "1") {
-    return InvalidArgument("environment variable DSTRAIN_RESUME=" + resume +
-                           " is not 0 or 1");
-  }
-  ctx.resume = resume == "1";
-  return Status::Ok();
+  ctx.comm_interface = env.comm_interface;
+  ctx.sub_communicators = env.sub_communicators;
+  ctx.grad_routes = env.grad_routes;
+  ctx.run_dir = env.run_dir;
+  ctx.resume = env.resume;
+  return ctx;
 }
 
-StatusOr<engine::RankContext> ContextFromEnv() {
-  engine::RankContext ctx;
-  StatusOr<int> world = EnvInt("WORLD_SIZE", 1, 1, 1 << 20);
-  if (!world.ok()) return world.status();
-  ctx.world_size = *world;
-  StatusOr<int> rank = EnvInt("RANK", 0, 0, ctx.world_size - 1);
-  if (!rank.ok()) return rank.status();
-  ctx.rank = *rank;
-  StatusOr<int> local_world =
-      EnvInt("LOCAL_WORLD_SIZE", ctx.world_size, 1, ctx.world_size);
-  if (!local_world.ok()) return local_world.status();
-  ctx.local_world_size = *local_world;
-  StatusOr<int> local_rank =
-      EnvInt("LOCAL_RANK", ctx.rank % ctx.local_world_size, 0,
-             ctx.local_world_size - 1);
-  if (!local_rank.ok()) return local_rank.status();
-  ctx.local_rank = *local_rank;
-  DSTRAIN_RETURN_IF_ERROR(FillJobAndHost(ctx));
-  return ctx;
+// Where collectives listen unless the launcher said: loopback when every
+// rank is on this host, else this host's name.
+void PickCommHost(const contract::WorkerEnv& env, engine::RankContext& ctx) {
+  const bool one_host = ctx.local_world_size == ctx.world_size;
+  ctx.comm_host = !env.comm_host.empty() ? env.comm_host
+                  : one_host             ? "127.0.0.1"
+                                         : ctx.hostname;
 }
 
 StatusOr<std::shared_ptr<rendezvous::KeyValueStore>> PickStore(
     std::shared_ptr<rendezvous::KeyValueStore> given,
-    const engine::RankContext& ctx, const config::JobConfig& job) {
+    const contract::WorkerEnv& env, const engine::RankContext& ctx,
+    const config::JobConfig& job) {
   if (given != nullptr) return given;
   if (ctx.world_size == 1) {
     return std::shared_ptr<rendezvous::KeyValueStore>(
         std::make_shared<rendezvous::InMemoryKvStore>());
   }
-  const std::string addr = EnvStr("MASTER_ADDR");
-  if (addr.empty() || EnvStr("MASTER_PORT").empty()) {
+  if (env.master_addr.empty() || env.master_port == 0) {
     return InvalidArgument(
-        "WORLD_SIZE=" + std::to_string(ctx.world_size) +
-        " needs a rendezvous: set MASTER_ADDR and MASTER_PORT, or start the "
-        "workers with `dstrain launch` or mpirun");
+        std::string(contract::kWorldSize) + "=" +
+        std::to_string(ctx.world_size) + " needs a rendezvous: set " +
+        contract::kMasterAddr + " and " + contract::kMasterPort +
+        ", or start the workers with `dstrain launch` or mpirun");
   }
-  StatusOr<int> port = EnvInt("MASTER_PORT", 0, 1, 65535);
-  if (!port.ok()) return port.status();
   rendezvous::TcpStoreOptions o;
-  o.host = addr;
-  o.port = *port;
+  o.host = env.master_addr;
+  o.port = env.master_port;
   o.is_server = ctx.rank == 0;
   o.world_size = ctx.world_size;
   o.timeout = std::chrono::milliseconds(
@@ -134,15 +98,14 @@ StatusOr<std::shared_ptr<rendezvous::KeyValueStore>> PickStore(
 }
 
 void Fail(const Status& s) {
-  std::fprintf(stderr, "dstrain worker: %s\n", s.message().c_str());
-  std::fflush(stderr);
+  log::PrintError("dstrain worker: " + s.message());
 }
 
 // One destination of the metrics lines: the inherited fd, or a file of
 // our own (closed at the end).
 struct MetricsSink {
   std::string name;  // for error messages
-  std::optional<metrics::FdLineWriter> writer;
+  std::optional<FdLineWriter> writer;
   int owned_fd = -1;
   bool broken = false;  // the reader is gone or the disk is full
 
@@ -151,8 +114,7 @@ struct MetricsSink {
     const Status s = writer->Write(line);
     if (!s.ok()) {
       broken = true;  // keep training; say so once
-      std::fprintf(stderr, "dstrain worker: %s: %s\n", name.c_str(),
-                   s.message().c_str());
+      log::PrintError("dstrain worker: " + name + ": " + s.message());
     }
   }
   ~MetricsSink() {
@@ -160,20 +122,18 @@ struct MetricsSink {
   }
 };
 
-// Opens DSTRAIN_METRICS_FD and --metrics-file; INVALID_ARGUMENT names the
+// Opens the metrics fd and --metrics-file; INVALID_ARGUMENT names the
 // variable or the flag.
-Status OpenMetricsSinks(const WorkerCommandOptions& options, int rank,
+Status OpenMetricsSinks(const WorkerCommandOptions& options,
+                        const contract::WorkerEnv& env, int rank,
                         std::vector<std::unique_ptr<MetricsSink>>& sinks,
                         bool& has_fd) {
   has_fd = false;
-  if (!EnvStr("DSTRAIN_METRICS_FD").empty()) {
-    StatusOr<int> fd = EnvInt("DSTRAIN_METRICS_FD", -1, 0, 1 << 20);
-    if (!fd.ok()) return fd.status();
-    StatusOr<metrics::FdLineWriter> w = metrics::FdLineWriter::Open(*fd);
-    if (!w.ok()) return w.status();
+  if (env.metrics_fd >= 0) {
+    DSTRAIN_ASSIGN_OR_RETURN(FdLineWriter w, FdLineWriter::Open(env.metrics_fd));
     auto sink = std::make_unique<MetricsSink>();
-    sink->name = "metrics fd " + std::to_string(*fd);
-    sink->writer.emplace(*w);
+    sink->name = "metrics fd " + std::to_string(env.metrics_fd);
+    sink->writer.emplace(w);
     sinks.push_back(std::move(sink));
     has_fd = true;
   }
@@ -188,83 +148,113 @@ Status OpenMetricsSinks(const WorkerCommandOptions& options, int rank,
     auto sink = std::make_unique<MetricsSink>();
     sink->name = path;
     sink->owned_fd = fd;
-    StatusOr<metrics::FdLineWriter> w = metrics::FdLineWriter::Open(fd);
-    if (!w.ok()) return w.status();
-    sink->writer.emplace(*w);
+    DSTRAIN_ASSIGN_OR_RETURN(FdLineWriter w, FdLineWriter::Open(fd));
+    sink->writer.emplace(w);
     sinks.push_back(std::move(sink));
   }
   return Status::Ok();
 }
 
+// What the worker does with the trainer's observations: rank 0 says what it
+// set up and (without a metrics fd) shows a line per step; every rank
+// writes its metrics lines.
+class WorkerObserver : public engine::TrainObserver {
+ public:
+  WorkerObserver(const config::JobConfig& job, const engine::RankContext& ctx,
+                 std::vector<std::unique_ptr<MetricsSink>>& sinks, bool has_fd)
+      : job_(job), ctx_(ctx), sinks_(sinks), has_fd_(has_fd) {
+    labels_.job_id = ctx.job_id;
+    labels_.rank = ctx.rank;
+    labels_.attempt = ctx.attempt;
+  }
+
+  void OnSetup(const engine::TrainSetup& s) override {
+    if (ctx_.rank != 0) return;
+    log::Print(StrFormat(
+        "dstrain worker: job %s, %d rank%s, backend %s, %s %d layers "
+        "d_model %d, %lld params, %lld tokens/step, data %lld bytes in %d "
+        "file%s, ready in %.1f s",
+        job_.name.c_str(), ctx_.world_size, ctx_.world_size == 1 ? "" : "s",
+        s.backend.c_str(), job_.model.type.c_str(), job_.model.layers,
+        job_.model.d_model, static_cast<long long>(s.param_count),
+        static_cast<long long>(s.tokens_per_step),
+        static_cast<long long>(s.dataset_bytes), s.dataset_files,
+        s.dataset_files == 1 ? "" : "s", s.setup_s));
+  }
+
+  void OnStep(const engine::StepReport& r) override {
+    if (!sinks_.empty()) {
+      const std::string line = contract::StepLine(labels_, r);
+      for (auto& sink : sinks_) sink->Write(line);
+    }
+    if (ctx_.rank == 0 && !has_fd_) {
+      log::Print(StrFormat(
+          "step %d/%d loss %.4f lr %.3g grad_norm %.3f %.3f s/step (comm "
+          "%.3f) %.0f tok/s",
+          r.step, r.total_steps, r.loss, r.lr, r.grad_norm, r.step_time_s,
+          r.comm_time_s, r.tokens_per_s));
+    }
+  }
+
+  void OnResult(const engine::TrainResult& result) {
+    if (!sinks_.empty()) {
+      contract::RankResult r;
+      r.steps = result.steps;
+      r.final_loss = result.final_loss;
+      r.param_digest = result.param_digest;
+      r.param_count = result.param_count;
+      const std::string line = contract::ResultLine(labels_, r);
+      for (auto& sink : sinks_) sink->Write(line);
+    }
+    if (ctx_.rank == 0) {
+      log::Print(StrFormat(
+          "dstrain worker: done, %d steps, final loss %.4f, params %s",
+          result.steps, result.final_loss, result.param_digest.c_str()));
+    }
+  }
+
+ private:
+  const config::JobConfig& job_;
+  const engine::RankContext& ctx_;
+  std::vector<std::unique_ptr<MetricsSink>>& sinks_;
+  const bool has_fd_;
+  contract::LineLabels labels_;
+};
+
 // Trains one rank whose identity and store are settled; returns the exit
 // code.
 int Train(const WorkerCommandOptions& options, const config::JobConfig& job,
-          const engine::RankContext& ctx,
+          const contract::WorkerEnv& env, const engine::RankContext& ctx,
           std::shared_ptr<rendezvous::KeyValueStore> kv) {
   std::vector<std::unique_ptr<MetricsSink>> sinks;
   bool has_fd = false;
-  const Status opened = OpenMetricsSinks(options, ctx.rank, sinks, has_fd);
+  const Status opened =
+      OpenMetricsSinks(options, env, ctx.rank, sinks, has_fd);
   if (!opened.ok()) {
     Fail(opened);
     return kExitInvalid;
   }
 
-  const bool leader = ctx.rank == 0;
-  auto on_setup = [&](const engine::TrainSetup& s) {
-    if (!leader) return;
-    std::printf(
-        "dstrain worker: job %s, %d rank%s, backend %s, gpt %d layers "
-        "d_model %d, %lld params, %lld tokens/step, data %lld bytes in %d "
-        "file%s, ready in %.1f s\n",
-        job.name.c_str(), ctx.world_size, ctx.world_size == 1 ? "" : "s",
-        s.backend.c_str(), job.model.layers, job.model.d_model,
-        static_cast<long long>(s.param_count),
-        static_cast<long long>(s.tokens_per_step),
-        static_cast<long long>(s.dataset_bytes), s.dataset_files,
-        s.dataset_files == 1 ? "" : "s", s.setup_s);
-    std::fflush(stdout);
-  };
-  auto on_step = [&](const engine::StepReport& r) {
-    if (!sinks.empty()) {
-      const std::string line = metrics::StepJsonLine(ctx, r);
-      for (auto& sink : sinks) sink->Write(line);
-    }
-    if (leader && !has_fd) {
-      std::printf(
-          "step %d/%d loss %.4f lr %.3g grad_norm %.3f %.3f s/step (comm "
-          "%.3f) %.0f tok/s\n",
-          r.step, r.total_steps, r.loss, r.lr, r.grad_norm, r.step_time_s,
-          r.comm_time_s, r.tokens_per_s);
-      std::fflush(stdout);
-    }
-  };
-
   // The agent bound this rank (binding.numa): say where it runs, as the
   // kernel has it, so the binding can be seen to hold.
-  const std::string numa_node = EnvStr("DSTRAIN_NUMA_NODE");
-  if (!numa_node.empty()) {
-    std::printf("dstrain worker: rank %d bound to numa node %s, CPUs %s\n",
-                ctx.rank, numa_node.c_str(),
-                FormatCpuList(ThisProcessCpus()).c_str());
-    std::fflush(stdout);
+  if (env.numa_node >= 0) {
+    log::Print(StrFormat("dstrain worker: rank %d bound to numa node %d, CPUs %s",
+                         ctx.rank, env.numa_node,
+                         FormatCpuList(ThisProcessCpus()).c_str()));
   }
 
-  StatusOr<engine::TrainResult> result =
-      engine::RunTraining(job, ctx, std::move(kv), on_step, on_setup);
+  WorkerObserver observer(job, ctx, sinks, has_fd);
+  StatusOr<engine::TrainResult> result = [&]() -> StatusOr<engine::TrainResult> {
+    DSTRAIN_ASSIGN_OR_RETURN(
+        std::unique_ptr<engine::Trainer> trainer,
+        engine::Trainer::Create(job, ctx, std::move(kv), &observer));
+    return trainer->Run();
+  }();
   if (!result.ok()) {
     Fail(result.status());
     return kExitFailure;
   }
-  if (!sinks.empty()) {
-    const std::string line = metrics::ResultJsonLine(ctx, *result);
-    for (auto& sink : sinks) sink->Write(line);
-  }
-  if (leader) {
-    std::printf("dstrain worker: done, %d steps, final loss %.4f, params %s\n",
-                result->steps, result->final_loss,
-                result->param_digest.c_str());
-    std::fflush(stdout);
-  }
+  observer.OnResult(*result);
   return 0;
 }
 
@@ -273,7 +263,8 @@ int Train(const WorkerCommandOptions& options, const config::JobConfig& job,
 // from rank 0 via MPI_Bcast.
 int RunUnderMpi(const WorkerCommandOptions& options,
                 const config::JobConfig& job,
-                const comm::mpi::MpiLaunchEnv& launch) {
+                const contract::MpiLaunchEnv& launch,
+                const StatusOr<contract::WorkerEnv>& env) {
   namespace mpi = comm::mpi;
   StatusOr<mpi::MpiProcessInfo> info = mpi::InitMpi();
   if (!info.ok()) {
@@ -290,27 +281,26 @@ int RunUnderMpi(const WorkerCommandOptions& options,
     mpi::FinalizeMpi();
     return code;
   };
-  engine::RankContext ctx;
+  if (!env.ok()) {
+    Fail(env.status());
+    return finish(kExitInvalid);
+  }
+  engine::RankContext ctx = ContextFrom(*env);
   ctx.rank = info->rank;
   ctx.world_size = info->size;
   ctx.local_rank = info->local_rank;
   ctx.local_world_size = info->local_size;
-  const Status filled = FillJobAndHost(ctx);
-  if (!filled.ok()) {
-    Fail(filled);
-    return finish(kExitInvalid);
-  }
+  PickCommHost(*env, ctx);
   const Status device = engine::CheckDeviceVisible(job, ctx);
   if (!device.ok()) {
     Fail(device);
     return finish(kExitInvalid);
   }
   if (ctx.rank == 0) {
-    std::printf(
-        "dstrain worker: MPI launch by %s, %d rank%s (%d on this node), %s\n",
+    log::Print(StrFormat(
+        "dstrain worker: MPI launch by %s, %d rank%s (%d on this node), %s",
         launch.launcher.c_str(), ctx.world_size, ctx.world_size == 1 ? "" : "s",
-        ctx.local_world_size, info->thread_level_name.c_str());
-    std::fflush(stdout);
+        ctx.local_world_size, info->thread_level_name.c_str()));
   }
   std::shared_ptr<rendezvous::KeyValueStore> kv;
   if (ctx.world_size == 1) {
@@ -328,7 +318,7 @@ int RunUnderMpi(const WorkerCommandOptions& options,
     }
     kv = *store;
   }
-  const int code = Train(options, job, ctx, kv);
+  const int code = Train(options, job, *env, ctx, kv);
   // The store outlives MPI_Finalize's barrier: rank 0 serves it, and no
   // peer may still be reading it.
   const int out = finish(code);
@@ -354,10 +344,25 @@ std::string MetricsFileForRank(const std::string& path, int rank) {
 
 int RunWorkerCommand(const WorkerCommandOptions& options,
                      std::shared_ptr<rendezvous::KeyValueStore> store) {
-  const comm::mpi::MpiLaunchEnv launch = comm::mpi::DetectMpiLaunch();
+  const contract::MpiLaunchEnv launch = contract::DetectMpiLaunch();
+  const contract::EnvLookup process_env = contract::ProcessEnvironment();
   const bool has_coordinator =
-      store != nullptr || !EnvStr("DSTRAIN_COORDINATOR").empty();
+      store != nullptr || process_env(contract::kCoordinator).value_or("") != "";
   const bool mpi_mode = launch.launched && !has_coordinator;
+  // Under MPI the launcher decides who each process is: RANK, WORLD_SIZE,
+  // LOCAL_* and MASTER_* are not read.
+  const StatusOr<contract::WorkerEnv> env = contract::DecodeWorkerEnv(
+      mpi_mode ? contract::EnvLookup([&](const char* name)
+                                         -> std::optional<std::string> {
+        for (const char* identity :
+             {contract::kRank, contract::kWorldSize, contract::kLocalRank,
+              contract::kLocalWorldSize, contract::kMasterAddr,
+              contract::kMasterPort}) {
+          if (std::string_view(name) == identity) return std::nullopt;
+        }
+        return process_env(name);
+      })
+               : process_env);
   // Under MPI every rank reads the same file: one copy of an error is
   // enough.
   const bool speaks = !mpi_mode || launch.rank.value_or(0) == 0;
@@ -382,7 +387,7 @@ int RunWorkerCommand(const WorkerCommandOptions& options,
 
   if (mpi_mode) {
 #ifdef DSTRAIN_HAVE_MPI
-    return RunUnderMpi(options, *job, launch);
+    return RunUnderMpi(options, *job, launch, env);
 #else
     if (speaks) {
       Fail(InvalidArgument(
@@ -394,25 +399,26 @@ int RunWorkerCommand(const WorkerCommandOptions& options,
 #endif
   }
 
-  StatusOr<engine::RankContext> ctx = ContextFromEnv();
-  if (!ctx.ok()) {
-    Fail(ctx.status());
+  if (!env.ok()) {
+    Fail(env.status());
     return kExitInvalid;
   }
+  engine::RankContext ctx = ContextFrom(*env);
+  PickCommHost(*env, ctx);
   // A GPU job where this rank has no GPU stops before any rendezvous.
-  const Status device = engine::CheckDeviceVisible(*job, *ctx);
+  const Status device = engine::CheckDeviceVisible(*job, ctx);
   if (!device.ok()) {
     Fail(device);
     return kExitInvalid;
   }
   StatusOr<std::shared_ptr<rendezvous::KeyValueStore>> kv =
-      PickStore(std::move(store), *ctx, *job);
+      PickStore(std::move(store), *env, ctx, *job);
   if (!kv.ok()) {
     Fail(kv.status());
     return kv.status().code() == StatusCode::kInvalidArgument ? kExitInvalid
                                                               : kExitFailure;
   }
-  return Train(options, *job, *ctx, *kv);
+  return Train(options, *job, *env, ctx, *kv);
 }
 
 }  // namespace dstrain

@@ -2,25 +2,20 @@
 // The worker process's whole life: `dstrain worker` (the CLI) and
 // `dstrain-worker` (the engine-only executable) both call RunWorkerCommand.
 //
-// Environment (torchrun-style; all optional, defaults = one process):
-//   RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE   who this process is
-//   DSTRAIN_JOB_ID, DSTRAIN_ATTEMPT                  labels for metrics;
-//                               an attempt > 0 (a restart) resumes
-//   DSTRAIN_RUN_DIR             run directory: checkpoints default to
-//                               <run dir>/ckpt
-//   DSTRAIN_RESUME=1            resume from the newest complete checkpoint
-//   MASTER_ADDR, MASTER_PORT    TCPStore rendezvous when no store is given
-//                               and WORLD_SIZE > 1 (rank 0 serves it)
-//   DSTRAIN_COMM_HOST           address peers reach this rank's collectives
-//                               at (default 127.0.0.1 when all ranks are
-//                               local, else this host's name)
-//   GLOO_SOCKET_IFNAME          network interface for Gloo (wins over host)
-//   DSTRAIN_METRICS_FD          fd to write JSON lines to (metrics_json.h):
-//                               one "step" object per step, one "result"
+// Who the process is and what its launcher told it come from the
+// environment, as common/contract/worker_env.h defines it (torchrun's RANK,
+// WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR/MASTER_PORT, and
+// dstrain's DSTRAIN_* variables); all optional, defaults = one process. A
+// world of more than one rank needs a store: the one given (the
+// coordinator's), else a TCPStore at MASTER_ADDR:MASTER_PORT served by
+// rank 0. Collectives listen on DSTRAIN_COMM_HOST, else 127.0.0.1 when
+// every rank is on this host, else this host's name. Metrics lines
+// (common/contract/metrics_lines.h) go to the metrics fd and
+// --metrics-file: one "step" object per step, one "result".
 //
 // MPI launch mode: a process started by mpirun or `srun --mpi=pmix`
 // (OMPI_COMM_WORLD_SIZE, PMIX_RANK or PMI_RANK set; see
-// worker/comm/mpi/mpi_launch_env.h) with no coordinator (no store given, no
+// common/contract/mpi_launch_env.h) with no coordinator (no store given, no
 // DSTRAIN_COORDINATOR) takes its rank, world size and local rank from MPI
 // (RANK, WORLD_SIZE, LOCAL_RANK and MASTER_* are ignored), and its
 // rendezvous store is a TCPStore served by rank 0 on a free port whose
@@ -41,7 +36,7 @@
 #include <string>
 #include <vector>
 
-#include "worker/rendezvous/kv_store.h"
+#include "common/rendezvous/kv_store.h"
 
 namespace dstrain {
 

@@ -11,7 +11,7 @@
 // runs one training step (forward, backward, reduce, AdamW step), waits for
 // every collective and then reads, on every rank:
 //   - allocated: the bytes the counting CPU allocator
-//     (worker/engine/memory_tracker.h) holds charged to model state, i.e.
+//     (worker/base/memory_tracker.h) holds charged to model state, i.e.
 //     what the engine's buffers really occupy at rest;
 //   - accounted: ZeroEngine::memory().now (what the metrics stream reports
 //     as param_bytes + grad_bytes + optimizer_bytes);
@@ -34,17 +34,17 @@
 #include <vector>
 
 #include "worker/comm/gloo_communicator.h"
-#include "worker/engine/gpt_runner.h"
-#include "worker/engine/memory_tracker.h"
+#include "worker/engine/gpt_model.h"
+#include "worker/base/memory_tracker.h"
 #include "worker/models/gpt.h"
-#include "worker/rendezvous/in_memory_kv_store.h"
+#include "common/rendezvous/in_memory_kv_store.h"
 #include "worker/zero/model_state_formula.h"
 #include "worker/zero/zero_engine.h"
 
 namespace {
 
-using dstrain::engine::MemoryCategory;
-using dstrain::engine::MemoryTracker;
+using dstrain::base::MemoryCategory;
+using dstrain::base::MemoryTracker;
 
 struct Case {
   int stage = 0;
@@ -105,7 +105,7 @@ Result RunCase(const dstrain::models::GptOptions& model_options,
     threads.emplace_back([&, r] {
       try {
         MemoryTracker* const tracker = MemoryTracker::Create();
-        dstrain::engine::ScopedMemoryTracker track(tracker);
+        dstrain::base::ScopedMemoryTracker track(tracker);
         dstrain::comm::GlooOptions go;
         go.timeout = std::chrono::seconds(120);
         auto comm =
@@ -240,7 +240,7 @@ int main(int argc, char** argv) {
   }
   o.d_ff = 4 * o.d_model;
   at::set_num_threads(1);
-  dstrain::engine::InstallCountingCpuAllocator();
+  dstrain::base::InstallCountingCpuAllocator();
 
   std::vector<Result> results;
   for (at::ScalarType dtype : {at::kFloat, at::kBFloat16}) {

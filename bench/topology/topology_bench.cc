@@ -20,7 +20,7 @@
 
 #include "common/json_writer.h"
 #include "topology/model/generators.h"
-#include "topology/plan/planner.h"
+#include "topology/planner/planner.h"
 #include "topology/plan/ring.h"
 #include "topology/sim/cost_model.h"
 #include "topology/sim/simulator.h"

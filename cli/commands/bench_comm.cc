@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "cli/commands/bench_comm_launcher.h"
-#include "cli/commands/bench_comm_rank.h"
+#include "cli/engine/bench_comm_rank.h"
 #include "worker/comm/bench/size_sweep.h"
-#include "worker/comm/mpi/mpi_launch_env.h"
+#include "common/contract/mpi_launch_env.h"
 
 namespace dstrain::cli {
 namespace {
@@ -23,7 +23,7 @@ bool InEnv(const char* name) {
 // Started by torchrun-style launchers (our own --ranks too) or by MPI.
 bool InsideLaunchedJob() {
   return InEnv("RANK") || InEnv("WORLD_SIZE") ||
-         comm::mpi::DetectMpiLaunch().launched;
+         contract::DetectMpiLaunch().launched;
 }
 
 StatusOr<BenchCommSpec> ParseSpec(const BenchCommOptions& o) {
@@ -36,7 +36,7 @@ StatusOr<BenchCommSpec> ParseSpec(const BenchCommOptions& o) {
   // auto: the CPU backend the launch suggests (backend_choice.h); nccl is
   // only ever asked for by name, since the bench has no device flag.
   spec.backend = o.backend != "auto" ? o.backend
-                 : o.ranks == 0 && comm::mpi::DetectMpiLaunch().launched
+                 : o.ranks == 0 && contract::DetectMpiLaunch().launched
                      ? "mpi"
                      : "gloo";
   StatusOr<std::vector<comm::bench::BenchOp>> ops =

@@ -22,7 +22,7 @@
 #include "common/rpc/auth.h"
 #include "coordinator/client/coordinator_client.h"
 #include "coordinator/coordinator_server.h"
-#include "worker/checkpoint/checkpoint_dir.h"
+#include "common/contract/checkpoint_dir.h"
 
 namespace dstrain::cli {
 namespace {
@@ -202,8 +202,8 @@ Status LaunchRun::StartEmbedded() {
 // "resuming from step 30" (the newest complete checkpoint the workers will
 // try first), or that there is none yet.
 std::string LaunchRun::ResumePointText() const {
-  const std::string dir = checkpoint::ResolveCheckpointDir(job_, run_dir_);
-  const std::vector<std::int64_t> steps = checkpoint::ListCheckpoints(dir);
+  const std::string dir = contract::ResolveCheckpointDir(job_, run_dir_);
+  const std::vector<std::int64_t> steps = contract::ListCheckpoints(dir);
   if (steps.empty()) return "no checkpoint in " + dir + " yet: from step 0";
   return "resuming from step " + std::to_string(steps.front());
 }

@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <string>
 
-#include "cli/library_versions.h"
+#include "cli/engine/library_versions.h"
 
 namespace dstrain::cli {
 

@@ -52,6 +52,13 @@ Status CheckCombinations(const JobConfig& job, const Origins& o) {
                            " needs `device` = cuda, but " +
                            o.Ref("device", DeviceName(job.device)));
   }
+  // The engine's collectives on GPU tensors are NCCL's.
+  if (job.device == Device::kCuda && job.backend != Backend::kNccl &&
+      job.backend != Backend::kAuto) {
+    return InvalidArgument(o.Ref("device", DeviceName(job.device)) +
+                           " trains with backend nccl (or auto), not " +
+                           o.Ref("backend", BackendName(job.backend)));
+  }
   // A rank is declared hung only after missing several heartbeats.
   if (job.fault_tolerance.hang_timeout_s <= job.fault_tolerance.heartbeat_s) {
     return InvalidArgument(o.Ref("fault_tolerance.hang_timeout_s",

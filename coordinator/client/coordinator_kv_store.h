@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "worker/rendezvous/kv_store.h"
+#include "common/rendezvous/kv_store.h"
 
 namespace dstrain::coordinator {
 

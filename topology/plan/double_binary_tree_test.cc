@@ -7,7 +7,7 @@
 
 #include <cmath>
 
-#include "topology/plan/validate.h"
+#include "topology/planner/validate.h"
 
 namespace dstrain::topology {
 namespace {

@@ -11,7 +11,7 @@
 
 #include "topology/model/generators.h"
 #include "topology/plan/baseline_placement.h"
-#include "topology/plan/test_fabrics.h"
+#include "topology/plan/testing/test_fabrics.h"
 #include "topology/plan/torus_placement.h"
 
 namespace dstrain::topology {

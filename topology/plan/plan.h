@@ -27,7 +27,7 @@
 
 #include "common/status.h"
 #include "topology/plan/placement.h"
-#include "topology/rank_layout.h"
+#include "topology/model/rank_layout.h"
 
 namespace dstrain::topology {
 

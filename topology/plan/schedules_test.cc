@@ -11,10 +11,10 @@
 #include "topology/plan/hierarchical.h"
 #include "topology/plan/recursive_halving_doubling.h"
 #include "topology/plan/ring.h"
-#include "topology/plan/test_fabrics.h"
+#include "topology/plan/testing/test_fabrics.h"
 #include "topology/plan/torus_allreduce.h"
 #include "topology/plan/torus_placement.h"
-#include "topology/plan/validate.h"
+#include "topology/planner/validate.h"
 
 namespace dstrain::topology {
 namespace {

@@ -14,7 +14,7 @@
 #include "topology/plan/hierarchical.h"
 #include "topology/plan/placement.h"
 #include "topology/plan/ring.h"
-#include "topology/plan/test_fabrics.h"
+#include "topology/plan/testing/test_fabrics.h"
 #include "topology/plan/torus_allreduce.h"
 #include "topology/plan/torus_placement.h"
 #include "topology/sim/cost_model.h"

@@ -1,4 +1,4 @@
-// Mixed-precision training on a GPU (label gpu): engine::RunTraining with
+// Mixed-precision training on a GPU (label gpu): engine::Trainer with
 // `device: cuda`, ZeRO stage 3 over an NCCL world of one rank, fp16 (with
 // the loss scaler) and bf16; an injected overflow skips its step on CUDA.
 // Every test skips when no CUDA device is usable.
@@ -13,8 +13,9 @@
 #include <vector>
 
 #include "worker/engine/testing/word_salad.h"
-#include "worker/engine/train.h"
-#include "worker/rendezvous/in_memory_kv_store.h"
+#include "worker/engine/testing/rank_threads.h"
+#include "worker/engine/trainer.h"
+#include "common/rendezvous/in_memory_kv_store.h"
 
 namespace dstrain::engine {
 namespace {
@@ -57,13 +58,21 @@ class AmpCudaTrainTest : public ::testing::Test {
       const config::JobConfig& job, std::vector<StepReport>& steps,
       std::function<bool(int)> inject = nullptr,
       std::function<void(int, const std::string&)> digests = nullptr) {
-    TrainHooks hooks;
-    hooks.on_step = [&](const StepReport& s) { steps.push_back(s); };
-    hooks.inject_inf_grad = std::move(inject);
-    hooks.on_master_digest = std::move(digests);
-    hooks.on_setup = [&](const TrainSetup& s) { backend_ = s.backend; };
-    return RunTraining(job, RankContext{},
-                       std::make_shared<rendezvous::InMemoryKvStore>(), hooks);
+    testing::WorldOptions options;
+    options.master_digests = digests != nullptr;
+    if (inject) {
+      options.inject = [inject](int, int step) { return inject(step); };
+    }
+    const testing::RankRun r = testing::RunRank(
+        job, RankContext{}, std::make_shared<rendezvous::InMemoryKvStore>(),
+        options);
+    steps = r.steps;
+    backend_ = r.setup.backend;
+    for (std::size_t i = 0; i < r.master_digests.size(); ++i) {
+      digests(static_cast<int>(i) + 1, r.master_digests[i]);
+    }
+    if (!r.status.ok()) return r.status;
+    return r.result;
   }
   std::string backend_;
 };

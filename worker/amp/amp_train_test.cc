@@ -1,6 +1,6 @@
 // Mixed precision in the training step (amp.dtype), end to end: real Gloo
 // between ranks that run as threads of this process, real training on a
-// small corpus, through engine::RunTraining.
+// small corpus, through engine::Trainer.
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -13,9 +13,8 @@
 
 #include "worker/engine/testing/rank_threads.h"
 #include "worker/engine/testing/word_salad.h"
-#include "worker/engine/train.h"
-#include "worker/metrics/metrics_json.h"
-#include "worker/rendezvous/in_memory_kv_store.h"
+#include "common/contract/metrics_lines.h"
+#include "common/rendezvous/in_memory_kv_store.h"
 
 namespace dstrain::engine {
 namespace {
@@ -118,7 +117,7 @@ TEST(AmpTrainTest, Fp16AndBf16TrainOnTwoRanksAndAgree) {
         EXPECT_LE(skipped, 2);
       }
       const std::string line =
-          metrics::StepJsonLine(RankContext{}, runs[0].steps.front());
+          contract::StepLine({}, runs[0].steps.front());
       EXPECT_NE(
           line.find(dtype == config::AmpDtype::kFp16 ? "\"loss_scale\":65536,"
                                                      : "\"loss_scale\":1,"),

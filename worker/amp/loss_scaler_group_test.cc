@@ -12,7 +12,7 @@
 
 #include "worker/amp/loss_scaler.h"
 #include "worker/comm/gloo_communicator.h"
-#include "worker/rendezvous/in_memory_kv_store.h"
+#include "common/rendezvous/in_memory_kv_store.h"
 
 namespace dstrain::amp {
 namespace {

@@ -1,4 +1,4 @@
-// Checkpoints on a GPU (label gpu): engine::RunTraining with `device: cuda`
+// Checkpoints on a GPU (label gpu): engine::Trainer with `device: cuda`
 // over an NCCL world of one, dropout on. The masks come from the GPU's
 // generator, so a run stopped at step 30 and resumed continues bitwise as
 // the uninterrupted one only if the shard carried that generator's state.
@@ -14,15 +14,15 @@
 
 #include "worker/checkpoint/shard_file.h"
 #include "worker/engine/testing/word_salad.h"
-#include "worker/engine/train.h"
-#include "worker/rendezvous/in_memory_kv_store.h"
+#include "worker/engine/testing/rank_threads.h"
+#include "worker/engine/trainer.h"
+#include "common/rendezvous/in_memory_kv_store.h"
 
 namespace dstrain::checkpoint {
 namespace {
 
 using engine::RankContext;
 using engine::StepReport;
-using engine::TrainHooks;
 using engine::TrainResult;
 
 std::string TempDir(const char* what) {
@@ -63,16 +63,16 @@ struct RunLog {
 };
 
 RunLog Train(const config::JobConfig& job, bool resume, int stop_after) {
+  engine::testing::WorldOptions options;
+  options.resume = resume;
+  options.stop_after_step = stop_after;
+  const engine::testing::RankRun r = engine::testing::RunRank(
+      job, RankContext{}, std::make_shared<rendezvous::InMemoryKvStore>(),
+      options);
+  EXPECT_TRUE(r.status.ok()) << r.status.ToString();
   RunLog run;
-  RankContext ctx;
-  ctx.resume = resume;
-  TrainHooks hooks;
-  hooks.on_step = [&](const StepReport& s) { run.losses.push_back(s.loss); };
-  hooks.stop_after_step = stop_after;
-  StatusOr<TrainResult> r = engine::RunTraining(
-      job, ctx, std::make_shared<rendezvous::InMemoryKvStore>(), hooks);
-  EXPECT_TRUE(r.ok()) << r.status().ToString();
-  if (r.ok()) run.result = *r;
+  run.losses = engine::testing::Losses(r);
+  run.result = r.result;
   return run;
 }
 

@@ -13,12 +13,13 @@
 #include <thread>
 #include <tuple>
 
-#include "worker/checkpoint/checkpoint_dir.h"
+#include "common/contract/checkpoint_dir.h"
 #include "worker/checkpoint/manifest.h"
 #include "worker/checkpoint/shard_file.h"
 #include "worker/engine/testing/word_salad.h"
-#include "worker/engine/train.h"
-#include "worker/rendezvous/in_memory_kv_store.h"
+#include "worker/engine/testing/rank_threads.h"
+#include "worker/engine/trainer.h"
+#include "common/rendezvous/in_memory_kv_store.h"
 
 namespace dstrain::checkpoint {
 namespace {
@@ -26,7 +27,6 @@ namespace {
 namespace fs = std::filesystem;
 using engine::RankContext;
 using engine::StepReport;
-using engine::TrainHooks;
 using engine::TrainResult;
 
 std::string TempDir(const char* what) {
@@ -64,43 +64,29 @@ config::JobConfig Job(const std::string& ckpt_dir, int micro_batch, int stage) {
 struct Outcome {
   std::vector<Status> status;
   std::vector<TrainResult> result;
-  std::vector<double> losses;  // rank 0, by step from the first run
+  std::vector<std::vector<float>> params;  // every rank's, at the end
+  std::vector<double> losses;              // rank 0, by step from the first run
   std::vector<int> steps;
 };
 
 Outcome Train(const config::JobConfig& job, int world, bool resume,
               int stop_after = 0) {
-  auto store = std::make_shared<rendezvous::InMemoryKvStore>();
+  engine::testing::WorldOptions options;
+  options.resume = resume;
+  options.stop_after_step = stop_after;
+  options.final_parameters = true;
+  const std::vector<engine::testing::RankRun> runs =
+      engine::testing::RunWorld(job, world, options);
   Outcome run;
-  run.status.resize(world);
-  run.result.resize(world);
-  std::vector<std::thread> threads;
-  for (int r = 0; r < world; ++r) {
-    threads.emplace_back([&, r] {
-      RankContext ctx;
-      ctx.rank = r;
-      ctx.world_size = world;
-      ctx.local_rank = r;
-      ctx.local_world_size = world;
-      ctx.resume = resume;
-      TrainHooks hooks;
-      if (r == 0) {
-        hooks.on_step = [&](const StepReport& s) {
-          run.losses.push_back(s.loss);
-          run.steps.push_back(s.step);
-        };
-      }
-      hooks.stop_after_step = stop_after;
-      hooks.collect_final_parameters = r == 0;
-      StatusOr<TrainResult> res = RunTraining(job, ctx, store, hooks);
-      if (res.ok()) {
-        run.result[r] = *res;
-      } else {
-        run.status[r] = res.status();
-      }
-    });
+  for (const engine::testing::RankRun& r : runs) {
+    run.status.push_back(r.status);
+    run.result.push_back(r.result);
+    run.params.push_back(r.final_parameters);
   }
-  for (auto& t : threads) t.join();
+  for (const StepReport& s : runs[0].steps) {
+    run.losses.push_back(s.loss);
+    run.steps.push_back(s.step);
+  }
   return run;
 }
 
@@ -151,8 +137,8 @@ TEST(CheckpointResumeTest, StopAt30ResumeGivesTheUninterruptedRun) {
   ExpectOk(first);
   EXPECT_EQ(first.result[0].steps, 30);
   // Saved at 10, 20, 30; kept all three (keep 3).
-  EXPECT_EQ(ListCheckpoints(dir), (std::vector<std::int64_t>{30, 20, 10}));
-  EXPECT_TRUE(ListLeftovers(dir).empty());
+  EXPECT_EQ(contract::ListCheckpoints(dir), (std::vector<std::int64_t>{30, 20, 10}));
+  EXPECT_TRUE(contract::ListLeftovers(dir).empty());
 
   const Outcome resumed = Train(Job(dir, 2, 3), 2, /*resume=*/true);
   ExpectOk(resumed);
@@ -162,7 +148,7 @@ TEST(CheckpointResumeTest, StopAt30ResumeGivesTheUninterruptedRun) {
   EXPECT_EQ(resumed.result[0].param_digest, ref.result[0].param_digest);
   EXPECT_EQ(resumed.result[1].param_digest, ref.result[0].param_digest);
   // keep 3: 10 was pruned when 40 arrived.
-  EXPECT_EQ(ListCheckpoints(dir), (std::vector<std::int64_t>{50, 40, 30}));
+  EXPECT_EQ(contract::ListCheckpoints(dir), (std::vector<std::int64_t>{50, 40, 30}));
   (void)RemoveTree(dir);
 }
 
@@ -184,9 +170,9 @@ TEST(CheckpointResumeTest, AsyncSavesMatchSyncOnesAndResumeExactly) {
   const Outcome first = Train(async_job, 2, false, /*stop_after=*/30);
   ExpectOk(first);
   // Every save published, the last one by Finish after step 30.
-  EXPECT_EQ(ListCheckpoints(async_dir),
+  EXPECT_EQ(contract::ListCheckpoints(async_dir),
             (std::vector<std::int64_t>{30, 20, 10}));
-  EXPECT_TRUE(ListLeftovers(async_dir).empty());
+  EXPECT_TRUE(contract::ListLeftovers(async_dir).empty());
   for (const char* step : {"step-10", "step-20", "step-30"}) {
     const auto read_manifest = [&](const std::string& dir) {
       const fs::path p = fs::path(dir) / step / kManifestFile;
@@ -220,7 +206,7 @@ TEST(CheckpointResumeTest, AsyncSavesMatchSyncOnesAndResumeExactly) {
   EXPECT_EQ(resumed.result[0].resumed_from_step, 30);
   ExpectTailMatches(ref, resumed, 31, 1e-6);
   EXPECT_EQ(resumed.result[0].param_digest, ref.result[0].param_digest);
-  EXPECT_EQ(ListCheckpoints(async_dir),
+  EXPECT_EQ(contract::ListCheckpoints(async_dir),
             (std::vector<std::int64_t>{50, 40, 30}));
   if (HasFailure()) return;  // keep the files to look at
   (void)RemoveTree(sync_dir);
@@ -254,8 +240,7 @@ TEST(CheckpointResumeTest, FourRanksReshardOntoTwo) {
   ExpectOk(two);
   EXPECT_EQ(two.result[0].resumed_from_step, 30);
   ExpectTailMatches(ref, two, 31, 1e-5);
-  ExpectParamsClose(two.result[0].final_parameters,
-                    ref.result[0].final_parameters, 1e-5);
+  ExpectParamsClose(two.params[0], ref.params[0], 1e-5);
   (void)RemoveTree(dir);
 }
 
@@ -323,12 +308,12 @@ TEST(CheckpointResumeTest, UnfinishedSavesAreIgnoredAndCleaned) {
   ExpectOk(Train(Job(dir, 2, 3), 2, false, 20));
   // A crash while saving step 30 left its temporary directory (even with a
   // manifest), and a directory without one.
-  fs::copy(fs::path(dir) / "step-20", fs::path(dir) / TempDirName(30, 0));
+  fs::copy(fs::path(dir) / "step-20", fs::path(dir) / contract::TempDirName(30, 0));
   fs::create_directories(fs::path(dir) / "step-40");
   const Outcome r = Train(Job(dir, 2, 3), 2, true);
   ExpectOk(r);
   EXPECT_EQ(r.result[0].resumed_from_step, 20);
-  EXPECT_TRUE(ListLeftovers(dir).empty());
+  EXPECT_TRUE(contract::ListLeftovers(dir).empty());
   ExpectTailMatches(Reference(2, 2, 3), r, 21, 1e-6);
   (void)RemoveTree(dir);
 }

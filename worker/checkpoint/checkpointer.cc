@@ -12,18 +12,18 @@
 #include <sstream>
 #include <system_error>
 
-#include "worker/checkpoint/checkpoint_dir.h"
+#include "common/contract/checkpoint_dir.h"
 #include "worker/checkpoint/reshard.h"
 #include "worker/checkpoint/shard_file.h"
-#include "worker/engine/memory_tracker.h"
+#include "worker/base/memory_tracker.h"
 #include "worker/recompute/saved_state.h"
 
 namespace dstrain::checkpoint {
 namespace {
 
 namespace fs = std::filesystem;
-using engine::MemoryCategory;
-using engine::ScopedMemoryCategory;
+using base::MemoryCategory;
+using base::ScopedMemoryCategory;
 
 const at::TensorOptions kI64 = at::TensorOptions().dtype(at::kLong);
 
@@ -180,7 +180,7 @@ Status Publish(const SaveRequest& req, const Manifest& m, const fs::path& tmp,
   // A checkpoint of this step from an earlier attempt (a restart resumed
   // from an older one) is moved aside first: rename cannot replace a
   // non-empty directory.
-  const fs::path retired = dir / RetiredDirName(req.step, req.attempt);
+  const fs::path retired = dir / contract::RetiredDirName(req.step, req.attempt);
   const bool replacing = fs::exists(final_dir, ec);
   if (replacing) {
     (void)RemoveTree(retired.string());
@@ -197,8 +197,8 @@ Status Publish(const SaveRequest& req, const Manifest& m, const fs::path& tmp,
   }
   DSTRAIN_RETURN_IF_ERROR(SyncDirectory(dir.string()));
   if (replacing) (void)RemoveTree(retired.string());
-  for (std::int64_t old : StepsToPrune(ListCheckpoints(req.dir), req.keep)) {
-    (void)RemoveTree((dir / StepDirName(old)).string());
+  for (std::int64_t old : contract::StepsToPrune(contract::ListCheckpoints(req.dir), req.keep)) {
+    (void)RemoveTree((dir / contract::StepDirName(old)).string());
   }
   return Status::Ok();
 }
@@ -279,7 +279,7 @@ Status Load(const Manifest& m, const fs::path& path,
   const std::array<at::Tensor, 3> arena = ArenaTensors(engine);
   const zero::ArenaLayout& a = engine.arena();
   for (std::size_t u = 0; u < m.units.size(); ++u) {
-    const zero::Range want = a.owned[u];
+    const IndexRange want = a.owned[u];
     const std::vector<Piece> pieces =
         PiecesFor(want, m.units[u].numel, m.units[u].shard_numel, m.world_size);
     for (int k = 0; k < 3; ++k) {
@@ -336,7 +336,7 @@ ShardSnapshot TakeShardSnapshot(zero::ZeroEngine& engine, bool copy) {
   const zero::ArenaLayout& a = engine.arena();
   for (std::size_t u = 0; u < engine.layouts().size(); ++u) {
     const zero::UnitLayout& l = engine.layouts()[u];
-    const zero::Range slice = zero::ShardRange(l, engine.rank());
+    const IndexRange slice = zero::ShardRange(l, engine.rank());
     const std::int64_t at = a.offset[u] + slice.begin - a.owned[u].begin;
     for (const at::Tensor& t : arena) {
       // On cpu a view unless asked for a copy; a GPU's state is copied to
@@ -354,7 +354,7 @@ ShardWrite WriteShardSnapshot(const std::string& dir, std::int64_t step,
                               int attempt, const ShardSnapshot& snap) {
   ShardWrite out;
   out.status =
-      WriteShard(fs::path(dir) / TempDirName(step, attempt), snap, &out);
+      WriteShard(fs::path(dir) / contract::TempDirName(step, attempt), snap, &out);
   return out;
 }
 
@@ -365,8 +365,8 @@ StatusOr<SaveOutcome> PublishCheckpoint(const SaveRequest& req,
   at::NoGradGuard no_grad;
   ScopedMemoryCategory category(MemoryCategory::kComm);
   const int world = engine.world();
-  const fs::path tmp = fs::path(req.dir) / TempDirName(req.step, req.attempt);
-  const fs::path final_dir = fs::path(req.dir) / StepDirName(req.step);
+  const fs::path tmp = fs::path(req.dir) / contract::TempDirName(req.step, req.attempt);
+  const fs::path final_dir = fs::path(req.dir) / contract::StepDirName(req.step);
 
   at::Tensor mine =
       at::tensor({std::int64_t{wrote.status.ok() ? 1 : 0}, wrote.bytes,
@@ -434,7 +434,7 @@ StatusOr<RestoreOutcome> RestoreNewest(const std::string& dir,
   // Rank 0's listing decides the candidates, so every rank walks the same
   // list and issues the same collectives.
   std::vector<std::int64_t> steps;
-  if (engine.rank() == 0) steps = ListCheckpoints(dir);
+  if (engine.rank() == 0) steps = contract::ListCheckpoints(dir);
   const c10::Device device = engine.master().device();
   {
     ScopedMemoryCategory category(MemoryCategory::kComm);
@@ -451,7 +451,7 @@ StatusOr<RestoreOutcome> RestoreNewest(const std::string& dir,
 
   RestoreOutcome out;
   for (std::int64_t step : steps) {
-    const fs::path path = fs::path(dir) / StepDirName(step);
+    const fs::path path = fs::path(dir) / contract::StepDirName(step);
     const std::string where = (path / kManifestFile).string();
     Status bad;    // skip this checkpoint
     Status fatal;  // refuse to go on
@@ -502,7 +502,7 @@ StatusOr<RestoreOutcome> RestoreNewest(const std::string& dir,
 }
 
 void RemoveLeftovers(const std::string& dir, const MessageFn& note) {
-  for (const std::string& name : ListLeftovers(dir)) {
+  for (const std::string& name : contract::ListLeftovers(dir)) {
     const Status removed = RemoveTree((fs::path(dir) / name).string());
     if (note) {
       note("removed " + (fs::path(dir) / name).string() +

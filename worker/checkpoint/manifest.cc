@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "worker/checkpoint/crc32c.h"
-#include "worker/engine/fnv1a.h"
+#include "common/fnv1a.h"
 
 namespace dstrain::checkpoint {
 namespace {
@@ -321,7 +321,7 @@ std::string ModelHash(const config::ModelConfig& model) {
     << " seq_len=" << model.seq_len
     << " d_ff=" << (model.d_ff > 0 ? model.d_ff : 4 * model.d_model);
   const std::string s = o.str();
-  engine::Fnv1a64 h;
+  Fnv1a64 h;
   h.Update(s.data(), s.size());
   return h.Hex();
 }

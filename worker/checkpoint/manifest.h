@@ -36,13 +36,14 @@
 #include <vector>
 
 #include "common/config/job_config.h"
+#include "common/contract/checkpoint_dir.h"
 #include "common/status.h"
 #include "worker/amp/loss_scaler_state.h"
 
 namespace dstrain::checkpoint {
 
 inline constexpr int kFormatVersion = 1;
-inline constexpr char kManifestFile[] = "manifest.txt";
+using contract::kManifestFile;
 
 struct ManifestParam {
   std::string name;

@@ -4,10 +4,10 @@
 
 namespace dstrain::checkpoint {
 
-std::vector<Piece> PiecesFor(zero::Range want, std::int64_t numel,
+std::vector<Piece> PiecesFor(IndexRange want, std::int64_t numel,
                              std::int64_t saved_shard_numel, int saved_world) {
   std::vector<Piece> out;
-  const zero::Range real = zero::Intersect(want, zero::Range{0, numel});
+  const IndexRange real = Intersect(want, IndexRange{0, numel});
   if (real.empty() || saved_shard_numel <= 0) return out;
   std::int64_t at = real.begin;
   while (at < real.end) {
@@ -24,7 +24,7 @@ std::vector<Piece> PiecesFor(zero::Range want, std::int64_t numel,
   return out;
 }
 
-std::vector<int> SourcesFor(zero::Range want, std::int64_t numel,
+std::vector<int> SourcesFor(IndexRange want, std::int64_t numel,
                             std::int64_t saved_shard_numel, int saved_world) {
   std::vector<int> out;
   for (const Piece& p :

@@ -29,11 +29,11 @@ struct Piece {
 // The pieces, in increasing order, that fill `want` (offsets in the unit's
 // buffer) from a unit of `numel` elements saved as `saved_world` slices of
 // `saved_shard_numel` each.
-std::vector<Piece> PiecesFor(zero::Range want, std::int64_t numel,
+std::vector<Piece> PiecesFor(IndexRange want, std::int64_t numel,
                              std::int64_t saved_shard_numel, int saved_world);
 
 // The saved ranks whose slices a loader of `want` reads, increasing.
-std::vector<int> SourcesFor(zero::Range want, std::int64_t numel,
+std::vector<int> SourcesFor(IndexRange want, std::int64_t numel,
                             std::int64_t saved_shard_numel, int saved_world);
 
 }  // namespace dstrain::checkpoint

@@ -3,16 +3,22 @@
 #include <chrono>
 #include <cstdio>
 
-#include "worker/checkpoint/checkpoint_dir.h"
+#include "common/log.h"
+#include "common/strings.h"
+#include "common/contract/checkpoint_dir.h"
 #include "worker/checkpoint/checkpointer.h"
 #include "worker/checkpoint/manifest.h"
 
 namespace dstrain::checkpoint {
 namespace {
 
+// A line for the person running the job; warnings go to stderr.
 void Say(FILE* to, const std::string& line) {
-  std::fprintf(to, "dstrain worker: %s\n", line.c_str());
-  std::fflush(to);
+  if (to == stderr) {
+    log::PrintError("dstrain worker: " + line);
+  } else {
+    log::Print("dstrain worker: " + line);
+  }
 }
 
 void SaySaved(int rank, const SaveOutcome& out, std::int64_t step,
@@ -21,19 +27,18 @@ void SaySaved(int rank, const SaveOutcome& out, std::int64_t step,
   const double s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
           .count();
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%.1f MB in %.2f s%s", out.bytes / 1e6, s,
-                how);
   Say(stdout, "checkpoint step " + std::to_string(step) + " saved to " +
-                  out.path + " (" + buf + ")");
+                  out.path + " (" +
+                  StrFormat("%.1f MB in %.2f s%s", out.bytes / 1e6, s, how) +
+                  ")");
 }
 
 }  // namespace
 
 TrainCheckpoints::TrainCheckpoints(const config::JobConfig& job,
-                                   const engine::RankContext& ctx,
+                                   const base::RankContext& ctx,
                                    std::int64_t global_batch)
-    : dir_(ResolveCheckpointDir(job, ctx.run_dir)),
+    : dir_(contract::ResolveCheckpointDir(job, ctx.run_dir)),
       job_name_(job.name),
       model_hash_(ModelHash(job.model)),
       rank_(ctx.rank),
@@ -50,22 +55,25 @@ TrainCheckpoints::~TrainCheckpoints() {
 
 StatusOr<ResumePoint> TrainCheckpoints::Resume(zero::ZeroEngine& engine,
                                                comm::Communicator& comm) {
-  ResumePoint at;
   if (rank_ == 0 && (every_ > 0 || resume_)) {
     RemoveLeftovers(dir_, [](const std::string& s) { Say(stdout, s); });
   }
-  if (!resume_) return at;
+  if (!resume_) return ResumePoint{};
+  DSTRAIN_ASSIGN_OR_RETURN(ResumePoint at, Restore(engine, comm));
+  if (!at.resumed && rank_ == 0) {
+    Say(stdout, "no complete checkpoint in " + dir_ + ": starting from step 0");
+  }
+  return at;
+}
+
+StatusOr<ResumePoint> TrainCheckpoints::Restore(zero::ZeroEngine& engine,
+                                                comm::Communicator& comm) {
+  ResumePoint at;
   StatusOr<RestoreOutcome> r =
       RestoreNewest(dir_, model_hash_, engine, comm,
                     [](const std::string& s) { Say(stderr, "warning: " + s); });
   if (!r.ok()) return r.status();
-  if (!r->found) {
-    if (rank_ == 0) {
-      Say(stdout,
-          "no complete checkpoint in " + dir_ + ": starting from step 0");
-    }
-    return at;
-  }
+  if (!r->found) return at;
   const Manifest& m = r->manifest;
   if (m.data_position % global_batch_ != 0) {
     return FailedPrecondition(
@@ -128,16 +136,7 @@ Status TrainCheckpoints::AfterStep(
   }
   if (!due) return Status::Ok();
   const auto t0 = std::chrono::steady_clock::now();
-  SaveRequest req;
-  req.dir = dir_;
-  req.job_name = job_name_;
-  req.model_hash = model_hash_;
-  req.step = step;
-  req.data_position = data_position;
-  req.global_batch = global_batch_;
-  req.attempt = attempt_;
-  req.keep = keep_;
-  req.loss_scaler = loss_scaler;
+  SaveRequest req = Request(step, data_position, loss_scaler);
   if (!async_) {
     StatusOr<SaveOutcome> out = SaveCheckpoint(req, engine, comm);
     if (!out.ok()) return out.status();
@@ -154,6 +153,35 @@ Status TrainCheckpoints::AfterStep(
     return WriteShardSnapshot(req.dir, req.step, req.attempt, *snap);
   });
   pending_ = std::move(p);
+  return Status::Ok();
+}
+
+SaveRequest TrainCheckpoints::Request(
+    std::int64_t step, std::int64_t data_position,
+    const std::optional<amp::LossScalerState>& loss_scaler) const {
+  SaveRequest req;
+  req.dir = dir_;
+  req.job_name = job_name_;
+  req.model_hash = model_hash_;
+  req.step = step;
+  req.data_position = data_position;
+  req.global_batch = global_batch_;
+  req.attempt = attempt_;
+  req.keep = keep_;
+  req.loss_scaler = loss_scaler;
+  return req;
+}
+
+Status TrainCheckpoints::SaveNow(
+    std::int64_t step, std::int64_t data_position,
+    const std::optional<amp::LossScalerState>& loss_scaler,
+    zero::ZeroEngine& engine, comm::Communicator& comm) {
+  DSTRAIN_RETURN_IF_ERROR(Finish(engine, comm));
+  const auto t0 = std::chrono::steady_clock::now();
+  DSTRAIN_ASSIGN_OR_RETURN(
+      const SaveOutcome out,
+      SaveCheckpoint(Request(step, data_position, loss_scaler), engine, comm));
+  SaySaved(rank_, out, step, t0, "");
   return Status::Ok();
 }
 

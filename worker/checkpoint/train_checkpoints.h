@@ -1,6 +1,7 @@
 #pragma once
-// The training loop's side of checkpoints (engine/train.cc calls these two
-// at two marked places): resume before the first step, save after a step.
+// The trainer's side of checkpoints (worker/engine/trainer.cc): resume
+// before the first step, save after a step, and on request save now or
+// restore the newest.
 //
 //   TrainCheckpoints ckpt(job, ctx, global_batch);
 //   StatusOr<ResumePoint> at = ckpt.Resume(engine, comm);   // collective
@@ -36,9 +37,9 @@
 #include "common/config/job_config.h"
 #include "common/status.h"
 #include "worker/amp/loss_scaler_state.h"
+#include "worker/base/rank_context.h"
 #include "worker/checkpoint/checkpointer.h"
 #include "worker/comm/communicator.h"
-#include "worker/engine/train.h"
 #include "worker/zero/zero_engine.h"
 
 namespace dstrain::checkpoint {
@@ -55,20 +56,33 @@ struct ResumePoint {
 
 class TrainCheckpoints {
  public:
-  TrainCheckpoints(const config::JobConfig& job, const engine::RankContext& ctx,
+  TrainCheckpoints(const config::JobConfig& job, const base::RankContext& ctx,
                    std::int64_t global_batch);
 
   const std::string& dir() const { return dir_; }
   bool saves() const { return every_ > 0; }
 
+  // Before the first step: rank 0 removes leftovers of crashed saves, and
+  // when the run resumes (ctx.resume, or a restart) Restore().
   StatusOr<ResumePoint> Resume(zero::ZeroEngine& engine,
                                comm::Communicator& comm);
+
+  // Loads the newest complete checkpoint into `engine`; `resumed` is false
+  // (and nothing changed) when there is none.
+  StatusOr<ResumePoint> Restore(zero::ZeroEngine& engine,
+                                comm::Communicator& comm);
 
   // `step`: optimizer steps done (1-based); `data_position`: the next
   // global sample index. Saves when `step` is a multiple of every_steps.
   Status AfterStep(std::int64_t step, std::int64_t data_position,
                    const std::optional<amp::LossScalerState>& loss_scaler,
                    zero::ZeroEngine& engine, comm::Communicator& comm);
+
+  // Saves `step` now, whatever every_steps says, after completing an
+  // asynchronous save in flight; synchronous even with checkpoint.async.
+  Status SaveNow(std::int64_t step, std::int64_t data_position,
+                 const std::optional<amp::LossScalerState>& loss_scaler,
+                 zero::ZeroEngine& engine, comm::Communicator& comm);
 
   // After the last step: completes an asynchronous save still in flight.
   Status Finish(zero::ZeroEngine& engine, comm::Communicator& comm);
@@ -85,6 +99,9 @@ class TrainCheckpoints {
   };
   Status Publish(Pending& pending, zero::ZeroEngine& engine,
                  comm::Communicator& comm);
+  SaveRequest Request(std::int64_t step, std::int64_t data_position,
+                      const std::optional<amp::LossScalerState>& loss_scaler)
+      const;
 
   std::string dir_;
   std::string job_name_;

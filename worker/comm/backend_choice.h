@@ -18,7 +18,7 @@ namespace dstrain::comm {
 struct LaunchFacts {
   config::Device device = config::Device::kCpu;
   // The process was started by an MPI launcher (mpirun, srun --mpi=pmix):
-  // see worker/comm/mpi/mpi_launch_env.h.
+  // see common/contract/mpi_launch_env.h.
   bool launched_by_mpi = false;
   // A dstrain coordinator (DSTRAIN_COORDINATOR) provides the rendezvous.
   bool has_coordinator = false;

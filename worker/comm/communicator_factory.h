@@ -19,7 +19,7 @@
 
 #include "common/config/job_config.h"
 #include "worker/comm/communicator.h"
-#include "worker/rendezvous/kv_store.h"
+#include "common/rendezvous/kv_store.h"
 
 namespace dstrain::comm {
 

@@ -14,7 +14,7 @@
 #include "worker/comm/progress_board.h"
 #include "worker/comm/split_membership.h"
 #include "worker/comm/tensor_args.h"
-#include "worker/engine/torch_error.h"
+#include "worker/base/torch_error.h"
 #include "worker/rendezvous/c10d_store_adapter.h"
 
 namespace dstrain::comm {
@@ -108,7 +108,7 @@ class GlooWork : public Work {
       if (finish_) finish_();
       return Status::Ok();
     } catch (const std::exception& e) {
-      return state_->latch.Trip(state_->Classify(label_, engine::OneLine(e)));
+      return state_->latch.Trip(state_->Classify(label_, base::OneLine(e)));
     }
   }
 
@@ -262,7 +262,7 @@ class GlooCommunicator : public Communicator {
     } catch (const std::exception& e) {
       // The peers started it; this rank's sequence is now out of step.
       return state_->latch.Trip(Unavailable(
-          Describe(label) + " could not start: " + engine::OneLine(e)));
+          Describe(label) + " could not start: " + base::OneLine(e)));
     }
   }
 
@@ -312,7 +312,7 @@ StatusOr<std::unique_ptr<Communicator>> MakeGloo(
         "gloo group " + options.key_prefix + " of " + std::to_string(size) +
         " ranks could not form (rank " + std::to_string(rank) + ", host " +
         (options.interface.empty() ? options.host : options.interface) +
-        "): " + engine::OneLine(e));
+        "): " + base::OneLine(e));
   }
 }
 

@@ -24,7 +24,7 @@
 #include <string>
 
 #include "worker/comm/communicator.h"
-#include "worker/rendezvous/kv_store.h"
+#include "common/rendezvous/kv_store.h"
 
 namespace dstrain::comm {
 

@@ -6,7 +6,7 @@
 #include <functional>
 #include <thread>
 
-#include "worker/rendezvous/in_memory_kv_store.h"
+#include "common/rendezvous/in_memory_kv_store.h"
 
 namespace dstrain::comm {
 namespace {

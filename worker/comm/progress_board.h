@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "worker/rendezvous/kv_store.h"
+#include "common/rendezvous/kv_store.h"
 
 namespace dstrain::comm {
 

@@ -4,7 +4,7 @@
 
 #include <atomic>
 
-#include "worker/rendezvous/in_memory_kv_store.h"
+#include "common/rendezvous/in_memory_kv_store.h"
 
 namespace dstrain::comm {
 namespace {

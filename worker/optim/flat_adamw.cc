@@ -7,13 +7,13 @@
 
 namespace dstrain::optim {
 
-FlatAdamW::FlatAdamW(at::Tensor params, std::vector<zero::Range> decay,
+FlatAdamW::FlatAdamW(at::Tensor params, std::vector<IndexRange> decay,
                      const config::OptimizerConfig& cfg)
     : params_(std::move(params)), decay_(std::move(decay)), cfg_(cfg) {
   TORCH_CHECK(params_.dim() == 1 && params_.is_contiguous() &&
                   params_.scalar_type() == at::kFloat,
               "FlatAdamW needs a contiguous 1-D fp32 tensor");
-  for (const zero::Range& r : decay_) {
+  for (const IndexRange& r : decay_) {
     TORCH_CHECK(r.begin >= 0 && r.end <= params_.numel() && r.begin <= r.end,
                 "decay range [", r.begin, ", ", r.end, ") outside ",
                 params_.numel(), " elements");
@@ -28,7 +28,7 @@ void FlatAdamW::Step(const at::Tensor& grads, double lr) {
               "FlatAdamW: gradient and parameter sizes differ");
   if (cfg_.weight_decay != 0) {
     const double keep = 1 - lr * cfg_.weight_decay;
-    for (const zero::Range& r : decay_) {
+    for (const IndexRange& r : decay_) {
       params_.narrow(0, r.begin, r.size()).mul_(keep);
     }
   }

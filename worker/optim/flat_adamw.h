@@ -22,14 +22,14 @@
 #include <vector>
 
 #include "common/config/job_config.h"
-#include "worker/zero/shard_layout.h"
+#include "common/index_range.h"
 
 namespace dstrain::optim {
 
 class FlatAdamW {
  public:
   // `params`: a contiguous 1-D fp32 tensor, updated in place by Step.
-  FlatAdamW(at::Tensor params, std::vector<zero::Range> decay,
+  FlatAdamW(at::Tensor params, std::vector<IndexRange> decay,
             const config::OptimizerConfig& cfg);
 
   // One step with gradients `grads` (same shape as params) at rate `lr`.
@@ -39,13 +39,13 @@ class FlatAdamW {
   void set_step_count(std::int64_t step) { step_ = step; }
   const at::Tensor& exp_avg() const { return exp_avg_; }
   const at::Tensor& exp_avg_sq() const { return exp_avg_sq_; }
-  const std::vector<zero::Range>& decay() const { return decay_; }
+  const std::vector<IndexRange>& decay() const { return decay_; }
   // Bytes of optimizer state (the two moments).
   std::int64_t state_bytes() const;
 
  private:
   at::Tensor params_;
-  std::vector<zero::Range> decay_;
+  std::vector<IndexRange> decay_;
   config::OptimizerConfig cfg_;
   at::Tensor exp_avg_;
   at::Tensor exp_avg_sq_;

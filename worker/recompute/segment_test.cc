@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "worker/engine/memory_tracker.h"
+#include "worker/base/memory_tracker.h"
 #include "worker/models/gpt.h"
 #include "worker/recompute/saved_state.h"
 
@@ -218,16 +218,16 @@ TEST(SegmentTest, GradientsAreCompleteWhenAfterBackwardRuns) {
 }
 
 TEST(SegmentTest, RecomputeKeepsOnlyTheBlockInputs) {
-  engine::InstallCountingCpuAllocator();
+  base::InstallCountingCpuAllocator();
   models::Gpt m = Build(0.0, /*layers=*/6);
   const at::Tensor tokens = Tokens();
   const at::Tensor anchor = Anchor();
   std::int64_t held[2];
   for (bool recompute : {false, true}) {
-    engine::MemoryTracker* t = engine::MemoryTracker::Create();
-    engine::ScopedMemoryTracker scope(t);
+    base::MemoryTracker* t = base::MemoryTracker::Create();
+    base::ScopedMemoryTracker scope(t);
     at::Tensor loss = SegmentedLoss(*m, tokens, recompute, anchor);
-    held[recompute] = t->live(engine::MemoryCategory::kActivation);
+    held[recompute] = t->live(base::MemoryCategory::kActivation);
     loss.backward();
     Grads(*m);
   }

@@ -13,7 +13,7 @@
 #include <memory>
 #include <torch/csrc/distributed/c10d/Store.hpp>
 
-#include "worker/rendezvous/kv_store.h"
+#include "common/rendezvous/kv_store.h"
 
 namespace dstrain::rendezvous {
 

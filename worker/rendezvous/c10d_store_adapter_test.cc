@@ -4,7 +4,7 @@
 
 #include <thread>
 
-#include "worker/rendezvous/in_memory_kv_store.h"
+#include "common/rendezvous/in_memory_kv_store.h"
 
 namespace dstrain::rendezvous {
 namespace {

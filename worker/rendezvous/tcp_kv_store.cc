@@ -3,13 +3,13 @@
 #include <exception>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
-#include "worker/engine/torch_error.h"
+#include "worker/base/torch_error.h"
 
 namespace dstrain::rendezvous {
 namespace {
 
 Status FromException(const std::exception& e, const std::string& what) {
-  const std::string msg = what + ": " + engine::OneLine(e);
+  const std::string msg = what + ": " + base::OneLine(e);
   if (msg.find("imeout") != std::string::npos ||
       msg.find("timed out") != std::string::npos) {
     return DeadlineExceeded(msg);

@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "worker/rendezvous/kv_store.h"
+#include "common/rendezvous/kv_store.h"
 
 namespace dstrain::rendezvous {
 

@@ -5,12 +5,6 @@
 
 namespace dstrain::zero {
 
-Range Intersect(const Range& a, const Range& b) {
-  Range r{std::max(a.begin, b.begin), std::min(a.end, b.end)};
-  if (r.end < r.begin) r.end = r.begin;
-  return r;
-}
-
 std::int64_t ParamSpec::numel() const {
   std::int64_t n = 1;
   for (std::int64_t d : shape) n *= d;
@@ -49,7 +43,7 @@ UnitLayout LayoutUnit(std::string name, const std::vector<ParamSpec>& params,
   return u;
 }
 
-Range ShardRange(const UnitLayout& unit, int rank) {
+IndexRange ShardRange(const UnitLayout& unit, int rank) {
   if (rank < 0 || rank >= unit.world) {
     throw std::out_of_range("rank " + std::to_string(rank) +
                             " outside a world of " +
@@ -58,21 +52,21 @@ Range ShardRange(const UnitLayout& unit, int rank) {
   return {rank * unit.shard_numel, (rank + 1) * unit.shard_numel};
 }
 
-Range DecayPart(const UnitLayout& unit, const Range& range) {
-  return Intersect(range, Range{0, unit.decay_numel});
+IndexRange DecayPart(const UnitLayout& unit, const IndexRange& range) {
+  return Intersect(range, IndexRange{0, unit.decay_numel});
 }
 
 ArenaLayout LayoutArena(const std::vector<UnitLayout>& units, int rank,
                         bool sharded) {
   ArenaLayout a;
   for (const UnitLayout& u : units) {
-    const Range owned =
-        sharded ? ShardRange(u, rank) : Range{0, u.padded_numel};
+    const IndexRange owned =
+        sharded ? ShardRange(u, rank) : IndexRange{0, u.padded_numel};
     a.owned.push_back(owned);
     a.offset.push_back(a.numel);
-    const Range d = DecayPart(u, owned);
+    const IndexRange d = DecayPart(u, owned);
     if (!d.empty()) {
-      const Range at{a.numel + d.begin - owned.begin,
+      const IndexRange at{a.numel + d.begin - owned.begin,
                      a.numel + d.end - owned.begin};
       if (!a.decay.empty() && a.decay.back().end == at.begin) {
         a.decay.back().end = at.end;

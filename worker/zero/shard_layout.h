@@ -20,19 +20,9 @@
 #include <string>
 #include <vector>
 
+#include "common/index_range.h"
+
 namespace dstrain::zero {
-
-// Half-open [begin, end) of elements.
-struct Range {
-  std::int64_t begin = 0;
-  std::int64_t end = 0;
-
-  std::int64_t size() const { return end > begin ? end - begin : 0; }
-  bool empty() const { return size() == 0; }
-  friend bool operator==(const Range&, const Range&) = default;
-};
-
-Range Intersect(const Range& a, const Range& b);
 
 struct ParamSpec {
   std::string name;  // e.g. "blocks.0.attn.qkv.weight"
@@ -71,18 +61,18 @@ UnitLayout LayoutUnit(std::string name, const std::vector<ParamSpec>& params,
                       int world);
 
 // Rank r's slice of a unit's padded buffer: [r·S, (r+1)·S), S = shard_numel.
-Range ShardRange(const UnitLayout& unit, int rank);
+IndexRange ShardRange(const UnitLayout& unit, int rank);
 
 // The part of `range` (unit offsets) that gets weight decay.
-Range DecayPart(const UnitLayout& unit, const Range& range);
+IndexRange DecayPart(const UnitLayout& unit, const IndexRange& range);
 
 // Where a rank's owned slices sit in its arena.
 struct ArenaLayout {
-  std::vector<Range> owned;  // per unit: the owned range, in unit offsets
+  std::vector<IndexRange> owned;  // per unit: the owned range, in unit offsets
   std::vector<std::int64_t> offset;  // per unit: where that range starts
   std::int64_t numel = 0;
   // Arena ranges that get weight decay, merged where adjacent.
-  std::vector<Range> decay;
+  std::vector<IndexRange> decay;
 };
 
 // `sharded` false: the rank owns every unit whole (stage 0); true: it owns

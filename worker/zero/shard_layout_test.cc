@@ -59,7 +59,7 @@ TEST(ShardLayoutTest, ShardsTileThePaddedBuffer) {
     const UnitLayout u = LayoutUnit("b", BlockParams(), world);
     std::int64_t next = 0;
     for (int r = 0; r < world; ++r) {
-      const Range s = ShardRange(u, r);
+      const IndexRange s = ShardRange(u, r);
       EXPECT_EQ(s.begin, next) << world << " ranks, rank " << r;
       EXPECT_EQ(s.size(), u.shard_numel);
       next = s.end;
@@ -74,9 +74,9 @@ TEST(ShardLayoutTest, ShardsTileThePaddedBuffer) {
 
 TEST(ShardLayoutTest, DecayPartClipsToTheDecayedPrefix) {
   const UnitLayout u = LayoutUnit("b", BlockParams(), 3);  // decay [0,256)
-  EXPECT_EQ(DecayPart(u, ShardRange(u, 0)), (Range{0, 102}));
-  EXPECT_EQ(DecayPart(u, ShardRange(u, 2)), (Range{204, 256}));
-  EXPECT_TRUE(DecayPart(u, Range{256, 306}).empty());
+  EXPECT_EQ(DecayPart(u, ShardRange(u, 0)), (IndexRange{0, 102}));
+  EXPECT_EQ(DecayPart(u, ShardRange(u, 2)), (IndexRange{204, 256}));
+  EXPECT_TRUE(DecayPart(u, IndexRange{256, 306}).empty());
 }
 
 TEST(ShardLayoutTest, ArenaConcatenatesOwnedSlicesAndMergesDecay) {
@@ -90,20 +90,20 @@ TEST(ShardLayoutTest, ArenaConcatenatesOwnedSlicesAndMergesDecay) {
   EXPECT_EQ(r0.numel, 6);
   EXPECT_EQ(r0.offset, (std::vector<std::int64_t>{0, 4}));
   ASSERT_EQ(r0.decay.size(), 1u);
-  EXPECT_EQ(r0.decay[0], (Range{0, 6}));
+  EXPECT_EQ(r0.decay[0], (IndexRange{0, 6}));
   // Rank 1 owns a[4,8) (4,5 decayed; 6,7 the bias) and b[2,4) (decayed).
   const ArenaLayout r1 = LayoutArena(units, 1, /*sharded=*/true);
-  EXPECT_EQ(r1.owned[0], (Range{4, 8}));
+  EXPECT_EQ(r1.owned[0], (IndexRange{4, 8}));
   ASSERT_EQ(r1.decay.size(), 2u);
-  EXPECT_EQ(r1.decay[0], (Range{0, 2}));
-  EXPECT_EQ(r1.decay[1], (Range{4, 6}));
+  EXPECT_EQ(r1.decay[0], (IndexRange{0, 2}));
+  EXPECT_EQ(r1.decay[1], (IndexRange{4, 6}));
   // Unsharded: every rank owns everything.
   const ArenaLayout whole = LayoutArena(units, 1, /*sharded=*/false);
   EXPECT_EQ(whole.numel, 12);
-  EXPECT_EQ(whole.owned[1], (Range{0, 4}));
+  EXPECT_EQ(whole.owned[1], (IndexRange{0, 4}));
   ASSERT_EQ(whole.decay.size(), 2u);
-  EXPECT_EQ(whole.decay[0], (Range{0, 6}));
-  EXPECT_EQ(whole.decay[1], (Range{8, 12}));
+  EXPECT_EQ(whole.decay[0], (IndexRange{0, 6}));
+  EXPECT_EQ(whole.decay[1], (IndexRange{8, 12}));
 }
 
 TEST(ModelStateFormulaTest, StageThreeIsSixteenPsiOverW) {

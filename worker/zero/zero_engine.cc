@@ -6,14 +6,14 @@
 #include <chrono>
 #include <cmath>
 
-#include "worker/engine/memory_tracker.h"
-#include "worker/engine/status_error.h"
+#include "worker/base/memory_tracker.h"
+#include "worker/base/status_error.h"
 
 namespace dstrain::zero {
 namespace {
 
-using engine::MemoryCategory;
-using engine::ScopedMemoryCategory;
+using base::MemoryCategory;
+using base::ScopedMemoryCategory;
 
 // At most this many unit gradients wait to be reduced at once (each holds
 // a full gradient buffer until its reduce-scatter completes).
@@ -77,7 +77,7 @@ StatusOr<std::unique_ptr<ZeroEngine>> ZeroEngine::Create(
     e.reset(new ZeroEngine(std::move(units), std::move(forward_order), comm,
                            options));
     e->Init(optimizer);
-  } catch (const engine::StatusError& err) {
+  } catch (const base::StatusError& err) {
     return err.status();
   } catch (const std::exception& err) {
     return InvalidArgument(std::string("ZeRO setup: ") + err.what());
@@ -215,7 +215,7 @@ void ZeroEngine::Init(const config::OptimizerConfig& optimizer) {
 
 std::unique_ptr<comm::Work> ZeroEngine::Issue(
     StatusOr<std::unique_ptr<comm::Work>> w) {
-  if (!w.ok()) throw engine::StatusError(w.status());
+  if (!w.ok()) throw base::StatusError(w.status());
   return std::move(w).value();
 }
 
@@ -225,7 +225,7 @@ void ZeroEngine::Await(comm::Work& work) {
   comm_wait_s_ +=
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
           .count();
-  engine::ThrowIfError(s);
+  base::ThrowIfError(s);
 }
 
 void ZeroEngine::AddTransient(std::int64_t param_bytes,

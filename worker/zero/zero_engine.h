@@ -52,7 +52,7 @@
 // layouts(), arena(), master(), optimizer() (exp_avg, exp_avg_sq,
 // step_count) and call RefreshParameters() after writing master().
 //
-// Errors: collectives that fail throw engine::StatusError (also out of
+// Errors: collectives that fail throw base::StatusError (also out of
 // backward()); misuse throws c10::Error. Not thread-safe.
 
 #include <ATen/core/Tensor.h>

@@ -10,9 +10,9 @@
 #include <thread>
 
 #include "worker/comm/gloo_communicator.h"
-#include "worker/engine/gpt_runner.h"
+#include "worker/engine/gpt_model.h"
 #include "worker/models/gpt.h"
-#include "worker/rendezvous/in_memory_kv_store.h"
+#include "common/rendezvous/in_memory_kv_store.h"
 
 namespace dstrain::zero {
 namespace {
@@ -124,7 +124,7 @@ TEST_P(ZeroGradTest, ReducedGradientsMatchTheUnshardedReference) {
     }
     const std::vector<at::Tensor> want = ReferenceGrads(o, e->layouts());
     for (std::size_t u = 0; u < want.size(); ++u) {
-      const Range own = e->arena().owned[u];
+      const IndexRange own = e->arena().owned[u];
       const at::Tensor mine =
           e->grads().narrow(0, e->arena().offset[u], own.size());
       const at::Tensor ref = want[u].narrow(0, own.begin, own.size());

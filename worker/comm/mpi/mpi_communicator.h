@@ -34,7 +34,7 @@
 #include <string>
 
 #include "worker/comm/communicator.h"
-#include "worker/rendezvous/kv_store.h"
+#include "common/rendezvous/kv_store.h"
 
 namespace dstrain::comm::mpi {
 

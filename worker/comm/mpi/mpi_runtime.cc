@@ -5,7 +5,7 @@
 #include <thread>
 
 #include "worker/comm/mpi/mpi_include.h"
-#include "worker/comm/mpi/mpi_launch_env.h"
+#include "common/contract/mpi_launch_env.h"
 
 namespace dstrain::comm::mpi {
 namespace {
@@ -81,7 +81,7 @@ StatusOr<MpiProcessInfo> InitMpi() {
   MPI_Comm_size(MPI_COMM_WORLD, &info.size);
   info.thread_level = provided;
   info.thread_level_name = ThreadLevelName(provided);
-  const MpiLaunchEnv env = DetectMpiLaunch();
+  const contract::MpiLaunchEnv env = contract::DetectMpiLaunch();
   if (env.local_rank.has_value() && env.local_size.has_value() &&
       *env.local_rank < *env.local_size) {
     info.local_rank = *env.local_rank;

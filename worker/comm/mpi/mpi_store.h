@@ -14,7 +14,7 @@
 #include <string>
 
 #include "common/status.h"
-#include "worker/rendezvous/kv_store.h"
+#include "common/rendezvous/kv_store.h"
 
 namespace dstrain::comm::mpi {
 

@@ -9,7 +9,7 @@
 
 #include <cstdio>
 
-#include "worker/comm/mpi/mpi_launch_env.h"
+#include "common/contract/mpi_launch_env.h"
 #include "worker/comm/mpi/mpi_runtime.h"
 
 namespace {

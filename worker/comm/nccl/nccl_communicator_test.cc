@@ -15,7 +15,7 @@
 #include <latch>
 #include <thread>
 
-#include "worker/rendezvous/in_memory_kv_store.h"
+#include "common/rendezvous/in_memory_kv_store.h"
 
 namespace dstrain::comm {
 namespace {

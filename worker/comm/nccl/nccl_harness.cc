@@ -12,7 +12,7 @@
 
 #include "worker/comm/nccl/nccl_communicator.h"
 #include "worker/comm/testing/comm_harness.h"
-#include "worker/rendezvous/in_memory_kv_store.h"
+#include "common/rendezvous/in_memory_kv_store.h"
 
 namespace dstrain::comm::testing {
 namespace {

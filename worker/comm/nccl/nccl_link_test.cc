@@ -6,7 +6,7 @@
 #include <nccl.h>
 
 #include "worker/comm/nccl/nccl_communicator.h"
-#include "worker/rendezvous/in_memory_kv_store.h"
+#include "common/rendezvous/in_memory_kv_store.h"
 
 namespace dstrain::comm {
 namespace {

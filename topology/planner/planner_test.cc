@@ -1,0 +1,149 @@
+// The planner over many random fabrics and allocations: every plan passes
+// ValidatePlan (routes included), forced algorithms apply or say why not,
+// ranges are contiguous, and plans carry the communicators they use.
+#include "topology/planner/planner.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "topology/model/generators.h"
+#include "topology/plan/testing/test_fabrics.h"
+#include "topology/planner/validate.h"
+
+namespace dstrain::topology {
+namespace {
+
+using testing::FabricFamily;
+
+TEST(Planner, EveryPlanOnRandomFabricsPassesItsValidator) {
+  std::mt19937_64 rng(101);
+  const FabricFamily families[] = {FabricFamily::kFatTree2,
+                                   FabricFamily::kFatTree3, FabricFamily::kRail,
+                                   FabricFamily::kTorus};
+  for (int trial = 0; trial < 240; ++trial) {
+    const FabricFamily family = families[trial % 4];
+    const testing::TestFabric f = testing::RandomFabric(rng, family);
+    const Cluster& c = f.cluster;
+    const bool box = family == FabricFamily::kTorus && trial % 8 < 4;
+    const std::vector<VertexId> alloc =
+        box ? testing::RandomBox(rng, c) : testing::RandomAllocation(rng, c);
+    PlanOptions options;
+    options.ranks_per_node =
+        testing::Draw(rng, 1, c.vertex(alloc[0]).host.devices);
+    const PlacementKind kinds[] = {
+        PlacementKind::kAuto, PlacementKind::kHostname, PlacementKind::kRandom};
+    options.placement = kinds[trial % 3];
+    const auto plan = BuildPlan(c, alloc, options);
+    ASSERT_TRUE(plan.ok()) << f.spec << ": " << plan.status().ToString();
+    const Status valid = ValidatePlan(c, *plan);
+    EXPECT_TRUE(valid.ok()) << f.spec << ": " << valid.ToString();
+    EXPECT_EQ(plan->world_size(),
+              static_cast<int32_t>(alloc.size()) * options.ranks_per_node);
+    EXPECT_EQ(plan->algorithms.front().min_bytes, 0);
+    EXPECT_EQ(plan->algorithms.back().max_bytes, -1);
+    for (const AlgorithmRange& r : plan->algorithms) {
+      if (r.algorithm == Algorithm::kHierarchical) {
+        EXPECT_NE(plan->FindCommunicator("intra_node"), nullptr);
+        EXPECT_NE(plan->FindCommunicator("inter_node"), nullptr);
+      }
+      if (r.algorithm == Algorithm::kTorus) {
+        EXPECT_NE(plan->FindCommunicator("torus_x"), nullptr) << f.spec;
+      }
+    }
+    // Each algorithm that applies, forced, also makes a valid plan.
+    for (Algorithm a : kAllAlgorithms) {
+      options.algorithm = a;
+      const auto forced = BuildPlan(c, alloc, options);
+      if (!forced.ok()) {
+        EXPECT_EQ(forced.status().code(), StatusCode::kFailedPrecondition)
+            << f.spec << " " << AlgorithmName(a) << ": "
+            << forced.status().ToString();
+        continue;
+      }
+      EXPECT_TRUE(ValidatePlan(c, *forced).ok())
+          << f.spec << " " << AlgorithmName(a);
+      ASSERT_EQ(forced->algorithms.size(), 1u);
+      EXPECT_EQ(forced->algorithms[0].algorithm, a);
+    }
+  }
+}
+
+TEST(Planner, ForcedAlgorithmsSayWhyTheyDoNotApply) {
+  FatTreeOptions o;
+  o.hosts = 4;
+  o.k = 4;
+  o.devices_per_host = 1;
+  const Cluster c = MakeFatTree(o).value();
+  std::vector<VertexId> hosts(c.hosts().begin(), c.hosts().end());
+  PlanOptions options;
+  options.algorithm = Algorithm::kHierarchical;
+  EXPECT_EQ(BuildPlan(c, hosts, options).status().message(),
+            "the hierarchical all-reduce needs several hosts of several ranks; "
+            "this plan has 4 x 1");
+  options.algorithm = Algorithm::kTorus;
+  EXPECT_EQ(BuildPlan(c, hosts, options).status().code(),
+            StatusCode::kFailedPrecondition);
+  options.algorithm = Algorithm::kDoubleBinaryTree;
+  const Plan tree = BuildPlan(c, hosts, options).value();
+  ASSERT_EQ(tree.env.size(), 1u);
+  EXPECT_EQ(tree.env[0],
+            (std::pair<std::string, std::string>{"NCCL_ALGO", "Tree"}));
+  EXPECT_EQ(tree.AlgorithmFor(1 << 30), Algorithm::kDoubleBinaryTree);
+}
+
+TEST(Planner, ParsesTheJobFilesAlgorithmChoice) {
+  EXPECT_FALSE(ParseAlgorithmChoice("auto").value().has_value());
+  EXPECT_EQ(ParseAlgorithmChoice("hierarchical").value(),
+            Algorithm::kHierarchical);
+  EXPECT_EQ(ParseAlgorithmChoice("double_binary_tree").value(),
+            Algorithm::kDoubleBinaryTree);
+  EXPECT_EQ(ParseAlgorithmChoice("trees").status().message(),
+            "unknown algorithm `trees` (expected auto, ring, tree, rhd, "
+            "hierarchical or torus)");
+  for (Algorithm a : kAllAlgorithms)
+    EXPECT_EQ(ParseAlgorithm(AlgorithmName(a)).value(), a);
+}
+
+TEST(Planner, TorusPlansCarryTheirLinesAndFatTreesTheirLeafOrder) {
+  TorusOptions t;
+  t.dims = {4, 4, 4};
+  t.devices_per_host = 2;
+  const Cluster torus = MakeTorus(t).value();
+  std::vector<VertexId> all(torus.hosts().begin(), torus.hosts().end());
+  PlanOptions options;
+  options.algorithm = Algorithm::kTorus;
+  const Plan p = BuildPlan(torus, all, options).value();
+  for (const char* name : {"intra_node", "torus_x", "torus_y", "torus_z"})
+    EXPECT_NE(p.FindCommunicator(name), nullptr) << name;
+  EXPECT_EQ(p.placement.non_neighbor_hops, 0);
+  EXPECT_EQ(p.ranks.size(), 128u);
+  EXPECT_EQ(p.ranks[2].node_id, torus.vertex(p.placement.hosts[1]).name);
+  EXPECT_EQ(p.ranks[2].local_rank, 0);
+}
+
+TEST(Planner, RangesPickTheFastestCurve) {
+  TorusOptions t;
+  t.dims = {8, 8};
+  t.devices_per_host = 1;
+  const Cluster c = MakeTorus(t).value();
+  std::vector<VertexId> all(c.hosts().begin(), c.hosts().end());
+  const Plan plan = BuildPlan(c, all).value();
+  const Router router = Router::Create(c).value();
+  const auto curves =
+      EvaluateAlgorithms(c, router, plan, SimOptionsFor(plan, {})).value();
+  EXPECT_EQ(curves.size(), 4u);  // all but hierarchical (one rank per host)
+  for (int64_t bytes = 1; bytes <= (int64_t{1} << 34); bytes *= 3) {
+    const Algorithm chosen = plan.AlgorithmFor(bytes);
+    double best = 1e300, got = 0;
+    for (const auto& ac : curves) {
+      const double s = ac.curve.Seconds(static_cast<double>(bytes));
+      best = std::min(best, s);
+      if (ac.algorithm == chosen) got = s;
+    }
+    EXPECT_LE(got, best * (1 + 1e-9)) << bytes;
+  }
+}
+
+}  // namespace
+}  // namespace dstrain::topology

@@ -1,0 +1,193 @@
+// The plan's sub-communicators over real Gloo (threads of this process, one
+// rank each, TCP on 127.0.0.1): the colours and keys come from the planner
+// itself (topology/plan), Split builds the groups, and the hierarchical and
+// torus all-reduces agree with the flat one.
+#include "worker/comm/plan_communicators.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <thread>
+#include <vector>
+
+#include "topology/model/generators.h"
+#include "topology/planner/planner.h"
+#include "worker/comm/gloo_communicator.h"
+#include "common/rendezvous/in_memory_kv_store.h"
+
+namespace dstrain::comm {
+namespace {
+
+using contract::SubCommunicator;
+
+// A route table from its text form.
+std::vector<GradRoute> Routes(const char* text) {
+  return ParseGradRoutes(text).value();
+}
+
+// Every rank's part of the plan, as the agent hands it out.
+std::vector<std::vector<SubCommunicator>> Specs(const topology::Plan& plan) {
+  std::vector<std::vector<SubCommunicator>> out(plan.world_size());
+  for (const topology::SubCommunicator& c : plan.communicators)
+    for (int r = 0; r < plan.world_size(); ++r)
+      out[r].push_back({c.name, c.color[r], c.key[r]});
+  return out;
+}
+
+topology::Plan HierarchicalPlan(int hosts, int g) {
+  topology::FatTreeOptions o;
+  o.hosts = hosts;
+  o.k = 4;
+  o.devices_per_host = g;
+  static topology::Cluster cluster;
+  cluster = topology::MakeFatTree(o).value();
+  topology::PlanOptions p;
+  p.algorithm = topology::Algorithm::kHierarchical;
+  std::vector<topology::VertexId> all(cluster.hosts().begin(),
+                                      cluster.hosts().end());
+  return topology::BuildPlan(cluster, all, p).value();
+}
+
+topology::Plan TorusPlan(std::vector<int> dims, int g) {
+  topology::TorusOptions o;
+  o.dims = std::move(dims);
+  o.devices_per_host = g;
+  static topology::Cluster cluster;
+  cluster = topology::MakeTorus(o).value();
+  topology::PlanOptions p;
+  p.algorithm = topology::Algorithm::kTorus;
+  std::vector<topology::VertexId> all(cluster.hosts().begin(),
+                                      cluster.hosts().end());
+  return topology::BuildPlan(cluster, all, p).value();
+}
+
+// Runs body(rank, world) on world_size threads, each with its own Gloo
+// communicator over one in-memory store.
+void OnRanks(int world_size,
+             const std::function<void(int, Communicator&)>& body) {
+  auto store = std::make_shared<rendezvous::InMemoryKvStore>();
+  comm::GlooOptions opts;
+  opts.timeout = std::chrono::seconds(60);
+  std::vector<std::thread> threads;
+  for (int r = 0; r < world_size; ++r) {
+    threads.emplace_back([&, r] {
+      auto c = comm::CreateGlooCommunicator(store, r, world_size, opts);
+      ASSERT_TRUE(c.ok()) << c.status().ToString();
+      body(r, **c);
+      // Nobody closes connections while a peer may still use them.
+      ASSERT_TRUE(Await((*c)->Barrier()).ok());
+    });
+  }
+  for (std::thread& t : threads) t.join();
+}
+
+// Flat vs composed, fp32, over several lengths (some not divisible by the
+// levels' sizes), plus kAvg, kMax and an integer sum.
+void CheckParity(const topology::Plan& plan, const char* algorithm) {
+  const auto specs = Specs(plan);
+  OnRanks(plan.world_size(), [&](int r, Communicator& world) {
+    auto subs = PlanCommunicators::Build(world, specs[r]);
+    ASSERT_TRUE(subs.ok()) << subs.status().ToString();
+    auto composed = PlanAllReduce(world, *subs, Routes(algorithm));
+    ASSERT_TRUE(composed.ok()) << composed.status().ToString();
+    EXPECT_EQ((*composed)->backend(), "gloo+" + std::string(algorithm));
+    at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(100 + r);
+    for (int64_t n : {0, 1, 7, 1000, 4099, 65536}) {
+      at::Tensor x = at::rand({n}, gen, at::kFloat) + 0.5;
+      at::Tensor flat = x.clone();
+      at::Tensor mine = x.clone();
+      ASSERT_TRUE(Await(world.AllReduce(flat, ReduceOp::kSum)).ok());
+      ASSERT_TRUE(
+          Await((*composed)->AllReduce(mine, ReduceOp::kSum)).ok());
+      if (n > 0) {
+        const double rel =
+            ((mine - flat).abs() / flat.abs()).max().item<double>();
+        EXPECT_LE(rel, 1e-6) << algorithm << " n=" << n << " rank " << r;
+      }
+      at::Tensor avg = x.clone();
+      at::Tensor mx = x.clone();
+      ASSERT_TRUE(
+          Await((*composed)->AllReduce(avg, ReduceOp::kAvg)).ok());
+      ASSERT_TRUE(Await((*composed)->AllReduce(mx, ReduceOp::kMax)).ok());
+      at::Tensor flat_max = x.clone();
+      ASSERT_TRUE(Await(world.AllReduce(flat_max, ReduceOp::kMax)).ok());
+      if (n > 0) {
+        EXPECT_LE(((avg - flat / plan.world_size()).abs() / avg.abs())
+                      .max()
+                      .item<double>(),
+                  1e-6);
+        EXPECT_TRUE(at::equal(mx, flat_max));
+      }
+    }
+    // Integers: exact, and the 2-D shape is kept.
+    at::Tensor ints = at::full({3, 5}, r + 1, at::kInt);
+    ASSERT_TRUE(Await((*composed)->AllReduce(ints, ReduceOp::kSum)).ok());
+    const int n = plan.world_size();
+    EXPECT_TRUE(at::equal(ints, at::full({3, 5}, n * (n + 1) / 2, at::kInt)));
+  });
+}
+
+TEST(PlanCommunicators, SplitBuildsThePlansGroups) {
+  // 2 hosts x 2 ranks: intra_node {0,1} {2,3}; inter_node {0,2} {1,3}.
+  const topology::Plan plan = HierarchicalPlan(2, 2);
+  const auto specs = Specs(plan);
+  std::vector<std::vector<std::string>> lines(4);
+  OnRanks(4, [&](int r, Communicator& world) {
+    auto subs = PlanCommunicators::Build(world, specs[r]);
+    ASSERT_TRUE(subs.ok()) << subs.status().ToString();
+    auto d = subs->Describe(r);
+    ASSERT_TRUE(d.ok()) << d.status().ToString();
+    lines[r] = *d;
+  });
+  EXPECT_EQ(lines[0], (std::vector<std::string>{
+                          "sub-communicator intra_node: group of 2, world "
+                          "ranks [0, 1]",
+                          "sub-communicator inter_node: group of 2, world "
+                          "ranks [0, 2]"}));
+  EXPECT_EQ(lines[3], (std::vector<std::string>{
+                          "sub-communicator intra_node: group of 2, world "
+                          "ranks [2, 3]",
+                          "sub-communicator inter_node: group of 2, world "
+                          "ranks [1, 3]"}));
+}
+
+TEST(PlanCommunicators, HierarchicalAllReduceMatchesTheFlatOne) {
+  CheckParity(HierarchicalPlan(2, 2), "hierarchical");
+  CheckParity(HierarchicalPlan(3, 2), "hierarchical");
+}
+
+TEST(PlanCommunicators, TorusAllReduceMatchesTheFlatOne) {
+  CheckParity(TorusPlan({2, 2}, 2), "torus");  // intra, x, y
+  CheckParity(TorusPlan({3, 2}, 1), "torus");  // x, y
+}
+
+// A table that sends middle sizes through the hierarchy and the rest over
+// the world: CheckParity's lengths fall on both sides of both bounds
+// (fp32: 4 and 28 bytes world, 4000 and 16396 hierarchical, 262144 world).
+TEST(PlanCommunicators, RoutedAllReduceMatchesTheFlatOneOnEveryRoute) {
+  CheckParity(HierarchicalPlan(2, 2), "world@0,hierarchical@1024,world@65536");
+  CheckParity(TorusPlan({2, 2}, 2), "torus@0,world@100000");
+}
+
+TEST(PlanCommunicators, RefusesPlansWithoutTheirCommunicators) {
+  OnRanks(1, [&](int, Communicator& world) {
+    auto none = PlanCommunicators::Build(world, {}).value();
+    EXPECT_EQ(PlanAllReduce(world, none, Routes("hierarchical"))
+                  .status()
+                  .message(),
+              "the hierarchical all-reduce needs sub-communicator "
+              "`intra_node`, which this rank's plan lacks");
+    EXPECT_FALSE(PlanAllReduce(world, none, Routes("torus")).ok());
+    EXPECT_EQ(ParseGradRoutes("ring").status().message(),
+              "gradient all-reduce route `ring`: expected world, "
+              "hierarchical or torus");
+    EXPECT_FALSE(PlanAllReduce(world, none, Routes("world@0,torus@64")).ok());
+    // Every size over the world: nothing to compose.
+    auto world_only = PlanAllReduce(world, none, Routes("world"));
+    ASSERT_TRUE(world_only.ok());
+    EXPECT_EQ(*world_only, nullptr);
+  });
+}
+
+}  // namespace
+}  // namespace dstrain::comm
