@@ -1,6 +1,7 @@
 # The two commands of the README, and the steps they are made of.
-#   make run    set up, build, and train the example job on 4 local CPU ranks
-#   make test   set up, build, and run every test
+#   make run    set up, build the `dstrain` executable only, and train the
+#               example job on 4 local CPU ranks
+#   make test   set up, build everything (tests, benchmarks), run every test
 BUILD ?= build
 JOBS ?= 2
 JOB ?= configs/examples/charlm.yaml
@@ -13,7 +14,7 @@ export CCACHE_BASEDIR ?= $(CURDIR)
 export CCACHE_NOHASHDIR ?= 1
 export CCACHE_SLOPPINESS ?= pch_defines,time_macros,include_file_mtime,include_file_ctime
 
-.PHONY: all bootstrap configure build run test clean
+.PHONY: all bootstrap configure build dstrain run test clean
 
 all: build
 
@@ -28,7 +29,11 @@ configure: bootstrap $(BUILD)/build.ninja
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
-run: build
+# Only what `make run` runs: the executable and the libraries it links.
+dstrain: configure
+	cmake --build $(BUILD) -j $(JOBS) --target dstrain
+
+run: dstrain
 	$(BUILD)/bin/dstrain launch $(JOB)
 
 test: build

@@ -1,9 +1,92 @@
 #include "agent/metrics_line.h"
 
+#include <google/protobuf/descriptor.h>
 #include <gtest/gtest.h>
+
+#include <string>
+
+#include "common/contract/metrics_lines.h"
 
 namespace dstrain::agent {
 namespace {
+
+// Every field a worker writes (common/contract/metrics_lines.h), each set to
+// a value of its own, comes back in the proto the agent forwards, and the
+// proto has no field the worker does not write: the two sides cannot drift.
+TEST(MetricsLineTest, EveryFieldTheWorkerWritesRoundTrips) {
+  contract::LineLabels labels{"job-1", 3, 2};
+  contract::StepMetrics s;
+  s.step = 7;
+  s.total_steps = 300;
+  s.loss = 2.5;
+  s.lr = 0.125;
+  s.grad_norm = 1.5;
+  s.tokens_per_s = 1000;
+  s.step_time_s = 0.25;
+  s.comm_time_s = 0.0625;
+  s.loss_scale = 32768;
+  s.skipped = true;
+  s.skipped_steps = 4;
+  s.elapsed_s = 10.5;
+  s.peak_rss_bytes = 123456789012;
+  s.param_bytes = 11;
+  s.grad_bytes = 12;
+  s.optimizer_bytes = 13;
+  s.model_state_peak_bytes = 14;
+  s.activation_peak_bytes = 15;
+  const std::string line = contract::StepLine(labels, s);
+  auto m = ParseMetricsLine(line);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  proto::StepMetrics want;
+  want.set_job_id("job-1");
+  want.set_rank(3);
+  want.set_attempt(2);
+  want.set_step(7);
+  want.set_total_steps(300);
+  want.set_loss(2.5);
+  want.set_lr(0.125);
+  want.set_grad_norm(1.5);
+  want.set_tokens_per_s(1000);
+  want.set_step_time_s(0.25);
+  want.set_comm_time_s(0.0625);
+  want.set_loss_scale(32768);
+  want.set_skipped(true);
+  want.set_skipped_steps(4);
+  want.set_elapsed_s(10.5);
+  want.set_peak_rss_bytes(123456789012);
+  want.set_param_bytes(11);
+  want.set_grad_bytes(12);
+  want.set_optimizer_bytes(13);
+  want.set_model_state_peak_bytes(14);
+  want.set_activation_peak_bytes(15);
+  EXPECT_EQ(m->step.SerializeAsString(), want.SerializeAsString())
+      << m->step.DebugString();
+  // Every proto field is one the line names.
+  const google::protobuf::Descriptor* d = proto::StepMetrics::descriptor();
+  for (int i = 0; i < d->field_count(); ++i) {
+    EXPECT_NE(line.find("\"" + d->field(i)->name() + "\":"),
+              std::string::npos)
+        << "proto StepMetrics." << d->field(i)->name()
+        << " is not written by the worker";
+  }
+
+  contract::RankResult r{20, 1.75, "00ff00ff00ff00ff", 4096};
+  const std::string result_line = contract::ResultLine(labels, r);
+  auto res = ParseMetricsLine(result_line);
+  ASSERT_TRUE(res.ok()) << res.status().ToString();
+  EXPECT_EQ(res->result.rank(), 3);
+  EXPECT_EQ(res->result.steps(), 20);
+  EXPECT_EQ(res->result.final_loss(), 1.75);
+  EXPECT_EQ(res->result.param_digest(), "00ff00ff00ff00ff");
+  EXPECT_EQ(res->result.param_count(), 4096);
+  const google::protobuf::Descriptor* rd = proto::RankResult::descriptor();
+  for (int i = 0; i < rd->field_count(); ++i) {
+    EXPECT_NE(result_line.find("\"" + rd->field(i)->name() + "\":"),
+              std::string::npos)
+        << "proto RankResult." << rd->field(i)->name()
+        << " is not written by the worker";
+  }
+}
 
 TEST(MetricsLineTest, ParsesStep) {
   auto m = ParseMetricsLine(

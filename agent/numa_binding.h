@@ -1,6 +1,6 @@
 #pragma once
-// Which NUMA node each local rank runs on (`binding.numa`, DESIGN §2 step
-// 3): with `auto` on a node with two or more NUMA nodes that have CPUs,
+// Which NUMA node each local rank runs on (`binding.numa`, part of the
+// per-node plan the agent applies): with `auto` on a node with two or more NUMA nodes that have CPUs,
 // every rank's CPUs are restricted to one NUMA node's and its memory is
 // preferred there, as `numactl --cpunodebind=N --preferred=N` would.
 //

@@ -1,4 +1,4 @@
-// The MPI launch mode end to end (issue 3): build/bin/dstrain (and
+// The MPI launch mode end to end: build/bin/dstrain (and
 // dstrain-worker) started by a real `mpirun` on loopback, no coordinator and
 // no MASTER_ADDR: the example trains and exits 0 with falling loss; gloo and
 // mpi give the same losses step by step; `backend: auto` picks mpi under

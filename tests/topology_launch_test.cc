@@ -1,4 +1,4 @@
-// Issue 5's end-to-end check: a job on 4 local ranks with a described
+// A job on 4 local ranks with a described
 // 2-leaf cluster gets the planned rank order and its sub-communicators.
 //
 // Real processes on this machine: `dstrain coordinator`, two

@@ -1,12 +1,12 @@
 // dstrain-worker: the training engine on its own, for machines that have
 // only libtorch (no gRPC): start one per rank with torchrun-style
-// environment (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT...), e.g.
+// environment (common/contract/worker_env.h: RANK, WORLD_SIZE,
+// MASTER_ADDR, MASTER_PORT...), e.g.
 //   export WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=29500
 //   RANK=0 dstrain-worker configs/examples/charlm.yaml --set train.steps=9 &
 //   RANK=1 dstrain-worker configs/examples/charlm.yaml --set train.steps=9
 // or under MPI, with no rendezvous variables at all:
-//   mpirun -np 4 dstrain-worker configs/examples/charlm.yaml \
-//       --metrics-file m.jsonl
+//   mpirun -np 4 dstrain-worker configs/examples/charlm.yaml --metrics-file m
 // Exit codes as RunWorkerCommand (worker/worker_command.h); 2 for bad
 // arguments.
 

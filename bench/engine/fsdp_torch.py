@@ -3,7 +3,7 @@
 optimizer and step, sharded with FSDP2 (torch.distributed.fsdp.fully_shard)
 over gloo on CPU in fp32, for docs/performance.md ("Training engine").
 
-It mirrors worker/models/gpt.h and worker/engine/train.cc:
+It mirrors worker/models/gpt.h and worker/engine/trainer.cc:
   - model: token + position embeddings, `layers` pre-norm blocks
     [x + attn(LN(x)), x + MLP(LN(x))], attention with a fused q/k/v
     projection without bias plus a query and a value bias (no key bias),

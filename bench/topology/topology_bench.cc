@@ -1,4 +1,4 @@
-// Topology engine benchmark (issue 5): predicted all-reduce times of plans
+// Topology engine benchmark: predicted all-reduce times of plans
 // against the bandwidth lower bound, hostname order and random order, on
 // the fabrics of the issue, and the planning time for 65,536 ranks.
 //

@@ -1,6 +1,6 @@
 #pragma once
-// `dstrain bench comm`: time, algbw and busbw (nccl-tests definitions,
-// DESIGN §6) and a correctness check for each collective and message size,
+// `dstrain bench comm`: time, algbw and busbw (nccl-tests definitions)
+// and a correctness check for each collective and message size,
 // as an aligned table or `--json` (worker/comm/bench/bench_report.h).
 //
 //   dstrain bench comm --ranks 4 [--backend gloo|mpi|nccl|auto]

@@ -1,5 +1,5 @@
 #pragma once
-// Cluster-token authentication for every dstrain RPC (DESIGN §7).
+// Cluster-token authentication for every dstrain RPC.
 //
 // Every call carries the metadata `authorization: Bearer <token>`. Servers
 // call CheckToken first thing in each handler and finish the call with the

@@ -2,8 +2,8 @@
 // The one place dstrain makes client channels and server credentials.
 //
 // Today every connection is plaintext, authenticated by the cluster token
-// (auth.h): fine on loopback and trusted networks only. TLS (DESIGN §7: "TLS
-// when certificates are configured") plugs in here: these functions will
+// (auth.h): fine on loopback and trusted networks only. TLS, when
+// certificates are configured, plugs in here: these functions will
 // take the certificate paths and return SSL credentials; callers keep
 // calling them as they do now.
 //

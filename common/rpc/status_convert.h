@@ -1,8 +1,8 @@
 #pragma once
 // dstrain::Status <-> grpc::Status. The codes are numerically identical
 // (common/status.h mirrors gRPC's), so the conversion is one to one; only
-// the service adapters and the clients use it (DESIGN §9: gRPC status only
-// at the edges).
+// the service adapters and the clients use it (gRPC status stays at the
+// edges; managers know only dstrain::Status).
 
 #include <grpcpp/support/status.h>
 

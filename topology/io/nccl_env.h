@@ -1,5 +1,6 @@
 #pragma once
-// Per-node NCCL environment for a host of a cluster (DESIGN §1 step 3):
+// Per-node NCCL environment for a host of a cluster, which the coordinator
+// hands each node's agent with the placement plan:
 //   NCCL_IB_HCA     `=mlx5_0:1,mlx5_1:1`: the host's NICs in NIC order, in
 //                   NCCL's exact-match form (the leading `=`, so mlx5_1
 //                   does not also select mlx5_10), each with its port;

@@ -1,5 +1,5 @@
 #pragma once
-// The cluster model (DESIGN §6): the network as data.
+// The cluster model: the network as data.
 //
 // A Cluster is an undirected multigraph whose vertices are hosts and
 // switches. Every vertex has a stable integer id (VertexId, dense from 0 in

@@ -1,5 +1,5 @@
 #pragma once
-// Fabric generators: regular clusters from a few numbers (DESIGN §6).
+// Fabric generators: regular clusters from a few numbers.
 //
 // Every generator returns a Cluster that passes Validate() and
 // CheckConnected(), with FabricParams filled in, or INVALID_ARGUMENT naming

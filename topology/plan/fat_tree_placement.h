@@ -1,5 +1,5 @@
 #pragma once
-// Fat-tree placement (DESIGN §6): hosts contiguous by their switch path,
+// Fat-tree placement: hosts contiguous by their switch path,
 // top level first (pod), then leaf switch, then host (natural name order);
 // ranks are then contiguous by host and local device (rank_layout.h).
 //

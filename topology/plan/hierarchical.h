@@ -1,5 +1,5 @@
 #pragma once
-// Two-level hierarchical all-reduce (DESIGN §6) over N nodes of g ranks:
+// Two-level hierarchical all-reduce over N nodes of g ranks:
 //
 //   1. intra-node reduce-scatter (ring of g): local rank l ends with the
 //      node's sum of slice l, S/g bytes;

@@ -1,6 +1,6 @@
 #pragma once
-// Placement: the order in which a job's hosts are visited by its ring
-// (DESIGN §6). NCCL and Gloo build their inter-node ring, and NCCL its
+// Placement: the order in which a job's hosts are visited by its ring.
+// NCCL and Gloo build their inter-node ring, and NCCL its
 // trees, over hosts in rank order, so the host order IS the ring. Ranks are
 // then laid out host-contiguously (rank_layout.h).
 //

@@ -1,5 +1,5 @@
 #pragma once
-// A placement plan as data (DESIGN §6): what the coordinator needs to start
+// A placement plan as data: what the coordinator needs to start
 // a job on a set of hosts and what the workers need to build their
 // communicators.
 //
@@ -12,7 +12,7 @@
 //    the (colour, key) pair to pass to Communicator::Split(color, key);
 //    colour < 0 means "joins none".
 //  - `algorithms`: the all-reduce algorithm per message-size range, chosen
-//    by the cost model (plan/planner.h).
+//    by the cost model (planner/planner.h).
 //  - `env`: per-job environment (NCCL_CROSS_NIC=0 on rail-optimized
 //    fabrics, NCCL_ALGO when the plan forces one).
 //

@@ -1,5 +1,5 @@
 #pragma once
-// 2D/3D torus all-reduce as sub-communicators (DESIGN §6), for hosts that
+// 2D/3D torus all-reduce as sub-communicators, for hosts that
 // fill a box of the torus (torus_placement.h finds the box). With extents
 // e_x, e_y (, e_z) and g ranks per host:
 //

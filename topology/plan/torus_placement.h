@@ -1,5 +1,5 @@
 #pragma once
-// Torus placement (DESIGN §6): a ring order whose consecutive hosts are
+// Torus placement: a ring order whose consecutive hosts are
 // torus neighbours, so every ring hop is one link and no two hops share one.
 //
 //  - The hosts fill a box (the whole torus or a sub-block, which may wrap

@@ -1,5 +1,5 @@
 #pragma once
-// Validators for plans (DESIGN §6): one function per property, called by
+// Validators for plans: one function per property, called by
 // the tests and by the coordinator before it starts a job. Each returns OK
 // or INVALID_ARGUMENT naming the first offender (NOT_FOUND for a missing
 // route). Pure functions; thread-safe.

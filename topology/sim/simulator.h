@@ -1,5 +1,5 @@
 #pragma once
-// The link-load simulator (DESIGN §6): routes every transfer of a schedule
+// The link-load simulator: routes every transfer of a schedule
 // (plan/schedule.h) over a Cluster, charges every link, per direction, the
 // bytes it carries, and predicts the collective's time.
 //

@@ -1,6 +1,6 @@
 #pragma once
-// Mixed precision inside one training step (DESIGN §5, `amp.dtype`): what
-// engine/train.cc does around the ZeRO engine's step protocol
+// Mixed precision inside one training step (`amp.dtype`): what
+// the trainer (engine/trainer.cc) does around the ZeRO engine's step protocol
 // (zero/zero_engine.h), in PyTorch's recipe order:
 //
 //   AmpStep amp = AmpStep::Create(job.amp.dtype, device);

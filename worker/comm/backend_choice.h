@@ -1,6 +1,5 @@
 #pragma once
-// Which communicator backend a worker trains with (DESIGN §5, issue 3): the
-// job's `backend`, with `auto` resolved from how the worker was started, and
+// Which communicator backend a worker trains with: the job's `backend`, with `auto` resolved from how the worker was started, and
 // a check that the chosen backend can run there. Pure functions; no MPI or
 // torch here, so the CLI and the tests use them freely.
 //

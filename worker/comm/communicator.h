@@ -1,5 +1,5 @@
 #pragma once
-// The engine's view of collective communication (DESIGN §5): one group of
+// The engine's view of collective communication: one group of
 // ranks, collectives on contiguous tensors, asynchronous: each call starts
 // the operation and returns a Work to Wait on. Backends: gloo (CPU, libtorch's
 // c10d::ProcessGroupGloo), mpi (OpenMPI, when started by mpirun/srun), nccl

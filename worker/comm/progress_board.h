@@ -1,8 +1,8 @@
 #pragma once
 // Who never arrived? Each rank of a communicator publishes "the sequence
 // number of the last collective I started" so that, when a collective times
-// out, the rank that noticed can name the ranks still behind it (DESIGN §7:
-// a hang report names the rank and the collective).
+// out, the rank that noticed can name the ranks still behind it (a hang
+// report names the rank and the collective).
 //
 // ProgressBoard is the small interface every backend uses (gloo, mpi, nccl):
 // Started() on the hot path costs one atomic store and never touches the

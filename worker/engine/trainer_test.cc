@@ -123,7 +123,7 @@ void ExpectParamsClose(const std::vector<float>& a, const std::vector<float>& b,
   EXPECT_LE(worst, tol) << "parameter element " << at;
 }
 
-// The correctness bar of DESIGN §5: for the same seed and global batch,
+// The engine's correctness bar: for the same seed and global batch,
 // ZeRO stages 1-3 on 1, 2 and 4 ranks, with gradient accumulation and with
 // recompute, give the per-step losses (1e-5 relative, 50 steps) and final
 // parameters (1e-6) of a single-process unsharded run.

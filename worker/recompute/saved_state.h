@@ -1,6 +1,6 @@
 #pragma once
 // The thread and process state a recomputed forward must see again to
-// reproduce the original bit for bit (DESIGN §5, activation checkpointing):
+// reproduce the original bit for bit (activation checkpointing):
 // the default random generators (CPU, and CUDA when asked: dropout masks)
 // and the autocast state (which ops run in which dtype).
 //

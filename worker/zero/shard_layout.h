@@ -1,5 +1,5 @@
 #pragma once
-// ZeRO sharding arithmetic (DESIGN §5), as pure functions: no torch.
+// ZeRO sharding arithmetic, as pure functions: no torch.
 //
 // A model is split into units (the embeddings, each transformer block, ...).
 // A unit's parameters are laid out in one flat buffer: the weights with

@@ -1,5 +1,5 @@
 #pragma once
-// ZeRO stages 0-3 from one mechanism (DESIGN §5): the model's parameters,
+// ZeRO stages 0-3 from one mechanism: the model's parameters,
 // gradients and AdamW state laid out per unit (shard_layout.h), gathered
 // and released around each unit's use (unit_schedule.h), reduced across
 // the ranks of one communicator.

@@ -1,6 +1,6 @@
 #pragma once
 // The collectives `dstrain bench comm` measures, their names, and the
-// nccl-tests bus-bandwidth factors (DESIGN §6). Pure functions; no torch, so
+// nccl-tests bus-bandwidth factors. Pure functions; no torch, so
 // the CLI and the Python peer's conventions are tested without libtorch.
 //
 //   algbw = S / t          (S: the size of the full buffer, as nccl-tests)

@@ -1,5 +1,5 @@
 #pragma once
-// The MPI backend of comm::Communicator (Open MPI 4.1; DESIGN §5): for
+// The MPI backend of comm::Communicator (Open MPI 4.1): for
 // processes started by mpirun or `srun --mpi=pmix`. Every collective is the
 // matching nonblocking MPI call on a private duplicate of MPI_COMM_WORLD (or
 // of a Split of it), so its traffic never mixes with anyone else's:

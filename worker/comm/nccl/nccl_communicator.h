@@ -1,5 +1,5 @@
 #pragma once
-// The NCCL backend of comm::Communicator (DESIGN §3, §5): the NCCL C API on
+// The NCCL backend of comm::Communicator: the NCCL C API on
 // CUDA tensors of one device, each collective enqueued on libtorch's current
 // CUDA stream of that device (c10::cuda::getCurrentCUDAStream), so the
 // caching allocator's stream rules hold without recordStream.
