@@ -180,7 +180,7 @@ TEST(WorkerEnvTest, WorkersDecodeWhatTheAgentEncodes) {
   want.run_dir = "/runs/charlm";
   want.metrics_fd = kMetricsFd;
   want.comm_interface = "eth7";
-  want.sub_communicators = {{"intra_node", 0, 1}};
+  want.sub_communicators = {{"intra_node", 1, 1}};
   want.grad_routes = {{0, "hierarchical"}, {38797313, "world"}};
   EXPECT_EQ(*got, want);
 }

@@ -1,13 +1,10 @@
 # dstrain_add_test(NAME name SOURCES a.cc ... LIBS lib ... LABELS unit|integration|slow|gpu|slurm
-#                  [TIMEOUT seconds] [PURE])
+#                  [TIMEOUT seconds])
 # One GoogleTest executable; each TEST becomes its own CTest test carrying
 # the labels, so `ctest -L unit` and `ctest -LE slow` select. Every test
 # links the shared test support (common/testing: IsOk, StatusIs).
-# PURE: the test uses no libtorch code even though a library it links has
-# some; it is linked --as-needed, so the executable does not load libtorch
-# (listing and starting it stays fast).
 function(dstrain_add_test)
-  cmake_parse_arguments(T "PURE" "NAME;TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+  cmake_parse_arguments(T "" "NAME;TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 300)
   endif()
@@ -16,9 +13,6 @@ function(dstrain_add_test)
   target_include_directories(${T_NAME} PRIVATE ${PROJECT_SOURCE_DIR})
   target_link_libraries(${T_NAME} PRIVATE ${T_LIBS} dstrain_testing
                         GTest::gtest GTest::gmock GTest::gtest_main)
-  if(T_PURE)
-    target_link_options(${T_NAME} PRIVATE LINKER:--as-needed)
-  endif()
   target_compile_definitions(${T_NAME} PRIVATE
     DSTRAIN_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     DSTRAIN_BINARY_DIR="${CMAKE_BINARY_DIR}")

@@ -175,16 +175,18 @@ TEST_F(JobManagerTest, WaitsForNodesThenAssignsRanksInRegistrationOrder) {
   ASSERT_EQ(first.start.ranks_size(), 2);
   EXPECT_EQ(first.start.ranks(0).rank(), 0);
   EXPECT_EQ(first.start.ranks(1).rank(), 1);
-  EXPECT_EQ(first.start.env().at("DSTRAIN_NUM_NODES"), "2");
-  EXPECT_EQ(first.start.env().at("DSTRAIN_NODE_RANK"), "0");
-  EXPECT_EQ(first.start.env().at("LOCAL_WORLD_SIZE"), "2");
+  // The node count and this node's rank travel in the request; the agent
+  // turns them into the workers' environment (common/contract/worker_env.h).
+  EXPECT_EQ(first.start.num_nodes(), 2);
+  EXPECT_EQ(first.start.ranks(0).node_rank(), 0);
+  EXPECT_EQ(first.start.ranks(1).node_rank(), 0);
   const auto& second = agents_.starts[1];
   EXPECT_EQ(second.address, "beta:9000");
   ASSERT_EQ(second.start.ranks_size(), 2);
   EXPECT_EQ(second.start.ranks(0).rank(), 2);
   EXPECT_EQ(second.start.ranks(0).local_rank(), 0);
   EXPECT_EQ(second.start.ranks(1).rank(), 3);
-  EXPECT_EQ(second.start.env().at("DSTRAIN_NODE_RANK"), "1");
+  EXPECT_EQ(second.start.ranks(0).node_rank(), 1);
 }
 
 TEST_F(JobManagerTest, TakesUpToNodesMax) {

@@ -40,13 +40,6 @@ Status CheckCombinations(const JobConfig& job, const Origins& o) {
               Int(job.train.schedule.warmup_steps)) +
         " must be <= " + o.Ref("train.steps", Int(job.train.steps)));
   }
-  // fp16 autocast is a CUDA feature; CPUs compute bf16.
-  if (job.amp.dtype == AmpDtype::kFp16 && job.device != Device::kCuda) {
-    return InvalidArgument(o.Ref("amp.dtype", AmpDtypeName(job.amp.dtype)) +
-                           " needs `device` = cuda, but " +
-                           o.Ref("device", DeviceName(job.device)) +
-                           " (use bf16 on CPUs)");
-  }
   if (job.backend == Backend::kNccl && job.device != Device::kCuda) {
     return InvalidArgument(o.Ref("backend", BackendName(job.backend)) +
                            " needs `device` = cuda, but " +
@@ -66,6 +59,19 @@ Status CheckCombinations(const JobConfig& job, const Origins& o) {
                            " must be greater than " +
                            o.Ref("fault_tolerance.heartbeat_s",
                                  Num(job.fault_tolerance.heartbeat_s)));
+  }
+  return Status::Ok();
+}
+
+Status CheckJobFilePolicy(const JobConfig& job, const Origins& o) {
+  // On a CPU, bf16 is the mixed precision to use: fp16 needs the loss
+  // scaler and gains nothing there. The engine can still run it, which its
+  // tests use to exercise the scaler without a GPU.
+  if (job.amp.dtype == AmpDtype::kFp16 && job.device != Device::kCuda) {
+    return InvalidArgument(o.Ref("amp.dtype", AmpDtypeName(job.amp.dtype)) +
+                           " needs `device` = cuda, but " +
+                           o.Ref("device", DeviceName(job.device)) +
+                           " (use bf16 on CPUs)");
   }
   return Status::Ok();
 }

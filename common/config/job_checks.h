@@ -13,6 +13,11 @@ namespace dstrain::config::internal {
 
 Status CheckCombinations(const JobConfig& job, const Origins& origins);
 
+// What a job file may not ask for although the engine could run it (fp16
+// on a CPU): advice enforced at load time only, so ValidateJob, which holds
+// jobs built in code to the engine's limits, leaves it out.
+Status CheckJobFilePolicy(const JobConfig& job, const Origins& origins);
+
 // Refuses, at load time, values whose feature is not built yet, so that a
 // job never starts and then fails. Each issue that builds a feature deletes
 // its line.

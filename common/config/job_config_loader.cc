@@ -141,6 +141,7 @@ class Loader {
     DSTRAIN_RETURN_IF_ERROR(WalkMap(root, ""));
     DSTRAIN_RETURN_IF_ERROR(CheckRequired());
     DSTRAIN_RETURN_IF_ERROR(internal::CheckCombinations(config_, origins_));
+    DSTRAIN_RETURN_IF_ERROR(internal::CheckJobFilePolicy(config_, origins_));
     DSTRAIN_RETURN_IF_ERROR(internal::RefuseUnbuiltFeatures(config_, origins_));
     DSTRAIN_RETURN_IF_ERROR(ResolvePaths());
     return config_;

@@ -65,6 +65,12 @@ std::vector<std::pair<std::string, std::string>> EncodeWorkerEnv(
   return out;
 }
 
+std::string DescribeWorkerEnv(const WorkerEnv& env) {
+  std::string out = "{";
+  for (const auto& [k, v] : EncodeWorkerEnv(env)) out += " " + k + "=" + v;
+  return out + " }";
+}
+
 const std::vector<std::string>& WorkerEnvVariables() {
   static const std::vector<std::string> kAll = {
       kRank,         kWorldSize,       kLocalRank,

@@ -35,6 +35,7 @@
 
 #include <functional>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -105,6 +106,12 @@ struct WorkerEnv {
   std::vector<GradRoute> grad_routes;
   friend bool operator==(const WorkerEnv&, const WorkerEnv&) = default;
 };
+
+// For test failures: every field, one per line.
+std::string DescribeWorkerEnv(const WorkerEnv& env);
+inline void PrintTo(const WorkerEnv& env, std::ostream* os) {
+  *os << DescribeWorkerEnv(env);
+}
 
 // The variables for `env`, in a fixed order. Optional parts (master,
 // coordinator, token, metrics fd, comm host/interface, NUMA node, plan)

@@ -332,6 +332,7 @@ TEST(CheckpointResumeTest, AnotherModelIsRefusedAndNothingUsableStartsFresh) {
   const std::string empty = TempDir("empty");
   config::JobConfig job = Job(empty, 2, 3);
   job.train.steps = 3;
+  job.train.schedule.warmup_steps = 3;  // a valid job: warm-up within the run
   const Outcome fresh = Train(job, 2, true);
   ExpectOk(fresh);
   EXPECT_EQ(fresh.result[0].resumed_from_step, 0);

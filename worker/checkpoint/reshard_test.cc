@@ -7,7 +7,6 @@
 namespace dstrain::checkpoint {
 namespace {
 
-using IndexRange;
 
 TEST(ReshardTest, SameWorldReadsOwnSlice) {
   // numel 10 on 4 ranks: padded 12, shard 3.

@@ -41,7 +41,7 @@ class RankFailurePrinter : public ::testing::EmptyTestEventListener {
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
   namespace mpi = dstrain::comm::mpi;
-  if (mpi::DetectMpiLaunch().launched) {
+  if (dstrain::contract::DetectMpiLaunch().launched) {
     auto info = mpi::InitMpi();
     if (!info.ok()) {
       std::fprintf(stderr, "%s\n", info.status().ToString().c_str());
