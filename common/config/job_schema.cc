@@ -16,25 +16,37 @@ using C = JobConfig;
 
 constexpr double kIntMax = 2147483647.0;
 
-Field Make(std::string path, K kind, void (*set)(C&, const V&)) {
+// The setter and getter of a JobConfig member that a FieldValue carries in
+// `slot` (i, u, d, b or s): `MEMBER(i, nodes.min)`.
+#define MEMBER(slot, member)                                       \
+  [](C& c, const V& v) { c.member = decltype(c.member)(v.slot); }, \
+      [](const C& c) {                                             \
+        V v;                                                       \
+        v.slot = static_cast<decltype(v.slot)>(c.member);          \
+        return v;                                                  \
+      }
+
+Field Make(std::string path, K kind, void (*set)(C&, const V&),
+           V (*get)(const C&)) {
   Field f;
   f.path = std::move(path);
   f.kind = kind;
   f.set = set;
+  f.get = get;
   return f;
 }
 
 Field Int(std::string path, double lo, std::optional<double> hi,
-          void (*set)(C&, const V&)) {
-  Field f = Make(std::move(path), K::kInt, set);
+          void (*set)(C&, const V&), V (*get)(const C&)) {
+  Field f = Make(std::move(path), K::kInt, set, get);
   f.lo = lo;
   f.hi = hi;
   return f;
 }
 
 Field Num(std::string path, double lo, bool lo_open, std::optional<double> hi,
-          bool hi_open, void (*set)(C&, const V&)) {
-  Field f = Make(std::move(path), K::kDouble, set);
+          bool hi_open, void (*set)(C&, const V&), V (*get)(const C&)) {
+  Field f = Make(std::move(path), K::kDouble, set, get);
   f.lo = lo;
   f.lo_open = lo_open;
   f.hi = hi;
@@ -43,8 +55,8 @@ Field Num(std::string path, double lo, bool lo_open, std::optional<double> hi,
 }
 
 Field Enum(std::string path, std::vector<std::string> choices,
-           void (*set)(C&, const V&)) {
-  Field f = Make(std::move(path), K::kEnum, set);
+           void (*set)(C&, const V&), V (*get)(const C&)) {
+  Field f = Make(std::move(path), K::kEnum, set, get);
   f.choices = std::move(choices);
   return f;
 }
@@ -56,124 +68,97 @@ Field Required(Field f) {
 
 std::vector<Field> BuildFields() {
   std::vector<Field> f;
-  f.push_back(Required(
-      Make("name", K::kString, [](C& c, const V& v) { c.name = v.s; })));
-  f.push_back(Int("nodes.min", 1, std::nullopt,
-                  [](C& c, const V& v) { c.nodes.min = int(v.i); }));
-  f.push_back(Int("nodes.max", 1, std::nullopt,
-                  [](C& c, const V& v) { c.nodes.max = int(v.i); }));
-  f.push_back(Int("procs_per_node", 1, 1024,
-                  [](C& c, const V& v) { c.procs_per_node = int(v.i); }));
-  f.push_back(Int("threads_per_proc", 1, 1024,
-                  [](C& c, const V& v) { c.threads_per_proc = int(v.i); }));
-  f.push_back(Enum("device", {"cpu", "cuda"}, [](C& c, const V& v) {
-    c.device = static_cast<Device>(v.i);
-  }));
+  f.push_back(Required(Make("name", K::kString, MEMBER(s, name))));
+  f.push_back(Int("nodes.min", 1, std::nullopt, MEMBER(i, nodes.min)));
+  f.push_back(Int("nodes.max", 1, std::nullopt, MEMBER(i, nodes.max)));
+  f.push_back(Int("procs_per_node", 1, 1024, MEMBER(i, procs_per_node)));
+  f.push_back(Int("threads_per_proc", 1, 1024, MEMBER(i, threads_per_proc)));
+  f.push_back(Enum("device", {"cpu", "cuda"}, MEMBER(i, device)));
   f.push_back(
-      Enum("backend", {"auto", "nccl", "gloo", "mpi"},
-           [](C& c, const V& v) { c.backend = static_cast<Backend>(v.i); }));
-  f.push_back(Make("topology.cluster", K::kPath,
-                   [](C& c, const V& v) { c.topology.cluster = v.s; }));
+      Enum("backend", {"auto", "nccl", "gloo", "mpi"}, MEMBER(i, backend)));
+  f.push_back(Make("topology.cluster", K::kPath, MEMBER(s, topology.cluster)));
   f.push_back(Enum("topology.algorithm",
                    {"auto", "ring", "tree", "hierarchical", "torus"},
-                   [](C& c, const V& v) { c.topology.algorithm = v.s; }));
-  f.push_back(Enum("model.type", {"gpt"},
-                   [](C& c, const V& v) { c.model.type = v.s; }));
-  f.push_back(Int("model.vocab", 2, std::nullopt,
-                  [](C& c, const V& v) { c.model.vocab = int(v.i); }));
-  f.push_back(Int("model.layers", 1, std::nullopt,
-                  [](C& c, const V& v) { c.model.layers = int(v.i); }));
-  f.push_back(Int("model.d_model", 1, std::nullopt,
-                  [](C& c, const V& v) { c.model.d_model = int(v.i); }));
-  f.push_back(Int("model.heads", 1, std::nullopt,
-                  [](C& c, const V& v) { c.model.heads = int(v.i); }));
-  f.push_back(Int("model.seq_len", 1, std::nullopt,
-                  [](C& c, const V& v) { c.model.seq_len = int(v.i); }));
-  f.push_back(Int("model.d_ff", 0, std::nullopt,
-                  [](C& c, const V& v) { c.model.d_ff = int(v.i); }));
-  f.push_back(Num("model.dropout", 0, false, 1, true,
-                  [](C& c, const V& v) { c.model.dropout = v.d; }));
+                   MEMBER(s, topology.algorithm)));
+  f.push_back(Enum("model.type", {"gpt"}, MEMBER(s, model.type)));
+  f.push_back(Int("model.vocab", 2, std::nullopt, MEMBER(i, model.vocab)));
+  f.push_back(Int("model.layers", 1, std::nullopt, MEMBER(i, model.layers)));
+  f.push_back(Int("model.d_model", 1, std::nullopt, MEMBER(i, model.d_model)));
+  f.push_back(Int("model.heads", 1, std::nullopt, MEMBER(i, model.heads)));
+  f.push_back(Int("model.seq_len", 1, std::nullopt, MEMBER(i, model.seq_len)));
+  f.push_back(Int("model.d_ff", 0, std::nullopt, MEMBER(i, model.d_ff)));
   f.push_back(
-      Enum("data.type", {"text"}, [](C& c, const V& v) { c.data.type = v.s; }));
-  f.push_back(Required(Make("data.path", K::kPath,
-                            [](C& c, const V& v) { c.data.path = v.s; })));
-  f.push_back(Int("data.prefetch", 0, std::nullopt,
-                  [](C& c, const V& v) { c.data.prefetch = int(v.i); }));
-  f.push_back(Int("train.steps", 1, std::nullopt,
-                  [](C& c, const V& v) { c.train.steps = int(v.i); }));
-  f.push_back(Int("train.micro_batch", 1, std::nullopt,
-                  [](C& c, const V& v) { c.train.micro_batch = int(v.i); }));
-  f.push_back(Int("train.grad_accum", 1, std::nullopt,
-                  [](C& c, const V& v) { c.train.grad_accum = int(v.i); }));
-  f.push_back(Enum("train.optimizer.type", {"adamw"},
-                   [](C& c, const V& v) { c.train.optimizer.type = v.s; }));
+      Num("model.dropout", 0, false, 1, true, MEMBER(d, model.dropout)));
+  f.push_back(Enum("data.type", {"text"}, MEMBER(s, data.type)));
+  f.push_back(Required(Make("data.path", K::kPath, MEMBER(s, data.path))));
+  f.push_back(Int("data.prefetch", 0, std::nullopt, MEMBER(i, data.prefetch)));
+  f.push_back(Int("train.steps", 1, std::nullopt, MEMBER(i, train.steps)));
+  f.push_back(
+      Int("train.micro_batch", 1, std::nullopt, MEMBER(i, train.micro_batch)));
+  f.push_back(
+      Int("train.grad_accum", 1, std::nullopt, MEMBER(i, train.grad_accum)));
+  f.push_back(
+      Enum("train.optimizer.type", {"adamw"}, MEMBER(s, train.optimizer.type)));
   f.push_back(Num("train.optimizer.lr", 0, true, std::nullopt, false,
-                  [](C& c, const V& v) { c.train.optimizer.lr = v.d; }));
+                  MEMBER(d, train.optimizer.lr)));
   {
-    Field betas = Make("train.optimizer.betas", K::kPair, [](C& c, const V& v) {
-      c.train.optimizer.beta1 = v.pair[0];
-      c.train.optimizer.beta2 = v.pair[1];
-    });
+    Field betas = Make(
+        "train.optimizer.betas", K::kPair,
+        [](C& c, const V& v) {
+          c.train.optimizer.beta1 = v.pair[0];
+          c.train.optimizer.beta2 = v.pair[1];
+        },
+        [](const C& c) {
+          V v;
+          v.pair[0] = c.train.optimizer.beta1;
+          v.pair[1] = c.train.optimizer.beta2;
+          return v;
+        });
     betas.lo = 0;
     betas.hi = 1;
     betas.hi_open = true;
     f.push_back(betas);
   }
   f.push_back(Num("train.optimizer.eps", 0, true, std::nullopt, false,
-                  [](C& c, const V& v) { c.train.optimizer.eps = v.d; }));
-  f.push_back(
-      Num("train.optimizer.weight_decay", 0, false, std::nullopt, false,
-          [](C& c, const V& v) { c.train.optimizer.weight_decay = v.d; }));
+                  MEMBER(d, train.optimizer.eps)));
+  f.push_back(Num("train.optimizer.weight_decay", 0, false, std::nullopt, false,
+                  MEMBER(d, train.optimizer.weight_decay)));
   f.push_back(Enum("train.schedule.type", {"cosine", "constant", "linear"},
-                   [](C& c, const V& v) { c.train.schedule.type = v.s; }));
-  f.push_back(
-      Int("train.schedule.warmup_steps", 0, std::nullopt,
-          [](C& c, const V& v) { c.train.schedule.warmup_steps = int(v.i); }));
-  f.push_back(
-      Num("train.schedule.min_lr_ratio", 0, false, 1, false,
-          [](C& c, const V& v) { c.train.schedule.min_lr_ratio = v.d; }));
+                   MEMBER(s, train.schedule.type)));
+  f.push_back(Int("train.schedule.warmup_steps", 0, std::nullopt,
+                  MEMBER(i, train.schedule.warmup_steps)));
+  f.push_back(Num("train.schedule.min_lr_ratio", 0, false, 1, false,
+                  MEMBER(d, train.schedule.min_lr_ratio)));
   f.push_back(Num("train.clip_grad_norm", 0, false, std::nullopt, false,
-                  [](C& c, const V& v) { c.train.clip_grad_norm = v.d; }));
-  f.push_back(Make("train.seed", K::kUint64,
-                   [](C& c, const V& v) { c.train.seed = v.u; }));
-  f.push_back(Int("zero.stage", 0, 3,
-                  [](C& c, const V& v) { c.zero.stage = int(v.i); }));
-  f.push_back(Int("zero.prefetch", 0, std::nullopt,
-                  [](C& c, const V& v) { c.zero.prefetch = int(v.i); }));
+                  MEMBER(d, train.clip_grad_norm)));
+  f.push_back(Make("train.seed", K::kUint64, MEMBER(u, train.seed)));
+  f.push_back(Int("zero.stage", 0, 3, MEMBER(i, zero.stage)));
+  f.push_back(Int("zero.prefetch", 0, std::nullopt, MEMBER(i, zero.prefetch)));
+  f.push_back(Make("zero.reshard_after_forward", K::kBool,
+                   MEMBER(b, zero.reshard_after_forward)));
+  f.push_back(Enum("amp.dtype", {"off", "fp16", "bf16"}, MEMBER(i, amp.dtype)));
   f.push_back(
-      Make("zero.reshard_after_forward", K::kBool,
-           [](C& c, const V& v) { c.zero.reshard_after_forward = v.b; }));
-  f.push_back(Enum("amp.dtype", {"off", "fp16", "bf16"}, [](C& c, const V& v) {
-    c.amp.dtype = static_cast<AmpDtype>(v.i);
-  }));
-  f.push_back(Make("recompute.enabled", K::kBool,
-                   [](C& c, const V& v) { c.recompute.enabled = v.b; }));
-  f.push_back(Make("checkpoint.dir", K::kString,
-                   [](C& c, const V& v) { c.checkpoint.dir = v.s; }));
+      Make("recompute.enabled", K::kBool, MEMBER(b, recompute.enabled)));
+  f.push_back(Make("checkpoint.dir", K::kString, MEMBER(s, checkpoint.dir)));
+  f.push_back(Int("checkpoint.every_steps", 0, std::nullopt,
+                  MEMBER(i, checkpoint.every_steps)));
   f.push_back(
-      Int("checkpoint.every_steps", 0, std::nullopt,
-          [](C& c, const V& v) { c.checkpoint.every_steps = int(v.i); }));
-  f.push_back(Int("checkpoint.keep", 1, std::nullopt,
-                  [](C& c, const V& v) { c.checkpoint.keep = int(v.i); }));
-  f.push_back(Make("checkpoint.async", K::kBool,
-                   [](C& c, const V& v) { c.checkpoint.async = v.b; }));
-  f.push_back(
-      Int("fault_tolerance.max_restarts", 0, std::nullopt,
-          [](C& c, const V& v) { c.fault_tolerance.max_restarts = int(v.i); }));
-  f.push_back(
-      Num("fault_tolerance.heartbeat_s", 0, true, std::nullopt, false,
-          [](C& c, const V& v) { c.fault_tolerance.heartbeat_s = v.d; }));
-  f.push_back(
-      Num("fault_tolerance.hang_timeout_s", 0, true, std::nullopt, false,
-          [](C& c, const V& v) { c.fault_tolerance.hang_timeout_s = v.d; }));
-  f.push_back(Enum("binding.numa", {"auto", "none"},
-                   [](C& c, const V& v) { c.binding.numa = v.s; }));
+      Int("checkpoint.keep", 1, std::nullopt, MEMBER(i, checkpoint.keep)));
+  f.push_back(Make("checkpoint.async", K::kBool, MEMBER(b, checkpoint.async)));
+  f.push_back(Int("fault_tolerance.max_restarts", 0, std::nullopt,
+                  MEMBER(i, fault_tolerance.max_restarts)));
+  f.push_back(Num("fault_tolerance.heartbeat_s", 0, true, std::nullopt, false,
+                  MEMBER(d, fault_tolerance.heartbeat_s)));
+  f.push_back(Num("fault_tolerance.hang_timeout_s", 0, true, std::nullopt,
+                  false, MEMBER(d, fault_tolerance.hang_timeout_s)));
+  f.push_back(Enum("binding.numa", {"auto", "none"}, MEMBER(s, binding.numa)));
   // Every int field is capped at what an int holds.
   for (Field& field : f) {
     if (field.kind == K::kInt && !field.hi) field.hi = kIntMax;
   }
   return f;
 }
+#undef MEMBER
 
 // Path lookups built once from Fields().
 struct Index {

@@ -50,6 +50,10 @@ struct Field {
   bool lo_open = false, hi_open = false;
   std::vector<std::string> choices;  // kEnum, in the order of the C++ enum
   void (*set)(JobConfig&, const FieldValue&) = nullptr;
+  // The field's value in a JobConfig, in the member of FieldValue its kind
+  // uses (kEnum: `i` for an enum member, `s` for a string one), so jobs
+  // built in code can be held to the same ranges (ValidateJob).
+  FieldValue (*get)(const JobConfig&) = nullptr;
 };
 
 // Every field, in the order of JobConfig (and of configs/README.md).

@@ -71,6 +71,31 @@ TEST(JobValidationTest, RefusesAVocabularyTheDataCannotFill) {
                                        HasSubstr("`model.vocab` = 100")));
 }
 
+TEST(JobValidationTest, HoldsEveryFieldToItsSchemaRange) {
+  JobConfig j = Job();
+  j.train.steps = 0;
+  EXPECT_THAT(ValidateJob(j),
+              StatusIs(StatusCode::kInvalidArgument,
+                       "`train.steps` = 0 is out of range: must be >= 1"));
+  j = Job();
+  j.model.dropout = 1.0;
+  EXPECT_THAT(ValidateJob(j), StatusIs(StatusCode::kInvalidArgument,
+                                       HasSubstr("`model.dropout` = 1")));
+  j = Job();
+  j.train.optimizer.beta2 = 1.0;
+  EXPECT_THAT(ValidateJob(j),
+              StatusIs(StatusCode::kInvalidArgument,
+                       HasSubstr("`train.optimizer.betas` = [0.9, 1]")));
+  j = Job();
+  j.model.type = "bert";
+  EXPECT_THAT(ValidateJob(j), StatusIs(StatusCode::kInvalidArgument,
+                                       HasSubstr("`model.type` = bert")));
+  j = Job();
+  j.data.path.clear();
+  EXPECT_THAT(ValidateJob(j), StatusIs(StatusCode::kInvalidArgument,
+                                       "missing required key `data.path`"));
+}
+
 TEST(JobValidationTest, RefusesHeadsThatDoNotDivideTheWidth) {
   JobConfig j = Job();
   j.model.heads = 3;
