@@ -8,10 +8,10 @@
 #
 # Every module and its DEPS are recorded; at the end of configuration
 # dstrain_write_module_graph() writes them to <build>/module_graph.json,
-# and tools/check_layers.py fails the build (target dstrain_layer_check,
-# which every module depends on) when a file includes a header of a module
-# that is not below it, or when the modules form a cycle. So an upward
-# include cannot build.
+# and, with -DDSTRAIN_LAYER_CHECK=ON, tools/check_layers.py fails the
+# build (target dstrain_layer_check, which every module depends on) when a
+# file includes a header of a module that is not below it, or when the
+# modules form a cycle. So an upward include cannot build.
 #
 # Subfolders belong to the module of the nearest folder that is one
 # (worker/comm/mpi is part of dstrain_comm unless it is a module itself).
@@ -20,21 +20,25 @@ set_property(GLOBAL PROPERTY DSTRAIN_MODULES "")
 
 # The layer check runs before any module compiles; it reads the graph that
 # configuration wrote and every source file (globbed, so a new file reruns
-# it).
-find_package(Python3 REQUIRED COMPONENTS Interpreter)
-file(GLOB_RECURSE DSTRAIN_ALL_CODE CONFIGURE_DEPENDS
-  ${PROJECT_SOURCE_DIR}/*.h ${PROJECT_SOURCE_DIR}/*.cc)
-list(FILTER DSTRAIN_ALL_CODE EXCLUDE REGEX "^${PROJECT_SOURCE_DIR}/build")
-add_custom_command(
-  OUTPUT ${CMAKE_BINARY_DIR}/layer_check.stamp
-  COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/tools/check_layers.py
-          --root ${PROJECT_SOURCE_DIR} --graph ${CMAKE_BINARY_DIR}/module_graph.json
-  COMMAND ${CMAKE_COMMAND} -E touch ${CMAKE_BINARY_DIR}/layer_check.stamp
-  DEPENDS ${PROJECT_SOURCE_DIR}/tools/check_layers.py
-          ${CMAKE_BINARY_DIR}/module_graph.json ${DSTRAIN_ALL_CODE}
-  COMMENT "Checking module layers (tools/check_layers.py)"
-  VERBATIM)
-add_custom_target(dstrain_layer_check DEPENDS ${CMAKE_BINARY_DIR}/layer_check.stamp)
+# it). It is off by default until every folder is a module: with it off,
+# dstrain_module() still declares the library and records it in the graph.
+option(DSTRAIN_LAYER_CHECK "Run tools/check_layers.py before modules compile" OFF)
+if(DSTRAIN_LAYER_CHECK)
+  find_package(Python3 REQUIRED COMPONENTS Interpreter)
+  file(GLOB_RECURSE DSTRAIN_ALL_CODE CONFIGURE_DEPENDS
+    ${PROJECT_SOURCE_DIR}/*.h ${PROJECT_SOURCE_DIR}/*.cc)
+  list(FILTER DSTRAIN_ALL_CODE EXCLUDE REGEX "^${PROJECT_SOURCE_DIR}/build")
+  add_custom_command(
+    OUTPUT ${CMAKE_BINARY_DIR}/layer_check.stamp
+    COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/tools/check_layers.py
+            --root ${PROJECT_SOURCE_DIR} --graph ${CMAKE_BINARY_DIR}/module_graph.json
+    COMMAND ${CMAKE_COMMAND} -E touch ${CMAKE_BINARY_DIR}/layer_check.stamp
+    DEPENDS ${PROJECT_SOURCE_DIR}/tools/check_layers.py
+            ${CMAKE_BINARY_DIR}/module_graph.json ${DSTRAIN_ALL_CODE}
+    COMMENT "Checking module layers (tools/check_layers.py)"
+    VERBATIM)
+  add_custom_target(dstrain_layer_check DEPENDS ${CMAKE_BINARY_DIR}/layer_check.stamp)
+endif()
 
 function(dstrain_module)
   cmake_parse_arguments(M "" "NAME;DIR" "SOURCES;DEPS;LIBS;PRIVATE_LIBS" ${ARGN})
@@ -53,7 +57,9 @@ function(dstrain_module)
     target_include_directories(${M_NAME} INTERFACE ${PROJECT_SOURCE_DIR})
     target_link_libraries(${M_NAME} INTERFACE ${M_DEPS} ${M_LIBS} ${M_PRIVATE_LIBS})
   endif()
-  add_dependencies(${M_NAME} dstrain_layer_check)
+  if(DSTRAIN_LAYER_CHECK)
+    add_dependencies(${M_NAME} dstrain_layer_check)
+  endif()
   set_property(GLOBAL APPEND PROPERTY DSTRAIN_MODULES ${M_NAME})
   set_property(GLOBAL PROPERTY DSTRAIN_MODULE_DIR_${M_NAME} "${M_DIR}")
   set_property(GLOBAL PROPERTY DSTRAIN_MODULE_DEPS_${M_NAME} "${M_DEPS}")

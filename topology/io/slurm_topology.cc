@@ -10,7 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "common/config/suggest.h"
+#include "common/yaml/suggest.h"
 #include "topology/io/hostlist.h"
 
 namespace dstrain::topology {
@@ -112,20 +112,20 @@ class Parser {
   }
 
   Status UnknownKey(const std::string& key, Pos p) const {
-    const std::string lower = config::NormalizeSpelling(key);
+    const std::string lower = yaml::NormalizeSpelling(key);
     if (lower == "blockname" || lower == "blocksizes") {
       return InvalidArgument(Q(key) + " at " + At(p) +
                              " belongs to Slurm's topology/block plugin; "
                              "dstrain reads topology/tree files "
                              "(SwitchName, Switches, Nodes, LinkSpeed)");
     }
-    static const std::vector<config::Candidate> pool = {
+    static const std::vector<yaml::Candidate> pool = {
         {"switchname", "SwitchName"}, {"switches", "Switches"},
         {"nodes", "Nodes"},           {"linkspeed", "LinkSpeed"},
         {"nodename", "Nodes"},        {"switch", "SwitchName"},
         {"name", "SwitchName"},       {"speed", "LinkSpeed"},
     };
-    const std::optional<std::string> s = config::ClosestMatch(lower, pool);
+    const std::optional<std::string> s = yaml::ClosestMatch(lower, pool);
     if (s) {
       return InvalidArgument("unknown key " + Q(key) + " at " + At(p) +
                              "; did you mean `" + *s + "`?");
@@ -157,7 +157,7 @@ class Parser {
                                Q(token));
       }
       const std::string key = token.substr(0, eq);
-      const std::string lower = config::NormalizeSpelling(key);
+      const std::string lower = yaml::NormalizeSpelling(key);
       Value* slot = nullptr;
       if (lower == "switchname")
         slot = &name;

@@ -1,10 +1,10 @@
-#include "common/config/suggest.h"
+#include "common/yaml/suggest.h"
 
 #include <algorithm>
 #include <cctype>
 #include <vector>
 
-namespace dstrain::config {
+namespace dstrain::yaml {
 
 int EditDistance(std::string_view a, std::string_view b) {
   const size_t n = a.size(), m = b.size();
@@ -66,4 +66,4 @@ std::optional<std::string> ClosestMatch(std::string_view word,
   return best->suggestion;
 }
 
-}  // namespace dstrain::config
+}  // namespace dstrain::yaml
