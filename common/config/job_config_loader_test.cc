@@ -341,6 +341,25 @@ TEST_F(OverrideTest, MalformedOverrides) {
             "--set `model={a: 1, a: 2}`: duplicate key `a`");
 }
 
+// A --set value is untrusted YAML too: the toolkit's guards apply to it.
+TEST_F(OverrideTest, HostileValuesAreRefusedOnOneLine) {
+  EXPECT_EQ(ErrorOf(Load({"name=,a"})),
+            "--set `name=,a`: cannot parse the value `,a`: unexpected `,` "
+            "outside [ ] or { }");
+  EXPECT_EQ(ErrorOf(Load({"model={a: &x [1], b: *x}"})),
+            "--set `model={a: &x [1], b: *x}`: cannot parse the value "
+            "`{a: &x [1], b: *x}`: aliases (*name) are not supported in a "
+            "--set value");
+  EXPECT_EQ(ErrorOf(Load({"model=" + std::string(100000, '{')})).substr(0, 20),
+            "--set `model={{{{{{{");
+  EXPECT_THAT(ErrorOf(Load({"model=" + std::string(100000, '{')})),
+              HasSubstr(": nested more than 64 levels deep"));
+  // "a", 0x01, "b": a control character, escaped in the message.
+  EXPECT_EQ(ErrorOf(Load({std::string("name=a\x01") + "b"})),
+            "--set `name=a\\x01b`: cannot parse the value `a\\x01b`: "
+            "control character 0x01 (a --set value is UTF-8 text)");
+}
+
 TEST_F(OverrideTest, OverrideIntoAScalarInTheFileIsRefused) {
   StatusOr<JobConfig> r = ParseJobYaml(
       "name: o\ndata: {path: tiny.txt}\ntrain: 5\n", file_, {"train.steps=3"});

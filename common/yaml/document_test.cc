@@ -70,6 +70,14 @@ TEST(ReadMapping, OneDocumentOnly) {
             "document");
 }
 
+TEST(ReadMapping, SecondDocumentAtItsContent) {
+  DocumentRules rules = Rules();
+  rules.second_document_at = SecondDocumentAt::kContent;
+  EXPECT_EQ(ErrorOf("a: 1\n---\nb: 2\n", rules),
+            "second YAML document at t.yaml:3:1: a test file holds one "
+            "document");
+}
+
 TEST(ReadMapping, AliasesAreRefused) {
   EXPECT_EQ(ErrorOf("a: &x [1]\nb: *x\n"),
             "alias `*x` at t.yaml:2:4: aliases (*name) are not supported in "
