@@ -42,6 +42,12 @@ yaml::DocumentRules ClusterRules() {
   return rules;
 }
 
+// Bounds on what a description may build, besides generators.h's on
+// hosts, switches and links: the hosts' details (per host, a NUMA node
+// may list up to kMaxCpus CPUs).
+constexpr size_t kMaxCpus = 65536;
+constexpr size_t kMaxHostDetails = size_t{1} << 22;
+
 class Loader {
  public:
   explicit Loader(std::string display) : file_(std::move(display)) {}
@@ -173,6 +179,13 @@ class Loader {
                                            const std::string& path) const {
     StatusOr<std::string> s = Str(e, path);
     if (!s.ok()) return s.status();
+    for (char c : *s) {
+      const auto u = static_cast<unsigned char>(c);
+      if (u < 0x20 || u == 0x7f) {
+        return yaml::Expected(At(e, path), "a name without control characters",
+                              e.value);
+      }
+    }
     std::vector<std::string> out;
     HostListError err;
     if (!ExpandHostList(*s, &out, &err).ok()) {
@@ -211,6 +224,10 @@ class Loader {
         return Fail(
             e, path,
             "expected CPU numbers like `0-55,112-167`, got " + Quoted(*s));
+      }
+      if (out.size() + (hi - lo) >= kMaxCpus) {
+        return Fail(e, path,
+                    "lists more than " + std::to_string(kMaxCpus) + " CPUs");
       }
       for (int c = lo; c <= hi; ++c) out.push_back(c);
     }
@@ -373,7 +390,7 @@ class Loader {
     }
     if (!made.ok()) {
       return InvalidArgument("`generator` at " + file_.At(g.key.Mark()) + ": " +
-                             made.status().message());
+                             yaml::OneLine(made.status().message()));
     }
     return made;
   }
@@ -429,16 +446,20 @@ class Loader {
       if (!host_links) {
         Status s = LinkTorusNeighbours(&c, d.bandwidth, d.latency);
         if (!s.ok())
-          return InvalidArgument(file_.display() + ": " + s.message());
+          return InvalidArgument(file_.display() + ": " +
+                                 yaml::OneLine(s.message()));
       }
     }
     Status v = c.Validate();
-    if (!v.ok()) return InvalidArgument(file_.display() + ": " + v.message());
+    if (!v.ok())
+      return InvalidArgument(file_.display() + ": " +
+                             yaml::OneLine(v.message()));
     const bool flat = c.num_switches() == 0 && c.num_links() == 0;
     if (!flat) {
       Status conn = c.CheckConnected();
       if (!conn.ok())
-        return InvalidArgument(file_.display() + ": " + conn.message());
+        return InvalidArgument(file_.display() + ": " +
+                               yaml::OneLine(conn.message()));
     }
     return c;
   }
@@ -534,6 +555,36 @@ class Loader {
     return Status::Ok();
   }
 
+  // Refuses `count` more vertices (each with `links_each` links and
+  // `details` NICs, devices, NUMA nodes and CPUs) once the cluster would
+  // outgrow what a description may hold: a short host list can name a
+  // million hosts, and each would copy its details.
+  Status Grow(const Entry& e, const std::string& path, const Cluster& c,
+              size_t count, size_t links_each, size_t details) {
+    const std::string names = Quoted(e.value.Scalar());
+    if (c.num_vertices() + count > uint64_t{kMaxGeneratedVertices}) {
+      return Fail(e, path,
+                  names + " makes " + std::to_string(count) +
+                      " more hosts or switches; a cluster description holds "
+                      "at most " +
+                      std::to_string(kMaxGeneratedVertices));
+    }
+    if (c.num_links() + count * links_each > uint64_t{kMaxGeneratedLinks}) {
+      return Fail(e, path,
+                  names + " makes " + std::to_string(count * links_each) +
+                      " more links; a cluster description holds at most " +
+                      std::to_string(kMaxGeneratedLinks));
+    }
+    details_ += count * details;
+    if (details_ > kMaxHostDetails) {
+      return Fail(e, path,
+                  names + " takes the hosts past " +
+                      std::to_string(kMaxHostDetails) +
+                      " NICs, devices, NUMA nodes and CPUs in all");
+    }
+    return Status::Ok();
+  }
+
   // Records where each vertex was defined, for duplicate-name messages.
   Status Define(const Entry& name_entry, const std::string& path,
                 const std::string& name) {
@@ -569,10 +620,14 @@ class Loader {
         if (!v.ok()) return v.status();
         info.rail = static_cast<int>(*v);
       }
+      DSTRAIN_RETURN_IF_ERROR(
+          Grow(name, path + ".name", *c, names->size(), 0, 0));
       for (const std::string& n : *names) {
         DSTRAIN_RETURN_IF_ERROR(Define(name, path + ".name", n));
         StatusOr<VertexId> v = c->AddSwitch(n, info);
-        if (!v.ok()) return Fail(name, path + ".name", v.status().message());
+        if (!v.ok())
+          return Fail(name, path + ".name",
+                      yaml::OneLine(v.status().message()));
       }
     }
     return Status::Ok();
@@ -809,14 +864,24 @@ class Loader {
           if (nic_leaf[k] == kNoVertex) bandwidth += info.nics[k].bandwidth;
         if (bandwidth == 0) bandwidth = d.bandwidth;
       }
+      size_t details =
+          info.nics.size() + info.device_info.size() + info.numa_nodes.size();
+      for (const NumaInfo& numa : info.numa_nodes) details += numa.cpus.size();
+      size_t links_each = leaf != kNoVertex ? 1 : 0;
+      for (VertexId l : nic_leaf) links_each += l != kNoVertex ? 1 : 0;
+      DSTRAIN_RETURN_IF_ERROR(
+          Grow(name, path + ".name", *c, names->size(), links_each, details));
       for (const std::string& n : *names) {
         DSTRAIN_RETURN_IF_ERROR(Define(name, path + ".name", n));
         StatusOr<VertexId> h = c->AddHost(n, info);
-        if (!h.ok()) return Fail(name, path + ".name", h.status().message());
+        if (!h.ok())
+          return Fail(name, path + ".name",
+                      yaml::OneLine(h.status().message()));
         if (leaf != kNoVertex) {
           StatusOr<LinkId> l = c->AddLink(*h, leaf, bandwidth, latency);
           if (!l.ok())
-            return Fail(leaf_e, path + ".leaf", l.status().message());
+            return Fail(leaf_e, path + ".leaf",
+                        yaml::OneLine(l.status().message()));
         }
         for (size_t k = 0; k < info.nics.size(); ++k) {
           if (nic_leaf[k] == kNoVertex) continue;
@@ -827,7 +892,7 @@ class Loader {
           if (!l.ok()) {
             return Fail(nic_leaves[k],
                         path + ".nics[" + std::to_string(k) + "].leaf",
-                        l.status().message());
+                        yaml::OneLine(l.status().message()));
           }
         }
       }
@@ -881,11 +946,21 @@ class Loader {
         if (!v.ok()) return v.status();
         count = static_cast<int>(*v);
       }
+      // Counted in 64 bits: two host lists of a million names each.
+      const uint64_t made = uint64_t{ends[0].size()} * ends[1].size() *
+                            static_cast<uint64_t>(count);
+      if (c->num_links() + made > uint64_t{kMaxGeneratedLinks}) {
+        return Fail(item, path,
+                    "makes " + std::to_string(made) +
+                        " links; a cluster description holds at most " +
+                        std::to_string(kMaxGeneratedLinks));
+      }
       for (VertexId a : ends[0]) {
         for (VertexId b : ends[1]) {
           for (int k = 0; k < count; ++k) {
             StatusOr<LinkId> l = c->AddLink(a, b, bandwidth, latency);
-            if (!l.ok()) return Fail(item, path, l.status().message());
+            if (!l.ok())
+              return Fail(item, path, yaml::OneLine(l.status().message()));
           }
         }
       }
@@ -895,7 +970,8 @@ class Loader {
 
   yaml::Locator file_;  // the file as the caller named it, for messages
   std::map<std::string, std::string>
-      defined_at_;  // vertex name -> file:line:col
+      defined_at_;      // vertex name -> file:line:col
+  size_t details_ = 0;  // NICs, devices, NUMA nodes and CPUs of all hosts
 };
 
 }  // namespace
