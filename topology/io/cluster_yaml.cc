@@ -43,10 +43,13 @@ yaml::DocumentRules ClusterRules() {
 }
 
 // Bounds on what a description may build, besides generators.h's on
-// hosts, switches and links: the hosts' details (per host, a NUMA node
-// may list up to kMaxCpus CPUs).
+// hosts, switches and links: the CPUs of one NUMA node, and the details
+// of all hosts together (NICs, devices and NUMA nodes; a CPU, a plain int,
+// counts as 1/16), since every host a host list names copies its entry's
+// details: 8192 fully described hosts, or a short file naming a million.
 constexpr size_t kMaxCpus = 65536;
-constexpr size_t kMaxHostDetails = size_t{1} << 22;
+constexpr size_t kMaxHostDetails = size_t{1} << 17;
+constexpr size_t kCpusPerDetail = 16;
 
 class Loader {
  public:
@@ -556,7 +559,7 @@ class Loader {
   }
 
   // Refuses `count` more vertices (each with `links_each` links and
-  // `details` NICs, devices, NUMA nodes and CPUs) once the cluster would
+  // `details` as kMaxHostDetails counts them) once the cluster would
   // outgrow what a description may hold: a short host list can name a
   // million hosts, and each would copy its details.
   Status Grow(const Entry& e, const std::string& path, const Cluster& c,
@@ -580,7 +583,8 @@ class Loader {
       return Fail(e, path,
                   names + " takes the hosts past " +
                       std::to_string(kMaxHostDetails) +
-                      " NICs, devices, NUMA nodes and CPUs in all");
+                      " NICs, devices and NUMA nodes in all (" +
+                      std::to_string(kCpusPerDetail) + " CPUs count as one)");
     }
     return Status::Ok();
   }
@@ -866,7 +870,9 @@ class Loader {
       }
       size_t details =
           info.nics.size() + info.device_info.size() + info.numa_nodes.size();
-      for (const NumaInfo& numa : info.numa_nodes) details += numa.cpus.size();
+      for (const NumaInfo& numa : info.numa_nodes) {
+        details += numa.cpus.size() / kCpusPerDetail;
+      }
       size_t links_each = leaf != kNoVertex ? 1 : 0;
       for (VertexId l : nic_leaf) links_each += l != kNoVertex ? 1 : 0;
       DSTRAIN_RETURN_IF_ERROR(
@@ -971,7 +977,7 @@ class Loader {
   yaml::Locator file_;  // the file as the caller named it, for messages
   std::map<std::string, std::string>
       defined_at_;      // vertex name -> file:line:col
-  size_t details_ = 0;  // NICs, devices, NUMA nodes and CPUs of all hosts
+  size_t details_ = 0;  // of all hosts, as kMaxHostDetails counts them
 };
 
 }  // namespace

@@ -59,10 +59,10 @@
 
 namespace dstrain::topology {
 
-// Far above any machine room (131072 hosts of 8 GPUs is a million GPUs),
-// far below what would take seconds or gigabytes to build.
-inline constexpr int64_t kMaxGeneratedVertices = int64_t{1} << 17;
-inline constexpr int64_t kMaxGeneratedLinks = int64_t{1} << 20;
+// Above any machine room today (32768 hosts of 8 GPUs are 262144 GPUs),
+// and far below what would take seconds or gigabytes to build.
+inline constexpr int64_t kMaxGeneratedVertices = int64_t{1} << 15;
+inline constexpr int64_t kMaxGeneratedLinks = int64_t{1} << 18;
 
 struct FatTreeOptions {
   int hosts = 0;                  // required, >= 1
