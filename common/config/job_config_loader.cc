@@ -384,14 +384,14 @@ class Loader {
       return InvalidArgument(Located(
           origins_.PlaceOf(key), subject,
           std::string(": no such ") + (folder_ok ? "file or folder" : "file") +
-              " (" + p.string() + ")"));
+              " (" + yaml::OneLine(p.string()) + ")"));
     }
     if (!fs::is_regular_file(st) && !(folder_ok && fs::is_directory(st))) {
       return InvalidArgument(
           Located(origins_.PlaceOf(key), subject,
                   std::string(": not a ") +
                       (folder_ok ? "regular file or folder" : "regular file") +
-                      " (" + p.string() + ")"));
+                      " (" + yaml::OneLine(p.string()) + ")"));
     }
     *value = p.string();
     return Status::Ok();
@@ -420,18 +420,18 @@ StatusOr<JobConfig> LoadJobFile(const std::string& path,
                                 const std::vector<std::string>& overrides) {
   std::error_code ec;
   if (fs::is_directory(path, ec)) {
-    return InvalidArgument("cannot read job file `" + path +
-                           "`: it is a folder");
+    return InvalidArgument("cannot read job file " + Quoted(path) +
+                           ": it is a folder");
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    return InvalidArgument("cannot read job file `" + path +
-                           "`: " + std::strerror(errno));
+    return InvalidArgument("cannot read job file " + Quoted(path) + ": " +
+                           std::strerror(errno));
   }
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) {
-    return InvalidArgument("cannot read job file `" + path + "`");
+    return InvalidArgument("cannot read job file " + Quoted(path));
   }
   const fs::path abs = fs::absolute(fs::path(path), ec).lexically_normal();
   Loader loader(path, ec ? path : abs.string());

@@ -240,6 +240,17 @@ TEST(JobConfigLoaderTest, BooleanSpellings) {
   }
 }
 
+// A path with line breaks in it stays on one line in the message, the
+// resolved path included (found by libFuzzer).
+TEST(JobConfigLoaderTest, PathMessagesStayOnOneLine) {
+  StatusOr<JobConfig> r =
+      ParseJobYaml("name: n\ndata: {path: \"no\\nsuch\"}\n", "/tmp/j.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(),
+            "`data.path` = `no\\nsuch` at /tmp/j.yaml:2:14: no such file or "
+            "folder (/tmp/no\\nsuch)");
+}
+
 TEST(JobConfigLoaderTest, MissingFileIsAnInvalidArgumentNamingIt) {
   StatusOr<JobConfig> r = LoadJobFile("/no/such/job.yaml");
   ASSERT_FALSE(r.ok());

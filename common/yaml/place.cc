@@ -25,6 +25,8 @@ std::string Located(const Place& place, std::string_view subject,
   return out;
 }
 
+Locator::Locator(std::string_view display) : display_(OneLine(display)) {}
+
 std::string Locator::At(const YAML::Mark& m) const {
   return display_ + ":" + std::to_string(m.line + 1) + ":" +
          std::to_string(m.column + 1);

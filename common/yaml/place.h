@@ -29,8 +29,9 @@ std::string Located(const Place& place, std::string_view subject,
 
 class Locator {
  public:
-  // `display` names the file in messages.
-  explicit Locator(std::string display) : display_(std::move(display)) {}
+  // `display` names the file in messages (control characters escaped, so
+  // that every message stays on one line).
+  explicit Locator(std::string_view display);
 
   const std::string& display() const { return display_; }
 
