@@ -12,6 +12,7 @@
 
 #include "common/yaml/suggest.h"
 #include "topology/io/hostlist.h"
+#include "topology/model/generators.h"
 
 namespace dstrain::topology {
 namespace {
@@ -316,35 +317,42 @@ class Parser {
   }
 
   Status ResolveNodes() {
-    struct Seen {
-      int sw;
-      Pos pos;
-    };
-    std::unordered_map<std::string, Seen> leaf_of;
+    // The leaf switch each node is under. Positions are found only for
+    // messages: searching the value for every name made long Nodes= lists
+    // quadratic.
+    std::unordered_map<std::string, int> leaf_of;
     for (size_t s = 0; s < switches_.size(); ++s) {
       const SwitchLine& sw = switches_[s];
       if (!sw.nodes.present) continue;
       std::vector<std::string> names;
       DSTRAIN_RETURN_IF_ERROR(Expand(sw.nodes, "Nodes", &names));
+      if (hosts_.size() + names.size() + switches_.size() >
+          static_cast<size_t>(kMaxGeneratedVertices)) {
+        return InvalidArgument(
+            "too many nodes in Nodes= at " + At(sw.nodes.pos) + ": " +
+            Q(sw.nodes.text) + " takes the cluster past " +
+            std::to_string(kMaxGeneratedVertices) + " nodes and switches");
+      }
       for (const std::string& n : names) {
-        const Pos p = NamePos(sw.nodes, n);
         if (index_.count(n)) {
-          return InvalidArgument("node " + Q(n) + " at " + At(p) +
+          return InvalidArgument("node " + Q(n) + " at " +
+                                 At(NamePos(sw.nodes, n)) +
                                  " has the name of switch " + Q(n) + " (" +
                                  At(switches_[index_.at(n)].name_pos) + ")");
         }
-        auto [it, fresh] = leaf_of.emplace(n, Seen{static_cast<int>(s), p});
+        auto [it, fresh] = leaf_of.emplace(n, static_cast<int>(s));
         if (!fresh) {
-          const Seen& first = it->second;
-          if (first.sw == static_cast<int>(s)) {
+          const int first = it->second;
+          const Pos p = NamePos(sw.nodes, n);
+          if (first == static_cast<int>(s)) {
             return InvalidArgument("node " + Q(n) + " at " + At(p) +
                                    " is listed twice under switch " +
                                    Q(sw.name));
           }
           return InvalidArgument("node " + Q(n) + " at " + At(p) +
                                  " is under two leaf switches: " + Q(sw.name) +
-                                 ", and " + Q(switches_[first.sw].name) +
-                                 " at " + At(first.pos));
+                                 ", and " + Q(switches_[first].name) + " at " +
+                                 At(NamePos(switches_[first].nodes, n)));
         }
         hosts_.push_back({n, static_cast<int>(s)});
       }
