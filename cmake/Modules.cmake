@@ -22,9 +22,10 @@
 set_property(GLOBAL PROPERTY DSTRAIN_MODULES "")
 set_property(GLOBAL PROPERTY DSTRAIN_ALTERNATIVE_SOURCES "")
 
-# Sources (relative to the current folder) that this configuration leaves
-# out on purpose because another one builds them instead (the NCCL backend
-# or its stand-in, the MPI backend): not dead code.
+# Sources (relative to the current folder) that this build leaves out on
+# purpose because another builds them instead (the MPI backend in a build
+# without MPI, the NCCL backend without NCCL, the libFuzzer targets'
+# project of their own): not dead code.
 function(dstrain_alternative_sources)
   foreach(s ${ARGN})
     file(RELATIVE_PATH rel "${PROJECT_SOURCE_DIR}" "${CMAKE_CURRENT_SOURCE_DIR}/${s}")

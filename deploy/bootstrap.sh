@@ -19,6 +19,7 @@ DEBIAN_PACKAGES=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libopenmpi-dev openmpi-bin libhdf5-dev libgloo-dev
   fortunes python3-venv procps
+  clang-14 libfuzzer-14-dev
 )
 
 log() { printf 'bootstrap: %s\n' "$*" >&2; }

@@ -2,10 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <algorithm>
 #include <cerrno>
-#include <charconv>
-#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -16,7 +13,13 @@
 #include "common/config/job_checks.h"
 #include "common/config/job_origins.h"
 #include "common/config/job_schema.h"
-#include "common/config/suggest.h"
+#include "common/yaml/describe.h"
+#include "common/yaml/document.h"
+#include "common/yaml/duplicate_keys.h"
+#include "common/yaml/keys.h"
+#include "common/yaml/parse.h"
+#include "common/yaml/scalars.h"
+#include "common/yaml/text.h"
 
 namespace dstrain::config {
 namespace {
@@ -26,86 +29,25 @@ using internal::Located;
 using internal::Origin;
 using internal::Origins;
 using internal::Place;
-using internal::Quoted;
 using schema::Field;
 using schema::FieldKind;
 using schema::FieldValue;
+using yaml::Describe;
+using yaml::Quoted;
 
 constexpr std::int64_t kIntMax = 2147483647;
 
-// Scalars written in quotes (or tagged !!str) are strings even when they
-// look like numbers; a number field refuses them rather than guess.
-bool IsQuoted(const YAML::Node& n) {
-  return n.Tag() == "!" || n.Tag() == "tag:yaml.org,2002:str";
-}
-
-// How a value looks in a message: `abc`, `"5"`, nothing, a list of 3 items,
-// a mapping.
-std::string Describe(const YAML::Node& n) {
-  if (!n.IsDefined() || n.IsNull()) return "nothing";
-  if (n.IsScalar()) {
-    std::string s = n.Scalar();
-    if (s.size() > 60) s = s.substr(0, 57) + "...";
-    return IsQuoted(n) ? Quoted("\"" + s + "\"") : Quoted(s);
-  }
-  if (n.IsSequence()) {
-    return "a list of " + std::to_string(n.size()) +
-           (n.size() == 1 ? " item" : " items");
-  }
-  return "a mapping";
-}
-
-// The text of a scalar for Origins, on one line and without backquotes.
-std::string OneLine(const std::string& s) {
-  const std::string q = Quoted(s);
-  return q.substr(1, q.size() - 2);
-}
-
-std::string Join(const std::vector<std::string>& v, const char* sep) {
-  std::string out;
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (i > 0) out += sep;
-    out += v[i];
-  }
-  return out;
-}
-
-std::optional<std::int64_t> ParseInt(std::string_view s) {
-  if (!s.empty() && s[0] == '+') s.remove_prefix(1);
-  std::int64_t v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size() || s.empty()) {
-    return std::nullopt;
-  }
-  return v;
-}
-
-std::optional<std::uint64_t> ParseUint(std::string_view s) {
-  if (!s.empty() && s[0] == '+') s.remove_prefix(1);
-  std::uint64_t v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size() || s.empty()) {
-    return std::nullopt;
-  }
-  return v;
-}
-
-std::optional<double> ParseDouble(std::string_view s) {
-  if (!s.empty() && s[0] == '+') s.remove_prefix(1);
-  double v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size() || s.empty() ||
-      !std::isfinite(v)) {
-    return std::nullopt;
-  }
-  return v;
-}
-
-std::optional<bool> ParseBool(std::string_view s) {
-  const std::string n = NormalizeSpelling(s);
-  if (n == "true" || n == "yes" || n == "on") return true;
-  if (n == "false" || n == "no" || n == "off") return false;
-  return std::nullopt;
+// A job file is a few kilobytes and a few levels deep; the toolkit's
+// limits stand far above that.
+yaml::DocumentRules JobFileRules() {
+  yaml::DocumentRules rules;
+  rules.what = "a job file";
+  rules.empty_hint =
+      "a job file is a YAML mapping with at least `name` and `data.path` "
+      "(see configs/README.md)";
+  rules.mapping_hint = "a mapping of keys (`name`, `data`, `train`, ...)";
+  rules.second_document_at = yaml::SecondDocumentAt::kContent;
+  return rules;
 }
 
 // A job name becomes a folder (runs/<name>/) and part of ids.
@@ -123,7 +65,7 @@ bool IsSafeName(const std::string& s) {
 class Loader {
  public:
   Loader(std::string display, std::string stored_path)
-      : display_(std::move(display)) {
+      : file_(std::move(display)) {
     config_.source_path = std::move(stored_path);
     std::error_code ec;
     fs::path abs = fs::absolute(fs::path(config_.source_path), ec);
@@ -132,13 +74,13 @@ class Loader {
 
   StatusOr<JobConfig> Run(const std::string& text,
                           const std::vector<std::string>& overrides) {
-    YAML::Node root;
-    DSTRAIN_RETURN_IF_ERROR(ParseDocument(text, &root));
-    DSTRAIN_RETURN_IF_ERROR(FindDuplicateKeys(root, Place{}));
+    StatusOr<YAML::Node> root = yaml::ReadMapping(text, file_, JobFileRules());
+    if (!root.ok()) return root.status();
+    DSTRAIN_RETURN_IF_ERROR(yaml::CheckNoDuplicateKeys(*root, file_));
     for (const std::string& ov : overrides) {
-      DSTRAIN_RETURN_IF_ERROR(ApplyOverride(root, ov));
+      DSTRAIN_RETURN_IF_ERROR(ApplyOverride(*root, ov));
     }
-    DSTRAIN_RETURN_IF_ERROR(WalkMap(root, ""));
+    DSTRAIN_RETURN_IF_ERROR(WalkMap(*root, ""));
     DSTRAIN_RETURN_IF_ERROR(CheckRequired());
     DSTRAIN_RETURN_IF_ERROR(internal::CheckCombinations(config_, origins_));
     DSTRAIN_RETURN_IF_ERROR(internal::CheckJobFilePolicy(config_, origins_));
@@ -148,16 +90,6 @@ class Loader {
   }
 
  private:
-  std::string Loc(const YAML::Mark& m) const {
-    return display_ + ":" + std::to_string(m.line + 1) + ":" +
-           std::to_string(m.column + 1);
-  }
-
-  Place FilePlace(const YAML::Mark& m) const {
-    if (m.is_null()) return Place{};
-    return Place{Place::Kind::kFile, Loc(m)};
-  }
-
   // The override that set `path` or a mapping above it (the longest wins),
   // else the file position `m`.
   Place PlaceFor(const std::string& path, const YAML::Mark& m) const {
@@ -173,102 +105,13 @@ class Loader {
       }
     }
     if (best != nullptr) return Place{Place::Kind::kOverride, *best};
-    return FilePlace(m);
-  }
-
-  // A null value's mark points past it (often at the next line), so
-  // messages about it point at its key.
-  static YAML::Mark ValueMark(const YAML::Node& key, const YAML::Node& value) {
-    if (!value.IsDefined() || value.IsNull() || value.Mark().is_null()) {
-      return key.Mark();
-    }
-    return value.Mark();
-  }
-
-  Status ParseDocument(const std::string& text, YAML::Node* root) {
-    std::vector<YAML::Node> docs;
-    try {
-      docs = YAML::LoadAll(text);
-    } catch (const YAML::ParserException& e) {
-      if (e.mark.is_null()) {
-        return InvalidArgument("YAML syntax error in " + display_ + ": " +
-                               e.msg);
-      }
-      return InvalidArgument("YAML syntax error at " + Loc(e.mark) + ": " +
-                             e.msg);
-    } catch (const YAML::Exception& e) {
-      return InvalidArgument("cannot read " + display_ +
-                             " as YAML: " + OneLine(e.what()));
-    }
-    if (docs.empty() || (docs.size() == 1 && docs[0].IsNull())) {
-      return InvalidArgument(
-          display_ +
-          " is empty: a job file is a YAML mapping with at least `name` and "
-          "`data.path` (see configs/README.md)");
-    }
-    if (docs.size() > 1) {
-      const YAML::Mark m = docs[1].Mark();
-      if (m.is_null()) {
-        return InvalidArgument(display_ + " holds " +
-                               std::to_string(docs.size()) +
-                               " YAML documents; a job file holds one");
-      }
-      return InvalidArgument("second YAML document at " + Loc(m) +
-                             ": a job file holds one document");
-    }
-    if (!docs[0].IsMap()) {
-      return InvalidArgument(
-          Located(FilePlace(docs[0].Mark()), "document",
-                  ": expected a mapping of keys (`name`, `data`, `train`, "
-                  "...), got " +
-                      Describe(docs[0])));
-    }
-    *root = docs[0];
-    return Status::Ok();
-  }
-
-  // yaml-cpp keeps both entries of a repeated key and lookups see only the
-  // first, so a repeated key would be silently half-ignored.
-  Status FindDuplicateKeys(const YAML::Node& node, const Place& override) {
-    if (node.IsSequence()) {
-      for (const YAML::Node& item : node) {
-        DSTRAIN_RETURN_IF_ERROR(FindDuplicateKeys(item, override));
-      }
-    } else if (node.IsMap()) {
-      std::map<std::string, YAML::Mark> seen;
-      for (auto it = node.begin(); it != node.end(); ++it) {
-        if (it->first.IsScalar()) {
-          const std::string& k = it->first.Scalar();
-          auto [pos, fresh] = seen.emplace(k, it->first.Mark());
-          if (!fresh) {
-            if (override.kind == Place::Kind::kOverride) {
-              return InvalidArgument(
-                  Located(override, "duplicate key " + Quoted(k), ""));
-            }
-            return InvalidArgument("duplicate key " + Quoted(k) + " at " +
-                                   Loc(it->first.Mark()) + " (first at " +
-                                   Loc(pos->second) + ")");
-          }
-        }
-        DSTRAIN_RETURN_IF_ERROR(FindDuplicateKeys(it->second, override));
-      }
-    }
-    return Status::Ok();
+    return file_.PlaceOf(m);
   }
 
   Status UnknownKey(const Place& place, const std::string& section,
                     const std::string& key) {
-    const std::string suggestion = schema::SuggestKey(section, key);
-    if (!suggestion.empty()) {
-      return InvalidArgument(Located(place, "unknown key " + Quoted(key),
-                                     "; did you mean `" + suggestion + "`?"));
-    }
-    const std::string where = section.empty()
-                                  ? "valid top-level keys"
-                                  : "valid keys in `" + section + "`";
-    return InvalidArgument(Located(
-        place, "unknown key " + Quoted(key),
-        " (" + where + ": " + Join(schema::ChildKeys(section), ", ") + ")"));
+    return yaml::UnknownKey(place, key, section, schema::ChildKeys(section),
+                            schema::SuggestKey(section, key));
   }
 
   // `dotted.key=value`: check the key against the schema, parse the value
@@ -310,16 +153,17 @@ class Loader {
     }
 
     YAML::Node value;
-    try {
-      value = YAML::Load(value_text);
-    } catch (const YAML::ParserException& e) {
-      return InvalidArgument(Located(
-          place, "cannot parse the value " + Quoted(value_text), ": " + e.msg));
-    } catch (const YAML::Exception& e) {
+    if (std::optional<yaml::ParseError> e =
+            yaml::Parse(value_text, "a --set value", yaml::Limits{}, &value)) {
+      const std::string brief = e->Brief();
       return InvalidArgument(
-          Located(place, "cannot parse the value " + Quoted(value_text), ""));
+          Located(place, "cannot parse the value " + Quoted(value_text),
+                  brief.empty() ? "" : ": " + brief));
     }
-    DSTRAIN_RETURN_IF_ERROR(FindDuplicateKeys(value, place));
+    if (std::optional<yaml::DuplicateKey> d = yaml::FindDuplicateKey(value)) {
+      return InvalidArgument(
+          Located(place, "duplicate key " + Quoted(d->key), ""));
+    }
 
     YAML::Node cur = root;
     std::string walked;
@@ -331,9 +175,9 @@ class Loader {
         child.reset(cur[segments[i]]);
       } else if (!child.IsMap()) {
         return InvalidArgument(Located(place, "`" + walked + "`",
-                                       " is not a mapping in " + display_ +
-                                           " (it holds " + Describe(child) +
-                                           ")"));
+                                       " is not a mapping in " +
+                                           file_.display() + " (it holds " +
+                                           Describe(child) + ")"));
       }
       cur.reset(child);
     }
@@ -346,11 +190,8 @@ class Loader {
     for (auto it = map.begin(); it != map.end(); ++it) {
       const YAML::Node key = it->first;  // copies: `it->` is a temporary
       const YAML::Node value = it->second;
-      if (!key.IsScalar()) {
-        return InvalidArgument(
-            Located(PlaceFor(section, key.Mark()), "key",
-                    ": expected a name, got " + Describe(key)));
-      }
+      DSTRAIN_RETURN_IF_ERROR(
+          yaml::CheckKeyIsName(key, PlaceFor(section, key.Mark())));
       const std::string& k = key.Scalar();
       const std::string path = section.empty() ? k : section + "." + k;
       const Place key_place = PlaceFor(path, key.Mark());
@@ -362,19 +203,17 @@ class Loader {
                     "; dotted keys are for --set: nest it under `" +
                         k.substr(0, k.find('.')) + ":` instead"));
       }
+      const Place value_place = PlaceFor(path, yaml::ValueMark(key, value));
       if (const Field* f = schema::FindField(path)) {
         present_.insert(path);
-        DSTRAIN_RETURN_IF_ERROR(
-            ParseLeaf(*f, value, PlaceFor(path, ValueMark(key, value))));
+        DSTRAIN_RETURN_IF_ERROR(ParseLeaf(*f, value, value_place));
       } else if (schema::IsSection(path)) {
         present_.insert(path);
         section_place_[path] = key_place;
         if (!value.IsDefined() || value.IsNull()) continue;  // `zero:` alone
         if (!value.IsMap()) {
-          return InvalidArgument(
-              Located(PlaceFor(path, ValueMark(key, value)), "`" + path + "`",
-                      ": expected a mapping of `" + path + ".*` keys, got " +
-                          Describe(value)));
+          return yaml::Expected({path, value_place},
+                                "a mapping of `" + path + ".*` keys", value);
         }
         DSTRAIN_RETURN_IF_ERROR(WalkMap(value, path));
       } else {
@@ -382,12 +221,6 @@ class Loader {
       }
     }
     return Status::Ok();
-  }
-
-  Status TypeError(const Field& f, const Place& place, const YAML::Node& v) {
-    return InvalidArgument(
-        Located(place, "`" + f.path + "`",
-                ": expected " + schema::KindText(f) + ", got " + Describe(v)));
   }
 
   Status RangeError(const std::string& path, const std::string& text,
@@ -400,46 +233,45 @@ class Loader {
   // element of kPair) and checks its range.
   Status ParseNumber(const Field& f, const std::string& path,
                      const YAML::Node& v, const Place& place, FieldValue* out) {
-    if (!v.IsScalar() || IsQuoted(v)) return TypeError(f, place, v);
-    const std::string& s = v.Scalar();
+    const yaml::Subject subject{path, place};
     double as_double = 0;
     switch (f.kind) {
       case FieldKind::kInt: {
-        auto i = ParseInt(s);
-        if (!i) return TypeError(f, place, v);
+        StatusOr<std::int64_t> i =
+            yaml::ReadInt(v, subject, schema::KindText(f));
+        if (!i.ok()) return i.status();
         if (*i > kIntMax) {
-          return RangeError(path, s, place, "<= " + std::to_string(kIntMax));
+          return RangeError(path, v.Scalar(), place,
+                            "<= " + std::to_string(kIntMax));
         }
         out->i = *i;
         as_double = static_cast<double>(*i);
         break;
       }
       case FieldKind::kUint64: {
-        auto u = ParseUint(s);
-        if (!u) return TypeError(f, place, v);
+        StatusOr<std::uint64_t> u =
+            yaml::ReadUint64(v, subject, schema::KindText(f));
+        if (!u.ok()) return u.status();
         out->u = *u;
         as_double = static_cast<double>(*u);
         break;
       }
-      default: {
-        auto d = ParseDouble(s);
-        if (!d) {
-          Field number = f;
-          number.kind = FieldKind::kDouble;
-          return TypeError(number, place, v);
-        }
+      default: {  // kDouble, or an element of kPair
+        StatusOr<double> d = yaml::ReadDouble(v, subject, "a number");
+        if (!d.ok()) return d.status();
         out->d = *d;
         as_double = *d;
         break;
       }
     }
     if (!schema::InRange(f, as_double)) {
-      return RangeError(path, s, place, schema::RangeText(f));
+      return RangeError(path, v.Scalar(), place, schema::RangeText(f));
     }
     return Status::Ok();
   }
 
   Status ParseLeaf(const Field& f, const YAML::Node& v, const Place& place) {
+    const yaml::Subject subject{f.path, place};
     FieldValue value;
     std::string text;
     switch (f.kind) {
@@ -450,50 +282,41 @@ class Loader {
         text = v.Scalar();
         break;
       case FieldKind::kBool: {
-        if (!v.IsScalar() || IsQuoted(v)) return TypeError(f, place, v);
-        auto b = ParseBool(v.Scalar());
-        if (!b) return TypeError(f, place, v);
+        StatusOr<bool> b = yaml::ReadBool(v, subject, schema::KindText(f));
+        if (!b.ok()) return b.status();
         value.b = *b;
         text = *b ? "true" : "false";
         break;
       }
       case FieldKind::kString:
-      case FieldKind::kPath:
-        if (!v.IsScalar()) return TypeError(f, place, v);
-        value.s = v.Scalar();
-        text = OneLine(value.s);
+      case FieldKind::kPath: {
+        StatusOr<std::string> s =
+            yaml::ReadString(v, subject, schema::KindText(f));
+        if (!s.ok()) return s.status();
+        value.s = *s;
+        text = yaml::OneLine(value.s);
         break;
+      }
       case FieldKind::kEnum: {
-        if (!v.IsScalar()) return TypeError(f, place, v);
-        const std::string& s = v.Scalar();
-        auto it = std::find(f.choices.begin(), f.choices.end(), s);
-        if (it == f.choices.end()) {
-          std::vector<Candidate> pool;
-          for (const std::string& c : f.choices) pool.push_back({c, c, 0});
-          const auto near = ClosestMatch(s, pool);
-          return InvalidArgument(Located(
-              place, "`" + f.path + "`",
-              ": expected " + schema::KindText(f) + ", got " + Describe(v) +
-                  (near ? "; did you mean `" + *near + "`?" : "")));
-        }
-        value.i = it - f.choices.begin();
-        value.s = s;
-        text = s;
+        StatusOr<size_t> i =
+            yaml::ReadChoice(v, subject, f.choices, schema::KindText(f));
+        if (!i.ok()) return i.status();
+        value.i = static_cast<std::int64_t>(*i);
+        value.s = f.choices[*i];
+        text = value.s;
         break;
       }
       case FieldKind::kPair: {
         if (!v.IsSequence() || v.size() != 2) {
-          return InvalidArgument(
-              Located(place, "`" + f.path + "`",
-                      ": expected a list of two numbers [beta1, beta2], got " +
-                          Describe(v)));
+          return yaml::Expected(subject, "a list of two numbers [beta1, beta2]",
+                                v);
         }
         for (size_t i = 0; i < 2; ++i) {
           const YAML::Node item = v[i];
           const std::string item_path = f.path + "[" + std::to_string(i) + "]";
           Place item_place = place;
           if (place.kind == Place::Kind::kFile && !item.Mark().is_null()) {
-            item_place = FilePlace(item.Mark());
+            item_place = file_.PlaceOf(item.Mark());
           }
           FieldValue one;
           Field element = f;
@@ -507,11 +330,10 @@ class Loader {
       }
     }
     if (f.path == "name" && !IsSafeName(value.s)) {
-      return InvalidArgument(Located(
-          place, "`name`",
-          ": expected a file name of letters, digits, `.`, `_` and `-` (it "
-          "becomes runs/<name>/), got " +
-              Describe(v)));
+      return yaml::Expected(subject,
+                            "a file name of letters, digits, `.`, `_` and "
+                            "`-` (it becomes runs/<name>/)",
+                            v);
     }
     f.set(config_, value);
     origins_.Record(f.path, Origin{place, text});
@@ -521,7 +343,8 @@ class Loader {
   Status CheckRequired() {
     for (const Field& f : schema::Fields()) {
       if (!f.required || present_.count(f.path) > 0) continue;
-      std::string msg = "missing required key `" + f.path + "` in " + display_;
+      std::string msg =
+          "missing required key `" + f.path + "` in " + file_.display();
       const size_t dot = f.path.rfind('.');
       if (dot != std::string::npos) {
         const std::string parent = f.path.substr(0, dot);
@@ -557,19 +380,19 @@ class Loader {
     std::error_code ec;
     const fs::file_status st = fs::status(p, ec);
     const std::string subject =
-        "`" + std::string(key) + "` = " + Quoted(OneLine(*value));
+        "`" + std::string(key) + "` = " + Quoted(*value);
     if (ec || !fs::exists(st)) {
       return InvalidArgument(Located(
           origins_.PlaceOf(key), subject,
           std::string(": no such ") + (folder_ok ? "file or folder" : "file") +
-              " (" + p.string() + ")"));
+              " (" + yaml::OneLine(p.string()) + ")"));
     }
     if (!fs::is_regular_file(st) && !(folder_ok && fs::is_directory(st))) {
       return InvalidArgument(
           Located(origins_.PlaceOf(key), subject,
                   std::string(": not a ") +
                       (folder_ok ? "regular file or folder" : "regular file") +
-                      " (" + p.string() + ")"));
+                      " (" + yaml::OneLine(p.string()) + ")"));
     }
     *value = p.string();
     return Status::Ok();
@@ -583,8 +406,8 @@ class Loader {
     return Status::Ok();
   }
 
-  std::string display_;  // the file as the user named it, for messages
-  fs::path base_dir_;    // absolute folder that relative paths start from
+  yaml::Locator file_;  // the file as the user named it, for messages
+  fs::path base_dir_;   // absolute folder that relative paths start from
   JobConfig config_;
   Origins origins_;
   std::set<std::string> present_;               // paths found in the tree
@@ -598,18 +421,18 @@ StatusOr<JobConfig> LoadJobFile(const std::string& path,
                                 const std::vector<std::string>& overrides) {
   std::error_code ec;
   if (fs::is_directory(path, ec)) {
-    return InvalidArgument("cannot read job file `" + path +
-                           "`: it is a folder");
+    return InvalidArgument("cannot read job file " + Quoted(path) +
+                           ": it is a folder");
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    return InvalidArgument("cannot read job file `" + path +
-                           "`: " + std::strerror(errno));
+    return InvalidArgument("cannot read job file " + Quoted(path) + ": " +
+                           std::strerror(errno));
   }
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) {
-    return InvalidArgument("cannot read job file `" + path + "`");
+    return InvalidArgument("cannot read job file " + Quoted(path));
   }
   const fs::path abs = fs::absolute(fs::path(path), ec).lexically_normal();
   Loader loader(path, ec ? path : abs.string());

@@ -240,6 +240,17 @@ TEST(JobConfigLoaderTest, BooleanSpellings) {
   }
 }
 
+// A path with line breaks in it stays on one line in the message, the
+// resolved path included (found by libFuzzer).
+TEST(JobConfigLoaderTest, PathMessagesStayOnOneLine) {
+  StatusOr<JobConfig> r =
+      ParseJobYaml("name: n\ndata: {path: \"no\\nsuch\"}\n", "/tmp/j.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(),
+            "`data.path` = `no\\nsuch` at /tmp/j.yaml:2:14: no such file or "
+            "folder (/tmp/no\\nsuch)");
+}
+
 TEST(JobConfigLoaderTest, MissingFileIsAnInvalidArgumentNamingIt) {
   StatusOr<JobConfig> r = LoadJobFile("/no/such/job.yaml");
   ASSERT_FALSE(r.ok());
@@ -339,6 +350,25 @@ TEST_F(OverrideTest, MalformedOverrides) {
                         "value `[0.9`: "));
   EXPECT_EQ(ErrorOf(Load({"model={a: 1, a: 2}"})),
             "--set `model={a: 1, a: 2}`: duplicate key `a`");
+}
+
+// A --set value is untrusted YAML too: the toolkit's guards apply to it.
+TEST_F(OverrideTest, HostileValuesAreRefusedOnOneLine) {
+  EXPECT_EQ(ErrorOf(Load({"name=,a"})),
+            "--set `name=,a`: cannot parse the value `,a`: unexpected `,` "
+            "outside [ ] or { }");
+  EXPECT_EQ(ErrorOf(Load({"model={a: &x [1], b: *x}"})),
+            "--set `model={a: &x [1], b: *x}`: cannot parse the value "
+            "`{a: &x [1], b: *x}`: aliases (*name) are not supported in a "
+            "--set value");
+  EXPECT_EQ(ErrorOf(Load({"model=" + std::string(100000, '{')})).substr(0, 20),
+            "--set `model={{{{{{{");
+  EXPECT_THAT(ErrorOf(Load({"model=" + std::string(100000, '{')})),
+              HasSubstr(": nested more than 64 levels deep"));
+  // "a", 0x01, "b": a control character, escaped in the message.
+  EXPECT_EQ(ErrorOf(Load({std::string("name=a\x01") + "b"})),
+            "--set `name=a\\x01b`: cannot parse the value `a\\x01b`: "
+            "control character 0x01 (a --set value is UTF-8 text)");
 }
 
 TEST_F(OverrideTest, OverrideIntoAScalarInTheFileIsRefused) {

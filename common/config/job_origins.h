@@ -1,31 +1,21 @@
 #pragma once
 // Where each value of a job came from, so that every message can name the
 // place: a file position (`job.yaml:7:40`, 1-based), an override
-// (`--set model.heads=3`), or nowhere (the default). Internal to the loader
-// and its checks; not thread-safe (one per load).
+// (`--set model.heads=3`), or nowhere (the default), and what the user
+// wrote there. Internal to the loader and its checks; not thread-safe (one
+// per load).
 
 #include <map>
 #include <string>
 #include <string_view>
 
+#include "common/yaml/place.h"
+
 namespace dstrain::config::internal {
 
-struct Place {
-  enum class Kind { kNone, kFile, kOverride };
-  Kind kind = Kind::kNone;
-  std::string text;  // "job.yaml:7:40" (kFile) or "model.heads=3" (kOverride)
-};
-
-// One message about one place:
-//   kFile:     SUBJECT at job.yaml:7:40REST
-//   kOverride: --set `model.heads=3`: SUBJECTREST
-//   kNone:     SUBJECTREST
-std::string Located(const Place& place, std::string_view subject,
-                    std::string_view rest);
-
-// `text` between backquotes, with line breaks and other control characters
-// escaped so that a message stays on one line.
-std::string Quoted(std::string_view text);
+// Places and their messages are the YAML toolkit's (common/yaml/place.h).
+using yaml::Located;
+using yaml::Place;
 
 // A value as the user wrote it, and where.
 struct Origin {

@@ -5,7 +5,7 @@
 #include <map>
 #include <set>
 
-#include "common/config/suggest.h"
+#include "common/yaml/suggest.h"
 
 namespace dstrain::config::schema {
 namespace {
@@ -383,7 +383,7 @@ const std::vector<std::pair<std::string, std::string>>& KeyAliases() {
 }
 
 std::string SuggestKey(std::string_view section, std::string_view key) {
-  std::vector<Candidate> pool;
+  std::vector<yaml::Candidate> pool;
   // Tier 0: keys valid right here.
   for (const std::string& name : ChildKeys(section)) {
     pool.push_back({name, name, 0});
@@ -404,7 +404,7 @@ std::string SuggestKey(std::string_view section, std::string_view key) {
       pool.push_back({name, parent.empty() ? name : parent + "." + name, 3});
     }
   }
-  return ClosestMatch(key, pool).value_or("");
+  return yaml::ClosestMatch(key, pool).value_or("");
 }
 
 std::string KindText(const Field& f) {

@@ -4,7 +4,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "common/config/suggest.h"
+#include "common/yaml/suggest.h"
 #include "topology/io/cluster_yaml.h"
 
 namespace dstrain::topology {
@@ -12,7 +12,7 @@ namespace dstrain::topology {
 ClusterFileFormat DetectClusterFileFormat(const std::string& path,
                                           std::string_view text) {
   const std::filesystem::path p(path);
-  const std::string ext = config::NormalizeSpelling(p.extension().string());
+  const std::string ext = yaml::NormalizeSpelling(p.extension().string());
   if (ext == ".yaml" || ext == ".yml") return ClusterFileFormat::kYaml;
   if (ext == ".conf") return ClusterFileFormat::kSlurmTopology;
   // Sniff: the first word that is not a comment.
@@ -27,7 +27,7 @@ ClusterFileFormat DetectClusterFileFormat(const std::string& path,
       break;
     }
   }
-  const std::string head = config::NormalizeSpelling(text.substr(i, 11));
+  const std::string head = yaml::NormalizeSpelling(text.substr(i, 11));
   return head == "switchname=" ? ClusterFileFormat::kSlurmTopology
                                : ClusterFileFormat::kYaml;
 }

@@ -1,19 +1,23 @@
 #include "topology/io/cluster_yaml.h"
 
-#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <charconv>
-#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <optional>
 #include <sstream>
 #include <vector>
 
-#include "common/config/suggest.h"
+#include "common/yaml/describe.h"
+#include "common/yaml/document.h"
+#include "common/yaml/duplicate_keys.h"
+#include "common/yaml/keys.h"
+#include "common/yaml/scalars.h"
+#include "common/yaml/suggest.h"
+#include "common/yaml/text.h"
 #include "topology/io/hostlist.h"
 #include "topology/io/units.h"
 #include "topology/model/generators.h"
@@ -21,94 +25,57 @@
 namespace dstrain::topology {
 namespace {
 
-// `text` in backquotes, on one line.
-std::string Q(std::string_view text) {
-  std::string out = "`";
-  for (char c : text) {
-    if (c == '\n')
-      out += "\\n";
-    else if (c == '\r')
-      out += "\\r";
-    else if (c == '\t')
-      out += "\\t";
-    else
-      out += c;
-  }
-  return out + "`";
+using yaml::Entry;
+using yaml::Quoted;
+
+// A cluster description written out host by host stays well under a
+// megabyte even for thousands of hosts; nothing in it nests deeply.
+yaml::DocumentRules ClusterRules() {
+  yaml::DocumentRules rules;
+  rules.what = "a cluster description";
+  rules.empty_hint =
+      "a cluster description is a mapping with `hosts` (and `switches`, "
+      "`links`) or a `generator` (see docs/topology.md)";
+  rules.mapping_hint =
+      "a mapping (`hosts`, `switches`, `links` or `generator`)";
+  rules.limits.max_bytes = std::size_t{4} << 20;
+  return rules;
 }
 
-std::string Join(const std::vector<std::string>& v) {
-  std::string out;
-  for (size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + v[i];
-  return out;
-}
-
-bool IsQuoted(const YAML::Node& n) {
-  return n.Tag() == "!" || n.Tag() == "tag:yaml.org,2002:str";
-}
-
-std::string Describe(const YAML::Node& n) {
-  if (!n.IsDefined() || n.IsNull()) return "nothing";
-  if (n.IsScalar()) {
-    std::string s = n.Scalar();
-    if (s.size() > 60) s = s.substr(0, 57) + "...";
-    return IsQuoted(n) ? Q("\"" + s + "\"") : Q(s);
-  }
-  if (n.IsSequence()) {
-    return "a list of " + std::to_string(n.size()) +
-           (n.size() == 1 ? " item" : " items");
-  }
-  return "a mapping";
-}
-
-// One `key: value` entry of a mapping, with the key node for positions.
-struct Entry {
-  YAML::Node key;
-  YAML::Node value;
-  bool found = false;  // a default YAML::Node counts as defined (null)
-  bool present() const { return found; }
-};
-
-// Records where each document starts; ignores the rest.
-struct DocumentCounter : YAML::EventHandler {
-  std::vector<YAML::Mark> starts;
-  void OnDocumentStart(const YAML::Mark& m) override { starts.push_back(m); }
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                const std::string&) override {}
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                       YAML::EmitterStyle::value) override {}
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                  YAML::EmitterStyle::value) override {}
-  void OnMapEnd() override {}
-};
+// Bounds on what a description may build, besides generators.h's on
+// hosts, switches and links: the CPUs of one NUMA node, and the details
+// of all hosts together (NICs, devices and NUMA nodes; a CPU, a plain int,
+// counts as 1/16), since every host a host list names copies its entry's
+// details: 8192 fully described hosts, or a short file naming a million.
+constexpr size_t kMaxCpus = 65536;
+constexpr size_t kMaxHostDetails = size_t{1} << 17;
+constexpr size_t kCpusPerDetail = 16;
 
 class Loader {
  public:
-  explicit Loader(std::string display) : display_(std::move(display)) {}
+  explicit Loader(std::string display) : file_(std::move(display)) {}
 
   StatusOr<Cluster> Run(std::string_view text) {
-    YAML::Node root;
-    DSTRAIN_RETURN_IF_ERROR(ParseDocument(text, &root));
-    DSTRAIN_RETURN_IF_ERROR(FindDuplicateKeys(root));
+    StatusOr<YAML::Node> doc = yaml::ReadMapping(text, file_, ClusterRules());
+    if (!doc.ok()) return doc.status();
+    const YAML::Node& root = *doc;
+    DSTRAIN_RETURN_IF_ERROR(yaml::CheckNoDuplicateKeys(root, file_));
     DSTRAIN_RETURN_IF_ERROR(
-        CheckKeys(root, "",
-                  {"name", "description", "fabric", "defaults", "switches",
-                   "hosts", "links", "generator"}));
-    std::string name = std::filesystem::path(display_).stem().string();
-    if (Entry e = Get(root, "name"); e.present()) {
+        yaml::CheckKeys(root, file_, "",
+                        {"name", "description", "fabric", "defaults",
+                         "switches", "hosts", "links", "generator"}));
+    std::string name = std::filesystem::path(file_.display()).stem().string();
+    if (Entry e = yaml::Lookup(root, "name"); e.present()) {
       StatusOr<std::string> s = Str(e, "name");
       if (!s.ok()) return s.status();
       name = *s;
     }
-    if (Entry e = Get(root, "description"); e.present()) {
+    if (Entry e = yaml::Lookup(root, "description"); e.present()) {
       DSTRAIN_RETURN_IF_ERROR(Str(e, "description").status());
     }
-    StatusOr<Cluster> c =
-        Get(root, "generator").present() ? Generated(root) : Described(root);
+    StatusOr<Cluster> c = yaml::Lookup(root, "generator").present()
+                              ? Generated(root)
+                              : Described(root);
     if (!c.ok()) return c;
     c->set_name(name);
     return c;
@@ -116,179 +83,40 @@ class Loader {
 
  private:
   // ------------------------------------------------------------ plumbing
-  std::string Loc(const YAML::Mark& m) const {
-    return display_ + ":" + std::to_string(m.line + 1) + ":" +
-           std::to_string(m.column + 1);
-  }
-  // A null value's mark points past it, so use its key's.
-  std::string Loc(const Entry& e) const {
-    if (!e.value.IsDefined() || e.value.IsNull() || e.value.Mark().is_null())
-      return Loc(e.key.Mark());
-    return Loc(e.value.Mark());
+  // How messages name the value of `e`: `path` at its position.
+  yaml::Subject At(const Entry& e, const std::string& path) const {
+    return {path, yaml::Place{yaml::Place::Kind::kFile, file_.At(e.mark())}};
   }
   Status Fail(const Entry& e, const std::string& path,
               const std::string& rest) const {
-    return InvalidArgument("`" + path + "` at " + Loc(e) + ": " + rest);
-  }
-  Status Fail(const YAML::Node& n, const std::string& path,
-              const std::string& rest) const {
-    return InvalidArgument("`" + path + "` at " + Loc(n.Mark()) + ": " + rest);
-  }
-
-  Status ParseDocument(std::string_view text, YAML::Node* root) {
-    // yaml-cpp 0.7's LoadAll never returns on input where a document stops
-    // at a token it cannot consume (a `,` outside [ ] or { }, e.g. `,a` or
-    // `[1],`): it starts empty documents at the same place forever, eating
-    // memory. So count documents with the event API first, stopping at 3,
-    // and treat two document starts at one position as that stuck token.
-    DocumentCounter counter;
-    try {
-      std::istringstream in{std::string(text)};
-      YAML::Parser parser(in);
-      for (int n = 0; n < 3 && parser.HandleNextDocument(counter); ++n) {
-      }
-    } catch (const YAML::ParserException& e) {
-      if (e.mark.is_null())
-        return InvalidArgument("YAML syntax error in " + display_ + ": " +
-                               e.msg);
-      return InvalidArgument("YAML syntax error at " + Loc(e.mark) + ": " +
-                             e.msg);
-    } catch (const YAML::Exception& e) {
-      return InvalidArgument("cannot read " + display_ + " as YAML: " + e.msg);
-    }
-    const std::vector<YAML::Mark>& starts = counter.starts;
-    for (size_t i = 1; i < starts.size(); ++i) {
-      if (starts[i].pos == starts[i - 1].pos) {
-        const size_t pos = static_cast<size_t>(starts[i].pos);
-        const std::string what =
-            pos < text.size() ? std::string(1, text[pos]) : "end of file";
-        return InvalidArgument("YAML syntax error at " + Loc(starts[i]) +
-                               ": unexpected " + Q(what) +
-                               (what == "," ? " outside [ ] or { }" : ""));
-      }
-    }
-    if (starts.size() > 1) {
-      return InvalidArgument("second YAML document at " + Loc(starts[1]) +
-                             ": a cluster description holds one document");
-    }
-    YAML::Node doc;
-    try {
-      doc = YAML::Load(std::string(text));  // one document: cannot loop
-    } catch (const YAML::ParserException& e) {
-      if (e.mark.is_null())
-        return InvalidArgument("YAML syntax error in " + display_ + ": " +
-                               e.msg);
-      return InvalidArgument("YAML syntax error at " + Loc(e.mark) + ": " +
-                             e.msg);
-    } catch (const YAML::Exception& e) {
-      return InvalidArgument("cannot read " + display_ + " as YAML: " + e.msg);
-    }
-    if (!doc.IsDefined() || doc.IsNull()) {
-      return InvalidArgument(
-          display_ +
-          " is empty: a cluster description is a mapping with `hosts` "
-          "(and `switches`, `links`) or a `generator` (see docs/topology.md)");
-    }
-    if (!doc.IsMap()) {
-      return InvalidArgument(
-          "document at " + Loc(doc.Mark()) +
-          ": expected a mapping (`hosts`, `switches`, `links` or "
-          "`generator`), got " +
-          Describe(doc));
-    }
-    *root = doc;
-    return Status::Ok();
-  }
-
-  // yaml-cpp keeps both entries of a repeated key and lookups see only the
-  // first, so a repeated key would be silently half-ignored.
-  Status FindDuplicateKeys(const YAML::Node& node) {
-    if (node.IsSequence()) {
-      for (const YAML::Node& item : node)
-        DSTRAIN_RETURN_IF_ERROR(FindDuplicateKeys(item));
-    } else if (node.IsMap()) {
-      std::map<std::string, YAML::Mark> seen;
-      for (auto it = node.begin(); it != node.end(); ++it) {
-        if (it->first.IsScalar()) {
-          auto [pos, fresh] =
-              seen.emplace(it->first.Scalar(), it->first.Mark());
-          if (!fresh) {
-            return InvalidArgument("duplicate key " + Q(it->first.Scalar()) +
-                                   " at " + Loc(it->first.Mark()) +
-                                   " (first at " + Loc(pos->second) + ")");
-          }
-        }
-        DSTRAIN_RETURN_IF_ERROR(FindDuplicateKeys(it->second));
-      }
-    }
-    return Status::Ok();
-  }
-
-  Status CheckKeys(const YAML::Node& map, const std::string& section,
-                   const std::vector<std::string>& allowed,
-                   const std::vector<config::Candidate>& aliases = {}) {
-    for (auto it = map.begin(); it != map.end(); ++it) {
-      const YAML::Node key = it->first;
-      if (!key.IsScalar()) {
-        return InvalidArgument("key at " + Loc(key.Mark()) +
-                               ": expected a name, got " + Describe(key));
-      }
-      const std::string& k = key.Scalar();
-      if (std::find(allowed.begin(), allowed.end(), k) != allowed.end())
-        continue;
-      std::vector<config::Candidate> pool = aliases;
-      for (const std::string& a : allowed) pool.push_back({a, a, 0});
-      if (std::optional<std::string> s = config::ClosestMatch(k, pool)) {
-        return InvalidArgument("unknown key " + Q(k) + " at " +
-                               Loc(key.Mark()) + "; did you mean `" + *s +
-                               "`?");
-      }
-      const std::string where = section.empty()
-                                    ? "valid top-level keys"
-                                    : "valid keys in `" + section + "`";
-      return InvalidArgument("unknown key " + Q(k) + " at " + Loc(key.Mark()) +
-                             " (" + where + ": " + Join(allowed) + ")");
-    }
-    return Status::Ok();
-  }
-
-  static Entry Get(const YAML::Node& map, const char* key) {
-    for (auto it = map.begin(); it != map.end(); ++it) {
-      if (it->first.IsScalar() && it->first.Scalar() == key)
-        return Entry{it->first, it->second, true};
-    }
-    return Entry{};
+    return yaml::Invalid(At(e, path), rest);
   }
 
   Status Map(const Entry& e, const std::string& path) const {
-    if (!e.value.IsMap())
-      return Fail(e, path, "expected a mapping, got " + Describe(e.value));
+    if (!e.value.IsMap()) {
+      return yaml::Expected(At(e, path), "a mapping", e.value);
+    }
     return Status::Ok();
   }
   Status Seq(const Entry& e, const std::string& path) const {
-    if (!e.value.IsSequence())
-      return Fail(e, path, "expected a list, got " + Describe(e.value));
+    if (!e.value.IsSequence()) {
+      return yaml::Expected(At(e, path), "a list", e.value);
+    }
     return Status::Ok();
   }
 
   StatusOr<std::string> Str(const Entry& e, const std::string& path) const {
-    if (!e.value.IsScalar() || e.value.Scalar().empty())
-      return Fail(e, path, "expected a string, got " + Describe(e.value));
-    return e.value.Scalar();
+    return yaml::ReadString(e.value, At(e, path), "a string",
+                            yaml::Empty::kRefused);
   }
 
   StatusOr<int64_t> Int(const Entry& e, const std::string& path, int64_t min,
                         int64_t max = 1 << 30) const {
-    if (!e.value.IsScalar() || IsQuoted(e.value))
-      return Fail(e, path, "expected an integer, got " + Describe(e.value));
-    const std::string& s = e.value.Scalar();
-    int64_t v = 0;
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || end != s.data() + s.size() || s.empty())
-      return Fail(e, path, "expected an integer, got " + Describe(e.value));
-    if (v < min || v > max) {
+    StatusOr<int64_t> v = yaml::ReadInt(e.value, At(e, path));
+    if (!v.ok()) return v;
+    if (*v < min || *v > max) {
       return Fail(e, path,
-                  s + " is out of range: must be " +
+                  e.value.Scalar() + " is out of range: must be " +
                       (max == (1 << 30) ? ">= " + std::to_string(min)
                                         : "between " + std::to_string(min) +
                                               " and " + std::to_string(max)));
@@ -298,16 +126,13 @@ class Loader {
 
   StatusOr<double> Double(const Entry& e, const std::string& path,
                           double min) const {
-    if (!e.value.IsScalar() || IsQuoted(e.value))
-      return Fail(e, path, "expected a number, got " + Describe(e.value));
-    const std::string& s = e.value.Scalar();
-    double v = 0;
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || end != s.data() + s.size() || s.empty() ||
-        !std::isfinite(v))
-      return Fail(e, path, "expected a number, got " + Describe(e.value));
-    if (v < min)
-      return Fail(e, path, s + " is out of range: must be >= " + Trim(min));
+    StatusOr<double> v = yaml::ReadDouble(e.value, At(e, path));
+    if (!v.ok()) return v;
+    if (*v < min) {
+      return Fail(
+          e, path,
+          e.value.Scalar() + " is out of range: must be >= " + Trim(min));
+    }
     return v;
   }
 
@@ -318,31 +143,24 @@ class Loader {
   }
 
   StatusOr<bool> Bool(const Entry& e, const std::string& path) const {
-    if (e.value.IsScalar() && !IsQuoted(e.value)) {
-      const std::string s = config::NormalizeSpelling(e.value.Scalar());
-      if (s == "true" || s == "yes" || s == "on") return true;
-      if (s == "false" || s == "no" || s == "off") return false;
-    }
-    return Fail(e, path, "expected true or false, got " + Describe(e.value));
+    return yaml::ReadBool(e.value, At(e, path));
   }
 
   StatusOr<double> Bandwidth(const Entry& e, const std::string& path) const {
     if (e.value.IsScalar()) {
       if (std::optional<double> v = ParseBandwidth(e.value.Scalar())) return *v;
     }
-    return Fail(
-        e, path,
-        "expected a bandwidth with a unit (`400 Gb/s`, `50 GB/s`), got " +
-            Describe(e.value));
+    return yaml::Expected(At(e, path),
+                          "a bandwidth with a unit (`400 Gb/s`, `50 GB/s`)",
+                          e.value);
   }
 
   StatusOr<double> Latency(const Entry& e, const std::string& path) const {
     if (e.value.IsScalar()) {
       if (std::optional<double> v = ParseLatency(e.value.Scalar())) return *v;
     }
-    return Fail(e, path,
-                "expected a latency with a unit (`500 ns`, `1 us`), got " +
-                    Describe(e.value));
+    return yaml::Expected(At(e, path),
+                          "a latency with a unit (`500 ns`, `1 us`)", e.value);
   }
 
   StatusOr<std::vector<int>> IntList(const Entry& e, const std::string& path,
@@ -364,14 +182,21 @@ class Loader {
                                            const std::string& path) const {
     StatusOr<std::string> s = Str(e, path);
     if (!s.ok()) return s.status();
+    for (char c : *s) {
+      const auto u = static_cast<unsigned char>(c);
+      if (u < 0x20 || u == 0x7f) {
+        return yaml::Expected(At(e, path), "a name without control characters",
+                              e.value);
+      }
+    }
     std::vector<std::string> out;
     HostListError err;
     if (!ExpandHostList(*s, &out, &err).ok()) {
       YAML::Mark m = e.value.Mark();
       // Plain one-line scalars: point at the character.
-      if (!IsQuoted(e.value)) m.column += static_cast<int>(err.offset);
-      return InvalidArgument("bad host list " + Q(*s) + " in `" + path +
-                             "` at " + Loc(m) + ": " + err.what);
+      if (!yaml::IsQuoted(e.value)) m.column += static_cast<int>(err.offset);
+      return InvalidArgument("bad host list " + Quoted(*s) + " in `" + path +
+                             "` at " + file_.At(m) + ": " + err.what);
     }
     return out;
   }
@@ -389,17 +214,23 @@ class Loader {
       int lo = 0, hi = 0;
       const size_t dash = part.find('-');
       auto parse = [](const std::string& t, int* v) {
-        auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), *v);
-        return ec == std::errc() && end == t.data() + t.size() && !t.empty() &&
-               *v >= 0;
+        const std::optional<std::int64_t> n = yaml::ParseInt64(t);
+        if (!n || *n < 0 || *n > std::numeric_limits<int>::max()) return false;
+        *v = static_cast<int>(*n);
+        return true;
       };
       const bool ok = dash == std::string::npos
                           ? parse(part, &lo) && (hi = lo, true)
                           : parse(part.substr(0, dash), &lo) &&
                                 parse(part.substr(dash + 1), &hi);
       if (!ok || hi < lo || hi - lo > 65536) {
+        return Fail(
+            e, path,
+            "expected CPU numbers like `0-55,112-167`, got " + Quoted(*s));
+      }
+      if (out.size() + (hi - lo) >= kMaxCpus) {
         return Fail(e, path,
-                    "expected CPU numbers like `0-55,112-167`, got " + Q(*s));
+                    "lists more than " + std::to_string(kMaxCpus) + " CPUs");
       }
       for (int c = lo; c <= hi; ++c) out.push_back(c);
     }
@@ -410,14 +241,14 @@ class Loader {
   StatusOr<Cluster> Generated(const YAML::Node& root) {
     for (const char* other :
          {"fabric", "defaults", "switches", "hosts", "links"}) {
-      if (Entry e = Get(root, other); e.present()) {
+      if (Entry e = yaml::Lookup(root, other); e.present()) {
         return InvalidArgument(
-            "`" + std::string(other) + "` at " + Loc(e.key.Mark()) +
+            "`" + std::string(other) + "` at " + file_.At(e.key.Mark()) +
             " cannot be combined with `generator` (a generated cluster is "
             "described by its generator alone)");
       }
     }
-    const Entry g = Get(root, "generator");
+    const Entry g = yaml::Lookup(root, "generator");
     DSTRAIN_RETURN_IF_ERROR(Map(g, "generator"));
     const std::vector<std::string> common = {"kind", "devices_per_host",
                                              "latency", "host_prefix"};
@@ -435,12 +266,13 @@ class Loader {
       for (const std::string& k : keys)
         if (std::find(every.begin(), every.end(), k) == every.end())
           every.push_back(k);
-    DSTRAIN_RETURN_IF_ERROR(CheckKeys(g.value, "generator", every));
+    DSTRAIN_RETURN_IF_ERROR(
+        yaml::CheckKeys(g.value, file_, "generator", every));
 
-    const Entry kind_e = Get(g.value, "kind");
+    const Entry kind_e = yaml::Lookup(g.value, "kind");
     if (!kind_e.present()) {
       return InvalidArgument("missing required key `generator.kind` at " +
-                             Loc(g.key.Mark()) +
+                             file_.At(g.key.Mark()) +
                              " (fat-tree, rail-optimized or torus)");
     }
     StatusOr<std::string> kind = Str(kind_e, "generator.kind");
@@ -458,13 +290,13 @@ class Loader {
         if (std::find(keys.begin(), keys.end(), k) != keys.end())
           owners += (owners.empty() ? "" : " and ") + other;
       return InvalidArgument("`generator." + k + "` at " +
-                             Loc(it->first.Mark()) + " applies to " + owners +
-                             ", not " + *kind);
+                             file_.At(it->first.Mark()) + " applies to " +
+                             owners + ", not " + *kind);
     }
 
     // Reads an optional field into `out`.
     auto opt_int = [&](const char* key, int64_t min, int* out) -> Status {
-      Entry e = Get(g.value, key);
+      Entry e = yaml::Lookup(g.value, key);
       if (!e.present()) return Status::Ok();
       StatusOr<int64_t> v = Int(e, std::string("generator.") + key, min);
       if (!v.ok()) return v.status();
@@ -472,7 +304,7 @@ class Loader {
       return Status::Ok();
     };
     auto opt_bw = [&](const char* key, double* out) -> Status {
-      Entry e = Get(g.value, key);
+      Entry e = yaml::Lookup(g.value, key);
       if (!e.present()) return Status::Ok();
       StatusOr<double> v = Bandwidth(e, std::string("generator.") + key);
       if (!v.ok()) return v.status();
@@ -480,7 +312,7 @@ class Loader {
       return Status::Ok();
     };
     auto opt_double = [&](const char* key, double min, double* out) -> Status {
-      Entry e = Get(g.value, key);
+      Entry e = yaml::Lookup(g.value, key);
       if (!e.present()) return Status::Ok();
       StatusOr<double> v = Double(e, std::string("generator.") + key, min);
       if (!v.ok()) return v.status();
@@ -488,21 +320,21 @@ class Loader {
       return Status::Ok();
     };
     auto required = [&](const char* key) -> Status {
-      if (Get(g.value, key).present()) return Status::Ok();
-      return InvalidArgument("missing required key `generator." +
-                             std::string(key) + "` at " + Loc(g.key.Mark()) +
-                             " (a " + *kind + " generator needs it)");
+      if (yaml::Lookup(g.value, key).present()) return Status::Ok();
+      return InvalidArgument(
+          "missing required key `generator." + std::string(key) + "` at " +
+          file_.At(g.key.Mark()) + " (a " + *kind + " generator needs it)");
     };
     int devices = 8;
     double latency = kDefaultLinkLatency;
     std::string prefix = "node";
     DSTRAIN_RETURN_IF_ERROR(opt_int("devices_per_host", 0, &devices));
-    if (Entry e = Get(g.value, "latency"); e.present()) {
+    if (Entry e = yaml::Lookup(g.value, "latency"); e.present()) {
       StatusOr<double> v = Latency(e, "generator.latency");
       if (!v.ok()) return v.status();
       latency = *v;
     }
-    if (Entry e = Get(g.value, "host_prefix"); e.present()) {
+    if (Entry e = yaml::Lookup(g.value, "host_prefix"); e.present()) {
       StatusOr<std::string> v = Str(e, "generator.host_prefix");
       if (!v.ok()) return v.status();
       prefix = *v;
@@ -545,10 +377,10 @@ class Loader {
       TorusOptions o;
       DSTRAIN_RETURN_IF_ERROR(required("dims"));
       StatusOr<std::vector<int>> dims =
-          IntList(Get(g.value, "dims"), "generator.dims", 1);
+          IntList(yaml::Lookup(g.value, "dims"), "generator.dims", 1);
       if (!dims.ok()) return dims.status();
       o.dims = *dims;
-      if (Entry e = Get(g.value, "wraparound"); e.present()) {
+      if (Entry e = yaml::Lookup(g.value, "wraparound"); e.present()) {
         StatusOr<bool> v = Bool(e, "generator.wraparound");
         if (!v.ok()) return v.status();
         o.wraparound = *v;
@@ -560,8 +392,8 @@ class Loader {
       made = MakeTorus(o);
     }
     if (!made.ok()) {
-      return InvalidArgument("`generator` at " + Loc(g.key.Mark()) + ": " +
-                             made.status().message());
+      return InvalidArgument("`generator` at " + file_.At(g.key.Mark()) + ": " +
+                             yaml::OneLine(made.status().message()));
     }
     return made;
   }
@@ -570,15 +402,13 @@ class Loader {
                  const std::string& got, bool allow_unknown) const {
     std::vector<std::string> kinds = {"fat-tree", "rail-optimized", "torus"};
     if (allow_unknown) kinds.push_back("unknown");
-    std::vector<config::Candidate> pool;
+    std::vector<yaml::Candidate> pool;
     for (const std::string& k : kinds) pool.push_back({k, k, 0});
     pool.push_back({"fattree", "fat-tree", 1});
     pool.push_back({"rail", "rail-optimized", 1});
     pool.push_back({"mesh", "torus", 1});
-    std::string rest = "expected one of " + Join(kinds) + ", got " + Q(got);
-    if (std::optional<std::string> s = config::ClosestMatch(got, pool))
-      rest += "; did you mean `" + *s + "`?";
-    return Fail(e, path, rest);
+    return yaml::ExpectedOneOf(At(e, path), "one of " + yaml::Join(kinds, ", "),
+                               Quoted(got), got, pool);
   }
 
   // ------------------------------------------------------------ explicit
@@ -591,21 +421,22 @@ class Loader {
   StatusOr<Cluster> Described(const YAML::Node& root) {
     Cluster c;
     FabricParams f;
-    if (Entry e = Get(root, "fabric"); e.present()) {
+    if (Entry e = yaml::Lookup(root, "fabric"); e.present()) {
       StatusOr<FabricParams> parsed = Fabric(e);
       if (!parsed.ok()) return parsed.status();
       f = *parsed;
     }
     c.set_fabric(f);
     Defaults d;
-    if (Entry e = Get(root, "defaults"); e.present())
+    if (Entry e = yaml::Lookup(root, "defaults"); e.present())
       DSTRAIN_RETURN_IF_ERROR(ReadDefaults(e, &d));
-    const Entry switches = Get(root, "switches");
-    const Entry hosts = Get(root, "hosts");
-    const Entry links = Get(root, "links");
+    const Entry switches = yaml::Lookup(root, "switches");
+    const Entry hosts = yaml::Lookup(root, "hosts");
+    const Entry links = yaml::Lookup(root, "links");
     if (switches.present()) DSTRAIN_RETURN_IF_ERROR(ReadSwitches(switches, &c));
     if (!hosts.present()) {
-      return InvalidArgument("missing required key `hosts` in " + display_ +
+      return InvalidArgument("missing required key `hosts` in " +
+                             file_.display() +
                              " (or use `generator:`; see docs/topology.md)");
     }
     DSTRAIN_RETURN_IF_ERROR(ReadHosts(hosts, d, &c));
@@ -617,15 +448,21 @@ class Loader {
         host_links |= c.IsHost(l.a) && c.IsHost(l.b);
       if (!host_links) {
         Status s = LinkTorusNeighbours(&c, d.bandwidth, d.latency);
-        if (!s.ok()) return InvalidArgument(display_ + ": " + s.message());
+        if (!s.ok())
+          return InvalidArgument(file_.display() + ": " +
+                                 yaml::OneLine(s.message()));
       }
     }
     Status v = c.Validate();
-    if (!v.ok()) return InvalidArgument(display_ + ": " + v.message());
+    if (!v.ok())
+      return InvalidArgument(file_.display() + ": " +
+                             yaml::OneLine(v.message()));
     const bool flat = c.num_switches() == 0 && c.num_links() == 0;
     if (!flat) {
       Status conn = c.CheckConnected();
-      if (!conn.ok()) return InvalidArgument(display_ + ": " + conn.message());
+      if (!conn.ok())
+        return InvalidArgument(file_.display() + ": " +
+                               yaml::OneLine(conn.message()));
     }
     return c;
   }
@@ -633,11 +470,11 @@ class Loader {
   StatusOr<FabricParams> Fabric(const Entry& e) {
     DSTRAIN_RETURN_IF_ERROR(Map(e, "fabric"));
     DSTRAIN_RETURN_IF_ERROR(
-        CheckKeys(e.value, "fabric",
-                  {"kind", "k", "levels", "oversubscription", "rails", "dims",
-                   "wraparound"}));
+        yaml::CheckKeys(e.value, file_, "fabric",
+                        {"kind", "k", "levels", "oversubscription", "rails",
+                         "dims", "wraparound"}));
     FabricParams f;
-    if (Entry k = Get(e.value, "kind"); k.present()) {
+    if (Entry k = yaml::Lookup(e.value, "kind"); k.present()) {
       StatusOr<std::string> s = Str(k, "fabric.kind");
       if (!s.ok()) return s.status();
       if (*s == "fat-tree")
@@ -652,7 +489,7 @@ class Loader {
         return BadEnum(k, "fabric.kind", *s, true);
     }
     auto opt_int = [&](const char* key, int64_t min, int* out) -> Status {
-      Entry x = Get(e.value, key);
+      Entry x = yaml::Lookup(e.value, key);
       if (!x.present()) return Status::Ok();
       StatusOr<int64_t> v = Int(x, std::string("fabric.") + key, min);
       if (!v.ok()) return v.status();
@@ -662,25 +499,25 @@ class Loader {
     DSTRAIN_RETURN_IF_ERROR(opt_int("k", 1, &f.k));
     DSTRAIN_RETURN_IF_ERROR(opt_int("levels", 1, &f.levels));
     DSTRAIN_RETURN_IF_ERROR(opt_int("rails", 1, &f.rails));
-    if (Entry x = Get(e.value, "oversubscription"); x.present()) {
+    if (Entry x = yaml::Lookup(e.value, "oversubscription"); x.present()) {
       StatusOr<double> v = Double(x, "fabric.oversubscription", 1);
       if (!v.ok()) return v.status();
       f.oversubscription = *v;
     }
-    const Entry dims = Get(e.value, "dims");
-    const Entry wrap = Get(e.value, "wraparound");
+    const Entry dims = yaml::Lookup(e.value, "dims");
+    const Entry wrap = yaml::Lookup(e.value, "wraparound");
     if (f.kind != FabricKind::kTorus) {
       for (const Entry* x : {&dims, &wrap}) {
         if (x->present()) {
           return InvalidArgument("`fabric." + x->key.Scalar() + "` at " +
-                                 Loc(x->key.Mark()) +
+                                 file_.At(x->key.Mark()) +
                                  " applies to kind torus only");
         }
       }
     } else {
       if (!dims.present()) {
         return InvalidArgument("missing required key `fabric.dims` at " +
-                               Loc(e.key.Mark()) +
+                               file_.At(e.key.Mark()) +
                                " (a torus needs its dimensions, e.g. [4, 4])");
       }
       StatusOr<std::vector<int>> d = IntList(dims, "fabric.dims", 1);
@@ -701,19 +538,19 @@ class Loader {
 
   Status ReadDefaults(const Entry& e, Defaults* d) {
     DSTRAIN_RETURN_IF_ERROR(Map(e, "defaults"));
-    DSTRAIN_RETURN_IF_ERROR(
-        CheckKeys(e.value, "defaults", {"devices", "bandwidth", "latency"}));
-    if (Entry x = Get(e.value, "devices"); x.present()) {
+    DSTRAIN_RETURN_IF_ERROR(yaml::CheckKeys(
+        e.value, file_, "defaults", {"devices", "bandwidth", "latency"}));
+    if (Entry x = yaml::Lookup(e.value, "devices"); x.present()) {
       StatusOr<int64_t> v = Int(x, "defaults.devices", 0);
       if (!v.ok()) return v.status();
       d->devices = static_cast<int>(*v);
     }
-    if (Entry x = Get(e.value, "bandwidth"); x.present()) {
+    if (Entry x = yaml::Lookup(e.value, "bandwidth"); x.present()) {
       StatusOr<double> v = Bandwidth(x, "defaults.bandwidth");
       if (!v.ok()) return v.status();
       d->bandwidth = *v;
     }
-    if (Entry x = Get(e.value, "latency"); x.present()) {
+    if (Entry x = yaml::Lookup(e.value, "latency"); x.present()) {
       StatusOr<double> v = Latency(x, "defaults.latency");
       if (!v.ok()) return v.status();
       d->latency = *v;
@@ -721,13 +558,44 @@ class Loader {
     return Status::Ok();
   }
 
+  // Refuses `count` more vertices (each with `links_each` links and
+  // `details` as kMaxHostDetails counts them) once the cluster would
+  // outgrow what a description may hold: a short host list can name a
+  // million hosts, and each would copy its details.
+  Status Grow(const Entry& e, const std::string& path, const Cluster& c,
+              size_t count, size_t links_each, size_t details) {
+    const std::string names = Quoted(e.value.Scalar());
+    if (c.num_vertices() + count > uint64_t{kMaxGeneratedVertices}) {
+      return Fail(e, path,
+                  names + " makes " + std::to_string(count) +
+                      " more hosts or switches; a cluster description holds "
+                      "at most " +
+                      std::to_string(kMaxGeneratedVertices));
+    }
+    if (c.num_links() + count * links_each > uint64_t{kMaxGeneratedLinks}) {
+      return Fail(e, path,
+                  names + " makes " + std::to_string(count * links_each) +
+                      " more links; a cluster description holds at most " +
+                      std::to_string(kMaxGeneratedLinks));
+    }
+    details_ += count * details;
+    if (details_ > kMaxHostDetails) {
+      return Fail(e, path,
+                  names + " takes the hosts past " +
+                      std::to_string(kMaxHostDetails) +
+                      " NICs, devices and NUMA nodes in all (" +
+                      std::to_string(kCpusPerDetail) + " CPUs count as one)");
+    }
+    return Status::Ok();
+  }
+
   // Records where each vertex was defined, for duplicate-name messages.
   Status Define(const Entry& name_entry, const std::string& path,
                 const std::string& name) {
-    auto [it, fresh] = defined_at_.emplace(name, Loc(name_entry));
+    auto [it, fresh] = defined_at_.emplace(name, file_.At(name_entry.mark()));
     if (!fresh) {
       return Fail(name_entry, path,
-                  Q(name) + " is already defined at " + it->second);
+                  Quoted(name) + " is already defined at " + it->second);
     }
     return Status::Ok();
   }
@@ -738,28 +606,32 @@ class Loader {
       const std::string path = "switches[" + std::to_string(i) + "]";
       const Entry item{e.key, e.value[i], true};
       DSTRAIN_RETURN_IF_ERROR(Map(item, path));
-      DSTRAIN_RETURN_IF_ERROR(
-          CheckKeys(item.value, "switches[]", {"name", "level", "rail"}));
-      const Entry name = Get(item.value, "name");
+      DSTRAIN_RETURN_IF_ERROR(yaml::CheckKeys(item.value, file_, "switches[]",
+                                              {"name", "level", "rail"}));
+      const Entry name = yaml::Lookup(item.value, "name");
       if (!name.present())
         return Fail(item, path, "missing required key `name`");
       StatusOr<std::vector<std::string>> names = Names(name, path + ".name");
       if (!names.ok()) return names.status();
       SwitchInfo info;
-      if (Entry x = Get(item.value, "level"); x.present()) {
+      if (Entry x = yaml::Lookup(item.value, "level"); x.present()) {
         StatusOr<int64_t> v = Int(x, path + ".level", 0, 16);
         if (!v.ok()) return v.status();
         info.level = static_cast<int>(*v);
       }
-      if (Entry x = Get(item.value, "rail"); x.present()) {
+      if (Entry x = yaml::Lookup(item.value, "rail"); x.present()) {
         StatusOr<int64_t> v = Int(x, path + ".rail", 0, 1024);
         if (!v.ok()) return v.status();
         info.rail = static_cast<int>(*v);
       }
+      DSTRAIN_RETURN_IF_ERROR(
+          Grow(name, path + ".name", *c, names->size(), 0, 0));
       for (const std::string& n : *names) {
         DSTRAIN_RETURN_IF_ERROR(Define(name, path + ".name", n));
         StatusOr<VertexId> v = c->AddSwitch(n, info);
-        if (!v.ok()) return Fail(name, path + ".name", v.status().message());
+        if (!v.ok())
+          return Fail(name, path + ".name",
+                      yaml::OneLine(v.status().message()));
       }
     }
     return Status::Ok();
@@ -771,88 +643,90 @@ class Loader {
     StatusOr<std::string> s = Str(e, path);
     if (!s.ok()) return s.status();
     const VertexId v = c.Find(*s);
-    if (v == kNoVertex) return Fail(e, path, "no switch is called " + Q(*s));
+    if (v == kNoVertex)
+      return Fail(e, path, "no switch is called " + Quoted(*s));
     if (!c.IsSwitch(v))
-      return Fail(e, path, Q(*s) + " is a host, not a switch");
+      return Fail(e, path, Quoted(*s) + " is a host, not a switch");
     return v;
   }
 
   StatusOr<NicInfo> ReadNic(const Entry& item, const std::string& path,
                             Entry* leaf) {
     DSTRAIN_RETURN_IF_ERROR(Map(item, path));
-    DSTRAIN_RETURN_IF_ERROR(CheckKeys(
-        item.value, "nics[]",
+    DSTRAIN_RETURN_IF_ERROR(yaml::CheckKeys(
+        item.value, file_, "nics[]",
         {"name", "port", "rail", "bandwidth", "numa", "pci", "guid", "leaf"},
         {{"numa_node", "numa", 0}, {"pci_bus_id", "pci", 0}}));
     NicInfo nic;
-    const Entry name = Get(item.value, "name");
+    const Entry name = yaml::Lookup(item.value, "name");
     if (!name.present()) return Fail(item, path, "missing required key `name`");
     StatusOr<std::string> n = Str(name, path + ".name");
     if (!n.ok()) return n.status();
     nic.name = *n;
-    if (Entry x = Get(item.value, "port"); x.present()) {
+    if (Entry x = yaml::Lookup(item.value, "port"); x.present()) {
       StatusOr<int64_t> v = Int(x, path + ".port", 1, 255);
       if (!v.ok()) return v.status();
       nic.port = static_cast<int>(*v);
     }
-    if (Entry x = Get(item.value, "rail"); x.present()) {
+    if (Entry x = yaml::Lookup(item.value, "rail"); x.present()) {
       StatusOr<int64_t> v = Int(x, path + ".rail", 0, 1024);
       if (!v.ok()) return v.status();
       nic.rail = static_cast<int>(*v);
     }
-    if (Entry x = Get(item.value, "bandwidth"); x.present()) {
+    if (Entry x = yaml::Lookup(item.value, "bandwidth"); x.present()) {
       StatusOr<double> v = Bandwidth(x, path + ".bandwidth");
       if (!v.ok()) return v.status();
       nic.bandwidth = *v;
     }
-    if (Entry x = Get(item.value, "numa"); x.present()) {
+    if (Entry x = yaml::Lookup(item.value, "numa"); x.present()) {
       StatusOr<int64_t> v = Int(x, path + ".numa", 0, 4096);
       if (!v.ok()) return v.status();
       nic.numa_node = static_cast<int>(*v);
     }
-    if (Entry x = Get(item.value, "pci"); x.present()) {
+    if (Entry x = yaml::Lookup(item.value, "pci"); x.present()) {
       StatusOr<std::string> v = Str(x, path + ".pci");
       if (!v.ok()) return v.status();
       nic.pci_bus_id = *v;
     }
-    if (Entry x = Get(item.value, "guid"); x.present()) {
+    if (Entry x = yaml::Lookup(item.value, "guid"); x.present()) {
       StatusOr<std::string> v = Str(x, path + ".guid");
       if (!v.ok()) return v.status();
       nic.guid = *v;
     }
-    *leaf = Get(item.value, "leaf");
+    *leaf = yaml::Lookup(item.value, "leaf");
     return nic;
   }
 
   StatusOr<DeviceInfo> ReadDevice(const Entry& item, const std::string& path,
                                   int index) {
     DSTRAIN_RETURN_IF_ERROR(Map(item, path));
-    DSTRAIN_RETURN_IF_ERROR(CheckKeys(
-        item.value, "device_info[]", {"name", "pci", "numa", "memory_gb", "sm"},
-        {{"numa_node", "numa", 0}, {"pci_bus_id", "pci", 0}}));
+    DSTRAIN_RETURN_IF_ERROR(
+        yaml::CheckKeys(item.value, file_, "device_info[]",
+                        {"name", "pci", "numa", "memory_gb", "sm"},
+                        {{"numa_node", "numa", 0}, {"pci_bus_id", "pci", 0}}));
     DeviceInfo d;
     d.index = index;
-    if (Entry x = Get(item.value, "name"); x.present()) {
+    if (Entry x = yaml::Lookup(item.value, "name"); x.present()) {
       StatusOr<std::string> v = Str(x, path + ".name");
       if (!v.ok()) return v.status();
       d.name = *v;
     }
-    if (Entry x = Get(item.value, "pci"); x.present()) {
+    if (Entry x = yaml::Lookup(item.value, "pci"); x.present()) {
       StatusOr<std::string> v = Str(x, path + ".pci");
       if (!v.ok()) return v.status();
       d.pci_bus_id = *v;
     }
-    if (Entry x = Get(item.value, "numa"); x.present()) {
+    if (Entry x = yaml::Lookup(item.value, "numa"); x.present()) {
       StatusOr<int64_t> v = Int(x, path + ".numa", 0, 4096);
       if (!v.ok()) return v.status();
       d.numa_node = static_cast<int>(*v);
     }
-    if (Entry x = Get(item.value, "memory_gb"); x.present()) {
+    if (Entry x = yaml::Lookup(item.value, "memory_gb"); x.present()) {
       StatusOr<double> v = Double(x, path + ".memory_gb", 0);
       if (!v.ok()) return v.status();
       d.memory_bytes = static_cast<int64_t>(*v * 1e9);
     }
-    if (Entry x = Get(item.value, "sm"); x.present()) {
+    if (Entry x = yaml::Lookup(item.value, "sm"); x.present()) {
       StatusOr<int64_t> v = Int(x, path + ".sm", 10, 1000);
       if (!v.ok()) return v.status();
       d.sm = static_cast<int>(*v);
@@ -869,13 +743,13 @@ class Loader {
       const Entry item{e.key, e.value[i], true};
       DSTRAIN_RETURN_IF_ERROR(Map(item, path));
       DSTRAIN_RETURN_IF_ERROR(
-          CheckKeys(item.value, "hosts[]",
-                    {"name", "devices", "leaf", "bandwidth", "latency",
-                     "coords", "nics", "device_info", "numa"},
-                    {{"gpus", "devices", 1},
-                     {"switch", "leaf", 1},
-                     {"torus_coords", "coords", 0}}));
-      const Entry name = Get(item.value, "name");
+          yaml::CheckKeys(item.value, file_, "hosts[]",
+                          {"name", "devices", "leaf", "bandwidth", "latency",
+                           "coords", "nics", "device_info", "numa"},
+                          {{"gpus", "devices", 1},
+                           {"switch", "leaf", 1},
+                           {"torus_coords", "coords", 0}}));
+      const Entry name = yaml::Lookup(item.value, "name");
       if (!name.present())
         return Fail(item, path, "missing required key `name`");
       StatusOr<std::vector<std::string>> names = Names(name, path + ".name");
@@ -883,13 +757,13 @@ class Loader {
 
       HostInfo info;
       info.devices = d.devices;
-      const Entry devices = Get(item.value, "devices");
+      const Entry devices = yaml::Lookup(item.value, "devices");
       if (devices.present()) {
         StatusOr<int64_t> v = Int(devices, path + ".devices", 0, 1 << 16);
         if (!v.ok()) return v.status();
         info.devices = static_cast<int>(*v);
       }
-      if (Entry x = Get(item.value, "device_info"); x.present()) {
+      if (Entry x = yaml::Lookup(item.value, "device_info"); x.present()) {
         DSTRAIN_RETURN_IF_ERROR(Seq(x, path + ".device_info"));
         for (size_t k = 0; k < x.value.size(); ++k) {
           StatusOr<DeviceInfo> dev =
@@ -909,7 +783,7 @@ class Loader {
         }
       }
       std::vector<Entry> nic_leaves;
-      if (Entry x = Get(item.value, "nics"); x.present()) {
+      if (Entry x = yaml::Lookup(item.value, "nics"); x.present()) {
         DSTRAIN_RETURN_IF_ERROR(Seq(x, path + ".nics"));
         for (size_t k = 0; k < x.value.size(); ++k) {
           const std::string npath = path + ".nics[" + std::to_string(k) + "]";
@@ -920,29 +794,29 @@ class Loader {
           for (const NicInfo& other : info.nics) {
             if (other.name == nic->name) {
               return Fail(Entry{x.key, x.value[k], true}, npath,
-                          "NIC " + Q(nic->name) + " is listed twice");
+                          "NIC " + Quoted(nic->name) + " is listed twice");
             }
           }
           info.nics.push_back(*nic);
           nic_leaves.push_back(leaf);
         }
       }
-      if (Entry x = Get(item.value, "numa"); x.present()) {
+      if (Entry x = yaml::Lookup(item.value, "numa"); x.present()) {
         DSTRAIN_RETURN_IF_ERROR(Seq(x, path + ".numa"));
         for (size_t k = 0; k < x.value.size(); ++k) {
           const std::string npath = path + ".numa[" + std::to_string(k) + "]";
           const Entry ne{x.key, x.value[k], true};
           DSTRAIN_RETURN_IF_ERROR(Map(ne, npath));
           DSTRAIN_RETURN_IF_ERROR(
-              CheckKeys(ne.value, "numa[]", {"id", "cpus"}));
+              yaml::CheckKeys(ne.value, file_, "numa[]", {"id", "cpus"}));
           NumaInfo numa;
-          const Entry id = Get(ne.value, "id");
+          const Entry id = yaml::Lookup(ne.value, "id");
           if (!id.present())
             return Fail(ne, npath, "missing required key `id`");
           StatusOr<int64_t> v = Int(id, npath + ".id", 0, 4096);
           if (!v.ok()) return v.status();
           numa.id = static_cast<int>(*v);
-          if (Entry cpus = Get(ne.value, "cpus"); cpus.present()) {
+          if (Entry cpus = yaml::Lookup(ne.value, "cpus"); cpus.present()) {
             StatusOr<std::vector<int>> list = CpuList(cpus, npath + ".cpus");
             if (!list.ok()) return list.status();
             numa.cpus = *list;
@@ -950,30 +824,31 @@ class Loader {
           info.numa_nodes.push_back(numa);
         }
       }
-      if (Entry x = Get(item.value, "coords"); x.present()) {
+      if (Entry x = yaml::Lookup(item.value, "coords"); x.present()) {
         if (names->size() != 1) {
           return Fail(x, path + ".coords",
-                      "needs a single host name; " + Q(name.value.Scalar()) +
-                          " names " + std::to_string(names->size()) + " hosts");
+                      "needs a single host name; " +
+                          Quoted(name.value.Scalar()) + " names " +
+                          std::to_string(names->size()) + " hosts");
         }
         StatusOr<std::vector<int>> v = IntList(x, path + ".coords", 0);
         if (!v.ok()) return v.status();
         info.torus_coords = *v;
       }
       double bandwidth = 0;
-      if (Entry x = Get(item.value, "bandwidth"); x.present()) {
+      if (Entry x = yaml::Lookup(item.value, "bandwidth"); x.present()) {
         StatusOr<double> v = Bandwidth(x, path + ".bandwidth");
         if (!v.ok()) return v.status();
         bandwidth = *v;
       }
       double latency = d.latency;
-      if (Entry x = Get(item.value, "latency"); x.present()) {
+      if (Entry x = yaml::Lookup(item.value, "latency"); x.present()) {
         StatusOr<double> v = Latency(x, path + ".latency");
         if (!v.ok()) return v.status();
         latency = *v;
       }
       VertexId leaf = kNoVertex;
-      const Entry leaf_e = Get(item.value, "leaf");
+      const Entry leaf_e = yaml::Lookup(item.value, "leaf");
       if (leaf_e.present()) {
         StatusOr<VertexId> v = SwitchRef(leaf_e, path + ".leaf", *c);
         if (!v.ok()) return v.status();
@@ -993,14 +868,26 @@ class Loader {
           if (nic_leaf[k] == kNoVertex) bandwidth += info.nics[k].bandwidth;
         if (bandwidth == 0) bandwidth = d.bandwidth;
       }
+      size_t details =
+          info.nics.size() + info.device_info.size() + info.numa_nodes.size();
+      for (const NumaInfo& numa : info.numa_nodes) {
+        details += numa.cpus.size() / kCpusPerDetail;
+      }
+      size_t links_each = leaf != kNoVertex ? 1 : 0;
+      for (VertexId l : nic_leaf) links_each += l != kNoVertex ? 1 : 0;
+      DSTRAIN_RETURN_IF_ERROR(
+          Grow(name, path + ".name", *c, names->size(), links_each, details));
       for (const std::string& n : *names) {
         DSTRAIN_RETURN_IF_ERROR(Define(name, path + ".name", n));
         StatusOr<VertexId> h = c->AddHost(n, info);
-        if (!h.ok()) return Fail(name, path + ".name", h.status().message());
+        if (!h.ok())
+          return Fail(name, path + ".name",
+                      yaml::OneLine(h.status().message()));
         if (leaf != kNoVertex) {
           StatusOr<LinkId> l = c->AddLink(*h, leaf, bandwidth, latency);
           if (!l.ok())
-            return Fail(leaf_e, path + ".leaf", l.status().message());
+            return Fail(leaf_e, path + ".leaf",
+                        yaml::OneLine(l.status().message()));
         }
         for (size_t k = 0; k < info.nics.size(); ++k) {
           if (nic_leaf[k] == kNoVertex) continue;
@@ -1011,7 +898,7 @@ class Loader {
           if (!l.ok()) {
             return Fail(nic_leaves[k],
                         path + ".nics[" + std::to_string(k) + "].leaf",
-                        l.status().message());
+                        yaml::OneLine(l.status().message()));
           }
         }
       }
@@ -1025,14 +912,15 @@ class Loader {
       const std::string path = "links[" + std::to_string(i) + "]";
       const Entry item{e.key, e.value[i], true};
       DSTRAIN_RETURN_IF_ERROR(Map(item, path));
-      DSTRAIN_RETURN_IF_ERROR(CheckKeys(
-          item.value, "links[]", {"a", "b", "bandwidth", "latency", "count"},
-          {{"from", "a", 1}, {"to", "b", 1}}));
+      DSTRAIN_RETURN_IF_ERROR(
+          yaml::CheckKeys(item.value, file_, "links[]",
+                          {"a", "b", "bandwidth", "latency", "count"},
+                          {{"from", "a", 1}, {"to", "b", 1}}));
       std::vector<VertexId> ends[2];
       Entry ends_e[2];
       const char* keys[2] = {"a", "b"};
       for (int s = 0; s < 2; ++s) {
-        ends_e[s] = Get(item.value, keys[s]);
+        ends_e[s] = yaml::Lookup(item.value, keys[s]);
         if (!ends_e[s].present())
           return Fail(item, path,
                       std::string("missing required key `") + keys[s] + "`");
@@ -1043,32 +931,42 @@ class Loader {
           const VertexId v = c->Find(n);
           if (v == kNoVertex)
             return Fail(ends_e[s], epath,
-                        "no switch or host is called " + Q(n));
+                        "no switch or host is called " + Quoted(n));
           ends[s].push_back(v);
         }
       }
       double bandwidth = d.bandwidth, latency = d.latency;
       int count = 1;
-      if (Entry x = Get(item.value, "bandwidth"); x.present()) {
+      if (Entry x = yaml::Lookup(item.value, "bandwidth"); x.present()) {
         StatusOr<double> v = Bandwidth(x, path + ".bandwidth");
         if (!v.ok()) return v.status();
         bandwidth = *v;
       }
-      if (Entry x = Get(item.value, "latency"); x.present()) {
+      if (Entry x = yaml::Lookup(item.value, "latency"); x.present()) {
         StatusOr<double> v = Latency(x, path + ".latency");
         if (!v.ok()) return v.status();
         latency = *v;
       }
-      if (Entry x = Get(item.value, "count"); x.present()) {
+      if (Entry x = yaml::Lookup(item.value, "count"); x.present()) {
         StatusOr<int64_t> v = Int(x, path + ".count", 1, 1024);
         if (!v.ok()) return v.status();
         count = static_cast<int>(*v);
+      }
+      // Counted in 64 bits: two host lists of a million names each.
+      const uint64_t made = uint64_t{ends[0].size()} * ends[1].size() *
+                            static_cast<uint64_t>(count);
+      if (c->num_links() + made > uint64_t{kMaxGeneratedLinks}) {
+        return Fail(item, path,
+                    "makes " + std::to_string(made) +
+                        " links; a cluster description holds at most " +
+                        std::to_string(kMaxGeneratedLinks));
       }
       for (VertexId a : ends[0]) {
         for (VertexId b : ends[1]) {
           for (int k = 0; k < count; ++k) {
             StatusOr<LinkId> l = c->AddLink(a, b, bandwidth, latency);
-            if (!l.ok()) return Fail(item, path, l.status().message());
+            if (!l.ok())
+              return Fail(item, path, yaml::OneLine(l.status().message()));
           }
         }
       }
@@ -1076,9 +974,10 @@ class Loader {
     return Status::Ok();
   }
 
-  std::string display_;
+  yaml::Locator file_;  // the file as the caller named it, for messages
   std::map<std::string, std::string>
-      defined_at_;  // vertex name -> file:line:col
+      defined_at_;      // vertex name -> file:line:col
+  size_t details_ = 0;  // of all hosts, as kMaxHostDetails counts them
 };
 
 }  // namespace

@@ -5,10 +5,13 @@
 #include <set>
 #include <utility>
 
+#include "common/yaml/text.h"
+
 namespace dstrain::topology {
 namespace {
 
 constexpr size_t kMaxDigits = 18;  // fits uint64 with room to spare
+constexpr size_t kMaxHostListBytes = size_t{64} << 20;
 
 struct Range {
   uint64_t lo = 0, hi = 0;
@@ -52,8 +55,8 @@ class Expander {
   Status Error(size_t offset, const std::string& what) {
     if (error_ != nullptr) *error_ = HostListError{offset, what};
     return InvalidArgument("bad host list: " + what + " at column " +
-                           std::to_string(offset + 1) + " of `" +
-                           std::string(expr_) + "`");
+                           std::to_string(offset + 1) + " of " +
+                           yaml::Quoted(expr_));
   }
 
   static bool IsDigit(char c) { return c >= '0' && c <= '9'; }
@@ -63,7 +66,7 @@ class Expander {
     for (size_t i = begin; i < end; ++i) {
       if (!IsDigit(expr_[i])) {
         return Error(
-            i, "expected a digit, got `" + std::string(1, expr_[i]) + "`");
+            i, "expected a digit, got " + yaml::Quoted(expr_.substr(i, 1)));
       }
     }
     if (end - begin > kMaxDigits) return Error(begin, "number too long");
@@ -103,29 +106,50 @@ class Expander {
     if (begin == end) return Error(begin, "empty host name");
     std::vector<Part> parts;
     size_t total = 1;
+    size_t name_size = 0;  // the longest name's length
     for (size_t i = begin; i < end;) {
       if (expr_[i] == '[') {
         const size_t close = expr_.find(']', i);  // Run() checked nesting
         Part p;
         DSTRAIN_RETURN_IF_ERROR(Bracket(i, close, &p.ranges));
+        // Checked range by range: 18-digit bounds could wrap a plain sum
+        // round to a small count.
         size_t n = 0;
-        for (const Range& r : p.ranges) n += r.hi - r.lo + 1;
-        if (n > kMaxHostListNames || total * n > kMaxHostListNames) {
-          return Error(
-              i, "more than " + std::to_string(kMaxHostListNames) + " names");
+        size_t digits = 0;
+        for (const Range& r : p.ranges) {
+          digits = std::max({digits, r.width, std::to_string(r.hi).size()});
+          n += r.hi - r.lo + 1;
+          if (r.hi - r.lo >= kMaxHostListNames || n > kMaxHostListNames ||
+              total * n > kMaxHostListNames) {
+            return Error(
+                i, "more than " + std::to_string(kMaxHostListNames) + " names");
+          }
         }
         total *= n;
+        name_size += digits;
         parts.push_back(std::move(p));
         i = close + 1;
       } else {
-        const size_t next = std::min(expr_.find('[', i), end);
+        // Within this item only: searching the rest of the expression for
+        // each item made long lists quadratic.
+        const size_t bracket = expr_.substr(i, end - i).find('[');
+        const size_t next =
+            bracket == std::string_view::npos ? end : i + bracket;
         parts.push_back(Part{std::string(expr_.substr(i, next - i)), {}});
+        name_size += next - i;
         i = next;
       }
     }
     if (out->size() + total > kMaxHostListNames) {
       return Error(begin,
                    "more than " + std::to_string(kMaxHostListNames) + " names");
+    }
+    // The names' memory is bounded as well as their number: many names
+    // with a long literal part would exhaust it.
+    bytes_ += total * name_size;
+    if (bytes_ > kMaxHostListBytes) {
+      return Error(begin, "more than " + std::to_string(kMaxHostListBytes) +
+                              " bytes of names");
     }
     std::string name;
     Emit(parts, 0, &name, out);
@@ -160,6 +184,7 @@ class Expander {
 
   std::string_view expr_;
   HostListError* error_;
+  size_t bytes_ = 0;  // an upper bound on the names' bytes so far
 };
 
 }  // namespace

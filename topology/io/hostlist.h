@@ -12,7 +12,8 @@
 // care report them, with their own context). Errors, with the 0-based
 // offset into the expression: an unclosed `[`, a stray `]`, a nested `[`,
 // an empty item or range, a non-numeric bound, a range that goes down
-// (`c[5-3]`), more than kMaxHostListNames names.
+// (`c[5-3]`), more than kMaxHostListNames names, names that would take
+// more than 64 MiB.
 //
 // Compression (what `scontrol show hostlist` prints): names that end in
 // digits are grouped by prefix and digit width (natural-width numbers

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <random>
 #include <set>
 
@@ -68,6 +69,44 @@ TEST(HostList, ErrorsNameTheColumn) {
     EXPECT_EQ(e.offset, b.offset) << b.expr;
     EXPECT_NE(s.message().find(e.what), std::string::npos);
   }
+}
+
+// Bounds near 10^18 could wrap the count of names round to a small number
+// and then expand for ever.
+TEST(HostList, HugeRangesCannotWrapTheCount) {
+  std::string e = "n[";
+  for (int i = 0; i < 18; ++i) e += "0-999999999999999999,";
+  e += "0-446744073709551616]";  // 18 * 10^18 + this = 2^64 + 1
+  StatusOr<std::vector<std::string>> r = ExpandHostList(e);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("more than 1048576 names"),
+            std::string::npos)
+      << r.status().message();
+}
+
+// Messages stay on one line whatever the expression holds, and the names'
+// memory is bounded as well as their number.
+TEST(HostList, MessagesAreOneLineAndMemoryIsBounded) {
+  StatusOr<std::vector<std::string>> r = ExpandHostList("a\n[1-x]");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(),
+            "bad host list: expected a digit, got `x` at column 6 of "
+            "`a\\n[1-x]`");
+  r = ExpandHostList("n[1-\n]");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message().find('\n'), std::string::npos);
+  r = ExpandHostList("a[0-99]b[0-99]" + std::string(10000, 'x'));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("bytes of names"), std::string::npos);
+}
+
+// A long list of plain names expands in linear time.
+TEST(HostList, LongListsAreLinear) {
+  std::string e;
+  for (int i = 0; i < 200000; ++i) e += (i ? ",h" : "h") + std::to_string(i);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(X(e).size(), 200000u);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
 }
 
 TEST(HostList, Compresses) {

@@ -1,6 +1,6 @@
 #include "topology/io/nccl_env.h"
 
-#include "common/config/suggest.h"
+#include "common/yaml/suggest.h"
 
 namespace dstrain::topology {
 
@@ -17,7 +17,7 @@ std::string NcclAlgoName(std::string_view name) {
       {"nvlstree", "NVLSTree"},
       {"pat", "PAT"},
   };
-  auto it = kNames.find(config::NormalizeSpelling(name));
+  auto it = kNames.find(yaml::NormalizeSpelling(name));
   return it == kNames.end() ? "" : it->second;
 }
 
@@ -40,7 +40,7 @@ StatusOr<std::map<std::string, std::string>> NcclEnvironment(
   if (c.fabric().kind == FabricKind::kRailOptimized)
     env["NCCL_CROSS_NIC"] = "0";
   if (!o.topo_file.empty()) env["NCCL_TOPO_FILE"] = o.topo_file;
-  const std::string algo = config::NormalizeSpelling(o.algorithm);
+  const std::string algo = yaml::NormalizeSpelling(o.algorithm);
   if (!algo.empty() && algo != "auto") {
     std::string value;
     size_t start = 0;

@@ -10,8 +10,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "common/config/suggest.h"
+#include "common/yaml/suggest.h"
 #include "topology/io/hostlist.h"
+#include "topology/model/generators.h"
 
 namespace dstrain::topology {
 namespace {
@@ -112,20 +113,20 @@ class Parser {
   }
 
   Status UnknownKey(const std::string& key, Pos p) const {
-    const std::string lower = config::NormalizeSpelling(key);
+    const std::string lower = yaml::NormalizeSpelling(key);
     if (lower == "blockname" || lower == "blocksizes") {
       return InvalidArgument(Q(key) + " at " + At(p) +
                              " belongs to Slurm's topology/block plugin; "
                              "dstrain reads topology/tree files "
                              "(SwitchName, Switches, Nodes, LinkSpeed)");
     }
-    static const std::vector<config::Candidate> pool = {
+    static const std::vector<yaml::Candidate> pool = {
         {"switchname", "SwitchName"}, {"switches", "Switches"},
         {"nodes", "Nodes"},           {"linkspeed", "LinkSpeed"},
         {"nodename", "Nodes"},        {"switch", "SwitchName"},
         {"name", "SwitchName"},       {"speed", "LinkSpeed"},
     };
-    const std::optional<std::string> s = config::ClosestMatch(lower, pool);
+    const std::optional<std::string> s = yaml::ClosestMatch(lower, pool);
     if (s) {
       return InvalidArgument("unknown key " + Q(key) + " at " + At(p) +
                              "; did you mean `" + *s + "`?");
@@ -157,7 +158,7 @@ class Parser {
                                Q(token));
       }
       const std::string key = token.substr(0, eq);
-      const std::string lower = config::NormalizeSpelling(key);
+      const std::string lower = yaml::NormalizeSpelling(key);
       Value* slot = nullptr;
       if (lower == "switchname")
         slot = &name;
@@ -316,35 +317,42 @@ class Parser {
   }
 
   Status ResolveNodes() {
-    struct Seen {
-      int sw;
-      Pos pos;
-    };
-    std::unordered_map<std::string, Seen> leaf_of;
+    // The leaf switch each node is under. Positions are found only for
+    // messages: searching the value for every name made long Nodes= lists
+    // quadratic.
+    std::unordered_map<std::string, int> leaf_of;
     for (size_t s = 0; s < switches_.size(); ++s) {
       const SwitchLine& sw = switches_[s];
       if (!sw.nodes.present) continue;
       std::vector<std::string> names;
       DSTRAIN_RETURN_IF_ERROR(Expand(sw.nodes, "Nodes", &names));
+      if (hosts_.size() + names.size() + switches_.size() >
+          static_cast<size_t>(kMaxGeneratedVertices)) {
+        return InvalidArgument(
+            "too many nodes in Nodes= at " + At(sw.nodes.pos) + ": " +
+            Q(sw.nodes.text) + " takes the cluster past " +
+            std::to_string(kMaxGeneratedVertices) + " nodes and switches");
+      }
       for (const std::string& n : names) {
-        const Pos p = NamePos(sw.nodes, n);
         if (index_.count(n)) {
-          return InvalidArgument("node " + Q(n) + " at " + At(p) +
+          return InvalidArgument("node " + Q(n) + " at " +
+                                 At(NamePos(sw.nodes, n)) +
                                  " has the name of switch " + Q(n) + " (" +
                                  At(switches_[index_.at(n)].name_pos) + ")");
         }
-        auto [it, fresh] = leaf_of.emplace(n, Seen{static_cast<int>(s), p});
+        auto [it, fresh] = leaf_of.emplace(n, static_cast<int>(s));
         if (!fresh) {
-          const Seen& first = it->second;
-          if (first.sw == static_cast<int>(s)) {
+          const int first = it->second;
+          const Pos p = NamePos(sw.nodes, n);
+          if (first == static_cast<int>(s)) {
             return InvalidArgument("node " + Q(n) + " at " + At(p) +
                                    " is listed twice under switch " +
                                    Q(sw.name));
           }
           return InvalidArgument("node " + Q(n) + " at " + At(p) +
                                  " is under two leaf switches: " + Q(sw.name) +
-                                 ", and " + Q(switches_[first.sw].name) +
-                                 " at " + At(first.pos));
+                                 ", and " + Q(switches_[first].name) + " at " +
+                                 At(NamePos(switches_[first].nodes, n)));
         }
         hosts_.push_back({n, static_cast<int>(s)});
       }

@@ -31,7 +31,10 @@
 //   node `c3` at topology.conf:3:20 is under two leaf switches: `s1`, and
 //       `s0` at topology.conf:2:15
 //   undefined switch `s9` in Switches= at topology.conf:5:24
-// The first problem in file order is reported. Pure; thread-safe.
+//   too many nodes in Nodes= at topology.conf:2:21: `n[0-99999]` takes the
+//       cluster past 32768 nodes and switches
+// (a cluster is bounded as generated ones are: generators.h). The first
+// problem in file order is reported. Pure; thread-safe.
 
 #include <string>
 #include <string_view>

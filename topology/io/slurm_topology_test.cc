@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "topology/io/testdata_util.h"
 
 namespace dstrain::topology {
@@ -58,6 +60,18 @@ TEST(SlurmTopology, OptionsAndCaseInsensitiveKeys) {
   EXPECT_FALSE(two->CheckConnected().ok());
   EXPECT_EQ(LoadSlurmTopologyFile("/nonexistent/topology.conf").status().code(),
             StatusCode::kNotFound);
+}
+
+// A long explicit Nodes= list is read in linear time: each node's position
+// in the value is looked for only when a message needs it.
+TEST(SlurmTopology, LongNodeListsAreLinear) {
+  std::string conf = "SwitchName=s0 Nodes=";
+  for (int i = 0; i < 20000; ++i) conf += (i ? ",n" : "n") + std::to_string(i);
+  const auto start = std::chrono::steady_clock::now();
+  StatusOr<Cluster> c = ParseSlurmTopology(conf + "\n", "long.conf");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->num_hosts(), 20000);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
 }
 
 TEST(SlurmTopology, BadFilesNameTheLine) {

@@ -67,6 +67,19 @@ Status CheckCommon(const char* what, int hosts, int devices, double nic_bw,
   return Status::Ok();
 }
 
+// The size a generator would build, refused before any of it is: counts
+// are 64-bit here, so no option can overflow an int further on.
+Status CheckSize(const std::string& what, int64_t vertices, int64_t links) {
+  if (vertices <= kMaxGeneratedVertices && links <= kMaxGeneratedLinks) {
+    return Status::Ok();
+  }
+  return InvalidArgument(what + " makes " + std::to_string(vertices) +
+                         " hosts and switches and " + std::to_string(links) +
+                         " links; a generated cluster has at most " +
+                         std::to_string(kMaxGeneratedVertices) + " and " +
+                         std::to_string(kMaxGeneratedLinks));
+}
+
 // Generators build graphs that are valid by construction; a failing Add*
 // is a bug here, so it surfaces as INTERNAL.
 #define GEN_ASSIGN(lhs, expr)                                          \
@@ -107,8 +120,11 @@ StatusOr<Cluster> MakeFatTree(const FatTreeOptions& o) {
         " down ports of a leaf");
   }
   const int per_leaf = down / o.nics_per_host;
-  const int leaves = (o.hosts + per_leaf - 1) / per_leaf;
-  const int pods = o.levels == 3 ? (leaves + down - 1) / down : 1;
+  // Rounding up in 64 bits: hosts and ports near INT_MAX must not wrap.
+  const int leaves =
+      static_cast<int>((int64_t{o.hosts} + per_leaf - 1) / per_leaf);
+  const int pods =
+      o.levels == 3 ? static_cast<int>((int64_t{leaves} + down - 1) / down) : 1;
   const int64_t max_hosts =
       o.levels == 2 ? int64_t{o.k} * per_leaf : int64_t{o.k} * down * per_leaf;
   if (o.hosts > max_hosts) {
@@ -120,10 +136,17 @@ StatusOr<Cluster> MakeFatTree(const FatTreeOptions& o) {
   }
   const double sw_bw =
       o.switch_bandwidth > 0 ? o.switch_bandwidth : o.nic_bandwidth;
-  const int aggs = o.levels == 3 ? pods * up : 0;
-  const int tops = o.levels == 3 ? up * up : up;  // cores or spines
-  const int64_t links = int64_t{o.hosts} * o.nics_per_host +
-                        int64_t{leaves} * up + int64_t{aggs} * up;
+  const int64_t aggs64 = o.levels == 3 ? int64_t{pods} * up : 0;
+  const int64_t tops64 = o.levels == 3 ? int64_t{up} * up : up;
+  const int64_t links =
+      int64_t{o.hosts} * o.nics_per_host + int64_t{leaves} * up + aggs64 * up;
+  DSTRAIN_RETURN_IF_ERROR(
+      CheckSize("fat-tree: k=" + std::to_string(o.k) + " with " +
+                    std::to_string(o.levels) + " levels and " +
+                    std::to_string(o.hosts) + " hosts",
+                int64_t{o.hosts} + leaves + aggs64 + tops64, links));
+  const int aggs = static_cast<int>(aggs64);
+  const int tops = static_cast<int>(tops64);  // cores or spines
 
   Cluster c;
   c.Reserve(o.hosts + leaves + aggs + tops, static_cast<int>(links));
@@ -201,7 +224,7 @@ StatusOr<Cluster> MakeRailOptimized(const RailOptimizedOptions& o) {
     DSTRAIN_RETURN_IF_ERROR(
         SplitPorts(what, o.k, o.oversubscription, &down, &up));
   }
-  const int groups = (o.hosts + down - 1) / down;
+  const int groups = static_cast<int>((int64_t{o.hosts} + down - 1) / down);
   const int max_groups = o.levels == 1 ? 1 : o.k;
   if (groups > max_groups) {
     return InvalidArgument("rail-optimized: " + std::to_string(o.hosts) +
@@ -213,11 +236,19 @@ StatusOr<Cluster> MakeRailOptimized(const RailOptimizedOptions& o) {
   }
   const double sw_bw =
       o.switch_bandwidth > 0 ? o.switch_bandwidth : o.nic_bandwidth;
-  const int leaves = groups * o.rails;
-  const int spines = o.levels == 2 ? o.rails * up : 0;
+  const int64_t leaves64 = int64_t{groups} * o.rails;
+  const int64_t spines64 = o.levels == 2 ? int64_t{o.rails} * up : 0;
+  const int64_t links =
+      int64_t{o.hosts} * o.rails + (o.levels == 2 ? leaves64 * up : 0);
+  DSTRAIN_RETURN_IF_ERROR(CheckSize(
+      "rail-optimized: " + std::to_string(o.rails) + " rails of k=" +
+          std::to_string(o.k) + " and " + std::to_string(o.hosts) + " hosts",
+      int64_t{o.hosts} + leaves64 + spines64, links));
+  const int leaves = static_cast<int>(leaves64);
+  const int spines = static_cast<int>(spines64);
 
   Cluster c;
-  c.Reserve(o.hosts + leaves + spines, o.hosts * o.rails + leaves * up);
+  c.Reserve(o.hosts + leaves + spines, static_cast<int>(links));
   FabricParams f;
   f.kind = FabricKind::kRailOptimized;
   f.k = o.k;
@@ -292,6 +323,8 @@ StatusOr<Cluster> MakeTorus(const TorusOptions& o) {
   DSTRAIN_RETURN_IF_ERROR(CheckCommon("torus", static_cast<int>(hosts),
                                       o.devices_per_host, o.link_bandwidth,
                                       o.latency));
+  DSTRAIN_RETURN_IF_ERROR(CheckSize(
+      "torus: " + std::to_string(hosts) + " hosts", hosts, hosts * dims));
   Cluster c;
   c.Reserve(static_cast<int>(hosts), static_cast<int>(hosts) * dims);
   FabricParams f;

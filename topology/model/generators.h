@@ -44,6 +44,12 @@
 // the last to the first). A dimension of size 2 gets one link per pair, a
 // dimension of size 1 none; otherwise a wrapped host has degree 2 per
 // dimension.
+//
+// Size: a generated cluster has at most kMaxGeneratedVertices hosts and
+// switches and kMaxGeneratedLinks links (counted before anything is built,
+// so no radix, rail count or dimension can overflow or exhaust memory);
+// beyond, INVALID_ARGUMENT ("fat-tree: k=100000 with 3 levels makes ...").
+// The cluster description loader holds explicit clusters to the same.
 
 #include <string>
 #include <vector>
@@ -52,6 +58,11 @@
 #include "topology/model/cluster.h"
 
 namespace dstrain::topology {
+
+// Above any machine room today (32768 hosts of 8 GPUs are 262144 GPUs),
+// and far below what would take seconds or gigabytes to build.
+inline constexpr int64_t kMaxGeneratedVertices = int64_t{1} << 15;
+inline constexpr int64_t kMaxGeneratedLinks = int64_t{1} << 18;
 
 struct FatTreeOptions {
   int hosts = 0;                  // required, >= 1

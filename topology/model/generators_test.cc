@@ -380,5 +380,34 @@ TEST(Torus, SixteenCubed) {
             "torus: 1 to 4 dimensions, got 0");
 }
 
+// Sizes are counted in 64 bits and bounded before anything is built: a
+// large radix once overflowed an int and threw from vector::reserve
+// (found by the loaders' fuzzers, through a cluster description).
+TEST(Generators, HugeSizesAreRefusedBeforeBuilding) {
+  FatTreeOptions ft;
+  ft.hosts = 16;
+  ft.k = 100000;
+  ft.levels = 3;
+  StatusOr<Cluster> c = MakeFatTree(ft);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(c.status().message().find("a generated cluster has at most"),
+            std::string::npos)
+      << c.status().message();
+  ft.k = 1 << 30;
+  ft.levels = 2;
+  EXPECT_FALSE(MakeFatTree(ft).ok());
+
+  RailOptimizedOptions ro;
+  ro.hosts = 16;
+  ro.k = 100000;
+  ro.rails = 1000;
+  EXPECT_FALSE(MakeRailOptimized(ro).ok());
+
+  TorusOptions t;
+  t.dims = {2048, 2048};
+  EXPECT_FALSE(MakeTorus(t).ok());
+}
+
 }  // namespace
 }  // namespace dstrain::topology

@@ -34,7 +34,7 @@ std::array<at::Tensor, 3> ArenaTensors(zero::ZeroEngine& engine) {
 }
 
 // A rank's generator states in its shard: the CPU generator's, then, on a
-// cuda rank, its GPU's (the current device's, which train.cc makes the
+// cuda rank, its GPU's (the current device's, which trainer.cc makes the
 // rank's own). A CPU state has one size for a given libtorch, so the reader
 // tells the parts apart by length.
 std::string StateBytes(const at::Tensor& state) {

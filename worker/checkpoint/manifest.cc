@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <map>
 #include <sstream>
 
@@ -59,23 +60,29 @@ class Reader {
     return Status::Ok();
   }
 
-  StatusOr<std::int64_t> Int(const std::string& what, const std::string& text,
-                             std::int64_t lo) const {
+  StatusOr<std::int64_t> Int(
+      const std::string& what, const std::string& text, std::int64_t lo,
+      std::int64_t hi = std::numeric_limits<std::int64_t>::max()) const {
     errno = 0;
     char* end = nullptr;
     const long long v = std::strtoll(text.c_str(), &end, 10);
     if (text.empty() || end != text.c_str() + text.size() || errno == ERANGE ||
-        v < lo) {
-      return Error(what + " = '" + text +
-                   "' is not an integer >= " + std::to_string(lo));
+        v < lo || v > hi) {
+      return Error(what + " = '" + text + "' is not an integer " +
+                   (hi == std::numeric_limits<std::int64_t>::max()
+                        ? ">= " + std::to_string(lo)
+                        : "between " + std::to_string(lo) + " and " +
+                              std::to_string(hi)));
     }
     return static_cast<std::int64_t>(v);
   }
 
-  StatusOr<std::int64_t> IntLine(std::string_view key, std::int64_t lo) {
+  StatusOr<std::int64_t> IntLine(
+      std::string_view key, std::int64_t lo,
+      std::int64_t hi = std::numeric_limits<std::int64_t>::max()) {
     std::string rest;
     DSTRAIN_RETURN_IF_ERROR(Expect(key, &rest));
-    return Int(std::string(key), rest, lo);
+    return Int(std::string(key), rest, lo, hi);
   }
 
   // `name k1=v1 k2=v2 ...`: the first word and the pairs; every key of
@@ -186,9 +193,10 @@ StatusOr<Manifest> ParseManifest(std::string_view text,
   m.format_version = static_cast<int>(*version);
   DSTRAIN_RETURN_IF_ERROR(r.Expect("job", &m.job_name));
   DSTRAIN_RETURN_IF_ERROR(r.Expect("model_hash", &m.model_hash));
-  auto int_line = [&](std::string_view key, std::int64_t lo,
-                      std::int64_t* out) -> Status {
-    StatusOr<std::int64_t> v = r.IntLine(key, lo);
+  auto int_line = [&](std::string_view key, std::int64_t lo, std::int64_t* out,
+                      std::int64_t hi =
+                          std::numeric_limits<std::int64_t>::max()) -> Status {
+    StatusOr<std::int64_t> v = r.IntLine(key, lo, hi);
     if (!v.ok()) return v.status();
     *out = *v;
     return Status::Ok();
@@ -197,10 +205,12 @@ StatusOr<Manifest> ParseManifest(std::string_view text,
   DSTRAIN_RETURN_IF_ERROR(int_line("step", 0, &m.step));
   DSTRAIN_RETURN_IF_ERROR(int_line("data_position", 0, &m.data_position));
   DSTRAIN_RETURN_IF_ERROR(int_line("global_batch", 1, &m.global_batch));
-  DSTRAIN_RETURN_IF_ERROR(int_line("world_size", 1, &world));
+  // Ints in a Manifest: larger values must not wrap (zero_stage is <= 3).
+  constexpr std::int64_t kIntMax = std::numeric_limits<int>::max();
+  DSTRAIN_RETURN_IF_ERROR(int_line("world_size", 1, &world, kIntMax));
   DSTRAIN_RETURN_IF_ERROR(int_line("zero_stage", 0, &stage));
   if (stage > 3) return r.Error("zero_stage " + std::to_string(stage) + " > 3");
-  DSTRAIN_RETURN_IF_ERROR(int_line("attempt", 0, &attempt));
+  DSTRAIN_RETURN_IF_ERROR(int_line("attempt", 0, &attempt, kIntMax));
   m.world_size = static_cast<int>(world);
   m.zero_stage = static_cast<int>(stage);
   m.attempt = static_cast<int>(attempt);

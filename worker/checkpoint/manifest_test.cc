@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 namespace dstrain::checkpoint {
 namespace {
 
@@ -82,6 +84,21 @@ TEST(ManifestTest, BadFieldsAreNamed) {
   EXPECT_NE(v.status().message().find("m.txt:1: format version 9"),
             std::string::npos)
       << v.status().message();
+}
+
+// World size and attempt are ints: a value past INT_MAX is refused, not
+// wrapped round (found by the loaders' fuzz test).
+TEST(ManifestTest, IntFieldsDoNotWrap) {
+  for (const char* key : {"world_size ", "attempt "}) {
+    std::string text = SerializeManifest(Sample());
+    const std::size_t at = text.find(key) + std::strlen(key);
+    text.replace(at, text.find('\n', at) - at, "2147483649");
+    StatusOr<Manifest> m = ParseManifest(text, "m.txt");
+    ASSERT_FALSE(m.ok()) << key;
+    EXPECT_NE(m.status().message().find("is not an integer between"),
+              std::string::npos)
+        << m.status().message();
+  }
 }
 
 TEST(ManifestTest, ModelHashFollowsTheShapesOnly) {

@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-namespace dstrain::config {
+namespace dstrain::yaml {
 
 int EditDistance(std::string_view a, std::string_view b);
 
@@ -35,4 +35,4 @@ struct Candidate {
 std::optional<std::string> ClosestMatch(std::string_view word,
                                         const std::vector<Candidate>& pool);
 
-}  // namespace dstrain::config
+}  // namespace dstrain::yaml

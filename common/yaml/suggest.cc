@@ -1,10 +1,10 @@
-#include "common/config/suggest.h"
+#include "common/yaml/suggest.h"
 
 #include <algorithm>
 #include <cctype>
 #include <vector>
 
-namespace dstrain::config {
+namespace dstrain::yaml {
 
 int EditDistance(std::string_view a, std::string_view b) {
   const size_t n = a.size(), m = b.size();
@@ -53,6 +53,11 @@ std::optional<std::string> ClosestMatch(std::string_view word,
   int best_distance = 0;
   for (const Candidate& c : pool) {
     const std::string s = NormalizeSpelling(c.spelling);
+    // The distance is at least the difference in length; skipping early
+    // keeps a megabyte-long unknown key from costing seconds per candidate.
+    const size_t gap =
+        w.size() > s.size() ? w.size() - s.size() : s.size() - w.size();
+    if (gap > static_cast<size_t>(MaxTypoDistance(s))) continue;
     const int d = EditDistance(w, s);
     // A distance as long as the candidate means nothing was shared.
     if (d > MaxTypoDistance(s) || d >= static_cast<int>(s.size())) continue;
@@ -66,4 +71,4 @@ std::optional<std::string> ClosestMatch(std::string_view word,
   return best->suggestion;
 }
 
-}  // namespace dstrain::config
+}  // namespace dstrain::yaml

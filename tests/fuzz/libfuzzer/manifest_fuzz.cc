@@ -1,0 +1,4 @@
+// ParseManifest (and its serialize / parse round trip) on arbitrary text.
+#include "tests/fuzz/libfuzzer/fuzz_main.h"
+
+DSTRAIN_FUZZ_TARGET(dstrain::fuzz::CheckManifest)
