@@ -1,8 +1,6 @@
 #include "topology/io/slurm_topology.h"
 
 #include <algorithm>
-#include <charconv>
-#include <cmath>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -11,6 +9,7 @@
 #include <vector>
 
 #include "common/config/suggest.h"
+#include "common/strings.h"
 #include "topology/io/hostlist.h"
 
 namespace dstrain::topology {
@@ -203,15 +202,13 @@ class Parser {
     }
     sw.bandwidth = options_.default_bandwidth;
     if (sw.link_speed.present) {
-      double v = 0;
       const std::string& t = sw.link_speed.text;
-      auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-      if (ec != std::errc() || end != t.data() + t.size() || !(v > 0) ||
-          !std::isfinite(v)) {
+      const std::optional<double> v = ParseFiniteDouble(t);
+      if (!v || !(*v > 0)) {
         return InvalidArgument("LinkSpeed at " + At(sw.link_speed.pos) +
                                ": expected a positive number, got " + Q(t));
       }
-      sw.bandwidth = v * options_.link_speed_unit;
+      sw.bandwidth = *v * options_.link_speed_unit;
     }
     auto [it, fresh] =
         index_.emplace(sw.name, static_cast<int>(switches_.size()));

@@ -1,13 +1,14 @@
 #include "worker/checkpoint/manifest.h"
 
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <sstream>
 
-#include "worker/checkpoint/crc32c.h"
 #include "common/fnv1a.h"
+#include "common/strings.h"
+#include "worker/checkpoint/crc32c.h"
 
 namespace dstrain::checkpoint {
 namespace {
@@ -61,15 +62,12 @@ class Reader {
 
   StatusOr<std::int64_t> Int(const std::string& what, const std::string& text,
                              std::int64_t lo) const {
-    errno = 0;
-    char* end = nullptr;
-    const long long v = std::strtoll(text.c_str(), &end, 10);
-    if (text.empty() || end != text.c_str() + text.size() || errno == ERANGE ||
-        v < lo) {
+    const std::optional<std::int64_t> v = ParseInteger<std::int64_t>(text);
+    if (!v || *v < lo) {
       return Error(what + " = '" + text +
                    "' is not an integer >= " + std::to_string(lo));
     }
-    return static_cast<std::int64_t>(v);
+    return *v;
   }
 
   StatusOr<std::int64_t> IntLine(std::string_view key, std::int64_t lo) {
