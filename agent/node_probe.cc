@@ -8,29 +8,21 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
-#include <charconv>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
+
+#include "common/strings.h"
+#include "common/units.h"
 
 namespace dstrain::agent {
 namespace {
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
-    s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
-    s.remove_suffix(1);
-  return s;
-}
-
-bool ParseInt(std::string_view s, long long* out) {
-  s = Trim(s);
-  if (s.empty()) return false;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return ec == std::errc() && p == s.data() + s.size();
+// A number in a sysfs or /proc file or a CSV field, spaces around it allowed.
+std::optional<long long> ParseInt(std::string_view s) {
+  return ParseInteger<long long>(Trim(s));
 }
 
 bool ReadFile(const std::filesystem::path& p, std::string* out) {
@@ -40,18 +32,6 @@ bool ReadFile(const std::filesystem::path& p, std::string* out) {
   ss << in.rdbuf();
   *out = ss.str();
   return true;
-}
-
-std::vector<std::string_view> Split(std::string_view s, char sep) {
-  std::vector<std::string_view> parts;
-  std::size_t start = 0;
-  while (true) {
-    std::size_t pos = s.find(sep, start);
-    parts.push_back(s.substr(start, pos - start));
-    if (pos == std::string_view::npos) break;
-    start = pos + 1;
-  }
-  return parts;
 }
 
 std::vector<std::string> InterfaceAddresses() {
@@ -111,12 +91,12 @@ std::vector<proto::Gpu> ProbeGpus(const std::string& sys_root) {
     std::transform(id.begin(), id.end(), id.begin(), ::tolower);
     if (id.size() > 12) id = id.substr(id.size() - 12);
     std::string numa;
-    long long node = -1;
+    std::optional<long long> node;
     if (ReadFile(fs::path(sys_root) / "sys/bus/pci/devices" / id / "numa_node",
                  &numa)) {
-      ParseInt(numa, &node);
+      node = ParseInt(numa);
     }
-    g.set_numa_node(static_cast<int>(node));
+    g.set_numa_node(static_cast<int>(node.value_or(-1)));
   }
   return std::move(*gpus);
 }
@@ -128,20 +108,19 @@ StatusOr<std::vector<int>> ParseCpuList(std::string_view text) {
   text = Trim(text);
   if (text.empty()) return cpus;
   for (std::string_view part : Split(text, ',')) {
-    auto range = Split(part, '-');
-    long long lo = 0, hi = 0;
-    bool ok = false;
+    const std::vector<std::string_view> range = Split(part, '-');
+    std::optional<long long> lo, hi;
     if (range.size() == 1) {
-      ok = ParseInt(range[0], &lo);
-      hi = lo;
+      lo = hi = ParseInt(range[0]);
     } else if (range.size() == 2) {
-      ok = ParseInt(range[0], &lo) && ParseInt(range[1], &hi) && lo <= hi;
+      lo = ParseInt(range[0]);
+      hi = ParseInt(range[1]);
     }
-    if (!ok || lo < 0) {
+    if (!lo || !hi || *lo > *hi || *lo < 0) {
       return InvalidArgument("bad CPU list item `" + std::string(part) +
                              "` in `" + std::string(text) + "`");
     }
-    for (long long c = lo; c <= hi; ++c) cpus.push_back(static_cast<int>(c));
+    for (long long c = *lo; c <= *hi; ++c) cpus.push_back(static_cast<int>(c));
   }
   return cpus;
 }
@@ -153,14 +132,14 @@ StatusOr<std::int64_t> ParseMemTotal(std::string_view meminfo) {
     std::string_view rest = Trim(line.substr(key + 9));
     std::int64_t scale = 1;
     if (rest.size() > 2 && rest.substr(rest.size() - 2) == "kB") {
-      scale = 1024;
-      rest = Trim(rest.substr(0, rest.size() - 2));
+      scale = kKiB;  // the kernel's "kB" are KiB
+      rest = rest.substr(0, rest.size() - 2);
     }
-    long long v = 0;
-    if (!ParseInt(rest, &v) || v < 0) {
+    const std::optional<long long> v = ParseInt(rest);
+    if (!v || *v < 0) {
       return InvalidArgument("bad MemTotal line `" + std::string(line) + "`");
     }
-    return static_cast<std::int64_t>(v) * scale;
+    return static_cast<std::int64_t>(*v) * scale;
   }
   return InvalidArgument("no MemTotal line");
 }
@@ -169,19 +148,22 @@ StatusOr<std::vector<proto::Gpu>> ParseNvidiaSmiCsv(std::string_view text) {
   std::vector<proto::Gpu> gpus;
   for (std::string_view line : Split(text, '\n')) {
     if (Trim(line).empty()) continue;
-    auto fields = Split(line, ',');
-    long long index = 0, mib = 0;
-    if (fields.size() != 4 || !ParseInt(fields[0], &index) ||
-        !ParseInt(fields[3], &mib)) {
+    const std::vector<std::string_view> fields = Split(line, ',');
+    std::optional<long long> index, mib;
+    if (fields.size() == 4) {
+      index = ParseInt(fields[0]);
+      mib = ParseInt(fields[3]);
+    }
+    if (!index || !mib) {
       return InvalidArgument("bad nvidia-smi line `" + std::string(line) +
                              "`; expected index, name, pci.bus_id, "
                              "memory.total");
     }
     proto::Gpu g;
-    g.set_index(static_cast<int>(index));
+    g.set_index(static_cast<int>(*index));
     g.set_name(std::string(Trim(fields[1])));
     g.set_pci_bus_id(std::string(Trim(fields[2])));
-    g.set_memory_bytes(mib * 1024 * 1024);
+    g.set_memory_bytes(*mib * kMiB);
     g.set_numa_node(-1);
     gpus.push_back(std::move(g));
   }
@@ -195,14 +177,15 @@ std::vector<proto::NumaNode> ProbeNumaNodes(const std::string& sys_root) {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     std::string name = entry.path().filename().string();
-    long long id = 0;
-    if (name.rfind("node", 0) != 0 || !ParseInt(name.substr(4), &id)) continue;
+    if (name.rfind("node", 0) != 0) continue;
+    const std::optional<long long> id = ParseInt(name.substr(4));
+    if (!id) continue;
     std::string cpulist, meminfo;
     if (!ReadFile(entry.path() / "cpulist", &cpulist)) continue;
     auto cpus = ParseCpuList(cpulist);
     if (!cpus.ok()) continue;
     proto::NumaNode node;
-    node.set_id(static_cast<int>(id));
+    node.set_id(static_cast<int>(*id));
     for (int c : *cpus) node.add_cpus(c);
     if (ReadFile(entry.path() / "meminfo", &meminfo)) {
       auto mem = ParseMemTotal(meminfo);

@@ -1,10 +1,12 @@
 #include "agent/numa_binding.h"
 
 #include <algorithm>
-#include <charconv>
 #include <set>
+#include <string_view>
+#include <vector>
 
 #include "common/cpu_affinity.h"
+#include "common/strings.h"
 
 namespace dstrain::agent {
 namespace {
@@ -47,21 +49,9 @@ int GpuNode(const proto::NodeInventory& inventory, int index) {
 // otherwise (a UUID, a MIG name, too short a list).
 int GpuIndexOf(int r, const std::string& visible) {
   if (visible.empty()) return r;
-  std::size_t begin = 0;
-  for (int i = 0;; ++i) {
-    std::size_t end = visible.find(',', begin);
-    if (end == std::string::npos) end = visible.size();
-    if (i == r) {
-      const std::string item = visible.substr(begin, end - begin);
-      int index = -1;
-      auto [ptr, ec] =
-          std::from_chars(item.data(), item.data() + item.size(), index);
-      const bool whole = ec == std::errc() && ptr == item.data() + item.size();
-      return whole && !item.empty() ? index : -1;
-    }
-    if (end == visible.size()) return -1;
-    begin = end + 1;
-  }
+  const std::vector<std::string_view> items = Split(visible, ',');
+  if (r < 0 || r >= static_cast<int>(items.size())) return -1;
+  return ParseInteger<int>(items[r]).value_or(-1);
 }
 
 }  // namespace

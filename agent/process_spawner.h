@@ -26,8 +26,8 @@
 #include <string>
 #include <vector>
 
-#include "agent/unique_fd.h"
 #include "common/status.h"
+#include "common/unique_fd.h"
 
 namespace dstrain::agent {
 

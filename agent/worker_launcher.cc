@@ -65,7 +65,7 @@ struct WorkerLauncher::StartRequest {
 WorkerLauncher::WorkerLauncher(LauncherOptions options,
                                std::unique_ptr<ProcessSpawner> spawner)
     : options_(std::move(options)), spawner_(std::move(spawner)) {
-  wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  wake_fd_.Reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -79,12 +79,11 @@ WorkerLauncher::~WorkerLauncher() {
   }
   Wake();
   thread_.join();
-  close(wake_fd_);
 }
 
 void WorkerLauncher::Wake() {
   std::uint64_t one = 1;
-  ssize_t unused = write(wake_fd_, &one, sizeof(one));
+  ssize_t unused = write(wake_fd_.get(), &one, sizeof(one));
   (void)unused;
 }
 
@@ -398,7 +397,7 @@ void WorkerLauncher::Loop() {
     if (poll_reaps && (timeout_ms < 0 || timeout_ms > kReapPollMs)) {
       timeout_ms = kReapPollMs;
     }
-    pfds.push_back({wake_fd_, POLLIN, 0});
+    pfds.push_back({wake_fd_.get(), POLLIN, 0});
     int n = poll(pfds.data(), pfds.size(), timeout_ms);
     if (n < 0 && errno != EINTR) {
       perror("dstrain agent: poll");
@@ -407,7 +406,7 @@ void WorkerLauncher::Loop() {
       std::lock_guard<std::mutex> lock(mu_);
       if (pfds.back().revents != 0) {
         std::uint64_t v;
-        ssize_t unused = read(wake_fd_, &v, sizeof(v));
+        ssize_t unused = read(wake_fd_.get(), &v, sizeof(v));
         (void)unused;
       }
       for (std::size_t i = 0; i + 1 < pfds.size(); ++i) {

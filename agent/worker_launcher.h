@@ -30,6 +30,7 @@
 
 #include "agent/process_spawner.h"
 #include "common/status.h"
+#include "common/unique_fd.h"
 #include "dstrain.pb.h"
 
 namespace dstrain::agent {
@@ -130,7 +131,7 @@ class WorkerLauncher {
 
   const LauncherOptions options_;
   const std::unique_ptr<ProcessSpawner> spawner_;
-  int wake_fd_ = -1;  // eventfd that interrupts the thread's poll
+  UniqueFd wake_fd_;  // eventfd that interrupts the thread's poll
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -1,41 +1,25 @@
 #include "cli/progress.h"
 
 #include <cmath>
-#include <cstdio>
+
+#include "common/strings.h"
+#include "common/units.h"
 
 namespace dstrain::cli {
 
 std::string FormatDuration(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0) return "--:--";
   long s = std::lround(seconds);
-  char buf[32];
   if (s >= 3600) {
-    std::snprintf(buf, sizeof(buf), "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60,
-                  s % 60);
-  } else {
-    std::snprintf(buf, sizeof(buf), "%ld:%02ld", s / 60, s % 60);
+    return StrFormat("%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
   }
-  return buf;
-}
-
-std::string FormatRate(double v) {
-  char buf[32];
-  if (!std::isfinite(v)) return "-";
-  if (v >= 1e6) {
-    std::snprintf(buf, sizeof(buf), "%.2fM", v / 1e6);
-  } else if (v >= 1e3) {
-    std::snprintf(buf, sizeof(buf), "%.1fk", v / 1e3);
-  } else {
-    std::snprintf(buf, sizeof(buf), "%.0f", v);
-  }
-  return buf;
+  return StrFormat("%ld:%02ld", s / 60, s % 60);
 }
 
 std::string FormatProgressLine(const ProgressSnapshot& p) {
-  char loss[32];
-  std::snprintf(loss, sizeof(loss), "%.3f", p.loss);
   std::string line = "step " + std::to_string(p.step) + "/" +
-                     std::to_string(p.total_steps) + "  loss " + loss + "  " +
+                     std::to_string(p.total_steps) + "  loss " +
+                     StrFormat("%.3f", p.loss) + "  " +
                      FormatRate(p.tokens_per_s) + " tok/s  elapsed " +
                      FormatDuration(p.elapsed_s) + "  ETA " +
                      (p.eta_s ? FormatDuration(*p.eta_s) : "--:--");

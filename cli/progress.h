@@ -1,6 +1,7 @@
 #pragma once
 // The numbers and words of `dstrain launch`'s progress display, as pure
-// functions (the Console draws them):
+// functions (the Console draws them; the rate is common/units.h's
+// FormatRate):
 //   step 120/300  loss 2.913  48.2k tok/s  elapsed 0:42  ETA 1:03
 // and when a non-TTY gets a progress line (every ~10% of the steps, or
 // after `max_quiet_s` without one).
@@ -12,9 +13,6 @@ namespace dstrain::cli {
 
 // "0:42", "12:05", "1:02:03"; negative or non-finite reads "--:--".
 std::string FormatDuration(double seconds);
-
-// "950", "48.2k", "1.25M".
-std::string FormatRate(double per_second);
 
 struct ProgressSnapshot {
   int step = 0;

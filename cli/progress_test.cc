@@ -16,12 +16,6 @@ TEST(ProgressTest, FormatsDurations) {
   EXPECT_EQ(FormatDuration(std::nan("")), "--:--");
 }
 
-TEST(ProgressTest, FormatsRates) {
-  EXPECT_EQ(FormatRate(950), "950");
-  EXPECT_EQ(FormatRate(48210), "48.2k");
-  EXPECT_EQ(FormatRate(1250000), "1.25M");
-}
-
 TEST(ProgressTest, FormatsTheLine) {
   ProgressSnapshot p;
   p.step = 120;

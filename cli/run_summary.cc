@@ -1,10 +1,11 @@
 #include "cli/run_summary.h"
 
 #include <algorithm>
-#include <cstdio>
 
 #include "cli/progress.h"
 #include "common/json_writer.h"
+#include "common/strings.h"
+#include "common/units.h"
 
 namespace dstrain::cli {
 
@@ -92,12 +93,6 @@ void OptionalNumber(JsonWriter& w, const char* key,
   }
 }
 
-std::string Fixed(double v, int digits) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.*f", digits, v);
-  return buf;
-}
-
 }  // namespace
 
 std::string SummaryJson(const RunSummary& s) {
@@ -155,10 +150,10 @@ std::string SummaryText(const RunSummary& s) {
                   FormatDuration(s.wall_time_s) + "\n";
   if (!s.reason.empty()) t += "  reason:      " + s.reason + "\n";
   if (s.first_loss) {
-    t += "  loss:        first " + Fixed(*s.first_loss, 4) + ", final " +
-         Fixed(*s.final_loss, 4) + ", mean of last " +
+    t += "  loss:        first " + StrFormat("%.4f", *s.first_loss) +
+         ", final " + StrFormat("%.4f", *s.final_loss) + ", mean of last " +
          std::to_string(std::min<std::size_t>(10, s.losses.size())) + " " +
-         Fixed(*s.mean_last10_loss, 4) + "\n";
+         StrFormat("%.4f", *s.mean_last10_loss) + "\n";
   }
   if (s.mean_tokens_per_s) {
     t += "  throughput:  " + FormatRate(*s.mean_tokens_per_s) +

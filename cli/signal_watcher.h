@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "common/termination_signals.h"
+#include "common/unique_fd.h"
 
 namespace dstrain::cli {
 
@@ -33,8 +34,8 @@ class SignalWatcher {
 
   TerminationSignals blocked_;  // first member: blocks before the thread starts
   Handler handler_;
-  int signal_fd_ = -1;
-  int wake_fd_ = -1;
+  UniqueFd signal_fd_;
+  UniqueFd wake_fd_;  // written to stop the thread
   std::atomic<int> count_{0};
   std::thread thread_;
 };

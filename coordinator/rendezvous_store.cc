@@ -1,6 +1,6 @@
 #include "coordinator/rendezvous_store.h"
 
-#include <charconv>
+#include "common/strings.h"
 
 namespace dstrain::coordinator {
 namespace {
@@ -90,13 +90,14 @@ StatusOr<std::int64_t> RendezvousStore::Add(const std::string& job_id,
     std::int64_t current = 0;
     auto it = ns.find(key);
     if (it != ns.end()) {
-      const std::string& v = it->second;
-      auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), current);
-      if (ec != std::errc() || end != v.data() + v.size()) {
+      const std::optional<std::int64_t> v =
+          ParseInteger<std::int64_t>(it->second);
+      if (!v) {
         return InvalidArgument("rendezvous key `" + key +
                                "` holds a value that is not an integer, so "
                                "it cannot be added to");
       }
+      current = *v;
     }
     if (__builtin_add_overflow(current, delta, &sum)) {
       return Status(StatusCode::kOutOfRange,

@@ -10,14 +10,15 @@
 
 #include "common/config/job_config_loader.h"
 #include "common/contract/metrics_lines.h"
+#include "common/contract/mpi_launch_env.h"
 #include "common/contract/worker_env.h"
 #include "common/cpu_affinity.h"
 #include "common/fd_line_writer.h"
 #include "common/log.h"
 #include "common/rendezvous/in_memory_kv_store.h"
 #include "common/strings.h"
+#include "common/unique_fd.h"
 #include "worker/comm/backend_choice.h"
-#include "common/contract/mpi_launch_env.h"
 #include "worker/engine/trainer.h"
 #include "worker/rendezvous/tcp_kv_store.h"
 #ifdef DSTRAIN_HAVE_MPI
@@ -106,7 +107,7 @@ void Fail(const Status& s) {
 struct MetricsSink {
   std::string name;  // for error messages
   std::optional<FdLineWriter> writer;
-  int owned_fd = -1;
+  UniqueFd owned_fd;    // a file of our own; the inherited fd is not ours
   bool broken = false;  // the reader is gone or the disk is full
 
   void Write(const std::string& line) {
@@ -116,9 +117,6 @@ struct MetricsSink {
       broken = true;  // keep training; say so once
       log::PrintError("dstrain worker: " + name + ": " + s.message());
     }
-  }
-  ~MetricsSink() {
-    if (owned_fd >= 0) ::close(owned_fd);
   }
 };
 
@@ -130,7 +128,8 @@ Status OpenMetricsSinks(const WorkerCommandOptions& options,
                         bool& has_fd) {
   has_fd = false;
   if (env.metrics_fd >= 0) {
-    DSTRAIN_ASSIGN_OR_RETURN(FdLineWriter w, FdLineWriter::Open(env.metrics_fd));
+    DSTRAIN_ASSIGN_OR_RETURN(FdLineWriter w,
+                             FdLineWriter::Open(env.metrics_fd));
     auto sink = std::make_unique<MetricsSink>();
     sink->name = "metrics fd " + std::to_string(env.metrics_fd);
     sink->writer.emplace(w);
@@ -139,17 +138,17 @@ Status OpenMetricsSinks(const WorkerCommandOptions& options,
   }
   if (!options.metrics_file.empty()) {
     const std::string path = MetricsFileForRank(options.metrics_file, rank);
-    const int fd =
-        ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
+    UniqueFd fd(
+        ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!fd.valid()) {
       return InvalidArgument("--metrics-file " + path +
                              ": cannot open: " + std::strerror(errno));
     }
     auto sink = std::make_unique<MetricsSink>();
     sink->name = path;
-    sink->owned_fd = fd;
-    DSTRAIN_ASSIGN_OR_RETURN(FdLineWriter w, FdLineWriter::Open(fd));
+    DSTRAIN_ASSIGN_OR_RETURN(FdLineWriter w, FdLineWriter::Open(fd.get()));
     sink->writer.emplace(w);
+    sink->owned_fd = std::move(fd);
     sinks.push_back(std::move(sink));
   }
   return Status::Ok();
@@ -228,8 +227,7 @@ int Train(const WorkerCommandOptions& options, const config::JobConfig& job,
           std::shared_ptr<rendezvous::KeyValueStore> kv) {
   std::vector<std::unique_ptr<MetricsSink>> sinks;
   bool has_fd = false;
-  const Status opened =
-      OpenMetricsSinks(options, env, ctx.rank, sinks, has_fd);
+  const Status opened = OpenMetricsSinks(options, env, ctx.rank, sinks, has_fd);
   if (!opened.ok()) {
     Fail(opened);
     return kExitInvalid;
@@ -238,13 +236,14 @@ int Train(const WorkerCommandOptions& options, const config::JobConfig& job,
   // The agent bound this rank (binding.numa): say where it runs, as the
   // kernel has it, so the binding can be seen to hold.
   if (env.numa_node >= 0) {
-    log::Print(StrFormat("dstrain worker: rank %d bound to numa node %d, CPUs %s",
-                         ctx.rank, env.numa_node,
-                         FormatCpuList(ThisProcessCpus()).c_str()));
+    log::Print(StrFormat(
+        "dstrain worker: rank %d bound to numa node %d, CPUs %s", ctx.rank,
+        env.numa_node, FormatCpuList(ThisProcessCpus()).c_str()));
   }
 
   WorkerObserver observer(job, ctx, sinks, has_fd);
-  StatusOr<engine::TrainResult> result = [&]() -> StatusOr<engine::TrainResult> {
+  StatusOr<engine::TrainResult> result =
+      [&]() -> StatusOr<engine::TrainResult> {
     DSTRAIN_ASSIGN_OR_RETURN(
         std::unique_ptr<engine::Trainer> trainer,
         engine::Trainer::Create(job, ctx, std::move(kv), &observer));
@@ -347,21 +346,23 @@ int RunWorkerCommand(const WorkerCommandOptions& options,
   const contract::MpiLaunchEnv launch = contract::DetectMpiLaunch();
   const contract::EnvLookup process_env = contract::ProcessEnvironment();
   const bool has_coordinator =
-      store != nullptr || process_env(contract::kCoordinator).value_or("") != "";
+      store != nullptr ||
+      process_env(contract::kCoordinator).value_or("") != "";
   const bool mpi_mode = launch.launched && !has_coordinator;
   // Under MPI the launcher decides who each process is: RANK, WORLD_SIZE,
   // LOCAL_* and MASTER_* are not read.
   const StatusOr<contract::WorkerEnv> env = contract::DecodeWorkerEnv(
-      mpi_mode ? contract::EnvLookup([&](const char* name)
-                                         -> std::optional<std::string> {
-        for (const char* identity :
-             {contract::kRank, contract::kWorldSize, contract::kLocalRank,
-              contract::kLocalWorldSize, contract::kMasterAddr,
-              contract::kMasterPort}) {
-          if (std::string_view(name) == identity) return std::nullopt;
-        }
-        return process_env(name);
-      })
+      mpi_mode ? contract::EnvLookup(
+                     [&](const char* name) -> std::optional<std::string> {
+                       for (const char* identity :
+                            {contract::kRank, contract::kWorldSize,
+                             contract::kLocalRank, contract::kLocalWorldSize,
+                             contract::kMasterAddr, contract::kMasterPort}) {
+                         if (std::string_view(name) == identity)
+                           return std::nullopt;
+                       }
+                       return process_env(name);
+                     })
                : process_env);
   // Under MPI every rank reads the same file: one copy of an error is
   // enough.

@@ -17,7 +17,8 @@
 #include <thread>
 #include <vector>
 
-#include "worker/testing/free_port.h"
+#include "common/loopback_port.h"
+#include "common/unique_fd.h"
 
 namespace dstrain {
 namespace {
@@ -25,22 +26,22 @@ namespace fs = std::filesystem;
 
 const char* const kWorker = DSTRAIN_BINARY_DIR "/bin/dstrain-worker";
 
-std::string ReadAll(int fd) {
+// Reads `fd` to its end, then closes it.
+std::string ReadAll(UniqueFd fd) {
   std::string out;
   char buf[4096];
   for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
+    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     out.append(buf, static_cast<size_t>(n));
   }
-  ::close(fd);
   return out;
 }
 
 struct Proc {
   pid_t pid = -1;
-  int out_fd = -1, err_fd = -1, metrics_fd = -1;
+  int out_fd = -1, err_fd = -1, metrics_fd = -1;  // read ends; ReadAll closes
   int exit_code = -1;
   std::string out, err, metrics;
 };
@@ -53,6 +54,8 @@ Proc Start(const std::vector<std::string>& args,
   EXPECT_EQ(::pipe2(out, O_CLOEXEC), 0);
   EXPECT_EQ(::pipe2(err, O_CLOEXEC), 0);
   EXPECT_EQ(::pipe2(met, O_CLOEXEC), 0);
+  // Closed as Start returns, leaving the write ends to the child alone.
+  const UniqueFd out_w(out[1]), err_w(err[1]), met_w(met[1]);
   Proc p;
   p.pid = ::fork();
   if (p.pid == 0) {
@@ -67,9 +70,6 @@ Proc Start(const std::vector<std::string>& args,
     ::execv(kWorker, argv.data());
     ::_exit(127);
   }
-  ::close(out[1]);
-  ::close(err[1]);
-  ::close(met[1]);
   p.out_fd = out[0];
   p.err_fd = err[0];
   p.metrics_fd = met[0];
@@ -110,9 +110,9 @@ void Finish(std::vector<Proc>& procs, std::chrono::seconds limit) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));  // poll
   }
   for (Proc& p : procs) {
-    p.out = ReadAll(p.out_fd);
-    p.err = ReadAll(p.err_fd);
-    p.metrics = ReadAll(p.metrics_fd);
+    p.out = ReadAll(UniqueFd(p.out_fd));
+    p.err = ReadAll(UniqueFd(p.err_fd));
+    p.metrics = ReadAll(UniqueFd(p.metrics_fd));
   }
 }
 
@@ -166,7 +166,7 @@ class WorkerCommandTest : public ::testing::Test {
 
 TEST_F(WorkerCommandTest, TwoProcessesOverTcpStoreReportMetricsAndAgree) {
   const std::string job = WriteJob();
-  const std::string port = std::to_string(testing::FreeLoopbackPort());
+  const std::string port = std::to_string(FreeLoopbackPort());
   std::vector<Proc> procs;
   for (int r = 0; r < 2; ++r) {
     procs.push_back(Start({job}, {{"RANK", std::to_string(r)},
@@ -250,7 +250,7 @@ TEST_F(WorkerCommandTest, WorldWithoutRendezvousIsAClearError) {
 // stops at start with one line and exit code 2, before its rendezvous: rank
 // 1 would otherwise wait for a store nobody serves.
 TEST_F(WorkerCommandTest, CudaJobWithoutAVisibleGpuStopsAtStart) {
-  const std::string port = std::to_string(testing::FreeLoopbackPort());
+  const std::string port = std::to_string(FreeLoopbackPort());
   std::vector<Proc> procs{
       Start({WriteJob("device: cuda\n")}, {{"CUDA_VISIBLE_DEVICES", "-1"},
                                            {"RANK", "1"},

@@ -33,11 +33,13 @@
 #include <thread>
 #include <vector>
 
+#include "common/rendezvous/in_memory_kv_store.h"
+#include "common/strings.h"
+#include "common/units.h"
+#include "worker/base/memory_tracker.h"
 #include "worker/comm/gloo_communicator.h"
 #include "worker/engine/gpt_model.h"
-#include "worker/base/memory_tracker.h"
 #include "worker/models/gpt.h"
-#include "common/rendezvous/in_memory_kv_store.h"
 #include "worker/zero/model_state_formula.h"
 #include "worker/zero/zero_engine.h"
 
@@ -82,15 +84,7 @@ double PaperBytes(int stage, double psi, int w, bool mixed) {
 }
 
 std::string Mib(double bytes) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.3f", bytes / (1 << 20));
-  return b;
-}
-
-std::string Fixed(double x, int digits) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.*f", digits, x);
-  return b;
+  return dstrain::StrFormat("%.3f", bytes / dstrain::kMiB);
 }
 
 Result RunCase(const dstrain::models::GptOptions& model_options,
@@ -278,8 +272,10 @@ int main(int argc, char** argv) {
           "| %d | %d | %s | %s | %s | %s | %s | %s | %s |\n", r.c.stage,
           r.c.world, Mib(r.allocated).c_str(), Mib(r.accounted).c_str(),
           Mib(f.total()).c_str(),
-          Fixed(double(r.allocated) / f.total(), 3).c_str(), Mib(paper).c_str(),
-          Fixed(double(r.allocated) / paper, 3).c_str(), Mib(r.peak).c_str());
+          dstrain::StrFormat("%.3f", double(r.allocated) / f.total()).c_str(),
+          Mib(paper).c_str(),
+          dstrain::StrFormat("%.3f", double(r.allocated) / paper).c_str(),
+          Mib(r.peak).c_str());
       json << (first ? "" : ",") << "\n {\"dtype\": \""
            << (mixed ? "bf16" : "fp32") << "\", \"stage\": " << r.c.stage
            << ", \"world\": " << r.c.world

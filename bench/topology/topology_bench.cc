@@ -19,16 +19,15 @@
 #include <vector>
 
 #include "common/json_writer.h"
+#include "common/units.h"
 #include "topology/model/generators.h"
-#include "topology/planner/planner.h"
 #include "topology/plan/ring.h"
+#include "topology/planner/planner.h"
 #include "topology/sim/cost_model.h"
 #include "topology/sim/simulator.h"
 
 namespace dstrain::topology {
 namespace {
-
-constexpr double kGiB = 1024.0 * 1024 * 1024;
 
 [[noreturn]] void Die(const Status& s, const char* what) {
   std::fprintf(stderr, "topology_bench: %s: %s\n", what, s.ToString().c_str());
@@ -39,30 +38,6 @@ template <typename T>
 T Must(StatusOr<T> v, const char* what) {
   if (!v.ok()) Die(v.status(), what);
   return std::move(v).value();
-}
-
-std::string Seconds(double s) {
-  char buf[32];
-  if (s >= 1)
-    std::snprintf(buf, sizeof buf, "%.3f s", s);
-  else if (s >= 1e-3)
-    std::snprintf(buf, sizeof buf, "%.3f ms", s * 1e3);
-  else
-    std::snprintf(buf, sizeof buf, "%.2f us", s * 1e6);
-  return buf;
-}
-
-std::string Size(double bytes) {
-  char buf[32];
-  if (bytes >= kGiB)
-    std::snprintf(buf, sizeof buf, "%g GiB", bytes / kGiB);
-  else if (bytes >= 1 << 20)
-    std::snprintf(buf, sizeof buf, "%g MiB", bytes / (1 << 20));
-  else if (bytes >= 1024)
-    std::snprintf(buf, sizeof buf, "%g KiB", bytes / 1024);
-  else
-    std::snprintf(buf, sizeof buf, "%g B", bytes);
-  return buf;
 }
 
 // A placement evaluated: its plan and one curve per applicable algorithm.
@@ -153,7 +128,7 @@ void RunScenario(const Scenario& sc, JsonWriter& w, bool torus) {
       sc.name.c_str(), hosts.size(), plan.plan.ranks_per_node, n,
       plan.rank_bandwidth / 1e9);
   std::printf("   lower bound 2(n-1)/n*S/B at 1 GiB: %s\n",
-              Seconds(bound).c_str());
+              FormatSeconds(bound).c_str());
   std::printf("   %-9s %-12s", "order", "");
   for (Algorithm a : kAllAlgorithms) std::printf(" %12s", AlgorithmName(a));
   std::printf(" %12s %8s\n", "plan", "vs bound");
@@ -162,9 +137,9 @@ void RunScenario(const Scenario& sc, JsonWriter& w, bool torus) {
                 AlgorithmName(e.plan.AlgorithmFor(static_cast<int64_t>(S))));
     for (Algorithm a : kAllAlgorithms) {
       const CostCurve* c = e.Curve(a);
-      std::printf(" %12s", c ? Seconds(c->Seconds(S)).c_str() : "-");
+      std::printf(" %12s", c ? FormatSeconds(c->Seconds(S)).c_str() : "-");
     }
-    std::printf(" %12s %7.3fx\n", Seconds(e.PlanSeconds(S)).c_str(),
+    std::printf(" %12s %7.3fx\n", FormatSeconds(e.PlanSeconds(S)).c_str(),
                 e.PlanSeconds(S) / bound);
   }
   const double t_plan = plan.PlanSeconds(S);
@@ -188,9 +163,10 @@ void RunScenario(const Scenario& sc, JsonWriter& w, bool torus) {
       100 * pred.hottest_utilization);
   std::printf("   plan ranges:");
   for (const AlgorithmRange& r : plan.plan.algorithms)
-    std::printf(" [%s, %s): %s", Size(r.min_bytes).c_str(),
-                r.max_bytes < 0 ? "inf" : Size(r.max_bytes).c_str(),
-                AlgorithmName(r.algorithm));
+    std::printf(
+        " [%s, %s): %s", ApproxBinaryBytes(r.min_bytes).c_str(),
+        r.max_bytes < 0 ? "inf" : ApproxBinaryBytes(r.max_bytes).c_str(),
+        AlgorithmName(r.algorithm));
   std::printf("\n");
 
   std::vector<double> sizes;
@@ -233,8 +209,9 @@ void RunScenario(const Scenario& sc, JsonWriter& w, bool torus) {
       const double tor = plan.Curve(Algorithm::kTorus)->Seconds(s);
       const double best = plan.PlanSeconds(s);
       std::printf("                   %10s %12s %12s %12s %7.1fx %7.1fx\n",
-                  Size(s).c_str(), Seconds(ring).c_str(), Seconds(tor).c_str(),
-                  Seconds(best).c_str(), ring / tor, ring / best);
+                  ApproxBinaryBytes(static_cast<int64_t>(s)).c_str(),
+                  FormatSeconds(ring).c_str(), FormatSeconds(tor).c_str(),
+                  FormatSeconds(best).c_str(), ring / tor, ring / best);
       w.BeginObject()
           .Key("bytes")
           .Number(s)
@@ -341,7 +318,7 @@ int Main(int argc, char** argv) {
     for (const auto& [name, cluster] : fabrics) {
       const auto [wall, cpu] = MedianPlanningSeconds(cluster, 5);
       std::printf("   %-40s 65,536 ranks: %s wall, %s CPU\n", name.c_str(),
-                  Seconds(wall).c_str(), Seconds(cpu).c_str());
+                  FormatSeconds(wall).c_str(), FormatSeconds(cpu).c_str());
       w.BeginObject()
           .Key("fabric")
           .String(name)

@@ -7,8 +7,8 @@
 
 #include "cli/commands/bench_comm_launcher.h"
 #include "cli/engine/bench_comm_rank.h"
-#include "worker/comm/bench/size_sweep.h"
 #include "common/contract/mpi_launch_env.h"
+#include "worker/comm/bench/size_sweep.h"
 
 namespace dstrain::cli {
 namespace {
@@ -43,17 +43,9 @@ StatusOr<BenchCommSpec> ParseSpec(const BenchCommOptions& o) {
       comm::bench::ParseBenchOps(o.ops, "--ops");
   if (!ops.ok()) return ops.status();
   spec.ops = *ops;
-  StatusOr<std::int64_t> lo =
-      comm::bench::ParseByteSize(o.min_bytes, "--min-bytes");
-  if (!lo.ok()) return lo.status();
-  StatusOr<std::int64_t> hi =
-      comm::bench::ParseByteSize(o.max_bytes, "--max-bytes");
-  if (!hi.ok()) return hi.status();
-  StatusOr<std::vector<std::int64_t>> sizes = comm::bench::SweepSizes(*lo, *hi);
-  if (!sizes.ok()) {
-    return InvalidArgument("--min-bytes/--max-bytes: " +
-                           sizes.status().message());
-  }
+  StatusOr<std::vector<std::int64_t>> sizes =
+      comm::bench::SweepSizesFromFlags(o.min_bytes, o.max_bytes);
+  if (!sizes.ok()) return sizes.status();
   spec.sizes = *sizes;
   StatusOr<comm::bench::BenchDtype> dtype =
       comm::bench::ParseBenchDtype(o.dtype, "--dtype");

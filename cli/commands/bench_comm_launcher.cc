@@ -1,10 +1,7 @@
 #include "cli/commands/bench_comm_launcher.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,6 +11,7 @@
 #include <cstring>
 #include <optional>
 
+#include "common/loopback_port.h"
 #include "common/termination_signals.h"
 
 extern char** environ;
@@ -27,22 +25,6 @@ using Clock = std::chrono::steady_clock;
 constexpr const char* kRankVariables[] = {
     "RANK=",        "WORLD_SIZE=",  "LOCAL_RANK=", "LOCAL_WORLD_SIZE=",
     "MASTER_ADDR=", "MASTER_PORT=", "GROUP_RANK=", "NODE_RANK="};
-
-int FreeLoopbackPort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return 0;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-    port = ntohs(a.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
 
 // This process's environment without the rank variables, then (rank >= 0)
 // the torchrun-style ones for `rank`.

@@ -3,17 +3,17 @@
 #include <ATen/Parallel.h>
 #include <unistd.h>
 
-#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 
+#include "common/contract/mpi_launch_env.h"
+#include "common/rendezvous/in_memory_kv_store.h"
+#include "common/strings.h"
 #include "worker/comm/bench/bench_report.h"
 #include "worker/comm/comm_sweep.h"
 #include "worker/comm/gloo_communicator.h"
-#include "common/contract/mpi_launch_env.h"
 #include "worker/comm/nccl/nccl_communicator.h"
-#include "common/rendezvous/in_memory_kv_store.h"
 #include "worker/rendezvous/tcp_kv_store.h"
 
 #ifdef DSTRAIN_HAVE_MPI
@@ -36,14 +36,13 @@ std::string Env(const char* name) {
 StatusOr<int> EnvInt(const char* name, int fallback, int lo, int hi) {
   const std::string v = Env(name);
   if (v.empty()) return fallback;
-  int out = 0;
-  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-  if (ec != std::errc() || end != v.data() + v.size() || out < lo || out > hi) {
+  const std::optional<int> out = ParseInteger<int>(v);
+  if (!out || *out < lo || *out > hi) {
     return InvalidArgument("environment variable " + std::string(name) + "=" +
                            v + " is not an integer in [" + std::to_string(lo) +
                            ", " + std::to_string(hi) + "]");
   }
-  return out;
+  return *out;
 }
 
 struct RankPlace {

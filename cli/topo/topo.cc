@@ -13,10 +13,10 @@
 #include "cli/topo/topo_cluster_arg.h"
 #include "cli/topo/topo_dot.h"
 #include "cli/topo/topo_table.h"
-#include "common/byte_size.h"
 #include "common/json_writer.h"
+#include "common/strings.h"
+#include "common/units.h"
 #include "topology/io/hostlist.h"
-#include "topology/io/units.h"
 #include "topology/model/summary.h"
 #include "topology/planner/planner.h"
 #include "topology/sim/cost_model.h"
@@ -39,35 +39,15 @@ int Fail(const Status& s) {
   return 2;
 }
 
-std::string Seconds(double s) {
-  char buf[32];
-  if (!std::isfinite(s)) return "-";
-  if (s >= 1) {
-    std::snprintf(buf, sizeof buf, "%.3f s", s);
-  } else if (s >= 1e-3) {
-    std::snprintf(buf, sizeof buf, "%.3f ms", s * 1e3);
-  } else {
-    std::snprintf(buf, sizeof buf, "%.2f us", s * 1e6);
-  }
-  return buf;
-}
-
+// A table's GB/s column (nccl-tests' GB = 1e9 bytes).
 std::string GBps(double bytes_per_s) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f", bytes_per_s / 1e9);
-  return buf;
-}
-
-std::string Ratio(double x) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2fx", x);
-  return buf;
+  return StrFormat("%.2f", bytes_per_s / 1e9);
 }
 
 std::string Bytes(int64_t b) {
   if (b < 0) return "-";
-  const std::string exact = comm::bench::FormatByteSize(b);
-  if (b < 1024 || !std::isdigit(static_cast<unsigned char>(exact.back())))
+  const std::string exact = FormatByteSize(b);
+  if (b < kKiB || !std::isdigit(static_cast<unsigned char>(exact.back())))
     return exact;
   // A crossover found by bisection is rarely round: say it both ways.
   return exact + " (" + ApproxBinaryBytes(b) + ")";
@@ -173,19 +153,6 @@ StatusOr<Evaluated> Evaluate(const Setup& s, PlacementKind kind,
       s.cluster, *router,
       RankMapFor(e.plan.placement.hosts, e.plan.ranks_per_node), sim);
   return e;
-}
-
-StatusOr<std::vector<int64_t>> Sizes(const TopoOptions& o) {
-  StatusOr<int64_t> lo = comm::bench::ParseByteSize(o.min_bytes, "--min-bytes");
-  if (!lo.ok()) return lo.status();
-  StatusOr<int64_t> hi = comm::bench::ParseByteSize(o.max_bytes, "--max-bytes");
-  if (!hi.ok()) return hi.status();
-  if (*lo < 1) return InvalidArgument("--min-bytes must be at least 1");
-  StatusOr<std::vector<int64_t>> sizes = comm::bench::SweepSizes(*lo, *hi);
-  if (!sizes.ok())
-    return InvalidArgument("--min-bytes/--max-bytes: " +
-                           sizes.status().message());
-  return sizes;
 }
 
 // ---- rank order as runs of hosts -------------------------------------
@@ -439,7 +406,8 @@ void WritePlanJson(JsonWriter& w, const Cluster& c, const Plan& plan) {
 }
 
 int RunPlan(const TopoOptions& o, const Setup& s) {
-  StatusOr<std::vector<int64_t>> sizes = Sizes(o);
+  StatusOr<std::vector<int64_t>> sizes =
+      comm::bench::SweepSizesFromFlags(o.min_bytes, o.max_bytes);
   if (!sizes.ok()) return Fail(sizes.status());
   StatusOr<Evaluated> plan = Evaluate(s, PlacementKind::kAuto, "plan");
   if (!plan.ok()) return Fail(plan.status());
@@ -541,10 +509,12 @@ int RunPlan(const TopoOptions& o, const Setup& s) {
       const double tp = plan->CurveFor(b)->Seconds(b);
       const double th = by_name->CurveFor(b)->Seconds(b);
       const double tr = random->CurveFor(b)->Seconds(b);
-      t.Add({Bytes(b), Seconds(AllReduceLowerBound(n, b, plan->rank_bandwidth)),
-             Seconds(tp), AlgorithmName(p.AlgorithmFor(b)),
-             GBps(BusBandwidth(Collective::kAllReduce, n, b, tp)), Seconds(th),
-             Seconds(tr), Ratio(tr / tp)});
+      t.Add({Bytes(b),
+             FormatSeconds(AllReduceLowerBound(n, b, plan->rank_bandwidth)),
+             FormatSeconds(tp), AlgorithmName(p.AlgorithmFor(b)),
+             GBps(BusBandwidth(Collective::kAllReduce, n, b, tp)),
+             FormatSeconds(th), FormatSeconds(tr),
+             StrFormat("%.2fx", tr / tp)});
     }
     std::fputs(t.Render("  ").c_str(), stdout);
   }
@@ -554,7 +524,8 @@ int RunPlan(const TopoOptions& o, const Setup& s) {
 // ---- simulate --------------------------------------------------------
 
 int RunSimulate(const TopoOptions& o, const Setup& s) {
-  StatusOr<std::vector<int64_t>> sizes = Sizes(o);
+  StatusOr<std::vector<int64_t>> sizes =
+      comm::bench::SweepSizesFromFlags(o.min_bytes, o.max_bytes);
   if (!sizes.ok()) return Fail(sizes.status());
   StatusOr<Evaluated> plan = Evaluate(s, PlacementKind::kAuto, "plan");
   if (!plan.ok()) return Fail(plan.status());
@@ -611,12 +582,11 @@ int RunSimulate(const TopoOptions& o, const Setup& s) {
            "most loaded link", "busy"});
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const Prediction& r = rows[i];
-    char busy[16];
-    std::snprintf(busy, sizeof busy, "%.0f%%", 100 * r.hottest_utilization);
     t.Add({Bytes((*sizes)[i]),
            AlgorithmName(plan->plan.AlgorithmFor((*sizes)[i])),
-           Seconds(r.seconds), Seconds(r.lower_bound_seconds), GBps(r.algbw),
-           GBps(r.busbw), LinkName(r.hottest), busy});
+           FormatSeconds(r.seconds), FormatSeconds(r.lower_bound_seconds),
+           GBps(r.algbw), GBps(r.busbw), LinkName(r.hottest),
+           StrFormat("%.0f%%", 100 * r.hottest_utilization)});
   }
   std::fputs(t.Render("").c_str(), stdout);
   return 0;

@@ -1,6 +1,5 @@
 #include "cli/topo/topo_cluster_arg.h"
 
-#include <charconv>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -8,8 +7,9 @@
 #include <string_view>
 #include <vector>
 
+#include "common/strings.h"
+#include "common/units.h"
 #include "topology/io/cluster_file.h"
-#include "topology/io/units.h"
 #include "topology/model/generators.h"
 
 namespace dstrain::cli {
@@ -39,27 +39,12 @@ class SpecError {
   const std::string& arg_;
 };
 
-std::optional<int> ToInt(std::string_view s) {
-  int v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
-  return v;
-}
-
-std::optional<double> ToDouble(std::string_view s) {
-  // std::from_chars for double is in libstdc++ 11+.
-  double v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
-  return v;
-}
-
 // "4x4x2" -> {4, 4, 2}.
 std::optional<std::vector<int>> ToDims(std::string_view s) {
   std::vector<int> dims;
   while (true) {
     const std::size_t x = s.find('x');
-    std::optional<int> d = ToInt(s.substr(0, x));
+    std::optional<int> d = ParseInteger<int>(s.substr(0, x));
     if (!d || *d < 1) return std::nullopt;
     dims.push_back(*d);
     if (x == std::string_view::npos) break;
@@ -73,7 +58,7 @@ using Setter = std::function<std::string(std::string_view)>;
 
 Setter IntInto(int* out, int min) {
   return [out, min](std::string_view v) -> std::string {
-    std::optional<int> i = ToInt(v);
+    std::optional<int> i = ParseInteger<int>(v);
     if (!i) return "expected an integer, got `" + std::string(v) + "`";
     if (*i < min)
       return "must be at least " + std::to_string(min) + ", got " +
@@ -84,7 +69,7 @@ Setter IntInto(int* out, int min) {
 }
 Setter RatioInto(double* out) {
   return [out](std::string_view v) -> std::string {
-    std::optional<double> d = ToDouble(v);
+    std::optional<double> d = ParseFiniteDouble(v);
     if (!d || !(*d >= 1))
       return "expected a number >= 1, got `" + std::string(v) + "`";
     *out = *d;
@@ -93,7 +78,7 @@ Setter RatioInto(double* out) {
 }
 Setter BandwidthInto(double* out) {
   return [out](std::string_view v) -> std::string {
-    std::optional<double> b = topology::ParseBandwidth(v);
+    std::optional<double> b = ParseBandwidth(v);
     if (!b)
       return "expected a bandwidth with a unit (`400Gb/s`), got `" +
              std::string(v) + "`";
@@ -103,7 +88,7 @@ Setter BandwidthInto(double* out) {
 }
 Setter LatencyInto(double* out) {
   return [out](std::string_view v) -> std::string {
-    std::optional<double> l = topology::ParseLatency(v);
+    std::optional<double> l = ParseLatency(v);
     if (!l)
       return "expected a latency with a unit (`0.5us`), got `" +
              std::string(v) + "`";

@@ -6,8 +6,8 @@
 #include <sstream>
 #include <vector>
 
+#include "common/units.h"
 #include "topology/io/hostlist.h"
-#include "topology/io/units.h"
 
 namespace dstrain::cli {
 namespace {
@@ -147,7 +147,7 @@ StatusOr<std::string> FabricDot(const Cluster& c,
     if (g.count++ == 0) g.bandwidth = l.bandwidth;
   }
   for (const auto& [ends, g] : edges) {
-    std::string label = topology::FormatBandwidth(g.bandwidth);
+    std::string label = FormatBandwidth(g.bandwidth);
     if (g.count > 1) label = std::to_string(g.count) + "x " + label;
     out << "  " << Quote(ends.first) << " -- " << Quote(ends.second)
         << " [label=" << Quote(label) << "];\n";

@@ -1,10 +1,11 @@
 #include "common/contract/checkpoint_dir.h"
 
 #include <algorithm>
-#include <charconv>
 #include <filesystem>
+#include <optional>
 #include <system_error>
 
+#include "common/strings.h"
 
 namespace dstrain::contract {
 namespace {
@@ -18,10 +19,13 @@ bool ParseStep(std::string_view name, std::int64_t* step,
                std::string_view* rest) {
   if (name.substr(0, kPrefix.size()) != kPrefix) return false;
   name.remove_prefix(kPrefix.size());
-  const char* end = name.data() + name.size();
-  const auto [ptr, ec] = std::from_chars(name.data(), end, *step);
-  if (ec != std::errc() || ptr == name.data() || *step < 0) return false;
-  *rest = std::string_view(ptr, end - ptr);
+  const std::size_t digits =
+      std::min(name.find_first_not_of("0123456789"), name.size());
+  const std::optional<std::int64_t> n =
+      ParseInteger<std::int64_t>(name.substr(0, digits));
+  if (!n) return false;
+  *step = *n;
+  *rest = name.substr(digits);
   return true;
 }
 

@@ -1,8 +1,7 @@
 #include "common/contract/grad_routes.h"
 
-#include <charconv>
-
-#include "common/byte_size.h"
+#include "common/strings.h"
+#include "common/units.h"
 
 namespace dstrain {
 namespace {
@@ -43,11 +42,7 @@ StatusOr<std::vector<GradRoute>> ParseGradRoutes(std::string_view text) {
     }
     return std::vector<GradRoute>{{0, std::string(text)}};
   }
-  std::size_t begin = 0;
-  while (begin <= text.size()) {
-    std::size_t end = text.find(',', begin);
-    if (end == std::string_view::npos) end = text.size();
-    const std::string_view item = text.substr(begin, end - begin);
+  for (const std::string_view item : Split(text, ',')) {
     const std::string where = "gradient all-reduce route #" +
                               std::to_string(out.size() + 1) + " `" +
                               std::string(item) + "`";
@@ -60,13 +55,12 @@ StatusOr<std::vector<GradRoute>> ParseGradRoutes(std::string_view text) {
     if (!KnownRoute(r.via)) {
       return InvalidArgument(where + ": expected world, hierarchical or torus");
     }
-    const std::string_view count = item.substr(at + 1);
-    auto [ptr, ec] =
-        std::from_chars(count.data(), count.data() + count.size(), r.min_bytes);
-    if (ec != std::errc() || ptr != count.data() + count.size() ||
-        r.min_bytes < 0) {
+    const std::optional<std::int64_t> min_bytes =
+        ParseInteger<std::int64_t>(item.substr(at + 1));
+    if (!min_bytes || *min_bytes < 0) {
       return InvalidArgument(where + ": the byte count is not a number >= 0");
     }
+    r.min_bytes = *min_bytes;
     if (out.empty() && r.min_bytes != 0) {
       return InvalidArgument(where + ": the first route must start at 0");
     }
@@ -77,7 +71,6 @@ StatusOr<std::vector<GradRoute>> ParseGradRoutes(std::string_view text) {
       return InvalidArgument(where + ": the same route as the one before");
     }
     out.push_back(std::move(r));
-    begin = end + 1;
   }
   return out;
 }

@@ -1,6 +1,6 @@
 #include "common/rendezvous/in_memory_kv_store.h"
 
-#include <charconv>
+#include "common/strings.h"
 
 namespace dstrain::rendezvous {
 namespace {
@@ -50,15 +50,13 @@ StatusOr<std::int64_t> InMemoryKvStore::Add(const std::string& key,
     std::lock_guard<std::mutex> lock(mu_);
     auto it = kv_.find(key);
     if (it != kv_.end()) {
-      std::int64_t old = 0;
       const std::string& v = it->second;
-      const auto [end, ec] =
-          std::from_chars(v.data(), v.data() + v.size(), old);
-      if (ec != std::errc() || end != v.data() + v.size()) {
+      const std::optional<std::int64_t> old = ParseInteger<std::int64_t>(v);
+      if (!old) {
         return InvalidArgument("key `" + key + "` holds `" + v +
                                "`, not an integer");
       }
-      sum = old + delta;
+      sum = *old + delta;
     }
     kv_[key] = std::to_string(sum);
   }

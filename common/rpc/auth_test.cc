@@ -7,6 +7,8 @@
 #include <fstream>
 #include <set>
 
+#include "common/unique_fd.h"
+
 namespace dstrain::rpc {
 namespace {
 
@@ -72,9 +74,7 @@ class ResolveTokenTest : public ::testing::Test {
  protected:
   void SetUp() override {
     char tmpl[] = "/tmp/dstrain_token_XXXXXX";
-    int fd = mkstemp(tmpl);
-    ASSERT_GE(fd, 0);
-    close(fd);
+    ASSERT_TRUE(UniqueFd(mkstemp(tmpl)).valid());  // closed again at once
     path_ = tmpl;
   }
   void TearDown() override { std::remove(path_.c_str()); }

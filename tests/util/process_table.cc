@@ -1,9 +1,12 @@
 #include "tests/util/process_table.h"
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
+#include <string_view>
+
+#include "common/strings.h"
 
 namespace dstrain::testing {
 namespace {
@@ -23,7 +26,10 @@ bool ParseProcStat(const std::string& text, ProcInfo* out) {
   if (open == std::string::npos || close == std::string::npos || close < open) {
     return false;
   }
-  out->pid = std::atoi(text.c_str());
+  const std::optional<pid_t> pid =
+      ParseInteger<pid_t>(Trim(std::string_view(text).substr(0, open)));
+  if (!pid) return false;
+  out->pid = *pid;
   out->comm = text.substr(open + 1, close - open - 1);
   std::istringstream rest(text.substr(close + 1));
   long ppid = 0, pgid = 0;

@@ -32,7 +32,7 @@ std::unique_ptr<Subprocess> Subprocess::Start(const SubprocessOptions& options,
 }
 
 void Subprocess::Loop(agent::SpawnedProcess proc) {
-  auto read_some = [&](agent::UniqueFd& fd, std::string* into) {
+  auto read_some = [&](UniqueFd& fd, std::string* into) {
     char buf[16384];
     while (fd.valid()) {
       ssize_t n = read(fd.get(), buf, sizeof(buf));

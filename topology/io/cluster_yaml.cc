@@ -19,7 +19,7 @@
 #include "common/yaml/suggest.h"
 #include "common/yaml/text.h"
 #include "topology/io/hostlist.h"
-#include "topology/io/units.h"
+#include "common/units.h"
 #include "topology/model/generators.h"
 
 namespace dstrain::topology {

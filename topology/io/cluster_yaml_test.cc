@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "topology/io/testdata_util.h"
-#include "topology/io/units.h"
+#include "common/units.h"
 
 namespace dstrain::topology {
 namespace {

@@ -5,6 +5,7 @@
 #include <set>
 #include <utility>
 
+#include "common/strings.h"
 #include "common/yaml/text.h"
 
 namespace dstrain::topology {
@@ -70,9 +71,8 @@ class Expander {
       }
     }
     if (end - begin > kMaxDigits) return Error(begin, "number too long");
-    uint64_t v = 0;
-    for (size_t i = begin; i < end; ++i) v = v * 10 + (expr_[i] - '0');
-    *value = v;
+    // Only digits, and few enough to fit.
+    *value = ParseInteger<uint64_t>(expr_.substr(begin, end - begin)).value();
     return Status::Ok();
   }
 
@@ -242,7 +242,8 @@ std::string CompressHostList(const std::vector<std::string>& names) {
     auto [it, fresh] =
         index.emplace(std::make_pair(s.prefix, width), groups.size());
     if (fresh) groups.push_back(Group{s.prefix, width, {}, false});
-    groups[it->second].numbers.push_back(std::stoull(s.digits));
+    groups[it->second].numbers.push_back(
+        ParseInteger<uint64_t>(s.digits).value());
   }
 
   auto format = [](uint64_t v, size_t width) {

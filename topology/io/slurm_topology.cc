@@ -1,8 +1,6 @@
 #include "topology/io/slurm_topology.h"
 
 #include <algorithm>
-#include <charconv>
-#include <cmath>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -10,6 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/strings.h"
 #include "common/yaml/suggest.h"
 #include "topology/io/hostlist.h"
 #include "topology/model/generators.h"
@@ -204,15 +203,13 @@ class Parser {
     }
     sw.bandwidth = options_.default_bandwidth;
     if (sw.link_speed.present) {
-      double v = 0;
       const std::string& t = sw.link_speed.text;
-      auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-      if (ec != std::errc() || end != t.data() + t.size() || !(v > 0) ||
-          !std::isfinite(v)) {
+      const std::optional<double> v = ParseFiniteDouble(t);
+      if (!v || !(*v > 0)) {
         return InvalidArgument("LinkSpeed at " + At(sw.link_speed.pos) +
                                ": expected a positive number, got " + Q(t));
       }
-      sw.bandwidth = v * options_.link_speed_unit;
+      sw.bandwidth = *v * options_.link_speed_unit;
     }
     auto [it, fresh] =
         index_.emplace(sw.name, static_cast<int>(switches_.size()));

@@ -2,16 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
+
+#include "common/strings.h"
 
 namespace dstrain::topology {
 namespace {
 
-std::string Num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4g", v);
-  return buf;
-}
+// Four significant digits, as the cluster summary prints numbers.
+std::string Num(double v) { return StrFormat("%.4g", v); }
 
 // Zero-padded names: `node0000`..`node1023`.
 std::string PaddedName(const std::string& prefix, int i, int count) {

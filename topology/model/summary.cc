@@ -1,31 +1,13 @@
 #include "topology/model/summary.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <map>
+
+#include "common/strings.h"
+#include "common/units.h"
 
 namespace dstrain::topology {
 namespace {
-
-std::string Num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4g", v);
-  return buf;
-}
-
-// Kept local so topology/model does not depend on topology/io.
-std::string Bandwidth(double bps) {
-  const double bits = bps * 8;
-  if (bits >= 1e12) return Num(bits / 1e12) + " Tb/s";
-  if (bits >= 1e9) return Num(bits / 1e9) + " Gb/s";
-  return Num(bits / 1e6) + " Mb/s";
-}
-
-std::string Latency(double s) {
-  if (s < 1e-6) return Num(s * 1e9) + " ns";
-  if (s < 1e-3) return Num(s * 1e6) + " us";
-  return Num(s * 1e3) + " ms";
-}
 
 std::string Range(const std::string& lo, const std::string& hi) {
   return lo == hi ? lo : lo + " to " + hi;
@@ -125,9 +107,11 @@ std::string FormatSummary(const ClusterSummary& s) {
   out += "\n";
   if (s.links > 0) {
     out += "links: " +
-           Range(Bandwidth(s.min_link_bandwidth),
-                 Bandwidth(s.max_link_bandwidth)) +
-           ", " + Range(Latency(s.min_latency), Latency(s.max_latency)) + "\n";
+           Range(FormatBandwidth(s.min_link_bandwidth),
+                 FormatBandwidth(s.max_link_bandwidth)) +
+           ", " +
+           Range(FormatLatency(s.min_latency), FormatLatency(s.max_latency)) +
+           "\n";
   }
   for (const LevelSummary& l : s.levels) {
     out += "level " + std::to_string(l.level) + ": " +
@@ -136,7 +120,8 @@ std::string FormatSummary(const ClusterSummary& s) {
            std::to_string(l.max_down_ports) + " down / " +
            std::to_string(l.max_up_ports) + " up ports";
     if (l.max_oversubscription > 0)
-      out += ", oversubscription " + Num(l.max_oversubscription) + ":1";
+      out += ", oversubscription " + StrFormat("%.4g", l.max_oversubscription) +
+             ":1";
     out += "\n";
   }
   if (s.components > 1) {

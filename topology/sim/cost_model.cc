@@ -12,20 +12,6 @@ double AllReduceLowerBound(int64_t n, double bytes, double bandwidth) {
          bandwidth;
 }
 
-double AlgBandwidth(double bytes, double seconds) {
-  return seconds > 0 ? bytes / seconds : 0;
-}
-
-double BusBandwidthFactor(Collective c, int64_t n) {
-  if (n < 1) return 0;
-  const double f = static_cast<double>(n - 1) / static_cast<double>(n);
-  return c == Collective::kAllReduce ? 2 * f : f;
-}
-
-double BusBandwidth(Collective c, int64_t n, double bytes, double seconds) {
-  return AlgBandwidth(bytes, seconds) * BusBandwidthFactor(c, n);
-}
-
 double RingAllReduceTime(int64_t n, double bytes, double alpha,
                          double bandwidth) {
   if (n < 2) return 0;

@@ -1,7 +1,9 @@
 #pragma once
 // Closed-form alpha-beta costs of the all-reduce algorithms (Thakur,
 // Rabenseifner, Gropp, "Optimization of Collective Communication Operations
-// in MPICH", 2005), the bandwidth lower bound, and the nccl-tests figures.
+// in MPICH", 2005) and the bandwidth lower bound. The nccl-tests figures
+// (algbw, busbw) are common/bus_bandwidth.h's, the ones `dstrain bench
+// comm` measures.
 //
 // Notation: n ranks, S bytes per rank (the buffer every rank contributes
 // and receives), α seconds per message (latency), B bytes/s per rank
@@ -13,22 +15,14 @@
 #include <cstdint>
 #include <vector>
 
-namespace dstrain::topology {
+#include "common/bus_bandwidth.h"
 
-enum class Collective { kAllReduce, kReduceScatter, kAllGather };
+namespace dstrain::topology {
 
 // Lower bound for all-reduce: every rank must send (and receive) at least
 // 2(n-1)/n·S bytes (a reduce-scatter's share plus an all-gather's):
 //   t >= 2(n-1)/n · S/B.
 double AllReduceLowerBound(int64_t n, double bytes, double bandwidth);
-
-// nccl-tests: algbw = S/t.
-double AlgBandwidth(double bytes, double seconds);
-// nccl-tests: busbw = algbw · 2(n-1)/n (all-reduce), · (n-1)/n
-// (reduce-scatter, all-gather): comparable with the link bandwidth
-// whatever n is.
-double BusBandwidth(Collective c, int64_t n, double bytes, double seconds);
-double BusBandwidthFactor(Collective c, int64_t n);
 
 // Ring: t = 2(n-1)·α + 2(n-1)/n · S/B.
 double RingAllReduceTime(int64_t n, double bytes, double alpha,

@@ -6,7 +6,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <sstream>
+
+#include "common/strings.h"
 
 namespace dstrain::amp {
 namespace {
@@ -46,13 +49,9 @@ StatusOr<double> ParseDouble(const std::string& key, const std::string& text) {
 StatusOr<std::int64_t> ParseInt(const std::string& key,
                                 const std::string& text) {
   if (text.empty()) return Field(key, "''", "is not an integer");
-  errno = 0;
-  char* end = nullptr;
-  const long long v = std::strtoll(text.c_str(), &end, 10);
-  if (end != text.c_str() + text.size() || errno == ERANGE) {
-    return Field(key, "'" + text + "'", "is not an integer");
-  }
-  return static_cast<std::int64_t>(v);
+  const std::optional<std::int64_t> v = ParseInteger<std::int64_t>(text);
+  if (!v) return Field(key, "'" + text + "'", "is not an integer");
+  return *v;
 }
 
 }  // namespace

@@ -1,14 +1,15 @@
 #include "worker/checkpoint/manifest.h"
 
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
 #include <map>
+#include <optional>
 #include <sstream>
 
-#include "worker/checkpoint/crc32c.h"
 #include "common/fnv1a.h"
+#include "common/strings.h"
+#include "worker/checkpoint/crc32c.h"
 
 namespace dstrain::checkpoint {
 namespace {
@@ -63,18 +64,15 @@ class Reader {
   StatusOr<std::int64_t> Int(
       const std::string& what, const std::string& text, std::int64_t lo,
       std::int64_t hi = std::numeric_limits<std::int64_t>::max()) const {
-    errno = 0;
-    char* end = nullptr;
-    const long long v = std::strtoll(text.c_str(), &end, 10);
-    if (text.empty() || end != text.c_str() + text.size() || errno == ERANGE ||
-        v < lo || v > hi) {
+    const std::optional<std::int64_t> v = ParseInteger<std::int64_t>(text);
+    if (!v || *v < lo || *v > hi) {
       return Error(what + " = '" + text + "' is not an integer " +
                    (hi == std::numeric_limits<std::int64_t>::max()
                         ? ">= " + std::to_string(lo)
                         : "between " + std::to_string(lo) + " and " +
                               std::to_string(hi)));
     }
-    return static_cast<std::int64_t>(v);
+    return *v;
   }
 
   StatusOr<std::int64_t> IntLine(

@@ -7,7 +7,6 @@
 namespace dstrain::checkpoint {
 namespace {
 
-
 TEST(ReshardTest, SameWorldReadsOwnSlice) {
   // numel 10 on 4 ranks: padded 12, shard 3.
   EXPECT_EQ(PiecesFor(IndexRange{3, 6}, 10, 3, 4),
@@ -23,7 +22,8 @@ TEST(ReshardTest, FourToTwoSpansTwoSavedSlices) {
             (std::vector<Piece>{{0, 0, 0, 3}, {1, 0, 3, 2}}));
   EXPECT_EQ(PiecesFor(IndexRange{5, 10}, 10, 3, 4),
             (std::vector<Piece>{{1, 2, 0, 1}, {2, 0, 1, 3}, {3, 0, 4, 1}}));
-  EXPECT_EQ(SourcesFor(IndexRange{5, 10}, 10, 3, 4), (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(SourcesFor(IndexRange{5, 10}, 10, 3, 4),
+            (std::vector<int>{1, 2, 3}));
 }
 
 TEST(ReshardTest, TwoToThreeAndStageZeroWholeUnit) {

@@ -69,33 +69,19 @@ StatusOr<ShardWriter> ShardWriter::Create(const std::string& path, int rank,
   return w;
 }
 
-ShardWriter::ShardWriter(ShardWriter&& o) noexcept
-    : fd_(o.fd_), path_(std::move(o.path_)), bytes_(o.bytes_), crc_(o.crc_) {
-  o.fd_ = -1;
-}
-
-ShardWriter::~ShardWriter() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
 Status ShardWriter::Append(const void* data, std::int64_t bytes) {
-  if (fd_ < 0) return FailedPrecondition("shard " + path_ + " is closed");
-  DSTRAIN_RETURN_IF_ERROR(WriteAll(fd_, data, bytes, path_));
+  if (!fd_.valid()) return FailedPrecondition("shard " + path_ + " is closed");
+  DSTRAIN_RETURN_IF_ERROR(WriteAll(fd_.get(), data, bytes, path_));
   crc_.Update(data, static_cast<std::size_t>(bytes));
   bytes_ += bytes;
   return Status::Ok();
 }
 
 Status ShardWriter::Finish() {
-  if (fd_ < 0) return FailedPrecondition("shard " + path_ + " is closed");
-  const int fd = fd_;
-  fd_ = -1;
-  if (::fsync(fd) != 0) {
-    const Status s = Errno("cannot sync", path_);
-    ::close(fd);
-    return s;
-  }
-  if (::close(fd) != 0) return Errno("cannot close", path_);
+  if (!fd_.valid()) return FailedPrecondition("shard " + path_ + " is closed");
+  UniqueFd fd = std::move(fd_);  // closed whichever way this ends
+  if (::fsync(fd.get()) != 0) return Errno("cannot sync", path_);
+  if (fd.Close() != 0) return Errno("cannot close", path_);
   return Status::Ok();
 }
 
@@ -107,20 +93,12 @@ StatusOr<ShardReader> ShardReader::Open(const std::string& path) {
   return ShardReader(fd, path);
 }
 
-ShardReader::ShardReader(ShardReader&& o) noexcept
-    : fd_(o.fd_), path_(std::move(o.path_)) {
-  o.fd_ = -1;
-}
-
-ShardReader::~ShardReader() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
 Status ShardReader::ReadAt(std::int64_t offset, void* out,
                            std::int64_t bytes) const {
   char* p = static_cast<char*>(out);
   while (bytes > 0) {
-    const ssize_t n = ::pread(fd_, p, static_cast<std::size_t>(bytes), offset);
+    const ssize_t n =
+        ::pread(fd_.get(), p, static_cast<std::size_t>(bytes), offset);
     if (n < 0) {
       if (errno == EINTR) continue;
       return Errno("cannot read", path_);
@@ -163,16 +141,11 @@ StatusOr<std::string> ShardReader::ReadRng(std::int64_t rng_bytes) const {
 
 Status VerifyFile(const std::string& path, std::int64_t bytes,
                   std::uint32_t crc32c) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Errno("cannot open", path);
+  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return Errno("cannot open", path);
   struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    const Status s = Errno("cannot stat", path);
-    ::close(fd);
-    return s;
-  }
+  if (::fstat(fd.get(), &st) != 0) return Errno("cannot stat", path);
   if (st.st_size != bytes) {
-    ::close(fd);
     return Internal(path + " is " +
                     std::string(st.st_size < bytes ? "truncated" : "too long") +
                     ": " + std::to_string(st.st_size) +
@@ -181,17 +154,14 @@ Status VerifyFile(const std::string& path, std::int64_t bytes,
   Crc32c crc;
   std::vector<char> buf(1 << 20);
   while (true) {
-    const ssize_t n = ::read(fd, buf.data(), buf.size());
+    const ssize_t n = ::read(fd.get(), buf.data(), buf.size());
     if (n < 0) {
       if (errno == EINTR) continue;
-      const Status s = Errno("cannot read", path);
-      ::close(fd);
-      return s;
+      return Errno("cannot read", path);
     }
     if (n == 0) break;
     crc.Update(buf.data(), static_cast<std::size_t>(n));
   }
-  ::close(fd);
   if (crc.value() != crc32c) {
     return Internal(path + " is corrupted: checksum mismatch (CRC-32C " +
                     Crc32cHex(crc.value()) + ", the manifest says " +
@@ -201,23 +171,21 @@ Status VerifyFile(const std::string& path, std::int64_t bytes,
 }
 
 Status WriteFileSynced(const std::string& path, const std::string& text) {
-  const int fd =
-      ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Errno("cannot create", path);
-  Status s =
-      WriteAll(fd, text.data(), static_cast<std::int64_t>(text.size()), path);
-  if (s.ok() && ::fsync(fd) != 0) s = Errno("cannot sync", path);
-  if (::close(fd) != 0 && s.ok()) s = Errno("cannot close", path);
+  UniqueFd fd(
+      ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!fd.valid()) return Errno("cannot create", path);
+  Status s = WriteAll(fd.get(), text.data(),
+                      static_cast<std::int64_t>(text.size()), path);
+  if (s.ok() && ::fsync(fd.get()) != 0) s = Errno("cannot sync", path);
+  if (fd.Close() != 0 && s.ok()) s = Errno("cannot close", path);
   return s;
 }
 
 Status SyncDirectory(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Errno("cannot open", path);
-  Status s;
-  if (::fsync(fd) != 0) s = Errno("cannot sync", path);
-  ::close(fd);
-  return s;
+  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) return Errno("cannot open", path);
+  if (::fsync(fd.get()) != 0) return Errno("cannot sync", path);
+  return Status::Ok();
 }
 
 namespace {

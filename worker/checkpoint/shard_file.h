@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "common/unique_fd.h"
 #include "worker/checkpoint/crc32c.h"
 
 namespace dstrain::checkpoint {
@@ -44,9 +45,8 @@ class ShardWriter {
   // Creates (truncates) `path` and writes the header and `rng`.
   static StatusOr<ShardWriter> Create(const std::string& path, int rank,
                                       int world, const std::string& rng);
-  ShardWriter(ShardWriter&& o) noexcept;
+  ShardWriter(ShardWriter&& o) noexcept = default;
   ShardWriter& operator=(ShardWriter&&) = delete;
-  ~ShardWriter();
 
   Status Append(const void* data, std::int64_t bytes);
   // Flushes to disk (fsync) and closes. `bytes`/`crc32c` describe the file.
@@ -56,7 +56,7 @@ class ShardWriter {
 
  private:
   ShardWriter(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
-  int fd_ = -1;
+  UniqueFd fd_;
   std::string path_;
   std::int64_t bytes_ = 0;
   Crc32c crc_;
@@ -66,9 +66,8 @@ class ShardWriter {
 class ShardReader {
  public:
   static StatusOr<ShardReader> Open(const std::string& path);
-  ShardReader(ShardReader&& o) noexcept;
+  ShardReader(ShardReader&& o) noexcept = default;
   ShardReader& operator=(ShardReader&&) = delete;
-  ~ShardReader();
 
   // Exactly `bytes` bytes at `offset`; a short file is DATA_LOSS-like
   // INTERNAL naming the file.
@@ -79,7 +78,7 @@ class ShardReader {
 
  private:
   ShardReader(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
-  int fd_ = -1;
+  UniqueFd fd_;
   std::string path_;
 };
 

@@ -1,7 +1,10 @@
 #include "worker/comm/progress_board.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
+
+#include "common/strings.h"
 
 namespace dstrain::comm {
 namespace {
@@ -86,12 +89,13 @@ StoreProgressBoard::ReadAll() {
     if (!*present) continue;
     StatusOr<std::string> value = store_->Get(key, options_.read_timeout);
     if (!value.ok()) return value.status();
-    try {
-      entries[r] = std::stoll(*value);
-    } catch (const std::exception&) {
+    const std::optional<std::int64_t> entry =
+        ParseInteger<std::int64_t>(*value);
+    if (!entry) {
       return Internal("progress board entry " + key + " is not a number: '" +
                       *value + "'");
     }
+    entries[r] = *entry;
   }
   return entries;
 }

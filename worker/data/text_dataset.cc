@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <system_error>
 
+#include "common/unique_fd.h"
+
 namespace dstrain::data {
 namespace fs = std::filesystem;
 namespace {
@@ -21,31 +23,24 @@ std::string Errno(const std::string& what, const std::string& path) {
 
 // Appends the whole of `path` to `out`.
 Status ReadInto(const std::string& path, std::vector<std::uint8_t>& out) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return NotFound(Errno("cannot open data file", path));
+  const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return NotFound(Errno("cannot open data file", path));
   struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    const Status s = Internal(Errno("cannot stat data file", path));
-    ::close(fd);
-    return s;
+  if (::fstat(fd.get(), &st) != 0) {
+    return Internal(Errno("cannot stat data file", path));
   }
   const std::size_t start = out.size();
   out.resize(start + static_cast<std::size_t>(st.st_size));
   std::size_t done = 0;
   while (done < static_cast<std::size_t>(st.st_size)) {
     const ssize_t n =
-        ::read(fd, out.data() + start + done, out.size() - start - done);
+        ::read(fd.get(), out.data() + start + done, out.size() - start - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const Status s = Internal(Errno("cannot read data file", path));
-      ::close(fd);
-      return s;
-    }
+    if (n < 0) return Internal(Errno("cannot read data file", path));
     if (n == 0) break;  // the file shrank while we read it
     done += static_cast<std::size_t>(n);
   }
   out.resize(start + done);
-  ::close(fd);
   return Status::Ok();
 }
 
@@ -88,25 +83,21 @@ StatusOr<std::unique_ptr<TextDataset>> TextDataset::Open(
     ds->data_ = ds->buffer_.data();
     ds->size_ = ds->buffer_.size();
   } else {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return NotFound(Errno("cannot open data file", path));
+    // The mapping outlives the descriptor.
+    const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) return NotFound(Errno("cannot open data file", path));
     struct stat fst {};
-    if (::fstat(fd, &fst) != 0) {
-      ::close(fd);
+    if (::fstat(fd.get(), &fst) != 0) {
       return Internal(Errno("cannot stat data file", path));
     }
     const auto size = static_cast<std::size_t>(fst.st_size);
     if (size > 0) {
-      void* m = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-      if (m == MAP_FAILED) {
-        ::close(fd);
-        return Internal(Errno("cannot map data file", path));
-      }
+      void* m = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
+      if (m == MAP_FAILED) return Internal(Errno("cannot map data file", path));
       ds->mapping_ = m;
       ds->data_ = static_cast<const std::uint8_t*>(m);
       ds->size_ = size;
     }
-    ::close(fd);
     ds->files_.push_back(path);
   }
   if (ds->size_ == 0) return InvalidArgument("data.path " + path + " is empty");

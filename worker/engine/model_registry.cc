@@ -24,14 +24,21 @@ const std::vector<std::pair<std::string, Factory>>& Registry() {
 
 }  // namespace
 
+Status CheckModelType(const std::string& type) {
+  for (const auto& entry : Registry()) {
+    if (entry.first == type) return Status::Ok();
+  }
+  return Unimplemented("`model.type: " + type +
+                       "` is not a model this engine has (it has: " +
+                       Join(RegisteredModelTypes(), ", ") + ")");
+}
+
 StatusOr<std::unique_ptr<TrainableModel>> MakeModel(
     const config::ModelConfig& config) {
   for (const auto& [type, make] : Registry()) {
     if (type == config.type) return make(config);
   }
-  return Unimplemented("`model.type: " + config.type +
-                       "` is not a model this engine has (it has: " +
-                       Join(RegisteredModelTypes(), ", ") + ")");
+  return CheckModelType(config.type);
 }
 
 std::vector<std::string> RegisteredModelTypes() {

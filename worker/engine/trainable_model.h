@@ -55,7 +55,11 @@ class TrainableModel {
 StatusOr<std::unique_ptr<TrainableModel>> MakeModel(
     const config::ModelConfig& config);
 
-// The registered types, for messages and tests.
+// UNIMPLEMENTED naming `model.type` unless a model registers that type.
+Status CheckModelType(const std::string& type);
+
+// The registered types, for messages and tests (the job schema's
+// `model.type` choices must be these: a test keeps them equal).
 std::vector<std::string> RegisteredModelTypes();
 
 }  // namespace dstrain::engine

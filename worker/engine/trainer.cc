@@ -25,6 +25,7 @@
 
 #include "common/config/job_validation.h"
 #include "common/fnv1a.h"
+#include "common/units.h"
 #include "worker/amp/amp_step.h"
 #include "worker/base/memory_tracker.h"
 #include "worker/base/status_error.h"
@@ -55,7 +56,7 @@ double Seconds(Clock::time_point a, Clock::time_point b) {
 std::int64_t PeakRssBytes() {
   struct rusage ru {};
   if (::getrusage(RUSAGE_SELF, &ru) != 0) return 0;
-  return static_cast<std::int64_t>(ru.ru_maxrss) * 1024;  // KiB on Linux
+  return static_cast<std::int64_t>(ru.ru_maxrss) * kKiB;  // KiB on Linux
 }
 
 void SetThreads(int threads) {
@@ -177,6 +178,9 @@ class Trainer::Impl {
 Status Trainer::Impl::Init(std::shared_ptr<rendezvous::KeyValueStore> store) {
   if (store == nullptr) return InvalidArgument("no rendezvous store given");
   DSTRAIN_RETURN_IF_ERROR(CheckRank(ctx_));
+  // Which models exist is the registry's to say, before the schema's copy
+  // of the list (a test keeps the two equal).
+  DSTRAIN_RETURN_IF_ERROR(CheckModelType(job_.model.type));
   // The rules of a valid job live in job validation; a job that reaches
   // the trainer without passing them is refused the same way.
   DSTRAIN_RETURN_IF_ERROR(config::ValidateJob(job_));
@@ -236,9 +240,9 @@ Status Trainer::Impl::Init(std::shared_ptr<rendezvous::KeyValueStore> store) {
   zero_options.param_dtype = amp_->param_dtype();
   zero_options.device = device_;
   DSTRAIN_ASSIGN_OR_RETURN(
-      zero_, zero::ZeroEngine::Create(model_->Units(),
-                                      model_->UnitForwardOrder(), *comm_,
-                                      zero_options, job_.train.optimizer));
+      zero_,
+      zero::ZeroEngine::Create(model_->Units(), model_->UnitForwardOrder(),
+                               *comm_, zero_options, job_.train.optimizer));
 
   // Dropout masks differ per rank (different data, different noise).
   if (job_.model.dropout > 0) {
@@ -284,10 +288,9 @@ void Trainer::Impl::StartData(std::int64_t data_step) {
                                       sampler.status().message()));
   }
   data_step_ = data_step;
-  batches_.emplace(bytes, std::move(sampler).value(), layout_,
-                   job_.model.seq_len, data_step,
-                   data_step + std::max(0, job_.train.steps - step_),
-                   job_.data.prefetch);
+  batches_.emplace(
+      bytes, std::move(sampler).value(), layout_, job_.model.seq_len, data_step,
+      data_step + std::max(0, job_.train.steps - step_), job_.data.prefetch);
 }
 
 void Trainer::Impl::Step() {
@@ -456,8 +459,7 @@ Trainer::~Trainer() = default;
 
 StatusOr<std::unique_ptr<Trainer>> Trainer::Create(
     const config::JobConfig& job, const RankContext& ctx,
-    std::shared_ptr<rendezvous::KeyValueStore> store,
-    TrainObserver* observer) {
+    std::shared_ptr<rendezvous::KeyValueStore> store, TrainObserver* observer) {
   auto impl = std::make_unique<Impl>(job, ctx, observer);
   DSTRAIN_RETURN_IF_ERROR(
       Guarded(ctx.rank, [&] { return impl->Init(std::move(store)); }));

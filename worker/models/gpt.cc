@@ -1,6 +1,9 @@
 #include "worker/models/gpt.h"
 
 #include <cmath>
+#include <string_view>
+
+#include "common/strings.h"
 
 namespace dstrain::models {
 namespace F = torch::nn::functional;
@@ -142,7 +145,10 @@ std::vector<ModelUnit> GptImpl::Units() {
     const std::string& name = item.key();
     int unit = 0;
     if (name.rfind("blocks.", 0) == 0) {
-      unit = 1 + std::stoi(name.substr(7, name.find('.', 7) - 7));
+      // "blocks.<i>.…": our own names, so the index is always there.
+      unit = 1 + ParseInteger<int>(
+                     std::string_view(name).substr(7, name.find('.', 7) - 7))
+                     .value();
     }
     units[unit].params.emplace_back(name, item.value());
   }

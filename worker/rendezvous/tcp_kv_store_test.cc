@@ -5,7 +5,7 @@
 
 #include <thread>
 
-#include "worker/testing/free_port.h"
+#include "common/loopback_port.h"
 
 namespace dstrain::rendezvous {
 namespace {
@@ -15,7 +15,7 @@ using std::chrono::milliseconds;
 TEST(TcpKvStoreTest, ServerAndClientShareKeys) {
   TcpStoreOptions o;
   o.host = "127.0.0.1";
-  o.port = testing::FreeLoopbackPort();
+  o.port = FreeLoopbackPort();
   o.world_size = 2;
   o.timeout = milliseconds(20000);
   o.is_server = true;
@@ -75,7 +75,7 @@ TEST(TcpKvStoreTest, ServerOnPortZeroReportsThePortItBound) {
 TEST(TcpKvStoreTest, UnreachableServerIsAnErrorNamingTheAddress) {
   TcpStoreOptions o;
   o.host = "127.0.0.1";
-  o.port = testing::FreeLoopbackPort();  // nobody listens
+  o.port = FreeLoopbackPort();  // nobody listens
   o.timeout = milliseconds(500);
   auto s = ConnectTcpStore(o);
   ASSERT_FALSE(s.ok());

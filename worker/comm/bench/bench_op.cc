@@ -4,6 +4,8 @@
 #include <cctype>
 #include <cstdint>
 
+#include "common/strings.h"
+
 namespace dstrain::comm::bench {
 namespace {
 
@@ -16,21 +18,10 @@ std::string Canonical(std::string_view name) {
   return out;
 }
 
-std::string Trim(std::string_view s) {
-  std::size_t b = 0;
-  std::size_t e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return std::string(s.substr(b, e - b));
-}
-
 std::string KnownNames() {
-  std::string out;
-  for (BenchOp op : AllBenchOps()) {
-    if (!out.empty()) out += ", ";
-    out += BenchOpName(op);
-  }
-  return out;
+  std::vector<std::string> names;
+  for (BenchOp op : AllBenchOps()) names.push_back(BenchOpName(op));
+  return Join(names, ", ");
 }
 
 }  // namespace
@@ -71,12 +62,8 @@ StatusOr<std::vector<BenchOp>> ParseBenchOps(std::string_view list,
                                              std::string_view flag) {
   std::vector<bool> wanted(AllBenchOps().size(), false);
   bool any = false;
-  std::size_t start = 0;
-  while (start <= list.size()) {
-    std::size_t comma = list.find(',', start);
-    if (comma == std::string_view::npos) comma = list.size();
-    const std::string word = Trim(list.substr(start, comma - start));
-    start = comma + 1;
+  for (const std::string_view piece : Split(list, ',')) {
+    const std::string_view word = Trim(piece);
     if (word.empty()) {
       return InvalidArgument(std::string(flag) +
                              ": empty collective name in `" +
@@ -102,25 +89,8 @@ StatusOr<std::vector<BenchOp>> ParseBenchOps(std::string_view list,
   return out;
 }
 
-double BusBandwidthFactor(BenchOp op, int world_size) {
-  const double n = world_size;
-  switch (op) {
-    case BenchOp::kAllReduce:
-      return n > 0 ? 2.0 * (n - 1) / n : 0.0;
-    case BenchOp::kAllGather:
-    case BenchOp::kReduceScatter:
-      return n > 0 ? (n - 1) / n : 0.0;
-    case BenchOp::kBroadcast:
-      return 1.0;
-    case BenchOp::kBarrier:
-      return 0.0;
-  }
-  return 0.0;
-}
-
 double AlgBandwidthGBps(std::int64_t bytes, double seconds) {
-  if (seconds <= 0) return 0.0;
-  return static_cast<double>(bytes) / seconds / 1e9;
+  return AlgBandwidth(static_cast<double>(bytes), seconds) / 1e9;
 }
 
 double BusBandwidthGBps(BenchOp op, int world_size, std::int64_t bytes,

@@ -1,28 +1,24 @@
 #pragma once
-// The collectives `dstrain bench comm` measures, their names, and the
-// nccl-tests bus-bandwidth factors. Pure functions; no torch, so
-// the CLI and the Python peer's conventions are tested without libtorch.
+// The collectives `dstrain bench comm` measures, their names, and their
+// bandwidths in GB/s. Pure functions; no torch, so the CLI and the Python
+// peer's conventions are tested without libtorch.
 //
-//   algbw = S / t          (S: the size of the full buffer, as nccl-tests)
-//   busbw = algbw · factor  all-reduce 2(n−1)/n; all-gather and
-//                           reduce-scatter (n−1)/n; broadcast 1; barrier 0
-//                           (moves no data: its row reports time only)
+// algbw and busbw are the nccl-tests figures of common/bus_bandwidth.h; a
+// barrier moves no data, so its row reports time only.
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/bus_bandwidth.h"
 #include "common/status.h"
 
 namespace dstrain::comm::bench {
 
-enum class BenchOp {
-  kAllReduce,
-  kAllGather,
-  kReduceScatter,
-  kBroadcast,
-  kBarrier
-};
+// The same collectives the topology simulator predicts, so a measured and a
+// predicted busbw come from one factor table.
+using BenchOp = Collective;
 
 // Every op, in the order the sweep runs them.
 const std::vector<BenchOp>& AllBenchOps();
@@ -40,10 +36,8 @@ StatusOr<BenchOp> ParseBenchOp(std::string_view name);
 StatusOr<std::vector<BenchOp>> ParseBenchOps(std::string_view list,
                                              std::string_view flag);
 
-// The nccl-tests factor from algbw to busbw on `world_size` ranks.
-double BusBandwidthFactor(BenchOp op, int world_size);
-
-// GB/s with GB = 1e9 bytes, as nccl-tests; 0 when seconds <= 0.
+// AlgBandwidth and BusBandwidth (common/bus_bandwidth.h) in GB/s with
+// GB = 1e9 bytes, as nccl-tests; 0 when seconds <= 0.
 double AlgBandwidthGBps(std::int64_t bytes, double seconds);
 double BusBandwidthGBps(BenchOp op, int world_size, std::int64_t bytes,
                         double seconds);

@@ -35,16 +35,6 @@ TEST(BenchOpTest, OpListKeepsSweepOrderDropsDuplicatesAndNamesTheFlag) {
   EXPECT_FALSE(ParseBenchOps("", "--ops").ok());
 }
 
-TEST(BenchOpTest, BusBandwidthFactorsAreNcclTests) {
-  EXPECT_DOUBLE_EQ(BusBandwidthFactor(BenchOp::kAllReduce, 4), 1.5);
-  EXPECT_DOUBLE_EQ(BusBandwidthFactor(BenchOp::kAllReduce, 2), 1.0);
-  EXPECT_DOUBLE_EQ(BusBandwidthFactor(BenchOp::kAllReduce, 1), 0.0);
-  EXPECT_DOUBLE_EQ(BusBandwidthFactor(BenchOp::kAllGather, 4), 0.75);
-  EXPECT_DOUBLE_EQ(BusBandwidthFactor(BenchOp::kReduceScatter, 3), 2.0 / 3);
-  EXPECT_DOUBLE_EQ(BusBandwidthFactor(BenchOp::kBroadcast, 8), 1.0);
-  EXPECT_DOUBLE_EQ(BusBandwidthFactor(BenchOp::kBarrier, 8), 0.0);
-}
-
 TEST(BenchOpTest, BandwidthsAreBytesPerSecondInDecimalGigabytes) {
   // 1 GiB in 0.5 s: 2.147 GB/s algbw; all-reduce on 4 ranks: ×1.5.
   const std::int64_t gib = std::int64_t{1} << 30;

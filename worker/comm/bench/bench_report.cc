@@ -1,10 +1,8 @@
 #include "worker/comm/bench/bench_report.h"
 
-#include <cstdarg>
-#include <cstdio>
-
 #include "common/json_writer.h"
-#include "worker/comm/bench/size_sweep.h"
+#include "common/strings.h"
+#include "common/units.h"
 
 namespace dstrain::comm::bench {
 namespace {
@@ -17,18 +15,6 @@ constexpr int kItersWidth = 7;
 constexpr int kTimeWidth = 14;
 constexpr int kBwWidth = 12;
 constexpr int kCorrectWidth = 8;
-
-std::string Printf(const char* format, ...)
-    __attribute__((format(printf, 1, 2)));
-
-std::string Printf(const char* format, ...) {
-  char buf[256];
-  va_list args;
-  va_start(args, format);
-  std::vsnprintf(buf, sizeof buf, format, args);
-  va_end(args);
-  return buf;
-}
 
 }  // namespace
 
@@ -57,7 +43,7 @@ std::string TableHeader(const BenchReport& report) {
     out += "# iterations: " + std::to_string(report.policy.fixed_iters) +
            " timed per row, after a checked run and a timed estimate\n";
   } else {
-    out += Printf(
+    out += StrFormat(
         "# iterations: until %.3g s measured, at least %d, after a checked "
         "run and a timed estimate\n",
         report.policy.target_seconds, report.policy.min_iters);
@@ -66,18 +52,18 @@ std::string TableHeader(const BenchReport& report) {
       "# time: per op, mean over ranks; algbw = size/time; busbw = algbw x "
       "2(n-1)/n all_reduce, (n-1)/n all_gather reduce_scatter, 1 broadcast "
       "(nccl-tests)\n#\n";
-  out += Printf("#%*s%*s%*s%*s%*s%*s%*s%*s\n", kOpWidth - 1, "op", kSizeWidth,
-                "size(B)", kCountWidth, "count", kItersWidth, "iters",
-                kTimeWidth, "time(us)", kBwWidth + 1, "algbw(GB/s)",
-                kBwWidth + 1, "busbw(GB/s)", kCorrectWidth + 1, "correct");
+  out += StrFormat("#%*s%*s%*s%*s%*s%*s%*s%*s\n", kOpWidth - 1, "op",
+                   kSizeWidth, "size(B)", kCountWidth, "count", kItersWidth,
+                   "iters", kTimeWidth, "time(us)", kBwWidth + 1, "algbw(GB/s)",
+                   kBwWidth + 1, "busbw(GB/s)", kCorrectWidth + 1, "correct");
   return out;
 }
 
 std::string TableRow(const BenchRow& row) {
   const bool bw = row.op != BenchOp::kBarrier;
-  const std::string algbw = bw ? Printf("%.3f", row.algbw_gbps) : "-";
-  const std::string busbw = bw ? Printf("%.3f", row.busbw_gbps) : "-";
-  return Printf(
+  const std::string algbw = bw ? StrFormat("%.3f", row.algbw_gbps) : "-";
+  const std::string busbw = bw ? StrFormat("%.3f", row.busbw_gbps) : "-";
+  return StrFormat(
       "%*s%*lld%*lld%*d%*.2f%*s%*s%*s\n", kOpWidth, BenchOpName(row.op),
       kSizeWidth, static_cast<long long>(row.bytes), kCountWidth,
       static_cast<long long>(row.count), kItersWidth, row.iters, kTimeWidth,
@@ -112,8 +98,8 @@ std::string TableFooter(const BenchReport& report) {
           " rows WRONG: " + wrong_rows + (wrong > 8 ? ", ..." : "");
   }
   if (busbw_rows > 0) {
-    out += Printf("; mean busbw %.3f GB/s over %d rows (all but barrier)",
-                  busbw_sum / busbw_rows, busbw_rows);
+    out += StrFormat("; mean busbw %.3f GB/s over %d rows (all but barrier)",
+                     busbw_sum / busbw_rows, busbw_rows);
   }
   return out + "\n";
 }

@@ -1,69 +1,10 @@
 #include "worker/comm/bench/size_sweep.h"
 
 #include <algorithm>
-#include <cctype>
-#include <charconv>
-#include <limits>
+
+#include "common/units.h"
 
 namespace dstrain::comm::bench {
-namespace {
-
-constexpr std::int64_t kMaxBytes = std::int64_t{1} << 40;  // 1 TiB: a typo
-
-std::string Lower(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
-
-}  // namespace
-
-StatusOr<std::int64_t> ParseByteSize(std::string_view text,
-                                     std::string_view flag) {
-  auto bad = [&](const std::string& why) {
-    return InvalidArgument(std::string(flag) + ": `" + std::string(text) +
-                           "` " + why +
-                           " (expected bytes like 8, 4K, 256M or 1G)");
-  };
-  std::int64_t value = 0;
-  const char* begin = text.data();
-  const char* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(begin, end, value);
-  if (ec != std::errc() || ptr == begin) return bad("is not a size");
-  const std::string suffix = Lower(std::string_view(ptr, end - ptr));
-  std::int64_t unit = 1;
-  if (suffix.empty() || suffix == "b") {
-    unit = 1;
-  } else if (suffix == "k" || suffix == "kb" || suffix == "kib") {
-    unit = std::int64_t{1} << 10;
-  } else if (suffix == "m" || suffix == "mb" || suffix == "mib") {
-    unit = std::int64_t{1} << 20;
-  } else if (suffix == "g" || suffix == "gb" || suffix == "gib") {
-    unit = std::int64_t{1} << 30;
-  } else {
-    return bad("has an unknown unit `" + std::string(ptr, end - ptr) + "`");
-  }
-  if (value < 1) return bad("is not positive");
-  if (value > kMaxBytes / unit) return bad("is larger than 1 TiB");
-  return value * unit;
-}
-
-std::string FormatByteSize(std::int64_t bytes) {
-  static constexpr struct {
-    std::int64_t unit;
-    const char* suffix;
-  } kUnits[] = {{std::int64_t{1} << 30, "G"},
-                {std::int64_t{1} << 20, "M"},
-                {std::int64_t{1} << 10, "K"}};
-  for (const auto& u : kUnits) {
-    if (bytes >= u.unit && bytes % u.unit == 0) {
-      return std::to_string(bytes / u.unit) + u.suffix;
-    }
-  }
-  return std::to_string(bytes);
-}
 
 StatusOr<std::vector<std::int64_t>> SweepSizes(std::int64_t min_bytes,
                                                std::int64_t max_bytes,
@@ -83,6 +24,20 @@ StatusOr<std::vector<std::int64_t>> SweepSizes(std::int64_t min_bytes,
   }
   if (out.back() != max_bytes) out.push_back(max_bytes);
   return out;
+}
+
+StatusOr<std::vector<std::int64_t>> SweepSizesFromFlags(
+    std::string_view min_bytes, std::string_view max_bytes) {
+  StatusOr<std::int64_t> lo = ParseByteSize(min_bytes, "--min-bytes");
+  if (!lo.ok()) return lo.status();
+  StatusOr<std::int64_t> hi = ParseByteSize(max_bytes, "--max-bytes");
+  if (!hi.ok()) return hi.status();
+  StatusOr<std::vector<std::int64_t>> sizes = SweepSizes(*lo, *hi);
+  if (!sizes.ok()) {
+    return InvalidArgument("--min-bytes/--max-bytes: " +
+                           sizes.status().message());
+  }
+  return sizes;
 }
 
 BufferShape ShapeFor(BenchOp op, std::int64_t bytes, int element_size,

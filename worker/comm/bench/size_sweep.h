@@ -1,15 +1,13 @@
 #pragma once
-// Message sizes for `dstrain bench comm`: parsing "256M"-style sizes, the
-// ×4 sweep, and the element counts each collective's buffers get. Pure.
+// Message sizes for `dstrain bench comm`: the ×4 sweep and the element
+// counts each collective's buffers get. Pure.
 //
-// Sizes are bytes with optional binary suffixes (K = 1024, M, G; "KiB",
-// "KB" and a trailing "B" read the same), as nccl-tests' -b/-e take them.
-// The size of a row is, as in nccl-tests, the size of the full buffer: the
-// all-reduce/broadcast buffer, the all-gather output, the reduce-scatter
-// input.
+// Sizes are bytes, given as nccl-tests' -b/-e take them ("256M": read and
+// written by common/units.h). The size of a row is, as in nccl-tests, the
+// size of the full buffer: the all-reduce/broadcast buffer, the all-gather
+// output, the reduce-scatter input.
 
 #include <cstdint>
-#include <string>
 #include <string_view>
 #include <vector>
 
@@ -18,20 +16,17 @@
 
 namespace dstrain::comm::bench {
 
-// "8" → 8, "4K" → 4096, "256M" → 268435456. Errors name `flag`.
-StatusOr<std::int64_t> ParseByteSize(std::string_view text,
-                                     std::string_view flag);
-
-// The shortest exact form: 8 → "8", 4096 → "4K", 268435456 → "256M",
-// 1000 → "1000".
-std::string FormatByteSize(std::int64_t bytes);
-
 // min, min·factor, min·factor², … while ≤ max, then max itself if the steps
 // did not land on it (so 8 B…256 MiB by ×4 ends 128M, 256M: both ends of the
 // asked range are measured). Needs 1 ≤ min ≤ max and factor ≥ 2.
 StatusOr<std::vector<std::int64_t>> SweepSizes(std::int64_t min_bytes,
                                                std::int64_t max_bytes,
                                                int factor = 4);
+
+// The ×4 sweep between the texts of --min-bytes and --max-bytes ("8",
+// "256M"); errors name the flags.
+StatusOr<std::vector<std::int64_t>> SweepSizesFromFlags(
+    std::string_view min_bytes, std::string_view max_bytes);
 
 // The buffers one row uses. Counts round down to whole elements (and, for
 // all-gather and reduce-scatter, to a multiple of the world size, as

@@ -5,33 +5,6 @@
 namespace dstrain::comm::bench {
 namespace {
 
-TEST(SizeSweepTest, ParsesBinarySuffixes) {
-  EXPECT_EQ(*ParseByteSize("8", "--min-bytes"), 8);
-  EXPECT_EQ(*ParseByteSize("4K", "--min-bytes"), 4096);
-  EXPECT_EQ(*ParseByteSize("4kib", "--min-bytes"), 4096);
-  EXPECT_EQ(*ParseByteSize("256M", "--max-bytes"), 268435456);
-  EXPECT_EQ(*ParseByteSize("256MB", "--max-bytes"), 268435456);
-  EXPECT_EQ(*ParseByteSize("1G", "--max-bytes"), 1073741824);
-  EXPECT_EQ(*ParseByteSize("100B", "--max-bytes"), 100);
-}
-
-TEST(SizeSweepTest, RejectsBadSizesNamingTheFlag) {
-  for (const char* bad : {"", "M", "-8", "0", "4T", "4 K", "1.5M", "99999G"}) {
-    const Status s = ParseByteSize(bad, "--max-bytes").status();
-    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << bad;
-    EXPECT_EQ(s.message().rfind("--max-bytes: ", 0), 0u) << s.message();
-  }
-}
-
-TEST(SizeSweepTest, FormatsTheShortestExactForm) {
-  EXPECT_EQ(FormatByteSize(8), "8");
-  EXPECT_EQ(FormatByteSize(4096), "4K");
-  EXPECT_EQ(FormatByteSize(268435456), "256M");
-  EXPECT_EQ(FormatByteSize(1 << 30), "1G");
-  EXPECT_EQ(FormatByteSize(1000), "1000");
-  EXPECT_EQ(FormatByteSize(1536), "1536");
-}
-
 TEST(SizeSweepTest, DefaultSweepCoversEightBytesTo256MiBByFour) {
   StatusOr<std::vector<std::int64_t>> s = SweepSizes(8, 256 << 20);
   ASSERT_TRUE(s.ok());
@@ -59,6 +32,20 @@ TEST(SizeSweepTest, RefusesEmptyRanges) {
   EXPECT_FALSE(SweepSizes(1024, 8).ok());
   EXPECT_FALSE(SweepSizes(0, 8).ok());
   EXPECT_FALSE(SweepSizes(8, 64, 1).ok());
+}
+
+TEST(SizeSweepTest, FromFlagsNamesTheFlagAtFault) {
+  EXPECT_EQ(*SweepSizesFromFlags("8", "2K"),
+            (std::vector<std::int64_t>{8, 32, 128, 512, 2048}));
+  EXPECT_EQ(SweepSizesFromFlags("x", "2K").status().message().rfind(
+                "--min-bytes: ", 0),
+            0u);
+  EXPECT_EQ(SweepSizesFromFlags("8", "0").status().message().rfind(
+                "--max-bytes: ", 0),
+            0u);
+  EXPECT_EQ(SweepSizesFromFlags("1M", "1K").status().message(),
+            "--min-bytes/--max-bytes: the smallest size (1M) is above the "
+            "largest (1K)");
 }
 
 TEST(SizeSweepTest, ShapesRoundDownToWholeElementsPerRank) {

@@ -2,7 +2,10 @@
 
 #include <cstring>
 #include <mutex>
+#include <optional>
+#include <string_view>
 
+#include "common/strings.h"
 #include "worker/comm/mpi/mpi_include.h"
 #include "worker/comm/mpi/mpi_runtime.h"
 #include "worker/rendezvous/tcp_kv_store.h"
@@ -56,8 +59,16 @@ StatusOr<std::shared_ptr<rendezvous::KeyValueStore>> ConnectMpiStore(
   }
   if (info->rank == 0) return mine;
   const std::size_t colon = where.rfind(':');
+  const std::optional<int> port =
+      colon == std::string::npos
+          ? std::nullopt
+          : ParseInteger<int>(std::string_view(where).substr(colon + 1));
+  if (!port) {
+    return Unavailable("rank 0 sent a rendezvous address without a port: " +
+                       where);
+  }
   o.host = where.substr(0, colon);
-  o.port = std::stoi(where.substr(colon + 1));
+  o.port = *port;
   o.is_server = false;
   return rendezvous::ConnectTcpStore(o);
 }
