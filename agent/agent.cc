@@ -50,13 +50,11 @@ class Agent::Control : public WorkerControl {
     WorkerEnvContext ctx{agent_->options_.worker_executable,
                          agent_->options_.token, CurrentEnvironment(),
                          agent_->inventory_, ThisProcessCpus()};
-    StatusOr<JobLaunch> launch = BuildJobLaunch(request, ctx);
-    if (!launch.ok()) return launch.status();
-    auto pids = agent_->launcher_->Start(*launch);
-    if (!pids.ok()) return pids.status();
-    log::Debug("agent: started " + std::to_string(pids->size()) +
+    DSTRAIN_ASSIGN_OR_RETURN(JobLaunch launch, BuildJobLaunch(request, ctx));
+    DSTRAIN_ASSIGN_OR_RETURN(auto pids, agent_->launcher_->Start(launch));
+    log::Debug("agent: started " + std::to_string(pids.size()) +
                " workers of job " + request.job_id());
-    return std::vector<int>(pids->begin(), pids->end());
+    return std::vector<int>(pids.begin(), pids.end());
   }
 
   void StopWorkers(const proto::StopWorkersRequest& request,
@@ -169,11 +167,11 @@ StatusOr<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& options) {
 }
 
 Status Agent::Register() {
-  auto resp = client_->RegisterNode(inventory_, address_);
-  if (!resp.ok()) return resp.status();
+  DSTRAIN_ASSIGN_OR_RETURN(auto resp,
+                           client_->RegisterNode(inventory_, address_));
   std::lock_guard<std::mutex> lock(mu_);
-  node_id_ = resp->node_id();
-  if (resp->heartbeat_s() > 0) heartbeat_s_ = resp->heartbeat_s();
+  node_id_ = resp.node_id();
+  if (resp.heartbeat_s() > 0) heartbeat_s_ = resp.heartbeat_s();
   log::Debug("agent: registered " + inventory_.hostname() + " as " + node_id_ +
              " at " + address_);
   return Status::Ok();

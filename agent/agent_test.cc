@@ -16,6 +16,7 @@
 
 #include "common/rpc/auth.h"
 #include "common/rpc/channel.h"
+#include "common/testing/status_matchers.h"
 #include "coordinator/client/coordinator_client.h"
 #include "coordinator/coordinator_server.h"
 #include "dstrain.grpc.pb.h"
@@ -24,6 +25,9 @@
 
 namespace dstrain::agent {
 namespace {
+
+using ::dstrain::testing::IsOk;
+using ::testing::Not;
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -71,7 +75,7 @@ class AgentTest : public ::testing::Test {
     coordinator::CoordinatorOptions co;
     co.token = kToken;
     auto server = coordinator::CoordinatorServer::Start(co);
-    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    ASSERT_THAT(server, IsOk()) << server.status().ToString();
     server_ = std::move(*server);
     client_ = std::make_unique<coordinator::CoordinatorClient>(
         server_->address(), kToken);
@@ -98,7 +102,7 @@ class AgentTest : public ::testing::Test {
 
   void StartAgent() {
     auto agent = Agent::Start(Options());
-    ASSERT_TRUE(agent.ok()) << agent.status().ToString();
+    ASSERT_THAT(agent, IsOk()) << agent.status().ToString();
     agent_ = std::move(*agent);
   }
 
@@ -113,7 +117,7 @@ class AgentTest : public ::testing::Test {
     spec.set_nodes_max(1);
     spec.set_run_dir(dir_.string());
     auto id = client_->LaunchJob(spec);
-    EXPECT_TRUE(id.ok()) << id.status().ToString();
+    EXPECT_THAT(id, IsOk()) << id.status().ToString();
     return id.ok() ? *id : "";
   }
 
@@ -195,7 +199,7 @@ TEST_F(AgentTest, CancelStopsTheWorkers) {
   pid_t pgid = agent_->WorkerProcessGroup(id);
   ASSERT_GT(pgid, 1);
   EXPECT_EQ(dstrain::testing::ProcessesInGroup(pgid).size(), 2u);
-  ASSERT_TRUE(client_->CancelJob(id, "test cancels").ok());
+  ASSERT_THAT(client_->CancelJob(id, "test cancels"), IsOk());
   proto::JobStatus st = WaitForEnd(id);
   EXPECT_EQ(st.state(), proto::JOB_CANCELLED);
   EXPECT_TRUE(WaitFor(
@@ -222,7 +226,7 @@ TEST_F(AgentTest, WrongTokenCannotRegister) {
   AgentOptions o = Options();
   o.token = "not-the-token";
   auto agent = Agent::Start(o);
-  ASSERT_FALSE(agent.ok());
+  ASSERT_THAT(agent, Not(IsOk()));
   EXPECT_EQ(agent.status().code(), StatusCode::kUnauthenticated)
       << agent.status().ToString();
 }

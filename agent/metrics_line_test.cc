@@ -6,9 +6,13 @@
 #include <string>
 
 #include "common/contract/metrics_lines.h"
+#include "common/testing/status_matchers.h"
 
 namespace dstrain::agent {
 namespace {
+
+using ::dstrain::testing::IsOk;
+using ::testing::Not;
 
 // Every field a worker writes (common/contract/metrics_lines.h), each set to
 // a value of its own, comes back in the proto the agent forwards, and the
@@ -36,7 +40,7 @@ TEST(MetricsLineTest, EveryFieldTheWorkerWritesRoundTrips) {
   s.activation_peak_bytes = 15;
   const std::string line = contract::StepLine(labels, s);
   auto m = ParseMetricsLine(line);
-  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  ASSERT_THAT(m, IsOk()) << m.status().ToString();
   proto::StepMetrics want;
   want.set_job_id("job-1");
   want.set_rank(3);
@@ -64,8 +68,7 @@ TEST(MetricsLineTest, EveryFieldTheWorkerWritesRoundTrips) {
   // Every proto field is one the line names.
   const google::protobuf::Descriptor* d = proto::StepMetrics::descriptor();
   for (int i = 0; i < d->field_count(); ++i) {
-    EXPECT_NE(line.find("\"" + d->field(i)->name() + "\":"),
-              std::string::npos)
+    EXPECT_NE(line.find("\"" + d->field(i)->name() + "\":"), std::string::npos)
         << "proto StepMetrics." << d->field(i)->name()
         << " is not written by the worker";
   }
@@ -73,7 +76,7 @@ TEST(MetricsLineTest, EveryFieldTheWorkerWritesRoundTrips) {
   contract::RankResult r{20, 1.75, "00ff00ff00ff00ff", 4096};
   const std::string result_line = contract::ResultLine(labels, r);
   auto res = ParseMetricsLine(result_line);
-  ASSERT_TRUE(res.ok()) << res.status().ToString();
+  ASSERT_THAT(res, IsOk()) << res.status().ToString();
   EXPECT_EQ(res->result.rank(), 3);
   EXPECT_EQ(res->result.steps(), 20);
   EXPECT_EQ(res->result.final_loss(), 1.75);
@@ -93,7 +96,7 @@ TEST(MetricsLineTest, ParsesStep) {
       R"({"type":"step","rank":1,"step":7,"total_steps":20,"loss":2.5,)"
       R"("lr":0.001,"tokens_per_s":1234.5,"step_time_s":0.25,)"
       R"("peak_rss_bytes":1048576,"future_field":[1,2]})");
-  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  ASSERT_THAT(m, IsOk()) << m.status().ToString();
   EXPECT_EQ(m->kind, MetricsLine::Kind::kStep);
   EXPECT_EQ(m->step.rank(), 1);
   EXPECT_EQ(m->step.step(), 7);
@@ -109,7 +112,7 @@ TEST(MetricsLineTest, ParsesResult) {
   auto m = ParseMetricsLine(
       R"({"type":"result","rank":0,"steps":20,"final_loss":1.75,)"
       R"("param_digest":"00ff00ff00ff00ff","param_count":4096})");
-  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  ASSERT_THAT(m, IsOk()) << m.status().ToString();
   EXPECT_EQ(m->kind, MetricsLine::Kind::kResult);
   EXPECT_EQ(m->result.steps(), 20);
   EXPECT_DOUBLE_EQ(m->result.final_loss(), 1.75);
@@ -118,13 +121,14 @@ TEST(MetricsLineTest, ParsesResult) {
 }
 
 TEST(MetricsLineTest, RejectsBadLines) {
-  EXPECT_FALSE(ParseMetricsLine("step 3 loss 2.0").ok());
-  EXPECT_FALSE(ParseMetricsLine(R"({"step":3})").ok());
-  EXPECT_FALSE(ParseMetricsLine(R"({"type":3})").ok());
+  EXPECT_THAT(ParseMetricsLine("step 3 loss 2.0"), Not(IsOk()));
+  EXPECT_THAT(ParseMetricsLine(R"({"step":3})"), Not(IsOk()));
+  EXPECT_THAT(ParseMetricsLine(R"({"type":3})"), Not(IsOk()));
   auto unknown = ParseMetricsLine(R"({"type":"bogus"})");
-  ASSERT_FALSE(unknown.ok());
+  ASSERT_THAT(unknown, Not(IsOk()));
   EXPECT_NE(unknown.status().message().find("bogus"), std::string::npos);
-  EXPECT_FALSE(ParseMetricsLine(R"({"type":"step","loss":"high"})").ok());
+  EXPECT_THAT(ParseMetricsLine(R"({"type":"step","loss":"high"})"),
+              Not(IsOk()));
 }
 
 }  // namespace

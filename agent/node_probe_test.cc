@@ -6,48 +6,53 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/testing/status_matchers.h"
+
 namespace dstrain::agent {
 namespace {
+
+using ::dstrain::testing::IsOk;
+using ::testing::Not;
 
 namespace fs = std::filesystem;
 
 TEST(NodeProbeTest, ParsesCpuLists) {
   auto a = ParseCpuList("0-3,8,10-11\n");
-  ASSERT_TRUE(a.ok());
+  ASSERT_THAT(a, IsOk());
   EXPECT_EQ(*a, (std::vector<int>{0, 1, 2, 3, 8, 10, 11}));
   auto empty = ParseCpuList("\n");
-  ASSERT_TRUE(empty.ok());
+  ASSERT_THAT(empty, IsOk());
   EXPECT_TRUE(empty->empty());
-  EXPECT_FALSE(ParseCpuList("0-").ok());
-  EXPECT_FALSE(ParseCpuList("3-1").ok());
+  EXPECT_THAT(ParseCpuList("0-"), Not(IsOk()));
+  EXPECT_THAT(ParseCpuList("3-1"), Not(IsOk()));
   auto bad = ParseCpuList("0,x");
-  ASSERT_FALSE(bad.ok());
+  ASSERT_THAT(bad, Not(IsOk()));
   EXPECT_NE(bad.status().message().find("`x`"), std::string::npos);
 }
 
 TEST(NodeProbeTest, ParsesMemTotal) {
   auto node = ParseMemTotal(
       "Node 0 MemTotal:       11495636 kB\nNode 0 MemFree:  9280748 kB\n");
-  ASSERT_TRUE(node.ok());
+  ASSERT_THAT(node, IsOk());
   EXPECT_EQ(*node, 11495636LL * 1024);
   auto proc = ParseMemTotal("MemTotal:        2048 kB\nMemFree: 1 kB\n");
-  ASSERT_TRUE(proc.ok());
+  ASSERT_THAT(proc, IsOk());
   EXPECT_EQ(*proc, 2048LL * 1024);
-  EXPECT_FALSE(ParseMemTotal("MemFree: 1 kB\n").ok());
-  EXPECT_FALSE(ParseMemTotal("MemTotal: lots kB\n").ok());
+  EXPECT_THAT(ParseMemTotal("MemFree: 1 kB\n"), Not(IsOk()));
+  EXPECT_THAT(ParseMemTotal("MemTotal: lots kB\n"), Not(IsOk()));
 }
 
 TEST(NodeProbeTest, ParsesNvidiaSmi) {
   auto gpus = ParseNvidiaSmiCsv(
       "0, NVIDIA H200, 00000000:18:00.0, 143771\n"
       "1, NVIDIA H200, 00000000:2A:00.0, 143771\n");
-  ASSERT_TRUE(gpus.ok());
+  ASSERT_THAT(gpus, IsOk());
   ASSERT_EQ(gpus->size(), 2u);
   EXPECT_EQ((*gpus)[1].index(), 1);
   EXPECT_EQ((*gpus)[1].name(), "NVIDIA H200");
   EXPECT_EQ((*gpus)[1].pci_bus_id(), "00000000:2A:00.0");
   EXPECT_EQ((*gpus)[1].memory_bytes(), 143771LL * 1024 * 1024);
-  EXPECT_FALSE(ParseNvidiaSmiCsv("0, H200\n").ok());
+  EXPECT_THAT(ParseNvidiaSmiCsv("0, H200\n"), Not(IsOk()));
 }
 
 class FakeSysTest : public ::testing::Test {

@@ -8,9 +8,12 @@
 #include <utility>
 
 #include "common/contract/worker_env.h"
+#include "common/testing/status_matchers.h"
 
 namespace dstrain::agent {
 namespace {
+
+using ::dstrain::testing::IsOk;
 
 using ::testing::Contains;
 using ::testing::ElementsAre;
@@ -40,7 +43,7 @@ TEST(WorkerEnvTest, BuildsArgvAndEnvPerRank) {
   WorkerEnvContext ctx{
       "/opt/dstrain", "sekrit", {"PATH=/usr/bin", "RANK=7"}, {}, {}};
   auto launch = BuildJobLaunch(TwoRanks(), ctx);
-  ASSERT_TRUE(launch.ok()) << launch.status().ToString();
+  ASSERT_THAT(launch, IsOk()) << launch.status().ToString();
   EXPECT_EQ(launch->job_id, "j-1");
   EXPECT_EQ(launch->attempt, 2);
   ASSERT_EQ(launch->ranks.size(), 2u);
@@ -67,20 +70,20 @@ TEST(WorkerEnvTest, RejectsInconsistentRequests) {
   auto req = TwoRanks();
   req.mutable_ranks(1)->set_local_rank(0);
   auto dup = BuildJobLaunch(req, ctx);
-  ASSERT_FALSE(dup.ok());
+  ASSERT_THAT(dup, Not(IsOk()));
   EXPECT_NE(dup.status().message().find("rank 3"), std::string::npos);
 
   req = TwoRanks();
   req.mutable_ranks(0)->set_rank(4);
-  EXPECT_FALSE(BuildJobLaunch(req, ctx).ok());
+  EXPECT_THAT(BuildJobLaunch(req, ctx), Not(IsOk()));
 
   req = TwoRanks();
   req.clear_ranks();
-  EXPECT_FALSE(BuildJobLaunch(req, ctx).ok());
+  EXPECT_THAT(BuildJobLaunch(req, ctx), Not(IsOk()));
 
   req = TwoRanks();
   req.mutable_spec()->clear_source_path();
-  EXPECT_FALSE(BuildJobLaunch(req, ctx).ok());
+  EXPECT_THAT(BuildJobLaunch(req, ctx), Not(IsOk()));
 }
 
 TEST(WorkerEnvTest, HandsEachRankItsPartOfThePlan) {
@@ -104,7 +107,7 @@ TEST(WorkerEnvTest, HandsEachRankItsPartOfThePlan) {
   route->set_min_bytes(0);
   route->set_via("hierarchical");
   auto launch = BuildJobLaunch(req, ctx);
-  ASSERT_TRUE(launch.ok()) << launch.status().ToString();
+  ASSERT_THAT(launch, IsOk()) << launch.status().ToString();
   EXPECT_THAT(
       launch->ranks[0].env,
       Contains(std::string("DSTRAIN_SUBCOMMS=intra_node:1:0;inter_node:0:1")));
@@ -116,7 +119,7 @@ TEST(WorkerEnvTest, HandsEachRankItsPartOfThePlan) {
 
   // Without a plan the agent's own (stale) variables do not leak through.
   auto plain = BuildJobLaunch(TwoRanks(), ctx);
-  ASSERT_TRUE(plain.ok());
+  ASSERT_THAT(plain, IsOk());
   for (const std::string& kv : plain->ranks[0].env) {
     EXPECT_EQ(kv.rfind("DSTRAIN_SUBCOMMS=", 0), std::string::npos) << kv;
     EXPECT_EQ(kv.rfind("DSTRAIN_GRAD_ALLREDUCE=", 0), std::string::npos) << kv;
@@ -125,7 +128,7 @@ TEST(WorkerEnvTest, HandsEachRankItsPartOfThePlan) {
   // Arrays that do not cover the world are refused, naming the communicator.
   intra->add_color(2);
   auto bad = BuildJobLaunch(req, ctx);
-  ASSERT_FALSE(bad.ok());
+  ASSERT_THAT(bad, Not(IsOk()));
   EXPECT_EQ(bad.status().message(),
             "StartWorkers: sub-communicator `intra_node` has 5 colours and 4 "
             "keys for world_size 4");
@@ -152,7 +155,7 @@ TEST(WorkerEnvTest, WorkersDecodeWhatTheAgentEncodes) {
     r->set_via(via);
   }
   auto launch = BuildJobLaunch(req, ctx);
-  ASSERT_TRUE(launch.ok()) << launch.status().ToString();
+  ASSERT_THAT(launch, IsOk()) << launch.status().ToString();
   const RankProcess& p = launch->ranks[1];
   std::map<std::string, std::string> env;
   for (const std::string& kv : p.env) {
@@ -164,7 +167,7 @@ TEST(WorkerEnvTest, WorkersDecodeWhatTheAgentEncodes) {
         if (it == env.end()) return std::nullopt;
         return it->second;
       });
-  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_THAT(got, IsOk()) << got.status().ToString();
   contract::WorkerEnv want;
   want.rank = 3;
   want.world_size = 4;
@@ -197,7 +200,7 @@ TEST(WorkerEnvTest, BindsEachRankToANumaNodeWhenAsked) {
   req.mutable_spec()->set_numa_binding("auto");
   req.mutable_spec()->set_device("cpu");
   auto launch = BuildJobLaunch(req, ctx);
-  ASSERT_TRUE(launch.ok()) << launch.status().ToString();
+  ASSERT_THAT(launch, IsOk()) << launch.status().ToString();
   EXPECT_EQ(launch->ranks[0].numa_node, 0);
   EXPECT_EQ(launch->ranks[0].cpus, (std::vector<int>{0, 1, 2, 3}));
   EXPECT_EQ(launch->ranks[1].numa_node, 1);
@@ -208,7 +211,7 @@ TEST(WorkerEnvTest, BindsEachRankToANumaNodeWhenAsked) {
   // binding.numa none: no binding, and the agent's own variable is dropped.
   req.mutable_spec()->set_numa_binding("none");
   auto unbound = BuildJobLaunch(req, ctx);
-  ASSERT_TRUE(unbound.ok());
+  ASSERT_THAT(unbound, IsOk());
   for (const RankProcess& p : unbound->ranks) {
     EXPECT_EQ(p.numa_node, -1);
     EXPECT_TRUE(p.cpus.empty());

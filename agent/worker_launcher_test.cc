@@ -14,11 +14,15 @@
 
 #include "agent/worker_env.h"
 #include "common/cpu_affinity.h"
+#include "common/testing/status_matchers.h"
 #include "tests/util/process_table.h"
 #include "tests/util/wait_for.h"
 
 namespace dstrain::agent {
 namespace {
+
+using ::dstrain::testing::IsOk;
+using ::testing::Not;
 
 using ::testing::Contains;
 using ::testing::HasSubstr;
@@ -106,7 +110,7 @@ JobLaunch ShellJob(const std::string& job_id, int ranks,
   req.mutable_spec()->set_device(device);
   auto launch = BuildJobLaunch(req, {"/bin/sh", "tok", CurrentEnvironment(),
                                      inventory, ThisProcessCpus()});
-  EXPECT_TRUE(launch.ok()) << launch.status().ToString();
+  EXPECT_THAT(launch, IsOk()) << launch.status().ToString();
   for (int i = 0; i < ranks; ++i) {
     const std::string& s = scripts[std::min<size_t>(i, scripts.size() - 1)];
     launch->ranks[i].argv = {"/bin/sh", "-c", s};
@@ -136,7 +140,7 @@ TEST(WorkerLauncherTest, SetsEnvironmentAndPrefixesOutput) {
        "coord=$DSTRAIN_COORDINATOR token=$DSTRAIN_TOKEN "
        "fd=$DSTRAIN_METRICS_FD\"; "
        "echo to-stderr >&2; printf 'no newline at the end'"}));
-  ASSERT_TRUE(pids.ok()) << pids.status().ToString();
+  ASSERT_THAT(pids, IsOk()) << pids.status().ToString();
   ASSERT_EQ(pids->size(), 2u);
   ASSERT_TRUE(
       dstrain::testing::WaitFor([&] { return rec.done().size() == 1; }, 10s));
@@ -161,7 +165,7 @@ TEST(WorkerLauncherTest, ChildSeesOnlyStdioAndMetricsFds) {
   // lists its own descriptors (no shell in between to add its own).
   JobLaunch job = ShellJob("fds", 2, {"read x; echo read=$?"});
   job.ranks[1].argv = {"/bin/ls", "-1", "/proc/self/fd"};
-  ASSERT_TRUE(launcher.Start(job).ok());
+  ASSERT_THAT(launcher.Start(job), IsOk());
   ASSERT_TRUE(
       dstrain::testing::WaitFor([&] { return rec.done().size() == 1; }, 10s));
   EXPECT_TRUE(rec.HasLog("[rank 0 testhost] read=1"));
@@ -179,15 +183,14 @@ TEST(WorkerLauncherTest, ChildSeesOnlyStdioAndMetricsFds) {
 TEST(WorkerLauncherTest, ParsesMetricsAndRelaysResultBeforeExit) {
   Recorder rec;
   WorkerLauncher launcher(Options(rec));
-  ASSERT_TRUE(launcher
-                  .Start(ShellJob(
-                      "metrics", 2,
-                      {"echo '{\"type\":\"step\",\"step\":1,\"total_steps\":2,"
-                       "\"loss\":3.5,\"lr\":0.01,\"tokens_per_s\":100}' >&3; "
-                       "echo 'garbage' >&3; "
-                       "printf '{\"type\":\"result\",\"steps\":2,"
-                       "\"param_digest\":\"abc\"}' >&3"}))
-                  .ok());
+  ASSERT_THAT(launcher.Start(ShellJob(
+                  "metrics", 2,
+                  {"echo '{\"type\":\"step\",\"step\":1,\"total_steps\":2,"
+                   "\"loss\":3.5,\"lr\":0.01,\"tokens_per_s\":100}' >&3; "
+                   "echo 'garbage' >&3; "
+                   "printf '{\"type\":\"result\",\"steps\":2,"
+                   "\"param_digest\":\"abc\"}' >&3"})),
+              IsOk());
   ASSERT_TRUE(
       dstrain::testing::WaitFor([&] { return rec.done().size() == 1; }, 10s));
   ASSERT_EQ(rec.steps().size(), 2u);
@@ -217,8 +220,8 @@ TEST(WorkerLauncherTest, ReportsExitCodesAndSignals) {
   Recorder rec;
   WorkerLauncher launcher(Options(rec));
   // Two one-rank jobs, so neither failure stops the other.
-  ASSERT_TRUE(launcher.Start(ShellJob("code", 1, {"exit 3"})).ok());
-  ASSERT_TRUE(launcher.Start(ShellJob("signal", 1, {"kill -9 $$"})).ok());
+  ASSERT_THAT(launcher.Start(ShellJob("code", 1, {"exit 3"})), IsOk());
+  ASSERT_THAT(launcher.Start(ShellJob("signal", 1, {"kill -9 $$"})), IsOk());
   ASSERT_TRUE(
       dstrain::testing::WaitFor([&] { return rec.done().size() == 2; }, 10s));
   ASSERT_EQ(rec.exits().size(), 2u);
@@ -242,7 +245,7 @@ TEST(WorkerLauncherTest, FailureKillsTheRestOfTheGroup) {
   // Rank 0 would run for 1000 s; rank 1 fails at once.
   auto pids = launcher.Start(ShellJob(
       "fail", 2, {"if [ $RANK = 0 ]; then exec sleep 1000; fi; exit 3"}));
-  ASSERT_TRUE(pids.ok());
+  ASSERT_THAT(pids, IsOk());
   // Rank 0 leads the job's process group. Not launcher.ProcessGroup("fail"):
   // the whole job may already be over (rank 1 fails at once) and forgotten.
   pid_t pgid = (*pids)[0];
@@ -263,7 +266,7 @@ TEST(WorkerLauncherTest, RanksShareOneProcessGroupOfTheirOwn) {
   Recorder rec;
   WorkerLauncher launcher(Options(rec));
   auto pids = launcher.Start(ShellJob("group", 3, {"exec sleep 1000"}));
-  ASSERT_TRUE(pids.ok());
+  ASSERT_THAT(pids, IsOk());
   pid_t pgid = launcher.ProcessGroup("group");
   EXPECT_EQ(pgid, (*pids)[0]);
   EXPECT_NE(pgid, getpgrp());
@@ -282,11 +285,10 @@ TEST(WorkerLauncherTest, StopEscalatesToSigkillAfterGrace) {
   Recorder rec;
   WorkerLauncher launcher(Options(rec));
   // The shell ignores SIGTERM (the trap), so only SIGKILL ends it.
-  ASSERT_TRUE(launcher
-                  .Start(ShellJob("stubborn", 1,
-                                  {"trap 'echo got-term' TERM; echo ready; "
-                                   "while :; do sleep 0.05; done"}))
-                  .ok());
+  ASSERT_THAT(launcher.Start(ShellJob("stubborn", 1,
+                                      {"trap 'echo got-term' TERM; echo ready; "
+                                       "while :; do sleep 0.05; done"})),
+              IsOk());
   ASSERT_TRUE(
       dstrain::testing::WaitFor([&] { return rec.HasLog("ready"); }, 10s));
   auto start = std::chrono::steady_clock::now();
@@ -311,7 +313,7 @@ TEST(WorkerLauncherTest, ExecFailureIsAnErrorAndLeavesNothing) {
   JobLaunch job = ShellJob("bad", 2, {"exec sleep 1000"});
   job.ranks[1].argv = {"/nonexistent/dstrain", "worker"};
   auto pids = launcher.Start(job);
-  ASSERT_FALSE(pids.ok());
+  ASSERT_THAT(pids, Not(IsOk()));
   EXPECT_THAT(pids.status().message(), HasSubstr("rank 1"));
   EXPECT_THAT(pids.status().message(), HasSubstr("/nonexistent/dstrain"));
   EXPECT_THAT(pids.status().message(), HasSubstr("No such file"));
@@ -352,7 +354,7 @@ TEST(WorkerLauncherTest, BoundRankRunsOnItsNodesCpusWithItsMemoryPreferred) {
                 "/proc/self/status; "
                 "echo prefer=$(grep -c prefer:0 /proc/self/numa_maps)"},
                inv, "cuda"));
-  ASSERT_TRUE(pids.ok()) << pids.status().ToString();
+  ASSERT_THAT(pids, IsOk()) << pids.status().ToString();
   ASSERT_TRUE(
       dstrain::testing::WaitFor([&] { return rec.done().size() == 1; }, 10s));
   EXPECT_TRUE(rec.HasLog("[rank 0 testhost] numa=0"));
@@ -375,7 +377,7 @@ TEST(WorkerLauncherTest, BindingThatCannotBeAppliedFailsTheStartNamingIt) {
   // Rank 1 lands on node 1, which the kernel does not have.
   auto pids = launcher.Start(
       ShellJob("unbindable", 2, {"exec sleep 1000"}, TwoCpuNodes()));
-  ASSERT_FALSE(pids.ok());
+  ASSERT_THAT(pids, Not(IsOk()));
   EXPECT_THAT(pids.status().message(),
               HasSubstr("rank 1: cannot prefer NUMA node 1 for the memory of "
                         "`/bin/sh`: Invalid argument"));
@@ -388,9 +390,9 @@ TEST(WorkerLauncherTest, BindingThatCannotBeAppliedFailsTheStartNamingIt) {
 TEST(WorkerLauncherTest, DuplicateJobIsRefused) {
   Recorder rec;
   WorkerLauncher launcher(Options(rec));
-  ASSERT_TRUE(launcher.Start(ShellJob("dup", 1, {"exec sleep 1000"})).ok());
+  ASSERT_THAT(launcher.Start(ShellJob("dup", 1, {"exec sleep 1000"})), IsOk());
   auto again = launcher.Start(ShellJob("dup", 1, {"exec sleep 1000"}));
-  ASSERT_FALSE(again.ok());
+  ASSERT_THAT(again, Not(IsOk()));
   EXPECT_EQ(again.status().code(), StatusCode::kAlreadyExists);
 }
 
@@ -399,9 +401,9 @@ TEST(WorkerLauncherTest, DestructorKillsAndReapsEverything) {
   {
     Recorder rec;
     WorkerLauncher launcher(Options(rec));
-    ASSERT_TRUE(
-        launcher.Start(ShellJob("die", 2, {"trap '' TERM; exec sleep 1000"}))
-            .ok());
+    ASSERT_THAT(
+        launcher.Start(ShellJob("die", 2, {"trap '' TERM; exec sleep 1000"})),
+        IsOk());
     pgid = launcher.ProcessGroup("die");
   }
   EXPECT_TRUE(GroupEmpty(pgid));

@@ -2,8 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include "common/testing/status_matchers.h"
+
 namespace dstrain::cli {
 namespace {
+
+using ::dstrain::testing::IsOk;
+using ::testing::Not;
 
 TEST(JobSpecTest, CarriesTheJob) {
   config::JobConfig job;
@@ -33,11 +38,11 @@ TEST(JobSpecTest, ResolvesRunDirs) {
 TEST(JobSpecTest, EmbeddedModeRefusesMultiNodeJobs) {
   config::JobConfig job;
   job.source_path = "job.yaml";
-  EXPECT_TRUE(CheckEmbeddable(job).ok());
+  EXPECT_THAT(CheckEmbeddable(job), IsOk());
   job.nodes.min = 2;
   job.nodes.max = 2;
   Status s = CheckEmbeddable(job);
-  ASSERT_FALSE(s.ok());
+  ASSERT_THAT(s, Not(IsOk()));
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("nodes.min = 2"), std::string::npos);
   EXPECT_NE(s.message().find("--coordinator"), std::string::npos);

@@ -13,12 +13,16 @@
 
 #include "common/rpc/auth.h"
 #include "common/rpc/channel.h"
+#include "common/testing/status_matchers.h"
 #include "coordinator/client/coordinator_client.h"
 #include "coordinator/client/coordinator_kv_store.h"
 #include "dstrain.grpc.pb.h"
 
 namespace dstrain::coordinator {
 namespace {
+
+using ::dstrain::testing::IsOk;
+using ::testing::Not;
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
@@ -88,7 +92,7 @@ class CoordinatorServerTest : public ::testing::Test {
   void StartCoordinator(CoordinatorOptions options) {
     options.token = kToken;
     auto server = CoordinatorServer::Start(options);
-    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    ASSERT_THAT(server, IsOk()) << server.status().ToString();
     server_ = std::move(server).value();
     client_ = std::make_unique<CoordinatorClient>(server_->address(), kToken);
   }
@@ -113,7 +117,7 @@ class CoordinatorServerTest : public ::testing::Test {
     proto::NodeInventory inv;
     inv.set_hostname("vm");
     auto r = client_->RegisterNode(inv, agent_address_);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_THAT(r, IsOk()) << r.status().ToString();
     return r.ok() ? r->node_id() : "";
   }
 
@@ -125,7 +129,7 @@ class CoordinatorServerTest : public ::testing::Test {
     spec.set_nodes_min(1);
     spec.set_nodes_max(1);
     auto id = client_->LaunchJob(spec);
-    EXPECT_TRUE(id.ok()) << id.status().ToString();
+    EXPECT_THAT(id, IsOk()) << id.status().ToString();
     return id.ok() ? *id : "";
   }
 
@@ -151,17 +155,17 @@ TEST_F(CoordinatorServerTest, RegisterAndHeartbeat) {
   proto::NodeInventory inv;
   inv.set_hostname("vm");
   auto r = client_->RegisterNode(inv, "127.0.0.1:5555");
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_THAT(r, IsOk()) << r.status().ToString();
   EXPECT_FALSE(r->node_id().empty());
   EXPECT_DOUBLE_EQ(r->heartbeat_s(), 2.0);
   auto known = client_->Heartbeat(r->node_id(), {0, 1});
-  ASSERT_TRUE(known.ok());
+  ASSERT_THAT(known, IsOk());
   EXPECT_TRUE(*known);
   auto unknown = client_->Heartbeat("n-404", {});
-  ASSERT_TRUE(unknown.ok());
+  ASSERT_THAT(unknown, IsOk());
   EXPECT_FALSE(*unknown);
   auto second = client_->RegisterNode(inv, "127.0.0.1:5556");
-  ASSERT_TRUE(second.ok());
+  ASSERT_THAT(second, IsOk());
   EXPECT_NE(second->node_id(), r->node_id());
   auto no_address = client_->RegisterNode(inv, "");
   EXPECT_EQ(no_address.status().code(), StatusCode::kInvalidArgument);
@@ -191,7 +195,7 @@ TEST_F(CoordinatorServerTest, JobRunsAndFailsWhenARankIsKilled) {
   spec.set_nodes_max(1);
   spec.set_yaml("name: charlm\n");
   auto id = client_->LaunchJob(spec);
-  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  ASSERT_THAT(id, IsOk()) << id.status().ToString();
 
   ASSERT_TRUE(WaitUntil([&] { return agent_.starts().size() == 1; }));
   proto::StartWorkersRequest start = agent_.starts()[0];
@@ -215,9 +219,9 @@ TEST_F(CoordinatorServerTest, JobRunsAndFailsWhenARankIsKilled) {
     m->set_step(step);
     m->set_loss(5.5 - step);
   }
-  ASSERT_TRUE(client_->ReportMetrics(metrics).ok());
+  ASSERT_THAT(client_->ReportMetrics(metrics), IsOk());
   auto st = client_->GetJobStatus(*id, 1);
-  ASSERT_TRUE(st.ok());
+  ASSERT_THAT(st, IsOk());
   ASSERT_EQ(st->history_size(), 2);
   EXPECT_EQ(st->history(0).step(), 2);
   EXPECT_DOUBLE_EQ(st->history(1).loss(), 2.5);
@@ -225,9 +229,9 @@ TEST_F(CoordinatorServerTest, JobRunsAndFailsWhenARankIsKilled) {
   proto::WorkerExit killed;
   killed.set_rank(1);
   killed.set_signal(SIGKILL);
-  ASSERT_TRUE(client_->ReportWorkerExit(node, *id, 0, killed).ok());
+  ASSERT_THAT(client_->ReportWorkerExit(node, *id, 0, killed), IsOk());
   st = client_->GetJobStatus(*id);
-  ASSERT_TRUE(st.ok());
+  ASSERT_THAT(st, IsOk());
   EXPECT_EQ(st->state(), proto::JOB_FAILED);
   EXPECT_EQ(st->reason(), "rank 1 on vm was killed by SIGKILL");
   ASSERT_TRUE(WaitUntil([&] { return agent_.stops().size() == 1; }));
@@ -250,15 +254,15 @@ TEST_F(CoordinatorServerTest, JobSucceedsAndCancelStopsAgents) {
   for (int r = 0; r < 2; ++r) {
     proto::WorkerExit ok;
     ok.set_rank(r);
-    ASSERT_TRUE(client_->ReportWorkerExit(node, *first, 0, ok).ok());
+    ASSERT_THAT(client_->ReportWorkerExit(node, *first, 0, ok), IsOk());
   }
   EXPECT_EQ(StateOf(*first), proto::JOB_SUCCEEDED);
   // The node is free again: the second job starts, then is cancelled.
   ASSERT_TRUE(
       WaitUntil([&] { return StateOf(*second) == proto::JOB_RUNNING; }));
-  ASSERT_TRUE(client_->CancelJob(*second, "user pressed Ctrl-C").ok());
+  ASSERT_THAT(client_->CancelJob(*second, "user pressed Ctrl-C"), IsOk());
   auto st = client_->GetJobStatus(*second);
-  ASSERT_TRUE(st.ok());
+  ASSERT_THAT(st, IsOk());
   EXPECT_EQ(st->state(), proto::JOB_CANCELLED);
   EXPECT_EQ(st->reason(), "user pressed Ctrl-C");
   ASSERT_TRUE(WaitUntil([&] { return agent_.stops().size() == 1; }));
@@ -283,19 +287,19 @@ TEST(CoordinatorServerLivenessTest, NodeThatStopsHeartbeatingFailsItsJob) {
   options.heartbeat_s = 0.05;
   options.missed_heartbeats_before_lost = 2;
   auto server = CoordinatorServer::Start(options);
-  ASSERT_TRUE(server.ok());
+  ASSERT_THAT(server, IsOk());
   CoordinatorClient client((*server)->address(), kToken);
   proto::NodeInventory inv;
   inv.set_hostname("vm");
   auto node = client.RegisterNode(inv, "127.0.0.1:" + std::to_string(port));
-  ASSERT_TRUE(node.ok());
+  ASSERT_THAT(node, IsOk());
   EXPECT_DOUBLE_EQ(node->heartbeat_s(), 0.05);
   proto::JobSpec spec;
   spec.set_name("j");
   spec.set_procs_per_node(1);
   spec.set_nodes_min(1);
   auto id = client.LaunchJob(spec);
-  ASSERT_TRUE(id.ok());
+  ASSERT_THAT(id, IsOk());
   // No heartbeats: within a few intervals the node is lost.
   proto::JobStatus st;
   ASSERT_TRUE(WaitUntil([&] {
@@ -305,7 +309,7 @@ TEST(CoordinatorServerLivenessTest, NodeThatStopsHeartbeatingFailsItsJob) {
   }));
   EXPECT_EQ(st.reason(), "node vm stopped heartbeating");
   auto known = client.Heartbeat(node->node_id(), {});
-  ASSERT_TRUE(known.ok());
+  ASSERT_THAT(known, IsOk());
   EXPECT_FALSE(*known);
   (*server)->Shutdown();
   agent_server->Shutdown();
@@ -314,9 +318,9 @@ TEST(CoordinatorServerLivenessTest, NodeThatStopsHeartbeatingFailsItsJob) {
 TEST_F(CoordinatorServerTest, KvOperationsThroughTheRpcs) {
   std::string job = PendingJob();
   CoordinatorKvStore kv(server_->address(), kToken, job, 0);
-  ASSERT_TRUE(kv.Set("addr/0", "127.0.0.1:1234").ok());
+  ASSERT_THAT(kv.Set("addr/0", "127.0.0.1:1234"), IsOk());
   auto got = kv.Get("addr/0", seconds(5));
-  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_THAT(got, IsOk()) << got.status().ToString();
   EXPECT_EQ(*got, "127.0.0.1:1234");
   EXPECT_EQ(*kv.Add("count", 2), 2);
   EXPECT_EQ(*kv.Add("count", 3), 5);
@@ -333,13 +337,13 @@ TEST_F(CoordinatorServerTest, KvOperationsThroughTheRpcs) {
   EXPECT_EQ(*kv.NumKeys(), 2);
   // Binary values survive.
   std::string bytes("\0\1\2\xff", 4);
-  ASSERT_TRUE(kv.Set("bin", bytes).ok());
+  ASSERT_THAT(kv.Set("bin", bytes), IsOk());
   EXPECT_EQ(*kv.Get("bin", seconds(1)), bytes);
 
   // Keys are scoped to the attempt: attempt 1 does not see attempt 0's.
   CoordinatorKvStore next(server_->address(), kToken, job, 1);
   EXPECT_FALSE(*next.Check({"addr/0"}));
-  ASSERT_TRUE(next.Set("addr/0", "other").ok());
+  ASSERT_THAT(next.Set("addr/0", "other"), IsOk());
   EXPECT_EQ(*kv.Get("addr/0", seconds(1)), "127.0.0.1:1234");
   EXPECT_EQ(*next.Get("addr/0", seconds(1)), "other");
 
@@ -351,7 +355,7 @@ TEST_F(CoordinatorServerTest, KvWaitCompletesWhenAnotherClientSets) {
   std::string job = PendingJob();
   CoordinatorKvStore waiter(server_->address(), kToken, job, 0);
   CoordinatorKvStore setter(server_->address(), kToken, job, 0);
-  ASSERT_TRUE(setter.Set("a", "1").ok());
+  ASSERT_THAT(setter.Set("a", "1"), IsOk());
   auto done = std::async(std::launch::async, [&] {
     return waiter.Wait({"a", "b"}, seconds(20));
   });
@@ -359,20 +363,20 @@ TEST_F(CoordinatorServerTest, KvWaitCompletesWhenAnotherClientSets) {
   ASSERT_TRUE(
       WaitUntil([&] { return server_->pending_rendezvous_waits() == 1; }));
   EXPECT_EQ(done.wait_for(milliseconds(0)), std::future_status::timeout);
-  ASSERT_TRUE(setter.Set("b", "2").ok());
+  ASSERT_THAT(setter.Set("b", "2"), IsOk());
   ASSERT_EQ(done.wait_for(seconds(10)), std::future_status::ready);
   Status s = done.get();
-  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_THAT(s, IsOk()) << s.ToString();
   EXPECT_EQ(server_->pending_rendezvous_waits(), 0u);
   // Get waits the same way.
   auto get = std::async(std::launch::async,
                         [&] { return waiter.Get("late", seconds(20)); });
   ASSERT_TRUE(
       WaitUntil([&] { return server_->pending_rendezvous_waits() == 1; }));
-  ASSERT_TRUE(setter.Set("late", "value").ok());
+  ASSERT_THAT(setter.Set("late", "value"), IsOk());
   ASSERT_EQ(get.wait_for(seconds(10)), std::future_status::ready);
   auto value = get.get();
-  ASSERT_TRUE(value.ok()) << value.status().ToString();
+  ASSERT_THAT(value, IsOk()) << value.status().ToString();
   EXPECT_EQ(*value, "value");
 }
 
@@ -389,17 +393,17 @@ TEST_F(CoordinatorServerTest, ManyWaitsHoldNoServerThreads) {
   }
   ASSERT_TRUE(WaitUntil(
       [&] { return server_->pending_rendezvous_waits() == kWaiters; }));
-  ASSERT_TRUE(kv.Set("go", "").ok());
+  ASSERT_THAT(kv.Set("go", ""), IsOk());
   for (auto& w : waits) {
     ASSERT_EQ(w.wait_for(seconds(10)), std::future_status::ready);
-    EXPECT_TRUE(w.get().ok());
+    EXPECT_THAT(w.get(), IsOk());
   }
 }
 
 TEST_F(CoordinatorServerTest, KvWaitTimeoutNamesTheMissingKeys) {
   std::string job = PendingJob();
   CoordinatorKvStore kv(server_->address(), kToken, job, 0);
-  ASSERT_TRUE(kv.Set("rank/1", "x").ok());
+  ASSERT_THAT(kv.Set("rank/1", "x"), IsOk());
   Status s = kv.Wait({"rank/0", "rank/1", "rank/2"}, milliseconds(300));
   EXPECT_EQ(s.code(), StatusCode::kDeadlineExceeded);
   EXPECT_NE(s.message().find("`rank/0`, `rank/2`"), std::string::npos)
@@ -423,7 +427,7 @@ TEST_F(CoordinatorServerTest, EndingTheJobReleasesItsWaiters) {
                          [&] { return kv.Wait({"never"}, seconds(30)); });
   ASSERT_TRUE(
       WaitUntil([&] { return server_->pending_rendezvous_waits() == 1; }));
-  ASSERT_TRUE(client_->CancelJob(job, "stop").ok());
+  ASSERT_THAT(client_->CancelJob(job, "stop"), IsOk());
   ASSERT_EQ(done.wait_for(seconds(10)), std::future_status::ready);
   Status s = done.get();
   EXPECT_EQ(s.code(), StatusCode::kAborted);
@@ -443,7 +447,7 @@ TEST_F(CoordinatorServerTest, ShutdownReleasesParkedWaits) {
   server_->Wait();      // returns once shut down
   EXPECT_LT(std::chrono::steady_clock::now() - t0, seconds(5));
   ASSERT_EQ(done.wait_for(seconds(10)), std::future_status::ready);
-  EXPECT_FALSE(done.get().ok());
+  EXPECT_THAT(done.get(), Not(IsOk()));
 }
 
 TEST_F(CoordinatorServerTest, WrongOrMissingTokenIsRefusedEverywhere) {

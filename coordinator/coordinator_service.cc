@@ -106,9 +106,8 @@ grpc::ServerUnaryReactor* CoordinatorService::LaunchJob(
     const proto::LaunchJobRequest* request,
     proto::LaunchJobResponse* response) {
   return Unary(context, [&]() -> Status {
-    StatusOr<std::string> id = jobs_->LaunchJob(request->spec());
-    if (!id.ok()) return id.status();
-    response->set_job_id(*id);
+    DSTRAIN_ASSIGN_OR_RETURN(std::string id, jobs_->LaunchJob(request->spec()));
+    response->set_job_id(id);
     return Status::Ok();
   });
 }
@@ -117,10 +116,10 @@ grpc::ServerUnaryReactor* CoordinatorService::GetJobStatus(
     grpc::CallbackServerContext* context,
     const proto::JobStatusRequest* request, proto::JobStatus* response) {
   return Unary(context, [&]() -> Status {
-    StatusOr<proto::JobStatus> status =
-        jobs_->GetJobStatus(request->job_id(), request->since_step());
-    if (!status.ok()) return status.status();
-    *response = std::move(status).value();
+    DSTRAIN_ASSIGN_OR_RETURN(
+        proto::JobStatus status,
+        jobs_->GetJobStatus(request->job_id(), request->since_step()));
+    *response = std::move(status);
     return Status::Ok();
   });
 }
@@ -162,11 +161,10 @@ grpc::ServerUnaryReactor* CoordinatorService::KvGet(
     grpc::CallbackServerContext* context, const proto::KvGetRequest* request,
     proto::KvGetResponse* response) {
   return Unary(context, [&]() -> Status {
-    StatusOr<std::optional<std::string>> value =
-        kv_->Get(request->job_id(), request->key());
-    if (!value.ok()) return value.status();
-    response->set_found(value->has_value());
-    if (value->has_value()) response->set_value(**value);
+    DSTRAIN_ASSIGN_OR_RETURN(std::optional<std::string> value,
+                             kv_->Get(request->job_id(), request->key()));
+    response->set_found(value.has_value());
+    if (value.has_value()) response->set_value(*value);
     return Status::Ok();
   });
 }
@@ -175,10 +173,10 @@ grpc::ServerUnaryReactor* CoordinatorService::KvAdd(
     grpc::CallbackServerContext* context, const proto::KvAddRequest* request,
     proto::KvAddResponse* response) {
   return Unary(context, [&]() -> Status {
-    StatusOr<std::int64_t> sum =
-        kv_->Add(request->job_id(), request->key(), request->delta());
-    if (!sum.ok()) return sum.status();
-    response->set_value(*sum);
+    DSTRAIN_ASSIGN_OR_RETURN(
+        std::int64_t sum,
+        kv_->Add(request->job_id(), request->key(), request->delta()));
+    response->set_value(sum);
     return Status::Ok();
   });
 }
@@ -188,11 +186,11 @@ grpc::ServerUnaryReactor* CoordinatorService::KvCompareSet(
     const proto::KvCompareSetRequest* request,
     proto::KvCompareSetResponse* response) {
   return Unary(context, [&]() -> Status {
-    StatusOr<std::string> after =
+    DSTRAIN_ASSIGN_OR_RETURN(
+        std::string after,
         kv_->CompareSet(request->job_id(), request->key(), request->expected(),
-                        request->desired());
-    if (!after.ok()) return after.status();
-    response->set_value(*after);
+                        request->desired()));
+    response->set_value(after);
     return Status::Ok();
   });
 }
@@ -201,9 +199,9 @@ grpc::ServerUnaryReactor* CoordinatorService::KvDelete(
     grpc::CallbackServerContext* context, const proto::KvDeleteRequest* request,
     proto::KvDeleteResponse* response) {
   return Unary(context, [&]() -> Status {
-    StatusOr<bool> deleted = kv_->Delete(request->job_id(), request->key());
-    if (!deleted.ok()) return deleted.status();
-    response->set_deleted(*deleted);
+    DSTRAIN_ASSIGN_OR_RETURN(bool deleted,
+                             kv_->Delete(request->job_id(), request->key()));
+    response->set_deleted(deleted);
     return Status::Ok();
   });
 }
@@ -214,12 +212,11 @@ grpc::ServerUnaryReactor* CoordinatorService::KvCheck(
   return Unary(context, [&]() -> Status {
     std::vector<std::string> keys(request->keys().begin(),
                                   request->keys().end());
-    StatusOr<RendezvousStore::CheckResult> r =
-        kv_->Check(request->job_id(), keys);
-    if (!r.ok()) return r.status();
-    response->set_all_present(r->missing.empty());
-    response->set_num_keys(r->num_keys);
-    for (const std::string& k : r->missing) response->add_missing(k);
+    DSTRAIN_ASSIGN_OR_RETURN(RendezvousStore::CheckResult r,
+                             kv_->Check(request->job_id(), keys));
+    response->set_all_present(r.missing.empty());
+    response->set_num_keys(r.num_keys);
+    for (const std::string& k : r.missing) response->add_missing(k);
     return Status::Ok();
   });
 }

@@ -7,10 +7,13 @@
 #include <csignal>
 #include <mutex>
 
+#include "common/testing/status_matchers.h"
 #include "coordinator/job_manager.h"
 
 namespace dstrain::coordinator {
 namespace {
+
+using ::dstrain::testing::IsOk;
 
 using std::chrono::seconds;
 
@@ -69,7 +72,7 @@ class JobManagerRestartTest : public ::testing::Test {
   }
   proto::JobStatus StatusOf(const std::string& job, int since = 0) {
     StatusOr<proto::JobStatus> s = jobs_.GetJobStatus(job, since);
-    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    EXPECT_THAT(s, IsOk()) << s.status().ToString();
     return s.ok() ? *s : proto::JobStatus();
   }
   void ReportStep(const std::string& job, int attempt, int step) {
@@ -82,7 +85,7 @@ class JobManagerRestartTest : public ::testing::Test {
     m->set_attempt(attempt);
     m->set_step(step);
     m->set_loss(1.0 / step);
-    ASSERT_TRUE(jobs_.ReportMetrics(r).ok());
+    ASSERT_THAT(jobs_.ReportMetrics(r), IsOk());
   }
 
   FakeClock clock_;
@@ -99,7 +102,7 @@ TEST_F(JobManagerRestartTest, RestartsOnceEveryRankOfTheAttemptHasExited) {
   ASSERT_EQ(agents_.starts.size(), 1u);
   EXPECT_EQ(StatusOf(id).max_restarts(), 2);
 
-  ASSERT_TRUE(jobs_.ReportWorkerExit("", id, 0, Exit(1, 0, SIGKILL)).ok());
+  ASSERT_THAT(jobs_.ReportWorkerExit("", id, 0, Exit(1, 0, SIGKILL)), IsOk());
   proto::JobStatus st = StatusOf(id);
   // Not failed, not restarted yet: rank 0 still runs.
   EXPECT_EQ(st.state(), proto::JOB_RUNNING);
@@ -110,7 +113,7 @@ TEST_F(JobManagerRestartTest, RestartsOnceEveryRankOfTheAttemptHasExited) {
   EXPECT_TRUE(kv_.HasJob(id));
 
   // The stopped rank 0 reports: the next attempt starts.
-  ASSERT_TRUE(jobs_.ReportWorkerExit("", id, 0, Exit(0, 0, SIGTERM)).ok());
+  ASSERT_THAT(jobs_.ReportWorkerExit("", id, 0, Exit(0, 0, SIGTERM)), IsOk());
   st = StatusOf(id);
   EXPECT_EQ(st.state(), proto::JOB_RUNNING);
   EXPECT_EQ(st.attempt(), 1);
@@ -122,23 +125,23 @@ TEST_F(JobManagerRestartTest, RestartsOnceEveryRankOfTheAttemptHasExited) {
   EXPECT_EQ(agents_.starts[1].second.ranks_size(), 2);
 
   // A late report of attempt 0 changes nothing.
-  ASSERT_TRUE(jobs_.ReportWorkerExit("", id, 0, Exit(1, 1)).ok());
+  ASSERT_THAT(jobs_.ReportWorkerExit("", id, 0, Exit(1, 1)), IsOk());
   EXPECT_EQ(StatusOf(id).state(), proto::JOB_RUNNING);
   EXPECT_EQ(StatusOf(id).exits_size(), 0);
 
   // Attempt 1 succeeds.
-  ASSERT_TRUE(jobs_.ReportWorkerExit("", id, 1, Exit(0, 0)).ok());
-  ASSERT_TRUE(jobs_.ReportWorkerExit("", id, 1, Exit(1, 0)).ok());
+  ASSERT_THAT(jobs_.ReportWorkerExit("", id, 1, Exit(0, 0)), IsOk());
+  ASSERT_THAT(jobs_.ReportWorkerExit("", id, 1, Exit(1, 0)), IsOk());
   EXPECT_EQ(StatusOf(id).state(), proto::JOB_SUCCEEDED);
 }
 
 TEST_F(JobManagerRestartTest, TheFailureAfterTheLastRestartFailsTheJob) {
   AddNode("vm");
   const std::string id = Launch(/*ppn=*/1, /*max_restarts=*/1);
-  ASSERT_TRUE(jobs_.ReportWorkerExit("", id, 0, Exit(0, 3)).ok());
+  ASSERT_THAT(jobs_.ReportWorkerExit("", id, 0, Exit(0, 3)), IsOk());
   EXPECT_EQ(StatusOf(id).attempt(), 1);  // the only rank: restarted at once
   EXPECT_EQ(StatusOf(id).state(), proto::JOB_RUNNING);
-  ASSERT_TRUE(jobs_.ReportWorkerExit("", id, 1, Exit(0, 0, SIGKILL)).ok());
+  ASSERT_THAT(jobs_.ReportWorkerExit("", id, 1, Exit(0, 0, SIGKILL)), IsOk());
   const proto::JobStatus st = StatusOf(id);
   EXPECT_EQ(st.state(), proto::JOB_FAILED);
   EXPECT_EQ(st.attempt(), 1);
@@ -150,7 +153,7 @@ TEST_F(JobManagerRestartTest, TheFailureAfterTheLastRestartFailsTheJob) {
 TEST_F(JobManagerRestartTest, WithoutRestartsAFailureEndsTheJob) {
   AddNode("vm");
   const std::string id = Launch(/*ppn=*/2, /*max_restarts=*/0);
-  ASSERT_TRUE(jobs_.ReportWorkerExit("", id, 0, Exit(1, 0, SIGKILL)).ok());
+  ASSERT_THAT(jobs_.ReportWorkerExit("", id, 0, Exit(1, 0, SIGKILL)), IsOk());
   EXPECT_EQ(StatusOf(id).state(), proto::JOB_FAILED);
   EXPECT_EQ(agents_.starts.size(), 1u);
 }
@@ -159,7 +162,7 @@ TEST_F(JobManagerRestartTest, HistoryContinuesFromTheResumedStep) {
   AddNode("vm");
   const std::string id = Launch(/*ppn=*/1, /*max_restarts=*/1);
   for (int s = 1; s <= 17; ++s) ReportStep(id, 0, s);
-  ASSERT_TRUE(jobs_.ReportWorkerExit("", id, 0, Exit(0, 0, SIGKILL)).ok());
+  ASSERT_THAT(jobs_.ReportWorkerExit("", id, 0, Exit(0, 0, SIGKILL)), IsOk());
   ASSERT_EQ(StatusOf(id).attempt(), 1);
   // Attempt 1 resumed from the checkpoint at step 10.
   for (int s = 11; s <= 20; ++s) ReportStep(id, 1, s);
@@ -189,7 +192,7 @@ TEST_F(JobManagerRestartTest, LostNodeRestartsOnceTheOthersExited) {
   ASSERT_EQ(agents_.stops.size(), 1u);
   EXPECT_EQ(agents_.stops[0].first, "a:9000");
   // Rank 1 was on the lost node: rank 0's exit is the last one awaited.
-  ASSERT_TRUE(jobs_.ReportWorkerExit(n1, id, 0, Exit(0, 0, SIGTERM)).ok());
+  ASSERT_THAT(jobs_.ReportWorkerExit(n1, id, 0, Exit(0, 0, SIGTERM)), IsOk());
   const proto::JobStatus st = StatusOf(id);
   EXPECT_EQ(st.attempt(), 1);
   EXPECT_EQ(st.restart_reason(), "node b stopped heartbeating");

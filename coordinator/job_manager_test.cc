@@ -8,8 +8,12 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/testing/status_matchers.h"
+
 namespace dstrain::coordinator {
 namespace {
+
+using ::dstrain::testing::IsOk;
 
 using std::chrono::seconds;
 
@@ -118,7 +122,7 @@ class JobManagerTest : public ::testing::Test {
   }
   proto::JobStatus StatusOf(const std::string& job, int since = 0) {
     StatusOr<proto::JobStatus> s = jobs_.GetJobStatus(job, since);
-    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    EXPECT_THAT(s, IsOk()) << s.status().ToString();
     return s.ok() ? *s : proto::JobStatus();
   }
 
@@ -142,7 +146,7 @@ TEST_F(JobManagerTest, RejectsUnusableNumbers) {
 
 TEST_F(JobManagerTest, WaitsForNodesThenAssignsRanksInRegistrationOrder) {
   StatusOr<std::string> id = jobs_.LaunchJob(Spec("charlm", 2, 2, 2));
-  ASSERT_TRUE(id.ok());
+  ASSERT_THAT(id, IsOk());
   EXPECT_EQ(id->rfind("j-", 0), 0u);
   EXPECT_EQ(StatusOf(*id).state(), proto::JOB_PENDING);
   EXPECT_TRUE(kv_.HasJob(*id));
@@ -194,7 +198,7 @@ TEST_F(JobManagerTest, TakesUpToNodesMax) {
   AddNode("b");
   AddNode("c");
   StatusOr<std::string> id = jobs_.LaunchJob(Spec("j", 1, 1, 2));
-  ASSERT_TRUE(id.ok());
+  ASSERT_THAT(id, IsOk());
   proto::JobStatus st = StatusOf(*id);
   EXPECT_EQ(st.state(), proto::JOB_RUNNING);
   EXPECT_EQ(st.world_size(), 2);
@@ -207,10 +211,10 @@ TEST_F(JobManagerTest, NonZeroExitFailsTheJobAndStopsEveryAgent) {
   AddNode("vm");
   AddNode("vm2");
   std::string id = *jobs_.LaunchJob(Spec("j", 2, 2, 2));
-  ASSERT_TRUE(kv_.Set(id, "a0/x", "1").ok());
-  ASSERT_TRUE(jobs_.ReportWorkerExit("", id, 0, Exit(0, 0)).ok());
+  ASSERT_THAT(kv_.Set(id, "a0/x", "1"), IsOk());
+  ASSERT_THAT(jobs_.ReportWorkerExit("", id, 0, Exit(0, 0)), IsOk());
   EXPECT_EQ(StatusOf(id).state(), proto::JOB_RUNNING);
-  ASSERT_TRUE(jobs_.ReportWorkerExit("", id, 0, Exit(3, 7)).ok());
+  ASSERT_THAT(jobs_.ReportWorkerExit("", id, 0, Exit(3, 7)), IsOk());
   proto::JobStatus st = StatusOf(id);
   EXPECT_EQ(st.state(), proto::JOB_FAILED);
   EXPECT_EQ(st.reason(), "rank 3 on vm2 exited with code 7");
@@ -222,7 +226,7 @@ TEST_F(JobManagerTest, NonZeroExitFailsTheJobAndStopsEveryAgent) {
   // The rendezvous namespace went with the job.
   EXPECT_FALSE(kv_.HasJob(id));
   // Later exits (the stopped workers) are recorded but change nothing.
-  ASSERT_TRUE(jobs_.ReportWorkerExit("", id, 0, Exit(1, 0, SIGTERM)).ok());
+  ASSERT_THAT(jobs_.ReportWorkerExit("", id, 0, Exit(1, 0, SIGTERM)), IsOk());
   st = StatusOf(id);
   EXPECT_EQ(st.state(), proto::JOB_FAILED);
   EXPECT_EQ(st.reason(), "rank 3 on vm2 exited with code 7");
@@ -233,7 +237,7 @@ TEST_F(JobManagerTest, NonZeroExitFailsTheJobAndStopsEveryAgent) {
 TEST_F(JobManagerTest, KilledRankIsNamedWithItsSignal) {
   std::string node = AddNode("vm");
   std::string id = *jobs_.LaunchJob(Spec("j", 2, 1, 1));
-  ASSERT_TRUE(jobs_.ReportWorkerExit(node, id, 0, Exit(1, 0, SIGKILL)).ok());
+  ASSERT_THAT(jobs_.ReportWorkerExit(node, id, 0, Exit(1, 0, SIGKILL)), IsOk());
   proto::JobStatus st = StatusOf(id);
   EXPECT_EQ(st.state(), proto::JOB_FAILED);
   EXPECT_EQ(st.reason(), "rank 1 on vm was killed by SIGKILL");
@@ -245,7 +249,7 @@ TEST_F(JobManagerTest, AllZeroExitsSucceed) {
   std::string id = *jobs_.LaunchJob(Spec("j", 3, 1, 1));
   for (int r = 0; r < 3; ++r) {
     EXPECT_EQ(StatusOf(id).state(), proto::JOB_RUNNING);
-    ASSERT_TRUE(jobs_.ReportWorkerExit("", id, 0, Exit(r, 0)).ok());
+    ASSERT_THAT(jobs_.ReportWorkerExit("", id, 0, Exit(r, 0)), IsOk());
   }
   proto::JobStatus st = StatusOf(id);
   EXPECT_EQ(st.state(), proto::JOB_SUCCEEDED);
@@ -265,7 +269,7 @@ TEST_F(JobManagerTest, ExitReportsAreChecked) {
   EXPECT_EQ(jobs_.ReportWorkerExit(other, id, 0, Exit(0, 1)).code(),
             StatusCode::kInvalidArgument);
   // Another attempt's report is ignored.
-  EXPECT_TRUE(jobs_.ReportWorkerExit(node, id, 7, Exit(0, 1)).ok());
+  EXPECT_THAT(jobs_.ReportWorkerExit(node, id, 7, Exit(0, 1)), IsOk());
   EXPECT_EQ(StatusOf(id).state(), proto::JOB_RUNNING);
 }
 
@@ -275,17 +279,17 @@ TEST_F(JobManagerTest, CancelStopsRunningJobsAndEndsPendingOnes) {
   std::string pending = *jobs_.LaunchJob(Spec("b", 1, 1, 1));
   EXPECT_EQ(StatusOf(pending).state(), proto::JOB_PENDING);  // node busy
 
-  ASSERT_TRUE(jobs_.CancelJob(pending, "user pressed Ctrl-C").ok());
+  ASSERT_THAT(jobs_.CancelJob(pending, "user pressed Ctrl-C"), IsOk());
   EXPECT_EQ(StatusOf(pending).state(), proto::JOB_CANCELLED);
   EXPECT_EQ(StatusOf(pending).reason(), "user pressed Ctrl-C");
   EXPECT_TRUE(agents_.stops.empty());
   EXPECT_FALSE(kv_.HasJob(pending));
 
-  ASSERT_TRUE(jobs_.CancelJob(running, "").ok());
+  ASSERT_THAT(jobs_.CancelJob(running, ""), IsOk());
   EXPECT_EQ(StatusOf(running).state(), proto::JOB_CANCELLED);
   EXPECT_EQ(agents_.StopAddresses(), std::vector<std::string>{"vm:9000"});
   // Cancelling again, or an ended job, changes nothing.
-  ASSERT_TRUE(jobs_.CancelJob(running, "again").ok());
+  ASSERT_THAT(jobs_.CancelJob(running, "again"), IsOk());
   EXPECT_EQ(StatusOf(running).reason(), "cancelled");
   EXPECT_EQ(agents_.stops.size(), 1u);
   EXPECT_EQ(jobs_.CancelJob("j-nope", "").code(), StatusCode::kNotFound);
@@ -296,7 +300,7 @@ TEST_F(JobManagerTest, NextPendingJobStartsWhenNodesAreFreed) {
   std::string a = *jobs_.LaunchJob(Spec("a", 1, 1, 1));
   std::string b = *jobs_.LaunchJob(Spec("b", 1, 1, 1));
   EXPECT_EQ(StatusOf(b).state(), proto::JOB_PENDING);
-  ASSERT_TRUE(jobs_.ReportWorkerExit("", a, 0, Exit(0, 0)).ok());
+  ASSERT_THAT(jobs_.ReportWorkerExit("", a, 0, Exit(0, 0)), IsOk());
   EXPECT_EQ(StatusOf(a).state(), proto::JOB_SUCCEEDED);
   EXPECT_EQ(StatusOf(b).state(), proto::JOB_RUNNING);
   ASSERT_EQ(agents_.starts.size(), 2u);
@@ -344,7 +348,7 @@ TEST_F(JobManagerTest, MetricsLatestHistoryAndResults) {
     *req.add_metrics() = Step(id, 1, step, 20.0 - step);
   }
   *req.add_metrics() = Step(id, 0, 3, 99.0);  // a late repeat
-  ASSERT_TRUE(jobs_.ReportMetrics(req).ok());
+  ASSERT_THAT(jobs_.ReportMetrics(req), IsOk());
 
   proto::JobStatus st = StatusOf(id, 0);
   ASSERT_EQ(st.latest_size(), 2);
@@ -371,7 +375,7 @@ TEST_F(JobManagerTest, MetricsLatestHistoryAndResults) {
   r.set_steps(8);
   r.set_param_digest("00ff");
   *results.add_results() = r;
-  ASSERT_TRUE(jobs_.ReportMetrics(results).ok());
+  ASSERT_THAT(jobs_.ReportMetrics(results), IsOk());
   st = StatusOf(id);
   ASSERT_EQ(st.results_size(), 1);
   EXPECT_EQ(st.results(0).param_digest(), "00ff");
@@ -380,7 +384,7 @@ TEST_F(JobManagerTest, MetricsLatestHistoryAndResults) {
   proto::StepMetrics m = Step(id, 0, 100, 1.0);
   m.set_attempt(3);
   *stale.add_metrics() = m;
-  ASSERT_TRUE(jobs_.ReportMetrics(stale).ok());
+  ASSERT_THAT(jobs_.ReportMetrics(stale), IsOk());
   EXPECT_EQ(StatusOf(id).latest(0).step(), 3);
 
   proto::ReportMetricsRequest bad;
@@ -396,7 +400,7 @@ TEST_F(JobManagerTest, ElapsedFollowsTheClockAndStopsAtTheEnd) {
   std::string id = *jobs_.LaunchJob(Spec("j", 1, 1, 1));
   clock_.Advance(seconds(5));
   EXPECT_DOUBLE_EQ(StatusOf(id).elapsed_s(), 5.0);
-  ASSERT_TRUE(jobs_.ReportWorkerExit("", id, 0, Exit(0, 0)).ok());
+  ASSERT_THAT(jobs_.ReportWorkerExit("", id, 0, Exit(0, 0)), IsOk());
   clock_.Advance(seconds(5));
   EXPECT_DOUBLE_EQ(StatusOf(id).elapsed_s(), 5.0);
 }
@@ -415,7 +419,7 @@ TEST(JobManagerStartingTest, ExitWhileStartingAndLateStartAnswer) {
   EXPECT_EQ(jobs.GetJobStatus(id, 0)->state(), proto::JOB_STARTING);
   EXPECT_TRUE(agents.starts.empty());  // not run yet
   // A worker dies before the agent's StartWorkers answer is processed.
-  ASSERT_TRUE(jobs.ReportWorkerExit("", id, 0, Exit(0, 0, SIGSEGV)).ok());
+  ASSERT_THAT(jobs.ReportWorkerExit("", id, 0, Exit(0, 0, SIGSEGV)), IsOk());
   EXPECT_EQ(jobs.GetJobStatus(id, 0)->state(), proto::JOB_FAILED);
   executor.RunAll();  // start, then stop, in order
   ASSERT_EQ(agents.starts.size(), 1u);
@@ -458,7 +462,7 @@ TEST_F(JobManagerTest, PlanOrdersRanksByLeafAndHandsOutSubCommunicators) {
   const std::string cluster = TwoLeafCluster();
   StatusOr<std::string> id =
       jobs_.LaunchJob(Planned(cluster, "hierarchical", 4));
-  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  ASSERT_THAT(id, IsOk()) << id.status().ToString();
   // Registration order interleaves the leaves.
   const std::string a = AddNode("hostA");
   const std::string b = AddNode("hostB");
@@ -501,7 +505,7 @@ TEST_F(JobManagerTest, PlanOrdersRanksByLeafAndHandsOutSubCommunicators) {
 TEST_F(JobManagerTest, NodeMissingFromTheDescriptionFailsBeforeAnythingStarts) {
   const std::string cluster = TwoLeafCluster();
   StatusOr<std::string> id = jobs_.LaunchJob(Planned(cluster, "auto", 2));
-  ASSERT_TRUE(id.ok());
+  ASSERT_THAT(id, IsOk());
   AddNode("hostA");
   AddNode("hostZ");
   proto::JobStatus st = StatusOf(*id);
@@ -529,7 +533,7 @@ TEST_F(JobManagerTest, BadClusterDescriptionsAreRefusedAtLaunch) {
   // A forced algorithm that cannot apply (torus on a fat-tree) fails the
   // job at start, naming why.
   StatusOr<std::string> torus = jobs_.LaunchJob(Planned(cluster, "torus", 2));
-  ASSERT_TRUE(torus.ok());
+  ASSERT_THAT(torus, IsOk());
   AddNode("hostA");
   AddNode("hostB");
   proto::JobStatus st = StatusOf(*torus);
@@ -550,7 +554,7 @@ TEST_F(JobManagerTest, PlanFailureDuringAPassDoesNotStartTheNextJobTwice) {
   const std::string z = AddNode("hostZ");
   const std::string a = AddNode("hostA");
   StatusOr<std::string> first = jobs_.LaunchJob(Spec("first", 1, 2, 2));
-  ASSERT_TRUE(first.ok());
+  ASSERT_THAT(first, IsOk());
   ASSERT_EQ(StatusOf(*first).state(), proto::JOB_RUNNING);
   // Both wait for the nodes `first` holds.
   proto::JobSpec planned = Planned(cluster, "auto", 1);
@@ -560,7 +564,7 @@ TEST_F(JobManagerTest, PlanFailureDuringAPassDoesNotStartTheNextJobTwice) {
   ASSERT_TRUE(doomed.ok() && next.ok());
   agents_.starts.clear();
   for (int r = 0; r < 2; ++r)
-    ASSERT_TRUE(jobs_.ReportWorkerExit("", *first, 0, Exit(r, 0)).ok());
+    ASSERT_THAT(jobs_.ReportWorkerExit("", *first, 0, Exit(r, 0)), IsOk());
   EXPECT_EQ(StatusOf(*first).state(), proto::JOB_SUCCEEDED);
   const proto::JobStatus d = StatusOf(*doomed);
   EXPECT_EQ(d.state(), proto::JOB_FAILED);

@@ -48,10 +48,9 @@ StatusOr<JobPlan> PlanJob(const JobCluster& jc,
   }
   topology::PlanOptions options;
   options.ranks_per_node = procs_per_node;
-  StatusOr<std::optional<topology::Algorithm>> algorithm =
-      topology::ParseAlgorithmChoice(jc.algorithm);
-  if (!algorithm.ok()) return algorithm.status();
-  options.algorithm = *algorithm;
+  DSTRAIN_ASSIGN_OR_RETURN(std::optional<topology::Algorithm> algorithm,
+                           topology::ParseAlgorithmChoice(jc.algorithm));
+  options.algorithm = algorithm;
   StatusOr<topology::Plan> plan = topology::BuildPlan(cluster, hosts, options);
   if (!plan.ok()) {
     return Status(plan.status().code(), "cannot plan on cluster `" +
@@ -85,7 +84,7 @@ StatusOr<JobPlan> PlanJob(const JobCluster& jc,
   }
   out.grad_routes = std::move(routes);
   const std::string nccl_algo =
-      *algorithm ? topology::AlgorithmName(**algorithm) : "";
+      algorithm ? topology::AlgorithmName(*algorithm) : "";
   for (topology::VertexId v : plan->placement.hosts) {
     std::map<std::string, std::string> env(plan->env.begin(), plan->env.end());
     topology::NcclEnvOptions nccl;

@@ -9,8 +9,13 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/testing/status_matchers.h"
+
 namespace dstrain::coordinator {
 namespace {
+
+using ::dstrain::testing::IsOk;
+using ::testing::Not;
 
 class JobPlanTest : public ::testing::Test {
  protected:
@@ -32,7 +37,7 @@ class JobPlanTest : public ::testing::Test {
     spec.set_cluster_path(path);
     spec.set_algorithm(algorithm);
     auto c = LoadJobCluster(spec);
-    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    EXPECT_THAT(c, IsOk()) << c.status().ToString();
     return c.ok() ? *c : nullptr;
   }
 
@@ -47,7 +52,7 @@ TEST_F(JobPlanTest, SampleFatTreeKeepsLeavesTogether) {
   // Given in an order that interleaves the leaves (node0, node1 | node2,
   // node3): the plan puts each leaf's hosts next to each other.
   StatusOr<JobPlan> plan = PlanJob(*c, {"node2", "node0", "node3", "node1"}, 2);
-  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  ASSERT_THAT(plan, IsOk()) << plan.status().ToString();
   EXPECT_EQ(plan->node_order, (std::vector<int>{1, 3, 0, 2}));
   EXPECT_EQ(plan->placement, "leaf-contiguous");
   // auto: the cost model's choice by size, as `dstrain topo plan` shows it
@@ -67,7 +72,7 @@ TEST_F(JobPlanTest, RailFabricsGetTheirNcclSettingsPerHost) {
   for (topology::VertexId h : c->cluster.hosts())
     names.push_back(c->cluster.vertex(h).name);
   StatusOr<JobPlan> plan = PlanJob(*c, names, 1);
-  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  ASSERT_THAT(plan, IsOk()) << plan.status().ToString();
   for (const auto& env : plan->env) {
     EXPECT_EQ(env.at("NCCL_CROSS_NIC"), "0");
     EXPECT_EQ(env.at("NCCL_ALGO"), "Ring");
@@ -85,7 +90,7 @@ TEST_F(JobPlanTest, TorusJobsGetLineCommunicators) {
   for (topology::VertexId h : c->cluster.hosts())
     names.push_back(c->cluster.vertex(h).name);
   StatusOr<JobPlan> plan = PlanJob(*c, names, 2);
-  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  ASSERT_THAT(plan, IsOk()) << plan.status().ToString();
   EXPECT_EQ(FormatGradRoutes(plan->grad_routes), "torus");
   std::vector<std::string> comms;
   for (const auto& sc : plan->communicators) {
@@ -114,7 +119,7 @@ TEST_F(JobPlanTest, ErrorsNameTheNodeOrTheFile) {
   proto::TopologySpec spec;
   spec.set_cluster_path(bad);
   auto loaded = LoadJobCluster(spec);
-  ASSERT_FALSE(loaded.ok());
+  ASSERT_THAT(loaded, Not(IsOk()));
   EXPECT_NE(loaded.status().message().find("bad.yaml:2:13"), std::string::npos)
       << loaded.status().message();
 }

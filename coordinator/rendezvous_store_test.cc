@@ -5,8 +5,12 @@
 #include <atomic>
 #include <thread>
 
+#include "common/testing/status_matchers.h"
+
 namespace dstrain::coordinator {
 namespace {
+
+using ::dstrain::testing::IsOk;
 
 class RendezvousStoreTest : public ::testing::Test {
  protected:
@@ -15,10 +19,10 @@ class RendezvousStoreTest : public ::testing::Test {
 };
 
 TEST_F(RendezvousStoreTest, SetGetDeleteNumKeys) {
-  ASSERT_TRUE(kv_.Set("j", "a", "1").ok());
-  ASSERT_TRUE(kv_.Set("j", "b", std::string("\0x", 2)).ok());
+  ASSERT_THAT(kv_.Set("j", "a", "1"), IsOk());
+  ASSERT_THAT(kv_.Set("j", "b", std::string("\0x", 2)), IsOk());
   auto a = kv_.Get("j", "a");
-  ASSERT_TRUE(a.ok());
+  ASSERT_THAT(a, IsOk());
   EXPECT_EQ(a->value(), "1");
   EXPECT_EQ(kv_.Get("j", "b")->value(), std::string("\0x", 2));
   EXPECT_FALSE(kv_.Get("j", "zz")->has_value());
@@ -32,7 +36,7 @@ TEST_F(RendezvousStoreTest, AddCountsFromZeroAndRejectsNonIntegers) {
   EXPECT_EQ(*kv_.Add("j", "n", 2), 2);
   EXPECT_EQ(*kv_.Add("j", "n", -5), -3);
   EXPECT_EQ(kv_.Get("j", "n")->value(), "-3");
-  ASSERT_TRUE(kv_.Set("j", "s", "abc").ok());
+  ASSERT_THAT(kv_.Set("j", "s", "abc"), IsOk());
   StatusOr<std::int64_t> bad = kv_.Add("j", "s", 1);
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(bad.status().message().find("`s`"), std::string::npos);
@@ -52,16 +56,16 @@ TEST_F(RendezvousStoreTest, CompareSetFollowsC10dSemantics) {
 }
 
 TEST_F(RendezvousStoreTest, CheckNamesMissingKeysInOrder) {
-  ASSERT_TRUE(kv_.Set("j", "b", "").ok());
+  ASSERT_THAT(kv_.Set("j", "b", ""), IsOk());
   auto r = kv_.Check("j", {"a", "b", "c"});
-  ASSERT_TRUE(r.ok());
+  ASSERT_THAT(r, IsOk());
   EXPECT_EQ(r->missing, (std::vector<std::string>{"a", "c"}));
   EXPECT_EQ(r->num_keys, 1);
 }
 
 TEST_F(RendezvousStoreTest, JobsAreSeparateAndUnknownJobsAreRefused) {
   kv_.OpenJob("other");
-  ASSERT_TRUE(kv_.Set("j", "k", "mine").ok());
+  ASSERT_THAT(kv_.Set("j", "k", "mine"), IsOk());
   EXPECT_FALSE(kv_.Get("other", "k")->has_value());
   EXPECT_EQ(kv_.Set("nope", "k", "v").code(), StatusCode::kNotFound);
   EXPECT_EQ(kv_.Get("nope", "k").status().code(), StatusCode::kNotFound);
@@ -71,7 +75,7 @@ TEST_F(RendezvousStoreTest, JobsAreSeparateAndUnknownJobsAreRefused) {
 }
 
 TEST_F(RendezvousStoreTest, WaitFiresAtOnceWhenKeysExist) {
-  ASSERT_TRUE(kv_.Set("j", "a", "").ok());
+  ASSERT_THAT(kv_.Set("j", "a", ""), IsOk());
   int calls = 0;
   Status got(StatusCode::kUnknown, "not called");
   auto id = kv_.WaitAsync("j", {"a"}, [&](const Status& s) {
@@ -80,34 +84,34 @@ TEST_F(RendezvousStoreTest, WaitFiresAtOnceWhenKeysExist) {
   });
   EXPECT_EQ(id, 0u);
   EXPECT_EQ(calls, 1);
-  EXPECT_TRUE(got.ok());
+  EXPECT_THAT(got, IsOk());
   EXPECT_EQ(kv_.PendingWaits(), 0u);
 }
 
 TEST_F(RendezvousStoreTest, WaitFiresWhenTheLastKeyArrivesByAnyWrite) {
   int calls = 0;
   kv_.WaitAsync("j", {"a", "b", "c"}, [&](const Status& s) {
-    EXPECT_TRUE(s.ok());
+    EXPECT_THAT(s, IsOk());
     ++calls;
   });
-  ASSERT_TRUE(kv_.Set("j", "a", "1").ok());
-  ASSERT_TRUE(kv_.Add("j", "b", 1).ok());
+  ASSERT_THAT(kv_.Set("j", "a", "1"), IsOk());
+  ASSERT_THAT(kv_.Add("j", "b", 1), IsOk());
   EXPECT_EQ(calls, 0);
   EXPECT_EQ(kv_.PendingWaits(), 1u);
-  ASSERT_TRUE(kv_.CompareSet("j", "c", "", "x").ok());
+  ASSERT_THAT(kv_.CompareSet("j", "c", "", "x"), IsOk());
   EXPECT_EQ(calls, 1);
-  ASSERT_TRUE(kv_.Set("j", "a", "2").ok());  // fires once only
+  ASSERT_THAT(kv_.Set("j", "a", "2"), IsOk());  // fires once only
   EXPECT_EQ(calls, 1);
 }
 
 TEST_F(RendezvousStoreTest, DeletedKeyIsWaitedForAgain) {
   int calls = 0;
   kv_.WaitAsync("j", {"a", "b"}, [&](const Status&) { ++calls; });
-  ASSERT_TRUE(kv_.Set("j", "a", "").ok());
-  ASSERT_TRUE(kv_.Delete("j", "a").ok());
-  ASSERT_TRUE(kv_.Set("j", "b", "").ok());
+  ASSERT_THAT(kv_.Set("j", "a", ""), IsOk());
+  ASSERT_THAT(kv_.Delete("j", "a"), IsOk());
+  ASSERT_THAT(kv_.Set("j", "b", ""), IsOk());
   EXPECT_EQ(calls, 0);
-  ASSERT_TRUE(kv_.Set("j", "a", "").ok());
+  ASSERT_THAT(kv_.Set("j", "a", ""), IsOk());
   EXPECT_EQ(calls, 1);
 }
 
@@ -116,7 +120,7 @@ TEST_F(RendezvousStoreTest, CancelledWaitNeverFires) {
   auto id = kv_.WaitAsync("j", {"a"}, [&](const Status&) { ++calls; });
   EXPECT_TRUE(kv_.CancelWait(id));
   EXPECT_FALSE(kv_.CancelWait(id));
-  ASSERT_TRUE(kv_.Set("j", "a", "").ok());
+  ASSERT_THAT(kv_.Set("j", "a", ""), IsOk());
   EXPECT_EQ(calls, 0);
 }
 
@@ -147,9 +151,9 @@ TEST_F(RendezvousStoreTest, CallbackMayCallBackIntoTheStore) {
   int second = 0;
   kv_.WaitAsync("j", {"b"}, [&](const Status&) { ++second; });
   kv_.WaitAsync("j", {"a"}, [&](const Status&) {
-    ASSERT_TRUE(kv_.Set("j", "b", "").ok());
+    ASSERT_THAT(kv_.Set("j", "b", ""), IsOk());
   });
-  ASSERT_TRUE(kv_.Set("j", "a", "").ok());
+  ASSERT_THAT(kv_.Set("j", "a", ""), IsOk());
   EXPECT_EQ(second, 1);
 }
 
@@ -165,8 +169,8 @@ TEST_F(RendezvousStoreTest, ConcurrentAddsAndWaits) {
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
-      for (int i = 0; i < kAdds; ++i) ASSERT_TRUE(kv_.Add("j", "n", 1).ok());
-      ASSERT_TRUE(kv_.Set("j", "done/" + std::to_string(t), "").ok());
+      for (int i = 0; i < kAdds; ++i) ASSERT_THAT(kv_.Add("j", "n", 1), IsOk());
+      ASSERT_THAT(kv_.Set("j", "done/" + std::to_string(t), ""), IsOk());
     });
   }
   for (auto& th : threads) th.join();

@@ -17,6 +17,7 @@
 #include <fstream>
 #include <regex>
 
+#include "common/testing/status_matchers.h"
 #include "coordinator/client/coordinator_client.h"
 #include "tests/util/dstrain_test.h"
 #include "tests/util/subprocess.h"
@@ -24,6 +25,8 @@
 
 namespace dstrain {
 namespace {
+
+using ::dstrain::testing::IsOk;
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -145,7 +148,7 @@ class TopologyLaunchTest : public testing::DstrainTest {
   proto::JobStatus StatusOf(const std::string& job_id) {
     coordinator::CoordinatorClient client(address_, kToken);
     StatusOr<proto::JobStatus> st = client.GetJobStatus(job_id, 0);
-    EXPECT_TRUE(st.ok()) << st.status().ToString();
+    EXPECT_THAT(st, IsOk()) << st.status().ToString();
     return st.ok() ? *st : proto::JobStatus();
   }
 

@@ -39,18 +39,16 @@ StatusOr<BenchCommSpec> ParseSpec(const BenchCommOptions& o) {
                  : o.ranks == 0 && contract::DetectMpiLaunch().launched
                      ? "mpi"
                      : "gloo";
-  StatusOr<std::vector<comm::bench::BenchOp>> ops =
-      comm::bench::ParseBenchOps(o.ops, "--ops");
-  if (!ops.ok()) return ops.status();
-  spec.ops = *ops;
-  StatusOr<std::vector<std::int64_t>> sizes =
-      comm::bench::SweepSizesFromFlags(o.min_bytes, o.max_bytes);
-  if (!sizes.ok()) return sizes.status();
-  spec.sizes = *sizes;
-  StatusOr<comm::bench::BenchDtype> dtype =
-      comm::bench::ParseBenchDtype(o.dtype, "--dtype");
-  if (!dtype.ok()) return dtype.status();
-  spec.dtype = *dtype;
+  DSTRAIN_ASSIGN_OR_RETURN(std::vector<comm::bench::BenchOp> ops,
+                           comm::bench::ParseBenchOps(o.ops, "--ops"));
+  spec.ops = ops;
+  DSTRAIN_ASSIGN_OR_RETURN(
+      std::vector<std::int64_t> sizes,
+      comm::bench::SweepSizesFromFlags(o.min_bytes, o.max_bytes));
+  spec.sizes = sizes;
+  DSTRAIN_ASSIGN_OR_RETURN(comm::bench::BenchDtype dtype,
+                           comm::bench::ParseBenchDtype(o.dtype, "--dtype"));
+  spec.dtype = dtype;
   if (o.iters < 0) return InvalidArgument("--iters: must be >= 1");
   spec.policy.fixed_iters = o.iters;
   if (!(o.target_seconds > 0)) {

@@ -19,10 +19,10 @@
 #include "cli/run_summary.h"
 #include "cli/signal_watcher.h"
 #include "common/config/job_config_loader.h"
+#include "common/contract/checkpoint_dir.h"
 #include "common/rpc/auth.h"
 #include "coordinator/client/coordinator_client.h"
 #include "coordinator/coordinator_server.h"
-#include "common/contract/checkpoint_dir.h"
 
 namespace dstrain::cli {
 namespace {
@@ -178,24 +178,22 @@ Status LaunchRun::StartEmbedded() {
   coordinator::CoordinatorOptions co;
   co.listen_address = "127.0.0.1:0";
   co.token = token_;
-  auto server = coordinator::CoordinatorServer::Start(co);
-  if (!server.ok()) return server.status();
-  server_ = std::move(*server);
+  DSTRAIN_ASSIGN_OR_RETURN(auto server,
+                           coordinator::CoordinatorServer::Start(co));
+  server_ = std::move(server);
   address_ = server_->address();
 
-  auto exe = agent::CurrentExecutable();
-  if (!exe.ok()) return exe.status();
+  DSTRAIN_ASSIGN_OR_RETURN(auto exe, agent::CurrentExecutable());
   agent::AgentOptions ao;
   ao.coordinator_address = address_;
   ao.token = token_;
   ao.listen_address = "127.0.0.1:0";
-  ao.worker_executable = *exe;
+  ao.worker_executable = exe;
   ao.stop_grace_s = kStopGraceS;
   Console* console = console_.get();
   ao.log_sink = [console](int, const std::string& line) { console->Log(line); };
-  auto agent = agent::Agent::Start(ao);
-  if (!agent.ok()) return agent.status();
-  agent_ = std::move(*agent);
+  DSTRAIN_ASSIGN_OR_RETURN(auto agent, agent::Agent::Start(ao));
+  agent_ = std::move(agent);
   return Status::Ok();
 }
 

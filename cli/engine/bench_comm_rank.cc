@@ -63,22 +63,21 @@ std::string Hostname() {
 // Who this process is under an MPI launcher, and the store rank 0 serves.
 StatusOr<RankPlace> PlaceFromMpi(std::chrono::milliseconds timeout) {
 #ifdef DSTRAIN_HAVE_MPI
-  StatusOr<comm::mpi::MpiProcessInfo> info = comm::mpi::InitMpi();
-  if (!info.ok()) return info.status();
+  DSTRAIN_ASSIGN_OR_RETURN(comm::mpi::MpiProcessInfo info,
+                           comm::mpi::InitMpi());
   RankPlace p;
   p.mpi = true;
-  p.rank = info->rank;
-  p.size = info->size;
-  p.local_rank = info->local_rank;
-  p.one_host = info->local_size == info->size;
+  p.rank = info.rank;
+  p.size = info.size;
+  p.local_rank = info.local_rank;
+  p.one_host = info.local_size == info.size;
   comm::mpi::MpiStoreOptions o;
   o.host = Env("DSTRAIN_COMM_HOST");
   if (o.host.empty()) o.host = p.one_host ? "127.0.0.1" : Hostname();
   o.timeout = timeout;
-  StatusOr<std::shared_ptr<rendezvous::KeyValueStore>> store =
-      comm::mpi::ConnectMpiStore(o);
-  if (!store.ok()) return store.status();
-  p.store = *store;
+  DSTRAIN_ASSIGN_OR_RETURN(std::shared_ptr<rendezvous::KeyValueStore> store,
+                           comm::mpi::ConnectMpiStore(o));
+  p.store = store;
   return p;
 #else
   (void)timeout;
@@ -91,40 +90,36 @@ StatusOr<RankPlace> PlaceFromMpi(std::chrono::milliseconds timeout) {
 StatusOr<RankPlace> PlaceFromEnv(std::chrono::milliseconds timeout) {
   if (contract::DetectMpiLaunch().launched) return PlaceFromMpi(timeout);
   RankPlace p;
-  StatusOr<int> size = EnvInt("WORLD_SIZE", 1, 1, 1 << 20);
-  if (!size.ok()) return size.status();
-  p.size = *size;
-  StatusOr<int> rank = EnvInt("RANK", 0, 0, p.size - 1);
-  if (!rank.ok()) return rank.status();
-  p.rank = *rank;
-  StatusOr<int> local_size = EnvInt("LOCAL_WORLD_SIZE", p.size, 1, p.size);
-  if (!local_size.ok()) return local_size.status();
-  StatusOr<int> local_rank =
-      EnvInt("LOCAL_RANK", p.rank % *local_size, 0, *local_size - 1);
-  if (!local_rank.ok()) return local_rank.status();
-  p.local_rank = *local_rank;
-  p.one_host = *local_size == p.size;
+  DSTRAIN_ASSIGN_OR_RETURN(int size, EnvInt("WORLD_SIZE", 1, 1, 1 << 20));
+  p.size = size;
+  DSTRAIN_ASSIGN_OR_RETURN(int rank, EnvInt("RANK", 0, 0, p.size - 1));
+  p.rank = rank;
+  DSTRAIN_ASSIGN_OR_RETURN(int local_size,
+                           EnvInt("LOCAL_WORLD_SIZE", p.size, 1, p.size));
+  DSTRAIN_ASSIGN_OR_RETURN(
+      int local_rank,
+      EnvInt("LOCAL_RANK", p.rank % local_size, 0, local_size - 1));
+  p.local_rank = local_rank;
+  p.one_host = local_size == p.size;
   if (p.size == 1 && Env("MASTER_ADDR").empty()) {
     p.store = std::make_shared<rendezvous::InMemoryKvStore>();
     return p;
   }
-  StatusOr<int> port = EnvInt("MASTER_PORT", 0, 1, 65535);
-  if (!port.ok()) return port.status();
-  if (Env("MASTER_ADDR").empty() || *port == 0) {
+  DSTRAIN_ASSIGN_OR_RETURN(int port, EnvInt("MASTER_PORT", 0, 1, 65535));
+  if (Env("MASTER_ADDR").empty() || port == 0) {
     return InvalidArgument("WORLD_SIZE=" + std::to_string(p.size) +
                            " needs a rendezvous: set MASTER_ADDR and "
                            "MASTER_PORT, or use --ranks N");
   }
   rendezvous::TcpStoreOptions o;
   o.host = Env("MASTER_ADDR");
-  o.port = *port;
+  o.port = port;
   o.is_server = p.rank == 0;
   o.world_size = p.size;
   o.timeout = timeout;
-  StatusOr<std::shared_ptr<rendezvous::KeyValueStore>> store =
-      rendezvous::ConnectTcpStore(o);
-  if (!store.ok()) return store.status();
-  p.store = *store;
+  DSTRAIN_ASSIGN_OR_RETURN(std::shared_ptr<rendezvous::KeyValueStore> store,
+                           rendezvous::ConnectTcpStore(o));
+  p.store = store;
   return p;
 }
 

@@ -68,9 +68,9 @@ struct Setup {
 
 StatusOr<Setup> Prepare(const TopoOptions& o) {
   Setup s;
-  StatusOr<Cluster> cluster = LoadClusterArg(o.cluster, o.devices);
-  if (!cluster.ok()) return cluster.status();
-  s.cluster = std::move(cluster).value();
+  DSTRAIN_ASSIGN_OR_RETURN(Cluster cluster,
+                           LoadClusterArg(o.cluster, o.devices));
+  s.cluster = std::move(cluster);
   if (!o.nodes.empty() && o.num_nodes > 0)
     return InvalidArgument("--nodes and --num-nodes exclude each other");
   if (o.num_nodes < 0) return InvalidArgument("--num-nodes must be >= 1");
@@ -92,10 +92,9 @@ StatusOr<Setup> Prepare(const TopoOptions& o) {
     }
   }
   // Name order (natural: node2 < node10), what a launcher hands out.
-  StatusOr<Placement> by_name =
-      Place(s.cluster, s.hosts, PlacementKind::kHostname);
-  if (!by_name.ok()) return by_name.status();
-  s.hosts = by_name->hosts;
+  DSTRAIN_ASSIGN_OR_RETURN(Placement by_name,
+                           Place(s.cluster, s.hosts, PlacementKind::kHostname));
+  s.hosts = by_name.hosts;
   if (o.num_nodes > 0) s.hosts.resize(o.num_nodes);
 
   if (o.procs_per_node < 0)
@@ -135,22 +134,20 @@ StatusOr<Evaluated> Evaluate(const Setup& s, PlacementKind kind,
                              const char* order) {
   PlanOptions options = s.options;
   if (kind != PlacementKind::kAuto) options.placement = kind;
-  StatusOr<Plan> plan = BuildPlan(s.cluster, s.hosts, options);
-  if (!plan.ok()) return plan.status();
-  StatusOr<Router> router = Router::Create(s.cluster);
-  if (!router.ok()) return router.status();
+  DSTRAIN_ASSIGN_OR_RETURN(Plan plan, BuildPlan(s.cluster, s.hosts, options));
+  DSTRAIN_ASSIGN_OR_RETURN(Router router, Router::Create(s.cluster));
   Evaluated e;
   e.order = order;
-  e.plan = std::move(plan).value();
+  e.plan = std::move(plan);
   const SimOptions sim = SimOptionsFor(e.plan, options.sim);
   std::vector<Algorithm> only;
   if (options.algorithm) only.push_back(*options.algorithm);
-  StatusOr<std::vector<AlgorithmCurve>> curves =
-      EvaluateAlgorithms(s.cluster, *router, e.plan, sim, only);
-  if (!curves.ok()) return curves.status();
-  e.curves = std::move(curves).value();
+  DSTRAIN_ASSIGN_OR_RETURN(
+      std::vector<AlgorithmCurve> curves,
+      EvaluateAlgorithms(s.cluster, router, e.plan, sim, only));
+  e.curves = std::move(curves);
   e.rank_bandwidth = RankBandwidth(
-      s.cluster, *router,
+      s.cluster, router,
       RankMapFor(e.plan.placement.hosts, e.plan.ranks_per_node), sim);
   return e;
 }

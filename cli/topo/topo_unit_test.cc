@@ -7,17 +7,21 @@
 #include "cli/topo/topo_bisection.h"
 #include "cli/topo/topo_cluster_arg.h"
 #include "cli/topo/topo_dot.h"
+#include "common/testing/status_matchers.h"
 #include "topology/plan/placement.h"
 
 namespace dstrain::cli {
 namespace {
+
+using ::dstrain::testing::IsOk;
+using ::testing::Not;
 
 using topology::Cluster;
 using topology::FabricKind;
 
 std::string Error(const std::string& arg) {
   StatusOr<Cluster> c = LoadClusterArg(arg);
-  EXPECT_FALSE(c.ok()) << arg;
+  EXPECT_THAT(c, Not(IsOk())) << arg;
   return c.ok() ? "" : c.status().message();
 }
 

@@ -74,13 +74,13 @@ class Loader {
 
   StatusOr<JobConfig> Run(const std::string& text,
                           const std::vector<std::string>& overrides) {
-    StatusOr<YAML::Node> root = yaml::ReadMapping(text, file_, JobFileRules());
-    if (!root.ok()) return root.status();
-    DSTRAIN_RETURN_IF_ERROR(yaml::CheckNoDuplicateKeys(*root, file_));
+    DSTRAIN_ASSIGN_OR_RETURN(YAML::Node root,
+                             yaml::ReadMapping(text, file_, JobFileRules()));
+    DSTRAIN_RETURN_IF_ERROR(yaml::CheckNoDuplicateKeys(root, file_));
     for (const std::string& ov : overrides) {
-      DSTRAIN_RETURN_IF_ERROR(ApplyOverride(*root, ov));
+      DSTRAIN_RETURN_IF_ERROR(ApplyOverride(root, ov));
     }
-    DSTRAIN_RETURN_IF_ERROR(WalkMap(*root, ""));
+    DSTRAIN_RETURN_IF_ERROR(WalkMap(root, ""));
     DSTRAIN_RETURN_IF_ERROR(CheckRequired());
     DSTRAIN_RETURN_IF_ERROR(internal::CheckCombinations(config_, origins_));
     DSTRAIN_RETURN_IF_ERROR(internal::CheckJobFilePolicy(config_, origins_));
@@ -237,30 +237,28 @@ class Loader {
     double as_double = 0;
     switch (f.kind) {
       case FieldKind::kInt: {
-        StatusOr<std::int64_t> i =
-            yaml::ReadInt(v, subject, schema::KindText(f));
-        if (!i.ok()) return i.status();
-        if (*i > kIntMax) {
+        DSTRAIN_ASSIGN_OR_RETURN(
+            std::int64_t i, yaml::ReadInt(v, subject, schema::KindText(f)));
+        if (i > kIntMax) {
           return RangeError(path, v.Scalar(), place,
                             "<= " + std::to_string(kIntMax));
         }
-        out->i = *i;
-        as_double = static_cast<double>(*i);
+        out->i = i;
+        as_double = static_cast<double>(i);
         break;
       }
       case FieldKind::kUint64: {
-        StatusOr<std::uint64_t> u =
-            yaml::ReadUint64(v, subject, schema::KindText(f));
-        if (!u.ok()) return u.status();
-        out->u = *u;
-        as_double = static_cast<double>(*u);
+        DSTRAIN_ASSIGN_OR_RETURN(
+            std::uint64_t u, yaml::ReadUint64(v, subject, schema::KindText(f)));
+        out->u = u;
+        as_double = static_cast<double>(u);
         break;
       }
       default: {  // kDouble, or an element of kPair
-        StatusOr<double> d = yaml::ReadDouble(v, subject, "a number");
-        if (!d.ok()) return d.status();
-        out->d = *d;
-        as_double = *d;
+        DSTRAIN_ASSIGN_OR_RETURN(double d,
+                                 yaml::ReadDouble(v, subject, "a number"));
+        out->d = d;
+        as_double = d;
         break;
       }
     }
@@ -282,27 +280,26 @@ class Loader {
         text = v.Scalar();
         break;
       case FieldKind::kBool: {
-        StatusOr<bool> b = yaml::ReadBool(v, subject, schema::KindText(f));
-        if (!b.ok()) return b.status();
-        value.b = *b;
-        text = *b ? "true" : "false";
+        DSTRAIN_ASSIGN_OR_RETURN(
+            bool b, yaml::ReadBool(v, subject, schema::KindText(f)));
+        value.b = b;
+        text = b ? "true" : "false";
         break;
       }
       case FieldKind::kString:
       case FieldKind::kPath: {
-        StatusOr<std::string> s =
-            yaml::ReadString(v, subject, schema::KindText(f));
-        if (!s.ok()) return s.status();
-        value.s = *s;
+        DSTRAIN_ASSIGN_OR_RETURN(
+            std::string s, yaml::ReadString(v, subject, schema::KindText(f)));
+        value.s = s;
         text = yaml::OneLine(value.s);
         break;
       }
       case FieldKind::kEnum: {
-        StatusOr<size_t> i =
-            yaml::ReadChoice(v, subject, f.choices, schema::KindText(f));
-        if (!i.ok()) return i.status();
-        value.i = static_cast<std::int64_t>(*i);
-        value.s = f.choices[*i];
+        DSTRAIN_ASSIGN_OR_RETURN(
+            size_t i,
+            yaml::ReadChoice(v, subject, f.choices, schema::KindText(f)));
+        value.i = static_cast<std::int64_t>(i);
+        value.s = f.choices[i];
         text = value.s;
         break;
       }

@@ -15,8 +15,13 @@
 #include <string>
 #include <vector>
 
+#include "common/testing/status_matchers.h"
+
 namespace dstrain::config {
 namespace {
+
+using ::dstrain::testing::IsOk;
+using ::testing::Not;
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
@@ -77,7 +82,7 @@ TEST(JobConfigLoaderTest, EveryBadFileFailsWithItsExpectedMessage) {
     ASSERT_FALSE(expected.empty());
 
     StatusOr<JobConfig> r = LoadJobFile(file.filename().string());
-    ASSERT_FALSE(r.ok()) << "loaded, but should fail with: " << expected;
+    ASSERT_THAT(r, Not(IsOk())) << "loaded, but should fail with: " << expected;
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
     EXPECT_THAT(r.status().message(), HasSubstr(expected));
     EXPECT_EQ(r.status().message().find('\n'), std::string::npos)
@@ -96,7 +101,7 @@ TEST(JobConfigLoaderTest, MessagesNameTheFileAsTheUserGaveIt) {
 TEST(JobConfigLoaderTest, FullFileLoadsEveryField) {
   const fs::path file = kTestdata / "good/full.yaml";
   StatusOr<JobConfig> r = LoadJobFile(file.string());
-  ASSERT_TRUE(r.ok()) << ErrorOf(r);
+  ASSERT_THAT(r, IsOk()) << ErrorOf(r);
   const JobConfig& c = *r;
   EXPECT_EQ(c.name, "full-job_1.0");
   EXPECT_EQ(c.nodes.min, 2);
@@ -151,7 +156,7 @@ TEST(JobConfigLoaderTest, AbsentKeysTakeTheStructDefaults) {
   const std::string source = (kTestdata / "inline.yaml").string();
   StatusOr<JobConfig> r =
       ParseJobYaml("name: d\ndata: {path: tiny.txt}\nzero:\n", source);
-  ASSERT_TRUE(r.ok()) << ErrorOf(r);
+  ASSERT_THAT(r, IsOk()) << ErrorOf(r);
   const JobConfig d;
   const JobConfig& c = *r;
   EXPECT_EQ(c.source_path, source);
@@ -194,7 +199,7 @@ TEST(JobConfigLoaderTest, AbsentKeysTakeTheStructDefaults) {
 TEST(JobConfigLoaderTest, RelativePathsResolveAgainstTheJobFolderNotCwd) {
   ScopedCwd cwd("/");
   StatusOr<JobConfig> r = LoadJobFile((kTestdata / "good/full.yaml").string());
-  ASSERT_TRUE(r.ok()) << ErrorOf(r);
+  ASSERT_THAT(r, IsOk()) << ErrorOf(r);
   EXPECT_EQ(r->data.path, (kTestdata / "tiny.txt").string());
   EXPECT_EQ(r->topology.cluster, (kTestdata / "cluster.yaml").string());
 }
@@ -202,7 +207,7 @@ TEST(JobConfigLoaderTest, RelativePathsResolveAgainstTheJobFolderNotCwd) {
 TEST(JobConfigLoaderTest, RelativeJobPathStoresAnAbsoluteSource) {
   ScopedCwd cwd(kTestdata);
   StatusOr<JobConfig> r = LoadJobFile("good/folder.yaml");
-  ASSERT_TRUE(r.ok()) << ErrorOf(r);
+  ASSERT_THAT(r, IsOk()) << ErrorOf(r);
   // getcwd() resolves symbolic links, so compare files, not spellings.
   EXPECT_TRUE(fs::path(r->source_path).is_absolute()) << r->source_path;
   EXPECT_TRUE(fs::equivalent(r->source_path, kTestdata / "good/folder.yaml"));
@@ -214,7 +219,7 @@ TEST(JobConfigLoaderTest, AbsoluteDataPathIsKept) {
   const std::string abs = (kTestdata / "tiny.txt").string();
   StatusOr<JobConfig> r =
       ParseJobYaml("name: a\ndata: {path: " + abs + "}\n", "/elsewhere/j.yaml");
-  ASSERT_TRUE(r.ok()) << ErrorOf(r);
+  ASSERT_THAT(r, IsOk()) << ErrorOf(r);
   EXPECT_EQ(r->data.path, abs);
 }
 
@@ -226,7 +231,7 @@ TEST(JobConfigLoaderTest, BooleanSpellings) {
                                  "zero: {reshard_after_forward: ") +
                          yes + "}\n",
                      source);
-    ASSERT_TRUE(r.ok()) << ErrorOf(r);
+    ASSERT_THAT(r, IsOk()) << ErrorOf(r);
     EXPECT_TRUE(r->zero.reshard_after_forward) << yes;
   }
   for (const char* no : {"false", "FALSE", "no", "off"}) {
@@ -235,7 +240,7 @@ TEST(JobConfigLoaderTest, BooleanSpellings) {
                                  "zero: {reshard_after_forward: ") +
                          no + "}\n",
                      source);
-    ASSERT_TRUE(r.ok()) << ErrorOf(r);
+    ASSERT_THAT(r, IsOk()) << ErrorOf(r);
     EXPECT_FALSE(r->zero.reshard_after_forward) << no;
   }
 }
@@ -245,7 +250,7 @@ TEST(JobConfigLoaderTest, BooleanSpellings) {
 TEST(JobConfigLoaderTest, PathMessagesStayOnOneLine) {
   StatusOr<JobConfig> r =
       ParseJobYaml("name: n\ndata: {path: \"no\\nsuch\"}\n", "/tmp/j.yaml");
-  ASSERT_FALSE(r.ok());
+  ASSERT_THAT(r, Not(IsOk()));
   EXPECT_EQ(r.status().message(),
             "`data.path` = `no\\nsuch` at /tmp/j.yaml:2:14: no such file or "
             "folder (/tmp/no\\nsuch)");
@@ -253,7 +258,7 @@ TEST(JobConfigLoaderTest, PathMessagesStayOnOneLine) {
 
 TEST(JobConfigLoaderTest, MissingFileIsAnInvalidArgumentNamingIt) {
   StatusOr<JobConfig> r = LoadJobFile("/no/such/job.yaml");
-  ASSERT_FALSE(r.ok());
+  ASSERT_THAT(r, Not(IsOk()));
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(r.status().message(),
               HasSubstr("cannot read job file `/no/such/job.yaml`"));
@@ -278,7 +283,7 @@ class OverrideTest : public ::testing::Test {
 TEST_F(OverrideTest, ReplacesValuesAndParsesFlowLists) {
   StatusOr<JobConfig> r = Load({"train.steps=42", "train.optimizer.lr=2e-3",
                                 "train.optimizer.betas=[0.9,0.99]"});
-  ASSERT_TRUE(r.ok()) << ErrorOf(r);
+  ASSERT_THAT(r, IsOk()) << ErrorOf(r);
   EXPECT_EQ(r->train.steps, 42);
   EXPECT_DOUBLE_EQ(r->train.optimizer.lr, 2e-3);
   EXPECT_DOUBLE_EQ(r->train.optimizer.beta1, 0.9);
@@ -289,7 +294,7 @@ TEST_F(OverrideTest, CreatesKeysAndSectionsAbsentFromTheFile) {
   StatusOr<JobConfig> r =
       Load({"model.layers=3", "train.schedule.warmup_steps=4",
             "binding.numa=none", "model={d_model: 48, heads: 3}"});
-  ASSERT_TRUE(r.ok()) << ErrorOf(r);
+  ASSERT_THAT(r, IsOk()) << ErrorOf(r);
   EXPECT_EQ(r->train.schedule.warmup_steps, 4);
   EXPECT_EQ(r->binding.numa, "none");
   // A whole mapping replaces the earlier `model.layers=3`.
@@ -300,7 +305,7 @@ TEST_F(OverrideTest, CreatesKeysAndSectionsAbsentFromTheFile) {
 
 TEST_F(OverrideTest, LaterOverrideWins) {
   StatusOr<JobConfig> r = Load({"train.steps=5", "train.steps=7"});
-  ASSERT_TRUE(r.ok()) << ErrorOf(r);
+  ASSERT_THAT(r, IsOk()) << ErrorOf(r);
   EXPECT_EQ(r->train.steps, 7);
 }
 
@@ -385,7 +390,7 @@ TEST(JobConfigLoaderTest, EveryExampleJobLoads) {
   ASSERT_FALSE(files.empty());
   for (const fs::path& file : files) {
     StatusOr<JobConfig> r = LoadJobFile(file.string());
-    EXPECT_TRUE(r.ok()) << file << ": " << ErrorOf(r);
+    EXPECT_THAT(r, IsOk()) << file << ": " << ErrorOf(r);
   }
 }
 
@@ -412,7 +417,7 @@ TEST(JobConfigLoaderTest, EveryYamlBlockInReadmeLoads) {
     ASSERT_NE(end, std::string::npos);
     StatusOr<JobConfig> r =
         ParseJobYaml(readme.substr(start, end - start), readme_path.string());
-    EXPECT_TRUE(r.ok()) << "block " << blocks << ": " << ErrorOf(r);
+    EXPECT_THAT(r, IsOk()) << "block " << blocks << ": " << ErrorOf(r);
     ++blocks;
   }
   EXPECT_GE(blocks, 1);

@@ -2,8 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include "common/testing/status_matchers.h"
+
 namespace dstrain {
 namespace {
+
+using ::dstrain::testing::IsOk;
+using ::testing::Not;
 
 TEST(GradRoutesTest, FormatMergesAndShortens) {
   EXPECT_EQ(FormatGradRoutes({}), "");
@@ -17,7 +22,7 @@ TEST(GradRoutesTest, FormatMergesAndShortens) {
 
 TEST(GradRoutesTest, ParseRoundTripsAndRoutesBySize) {
   auto routes = ParseGradRoutes("world@0,hierarchical@1024,world@65536");
-  ASSERT_TRUE(routes.ok()) << routes.status().ToString();
+  ASSERT_THAT(routes, IsOk()) << routes.status().ToString();
   EXPECT_EQ(FormatGradRoutes(*routes), "world@0,hierarchical@1024,world@65536");
   EXPECT_EQ(RouteFor(*routes, 0), "world");
   EXPECT_EQ(RouteFor(*routes, 1023), "world");
@@ -27,10 +32,10 @@ TEST(GradRoutesTest, ParseRoundTripsAndRoutesBySize) {
   EXPECT_EQ(RouteFor(*routes, std::int64_t{1} << 40), "world");
 
   auto one = ParseGradRoutes("torus");
-  ASSERT_TRUE(one.ok());
+  ASSERT_THAT(one, IsOk());
   EXPECT_EQ(RouteFor(*one, 4), "torus");
   auto none = ParseGradRoutes("");
-  ASSERT_TRUE(none.ok());
+  ASSERT_THAT(none, IsOk());
   EXPECT_EQ(RouteFor(*none, 4), "world");
   EXPECT_EQ(RouteFor({}, 4), "world");
 }
@@ -53,7 +58,7 @@ TEST(GradRoutesTest, BadTablesNameTheEntry) {
   };
   for (const Case& c : cases) {
     auto r = ParseGradRoutes(c.text);
-    ASSERT_FALSE(r.ok()) << c.text;
+    ASSERT_THAT(r, Not(IsOk())) << c.text;
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
     EXPECT_NE(r.status().message().find(c.message), std::string::npos)
         << c.text << " -> " << r.status().message();

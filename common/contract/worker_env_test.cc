@@ -5,8 +5,12 @@
 
 #include <map>
 
+#include "common/testing/status_matchers.h"
+
 namespace dstrain::contract {
 namespace {
+
+using ::dstrain::testing::IsOk;
 
 EnvLookup From(const std::map<std::string, std::string>& vars) {
   return [vars](const char* name) -> std::optional<std::string> {
@@ -45,22 +49,22 @@ TEST(WorkerEnvTest, EveryFieldSurvivesEncodeThenDecode) {
     EXPECT_THAT(WorkerEnvVariables(), ::testing::Contains(k));
   }
   StatusOr<WorkerEnv> back = DecodeWorkerEnv(From(vars));
-  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_THAT(back, IsOk()) << back.status().ToString();
   EXPECT_EQ(*back, env);
 }
 
 TEST(WorkerEnvTest, NothingSetIsOneLocalProcess) {
   StatusOr<WorkerEnv> env = DecodeWorkerEnv(From({}));
-  ASSERT_TRUE(env.ok());
+  ASSERT_THAT(env, IsOk());
   EXPECT_EQ(*env, WorkerEnv{});
   // LOCAL_WORLD_SIZE defaults to the world, LOCAL_RANK to RANK modulo it.
   env = DecodeWorkerEnv(From({{"WORLD_SIZE", "4"}, {"RANK", "3"}}));
-  ASSERT_TRUE(env.ok());
+  ASSERT_THAT(env, IsOk());
   EXPECT_EQ(env->local_world_size, 4);
   EXPECT_EQ(env->local_rank, 3);
   env = DecodeWorkerEnv(
       From({{"WORLD_SIZE", "4"}, {"RANK", "3"}, {"LOCAL_WORLD_SIZE", "2"}}));
-  ASSERT_TRUE(env.ok());
+  ASSERT_THAT(env, IsOk());
   EXPECT_EQ(env->local_rank, 1);
 }
 
@@ -69,16 +73,17 @@ TEST(WorkerEnvTest, BadValuesNameTheVariable) {
                 .status()
                 .message(),
             "environment variable RANK=2 is not an integer in [0, 1]");
-  EXPECT_EQ(DecodeWorkerEnv(From({{"DSTRAIN_RESUME", "yes"}})).status().message(),
-            "environment variable DSTRAIN_RESUME=yes is not 0 or 1");
+  EXPECT_EQ(
+      DecodeWorkerEnv(From({{"DSTRAIN_RESUME", "yes"}})).status().message(),
+      "environment variable DSTRAIN_RESUME=yes is not 0 or 1");
   EXPECT_EQ(DecodeWorkerEnv(From({{"MASTER_PORT", "http"}})).status().message(),
             "environment variable MASTER_PORT=http is not an integer in [1, "
             "65535]");
-  EXPECT_THAT(
-      DecodeWorkerEnv(From({{"DSTRAIN_GRAD_ALLREDUCE", "ring"}}))
-          .status()
-          .message(),
-      ::testing::StartsWith("environment variable DSTRAIN_GRAD_ALLREDUCE=ring: "));
+  EXPECT_THAT(DecodeWorkerEnv(From({{"DSTRAIN_GRAD_ALLREDUCE", "ring"}}))
+                  .status()
+                  .message(),
+              ::testing::StartsWith(
+                  "environment variable DSTRAIN_GRAD_ALLREDUCE=ring: "));
 }
 
 TEST(WorkerEnvTest, ParsesTheSubCommunicatorsVariable) {

@@ -4,16 +4,21 @@
 
 #include <thread>
 
+#include "common/testing/status_matchers.h"
+
 namespace dstrain::rendezvous {
 namespace {
+
+using ::dstrain::testing::IsOk;
+using ::testing::Not;
 
 using std::chrono::milliseconds;
 
 TEST(InMemoryKvStoreTest, SetGetDeleteCount) {
   InMemoryKvStore s;
-  ASSERT_TRUE(s.Set("a", std::string("\0\1x", 3)).ok());
+  ASSERT_THAT(s.Set("a", std::string("\0\1x", 3)), IsOk());
   auto v = s.Get("a", milliseconds(0));
-  ASSERT_TRUE(v.ok());
+  ASSERT_THAT(v, IsOk());
   EXPECT_EQ(*v, std::string("\0\1x", 3));  // binary-safe
   EXPECT_EQ(*s.NumKeys(), 1);
   EXPECT_TRUE(*s.Check({"a"}));
@@ -26,7 +31,7 @@ TEST(InMemoryKvStoreTest, SetGetDeleteCount) {
 TEST(InMemoryKvStoreTest, GetTimesOutNamingTheKey) {
   InMemoryKvStore s;
   auto v = s.Get("missing", milliseconds(20));
-  ASSERT_FALSE(v.ok());
+  ASSERT_THAT(v, Not(IsOk()));
   EXPECT_EQ(v.status().code(), StatusCode::kDeadlineExceeded);
   EXPECT_NE(v.status().message().find("missing"), std::string::npos);
   const Status w = s.Wait({"x", "y"}, milliseconds(20));
@@ -39,8 +44,8 @@ TEST(InMemoryKvStoreTest, AddCountsAndRejectsNonIntegers) {
   EXPECT_EQ(*s.Add("n", 3), 3);
   EXPECT_EQ(*s.Add("n", -1), 2);
   EXPECT_EQ(*s.Get("n", milliseconds(0)), "2");
-  ASSERT_TRUE(s.Set("t", "text").ok());
-  EXPECT_FALSE(s.Add("t", 1).ok());
+  ASSERT_THAT(s.Set("t", "text"), IsOk());
+  EXPECT_THAT(s.Add("t", 1), Not(IsOk()));
 }
 
 TEST(InMemoryKvStoreTest, CompareSetFollowsC10dSemantics) {
@@ -57,15 +62,15 @@ TEST(InMemoryKvStoreTest, WaitersWakeWhenAnotherThreadWrites) {
   InMemoryKvStore s;
   std::thread writer([&] {
     // Writes only after the reader announced it is about to block.
-    ASSERT_TRUE(s.Wait({"reader_ready"}, milliseconds(10000)).ok());
-    ASSERT_TRUE(s.Set("a", "1").ok());
-    ASSERT_TRUE(s.Add("b", 5).ok());
+    ASSERT_THAT(s.Wait({"reader_ready"}, milliseconds(10000)), IsOk());
+    ASSERT_THAT(s.Set("a", "1"), IsOk());
+    ASSERT_THAT(s.Add("b", 5), IsOk());
   });
-  ASSERT_TRUE(s.Set("reader_ready", "").ok());
+  ASSERT_THAT(s.Set("reader_ready", ""), IsOk());
   auto v = s.Get("a", milliseconds(10000));
-  ASSERT_TRUE(v.ok());
+  ASSERT_THAT(v, IsOk());
   EXPECT_EQ(*v, "1");
-  EXPECT_TRUE(s.Wait({"a", "b"}, milliseconds(10000)).ok());
+  EXPECT_THAT(s.Wait({"a", "b"}, milliseconds(10000)), IsOk());
   writer.join();
 }
 
@@ -74,7 +79,7 @@ TEST(InMemoryKvStoreTest, ConcurrentAddsAreAtomic) {
   std::vector<std::thread> ts;
   for (int t = 0; t < 4; ++t) {
     ts.emplace_back([&] {
-      for (int i = 0; i < 1000; ++i) ASSERT_TRUE(s.Add("n", 1).ok());
+      for (int i = 0; i < 1000; ++i) ASSERT_THAT(s.Add("n", 1), IsOk());
     });
   }
   for (auto& t : ts) t.join();

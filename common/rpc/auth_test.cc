@@ -7,10 +7,14 @@
 #include <fstream>
 #include <set>
 
+#include "common/testing/status_matchers.h"
 #include "common/unique_fd.h"
 
 namespace dstrain::rpc {
 namespace {
+
+using ::dstrain::testing::IsOk;
+using ::testing::Not;
 
 using Metadata = std::multimap<grpc::string_ref, grpc::string_ref>;
 
@@ -27,7 +31,7 @@ TEST(AuthTest, CheckAuthorizationAcceptsOnlyTheRightBearerToken) {
   const std::string bad = "Bearer s3cre";
   const std::string no_prefix = "s3cret";
   Metadata ok{{"authorization", good}};
-  EXPECT_TRUE(CheckAuthorization(ok, "s3cret").ok());
+  EXPECT_THAT(CheckAuthorization(ok, "s3cret"), IsOk());
 
   Metadata wrong{{"authorization", bad}};
   Status s = CheckAuthorization(wrong, "s3cret");
@@ -53,10 +57,10 @@ TEST(AuthTest, GenerateTokenIsRandomHex) {
   std::set<std::string> seen;
   for (int i = 0; i < 8; ++i) {
     StatusOr<std::string> t = GenerateToken();
-    ASSERT_TRUE(t.ok()) << t.status().ToString();
+    ASSERT_THAT(t, IsOk()) << t.status().ToString();
     EXPECT_EQ(t->size(), 64u);
     EXPECT_EQ(t->find_first_not_of("0123456789abcdef"), std::string::npos);
-    EXPECT_TRUE(ValidateToken(*t, "generated").ok());
+    EXPECT_THAT(ValidateToken(*t, "generated"), IsOk());
     seen.insert(*t);
   }
   EXPECT_EQ(seen.size(), 8u);
@@ -84,30 +88,30 @@ class ResolveTokenTest : public ::testing::Test {
 
 TEST_F(ResolveTokenTest, LiteralToken) {
   StatusOr<std::string> t = ResolveToken("abc123");
-  ASSERT_TRUE(t.ok());
+  ASSERT_THAT(t, IsOk());
   EXPECT_EQ(*t, "abc123");
 }
 
 TEST_F(ResolveTokenTest, FileTokenIsFirstLineTrimmed) {
   Write("  tok-from-file \nsecond line\n");
   StatusOr<std::string> t = ResolveToken(path_);
-  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  ASSERT_THAT(t, IsOk()) << t.status().ToString();
   EXPECT_EQ(*t, "tok-from-file");
   t = ResolveToken("@" + path_);
-  ASSERT_TRUE(t.ok());
+  ASSERT_THAT(t, IsOk());
   EXPECT_EQ(*t, "tok-from-file");
 }
 
 TEST_F(ResolveTokenTest, EmptyFileIsAnErrorNamingTheFile) {
   Write("\n");
   StatusOr<std::string> t = ResolveToken(path_);
-  ASSERT_FALSE(t.ok());
+  ASSERT_THAT(t, Not(IsOk()));
   EXPECT_NE(t.status().message().find(path_), std::string::npos);
 }
 
 TEST_F(ResolveTokenTest, MissingForcedFileIsAnError) {
   StatusOr<std::string> t = ResolveToken("@/nonexistent/dstrain/token");
-  ASSERT_FALSE(t.ok());
+  ASSERT_THAT(t, Not(IsOk()));
   EXPECT_NE(t.status().message().find("/nonexistent/dstrain/token"),
             std::string::npos);
 }

@@ -2,8 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include "common/testing/status_matchers.h"
+
 namespace dstrain::rpc {
 namespace {
+
+using ::dstrain::testing::IsOk;
 
 TEST(StatusConvertTest, RoundTripsEveryCode) {
   for (int c = 0; c <= static_cast<int>(StatusCode::kUnauthenticated); ++c) {
@@ -24,7 +28,7 @@ TEST(StatusConvertTest, WhatPrefixesTheMessage) {
   Status s = FromGrpcStatus(g, "LaunchJob to 127.0.0.1:1");
   EXPECT_EQ(s.code(), StatusCode::kUnavailable);
   EXPECT_EQ(s.message(), "LaunchJob to 127.0.0.1:1: connection refused");
-  EXPECT_TRUE(FromGrpcStatus(grpc::Status::OK, "x").ok());
+  EXPECT_THAT(FromGrpcStatus(grpc::Status::OK, "x"), IsOk());
 }
 
 }  // namespace

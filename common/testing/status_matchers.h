@@ -26,7 +26,7 @@ void PrintTo(const StatusOr<T>& s, std::ostream* os) {
 }
 
 namespace testing {
-namespace internal {
+namespace status_internal {
 
 inline const Status& GetStatus(const Status& s) { return s; }
 template <typename T>
@@ -34,11 +34,11 @@ const Status& GetStatus(const StatusOr<T>& s) {
   return s.status();
 }
 
-}  // namespace internal
+}  // namespace status_internal
 
 // Matches an OK Status or a StatusOr holding a value.
 MATCHER(IsOk, negation ? "is not OK" : "is OK") {
-  const Status& s = internal::GetStatus(arg);
+  const Status& s = status_internal::GetStatus(arg);
   if (!s.ok()) *result_listener << "which is " << s.ToString();
   return s.ok();
 }
@@ -49,18 +49,17 @@ MATCHER_P2(StatusIs, code, message,
            std::string(negation ? "is not " : "is ") + StatusCodeName(code) +
                " with a message that " +
                ::testing::DescribeMatcher<std::string>(message, negation)) {
-  const Status& s = internal::GetStatus(arg);
+  const Status& s = status_internal::GetStatus(arg);
   *result_listener << "which is " << s.ToString();
-  return s.code() == code &&
-         ::testing::ExplainMatchResult(
-             ::testing::MatcherCast<std::string>(message), s.message(),
-             result_listener);
+  return s.code() == code && ::testing::ExplainMatchResult(
+                                 ::testing::MatcherCast<std::string>(message),
+                                 s.message(), result_listener);
 }
 
 // Matches a Status (or StatusOr) with `code`, whatever its message.
 MATCHER_P(StatusIs, code,
           std::string(negation ? "is not " : "is ") + StatusCodeName(code)) {
-  const Status& s = internal::GetStatus(arg);
+  const Status& s = status_internal::GetStatus(arg);
   *result_listener << "which is " << s.ToString();
   return s.code() == code;
 }
@@ -70,10 +69,10 @@ MATCHER_P(StatusIs, code,
 
 // Evaluates `expr` (a StatusOr); fails the test (ASSERT) unless it holds a
 // value, else moves the value into `lhs` (`auto x` or an existing name).
-#define ASSERT_OK_AND_ASSIGN(lhs, expr)                                    \
-  DSTRAIN_ASSERT_OK_AND_ASSIGN_IMPL_(                                      \
+#define ASSERT_OK_AND_ASSIGN(lhs, expr) \
+  DSTRAIN_ASSERT_OK_AND_ASSIGN_IMPL_(   \
       DSTRAIN_STATUS_CONCAT_(dstrain_assert_statusor_, __LINE__), lhs, expr)
-#define DSTRAIN_ASSERT_OK_AND_ASSIGN_IMPL_(tmp, lhs, expr)                \
-  auto tmp = (expr);                                                      \
-  ASSERT_TRUE(tmp.ok()) << #expr << ": " << tmp.status().ToString();      \
+#define DSTRAIN_ASSERT_OK_AND_ASSIGN_IMPL_(tmp, lhs, expr)           \
+  auto tmp = (expr);                                                 \
+  ASSERT_TRUE(tmp.ok()) << #expr << ": " << tmp.status().ToString(); \
   lhs = std::move(tmp).value()

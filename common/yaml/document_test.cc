@@ -9,11 +9,14 @@
 #include <chrono>
 #include <string>
 
+#include "common/testing/status_matchers.h"
 #include "common/yaml/parse.h"
 #include "common/yaml/text_check.h"
 
 namespace dstrain::yaml {
 namespace {
+
+using ::dstrain::testing::IsOk;
 
 DocumentRules Rules() {
   DocumentRules r;
@@ -34,7 +37,7 @@ std::string ErrorOf(std::string_view text, DocumentRules rules = Rules()) {
 TEST(ReadMapping, ReadsAMapping) {
   StatusOr<YAML::Node> doc =
       ReadMapping("a: 1\nb: [x, y]\n", Locator("t.yaml"), Rules());
-  ASSERT_TRUE(doc.ok()) << doc.status().message();
+  ASSERT_THAT(doc, IsOk()) << doc.status().message();
   EXPECT_EQ((*doc)["a"].Scalar(), "1");
   EXPECT_EQ((*doc)["b"].size(), 2u);
 }

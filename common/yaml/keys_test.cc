@@ -5,10 +5,13 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include "common/testing/status_matchers.h"
 #include "common/yaml/duplicate_keys.h"
 
 namespace dstrain::yaml {
 namespace {
+
+using ::dstrain::testing::IsOk;
 
 const Locator kFile("k.yaml");
 
@@ -38,7 +41,7 @@ TEST(Keys, CheckKeysSuggestsOrLists) {
   EXPECT_EQ(
       CheckKeys(YAML::Load("? [a, b]\n: 1\n"), kFile, "", {"a"}).message(),
       "key at k.yaml:1:3: expected a name, got a list of 2 items");
-  EXPECT_TRUE(CheckKeys(YAML::Load("name: 1"), kFile, "", {"name"}).ok());
+  EXPECT_THAT(CheckKeys(YAML::Load("name: 1"), kFile, "", {"name"}), IsOk());
 }
 
 TEST(Keys, OverridePlaces) {
@@ -56,8 +59,8 @@ TEST(DuplicateKeys, FirstRepeatInDocumentOrder) {
       CheckNoDuplicateKeys(YAML::Load("c: [{y: 1, y: 2}]\nb: 1\nb: 2"), kFile)
           .message(),
       "duplicate key `y` at k.yaml:1:12 (first at k.yaml:1:6)");
-  EXPECT_TRUE(
-      CheckNoDuplicateKeys(YAML::Load("a: {x: 1}\nb: {x: 1}"), kFile).ok());
+  EXPECT_THAT(CheckNoDuplicateKeys(YAML::Load("a: {x: 1}\nb: {x: 1}"), kFile),
+              IsOk());
 }
 
 TEST(DuplicateKeys, DeepTreesNeedNoStack) {

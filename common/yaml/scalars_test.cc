@@ -5,8 +5,13 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include "common/testing/status_matchers.h"
+
 namespace dstrain::yaml {
 namespace {
+
+using ::dstrain::testing::IsOk;
+using ::testing::Not;
 
 const Subject kAt{"a.b", Place{Place::Kind::kFile, "s.yaml:1:4"}};
 
@@ -22,9 +27,9 @@ TEST(Scalars, Integers) {
             "`a.b` at s.yaml:1:4: expected an integer, got `\"5\"`");
   EXPECT_EQ(ReadInt(Value("2.5"), kAt).status().message(),
             "`a.b` at s.yaml:1:4: expected an integer, got `2.5`");
-  EXPECT_FALSE(ReadInt(Value("99999999999999999999"), kAt).ok());
-  EXPECT_FALSE(ReadInt(Value("+-5"), kAt).ok());
-  EXPECT_FALSE(ReadInt(Value("[1]"), kAt).ok());
+  EXPECT_THAT(ReadInt(Value("99999999999999999999"), kAt), Not(IsOk()));
+  EXPECT_THAT(ReadInt(Value("+-5"), kAt), Not(IsOk()));
+  EXPECT_THAT(ReadInt(Value("[1]"), kAt), Not(IsOk()));
   EXPECT_EQ(ReadInt(Value(""), kAt).status().message(),
             "`a.b` at s.yaml:1:4: expected an integer, got nothing");
   EXPECT_EQ(*ReadUint64(Value("18446744073709551615"), kAt),
@@ -35,10 +40,10 @@ TEST(Scalars, Integers) {
 
 TEST(Scalars, NumbersAreFinite) {
   EXPECT_DOUBLE_EQ(*ReadDouble(Value("1e-3"), kAt), 1e-3);
-  EXPECT_FALSE(ReadDouble(Value("1e400"), kAt).ok());
-  EXPECT_FALSE(ReadDouble(Value("nan"), kAt).ok());
-  EXPECT_FALSE(ReadDouble(Value("inf"), kAt).ok());
-  EXPECT_FALSE(ReadDouble(Value(".inf"), kAt).ok());
+  EXPECT_THAT(ReadDouble(Value("1e400"), kAt), Not(IsOk()));
+  EXPECT_THAT(ReadDouble(Value("nan"), kAt), Not(IsOk()));
+  EXPECT_THAT(ReadDouble(Value("inf"), kAt), Not(IsOk()));
+  EXPECT_THAT(ReadDouble(Value(".inf"), kAt), Not(IsOk()));
   EXPECT_EQ(ReadDouble(Value("fast"), kAt).status().message(),
             "`a.b` at s.yaml:1:4: expected a number, got `fast`");
 }
@@ -46,7 +51,7 @@ TEST(Scalars, NumbersAreFinite) {
 TEST(Scalars, BoolsStringsChoices) {
   EXPECT_TRUE(*ReadBool(Value("Yes"), kAt));
   EXPECT_FALSE(*ReadBool(Value("off"), kAt));
-  EXPECT_FALSE(ReadBool(Value("'true'"), kAt).ok());
+  EXPECT_THAT(ReadBool(Value("'true'"), kAt), Not(IsOk()));
   EXPECT_EQ(*ReadString(Value("'5'"), kAt), "5");
   EXPECT_EQ(*ReadString(Value("''"), kAt), "");
   EXPECT_EQ(ReadString(Value("''"), kAt, "a string", Empty::kRefused)

@@ -2,10 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include "common/testing/status_matchers.h"
 #include "topology/model/summary.h"
 
 namespace dstrain::topology {
 namespace {
+
+using ::dstrain::testing::IsOk;
 
 const std::string kSrc = DSTRAIN_SOURCE_DIR;
 
@@ -26,15 +29,15 @@ TEST(ClusterFile, LoadsEverySample) {
        {"local.yaml", "fat-tree-2leaf.yaml", "rail-optimized-4x2.yaml",
         "torus-4x4.yaml", "slurm-topology.conf"}) {
     StatusOr<Cluster> c = LoadClusterFile(kSrc + "/configs/clusters/" + f);
-    ASSERT_TRUE(c.ok()) << f << ": " << c.status().message();
-    EXPECT_TRUE(c->Validate().ok()) << f;
-    EXPECT_TRUE(c->CheckConnected().ok()) << f;
+    ASSERT_THAT(c, IsOk()) << f << ": " << c.status().message();
+    EXPECT_THAT(c->Validate(), IsOk()) << f;
+    EXPECT_THAT(c->CheckConnected(), IsOk()) << f;
   }
   SlurmTopologyOptions o;
   o.devices_per_host = 8;
   StatusOr<Cluster> s =
       LoadClusterFile(kSrc + "/configs/clusters/slurm-topology.conf", o);
-  ASSERT_TRUE(s.ok());
+  ASSERT_THAT(s, IsOk());
   EXPECT_EQ(s->total_devices(), 135 * 8);
   EXPECT_EQ(LoadClusterFile("/nonexistent").status().code(),
             StatusCode::kNotFound);
@@ -44,7 +47,7 @@ TEST(ClusterFile, LoadsEverySample) {
 TEST(ClusterFile, SummaryOfTheTwoLeafSample) {
   StatusOr<Cluster> c =
       LoadClusterFile(kSrc + "/configs/clusters/fat-tree-2leaf.yaml");
-  ASSERT_TRUE(c.ok());
+  ASSERT_THAT(c, IsOk());
   EXPECT_EQ(
       FormatSummary(Summarize(*c)),
       "fat-tree-2leaf: fat-tree, 4 hosts (8 devices, 2 per host), 3 switches, "

@@ -11,6 +11,7 @@
 #include <sstream>
 #include <vector>
 
+#include "common/units.h"
 #include "common/yaml/describe.h"
 #include "common/yaml/document.h"
 #include "common/yaml/duplicate_keys.h"
@@ -19,7 +20,6 @@
 #include "common/yaml/suggest.h"
 #include "common/yaml/text.h"
 #include "topology/io/hostlist.h"
-#include "common/units.h"
 #include "topology/model/generators.h"
 
 namespace dstrain::topology {
@@ -56,9 +56,9 @@ class Loader {
   explicit Loader(std::string display) : file_(std::move(display)) {}
 
   StatusOr<Cluster> Run(std::string_view text) {
-    StatusOr<YAML::Node> doc = yaml::ReadMapping(text, file_, ClusterRules());
-    if (!doc.ok()) return doc.status();
-    const YAML::Node& root = *doc;
+    DSTRAIN_ASSIGN_OR_RETURN(YAML::Node doc,
+                             yaml::ReadMapping(text, file_, ClusterRules()));
+    const YAML::Node& root = doc;
     DSTRAIN_RETURN_IF_ERROR(yaml::CheckNoDuplicateKeys(root, file_));
     DSTRAIN_RETURN_IF_ERROR(
         yaml::CheckKeys(root, file_, "",
@@ -66,9 +66,8 @@ class Loader {
                          "switches", "hosts", "links", "generator"}));
     std::string name = std::filesystem::path(file_.display()).stem().string();
     if (Entry e = yaml::Lookup(root, "name"); e.present()) {
-      StatusOr<std::string> s = Str(e, "name");
-      if (!s.ok()) return s.status();
-      name = *s;
+      DSTRAIN_ASSIGN_OR_RETURN(std::string s, Str(e, "name"));
+      name = s;
     }
     if (Entry e = yaml::Lookup(root, "description"); e.present()) {
       DSTRAIN_RETURN_IF_ERROR(Str(e, "description").status());
@@ -169,10 +168,9 @@ class Loader {
     std::vector<int> out;
     for (size_t i = 0; i < e.value.size(); ++i) {
       Entry item{e.key, e.value[i], true};
-      StatusOr<int64_t> v =
-          Int(item, path + "[" + std::to_string(i) + "]", min);
-      if (!v.ok()) return v.status();
-      out.push_back(static_cast<int>(*v));
+      DSTRAIN_ASSIGN_OR_RETURN(
+          int64_t v, Int(item, path + "[" + std::to_string(i) + "]", min));
+      out.push_back(static_cast<int>(v));
     }
     return out;
   }
@@ -180,9 +178,8 @@ class Loader {
   // A host-list expression naming one or more vertices.
   StatusOr<std::vector<std::string>> Names(const Entry& e,
                                            const std::string& path) const {
-    StatusOr<std::string> s = Str(e, path);
-    if (!s.ok()) return s.status();
-    for (char c : *s) {
+    DSTRAIN_ASSIGN_OR_RETURN(std::string s, Str(e, path));
+    for (char c : s) {
       const auto u = static_cast<unsigned char>(c);
       if (u < 0x20 || u == 0x7f) {
         return yaml::Expected(At(e, path), "a name without control characters",
@@ -191,11 +188,11 @@ class Loader {
     }
     std::vector<std::string> out;
     HostListError err;
-    if (!ExpandHostList(*s, &out, &err).ok()) {
+    if (!ExpandHostList(s, &out, &err).ok()) {
       YAML::Mark m = e.value.Mark();
       // Plain one-line scalars: point at the character.
       if (!yaml::IsQuoted(e.value)) m.column += static_cast<int>(err.offset);
-      return InvalidArgument("bad host list " + Quoted(*s) + " in `" + path +
+      return InvalidArgument("bad host list " + Quoted(s) + " in `" + path +
                              "` at " + file_.At(m) + ": " + err.what);
     }
     return out;
@@ -205,10 +202,9 @@ class Loader {
   StatusOr<std::vector<int>> CpuList(const Entry& e,
                                      const std::string& path) const {
     if (e.value.IsSequence()) return IntList(e, path, 0);
-    StatusOr<std::string> s = Str(e, path);
-    if (!s.ok()) return s.status();
+    DSTRAIN_ASSIGN_OR_RETURN(std::string s, Str(e, path));
     std::vector<int> out;
-    std::stringstream in(*s);
+    std::stringstream in(s);
     std::string part;
     while (std::getline(in, part, ',')) {
       int lo = 0, hi = 0;
@@ -226,7 +222,7 @@ class Loader {
       if (!ok || hi < lo || hi - lo > 65536) {
         return Fail(
             e, path,
-            "expected CPU numbers like `0-55,112-167`, got " + Quoted(*s));
+            "expected CPU numbers like `0-55,112-167`, got " + Quoted(s));
       }
       if (out.size() + (hi - lo) >= kMaxCpus) {
         return Fail(e, path,
@@ -275,12 +271,11 @@ class Loader {
                              file_.At(g.key.Mark()) +
                              " (fat-tree, rail-optimized or torus)");
     }
-    StatusOr<std::string> kind = Str(kind_e, "generator.kind");
-    if (!kind.ok()) return kind.status();
-    if (!per_kind.count(*kind))
-      return BadEnum(kind_e, "generator.kind", *kind, false);
+    DSTRAIN_ASSIGN_OR_RETURN(std::string kind, Str(kind_e, "generator.kind"));
+    if (!per_kind.count(kind))
+      return BadEnum(kind_e, "generator.kind", kind, false);
     std::vector<std::string> allowed = common;
-    for (const std::string& k : per_kind.at(*kind)) allowed.push_back(k);
+    for (const std::string& k : per_kind.at(kind)) allowed.push_back(k);
     for (auto it = g.value.begin(); it != g.value.end(); ++it) {
       const std::string& k = it->first.Scalar();
       if (std::find(allowed.begin(), allowed.end(), k) != allowed.end())
@@ -291,57 +286,55 @@ class Loader {
           owners += (owners.empty() ? "" : " and ") + other;
       return InvalidArgument("`generator." + k + "` at " +
                              file_.At(it->first.Mark()) + " applies to " +
-                             owners + ", not " + *kind);
+                             owners + ", not " + kind);
     }
 
     // Reads an optional field into `out`.
     auto opt_int = [&](const char* key, int64_t min, int* out) -> Status {
       Entry e = yaml::Lookup(g.value, key);
       if (!e.present()) return Status::Ok();
-      StatusOr<int64_t> v = Int(e, std::string("generator.") + key, min);
-      if (!v.ok()) return v.status();
-      *out = static_cast<int>(*v);
+      DSTRAIN_ASSIGN_OR_RETURN(int64_t v,
+                               Int(e, std::string("generator.") + key, min));
+      *out = static_cast<int>(v);
       return Status::Ok();
     };
     auto opt_bw = [&](const char* key, double* out) -> Status {
       Entry e = yaml::Lookup(g.value, key);
       if (!e.present()) return Status::Ok();
-      StatusOr<double> v = Bandwidth(e, std::string("generator.") + key);
-      if (!v.ok()) return v.status();
-      *out = *v;
+      DSTRAIN_ASSIGN_OR_RETURN(double v,
+                               Bandwidth(e, std::string("generator.") + key));
+      *out = v;
       return Status::Ok();
     };
     auto opt_double = [&](const char* key, double min, double* out) -> Status {
       Entry e = yaml::Lookup(g.value, key);
       if (!e.present()) return Status::Ok();
-      StatusOr<double> v = Double(e, std::string("generator.") + key, min);
-      if (!v.ok()) return v.status();
-      *out = *v;
+      DSTRAIN_ASSIGN_OR_RETURN(double v,
+                               Double(e, std::string("generator.") + key, min));
+      *out = v;
       return Status::Ok();
     };
     auto required = [&](const char* key) -> Status {
       if (yaml::Lookup(g.value, key).present()) return Status::Ok();
       return InvalidArgument(
           "missing required key `generator." + std::string(key) + "` at " +
-          file_.At(g.key.Mark()) + " (a " + *kind + " generator needs it)");
+          file_.At(g.key.Mark()) + " (a " + kind + " generator needs it)");
     };
     int devices = 8;
     double latency = kDefaultLinkLatency;
     std::string prefix = "node";
     DSTRAIN_RETURN_IF_ERROR(opt_int("devices_per_host", 0, &devices));
     if (Entry e = yaml::Lookup(g.value, "latency"); e.present()) {
-      StatusOr<double> v = Latency(e, "generator.latency");
-      if (!v.ok()) return v.status();
-      latency = *v;
+      DSTRAIN_ASSIGN_OR_RETURN(double v, Latency(e, "generator.latency"));
+      latency = v;
     }
     if (Entry e = yaml::Lookup(g.value, "host_prefix"); e.present()) {
-      StatusOr<std::string> v = Str(e, "generator.host_prefix");
-      if (!v.ok()) return v.status();
-      prefix = *v;
+      DSTRAIN_ASSIGN_OR_RETURN(std::string v, Str(e, "generator.host_prefix"));
+      prefix = v;
     }
 
     StatusOr<Cluster> made = InvalidArgument("unreachable");
-    if (*kind == "fat-tree") {
+    if (kind == "fat-tree") {
       FatTreeOptions o;
       DSTRAIN_RETURN_IF_ERROR(required("hosts"));
       DSTRAIN_RETURN_IF_ERROR(required("k"));
@@ -357,7 +350,7 @@ class Loader {
       o.latency = latency;
       o.host_prefix = prefix;
       made = MakeFatTree(o);
-    } else if (*kind == "rail-optimized") {
+    } else if (kind == "rail-optimized") {
       RailOptimizedOptions o;
       DSTRAIN_RETURN_IF_ERROR(required("hosts"));
       DSTRAIN_RETURN_IF_ERROR(required("k"));
@@ -376,14 +369,13 @@ class Loader {
     } else {
       TorusOptions o;
       DSTRAIN_RETURN_IF_ERROR(required("dims"));
-      StatusOr<std::vector<int>> dims =
-          IntList(yaml::Lookup(g.value, "dims"), "generator.dims", 1);
-      if (!dims.ok()) return dims.status();
-      o.dims = *dims;
+      DSTRAIN_ASSIGN_OR_RETURN(
+          std::vector<int> dims,
+          IntList(yaml::Lookup(g.value, "dims"), "generator.dims", 1));
+      o.dims = dims;
       if (Entry e = yaml::Lookup(g.value, "wraparound"); e.present()) {
-        StatusOr<bool> v = Bool(e, "generator.wraparound");
-        if (!v.ok()) return v.status();
-        o.wraparound = *v;
+        DSTRAIN_ASSIGN_OR_RETURN(bool v, Bool(e, "generator.wraparound"));
+        o.wraparound = v;
       }
       DSTRAIN_RETURN_IF_ERROR(opt_bw("link_bandwidth", &o.link_bandwidth));
       o.devices_per_host = devices;
@@ -422,9 +414,8 @@ class Loader {
     Cluster c;
     FabricParams f;
     if (Entry e = yaml::Lookup(root, "fabric"); e.present()) {
-      StatusOr<FabricParams> parsed = Fabric(e);
-      if (!parsed.ok()) return parsed.status();
-      f = *parsed;
+      DSTRAIN_ASSIGN_OR_RETURN(FabricParams parsed, Fabric(e));
+      f = parsed;
     }
     c.set_fabric(f);
     Defaults d;
@@ -475,34 +466,33 @@ class Loader {
                          "dims", "wraparound"}));
     FabricParams f;
     if (Entry k = yaml::Lookup(e.value, "kind"); k.present()) {
-      StatusOr<std::string> s = Str(k, "fabric.kind");
-      if (!s.ok()) return s.status();
-      if (*s == "fat-tree")
+      DSTRAIN_ASSIGN_OR_RETURN(std::string s, Str(k, "fabric.kind"));
+      if (s == "fat-tree")
         f.kind = FabricKind::kFatTree;
-      else if (*s == "rail-optimized")
+      else if (s == "rail-optimized")
         f.kind = FabricKind::kRailOptimized;
-      else if (*s == "torus")
+      else if (s == "torus")
         f.kind = FabricKind::kTorus;
-      else if (*s == "unknown")
+      else if (s == "unknown")
         f.kind = FabricKind::kUnknown;
       else
-        return BadEnum(k, "fabric.kind", *s, true);
+        return BadEnum(k, "fabric.kind", s, true);
     }
     auto opt_int = [&](const char* key, int64_t min, int* out) -> Status {
       Entry x = yaml::Lookup(e.value, key);
       if (!x.present()) return Status::Ok();
-      StatusOr<int64_t> v = Int(x, std::string("fabric.") + key, min);
-      if (!v.ok()) return v.status();
-      *out = static_cast<int>(*v);
+      DSTRAIN_ASSIGN_OR_RETURN(int64_t v,
+                               Int(x, std::string("fabric.") + key, min));
+      *out = static_cast<int>(v);
       return Status::Ok();
     };
     DSTRAIN_RETURN_IF_ERROR(opt_int("k", 1, &f.k));
     DSTRAIN_RETURN_IF_ERROR(opt_int("levels", 1, &f.levels));
     DSTRAIN_RETURN_IF_ERROR(opt_int("rails", 1, &f.rails));
     if (Entry x = yaml::Lookup(e.value, "oversubscription"); x.present()) {
-      StatusOr<double> v = Double(x, "fabric.oversubscription", 1);
-      if (!v.ok()) return v.status();
-      f.oversubscription = *v;
+      DSTRAIN_ASSIGN_OR_RETURN(double v,
+                               Double(x, "fabric.oversubscription", 1));
+      f.oversubscription = v;
     }
     const Entry dims = yaml::Lookup(e.value, "dims");
     const Entry wrap = yaml::Lookup(e.value, "wraparound");
@@ -520,16 +510,15 @@ class Loader {
                                file_.At(e.key.Mark()) +
                                " (a torus needs its dimensions, e.g. [4, 4])");
       }
-      StatusOr<std::vector<int>> d = IntList(dims, "fabric.dims", 1);
-      if (!d.ok()) return d.status();
-      if (d->empty() || d->size() > 4)
+      DSTRAIN_ASSIGN_OR_RETURN(std::vector<int> d,
+                               IntList(dims, "fabric.dims", 1));
+      if (d.empty() || d.size() > 4)
         return Fail(dims, "fabric.dims", "expected 1 to 4 sizes");
-      f.torus_dims = *d;
+      f.torus_dims = d;
       bool w = true;
       if (wrap.present()) {
-        StatusOr<bool> v = Bool(wrap, "fabric.wraparound");
-        if (!v.ok()) return v.status();
-        w = *v;
+        DSTRAIN_ASSIGN_OR_RETURN(bool v, Bool(wrap, "fabric.wraparound"));
+        w = v;
       }
       f.torus_wrap.assign(f.torus_dims.size(), w);
     }
@@ -541,19 +530,16 @@ class Loader {
     DSTRAIN_RETURN_IF_ERROR(yaml::CheckKeys(
         e.value, file_, "defaults", {"devices", "bandwidth", "latency"}));
     if (Entry x = yaml::Lookup(e.value, "devices"); x.present()) {
-      StatusOr<int64_t> v = Int(x, "defaults.devices", 0);
-      if (!v.ok()) return v.status();
-      d->devices = static_cast<int>(*v);
+      DSTRAIN_ASSIGN_OR_RETURN(int64_t v, Int(x, "defaults.devices", 0));
+      d->devices = static_cast<int>(v);
     }
     if (Entry x = yaml::Lookup(e.value, "bandwidth"); x.present()) {
-      StatusOr<double> v = Bandwidth(x, "defaults.bandwidth");
-      if (!v.ok()) return v.status();
-      d->bandwidth = *v;
+      DSTRAIN_ASSIGN_OR_RETURN(double v, Bandwidth(x, "defaults.bandwidth"));
+      d->bandwidth = v;
     }
     if (Entry x = yaml::Lookup(e.value, "latency"); x.present()) {
-      StatusOr<double> v = Latency(x, "defaults.latency");
-      if (!v.ok()) return v.status();
-      d->latency = *v;
+      DSTRAIN_ASSIGN_OR_RETURN(double v, Latency(x, "defaults.latency"));
+      d->latency = v;
     }
     return Status::Ok();
   }
@@ -611,22 +597,20 @@ class Loader {
       const Entry name = yaml::Lookup(item.value, "name");
       if (!name.present())
         return Fail(item, path, "missing required key `name`");
-      StatusOr<std::vector<std::string>> names = Names(name, path + ".name");
-      if (!names.ok()) return names.status();
+      DSTRAIN_ASSIGN_OR_RETURN(std::vector<std::string> names,
+                               Names(name, path + ".name"));
       SwitchInfo info;
       if (Entry x = yaml::Lookup(item.value, "level"); x.present()) {
-        StatusOr<int64_t> v = Int(x, path + ".level", 0, 16);
-        if (!v.ok()) return v.status();
-        info.level = static_cast<int>(*v);
+        DSTRAIN_ASSIGN_OR_RETURN(int64_t v, Int(x, path + ".level", 0, 16));
+        info.level = static_cast<int>(v);
       }
       if (Entry x = yaml::Lookup(item.value, "rail"); x.present()) {
-        StatusOr<int64_t> v = Int(x, path + ".rail", 0, 1024);
-        if (!v.ok()) return v.status();
-        info.rail = static_cast<int>(*v);
+        DSTRAIN_ASSIGN_OR_RETURN(int64_t v, Int(x, path + ".rail", 0, 1024));
+        info.rail = static_cast<int>(v);
       }
       DSTRAIN_RETURN_IF_ERROR(
-          Grow(name, path + ".name", *c, names->size(), 0, 0));
-      for (const std::string& n : *names) {
+          Grow(name, path + ".name", *c, names.size(), 0, 0));
+      for (const std::string& n : names) {
         DSTRAIN_RETURN_IF_ERROR(Define(name, path + ".name", n));
         StatusOr<VertexId> v = c->AddSwitch(n, info);
         if (!v.ok())
@@ -640,13 +624,12 @@ class Loader {
   // The switch a `leaf:` names.
   StatusOr<VertexId> SwitchRef(const Entry& e, const std::string& path,
                                const Cluster& c) const {
-    StatusOr<std::string> s = Str(e, path);
-    if (!s.ok()) return s.status();
-    const VertexId v = c.Find(*s);
+    DSTRAIN_ASSIGN_OR_RETURN(std::string s, Str(e, path));
+    const VertexId v = c.Find(s);
     if (v == kNoVertex)
-      return Fail(e, path, "no switch is called " + Quoted(*s));
+      return Fail(e, path, "no switch is called " + Quoted(s));
     if (!c.IsSwitch(v))
-      return Fail(e, path, Quoted(*s) + " is a host, not a switch");
+      return Fail(e, path, Quoted(s) + " is a host, not a switch");
     return v;
   }
 
@@ -660,38 +643,31 @@ class Loader {
     NicInfo nic;
     const Entry name = yaml::Lookup(item.value, "name");
     if (!name.present()) return Fail(item, path, "missing required key `name`");
-    StatusOr<std::string> n = Str(name, path + ".name");
-    if (!n.ok()) return n.status();
-    nic.name = *n;
+    DSTRAIN_ASSIGN_OR_RETURN(std::string n, Str(name, path + ".name"));
+    nic.name = n;
     if (Entry x = yaml::Lookup(item.value, "port"); x.present()) {
-      StatusOr<int64_t> v = Int(x, path + ".port", 1, 255);
-      if (!v.ok()) return v.status();
-      nic.port = static_cast<int>(*v);
+      DSTRAIN_ASSIGN_OR_RETURN(int64_t v, Int(x, path + ".port", 1, 255));
+      nic.port = static_cast<int>(v);
     }
     if (Entry x = yaml::Lookup(item.value, "rail"); x.present()) {
-      StatusOr<int64_t> v = Int(x, path + ".rail", 0, 1024);
-      if (!v.ok()) return v.status();
-      nic.rail = static_cast<int>(*v);
+      DSTRAIN_ASSIGN_OR_RETURN(int64_t v, Int(x, path + ".rail", 0, 1024));
+      nic.rail = static_cast<int>(v);
     }
     if (Entry x = yaml::Lookup(item.value, "bandwidth"); x.present()) {
-      StatusOr<double> v = Bandwidth(x, path + ".bandwidth");
-      if (!v.ok()) return v.status();
-      nic.bandwidth = *v;
+      DSTRAIN_ASSIGN_OR_RETURN(double v, Bandwidth(x, path + ".bandwidth"));
+      nic.bandwidth = v;
     }
     if (Entry x = yaml::Lookup(item.value, "numa"); x.present()) {
-      StatusOr<int64_t> v = Int(x, path + ".numa", 0, 4096);
-      if (!v.ok()) return v.status();
-      nic.numa_node = static_cast<int>(*v);
+      DSTRAIN_ASSIGN_OR_RETURN(int64_t v, Int(x, path + ".numa", 0, 4096));
+      nic.numa_node = static_cast<int>(v);
     }
     if (Entry x = yaml::Lookup(item.value, "pci"); x.present()) {
-      StatusOr<std::string> v = Str(x, path + ".pci");
-      if (!v.ok()) return v.status();
-      nic.pci_bus_id = *v;
+      DSTRAIN_ASSIGN_OR_RETURN(std::string v, Str(x, path + ".pci"));
+      nic.pci_bus_id = v;
     }
     if (Entry x = yaml::Lookup(item.value, "guid"); x.present()) {
-      StatusOr<std::string> v = Str(x, path + ".guid");
-      if (!v.ok()) return v.status();
-      nic.guid = *v;
+      DSTRAIN_ASSIGN_OR_RETURN(std::string v, Str(x, path + ".guid"));
+      nic.guid = v;
     }
     *leaf = yaml::Lookup(item.value, "leaf");
     return nic;
@@ -707,29 +683,24 @@ class Loader {
     DeviceInfo d;
     d.index = index;
     if (Entry x = yaml::Lookup(item.value, "name"); x.present()) {
-      StatusOr<std::string> v = Str(x, path + ".name");
-      if (!v.ok()) return v.status();
-      d.name = *v;
+      DSTRAIN_ASSIGN_OR_RETURN(std::string v, Str(x, path + ".name"));
+      d.name = v;
     }
     if (Entry x = yaml::Lookup(item.value, "pci"); x.present()) {
-      StatusOr<std::string> v = Str(x, path + ".pci");
-      if (!v.ok()) return v.status();
-      d.pci_bus_id = *v;
+      DSTRAIN_ASSIGN_OR_RETURN(std::string v, Str(x, path + ".pci"));
+      d.pci_bus_id = v;
     }
     if (Entry x = yaml::Lookup(item.value, "numa"); x.present()) {
-      StatusOr<int64_t> v = Int(x, path + ".numa", 0, 4096);
-      if (!v.ok()) return v.status();
-      d.numa_node = static_cast<int>(*v);
+      DSTRAIN_ASSIGN_OR_RETURN(int64_t v, Int(x, path + ".numa", 0, 4096));
+      d.numa_node = static_cast<int>(v);
     }
     if (Entry x = yaml::Lookup(item.value, "memory_gb"); x.present()) {
-      StatusOr<double> v = Double(x, path + ".memory_gb", 0);
-      if (!v.ok()) return v.status();
-      d.memory_bytes = static_cast<int64_t>(*v * 1e9);
+      DSTRAIN_ASSIGN_OR_RETURN(double v, Double(x, path + ".memory_gb", 0));
+      d.memory_bytes = static_cast<int64_t>(v * 1e9);
     }
     if (Entry x = yaml::Lookup(item.value, "sm"); x.present()) {
-      StatusOr<int64_t> v = Int(x, path + ".sm", 10, 1000);
-      if (!v.ok()) return v.status();
-      d.sm = static_cast<int>(*v);
+      DSTRAIN_ASSIGN_OR_RETURN(int64_t v, Int(x, path + ".sm", 10, 1000));
+      d.sm = static_cast<int>(v);
     }
     return d;
   }
@@ -752,26 +723,26 @@ class Loader {
       const Entry name = yaml::Lookup(item.value, "name");
       if (!name.present())
         return Fail(item, path, "missing required key `name`");
-      StatusOr<std::vector<std::string>> names = Names(name, path + ".name");
-      if (!names.ok()) return names.status();
+      DSTRAIN_ASSIGN_OR_RETURN(std::vector<std::string> names,
+                               Names(name, path + ".name"));
 
       HostInfo info;
       info.devices = d.devices;
       const Entry devices = yaml::Lookup(item.value, "devices");
       if (devices.present()) {
-        StatusOr<int64_t> v = Int(devices, path + ".devices", 0, 1 << 16);
-        if (!v.ok()) return v.status();
-        info.devices = static_cast<int>(*v);
+        DSTRAIN_ASSIGN_OR_RETURN(int64_t v,
+                                 Int(devices, path + ".devices", 0, 1 << 16));
+        info.devices = static_cast<int>(v);
       }
       if (Entry x = yaml::Lookup(item.value, "device_info"); x.present()) {
         DSTRAIN_RETURN_IF_ERROR(Seq(x, path + ".device_info"));
         for (size_t k = 0; k < x.value.size(); ++k) {
-          StatusOr<DeviceInfo> dev =
+          DSTRAIN_ASSIGN_OR_RETURN(
+              DeviceInfo dev,
               ReadDevice(Entry{x.key, x.value[k], true},
                          path + ".device_info[" + std::to_string(k) + "]",
-                         static_cast<int>(k));
-          if (!dev.ok()) return dev.status();
-          info.device_info.push_back(*dev);
+                         static_cast<int>(k)));
+          info.device_info.push_back(dev);
         }
         if (!devices.present()) {
           info.devices = static_cast<int>(info.device_info.size());
@@ -788,16 +759,16 @@ class Loader {
         for (size_t k = 0; k < x.value.size(); ++k) {
           const std::string npath = path + ".nics[" + std::to_string(k) + "]";
           Entry leaf;
-          StatusOr<NicInfo> nic =
-              ReadNic(Entry{x.key, x.value[k], true}, npath, &leaf);
-          if (!nic.ok()) return nic.status();
+          DSTRAIN_ASSIGN_OR_RETURN(
+              NicInfo nic,
+              ReadNic(Entry{x.key, x.value[k], true}, npath, &leaf));
           for (const NicInfo& other : info.nics) {
-            if (other.name == nic->name) {
+            if (other.name == nic.name) {
               return Fail(Entry{x.key, x.value[k], true}, npath,
-                          "NIC " + Quoted(nic->name) + " is listed twice");
+                          "NIC " + Quoted(nic.name) + " is listed twice");
             }
           }
-          info.nics.push_back(*nic);
+          info.nics.push_back(nic);
           nic_leaves.push_back(leaf);
         }
       }
@@ -813,54 +784,52 @@ class Loader {
           const Entry id = yaml::Lookup(ne.value, "id");
           if (!id.present())
             return Fail(ne, npath, "missing required key `id`");
-          StatusOr<int64_t> v = Int(id, npath + ".id", 0, 4096);
-          if (!v.ok()) return v.status();
-          numa.id = static_cast<int>(*v);
+          DSTRAIN_ASSIGN_OR_RETURN(int64_t v, Int(id, npath + ".id", 0, 4096));
+          numa.id = static_cast<int>(v);
           if (Entry cpus = yaml::Lookup(ne.value, "cpus"); cpus.present()) {
-            StatusOr<std::vector<int>> list = CpuList(cpus, npath + ".cpus");
-            if (!list.ok()) return list.status();
-            numa.cpus = *list;
+            DSTRAIN_ASSIGN_OR_RETURN(std::vector<int> list,
+                                     CpuList(cpus, npath + ".cpus"));
+            numa.cpus = list;
           }
           info.numa_nodes.push_back(numa);
         }
       }
       if (Entry x = yaml::Lookup(item.value, "coords"); x.present()) {
-        if (names->size() != 1) {
+        if (names.size() != 1) {
           return Fail(x, path + ".coords",
                       "needs a single host name; " +
                           Quoted(name.value.Scalar()) + " names " +
-                          std::to_string(names->size()) + " hosts");
+                          std::to_string(names.size()) + " hosts");
         }
-        StatusOr<std::vector<int>> v = IntList(x, path + ".coords", 0);
-        if (!v.ok()) return v.status();
-        info.torus_coords = *v;
+        DSTRAIN_ASSIGN_OR_RETURN(std::vector<int> v,
+                                 IntList(x, path + ".coords", 0));
+        info.torus_coords = v;
       }
       double bandwidth = 0;
       if (Entry x = yaml::Lookup(item.value, "bandwidth"); x.present()) {
-        StatusOr<double> v = Bandwidth(x, path + ".bandwidth");
-        if (!v.ok()) return v.status();
-        bandwidth = *v;
+        DSTRAIN_ASSIGN_OR_RETURN(double v, Bandwidth(x, path + ".bandwidth"));
+        bandwidth = v;
       }
       double latency = d.latency;
       if (Entry x = yaml::Lookup(item.value, "latency"); x.present()) {
-        StatusOr<double> v = Latency(x, path + ".latency");
-        if (!v.ok()) return v.status();
-        latency = *v;
+        DSTRAIN_ASSIGN_OR_RETURN(double v, Latency(x, path + ".latency"));
+        latency = v;
       }
       VertexId leaf = kNoVertex;
       const Entry leaf_e = yaml::Lookup(item.value, "leaf");
       if (leaf_e.present()) {
-        StatusOr<VertexId> v = SwitchRef(leaf_e, path + ".leaf", *c);
-        if (!v.ok()) return v.status();
-        leaf = *v;
+        DSTRAIN_ASSIGN_OR_RETURN(VertexId v,
+                                 SwitchRef(leaf_e, path + ".leaf", *c));
+        leaf = v;
       }
       std::vector<VertexId> nic_leaf(info.nics.size(), kNoVertex);
       for (size_t k = 0; k < info.nics.size(); ++k) {
         if (!nic_leaves[k].present()) continue;
-        StatusOr<VertexId> v = SwitchRef(
-            nic_leaves[k], path + ".nics[" + std::to_string(k) + "].leaf", *c);
-        if (!v.ok()) return v.status();
-        nic_leaf[k] = *v;
+        DSTRAIN_ASSIGN_OR_RETURN(
+            VertexId v,
+            SwitchRef(nic_leaves[k],
+                      path + ".nics[" + std::to_string(k) + "].leaf", *c));
+        nic_leaf[k] = v;
       }
       // The host link carries the NICs that have no leaf of their own.
       if (bandwidth == 0) {
@@ -876,8 +845,8 @@ class Loader {
       size_t links_each = leaf != kNoVertex ? 1 : 0;
       for (VertexId l : nic_leaf) links_each += l != kNoVertex ? 1 : 0;
       DSTRAIN_RETURN_IF_ERROR(
-          Grow(name, path + ".name", *c, names->size(), links_each, details));
-      for (const std::string& n : *names) {
+          Grow(name, path + ".name", *c, names.size(), links_each, details));
+      for (const std::string& n : names) {
         DSTRAIN_RETURN_IF_ERROR(Define(name, path + ".name", n));
         StatusOr<VertexId> h = c->AddHost(n, info);
         if (!h.ok())
@@ -925,9 +894,9 @@ class Loader {
           return Fail(item, path,
                       std::string("missing required key `") + keys[s] + "`");
         const std::string epath = path + "." + keys[s];
-        StatusOr<std::vector<std::string>> names = Names(ends_e[s], epath);
-        if (!names.ok()) return names.status();
-        for (const std::string& n : *names) {
+        DSTRAIN_ASSIGN_OR_RETURN(std::vector<std::string> names,
+                                 Names(ends_e[s], epath));
+        for (const std::string& n : names) {
           const VertexId v = c->Find(n);
           if (v == kNoVertex)
             return Fail(ends_e[s], epath,
@@ -938,19 +907,16 @@ class Loader {
       double bandwidth = d.bandwidth, latency = d.latency;
       int count = 1;
       if (Entry x = yaml::Lookup(item.value, "bandwidth"); x.present()) {
-        StatusOr<double> v = Bandwidth(x, path + ".bandwidth");
-        if (!v.ok()) return v.status();
-        bandwidth = *v;
+        DSTRAIN_ASSIGN_OR_RETURN(double v, Bandwidth(x, path + ".bandwidth"));
+        bandwidth = v;
       }
       if (Entry x = yaml::Lookup(item.value, "latency"); x.present()) {
-        StatusOr<double> v = Latency(x, path + ".latency");
-        if (!v.ok()) return v.status();
-        latency = *v;
+        DSTRAIN_ASSIGN_OR_RETURN(double v, Latency(x, path + ".latency"));
+        latency = v;
       }
       if (Entry x = yaml::Lookup(item.value, "count"); x.present()) {
-        StatusOr<int64_t> v = Int(x, path + ".count", 1, 1024);
-        if (!v.ok()) return v.status();
-        count = static_cast<int>(*v);
+        DSTRAIN_ASSIGN_OR_RETURN(int64_t v, Int(x, path + ".count", 1, 1024));
+        count = static_cast<int>(v);
       }
       // Counted in 64 bits: two host lists of a million names each.
       const uint64_t made = uint64_t{ends[0].size()} * ends[1].size() *

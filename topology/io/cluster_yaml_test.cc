@@ -2,18 +2,22 @@
 
 #include <gtest/gtest.h>
 
-#include "topology/io/testdata_util.h"
+#include "common/testing/status_matchers.h"
 #include "common/units.h"
+#include "topology/io/testdata_util.h"
 
 namespace dstrain::topology {
 namespace {
+
+using ::dstrain::testing::IsOk;
+using ::testing::Not;
 
 const std::string kSrc = DSTRAIN_SOURCE_DIR;
 const std::string kClusters = kSrc + "/configs/clusters/";
 
 Cluster Load(const std::string& path) {
   StatusOr<Cluster> c = LoadClusterYamlFile(path);
-  EXPECT_TRUE(c.ok()) << path << ": " << c.status().message();
+  EXPECT_THAT(c, IsOk()) << path << ": " << c.status().message();
   return c.ok() ? *c : Cluster{};
 }
 
@@ -38,7 +42,7 @@ TEST(ClusterYaml, FatTreeTwoLeaves) {
   EXPECT_EQ(c.LinksBetween(c.Find("leaf0"), c.Find("spine0")).size(), 2u);
   EXPECT_DOUBLE_EQ(c.link(0).bandwidth, GbpsToBytesPerSecond(100));
   EXPECT_DOUBLE_EQ(c.link(0).latency, 1e-6);
-  EXPECT_TRUE(c.CheckConnected().ok());
+  EXPECT_THAT(c.CheckConnected(), IsOk());
 }
 
 TEST(ClusterYaml, RailOptimized) {
@@ -82,7 +86,7 @@ TEST(ClusterYaml, ExplicitTorusGetsNeighbourLinks) {
   EXPECT_DOUBLE_EQ(c.link(0).bandwidth, 50e9);
   const int at[] = {2, 1};
   EXPECT_EQ(c.vertex(c.HostAtCoords(at)).name, "t21");
-  EXPECT_TRUE(c.CheckConnected().ok());
+  EXPECT_THAT(c.CheckConnected(), IsOk());
 }
 
 TEST(ClusterYaml, DeviceAndNicDetails) {
@@ -108,7 +112,7 @@ TEST(ClusterYaml, BadFilesNameThePlace) {
     const std::string expect = testing::Expectation(text);
     ASSERT_FALSE(expect.empty()) << path << " lacks `# expect: `";
     StatusOr<Cluster> c = ParseClusterYaml(text, path.filename().string());
-    ASSERT_FALSE(c.ok()) << path;
+    ASSERT_THAT(c, Not(IsOk())) << path;
     EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
     EXPECT_NE(c.status().message().find(expect), std::string::npos)
         << path.filename() << "\n  got:    " << c.status().message()

@@ -6,12 +6,17 @@
 #include <random>
 #include <set>
 
+#include "common/testing/status_matchers.h"
+
 namespace dstrain::topology {
 namespace {
 
+using ::dstrain::testing::IsOk;
+using ::testing::Not;
+
 std::vector<std::string> X(std::string_view e) {
   StatusOr<std::vector<std::string>> r = ExpandHostList(e);
-  EXPECT_TRUE(r.ok()) << r.status().message();
+  EXPECT_THAT(r, IsOk()) << r.status().message();
   return r.ok() ? *r : std::vector<std::string>{};
 }
 
@@ -63,7 +68,7 @@ TEST(HostList, ErrorsNameTheColumn) {
     std::vector<std::string> out;
     HostListError e{999, ""};
     Status s = ExpandHostList(b.expr, &out, &e);
-    ASSERT_FALSE(s.ok()) << b.expr;
+    ASSERT_THAT(s, Not(IsOk())) << b.expr;
     EXPECT_NE(s.message().find(b.message), std::string::npos)
         << b.expr << ": " << s.message();
     EXPECT_EQ(e.offset, b.offset) << b.expr;
@@ -78,7 +83,7 @@ TEST(HostList, HugeRangesCannotWrapTheCount) {
   for (int i = 0; i < 18; ++i) e += "0-999999999999999999,";
   e += "0-446744073709551616]";  // 18 * 10^18 + this = 2^64 + 1
   StatusOr<std::vector<std::string>> r = ExpandHostList(e);
-  ASSERT_FALSE(r.ok());
+  ASSERT_THAT(r, Not(IsOk()));
   EXPECT_NE(r.status().message().find("more than 1048576 names"),
             std::string::npos)
       << r.status().message();
@@ -88,15 +93,15 @@ TEST(HostList, HugeRangesCannotWrapTheCount) {
 // memory is bounded as well as their number.
 TEST(HostList, MessagesAreOneLineAndMemoryIsBounded) {
   StatusOr<std::vector<std::string>> r = ExpandHostList("a\n[1-x]");
-  ASSERT_FALSE(r.ok());
+  ASSERT_THAT(r, Not(IsOk()));
   EXPECT_EQ(r.status().message(),
             "bad host list: expected a digit, got `x` at column 6 of "
             "`a\\n[1-x]`");
   r = ExpandHostList("n[1-\n]");
-  ASSERT_FALSE(r.ok());
+  ASSERT_THAT(r, Not(IsOk()));
   EXPECT_EQ(r.status().message().find('\n'), std::string::npos);
   r = ExpandHostList("a[0-99]b[0-99]" + std::string(10000, 'x'));
-  ASSERT_FALSE(r.ok());
+  ASSERT_THAT(r, Not(IsOk()));
   EXPECT_NE(r.status().message().find("bytes of names"), std::string::npos);
 }
 
@@ -141,7 +146,7 @@ TEST(HostList, CompressThenExpandIsTheSameSet) {
     const std::vector<std::string> in(names.begin(), names.end());
     const std::string compressed = CompressHostList(in);
     StatusOr<std::vector<std::string>> back = ExpandHostList(compressed);
-    ASSERT_TRUE(back.ok()) << compressed << ": " << back.status().message();
+    ASSERT_THAT(back, IsOk()) << compressed << ": " << back.status().message();
     EXPECT_EQ(std::set<std::string>(back->begin(), back->end()), names)
         << compressed;
     EXPECT_EQ(back->size(), names.size()) << compressed;

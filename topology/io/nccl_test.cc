@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "common/testing/status_matchers.h"
 #include "topology/io/cluster_yaml.h"
 #include "topology/io/nccl_env.h"
 #include "topology/io/nccl_topo_xml.h"
@@ -11,6 +12,9 @@
 
 namespace dstrain::topology {
 namespace {
+
+using ::dstrain::testing::IsOk;
+using ::testing::Not;
 
 const std::string kSrc = DSTRAIN_SOURCE_DIR;
 
@@ -93,9 +97,9 @@ std::string CheckWellFormed(const std::string& xml) {
 TEST(NcclTopologyXml, GoldenForAGpuNode) {
   StatusOr<Cluster> c = LoadClusterYamlFile(
       kSrc + "/topology/io/testdata/yaml/good/gpu_node.yaml");
-  ASSERT_TRUE(c.ok()) << c.status().message();
+  ASSERT_THAT(c, IsOk()) << c.status().message();
   StatusOr<std::string> xml = NcclTopologyXml(c->vertex(c->Find("dgx01")).host);
-  ASSERT_TRUE(xml.ok()) << xml.status().message();
+  ASSERT_THAT(xml, IsOk()) << xml.status().message();
   const std::string golden =
       R"(<system version="1">
   <cpu numaid="0" affinity="0000000f" arch="x86_64" vendor="GenuineIntel" familyid="6" modelid="143">
@@ -137,7 +141,7 @@ TEST(NcclTopologyXml, EscapesAndLooseNicsAndArm) {
   NcclXmlOptions o;
   o.cpu_arch = "arm64";
   StatusOr<std::string> xml = NcclTopologyXml(h, o);
-  ASSERT_TRUE(xml.ok()) << xml.status().message();
+  ASSERT_THAT(xml, IsOk()) << xml.status().message();
   EXPECT_EQ(CheckWellFormed(*xml), "") << *xml;
   EXPECT_NE(xml->find(R"(name="od&lt;d&gt;&amp;&quot;n&apos;ame")"),
             std::string::npos)
@@ -177,7 +181,7 @@ TEST(NcclTopologyXml, WellFormedForManyHosts) {
       }
       h.numa_nodes = {{0, {0, 1, 2, 3}}, {1, {32, 33, 63}}};
       StatusOr<std::string> xml = NcclTopologyXml(h);
-      ASSERT_TRUE(xml.ok()) << xml.status().message();
+      ASSERT_THAT(xml, IsOk()) << xml.status().message();
       EXPECT_EQ(CheckWellFormed(*xml), "") << *xml;
       // Every device and NIC appears exactly once.
       for (int i = 0; i < devices; ++i) {
@@ -243,7 +247,7 @@ TEST(NcclEnvironment, RailOptimizedHostsGetHcasAndNoCrossNic) {
   eo.topo_file = "/run/dstrain/job1/nccl_topo_node0.xml";
   eo.algorithm = "ring";
   StatusOr<std::map<std::string, std::string>> env = NcclEnvironment(c, 0, eo);
-  ASSERT_TRUE(env.ok()) << env.status().message();
+  ASSERT_THAT(env, IsOk()) << env.status().message();
   EXPECT_EQ(*env,
             (std::map<std::string, std::string>{
                 {"NCCL_IB_HCA", "=mlx5_0:1,mlx5_1:1,mlx5_2:1,mlx5_3:1"},
@@ -261,7 +265,7 @@ TEST(NcclEnvironment, FatTreeAndFlatHosts) {
   NcclEnvOptions eo;
   eo.algorithm = "Tree,collnet_direct";
   StatusOr<std::map<std::string, std::string>> env = NcclEnvironment(c, 1, eo);
-  ASSERT_TRUE(env.ok()) << env.status().message();
+  ASSERT_THAT(env, IsOk()) << env.status().message();
   EXPECT_EQ(env->count("NCCL_CROSS_NIC"), 0u);
   EXPECT_EQ(env->at("NCCL_IB_HCA"), "=mlx5_0:1");
   EXPECT_EQ(env->at("NCCL_ALGO"), "Tree,CollnetDirect");
@@ -275,7 +279,7 @@ TEST(NcclEnvironment, FatTreeAndFlatHosts) {
                 "unknown NCCL algorithm"),
             std::string::npos);
   const VertexId leaf = c.Find("leaf0");
-  EXPECT_FALSE(NcclEnvironment(c, leaf).ok());
+  EXPECT_THAT(NcclEnvironment(c, leaf), Not(IsOk()));
 }
 
 }  // namespace

@@ -4,22 +4,26 @@
 
 #include <chrono>
 
+#include "common/testing/status_matchers.h"
 #include "topology/io/testdata_util.h"
 
 namespace dstrain::topology {
 namespace {
+
+using ::dstrain::testing::IsOk;
+using ::testing::Not;
 
 const std::string kSrc = DSTRAIN_SOURCE_DIR;
 
 TEST(SlurmTopology, ParsesTheSampleWithNestedSwitchesAndRanges) {
   StatusOr<Cluster> c =
       LoadSlurmTopologyFile(kSrc + "/configs/clusters/slurm-topology.conf");
-  ASSERT_TRUE(c.ok()) << c.status().message();
+  ASSERT_THAT(c, IsOk()) << c.status().message();
   EXPECT_EQ(c->fabric().kind, FabricKind::kFatTree);
   EXPECT_EQ(c->fabric().levels, 3);
   EXPECT_EQ(c->num_hosts(), 128 + 7);
   EXPECT_EQ(c->num_switches(), 9 + 2 + 1);
-  EXPECT_TRUE(c->CheckConnected().ok());
+  EXPECT_THAT(c->CheckConnected(), IsOk());
   EXPECT_EQ(c->vertex(0).name, "gpu-001");
   EXPECT_EQ(c->vertex(127).name, "gpu-128");
   EXPECT_EQ(c->Find("c6"), kNoVertex);
@@ -50,14 +54,14 @@ TEST(SlurmTopology, OptionsAndCaseInsensitiveKeys) {
       "switchname=a NODES=n[1-2]\r\nSWITCHNAME=b nodes=n3\nSwitchName=t "
       "Switches=a,b\n",
       "t.conf", o);
-  ASSERT_TRUE(c.ok()) << c.status().message();
+  ASSERT_THAT(c, IsOk()) << c.status().message();
   EXPECT_EQ(c->total_devices(), 12);
   EXPECT_DOUBLE_EQ(c->link(0).bandwidth, 1e9);
   // Disjoint trees are allowed (as in Slurm) but are not one fabric.
   StatusOr<Cluster> two =
       ParseSlurmTopology("SwitchName=a Nodes=x\nSwitchName=b Nodes=y\n", "two");
-  ASSERT_TRUE(two.ok());
-  EXPECT_FALSE(two->CheckConnected().ok());
+  ASSERT_THAT(two, IsOk());
+  EXPECT_THAT(two->CheckConnected(), Not(IsOk()));
   EXPECT_EQ(LoadSlurmTopologyFile("/nonexistent/topology.conf").status().code(),
             StatusCode::kNotFound);
 }
@@ -69,7 +73,7 @@ TEST(SlurmTopology, LongNodeListsAreLinear) {
   for (int i = 0; i < 20000; ++i) conf += (i ? ",n" : "n") + std::to_string(i);
   const auto start = std::chrono::steady_clock::now();
   StatusOr<Cluster> c = ParseSlurmTopology(conf + "\n", "long.conf");
-  ASSERT_TRUE(c.ok()) << c.status().message();
+  ASSERT_THAT(c, IsOk()) << c.status().message();
   EXPECT_EQ(c->num_hosts(), 20000);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
 }
@@ -82,7 +86,7 @@ TEST(SlurmTopology, BadFilesNameTheLine) {
     const std::string expect = testing::Expectation(text);
     ASSERT_FALSE(expect.empty()) << path << " lacks `# expect: `";
     StatusOr<Cluster> c = ParseSlurmTopology(text, path.filename().string());
-    ASSERT_FALSE(c.ok()) << path;
+    ASSERT_THAT(c, Not(IsOk())) << path;
     EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
     EXPECT_NE(c.status().message().find(expect), std::string::npos)
         << path.filename() << "\n  got:    " << c.status().message()

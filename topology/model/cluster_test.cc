@@ -2,8 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include "common/testing/status_matchers.h"
+
 namespace dstrain::topology {
 namespace {
+
+using ::dstrain::testing::IsOk;
+using ::testing::Not;
 
 HostInfo Devices(int n) {
   HostInfo info;
@@ -35,8 +40,8 @@ TEST(Cluster, BuildsAndLooksUp) {
   FabricParams f;
   f.kind = FabricKind::kFatTree;
   c.set_fabric(f);
-  EXPECT_TRUE(c.Validate().ok());
-  EXPECT_TRUE(c.CheckConnected().ok());
+  EXPECT_THAT(c.Validate(), IsOk());
+  EXPECT_THAT(c.CheckConnected(), IsOk());
 }
 
 TEST(Cluster, RejectsLocalMistakes) {
@@ -44,14 +49,15 @@ TEST(Cluster, RejectsLocalMistakes) {
   VertexId a = c.AddHost("a").value();
   EXPECT_NE(c.AddSwitch("a").status().message().find("duplicate name `a`"),
             std::string::npos);
-  EXPECT_FALSE(c.AddHost("").ok());
+  EXPECT_THAT(c.AddHost(""), Not(IsOk()));
   EXPECT_NE(c.AddLink(a, a).status().message().find("itself"),
             std::string::npos);
-  EXPECT_FALSE(c.AddLink(a, 7).ok());
+  EXPECT_THAT(c.AddLink(a, 7), Not(IsOk()));
   VertexId s = c.AddSwitch("s").value();
-  EXPECT_FALSE(c.AddLink(a, s, 0).ok());
-  EXPECT_FALSE(c.AddLink(a, s, 1e9, -1).ok());
-  EXPECT_FALSE(c.AddLink(a, s, 1e9, 0, /*nic_a=*/0).ok());  // a has no NICs
+  EXPECT_THAT(c.AddLink(a, s, 0), Not(IsOk()));
+  EXPECT_THAT(c.AddLink(a, s, 1e9, -1), Not(IsOk()));
+  EXPECT_THAT(c.AddLink(a, s, 1e9, 0, /*nic_a=*/0),
+              Not(IsOk()));  // a has no NICs
 }
 
 TEST(Cluster, HostUnderTwoLeavesIsAnErrorOnAPlainFatTree) {
@@ -65,7 +71,7 @@ TEST(Cluster, HostUnderTwoLeavesIsAnErrorOnAPlainFatTree) {
   c.AddLink(h, l0).value();
   c.AddLink(h, l1).value();
   Status s = c.Validate();
-  ASSERT_FALSE(s.ok());
+  ASSERT_THAT(s, Not(IsOk()));
   EXPECT_NE(s.message().find("under two leaf switches, `l0` and `l1`"),
             std::string::npos)
       << s.message();
@@ -76,7 +82,7 @@ TEST(Cluster, DisconnectedHostsAreReported) {
   c.AddHost("a").value();
   c.AddHost("b").value();
   Status s = c.CheckConnected();
-  ASSERT_FALSE(s.ok());
+  ASSERT_THAT(s, Not(IsOk()));
   EXPECT_NE(s.message().find("not connected"), std::string::npos);
 }
 
@@ -94,7 +100,7 @@ TEST(Cluster, TorusCoordinates) {
   EXPECT_EQ(c.HostAtCoords(at), h);
   const int miss[] = {0, 0};
   EXPECT_EQ(c.HostAtCoords(miss), kNoVertex);
-  EXPECT_TRUE(c.Validate().ok());
+  EXPECT_THAT(c.Validate(), IsOk());
   c.AddHost("y", i).value();
   EXPECT_NE(c.Validate().message().find("share torus coordinates (1,0)"),
             std::string::npos);

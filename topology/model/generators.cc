@@ -391,8 +391,7 @@ Status LinkTorusNeighbours(Cluster* c, double bandwidth, double latency) {
       }
       const VertexId n = c->HostAtCoords(next);
       if (n == kNoVertex) continue;
-      StatusOr<LinkId> l = c->AddLink(h, n, bandwidth, latency);
-      if (!l.ok()) return l.status();
+      DSTRAIN_ASSIGN_OR_RETURN(LinkId l, c->AddLink(h, n, bandwidth, latency));
     }
   }
   return Status::Ok();

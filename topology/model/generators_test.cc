@@ -11,8 +11,13 @@
 #include <limits>
 #include <random>
 
+#include "common/testing/status_matchers.h"
+
 namespace dstrain::topology {
 namespace {
+
+using ::dstrain::testing::IsOk;
+using ::testing::Not;
 
 // Dinic's max-flow over the cluster's links (each direction carries up to
 // the link's bandwidth), from every host of `a` to every host of `b`.
@@ -86,9 +91,9 @@ double Bisection(const Cluster& c, const std::vector<VertexId>& a,
 
 void ExpectValidAndConnected(const Cluster& c) {
   Status v = c.Validate();
-  EXPECT_TRUE(v.ok()) << v.message();
+  EXPECT_THAT(v, IsOk()) << v.message();
   Status conn = c.CheckConnected();
-  EXPECT_TRUE(conn.ok()) << conn.message();
+  EXPECT_THAT(conn, IsOk()) << conn.message();
 }
 
 TEST(FatTree, RandomFabricsHaveThePromisedShape) {
@@ -117,7 +122,7 @@ TEST(FatTree, RandomFabricsHaveThePromisedShape) {
                  " hosts=" + std::to_string(o.hosts) +
                  " nics=" + std::to_string(o.nics_per_host));
     StatusOr<Cluster> made = MakeFatTree(o);
-    ASSERT_TRUE(made.ok()) << made.status().message();
+    ASSERT_THAT(made, IsOk()) << made.status().message();
     const Cluster& c = *made;
     ExpectValidAndConnected(c);
     EXPECT_EQ(c.num_hosts(), o.hosts);
@@ -181,7 +186,7 @@ TEST(FatTree, BisectionMatchesOversubscription) {
     SCOPED_TRACE("k=" + std::to_string(k.k) + " levels=" +
                  std::to_string(k.levels) + " o=" + std::to_string(k.o));
     StatusOr<Cluster> c = MakeFatTree(o);
-    ASSERT_TRUE(c.ok()) << c.status().message();
+    ASSERT_THAT(c, IsOk()) << c.status().message();
     ExpectValidAndConnected(*c);
     // Halves along leaf (2 levels) or pod (3 levels) boundaries.
     std::vector<VertexId> a(c->hosts().begin(),
@@ -200,7 +205,7 @@ TEST(FatTree, NonBlockingThousandNodesThreeLevels) {
   o.k = 32;
   o.levels = 3;
   StatusOr<Cluster> c = MakeFatTree(o);
-  ASSERT_TRUE(c.ok()) << c.status().message();
+  ASSERT_THAT(c, IsOk()) << c.status().message();
   ExpectValidAndConnected(*c);
   EXPECT_EQ(c->total_devices(), 8192);
   EXPECT_EQ(c->vertex(0).name, "node0000");
@@ -231,7 +236,7 @@ TEST(FatTree, ExplainsImpossibleOptions) {
             std::string::npos);
   o.levels = 2;
   o.hosts = 0;
-  EXPECT_FALSE(MakeFatTree(o).ok());
+  EXPECT_THAT(MakeFatTree(o), Not(IsOk()));
 }
 
 TEST(RailOptimized, RandomFabricsKeepEveryRailOnItsLeaf) {
@@ -252,7 +257,7 @@ TEST(RailOptimized, RandomFabricsKeepEveryRailOnItsLeaf) {
                  " levels=" + std::to_string(o.levels) + " rails=" +
                  std::to_string(o.rails) + " hosts=" + std::to_string(o.hosts));
     StatusOr<Cluster> made = MakeRailOptimized(o);
-    ASSERT_TRUE(made.ok()) << made.status().message();
+    ASSERT_THAT(made, IsOk()) << made.status().message();
     const Cluster& c = *made;
     ExpectValidAndConnected(c);
     const int groups = (o.hosts + down - 1) / down;
@@ -289,7 +294,7 @@ TEST(RailOptimized, WrongRailIsCaughtByValidate) {
   o.rails = 2;
   o.k = 4;
   StatusOr<Cluster> c = MakeRailOptimized(o);
-  ASSERT_TRUE(c.ok()) << c.status().message();
+  ASSERT_THAT(c, IsOk()) << c.status().message();
   Cluster bad = *c;
   // NIC 0 (rail 0) of node0 into the rail-1 leaf.
   bad.AddLink(bad.Find("node0"), bad.Find("g0-rail1"), 1e9, 0, 0, -1).value();
@@ -311,7 +316,7 @@ TEST(Torus, RandomToriHaveNeighbourLinksOnly) {
     for (int d : o.dims) shape += std::to_string(d) + "x";
     SCOPED_TRACE(shape + (o.wraparound ? " wrap" : " mesh"));
     StatusOr<Cluster> made = MakeTorus(o);
-    ASSERT_TRUE(made.ok()) << made.status().message();
+    ASSERT_THAT(made, IsOk()) << made.status().message();
     const Cluster& c = *made;
     ExpectValidAndConnected(c);
     int64_t hosts = 1, links = 0;
@@ -367,7 +372,7 @@ TEST(Torus, SixteenCubed) {
   TorusOptions o;
   o.dims = {16, 16, 16};
   StatusOr<Cluster> c = MakeTorus(o);
-  ASSERT_TRUE(c.ok()) << c.status().message();
+  ASSERT_THAT(c, IsOk()) << c.status().message();
   ExpectValidAndConnected(*c);
   EXPECT_EQ(c->num_hosts(), 4096);
   EXPECT_EQ(c->num_links(), 3 * 4096);
@@ -389,24 +394,24 @@ TEST(Generators, HugeSizesAreRefusedBeforeBuilding) {
   ft.k = 100000;
   ft.levels = 3;
   StatusOr<Cluster> c = MakeFatTree(ft);
-  ASSERT_FALSE(c.ok());
+  ASSERT_THAT(c, Not(IsOk()));
   EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(c.status().message().find("a generated cluster has at most"),
             std::string::npos)
       << c.status().message();
   ft.k = 1 << 30;
   ft.levels = 2;
-  EXPECT_FALSE(MakeFatTree(ft).ok());
+  EXPECT_THAT(MakeFatTree(ft), Not(IsOk()));
 
   RailOptimizedOptions ro;
   ro.hosts = 16;
   ro.k = 100000;
   ro.rails = 1000;
-  EXPECT_FALSE(MakeRailOptimized(ro).ok());
+  EXPECT_THAT(MakeRailOptimized(ro), Not(IsOk()));
 
   TorusOptions t;
   t.dims = {2048, 2048};
-  EXPECT_FALSE(MakeTorus(t).ok());
+  EXPECT_THAT(MakeTorus(t), Not(IsOk()));
 }
 
 }  // namespace

@@ -2,10 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include "common/testing/status_matchers.h"
 #include "topology/model/generators.h"
 
 namespace dstrain::topology {
 namespace {
+
+using ::dstrain::testing::IsOk;
 
 InventoryRecord Rec(std::string host, std::vector<std::string> path,
                     std::vector<int> coords = {}, int gpus = 8) {
@@ -24,7 +27,7 @@ TEST(Inventory, SwitchPathsBuildATree) {
       Rec("c", {"leaf1", "spine0"}),
       Rec("d", {"leaf1", "spine0"}, {}, 4),
   });
-  ASSERT_TRUE(c.ok()) << c.status().message();
+  ASSERT_THAT(c, IsOk()) << c.status().message();
   EXPECT_EQ(c->fabric().kind, FabricKind::kFatTree);
   EXPECT_EQ(c->fabric().levels, 2);
   EXPECT_EQ(c->num_hosts(), 4);
@@ -33,7 +36,7 @@ TEST(Inventory, SwitchPathsBuildATree) {
   EXPECT_EQ(c->total_devices(), 28);
   EXPECT_EQ(c->vertex(c->LeafOf(c->Find("c"))).name, "leaf1");
   EXPECT_EQ(c->Level(c->Find("spine0")), 1);
-  EXPECT_TRUE(c->CheckConnected().ok());
+  EXPECT_THAT(c->CheckConnected(), IsOk());
 }
 
 TEST(Inventory, UpdatesAGeneratedClusterAndCatchesContradictions) {
@@ -47,7 +50,7 @@ TEST(Inventory, UpdatesAGeneratedClusterAndCatchesContradictions) {
   d.numa_node = 0;
   r.devices = {d, d};
   r.devices[1].index = 1;
-  ASSERT_TRUE(ApplyInventory({r}, &c).ok());
+  ASSERT_THAT(ApplyInventory({r}, &c), IsOk());
   EXPECT_EQ(c.vertex(c.Find("node0")).host.devices, 2);
   EXPECT_EQ(c.vertex(c.Find("node0")).host.device_info[0].pci_bus_id,
             "0000:1b:00.0");
@@ -72,7 +75,7 @@ TEST(Inventory, TorusCoordinatesWireNeighbours) {
           Rec("t" + std::to_string(x) + std::to_string(y), {}, {x, y}));
   // Without known dims: a 3x3 mesh (no wraparound).
   StatusOr<Cluster> mesh = ClusterFromInventory(recs);
-  ASSERT_TRUE(mesh.ok()) << mesh.status().message();
+  ASSERT_THAT(mesh, IsOk()) << mesh.status().message();
   EXPECT_EQ(mesh->fabric().kind, FabricKind::kTorus);
   EXPECT_EQ(mesh->num_links(), 12);
   EXPECT_FALSE(mesh->fabric().torus_wrap[0]);
@@ -80,13 +83,13 @@ TEST(Inventory, TorusCoordinatesWireNeighbours) {
   InventoryOptions o;
   o.torus_dims = {3, 3};
   StatusOr<Cluster> torus = ClusterFromInventory(recs, o);
-  ASSERT_TRUE(torus.ok()) << torus.status().message();
+  ASSERT_THAT(torus, IsOk()) << torus.status().message();
   EXPECT_EQ(torus->num_links(), 18);
   for (VertexId h : torus->hosts()) EXPECT_EQ(torus->degree(h), 4);
   // A sub-block of a larger torus: only present neighbours are linked.
   o.torus_dims = {8, 8};
   StatusOr<Cluster> part = ClusterFromInventory(recs, o);
-  ASSERT_TRUE(part.ok());
+  ASSERT_THAT(part, IsOk());
   EXPECT_EQ(part->num_links(), 12);
   // Duplicate coordinates are refused.
   recs.push_back(Rec("dup", {}, {1, 1}));

@@ -2,12 +2,17 @@
 
 #include <gtest/gtest.h>
 
+#include "common/testing/status_matchers.h"
+
 namespace dstrain::topology {
 namespace {
 
+using ::dstrain::testing::IsOk;
+using ::testing::Not;
+
 TEST(RankLayoutTest, NodesAreContiguousInGivenOrder) {
   auto slots = LayOutRanks({"b", "a"}, 2);
-  ASSERT_TRUE(slots.ok()) << slots.status().ToString();
+  ASSERT_THAT(slots, IsOk()) << slots.status().ToString();
   ASSERT_EQ(slots->size(), 4u);
   EXPECT_EQ((*slots)[0].node_id, "b");
   EXPECT_EQ((*slots)[1].node_id, "b");
@@ -16,14 +21,14 @@ TEST(RankLayoutTest, NodesAreContiguousInGivenOrder) {
   EXPECT_EQ((*slots)[2].rank, 2);
   EXPECT_EQ((*slots)[2].local_rank, 0);
   EXPECT_EQ((*slots)[3].node_rank, 1);
-  EXPECT_TRUE(ValidateRankLayout(*slots).ok());
+  EXPECT_THAT(ValidateRankLayout(*slots), IsOk());
 }
 
 TEST(RankLayoutTest, RejectsBadInput) {
-  EXPECT_FALSE(LayOutRanks({}, 1).ok());
-  EXPECT_FALSE(LayOutRanks({"a"}, 0).ok());
+  EXPECT_THAT(LayOutRanks({}, 1), Not(IsOk()));
+  EXPECT_THAT(LayOutRanks({"a"}, 0), Not(IsOk()));
   auto dup = LayOutRanks({"a", "a"}, 1);
-  ASSERT_FALSE(dup.ok());
+  ASSERT_THAT(dup, Not(IsOk()));
   EXPECT_NE(dup.status().message().find("appears twice"), std::string::npos);
 }
 

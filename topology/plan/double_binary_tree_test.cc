@@ -7,10 +7,14 @@
 
 #include <cmath>
 
+#include "common/testing/status_matchers.h"
 #include "topology/planner/validate.h"
 
 namespace dstrain::topology {
 namespace {
+
+using ::dstrain::testing::IsOk;
+using ::testing::Not;
 
 using Children = std::array<int32_t, 2>;
 
@@ -55,7 +59,7 @@ TEST(DoubleBinaryTree, EveryTreeIsValidShallowAndTheTwoAreComplementary) {
   for (int32_t n = 1; n <= 300; ++n) {
     const auto trees = BuildDoubleBinaryTree(n);
     for (const BinaryTree& t : trees) {
-      ASSERT_TRUE(ValidateBinaryTree(t).ok())
+      ASSERT_THAT(ValidateBinaryTree(t), IsOk())
           << n << ": " << ValidateBinaryTree(t).message();
       EXPECT_LE(TreeDepth(t), static_cast<int>(std::ceil(std::log2(n))) + 1)
           << n;
@@ -75,7 +79,7 @@ TEST(DoubleBinaryTree, EveryTreeIsValidShallowAndTheTwoAreComplementary) {
 TEST(DoubleBinaryTree, ValidatorCatchesBrokenTrees) {
   BinaryTree t = BuildDoubleBinaryTree(8)[0];
   t.parent[3] = 5;  // 5 does not list 3
-  EXPECT_FALSE(ValidateBinaryTree(t).ok());
+  EXPECT_THAT(ValidateBinaryTree(t), Not(IsOk()));
   BinaryTree cycle;
   cycle.root = 0;
   cycle.parent = {-1, 2, 1};
@@ -88,7 +92,7 @@ TEST(DoubleBinaryTree, ScheduleSendsAboutTwiceTheBufferPerNode) {
   for (int32_t nodes : {2, 3, 16, 17, 100}) {
     for (int32_t g : {1, 4}) {
       const Schedule s = DoubleBinaryTreeAllReduce(nodes, g);
-      ASSERT_TRUE(ValidateSchedule(s).ok()) << ValidateSchedule(s).message();
+      ASSERT_THAT(ValidateSchedule(s), IsOk()) << ValidateSchedule(s).message();
       ASSERT_EQ(s.phases.size(), 1u);
       const Phase& p = s.phases[0];
       EXPECT_EQ(p.kind, PhaseKind::kPipelined);

@@ -82,12 +82,11 @@ StatusOr<std::vector<VertexId>> OrderBySwitchPath(
 
 StatusOr<Placement> PlaceFatTree(const Cluster& cluster,
                                  std::span<const VertexId> hosts) {
-  auto order = OrderBySwitchPath(cluster, hosts, -1);
-  if (!order.ok()) return order.status();
+  DSTRAIN_ASSIGN_OR_RETURN(auto order, OrderBySwitchPath(cluster, hosts, -1));
   Placement p;
   p.kind = PlacementKind::kFatTree;
   p.method = "leaf-contiguous";
-  p.hosts = std::move(order).value();
+  p.hosts = std::move(order);
   return p;
 }
 

@@ -9,6 +9,7 @@
 #include <random>
 #include <set>
 
+#include "common/testing/status_matchers.h"
 #include "topology/model/generators.h"
 #include "topology/plan/baseline_placement.h"
 #include "topology/plan/testing/test_fabrics.h"
@@ -16,6 +17,8 @@
 
 namespace dstrain::topology {
 namespace {
+
+using ::dstrain::testing::IsOk;
 
 HostInfo Devices(int n) {
   HostInfo h;
@@ -51,7 +54,7 @@ Cluster ThreeHosts() {
   const VertexId leaf = c.AddSwitch("leaf", {}).value();
   for (const char* name : {"node10", "node2", "node1"}) {
     const VertexId h = c.AddHost(name, Devices(2)).value();
-    EXPECT_TRUE(c.AddLink(h, leaf).ok());
+    EXPECT_THAT(c.AddLink(h, leaf), IsOk());
   }
   return c;
 }
@@ -72,7 +75,7 @@ TEST(BaselinePlacement, RandomIsSeededAndIndependentOfInputOrder) {
   o.hosts = 64;
   o.k = 16;
   auto made = MakeFatTree(o);
-  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  ASSERT_THAT(made, IsOk()) << made.status().ToString();
   const Cluster& c = *made;
   std::vector<VertexId> hosts(c.hosts().begin(), c.hosts().end());
   const Placement a = PlaceRandom(c, hosts, 7).value();
@@ -91,12 +94,12 @@ TEST(Placement, UnknownFabricsOrderByLeafWhenHostsHangOffLeaves) {
   const VertexId spine = c.AddSwitch("spine", SwitchInfo{1, -1}).value();
   const VertexId l0 = c.AddSwitch("l0", {}).value();
   const VertexId l1 = c.AddSwitch("l1", {}).value();
-  ASSERT_TRUE(c.AddLink(l0, spine).ok());
-  ASSERT_TRUE(c.AddLink(l1, spine).ok());
+  ASSERT_THAT(c.AddLink(l0, spine), IsOk());
+  ASSERT_THAT(c.AddLink(l1, spine), IsOk());
   // Names interleave the leaves: n1, n3 under l0; n2, n4 under l1.
   for (int i = 1; i <= 4; ++i) {
     const VertexId h = c.AddHost("n" + std::to_string(i), Devices(1)).value();
-    ASSERT_TRUE(c.AddLink(h, i % 2 ? l0 : l1).ok());
+    ASSERT_THAT(c.AddLink(h, i % 2 ? l0 : l1), IsOk());
   }
   std::vector<VertexId> hosts(c.hosts().begin(), c.hosts().end());
   const Placement p = Place(c, hosts).value();
@@ -106,7 +109,7 @@ TEST(Placement, UnknownFabricsOrderByLeafWhenHostsHangOffLeaves) {
   // A flat list of machines: names.
   Cluster bare;
   for (const char* n : {"b2", "b10", "b1"})
-    ASSERT_TRUE(bare.AddHost(n, Devices(1)).ok());
+    ASSERT_THAT(bare.AddHost(n, Devices(1)), IsOk());
   std::vector<VertexId> all(bare.hosts().begin(), bare.hosts().end());
   EXPECT_EQ(Place(bare, all).value().kind, PlacementKind::kHostname);
 }

@@ -15,12 +15,11 @@ StatusOr<Placement> PlaceRailOptimized(const Cluster& cluster,
       break;
     }
   }
-  auto order = OrderBySwitchPath(cluster, hosts, rail);
-  if (!order.ok()) return order.status();
+  DSTRAIN_ASSIGN_OR_RETURN(auto order, OrderBySwitchPath(cluster, hosts, rail));
   Placement p;
   p.kind = PlacementKind::kRailOptimized;
   p.method = "rail-aligned, leaf-contiguous";
-  p.hosts = std::move(order).value();
+  p.hosts = std::move(order);
   p.env.emplace_back("NCCL_CROSS_NIC", "0");
   return p;
 }

@@ -7,6 +7,7 @@
 #include <random>
 #include <set>
 
+#include "common/testing/status_matchers.h"
 #include "topology/model/generators.h"
 #include "topology/plan/hierarchical.h"
 #include "topology/plan/recursive_halving_doubling.h"
@@ -18,6 +19,8 @@
 
 namespace dstrain::topology {
 namespace {
+
+using ::dstrain::testing::IsOk;
 
 // Bytes (as a fraction of S) each rank sends over the whole collective.
 std::vector<double> SentPerRank(const Schedule& s) {
@@ -38,7 +41,7 @@ std::map<int32_t, std::map<int32_t, int32_t>> Groups(const SubCommunicator& c) {
 TEST(RingSchedule, EveryRankSendsTwiceItsShareMinusOne) {
   for (int32_t n : {1, 2, 3, 8, 1000}) {
     const Schedule s = RingAllReduce(n, 1);
-    ASSERT_TRUE(ValidateSchedule(s).ok());
+    ASSERT_THAT(ValidateSchedule(s), IsOk());
     if (n == 1) {
       EXPECT_TRUE(s.phases.empty());
       continue;
@@ -54,7 +57,7 @@ TEST(RingSchedule, EveryRankSendsTwiceItsShareMinusOne) {
 TEST(RecursiveHalvingDoubling, PowersOfTwoSendTheRingsVolume) {
   for (int32_t n : {2, 4, 64, 1024}) {
     const Schedule s = RecursiveHalvingDoublingAllReduce(n, 1);
-    ASSERT_TRUE(ValidateSchedule(s).ok());
+    ASSERT_THAT(ValidateSchedule(s), IsOk());
     EXPECT_EQ(s.phases.size(), static_cast<size_t>(std::log2(n)));
     for (double b : SentPerRank(s)) EXPECT_NEAR(b, 2.0 * (n - 1) / n, 1e-12);
   }
@@ -63,7 +66,7 @@ TEST(RecursiveHalvingDoubling, PowersOfTwoSendTheRingsVolume) {
 TEST(RecursiveHalvingDoubling, OtherSizesFoldTheExtraRanksIn) {
   for (int32_t n : {3, 5, 6, 7, 100, 1000}) {
     const Schedule s = RecursiveHalvingDoublingAllReduce(n, 1);
-    ASSERT_TRUE(ValidateSchedule(s).ok()) << ValidateSchedule(s).message();
+    ASSERT_THAT(ValidateSchedule(s), IsOk()) << ValidateSchedule(s).message();
     // Every rank takes part: each sends something and receives something.
     std::vector<bool> sends(n, false), receives(n, false);
     for (const Phase& p : s.phases) {
@@ -87,7 +90,7 @@ TEST(Hierarchical, CommunicatorsAreNodesAndLocalIndices) {
   EXPECT_EQ(comms[0].name, "intra_node");
   EXPECT_EQ(comms[1].name, "inter_node");
   for (const auto& c : comms)
-    EXPECT_TRUE(ValidateSubCommunicator(c, nodes * g).ok());
+    EXPECT_THAT(ValidateSubCommunicator(c, nodes * g), IsOk());
   const auto intra = Groups(comms[0]);
   ASSERT_EQ(intra.size(), static_cast<size_t>(nodes));
   for (const auto& [node, members] : intra) {
@@ -101,7 +104,7 @@ TEST(Hierarchical, CommunicatorsAreNodesAndLocalIndices) {
     for (const auto& [key, rank] : members) EXPECT_EQ(rank, key * g + local);
   }
   const Schedule s = HierarchicalAllReduce(nodes, g);
-  ASSERT_TRUE(ValidateSchedule(s).ok());
+  ASSERT_THAT(ValidateSchedule(s), IsOk());
   ASSERT_EQ(s.phases.size(), 2u);
   EXPECT_EQ(s.phases[0].steps, 2 * (g - 1));
   EXPECT_EQ(s.phases[1].steps, 2 * (nodes - 1));
@@ -123,7 +126,7 @@ TEST(TorusAllReduce, LinesAreTorusLinesOnRandomBoxes) {
     const int32_t n = static_cast<int32_t>(p.hosts.size()) * g;
     const auto comms = TorusCommunicators(layout, g);
     for (const auto& comm : comms) {
-      ASSERT_TRUE(ValidateSubCommunicator(comm, n).ok()) << f.spec;
+      ASSERT_THAT(ValidateSubCommunicator(comm, n), IsOk()) << f.spec;
       if (comm.name == "intra_node") continue;
       const int d = comm.name[6] - 'x';  // torus_x, torus_y, torus_z
       for (const auto& [color, members] : Groups(comm)) {
@@ -145,7 +148,7 @@ TEST(TorusAllReduce, LinesAreTorusLinesOnRandomBoxes) {
       }
     }
     const Schedule s = TorusAllReduce(layout, g);
-    ASSERT_TRUE(ValidateSchedule(s).ok()) << f.spec;
+    ASSERT_THAT(ValidateSchedule(s), IsOk()) << f.spec;
     // Each rank sends 2(g-1)/g + sum_k 2(e_k-1)/(g P_k), P_k = e_0...e_k.
     double want = g > 1 ? 2.0 * (g - 1) / g : 0;
     double share = 1.0 / g;

@@ -58,16 +58,16 @@ StatusOr<Schedule> BuildSchedule(const Cluster& cluster, const Plan& plan,
       }
       return HierarchicalAllReduce(nodes, g);
     case Algorithm::kTorus: {
-      auto layout = TorusLayoutOf(cluster, plan.placement);
-      if (!layout.ok()) return layout.status();
+      DSTRAIN_ASSIGN_OR_RETURN(auto layout,
+                               TorusLayoutOf(cluster, plan.placement));
       int dims = 0;
-      for (int e : layout->extent) dims += e > 1 ? 1 : 0;
+      for (int e : layout.extent) dims += e > 1 ? 1 : 0;
       if (dims < 2) {
         return FailedPrecondition(
             "the torus all-reduce needs a box of at least two dimensions "
             "longer than 1");
       }
-      return TorusAllReduce(*layout, g);
+      return TorusAllReduce(layout, g);
     }
   }
   return InvalidArgument("unknown algorithm");
@@ -89,9 +89,9 @@ StatusOr<std::vector<AlgorithmCurve>> EvaluateAlgorithms(
         continue;  // does not apply here
       return schedule.status();
     }
-    auto curve = Simulate(cluster, router, ranks, *schedule, sim);
-    if (!curve.ok()) return curve.status();
-    out.push_back({a, std::move(curve).value()});
+    DSTRAIN_ASSIGN_OR_RETURN(auto curve,
+                             Simulate(cluster, router, ranks, *schedule, sim));
+    out.push_back({a, std::move(curve)});
   }
   if (out.empty()) return FailedPrecondition("no algorithm applies");
   return out;
@@ -145,11 +145,11 @@ std::vector<AlgorithmRange> ChooseRanges(std::span<const AlgorithmCurve> curves,
 StatusOr<Plan> BuildPlan(const Cluster& cluster,
                          std::span<const VertexId> hosts,
                          const PlanOptions& options) {
-  auto placement = Place(cluster, hosts, options.placement, options.seed);
-  if (!placement.ok()) return placement.status();
+  DSTRAIN_ASSIGN_OR_RETURN(
+      auto placement, Place(cluster, hosts, options.placement, options.seed));
   Plan plan;
   plan.cluster = cluster.name();
-  plan.placement = std::move(placement).value();
+  plan.placement = std::move(placement);
   int32_t g = options.ranks_per_node;
   if (g <= 0) {
     g = INT32_MAX;
@@ -162,28 +162,26 @@ StatusOr<Plan> BuildPlan(const Cluster& cluster,
   names.reserve(plan.placement.hosts.size());
   for (VertexId h : plan.placement.hosts)
     names.push_back(cluster.vertex(h).name);
-  auto ranks = LayOutRanks(names, g);
-  if (!ranks.ok()) return ranks.status();
-  plan.ranks = std::move(ranks).value();
+  DSTRAIN_ASSIGN_OR_RETURN(auto ranks, LayOutRanks(names, g));
+  plan.ranks = std::move(ranks);
   plan.env = plan.placement.env;
 
-  auto router = Router::Create(cluster);
-  if (!router.ok()) return router.status();
+  DSTRAIN_ASSIGN_OR_RETURN(auto router, Router::Create(cluster));
   const SimOptions sim = SimOptionsFor(plan, options.sim);
   if (options.algorithm) {
-    auto schedule = BuildSchedule(cluster, plan, *options.algorithm);
-    if (!schedule.ok()) return schedule.status();
+    DSTRAIN_ASSIGN_OR_RETURN(auto schedule,
+                             BuildSchedule(cluster, plan, *options.algorithm));
     plan.algorithms = {{0, -1, *options.algorithm}};
     if (*options.algorithm == Algorithm::kRing)
       plan.env.emplace_back("NCCL_ALGO", "Ring");
     if (*options.algorithm == Algorithm::kDoubleBinaryTree)
       plan.env.emplace_back("NCCL_ALGO", "Tree");
   } else {
-    auto curves =
-        EvaluateAlgorithms(cluster, *router, plan, sim, options.candidates);
-    if (!curves.ok()) return curves.status();
+    DSTRAIN_ASSIGN_OR_RETURN(
+        auto curves,
+        EvaluateAlgorithms(cluster, router, plan, sim, options.candidates));
     plan.algorithms =
-        ChooseRanges(*curves, options.min_bytes, options.max_bytes);
+        ChooseRanges(curves, options.min_bytes, options.max_bytes);
   }
   for (const AlgorithmRange& r : plan.algorithms) {
     if (r.algorithm == Algorithm::kHierarchical) {
@@ -192,9 +190,9 @@ StatusOr<Plan> BuildPlan(const Cluster& cluster,
           &plan.communicators);
     }
     if (r.algorithm == Algorithm::kTorus) {
-      auto layout = TorusLayoutOf(cluster, plan.placement);
-      if (!layout.ok()) return layout.status();
-      AddCommunicators(TorusCommunicators(*layout, plan.ranks_per_node),
+      DSTRAIN_ASSIGN_OR_RETURN(auto layout,
+                               TorusLayoutOf(cluster, plan.placement));
+      AddCommunicators(TorusCommunicators(layout, plan.ranks_per_node),
                        &plan.communicators);
     }
   }

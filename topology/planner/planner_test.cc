@@ -7,12 +7,15 @@
 
 #include <random>
 
+#include "common/testing/status_matchers.h"
 #include "topology/model/generators.h"
 #include "topology/plan/testing/test_fabrics.h"
 #include "topology/planner/validate.h"
 
 namespace dstrain::topology {
 namespace {
+
+using ::dstrain::testing::IsOk;
 
 using testing::FabricFamily;
 
@@ -35,9 +38,9 @@ TEST(Planner, EveryPlanOnRandomFabricsPassesItsValidator) {
         PlacementKind::kAuto, PlacementKind::kHostname, PlacementKind::kRandom};
     options.placement = kinds[trial % 3];
     const auto plan = BuildPlan(c, alloc, options);
-    ASSERT_TRUE(plan.ok()) << f.spec << ": " << plan.status().ToString();
+    ASSERT_THAT(plan, IsOk()) << f.spec << ": " << plan.status().ToString();
     const Status valid = ValidatePlan(c, *plan);
-    EXPECT_TRUE(valid.ok()) << f.spec << ": " << valid.ToString();
+    EXPECT_THAT(valid, IsOk()) << f.spec << ": " << valid.ToString();
     EXPECT_EQ(plan->world_size(),
               static_cast<int32_t>(alloc.size()) * options.ranks_per_node);
     EXPECT_EQ(plan->algorithms.front().min_bytes, 0);
@@ -61,7 +64,7 @@ TEST(Planner, EveryPlanOnRandomFabricsPassesItsValidator) {
             << forced.status().ToString();
         continue;
       }
-      EXPECT_TRUE(ValidatePlan(c, *forced).ok())
+      EXPECT_THAT(ValidatePlan(c, *forced), IsOk())
           << f.spec << " " << AlgorithmName(a);
       ASSERT_EQ(forced->algorithms.size(), 1u);
       EXPECT_EQ(forced->algorithms[0].algorithm, a);

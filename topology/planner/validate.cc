@@ -185,18 +185,17 @@ Status ValidatePlan(const Cluster& cluster, const Plan& plan,
     }
     next = r.max_bytes;
   }
-  auto router = Router::Create(cluster);
-  if (!router.ok()) return router.status();
+  DSTRAIN_ASSIGN_OR_RETURN(auto router, Router::Create(cluster));
   const RankMap ranks = RankMapFor(plan.placement.hosts, g);
   std::set<Algorithm> seen;
   for (const AlgorithmRange& r : plan.algorithms) {
     if (!seen.insert(r.algorithm).second) continue;
-    auto schedule = BuildSchedule(cluster, plan, r.algorithm);
-    if (!schedule.ok()) return schedule.status();
-    DSTRAIN_RETURN_IF_ERROR(ValidateSchedule(*schedule));
+    DSTRAIN_ASSIGN_OR_RETURN(auto schedule,
+                             BuildSchedule(cluster, plan, r.algorithm));
+    DSTRAIN_RETURN_IF_ERROR(ValidateSchedule(schedule));
     if (!check_routes) continue;
     DSTRAIN_RETURN_IF_ERROR(
-        ValidateScheduleRoutes(cluster, *router, ranks, *schedule));
+        ValidateScheduleRoutes(cluster, router, ranks, schedule));
   }
   return Status::Ok();
 }

@@ -3,12 +3,16 @@
 
 #include <gtest/gtest.h>
 
+#include "common/testing/status_matchers.h"
 #include "topology/model/generators.h"
-#include "topology/planner/planner.h"
 #include "topology/plan/ring.h"
+#include "topology/planner/planner.h"
 
 namespace dstrain::topology {
 namespace {
+
+using ::dstrain::testing::IsOk;
+using ::testing::Not;
 
 HostInfo Devices(int n) {
   HostInfo h;
@@ -18,7 +22,7 @@ HostInfo Devices(int n) {
 
 TEST(ValidateRankOrder, EveryRankExactlyOnce) {
   const std::vector<int32_t> good = {2, 0, 1, 3};
-  EXPECT_TRUE(ValidateRankOrder(good).ok());
+  EXPECT_THAT(ValidateRankOrder(good), IsOk());
   const std::vector<int32_t> twice = {0, 1, 1};
   EXPECT_EQ(ValidateRankOrder(twice).message(),
             "rank order: rank 1 appears twice (again at position 2)");
@@ -29,7 +33,7 @@ TEST(ValidateRankOrder, EveryRankExactlyOnce) {
 
 TEST(ValidateSubCommunicator, MustPartitionTheRanks) {
   SubCommunicator c{"rows", {0, 0, 1, 1}, {0, 1, 0, 1}};
-  EXPECT_TRUE(ValidateSubCommunicator(c, 4).ok());
+  EXPECT_THAT(ValidateSubCommunicator(c, 4), IsOk());
   EXPECT_EQ(ValidateSubCommunicator(c, 5).message(),
             "sub-communicator `rows` has 4 colours and 4 keys for 5 ranks");
   c.color[2] = -1;
@@ -43,7 +47,7 @@ TEST(ValidateSubCommunicator, MustPartitionTheRanks) {
 
 TEST(ValidateSchedule, RejectsMalformedTransfers) {
   Schedule s = RingAllReduce(4, 1);
-  EXPECT_TRUE(ValidateSchedule(s).ok());
+  EXPECT_THAT(ValidateSchedule(s), IsOk());
   s.phases[0].transfers[1].dst = 1;
   EXPECT_EQ(ValidateSchedule(s).message(),
             "schedule `ring` phase `ring reduce-scatter + all-gather`: rank 1 "
@@ -56,7 +60,7 @@ TEST(ValidateSchedule, RejectsMalformedTransfers) {
       "0 -> 9 leaves ranks 0..3");
   s = RingAllReduce(4, 1);
   s.phases[0].steps = 0;
-  EXPECT_FALSE(ValidateSchedule(s).ok());
+  EXPECT_THAT(ValidateSchedule(s), Not(IsOk()));
 }
 
 TEST(ValidateScheduleRoutes, NeedsAPathBetweenHosts) {
@@ -68,14 +72,14 @@ TEST(ValidateScheduleRoutes, NeedsAPathBetweenHosts) {
   const VertexId a = cl.AddHost("a", Devices(1)).value();
   const VertexId b = cl.AddHost("b", Devices(1)).value();
   const VertexId c = cl.AddHost("c", Devices(1)).value();
-  ASSERT_TRUE(cl.AddLink(a, s1).ok());
-  ASSERT_TRUE(cl.AddLink(b, s1).ok());
-  ASSERT_TRUE(cl.AddLink(c, s2).ok());
+  ASSERT_THAT(cl.AddLink(a, s1), IsOk());
+  ASSERT_THAT(cl.AddLink(b, s1), IsOk());
+  ASSERT_THAT(cl.AddLink(c, s2), IsOk());
   const Router router = Router::Create(cl).value();
   const std::vector<VertexId> ab = {a, b};
-  EXPECT_TRUE(
-      ValidateScheduleRoutes(cl, router, RankMapFor(ab, 1), RingAllReduce(2, 1))
-          .ok());
+  EXPECT_THAT(ValidateScheduleRoutes(cl, router, RankMapFor(ab, 1),
+                                     RingAllReduce(2, 1)),
+              IsOk());
   const std::vector<VertexId> abc = {a, b, c};
   const Status st = ValidateScheduleRoutes(cl, router, RankMapFor(abc, 1),
                                            RingAllReduce(3, 1));
@@ -91,11 +95,11 @@ TEST(ValidatePlan, CatchesTamperedPlans) {
   const Cluster c = MakeFatTree(o).value();
   std::vector<VertexId> hosts(c.hosts().begin(), c.hosts().end());
   const Plan plan = BuildPlan(c, hosts).value();
-  EXPECT_TRUE(ValidatePlan(c, plan).ok());
+  EXPECT_THAT(ValidatePlan(c, plan), IsOk());
 
   Plan swapped = plan;
   std::swap(swapped.ranks[0].rank, swapped.ranks[1].rank);
-  EXPECT_FALSE(ValidatePlan(c, swapped).ok());
+  EXPECT_THAT(ValidatePlan(c, swapped), Not(IsOk()));
 
   Plan gap = plan;
   gap.algorithms = {{0, 100, Algorithm::kRing}, {200, -1, Algorithm::kRing}};

@@ -9,6 +9,7 @@
 #include <random>
 #include <set>
 
+#include "common/testing/status_matchers.h"
 #include "topology/model/generators.h"
 #include "topology/plan/double_binary_tree.h"
 #include "topology/plan/hierarchical.h"
@@ -22,13 +23,15 @@
 namespace dstrain::topology {
 namespace {
 
+using ::dstrain::testing::IsOk;
+
 constexpr double kTol = 1e-9;  // relative
 
 CostCurve Sim(const Cluster& c, const Placement& p, int32_t g,
               const Schedule& s, const SimOptions& o = {}) {
   const Router router = Router::Create(c).value();
   auto curve = Simulate(c, router, RankMapFor(p.hosts, g), s, o);
-  EXPECT_TRUE(curve.ok()) << curve.status().ToString();
+  EXPECT_THAT(curve, IsOk()) << curve.status().ToString();
   return std::move(curve).value();
 }
 
@@ -220,7 +223,7 @@ TEST(Router, UpDownPathsAreChainsAndEcmpSpreads) {
     for (VertexId b : c.hosts()) {
       if (a == b) continue;
       hops.clear();
-      ASSERT_TRUE(r.Route(a, 0, b, 0, &hops).ok());
+      ASSERT_THAT(r.Route(a, 0, b, 0, &hops), IsOk());
       VertexId at = a;
       for (const Hop& h : hops) {
         const Link& l = c.link(h.link);
@@ -231,7 +234,7 @@ TEST(Router, UpDownPathsAreChainsAndEcmpSpreads) {
       const bool same_leaf = c.LeafOf(a) == c.LeafOf(b);
       EXPECT_EQ(hops.size(), same_leaf ? 2u : (hops.size() == 4 ? 4u : 6u));
       std::vector<Hop> again;
-      ASSERT_TRUE(r.Route(a, 0, b, 0, &again).ok());
+      ASSERT_THAT(r.Route(a, 0, b, 0, &again), IsOk());
       EXPECT_EQ(again.size(), hops.size());
       for (size_t i = 0; i < hops.size(); ++i)
         EXPECT_EQ(again[i].link, hops[i].link);
@@ -250,7 +253,7 @@ TEST(Router, DimensionOrderTakesTheShortWayAround) {
   std::vector<Hop> hops;
   const VertexId a = c.HostAtCoords(std::vector{1, 0});
   const VertexId b = c.HostAtCoords(std::vector{7, 4});
-  ASSERT_TRUE(r.Route(a, 0, b, 0, &hops).ok());
+  ASSERT_THAT(r.Route(a, 0, b, 0, &hops), IsOk());
   EXPECT_EQ(hops.size(), 3u);  // x: 1 -> 0 -> 7, y: 0 -> 4 (wrap)
   const Link& first = c.link(hops[0].link);
   EXPECT_EQ(first.Other(a), c.HostAtCoords(std::vector{0, 0}));

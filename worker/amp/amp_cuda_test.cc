@@ -8,12 +8,15 @@
 
 #include <cmath>
 
+#include "common/testing/status_matchers.h"
 #include "worker/amp/amp_policy.h"
 #include "worker/amp/autocast_guard.h"
 #include "worker/amp/loss_scaler.h"
 
 namespace dstrain::amp {
 namespace {
+
+using ::dstrain::testing::IsOk;
 
 constexpr c10::DeviceType kCuda = c10::DeviceType::CUDA;
 
@@ -45,7 +48,7 @@ TEST_F(AmpCudaTest, AutocastFp16AndBf16OnCuda) {
 // skips, halves, and the weights stay put; a normal input then steps.
 TEST_F(AmpCudaTest, InjectedOverflowSkipsAndBacksOff) {
   StatusOr<LossScaler> scaler = LossScaler::Create(LossScalerOptions{}, gpu);
-  ASSERT_TRUE(scaler.ok()) << scaler.status().ToString();
+  ASSERT_THAT(scaler, IsOk()) << scaler.status().ToString();
   torch::nn::Linear lin(8, 8);
   lin->to(gpu);
   torch::optim::SGD opt(lin->parameters(), torch::optim::SGDOptions(0.1));
@@ -60,10 +63,10 @@ TEST_F(AmpCudaTest, InjectedOverflowSkipsAndBacksOff) {
     scaler->Scale(loss.to(at::kFloat)).backward();
     std::vector<at::Tensor> grads;
     for (const at::Tensor& p : lin->parameters()) grads.push_back(p.grad());
-    EXPECT_TRUE(scaler->Unscale(grads).ok());
+    EXPECT_THAT(scaler->Unscale(grads), IsOk());
     const bool skip = scaler->ShouldSkipStep();
     if (!skip) opt.step();
-    EXPECT_TRUE(scaler->Update().ok());
+    EXPECT_THAT(scaler->Update(), IsOk());
     return skip;
   };
   const at::Tensor before = lin->weight.detach().clone();
@@ -86,20 +89,20 @@ TEST_F(AmpCudaTest, UpdateMatchesTheCpuKernel) {
   for (float v : {1.0f, 1.0f, INFINITY, 1.0f, std::nanf(""), 1.0f, 1.0f}) {
     at::Tensor gg = torch::full({3}, v, torch::Device(gpu));
     at::Tensor cc = torch::full({3}, v);
-    ASSERT_TRUE(g->Unscale({gg}).ok());
-    ASSERT_TRUE(c->Unscale({cc}).ok());
+    ASSERT_THAT(g->Unscale({gg}), IsOk());
+    ASSERT_THAT(c->Unscale({cc}), IsOk());
     EXPECT_EQ(g->ShouldSkipStep(), c->ShouldSkipStep());
-    ASSERT_TRUE(g->Update().ok());
-    ASSERT_TRUE(c->Update().ok());
+    ASSERT_THAT(g->Update(), IsOk());
+    ASSERT_THAT(c->Update(), IsOk());
     EXPECT_EQ(g->state(), c->state());
   }
 }
 
 TEST_F(AmpCudaTest, PolicyOnCuda) {
   StatusOr<AmpPolicy> p = MakeAmpPolicy(config::AmpDtype::kFp16, kCuda);
-  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  ASSERT_THAT(p, IsOk()) << p.status().ToString();
   StatusOr<LossScaler> s = MakeLossScaler(*p, gpu);
-  ASSERT_TRUE(s.ok());
+  ASSERT_THAT(s, IsOk());
   EXPECT_TRUE(s->enabled());
 }
 

@@ -12,13 +12,16 @@
 #include <string>
 #include <vector>
 
-#include "worker/engine/testing/word_salad.h"
-#include "worker/engine/testing/rank_threads.h"
-#include "worker/engine/trainer.h"
 #include "common/rendezvous/in_memory_kv_store.h"
+#include "common/testing/status_matchers.h"
+#include "worker/engine/testing/rank_threads.h"
+#include "worker/engine/testing/word_salad.h"
+#include "worker/engine/trainer.h"
 
 namespace dstrain::engine {
 namespace {
+
+using ::dstrain::testing::IsOk;
 
 std::string WriteCorpus() {
   return dstrain::engine::testing::WordSaladCorpus(1);
@@ -84,7 +87,7 @@ TEST_F(AmpCudaTrainTest, ZeroThreeFp16AndBf16TrainOnCuda) {
     SCOPED_TRACE(config::AmpDtypeName(dtype));
     std::vector<StepReport> s;
     StatusOr<TrainResult> r = Run(CudaJob(dtype, steps), s);
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_THAT(r, IsOk()) << r.status().ToString();
     EXPECT_EQ(backend_, "nccl");
     ASSERT_EQ(s.size(), static_cast<size_t>(steps));
     EXPECT_NEAR(s.front().loss, std::log(256.0), 0.3);
@@ -106,7 +109,7 @@ TEST_F(AmpCudaTrainTest, InjectedOverflowSkipsTheStepOnCuda) {
       CudaJob(config::AmpDtype::kFp16, steps), s,
       [](int step) { return step == k; },
       [&](int, const std::string& d) { digests.push_back(d); });
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_THAT(r, IsOk()) << r.status().ToString();
   ASSERT_EQ(s.size(), static_cast<size_t>(steps));
   ASSERT_EQ(digests.size(), static_cast<size_t>(steps));
   EXPECT_TRUE(s[k - 1].skipped);

@@ -3,11 +3,10 @@
 namespace dstrain::amp {
 
 StatusOr<AmpStep> AmpStep::Create(config::AmpDtype dtype, c10::Device device) {
-  StatusOr<AmpPolicy> policy = MakeAmpPolicy(dtype, device.type());
-  if (!policy.ok()) return policy.status();
-  StatusOr<LossScaler> scaler = MakeLossScaler(*policy, device);
-  if (!scaler.ok()) return scaler.status();
-  return AmpStep(*policy, std::move(scaler).value(), device);
+  DSTRAIN_ASSIGN_OR_RETURN(AmpPolicy policy,
+                           MakeAmpPolicy(dtype, device.type()));
+  DSTRAIN_ASSIGN_OR_RETURN(LossScaler scaler, MakeLossScaler(policy, device));
+  return AmpStep(policy, std::move(scaler), device);
 }
 
 StatusOr<bool> AmpStep::UnscaleAndCheck(const at::Tensor& grads) {
@@ -33,9 +32,9 @@ Status AmpStep::RestoreScalerState(const LossScalerState& state) {
                            : "does not scale the loss (amp.dtype off or "
                              "bf16)"));
   }
-  StatusOr<LossScaler> scaler = LossScaler::FromState(state, device_);
-  if (!scaler.ok()) return scaler.status();
-  scaler_ = std::move(scaler).value();
+  DSTRAIN_ASSIGN_OR_RETURN(LossScaler scaler,
+                           LossScaler::FromState(state, device_));
+  scaler_ = std::move(scaler);
   return Status::Ok();
 }
 

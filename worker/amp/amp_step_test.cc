@@ -9,12 +9,16 @@
 
 #include <limits>
 
+#include "common/testing/status_matchers.h"
+
 namespace dstrain::amp {
 namespace {
 
+using ::dstrain::testing::IsOk;
+
 TEST(AmpStepTest, OffComputesInFp32WithoutScaling) {
   StatusOr<AmpStep> s = AmpStep::Create(config::AmpDtype::kOff, c10::kCPU);
-  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  ASSERT_THAT(s, IsOk()) << s.status().ToString();
   EXPECT_EQ(s->param_dtype(), at::kFloat);
   EXPECT_FALSE(s->scales_loss());
   const at::Tensor a = torch::ones({4, 4});
@@ -29,14 +33,14 @@ TEST(AmpStepTest, OffComputesInFp32WithoutScaling) {
   // GradScaler).
   EXPECT_FALSE(*s->UnscaleAndCheck(g));
   EXPECT_FALSE(*s->Agree(true));
-  EXPECT_TRUE(s->EndStep().ok());
+  EXPECT_THAT(s->EndStep(), IsOk());
   EXPECT_EQ(s->scale(), 1.0);
   EXPECT_EQ(s->scaler_state(), DisabledLossScalerState());
 }
 
 TEST(AmpStepTest, Bf16AutocastsOnlyInsideTheScope) {
   StatusOr<AmpStep> s = AmpStep::Create(config::AmpDtype::kBf16, c10::kCPU);
-  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  ASSERT_THAT(s, IsOk()) << s.status().ToString();
   EXPECT_EQ(s->param_dtype(), at::kBFloat16);
   EXPECT_FALSE(s->scales_loss());
   const at::Tensor a = torch::ones({4, 4});
@@ -51,7 +55,7 @@ TEST(AmpStepTest, Bf16AutocastsOnlyInsideTheScope) {
 
 TEST(AmpStepTest, Fp16ScalesUnscalesSkipsAndBacksOff) {
   StatusOr<AmpStep> s = AmpStep::Create(config::AmpDtype::kFp16, c10::kCPU);
-  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  ASSERT_THAT(s, IsOk()) << s.status().ToString();
   EXPECT_EQ(s->param_dtype(), at::kHalf);
   ASSERT_TRUE(s->scales_loss());
   EXPECT_EQ(s->ScaleLoss(torch::tensor(2.0f)).item<float>(), 131072.0f);
@@ -61,14 +65,14 @@ TEST(AmpStepTest, Fp16ScalesUnscalesSkipsAndBacksOff) {
   EXPECT_FALSE(*s->UnscaleAndCheck(g));
   EXPECT_TRUE(torch::equal(g, torch::ones({3})));
   EXPECT_FALSE(*s->Agree(false));
-  ASSERT_TRUE(s->EndStep().ok());
+  ASSERT_THAT(s->EndStep(), IsOk());
   EXPECT_EQ(s->scaler_state().growth_tracker, 1);
 
   // This rank is clean but another rank overflowed: skip, halve, reset.
   at::Tensor clean = torch::ones({3});
   EXPECT_FALSE(*s->UnscaleAndCheck(clean));
   EXPECT_TRUE(*s->Agree(true));
-  ASSERT_TRUE(s->EndStep().ok());
+  ASSERT_THAT(s->EndStep(), IsOk());
   EXPECT_EQ(s->scale(), 32768.0);
   EXPECT_EQ(s->scaler_state().growth_tracker, 0);
 
@@ -80,11 +84,11 @@ TEST(AmpStepTest, Fp16ScalesUnscalesSkipsAndBacksOff) {
 
 TEST(AmpStepTest, ScalerStateRoundTripsAndMustMatchTheMode) {
   StatusOr<AmpStep> s = AmpStep::Create(config::AmpDtype::kFp16, c10::kCPU);
-  ASSERT_TRUE(s.ok());
+  ASSERT_THAT(s, IsOk());
   LossScalerState saved = s->scaler_state();
   saved.scale = 1024.0;
   saved.growth_tracker = 17;
-  ASSERT_TRUE(s->RestoreScalerState(saved).ok());
+  ASSERT_THAT(s->RestoreScalerState(saved), IsOk());
   EXPECT_EQ(s->scaler_state(), saved);
   EXPECT_EQ(s->scale(), 1024.0);
 
@@ -97,8 +101,8 @@ TEST(AmpStepTest, ScalerStateRoundTripsAndMustMatchTheMode) {
   EXPECT_EQ(s->scaler_state(), saved);  // unchanged by refused states
 
   StatusOr<AmpStep> b = AmpStep::Create(config::AmpDtype::kBf16, c10::kCPU);
-  ASSERT_TRUE(b.ok());
-  EXPECT_TRUE(b->RestoreScalerState(DisabledLossScalerState()).ok());
+  ASSERT_THAT(b, IsOk());
+  EXPECT_THAT(b->RestoreScalerState(DisabledLossScalerState()), IsOk());
   EXPECT_EQ(b->RestoreScalerState(saved).code(), StatusCode::kInvalidArgument);
 }
 

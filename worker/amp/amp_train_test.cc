@@ -11,13 +11,16 @@
 #include <thread>
 #include <vector>
 
-#include "worker/engine/testing/rank_threads.h"
-#include "worker/engine/testing/word_salad.h"
 #include "common/contract/metrics_lines.h"
 #include "common/rendezvous/in_memory_kv_store.h"
+#include "common/testing/status_matchers.h"
+#include "worker/engine/testing/rank_threads.h"
+#include "worker/engine/testing/word_salad.h"
 
 namespace dstrain::engine {
 namespace {
+
+using ::dstrain::testing::IsOk;
 
 std::string WriteCorpus() {
   return dstrain::engine::testing::WordSaladCorpus(1);
@@ -66,7 +69,7 @@ std::string Name(config::AmpDtype d) { return config::AmpDtypeName(d); }
 TEST(AmpTrainTest, Fp16AndBf16TrainOnTwoRanksAndAgree) {
   const int steps = 12;
   const auto fp32 = RunWorld(TinyJob(config::AmpDtype::kOff, 0, steps), 2);
-  ASSERT_TRUE(fp32[0].status.ok()) << fp32[0].status.ToString();
+  ASSERT_THAT(fp32[0].status, IsOk()) << fp32[0].status.ToString();
   const double fp32_stage0_param_bytes = fp32[0].steps.back().param_bytes;
   for (config::AmpDtype dtype :
        {config::AmpDtype::kBf16, config::AmpDtype::kFp16}) {
@@ -74,7 +77,7 @@ TEST(AmpTrainTest, Fp16AndBf16TrainOnTwoRanksAndAgree) {
       SCOPED_TRACE(Name(dtype) + ", zero stage " + std::to_string(stage));
       const auto runs = RunWorld(TinyJob(dtype, stage, steps), 2);
       for (const RankRun& r : runs) {
-        ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+        ASSERT_THAT(r.status, IsOk()) << r.status.ToString();
         ASSERT_EQ(r.steps.size(), static_cast<size_t>(steps));
       }
       EXPECT_EQ(runs[0].result.param_digest, runs[1].result.param_digest);
@@ -116,8 +119,7 @@ TEST(AmpTrainTest, Fp16AndBf16TrainOnTwoRanksAndAgree) {
         }
         EXPECT_LE(skipped, 2);
       }
-      const std::string line =
-          contract::StepLine({}, runs[0].steps.front());
+      const std::string line = contract::StepLine({}, runs[0].steps.front());
       EXPECT_NE(
           line.find(dtype == config::AmpDtype::kFp16 ? "\"loss_scale\":65536,"
                                                      : "\"loss_scale\":1,"),
@@ -140,7 +142,7 @@ TEST(AmpTrainTest, InfOnOneRankMakesEveryRankSkipThatStep) {
                  [](int rank, int step) { return rank == 1 && step == k; });
     for (int r = 0; r < 2; ++r) {
       SCOPED_TRACE("rank " + std::to_string(r));
-      ASSERT_TRUE(runs[r].status.ok()) << runs[r].status.ToString();
+      ASSERT_THAT(runs[r].status, IsOk()) << runs[r].status.ToString();
       const std::vector<std::string>& d = runs[r].master_digests;
       ASSERT_EQ(d.size(), static_cast<size_t>(steps));
       EXPECT_NE(d[k - 2], d[k - 3]);  // step k-1 trained
@@ -175,7 +177,7 @@ TEST(AmpTrainTest, Bf16NeverSkips) {
       RunWorld(TinyJob(config::AmpDtype::kBf16, 0, 3), 2,
                [](int rank, int step) { return rank == 1 && step == 2; });
   for (const RankRun& r : runs) {
-    ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+    ASSERT_THAT(r.status, IsOk()) << r.status.ToString();
     for (const StepReport& s : r.steps) {
       EXPECT_FALSE(s.skipped);
       EXPECT_EQ(s.loss_scale, 1.0);

@@ -10,8 +10,12 @@
 
 #include <thread>
 
+#include "common/testing/status_matchers.h"
+
 namespace dstrain::amp {
 namespace {
+
+using ::dstrain::testing::IsOk;
 
 constexpr c10::DeviceType kCpu = c10::DeviceType::CPU;
 
@@ -167,8 +171,8 @@ TEST(AutocastGuardTest, RefusesWhatTorchAutocastRefuses) {
   EXPECT_EQ(fp32.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(fp32.message().find("Float on cpu"), std::string::npos)
       << fp32.message();
-  EXPECT_TRUE(CheckAutocast(kCpu, at::kBFloat16).ok());
-  EXPECT_TRUE(CheckAutocast(kCpu, at::kHalf).ok());
+  EXPECT_THAT(CheckAutocast(kCpu, at::kBFloat16), IsOk());
+  EXPECT_THAT(CheckAutocast(kCpu, at::kHalf), IsOk());
   EXPECT_EQ(CheckAutocast(c10::DeviceType::Meta, at::kHalf).code(),
             StatusCode::kInvalidArgument);
   EXPECT_THROW(AutocastGuard(kCpu, at::kFloat), c10::Error);

@@ -10,12 +10,15 @@
 #include <thread>
 #include <vector>
 
+#include "common/rendezvous/in_memory_kv_store.h"
+#include "common/testing/status_matchers.h"
 #include "worker/amp/loss_scaler.h"
 #include "worker/comm/gloo_communicator.h"
-#include "common/rendezvous/in_memory_kv_store.h"
 
 namespace dstrain::amp {
 namespace {
+
+using ::dstrain::testing::IsOk;
 
 struct Trace {
   std::vector<bool> skipped;
@@ -52,11 +55,11 @@ std::vector<Trace> RunGroup(int world, int steps,
     threads.emplace_back([&, r] {
       StatusOr<std::unique_ptr<comm::Communicator>> comm =
           comm::CreateGlooCommunicator(store, r, world, opts);
-      ASSERT_TRUE(comm.ok()) << comm.status().ToString();
+      ASSERT_THAT(comm, IsOk()) << comm.status().ToString();
       LossScalerOptions o;
       o.growth_interval = 3;  // so growth shows within a few steps
       StatusOr<LossScaler> scaler = LossScaler::Create(o);
-      ASSERT_TRUE(scaler.ok());
+      ASSERT_THAT(scaler, IsOk());
       at::Tensor shard_params = torch::zeros({4});
       for (int step = 0; step < steps; ++step) {
         // This step's (already reduced) scaled gradient slice.
@@ -64,31 +67,31 @@ std::vector<Trace> RunGroup(int world, int steps,
         for (const Injection& inj : injections) {
           if (inj.step == step && inj.rank == r) grad[2] = inj.value;
         }
-        ASSERT_TRUE(scaler->Unscale({grad}).ok());
+        ASSERT_THAT(scaler->Unscale({grad}), IsOk());
         if (agree == Agreement::kScaler) {
           const Status s = scaler->AgreeOnFoundInf(**comm);
-          ASSERT_TRUE(s.ok()) << s.ToString();
+          ASSERT_THAT(s, IsOk()) << s.ToString();
         } else if (agree == Agreement::kAdopted) {
           StatusOr<bool> local = scaler->LocalFoundInf();
-          ASSERT_TRUE(local.ok());
+          ASSERT_THAT(local, IsOk());
           at::Tensor stats =
               torch::tensor({2.5, 1.0, *local ? 1.0 : 0.0}, torch::kFloat64);
-          ASSERT_TRUE(
-              comm::Await((*comm)->AllReduce(stats, comm::ReduceOp::kSum))
-                  .ok());
-          ASSERT_TRUE(
-              scaler->AdoptGroupFoundInf(stats[2].item<double>() > 0).ok());
+          ASSERT_THAT(
+              comm::Await((*comm)->AllReduce(stats, comm::ReduceOp::kSum)),
+              IsOk());
+          ASSERT_THAT(scaler->AdoptGroupFoundInf(stats[2].item<double>() > 0),
+                      IsOk());
         }
         const bool skip = scaler->ShouldSkipStep();
         if (!skip) shard_params.sub_(grad);
-        ASSERT_TRUE(scaler->Update().ok());
+        ASSERT_THAT(scaler->Update(), IsOk());
         traces[r].skipped.push_back(skip);
         traces[r].scale.push_back(scaler->scale());
         traces[r].tracker.push_back(scaler->growth_tracker());
       }
       traces[r].params = shard_params;
       // Nobody closes its connections while a peer is mid-collective.
-      ASSERT_TRUE(comm::Await((*comm)->Barrier()).ok());
+      ASSERT_THAT(comm::Await((*comm)->Barrier()), IsOk());
     });
   }
   for (std::thread& t : threads) t.join();

@@ -147,25 +147,22 @@ StatusOr<LossScalerState> ParseLossScalerState(std::string_view text) {
     return Field("enabled", "'" + enabled + "'", "is not 0 or 1");
   }
   s.enabled = enabled == "1";
-  StatusOr<double> scale = ParseDouble("scale", fields["scale"]);
-  if (!scale.ok()) return scale.status();
-  s.scale = *scale;
-  StatusOr<std::int64_t> tracker =
-      ParseInt("growth_tracker", fields["growth_tracker"]);
-  if (!tracker.ok()) return tracker.status();
-  s.growth_tracker = *tracker;
-  StatusOr<double> growth =
-      ParseDouble("growth_factor", fields["growth_factor"]);
-  if (!growth.ok()) return growth.status();
-  s.growth_factor = *growth;
-  StatusOr<double> backoff =
-      ParseDouble("backoff_factor", fields["backoff_factor"]);
-  if (!backoff.ok()) return backoff.status();
-  s.backoff_factor = *backoff;
-  StatusOr<std::int64_t> interval =
-      ParseInt("growth_interval", fields["growth_interval"]);
-  if (!interval.ok()) return interval.status();
-  s.growth_interval = *interval;
+  DSTRAIN_ASSIGN_OR_RETURN(double scale, ParseDouble("scale", fields["scale"]));
+  s.scale = scale;
+  DSTRAIN_ASSIGN_OR_RETURN(
+      std::int64_t tracker,
+      ParseInt("growth_tracker", fields["growth_tracker"]));
+  s.growth_tracker = tracker;
+  DSTRAIN_ASSIGN_OR_RETURN(
+      double growth, ParseDouble("growth_factor", fields["growth_factor"]));
+  s.growth_factor = growth;
+  DSTRAIN_ASSIGN_OR_RETURN(
+      double backoff, ParseDouble("backoff_factor", fields["backoff_factor"]));
+  s.backoff_factor = backoff;
+  DSTRAIN_ASSIGN_OR_RETURN(
+      std::int64_t interval,
+      ParseInt("growth_interval", fields["growth_interval"]));
+  s.growth_interval = interval;
   DSTRAIN_RETURN_IF_ERROR(ValidateLossScalerState(s));
   return s;
 }

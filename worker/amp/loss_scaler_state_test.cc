@@ -8,8 +8,13 @@
 #include <cmath>
 #include <limits>
 
+#include "common/testing/status_matchers.h"
+
 namespace dstrain::amp {
 namespace {
+
+using ::dstrain::testing::IsOk;
+using ::testing::Not;
 
 LossScalerState Odd() {
   LossScalerState s;
@@ -29,7 +34,7 @@ TEST(LossScalerStateTest, DefaultsAreGradScalers) {
   EXPECT_EQ(s.growth_factor, 2.0);
   EXPECT_EQ(s.backoff_factor, 0.5);
   EXPECT_EQ(s.growth_interval, 2000);
-  EXPECT_TRUE(ValidateLossScalerState(s).ok());
+  EXPECT_THAT(ValidateLossScalerState(s), IsOk());
 }
 
 TEST(LossScalerStateTest, RoundTripsExactly) {
@@ -42,7 +47,7 @@ TEST(LossScalerStateTest, RoundTripsExactly) {
        {LossScalerState{}, Odd(), largest, DisabledLossScalerState()}) {
     const std::string text = SerializeLossScalerState(s);
     StatusOr<LossScalerState> back = ParseLossScalerState(text);
-    ASSERT_TRUE(back.ok()) << text << ": " << back.status().ToString();
+    ASSERT_THAT(back, IsOk()) << text << ": " << back.status().ToString();
     EXPECT_EQ(*back, s) << text;
   }
 }
@@ -57,7 +62,7 @@ TEST(LossScalerStateTest, KeysInAnyOrderAndDecimalNumbers) {
   StatusOr<LossScalerState> s = ParseLossScalerState(
       "loss_scaler v1 growth_interval=10 backoff_factor=0.25 "
       "growth_factor=4 growth_tracker=9 scale=1024 enabled=1");
-  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  ASSERT_THAT(s, IsOk()) << s.status().ToString();
   EXPECT_EQ(s->scale, 1024.0);
   EXPECT_EQ(s->growth_tracker, 9);
   EXPECT_EQ(s->growth_factor, 4.0);
@@ -67,7 +72,7 @@ TEST(LossScalerStateTest, KeysInAnyOrderAndDecimalNumbers) {
 
 void ExpectError(const std::string& text, const std::string& needle) {
   StatusOr<LossScalerState> s = ParseLossScalerState(text);
-  ASSERT_FALSE(s.ok()) << text;
+  ASSERT_THAT(s, Not(IsOk())) << text;
   EXPECT_EQ(s.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(s.status().message().find(needle), std::string::npos)
       << s.status().message() << " should mention " << needle;

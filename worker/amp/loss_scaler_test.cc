@@ -14,8 +14,13 @@
 #include <string>
 #include <vector>
 
+#include "common/testing/status_matchers.h"
+
 namespace dstrain::amp {
 namespace {
+
+using ::dstrain::testing::IsOk;
+using ::testing::Not;
 
 // One GradScaler training step on a parameter p (zeros(2), SGD lr 1), as the
 // reference script does: loss = (p * x).sum(), x = 1, inf or nan.
@@ -28,7 +33,7 @@ StepOutcome Step(LossScaler& scaler, at::Tensor& p, double x) {
   p.mutable_grad() = at::Tensor();
   const at::Tensor loss = (p * torch::full({2}, x)).sum();
   scaler.Scale(loss).backward();
-  EXPECT_TRUE(scaler.Unscale({p.grad()}).ok());
+  EXPECT_THAT(scaler.Unscale({p.grad()}), IsOk());
   StepOutcome out;
   out.skipped = scaler.ShouldSkipStep();
   out.grad = p.grad().clone();
@@ -36,7 +41,7 @@ StepOutcome Step(LossScaler& scaler, at::Tensor& p, double x) {
     torch::NoGradGuard no_grad;
     p.sub_(p.grad());
   }
-  EXPECT_TRUE(scaler.Update().ok());
+  EXPECT_THAT(scaler.Update(), IsOk());
   return out;
 }
 
@@ -109,7 +114,7 @@ TEST(LossScalerTest, ReplaysTorchGradScalerSequences) {
     SCOPED_TRACE(sc.name);
     ASSERT_FALSE(sc.steps.empty());
     StatusOr<LossScaler> scaler = LossScaler::Create(sc.options);
-    ASSERT_TRUE(scaler.ok()) << scaler.status().ToString();
+    ASSERT_THAT(scaler, IsOk()) << scaler.status().ToString();
     at::Tensor p = torch::zeros({2}).requires_grad_(true);
     int mismatches = 0;
     for (std::size_t i = 0; i < sc.steps.size() && mismatches < 5; ++i) {
@@ -136,7 +141,7 @@ TEST(LossScalerTest, ReplaysTorchGradScalerSequences) {
 
 LossScaler Make(LossScalerOptions o = {}) {
   StatusOr<LossScaler> s = LossScaler::Create(o);
-  EXPECT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_THAT(s, IsOk()) << s.status().ToString();
   return std::move(s).value();
 }
 
@@ -200,9 +205,9 @@ TEST(LossScalerTest, StateRoundTripsAndContinuesTheSameSequence) {
   EXPECT_EQ(saved.growth_tracker, 1);
   StatusOr<LossScalerState> parsed =
       ParseLossScalerState(SerializeLossScalerState(saved));
-  ASSERT_TRUE(parsed.ok());
+  ASSERT_THAT(parsed, IsOk());
   StatusOr<LossScaler> b = LossScaler::FromState(*parsed);
-  ASSERT_TRUE(b.ok());
+  ASSERT_THAT(b, IsOk());
   EXPECT_EQ(b->state(), saved);
   at::Tensor pb = pa.detach().clone().requires_grad_(true);
   for (char f : flags) {
@@ -221,15 +226,15 @@ TEST(LossScalerTest, DisabledScalerIsTheIdentity) {
   EXPECT_TRUE(scaler.Scale(loss).is_same(loss));
   at::Tensor g = torch::tensor({1.0f, INFINITY});
   const at::Tensor before = g.clone();
-  EXPECT_TRUE(scaler.Unscale({g}).ok());
+  EXPECT_THAT(scaler.Unscale({g}), IsOk());
   EXPECT_TRUE(torch::equal(g.isinf(), before.isinf()));
   EXPECT_EQ(g[0].item<float>(), 1.0f);
   EXPECT_FALSE(scaler.ShouldSkipStep());
-  EXPECT_TRUE(scaler.Update().ok());
+  EXPECT_THAT(scaler.Update(), IsOk());
   EXPECT_EQ(scaler.scale(), 1.0);
   EXPECT_EQ(scaler.state(), DisabledLossScalerState());
   StatusOr<LossScaler> back = LossScaler::FromState(scaler.state());
-  ASSERT_TRUE(back.ok());
+  ASSERT_THAT(back, IsOk());
   EXPECT_FALSE(back->enabled());
 }
 
@@ -245,39 +250,39 @@ TEST(LossScalerTest, UnscalesSeveralTensorsOfSeveralDtypes) {
   at::Tensor a = torch::full({3}, 65536.0f);
   at::Tensor b = torch::full({2}, 131072.0, torch::kFloat64);
   at::Tensor c = torch::full({4}, 65536.0f, torch::kBFloat16);
-  ASSERT_TRUE(scaler.Unscale({a, at::Tensor(), b}).ok());
-  ASSERT_TRUE(scaler.Unscale({c}).ok());  // a second shard, same step
+  ASSERT_THAT(scaler.Unscale({a, at::Tensor(), b}), IsOk());
+  ASSERT_THAT(scaler.Unscale({c}), IsOk());  // a second shard, same step
   EXPECT_TRUE(torch::equal(a, torch::ones({3})));
   EXPECT_TRUE(torch::equal(b, torch::full({2}, 2.0, torch::kFloat64)));
   EXPECT_TRUE(torch::equal(c, torch::ones({4}, torch::kBFloat16)));
   EXPECT_FALSE(scaler.ShouldSkipStep());
   // An inf in a later call of the same step still counts.
   at::Tensor d = torch::tensor({1.0f, -INFINITY});
-  ASSERT_TRUE(scaler.Unscale({d}).ok());
+  ASSERT_THAT(scaler.Unscale({d}), IsOk());
   EXPECT_TRUE(scaler.ShouldSkipStep());
-  ASSERT_TRUE(scaler.Update().ok());
+  ASSERT_THAT(scaler.Update(), IsOk());
   // The next step starts with a clean flag.
   at::Tensor e = torch::ones({2});
-  ASSERT_TRUE(scaler.Unscale({e}).ok());
+  ASSERT_THAT(scaler.Unscale({e}), IsOk());
   EXPECT_FALSE(scaler.ShouldSkipStep());
 }
 
 TEST(LossScalerTest, AdoptedGroupVerdictReplacesTheLocalFlag) {
   LossScaler scaler = Make();
   at::Tensor clean = torch::ones({2});
-  ASSERT_TRUE(scaler.Unscale({clean}).ok());
+  ASSERT_THAT(scaler.Unscale({clean}), IsOk());
   ASSERT_EQ(scaler.LocalFoundInf().value(), false);
-  ASSERT_TRUE(scaler.AdoptGroupFoundInf(true).ok());  // another rank's inf
+  ASSERT_THAT(scaler.AdoptGroupFoundInf(true), IsOk());  // another rank's inf
   EXPECT_TRUE(scaler.ShouldSkipStep());
-  ASSERT_TRUE(scaler.Update().ok());
+  ASSERT_THAT(scaler.Update(), IsOk());
   EXPECT_EQ(scaler.scale(), 32768.0);
   EXPECT_EQ(scaler.growth_tracker(), 0);
 
   at::Tensor inf = torch::tensor({INFINITY});
-  ASSERT_TRUE(scaler.Unscale({inf}).ok());
+  ASSERT_THAT(scaler.Unscale({inf}), IsOk());
   ASSERT_EQ(scaler.LocalFoundInf().value(), true);
-  ASSERT_TRUE(scaler.AdoptGroupFoundInf(true).ok());
-  ASSERT_TRUE(scaler.Update().ok());
+  ASSERT_THAT(scaler.AdoptGroupFoundInf(true), IsOk());
+  ASSERT_THAT(scaler.Update(), IsOk());
   EXPECT_EQ(scaler.scale(), 16384.0);
 
   // Before any Unscale in a step there is no flag to read or replace.
@@ -301,13 +306,13 @@ TEST(LossScalerTest, RefusesMisuse) {
 
   LossScalerOptions bad;
   bad.growth_factor = 1.0;
-  EXPECT_FALSE(LossScaler::Create(bad).ok());
+  EXPECT_THAT(LossScaler::Create(bad), Not(IsOk()));
   bad = {};
   bad.backoff_factor = 1.5;
-  EXPECT_FALSE(LossScaler::Create(bad).ok());
+  EXPECT_THAT(LossScaler::Create(bad), Not(IsOk()));
   bad = {};
   bad.init_scale = INFINITY;
-  EXPECT_FALSE(LossScaler::Create(bad).ok());
+  EXPECT_THAT(LossScaler::Create(bad), Not(IsOk()));
 }
 
 }  // namespace

@@ -12,14 +12,17 @@
 #include <string>
 #include <vector>
 
-#include "worker/checkpoint/shard_file.h"
-#include "worker/engine/testing/word_salad.h"
-#include "worker/engine/testing/rank_threads.h"
-#include "worker/engine/trainer.h"
 #include "common/rendezvous/in_memory_kv_store.h"
+#include "common/testing/status_matchers.h"
+#include "worker/checkpoint/shard_file.h"
+#include "worker/engine/testing/rank_threads.h"
+#include "worker/engine/testing/word_salad.h"
+#include "worker/engine/trainer.h"
 
 namespace dstrain::checkpoint {
 namespace {
+
+using ::dstrain::testing::IsOk;
 
 using engine::RankContext;
 using engine::StepReport;
@@ -69,7 +72,7 @@ RunLog Train(const config::JobConfig& job, bool resume, int stop_after) {
   const engine::testing::RankRun r = engine::testing::RunRank(
       job, RankContext{}, std::make_shared<rendezvous::InMemoryKvStore>(),
       options);
-  EXPECT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_THAT(r.status, IsOk()) << r.status.ToString();
   RunLog run;
   run.losses = engine::testing::Losses(r);
   run.result = r.result;

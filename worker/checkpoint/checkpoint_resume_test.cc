@@ -14,15 +14,19 @@
 #include <tuple>
 
 #include "common/contract/checkpoint_dir.h"
+#include "common/rendezvous/in_memory_kv_store.h"
+#include "common/testing/status_matchers.h"
 #include "worker/checkpoint/manifest.h"
 #include "worker/checkpoint/shard_file.h"
-#include "worker/engine/testing/word_salad.h"
 #include "worker/engine/testing/rank_threads.h"
+#include "worker/engine/testing/word_salad.h"
 #include "worker/engine/trainer.h"
-#include "common/rendezvous/in_memory_kv_store.h"
 
 namespace dstrain::checkpoint {
 namespace {
+
+using ::dstrain::testing::IsOk;
+using ::testing::Not;
 
 namespace fs = std::filesystem;
 using engine::RankContext;
@@ -91,7 +95,7 @@ Outcome Train(const config::JobConfig& job, int world, bool resume,
 }
 
 void ExpectOk(const Outcome& run) {
-  for (const Status& s : run.status) ASSERT_TRUE(s.ok()) << s.ToString();
+  for (const Status& s : run.status) ASSERT_THAT(s, IsOk()) << s.ToString();
 }
 
 // The reference's losses for steps first..50 against `resumed`'s.
@@ -137,7 +141,8 @@ TEST(CheckpointResumeTest, StopAt30ResumeGivesTheUninterruptedRun) {
   ExpectOk(first);
   EXPECT_EQ(first.result[0].steps, 30);
   // Saved at 10, 20, 30; kept all three (keep 3).
-  EXPECT_EQ(contract::ListCheckpoints(dir), (std::vector<std::int64_t>{30, 20, 10}));
+  EXPECT_EQ(contract::ListCheckpoints(dir),
+            (std::vector<std::int64_t>{30, 20, 10}));
   EXPECT_TRUE(contract::ListLeftovers(dir).empty());
 
   const Outcome resumed = Train(Job(dir, 2, 3), 2, /*resume=*/true);
@@ -148,7 +153,8 @@ TEST(CheckpointResumeTest, StopAt30ResumeGivesTheUninterruptedRun) {
   EXPECT_EQ(resumed.result[0].param_digest, ref.result[0].param_digest);
   EXPECT_EQ(resumed.result[1].param_digest, ref.result[0].param_digest);
   // keep 3: 10 was pruned when 40 arrived.
-  EXPECT_EQ(contract::ListCheckpoints(dir), (std::vector<std::int64_t>{50, 40, 30}));
+  EXPECT_EQ(contract::ListCheckpoints(dir),
+            (std::vector<std::int64_t>{50, 40, 30}));
   (void)RemoveTree(dir);
 }
 
@@ -285,9 +291,9 @@ TEST(CheckpointResumeTest, CorruptOrTruncatedShardFallsBackToThePrevious) {
     }
     config::JobConfig job = Job(dir, 2, 3);
     job.checkpoint.every_steps = 0;
-    testing::internal::CaptureStderr();
+    ::testing::internal::CaptureStderr();
     const Outcome r = Train(job, 2, true);
-    const std::string err = testing::internal::GetCapturedStderr();
+    const std::string err = ::testing::internal::GetCapturedStderr();
     ExpectOk(r);
     EXPECT_EQ(r.result[0].resumed_from_step, 20);
     ExpectTailMatches(ref, r, 21, 1e-6);
@@ -308,7 +314,8 @@ TEST(CheckpointResumeTest, UnfinishedSavesAreIgnoredAndCleaned) {
   ExpectOk(Train(Job(dir, 2, 3), 2, false, 20));
   // A crash while saving step 30 left its temporary directory (even with a
   // manifest), and a directory without one.
-  fs::copy(fs::path(dir) / "step-20", fs::path(dir) / contract::TempDirName(30, 0));
+  fs::copy(fs::path(dir) / "step-20",
+           fs::path(dir) / contract::TempDirName(30, 0));
   fs::create_directories(fs::path(dir) / "step-40");
   const Outcome r = Train(Job(dir, 2, 3), 2, true);
   ExpectOk(r);
@@ -324,7 +331,7 @@ TEST(CheckpointResumeTest, AnotherModelIsRefusedAndNothingUsableStartsFresh) {
   config::JobConfig other = Job(dir, 2, 3);
   other.model.d_model = 64;
   const Outcome refused = Train(other, 2, true);
-  ASSERT_FALSE(refused.status[0].ok());
+  ASSERT_THAT(refused.status[0], Not(IsOk()));
   EXPECT_NE(refused.status[0].message().find("another model"),
             std::string::npos)
       << refused.status[0].message();

@@ -13,9 +13,9 @@
 #include <system_error>
 
 #include "common/contract/checkpoint_dir.h"
+#include "worker/base/memory_tracker.h"
 #include "worker/checkpoint/reshard.h"
 #include "worker/checkpoint/shard_file.h"
-#include "worker/base/memory_tracker.h"
 #include "worker/recompute/saved_state.h"
 
 namespace dstrain::checkpoint {
@@ -118,17 +118,17 @@ Status WriteShard(const fs::path& tmp, const ShardSnapshot& snap,
     return Internal("cannot create " + tmp.string() + ": " + ec.message());
   }
   out->rng_bytes = static_cast<std::int64_t>(snap.rng.size());
-  StatusOr<ShardWriter> w =
+  DSTRAIN_ASSIGN_OR_RETURN(
+      ShardWriter w,
       ShardWriter::Create((tmp / ShardFileName(snap.rank, snap.world)).string(),
-                          snap.rank, snap.world, snap.rng);
-  if (!w.ok()) return w.status();
+                          snap.rank, snap.world, snap.rng));
   for (const at::Tensor& piece : snap.pieces) {
     DSTRAIN_RETURN_IF_ERROR(
-        w->Append(piece.data_ptr<float>(), piece.numel() * 4));
+        w.Append(piece.data_ptr<float>(), piece.numel() * 4));
   }
-  DSTRAIN_RETURN_IF_ERROR(w->Finish());
-  out->bytes = w->bytes();
-  out->crc32c = w->crc32c();
+  DSTRAIN_RETURN_IF_ERROR(w.Finish());
+  out->bytes = w.bytes();
+  out->crc32c = w.crc32c();
   return Status::Ok();
 }
 
@@ -180,7 +180,8 @@ Status Publish(const SaveRequest& req, const Manifest& m, const fs::path& tmp,
   // A checkpoint of this step from an earlier attempt (a restart resumed
   // from an older one) is moved aside first: rename cannot replace a
   // non-empty directory.
-  const fs::path retired = dir / contract::RetiredDirName(req.step, req.attempt);
+  const fs::path retired =
+      dir / contract::RetiredDirName(req.step, req.attempt);
   const bool replacing = fs::exists(final_dir, ec);
   if (replacing) {
     (void)RemoveTree(retired.string());
@@ -197,7 +198,8 @@ Status Publish(const SaveRequest& req, const Manifest& m, const fs::path& tmp,
   }
   DSTRAIN_RETURN_IF_ERROR(SyncDirectory(dir.string()));
   if (replacing) (void)RemoveTree(retired.string());
-  for (std::int64_t old : contract::StepsToPrune(contract::ListCheckpoints(req.dir), req.keep)) {
+  for (std::int64_t old :
+       contract::StepsToPrune(contract::ListCheckpoints(req.dir), req.keep)) {
     (void)RemoveTree((dir / contract::StepDirName(old)).string());
   }
   return Status::Ok();
@@ -257,9 +259,8 @@ Status VerifyShards(const Manifest& m, const fs::path& path,
     const ManifestShard& sh = m.shards[s];
     const std::string file = (path / sh.file).string();
     DSTRAIN_RETURN_IF_ERROR(VerifyFile(file, sh.bytes, sh.crc32c));
-    StatusOr<ShardReader> r = ShardReader::Open(file);
-    if (!r.ok()) return r.status();
-    DSTRAIN_RETURN_IF_ERROR(r->CheckHeader(s, m.world_size, sh.rng_bytes));
+    DSTRAIN_ASSIGN_OR_RETURN(ShardReader r, ShardReader::Open(file));
+    DSTRAIN_RETURN_IF_ERROR(r.CheckHeader(s, m.world_size, sh.rng_bytes));
   }
   return Status::Ok();
 }
@@ -269,10 +270,9 @@ Status Load(const Manifest& m, const fs::path& path,
             bool* rng_restored) {
   std::map<int, ShardReader> readers;
   for (int s : needed) {
-    StatusOr<ShardReader> r =
-        ShardReader::Open((path / m.shards[s].file).string());
-    if (!r.ok()) return r.status();
-    readers.emplace(s, std::move(r).value());
+    DSTRAIN_ASSIGN_OR_RETURN(
+        ShardReader r, ShardReader::Open((path / m.shards[s].file).string()));
+    readers.emplace(s, std::move(r));
   }
   std::vector<std::int64_t> saved_shards;
   for (const ManifestUnit& u : m.units) saved_shards.push_back(u.shard_numel);
@@ -303,11 +303,10 @@ Status Load(const Manifest& m, const fs::path& path,
   *rng_restored = false;
   if (m.world_size == engine.world()) {
     const ManifestShard& own = m.shards[engine.rank()];
-    StatusOr<std::string> rng =
-        readers.at(engine.rank()).ReadRng(own.rng_bytes);
-    if (!rng.ok()) return rng.status();
-    if (!rng->empty()) {
-      *rng_restored = RestoreRng(*rng, engine.master().is_cuda());
+    DSTRAIN_ASSIGN_OR_RETURN(std::string rng,
+                             readers.at(engine.rank()).ReadRng(own.rng_bytes));
+    if (!rng.empty()) {
+      *rng_restored = RestoreRng(rng, engine.master().is_cuda());
     }
   }
   return Status::Ok();
@@ -353,8 +352,8 @@ ShardSnapshot TakeShardSnapshot(zero::ZeroEngine& engine, bool copy) {
 ShardWrite WriteShardSnapshot(const std::string& dir, std::int64_t step,
                               int attempt, const ShardSnapshot& snap) {
   ShardWrite out;
-  out.status =
-      WriteShard(fs::path(dir) / contract::TempDirName(step, attempt), snap, &out);
+  out.status = WriteShard(fs::path(dir) / contract::TempDirName(step, attempt),
+                          snap, &out);
   return out;
 }
 
@@ -365,8 +364,10 @@ StatusOr<SaveOutcome> PublishCheckpoint(const SaveRequest& req,
   at::NoGradGuard no_grad;
   ScopedMemoryCategory category(MemoryCategory::kComm);
   const int world = engine.world();
-  const fs::path tmp = fs::path(req.dir) / contract::TempDirName(req.step, req.attempt);
-  const fs::path final_dir = fs::path(req.dir) / contract::StepDirName(req.step);
+  const fs::path tmp =
+      fs::path(req.dir) / contract::TempDirName(req.step, req.attempt);
+  const fs::path final_dir =
+      fs::path(req.dir) / contract::StepDirName(req.step);
 
   at::Tensor mine =
       at::tensor({std::int64_t{wrote.status.ok() ? 1 : 0}, wrote.bytes,

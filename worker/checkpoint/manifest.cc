@@ -124,13 +124,13 @@ StatusOr<std::vector<std::int64_t>> ParseShape(const Reader& r,
   std::size_t start = 0;
   while (true) {
     const std::size_t x = text.find('x', start);
-    StatusOr<std::int64_t> d =
+    DSTRAIN_ASSIGN_OR_RETURN(
+        std::int64_t d,
         r.Int("shape",
               text.substr(start, x == std::string::npos ? std::string::npos
                                                         : x - start),
-              0);
-    if (!d.ok()) return d.status();
-    shape.push_back(*d);
+              0));
+    shape.push_back(d);
     if (x == std::string::npos) break;
     start = x + 1;
   }
@@ -181,14 +181,14 @@ StatusOr<Manifest> ParseManifest(std::string_view text,
   Reader r(text, where);
   Manifest m;
   std::string rest;
-  StatusOr<std::int64_t> version = r.IntLine("dstrain-checkpoint", 1);
-  if (!version.ok()) return version.status();
-  if (*version != kFormatVersion) {
-    return r.Error("format version " + std::to_string(*version) +
+  DSTRAIN_ASSIGN_OR_RETURN(std::int64_t version,
+                           r.IntLine("dstrain-checkpoint", 1));
+  if (version != kFormatVersion) {
+    return r.Error("format version " + std::to_string(version) +
                    " is not supported (this build reads " +
                    std::to_string(kFormatVersion) + ")");
   }
-  m.format_version = static_cast<int>(*version);
+  m.format_version = static_cast<int>(version);
   DSTRAIN_RETURN_IF_ERROR(r.Expect("job", &m.job_name));
   DSTRAIN_RETURN_IF_ERROR(r.Expect("model_hash", &m.model_hash));
   auto int_line = [&](std::string_view key, std::int64_t lo, std::int64_t* out,
@@ -232,9 +232,8 @@ StatusOr<Manifest> ParseManifest(std::string_view text,
                            &u.shard_numel};
     const char* keys[] = {"numel", "decay_numel", "padded", "shard"};
     for (int k = 0; k < 4; ++k) {
-      StatusOr<std::int64_t> v = r.Int(keys[k], f[keys[k]], 0);
-      if (!v.ok()) return v.status();
-      *dst[k] = *v;
+      DSTRAIN_ASSIGN_OR_RETURN(std::int64_t v, r.Int(keys[k], f[keys[k]], 0));
+      *dst[k] = v;
     }
     if (u.padded_numel != u.shard_numel * world || u.padded_numel < u.numel ||
         u.decay_numel > u.numel) {
@@ -249,12 +248,12 @@ StatusOr<Manifest> ParseManifest(std::string_view text,
       std::map<std::string, std::string> pf;
       DSTRAIN_RETURN_IF_ERROR(
           r.Fields(rest, &p.name, {"shape", "offset"}, &pf));
-      StatusOr<std::vector<std::int64_t>> shape = ParseShape(r, pf["shape"]);
-      if (!shape.ok()) return shape.status();
-      p.shape = *shape;
-      StatusOr<std::int64_t> off = r.Int("offset", pf["offset"], 0);
-      if (!off.ok()) return off.status();
-      p.offset = *off;
+      DSTRAIN_ASSIGN_OR_RETURN(std::vector<std::int64_t> shape,
+                               ParseShape(r, pf["shape"]));
+      p.shape = shape;
+      DSTRAIN_ASSIGN_OR_RETURN(std::int64_t off,
+                               r.Int("offset", pf["offset"], 0));
+      p.offset = off;
       std::int64_t n = 1;
       for (std::int64_t d : p.shape) n *= d;
       if (p.offset != covered || n == 0) {
@@ -284,21 +283,19 @@ StatusOr<Manifest> ParseManifest(std::string_view text,
     std::map<std::string, std::string> f;
     DSTRAIN_RETURN_IF_ERROR(r.Fields(
         rest, &rank_text, {"file", "bytes", "crc32c", "rng_bytes"}, &f));
-    StatusOr<std::int64_t> rank = r.Int("rank", rank_text, 0);
-    if (!rank.ok()) return rank.status();
-    if (*rank != i) return r.Error("shard " + rank_text + " out of order");
-    s.rank = static_cast<int>(*rank);
+    DSTRAIN_ASSIGN_OR_RETURN(std::int64_t rank, r.Int("rank", rank_text, 0));
+    if (rank != i) return r.Error("shard " + rank_text + " out of order");
+    s.rank = static_cast<int>(rank);
     s.file = f["file"];
     if (s.file.empty() || s.file.find('/') != std::string::npos ||
         s.file == "." || s.file == "..") {
       return r.Error("shard file `" + s.file + "` is not a plain file name");
     }
-    StatusOr<std::int64_t> bytes = r.Int("bytes", f["bytes"], 0);
-    if (!bytes.ok()) return bytes.status();
-    s.bytes = *bytes;
-    StatusOr<std::int64_t> rng = r.Int("rng_bytes", f["rng_bytes"], 0);
-    if (!rng.ok()) return rng.status();
-    s.rng_bytes = *rng;
+    DSTRAIN_ASSIGN_OR_RETURN(std::int64_t bytes, r.Int("bytes", f["bytes"], 0));
+    s.bytes = bytes;
+    DSTRAIN_ASSIGN_OR_RETURN(std::int64_t rng,
+                             r.Int("rng_bytes", f["rng_bytes"], 0));
+    s.rng_bytes = rng;
     const std::string& c = f["crc32c"];
     char* end = nullptr;
     const unsigned long v = std::strtoul(c.c_str(), &end, 16);

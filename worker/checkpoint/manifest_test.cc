@@ -4,8 +4,13 @@
 
 #include <cstring>
 
+#include "common/testing/status_matchers.h"
+
 namespace dstrain::checkpoint {
 namespace {
+
+using ::dstrain::testing::IsOk;
+using ::testing::Not;
 
 Manifest Sample() {
   Manifest m;
@@ -35,7 +40,7 @@ Manifest Sample() {
 TEST(ManifestTest, RoundTrips) {
   Manifest m = Sample();
   StatusOr<Manifest> back = ParseManifest(SerializeManifest(m), "m.txt");
-  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_THAT(back, IsOk()) << back.status().ToString();
   EXPECT_EQ(*back, m);
 
   amp::LossScalerState s;
@@ -43,7 +48,7 @@ TEST(ManifestTest, RoundTrips) {
   s.growth_tracker = 17;
   m.loss_scaler = s;
   back = ParseManifest(SerializeManifest(m), "m.txt");
-  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_THAT(back, IsOk()) << back.status().ToString();
   ASSERT_TRUE(back->loss_scaler.has_value());
   EXPECT_EQ(*back->loss_scaler, s);
   EXPECT_EQ(*back, m);
@@ -54,7 +59,7 @@ TEST(ManifestTest, TruncationIsNamedWithTheLine) {
   // Cut in the middle of the shard lines.
   const std::string cut = text.substr(0, text.find("shard 1"));
   StatusOr<Manifest> m = ParseManifest(cut, "ckpt/step-30/manifest.txt");
-  ASSERT_FALSE(m.ok());
+  ASSERT_THAT(m, Not(IsOk()));
   EXPECT_NE(m.status().message().find("ckpt/step-30/manifest.txt:"),
             std::string::npos)
       << m.status().message();
@@ -65,7 +70,7 @@ TEST(ManifestTest, AnEditedByteFailsTheChecksum) {
   std::string text = SerializeManifest(Sample());
   text[text.find("step 30") + 5] = '4';  // step 40
   StatusOr<Manifest> m = ParseManifest(text, "m.txt");
-  ASSERT_FALSE(m.ok());
+  ASSERT_THAT(m, Not(IsOk()));
   EXPECT_NE(m.status().message().find("checksum"), std::string::npos)
       << m.status().message();
 }
@@ -75,12 +80,12 @@ TEST(ManifestTest, BadFieldsAreNamed) {
   const std::size_t at = text.find("rng_bytes=16");
   text.replace(at, 12, "rng_bytez=16");
   StatusOr<Manifest> m = ParseManifest(text, "m.txt");
-  ASSERT_FALSE(m.ok());
+  ASSERT_THAT(m, Not(IsOk()));
   EXPECT_NE(m.status().message().find("rng_bytez"), std::string::npos)
       << m.status().message();
 
   StatusOr<Manifest> v = ParseManifest("dstrain-checkpoint 9\n", "m.txt");
-  ASSERT_FALSE(v.ok());
+  ASSERT_THAT(v, Not(IsOk()));
   EXPECT_NE(v.status().message().find("m.txt:1: format version 9"),
             std::string::npos)
       << v.status().message();
@@ -94,7 +99,7 @@ TEST(ManifestTest, IntFieldsDoNotWrap) {
     const std::size_t at = text.find(key) + std::strlen(key);
     text.replace(at, text.find('\n', at) - at, "2147483649");
     StatusOr<Manifest> m = ParseManifest(text, "m.txt");
-    ASSERT_FALSE(m.ok()) << key;
+    ASSERT_THAT(m, Not(IsOk())) << key;
     EXPECT_NE(m.status().message().find("is not an integer between"),
               std::string::npos)
         << m.status().message();

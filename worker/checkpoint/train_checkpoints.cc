@@ -3,9 +3,9 @@
 #include <chrono>
 #include <cstdio>
 
+#include "common/contract/checkpoint_dir.h"
 #include "common/log.h"
 #include "common/strings.h"
-#include "common/contract/checkpoint_dir.h"
 #include "worker/checkpoint/checkpointer.h"
 #include "worker/checkpoint/manifest.h"
 
@@ -107,10 +107,9 @@ StatusOr<ResumePoint> TrainCheckpoints::Restore(zero::ZeroEngine& engine,
 Status TrainCheckpoints::Publish(Pending& pending, zero::ZeroEngine& engine,
                                  comm::Communicator& comm) {
   const ShardWrite wrote = pending.write.get();
-  StatusOr<SaveOutcome> out =
-      PublishCheckpoint(pending.request, wrote, engine, comm);
-  if (!out.ok()) return out.status();
-  SaySaved(rank_, *out, pending.request.step, pending.started,
+  DSTRAIN_ASSIGN_OR_RETURN(
+      SaveOutcome out, PublishCheckpoint(pending.request, wrote, engine, comm));
+  SaySaved(rank_, out, pending.request.step, pending.started,
            ", written while training went on");
   return Status::Ok();
 }
@@ -126,9 +125,8 @@ Status TrainCheckpoints::AfterStep(
     if (due) pending_->write.wait();
     const bool written = pending_->write.wait_for(std::chrono::seconds(0)) ==
                          std::future_status::ready;
-    StatusOr<bool> all = EveryRank(written, engine, comm);
-    if (!all.ok()) return all.status();
-    if (*all) {
+    DSTRAIN_ASSIGN_OR_RETURN(bool all, EveryRank(written, engine, comm));
+    if (all) {
       Pending done = std::move(*pending_);
       pending_.reset();
       DSTRAIN_RETURN_IF_ERROR(Publish(done, engine, comm));
@@ -138,9 +136,9 @@ Status TrainCheckpoints::AfterStep(
   const auto t0 = std::chrono::steady_clock::now();
   SaveRequest req = Request(step, data_position, loss_scaler);
   if (!async_) {
-    StatusOr<SaveOutcome> out = SaveCheckpoint(req, engine, comm);
-    if (!out.ok()) return out.status();
-    SaySaved(rank_, *out, step, t0, "");
+    DSTRAIN_ASSIGN_OR_RETURN(SaveOutcome out,
+                             SaveCheckpoint(req, engine, comm));
+    SaySaved(rank_, out, step, t0, "");
     return Status::Ok();
   }
   auto snap =

@@ -6,13 +6,18 @@
 #include <thread>
 #include <vector>
 
+#include "common/testing/status_matchers.h"
+
 namespace dstrain::comm {
 namespace {
+
+using ::dstrain::testing::IsOk;
+using ::testing::Not;
 
 TEST(AbortLatchTest, UsableUntilTripped) {
   AbortLatch latch;
   EXPECT_FALSE(latch.tripped());
-  EXPECT_TRUE(latch.CheckUsable("gloo all-reduce #1").ok());
+  EXPECT_THAT(latch.CheckUsable("gloo all-reduce #1"), IsOk());
 }
 
 TEST(AbortLatchTest, TripReturnsTheFailureAndLaterCallsNameIt) {
@@ -48,10 +53,9 @@ TEST(AbortLatchTest, ConcurrentTripsRecordExactlyOneFailure) {
   std::vector<std::thread> threads;
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&, i] {
-      EXPECT_FALSE(latch
-                       .Trip(Unavailable("failure " + std::to_string(i)),
-                             [&] { aborts.fetch_add(1); })
-                       .ok());
+      EXPECT_THAT(latch.Trip(Unavailable("failure " + std::to_string(i)),
+                             [&] { aborts.fetch_add(1); }),
+                  Not(IsOk()));
     });
   }
   for (std::thread& t : threads) t.join();

@@ -2,8 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include "common/testing/status_matchers.h"
+
 namespace dstrain::comm {
 namespace {
+
+using ::dstrain::testing::IsOk;
 
 using config::Backend;
 using config::Device;
@@ -48,9 +52,9 @@ TEST(ChooseBackendTest, ExplicitChoicesPassThrough) {
 }
 
 TEST(CheckBackendRunnableTest, MpiNeedsAnMpiLaunchAndAnMpiBuild) {
-  EXPECT_TRUE(CheckBackendRunnable(Backend::kMpi,
-                                   Facts(Device::kCpu, true, false), true)
-                  .ok());
+  EXPECT_THAT(CheckBackendRunnable(Backend::kMpi,
+                                   Facts(Device::kCpu, true, false), true),
+              IsOk());
 
   Status no_launch = CheckBackendRunnable(
       Backend::kMpi, Facts(Device::kCpu, false, false), true);
@@ -75,12 +79,12 @@ TEST(CheckBackendRunnableTest, MpiNeedsAnMpiLaunchAndAnMpiBuild) {
 }
 
 TEST(CheckBackendRunnableTest, OtherBackendsAreNotCheckedHere) {
-  EXPECT_TRUE(CheckBackendRunnable(Backend::kGloo,
-                                   Facts(Device::kCpu, false, false), false)
-                  .ok());
-  EXPECT_TRUE(CheckBackendRunnable(Backend::kGloo,
-                                   Facts(Device::kCpu, true, false), false)
-                  .ok());
+  EXPECT_THAT(CheckBackendRunnable(Backend::kGloo,
+                                   Facts(Device::kCpu, false, false), false),
+              IsOk());
+  EXPECT_THAT(CheckBackendRunnable(Backend::kGloo,
+                                   Facts(Device::kCpu, true, false), false),
+              IsOk());
 }
 
 }  // namespace

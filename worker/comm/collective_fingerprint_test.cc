@@ -2,8 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include "common/testing/status_matchers.h"
+
 namespace dstrain::comm {
 namespace {
+
+using ::dstrain::testing::IsOk;
 
 Fingerprint AllReduce(std::int64_t numel) {
   Fingerprint f;
@@ -17,8 +21,8 @@ Fingerprint AllReduce(std::int64_t numel) {
 }
 
 TEST(CollectiveFingerprintTest, AgreementIsOk) {
-  EXPECT_TRUE(CompareFingerprints("x", {AllReduce(7), AllReduce(7)}).ok());
-  EXPECT_TRUE(CompareFingerprints("x", {AllReduce(0)}).ok());
+  EXPECT_THAT(CompareFingerprints("x", {AllReduce(7), AllReduce(7)}), IsOk());
+  EXPECT_THAT(CompareFingerprints("x", {AllReduce(0)}), IsOk());
 }
 
 TEST(CollectiveFingerprintTest, DisagreementNamesEveryGroupOfRanks) {

@@ -8,8 +8,8 @@
 #include <string>
 #include <utility>
 
-#include "worker/comm/bench/size_sweep.h"
 #include "worker/base/torch_error.h"
+#include "worker/comm/bench/size_sweep.h"
 
 namespace dstrain::comm::bench {
 namespace {
@@ -156,10 +156,10 @@ StatusOr<BenchRow> MeasureRow(Communicator& comm, BenchOp op,
   Clock::time_point t0 = Clock::now();
   DSTRAIN_RETURN_IF_ERROR(RunTimes(ops, 1));
   SyncDevice(options.device);
-  StatusOr<std::vector<double>> estimate =
-      Agree(comm, {Seconds(Clock::now() - t0)}, ReduceOp::kMax, options.device);
-  if (!estimate.ok()) return estimate.status();
-  const int iters = ChooseIterations(options.policy, (*estimate)[0]);
+  DSTRAIN_ASSIGN_OR_RETURN(std::vector<double> estimate,
+                           Agree(comm, {Seconds(Clock::now() - t0)},
+                                 ReduceOp::kMax, options.device));
+  const int iters = ChooseIterations(options.policy, (estimate)[0]);
 
   // 3. Warm-up, line up, time.
   DSTRAIN_RETURN_IF_ERROR(RunTimes(ops, WarmupIterations(iters)));
@@ -170,11 +170,11 @@ StatusOr<BenchRow> MeasureRow(Communicator& comm, BenchOp op,
   const double mine = Seconds(Clock::now() - t0) / iters;
 
   // 4. Mean time over ranks; correct only if every rank was.
-  StatusOr<std::vector<double>> sums =
-      Agree(comm, {mine, ok ? 0.0 : 1.0}, ReduceOp::kSum, options.device);
-  if (!sums.ok()) return sums.status();
-  return MakeRow(op, shape.bytes, shape.count, iters, (*sums)[0] / comm.size(),
-                 comm.size(), (*sums)[1] == 0.0);
+  DSTRAIN_ASSIGN_OR_RETURN(
+      std::vector<double> sums,
+      Agree(comm, {mine, ok ? 0.0 : 1.0}, ReduceOp::kSum, options.device));
+  return MakeRow(op, shape.bytes, shape.count, iters, (sums)[0] / comm.size(),
+                 comm.size(), (sums)[1] == 0.0);
 }
 
 }  // namespace
@@ -193,10 +193,10 @@ StatusOr<BenchReport> RunCommSweep(
       const std::vector<std::int64_t> barrier_sizes = {0};
       for (std::int64_t bytes :
            op == BenchOp::kBarrier ? barrier_sizes : options.sizes) {
-        StatusOr<BenchRow> row = MeasureRow(comm, op, bytes, options);
-        if (!row.ok()) return row.status();
-        report.rows.push_back(*row);
-        if (on_row) on_row(*row);
+        DSTRAIN_ASSIGN_OR_RETURN(BenchRow row,
+                                 MeasureRow(comm, op, bytes, options));
+        report.rows.push_back(row);
+        if (on_row) on_row(row);
       }
     }
   } catch (const std::exception& e) {

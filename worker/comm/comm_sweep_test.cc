@@ -6,12 +6,15 @@
 #include <functional>
 #include <thread>
 
+#include "common/rendezvous/in_memory_kv_store.h"
+#include "common/testing/status_matchers.h"
 #include "worker/comm/bench/size_sweep.h"
 #include "worker/comm/gloo_communicator.h"
-#include "common/rendezvous/in_memory_kv_store.h"
 
 namespace dstrain::comm::bench {
 namespace {
+
+using ::dstrain::testing::IsOk;
 
 // Runs `body(comm)` on `world` gloo ranks (threads, real TCP on loopback).
 void RunRanks(int world, const std::function<void(Communicator&)>& body) {
@@ -22,7 +25,7 @@ void RunRanks(int world, const std::function<void(Communicator&)>& body) {
   for (int r = 0; r < world; ++r) {
     threads.emplace_back([&, r] {
       auto comm = CreateGlooCommunicator(store, r, world, opts);
-      ASSERT_TRUE(comm.ok()) << comm.status().ToString();
+      ASSERT_THAT(comm, IsOk()) << comm.status().ToString();
       body(**comm);
     });
   }
@@ -41,7 +44,7 @@ TEST(CommSweepTest, EveryRowOfEveryOpIsCheckedTimedAndAgreed) {
   std::vector<BenchReport> reports(world);
   RunRanks(world, [&](Communicator& c) {
     StatusOr<BenchReport> r = RunCommSweep(c, SmallSweep());
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_THAT(r, IsOk()) << r.status().ToString();
     reports[c.rank()] = *r;
   });
   const BenchReport& r = reports[0];
@@ -85,7 +88,7 @@ TEST(CommSweepTest, TheIterationCountFollowsTheTimeTarget) {
     int rows = 0;
     StatusOr<BenchReport> r =
         RunCommSweep(c, o, [&](const BenchRow&) { ++rows; });
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_THAT(r, IsOk()) << r.status().ToString();
     EXPECT_EQ(rows, 1);
     // Loopback all-reduce of 1 KiB takes well under 10 ms / 4, so the cap
     // decides; what matters is that both ranks ran the same count.
@@ -103,7 +106,7 @@ TEST(CommSweepTest, OtherDtypesAreCheckedExactly) {
       o.dtype = t;
       o.ops = {BenchOp::kAllReduce, BenchOp::kReduceScatter};
       StatusOr<BenchReport> r = RunCommSweep(c, o);
-      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      ASSERT_THAT(r, IsOk()) << r.status().ToString();
       for (const BenchRow& row : r->rows) {
         EXPECT_TRUE(row.correct) << BenchDtypeName(t) << " " << row.bytes;
       }
@@ -154,7 +157,7 @@ TEST(CommSweepTest, AWrongResultOnOneRankMarksTheRowWrongEverywhere) {
     o.ops = {BenchOp::kAllReduce, BenchOp::kAllGather};
     o.sizes = {64};
     StatusOr<BenchReport> r = RunCommSweep(c, o);
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_THAT(r, IsOk()) << r.status().ToString();
     ASSERT_EQ(r->rows.size(), 2u);
     EXPECT_TRUE(r->rows[0].correct);
     EXPECT_FALSE(r->rows[1].correct) << "rank " << c.rank();

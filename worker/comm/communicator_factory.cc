@@ -15,13 +15,12 @@ StatusOr<std::unique_ptr<Communicator>> MakeMpi(const CommunicatorSpec& spec) {
   mpi::MpiOptions options;
   options.timeout = spec.timeout;
   options.store = spec.store;
-  StatusOr<std::unique_ptr<Communicator>> comm =
-      mpi::CreateMpiWorldCommunicator(options);
-  if (!comm.ok()) return comm.status();
-  if ((*comm)->rank() != spec.rank || (*comm)->size() != spec.size) {
+  DSTRAIN_ASSIGN_OR_RETURN(std::unique_ptr<Communicator> comm,
+                           mpi::CreateMpiWorldCommunicator(options));
+  if ((comm)->rank() != spec.rank || (comm)->size() != spec.size) {
     return InvalidArgument(
-        "backend mpi: this process is rank " + std::to_string((*comm)->rank()) +
-        " of " + std::to_string((*comm)->size()) +
+        "backend mpi: this process is rank " + std::to_string((comm)->rank()) +
+        " of " + std::to_string((comm)->size()) +
         " in MPI_COMM_WORLD, but was asked to be rank " +
         std::to_string(spec.rank) + " of " + std::to_string(spec.size));
   }

@@ -19,12 +19,16 @@
 #include <tuple>
 #include <vector>
 
+#include "common/testing/status_matchers.h"
 #include "worker/comm/communicator.h"
 #include "worker/comm/tensor_args.h"
 #include "worker/comm/testing/comm_harness.h"
 
 namespace dstrain::comm {
 namespace {
+
+using ::dstrain::testing::IsOk;
+using ::testing::Not;
 
 using testing::CommHarness;
 using testing::GetHarness;
@@ -102,7 +106,7 @@ void ExpectMatches(const at::Tensor& actual, const at::Tensor& expected,
 
 void Ok(StatusOr<std::unique_ptr<Work>> work, const std::string& what) {
   const Status s = Await(std::move(work));
-  EXPECT_TRUE(s.ok()) << what << ": " << s.ToString();
+  EXPECT_THAT(s, IsOk()) << what << ": " << s.ToString();
 }
 
 std::string Name(at::ScalarType t, ReduceOp op, std::int64_t n) {
@@ -298,11 +302,11 @@ TEST_P(CommContractTest, AsynchronousWorksCompleteInAnyWaitOrder) {
     auto wb = c.Broadcast(b, c.size() - 1);
     auto wbar = c.Barrier();
     ASSERT_TRUE(wa.ok() && wg.ok() && wb.ok() && wbar.ok());
-    EXPECT_TRUE((*wbar)->Wait().ok());
-    EXPECT_TRUE((*wb)->Wait().ok());
-    EXPECT_TRUE((*wg)->Wait().ok());
-    EXPECT_TRUE((*wa)->Wait().ok());
-    EXPECT_TRUE((*wa)->Wait().ok()) << "a second Wait returns the same";
+    EXPECT_THAT((*wbar)->Wait(), IsOk());
+    EXPECT_THAT((*wb)->Wait(), IsOk());
+    EXPECT_THAT((*wg)->Wait(), IsOk());
+    EXPECT_THAT((*wa)->Wait(), IsOk());
+    EXPECT_THAT((*wa)->Wait(), IsOk()) << "a second Wait returns the same";
     ExpectMatches(a, Reference(ReduceOp::kSum, c.size(), 1000, at::kFloat, 1),
                   ReduceOp::kSum, "async all-reduce");
     ExpectMatches(b, Input(c.size() - 1, 33, at::kDouble, 3), ReduceOp::kSum,
@@ -332,7 +336,7 @@ TEST_P(CommContractTest, SplitEvenAndOddRanks) {
   harness_->RunOnRanks(world_, [&](Communicator& c) {
     const int r = c.rank();
     auto sub = c.Split(r % 2, r);
-    ASSERT_TRUE(sub.ok()) << sub.status().ToString();
+    ASSERT_THAT(sub, IsOk()) << sub.status().ToString();
     ASSERT_NE(*sub, nullptr);
     Communicator& s = **sub;
     EXPECT_EQ(s.size(), (world_ - r % 2 + 1) / 2);
@@ -356,7 +360,7 @@ TEST_P(CommContractTest, SplitOrdersByKeyThenParentRank) {
   harness_->RunOnRanks(world_, [&](Communicator& c) {
     const int r = c.rank();
     auto reversed = c.Split(0, -r);
-    ASSERT_TRUE(reversed.ok()) << reversed.status().ToString();
+    ASSERT_THAT(reversed, IsOk()) << reversed.status().ToString();
     ASSERT_NE(*reversed, nullptr);
     EXPECT_EQ((*reversed)->rank(), world_ - 1 - r);
     std::vector<std::int64_t> expected;
@@ -364,7 +368,7 @@ TEST_P(CommContractTest, SplitOrdersByKeyThenParentRank) {
     EXPECT_EQ(MembersOf(**reversed, r, harness_->device()), expected);
     // Equal keys: the parent's order decides.
     auto tied = c.Split(7, 0);
-    ASSERT_TRUE(tied.ok()) << tied.status().ToString();
+    ASSERT_THAT(tied, IsOk()) << tied.status().ToString();
     EXPECT_EQ((*tied)->rank(), r);
   });
 }
@@ -373,7 +377,7 @@ TEST_P(CommContractTest, NegativeColourJoinsNoGroup) {
   harness_->RunOnRanks(world_, [&](Communicator& c) {
     const int r = c.rank();
     auto sub = c.Split(r == 0 ? -1 : 3, r);
-    ASSERT_TRUE(sub.ok()) << sub.status().ToString();
+    ASSERT_THAT(sub, IsOk()) << sub.status().ToString();
     if (r == 0) {
       EXPECT_EQ(*sub, nullptr);
     } else {
@@ -404,15 +408,15 @@ TEST_P(CommContractTest, SplitOfASplitAndRepeatedSplits) {
     auto wa = half.AllReduce(a, ReduceOp::kMax);
     auto wb = (*again)->AllReduce(b, ReduceOp::kMin);
     ASSERT_TRUE(wa.ok() && wb.ok());
-    EXPECT_TRUE((*wa)->Wait().ok());
-    EXPECT_TRUE((*wb)->Wait().ok());
+    EXPECT_THAT((*wa)->Wait(), IsOk());
+    EXPECT_THAT((*wb)->Wait(), IsOk());
     const int top =
         (world_ - 1) - ((world_ - 1 - r % 2) % 2);  // largest same parity
     EXPECT_EQ(a.cpu()[0].item<float>(), static_cast<float>(top));
     EXPECT_EQ(b.cpu()[0].item<float>(), static_cast<float>(r % 2));
     // Split the half again: its rank 0 alone, the rest together.
     auto quarter = half.Split(half.rank() == 0 ? 0 : 1, 0);
-    ASSERT_TRUE(quarter.ok()) << quarter.status().ToString();
+    ASSERT_THAT(quarter, IsOk()) << quarter.status().ToString();
     ASSERT_NE(*quarter, nullptr);
     std::vector<std::int64_t> expected;
     for (int q = r % 2; q < world_; q += 2) {
@@ -426,7 +430,7 @@ TEST_P(CommContractTest, BadArgumentsFailBeforeAnythingStarts) {
   harness_->RunOnRanks(world_, [&](Communicator& c) {
     auto expect_invalid = [](StatusOr<std::unique_ptr<Work>> w,
                              const std::string& needle) {
-      ASSERT_FALSE(w.ok()) << "accepted: " << needle;
+      ASSERT_THAT(w, Not(IsOk())) << "accepted: " << needle;
       EXPECT_EQ(w.status().code(), StatusCode::kInvalidArgument)
           << w.status().ToString();
       EXPECT_NE(w.status().message().find(needle), std::string::npos)
@@ -520,7 +524,7 @@ TEST_P(CommContractTest, ShapeCheckerNamesRanksWithMismatchedSizes) {
         // Every rank refused the same collectives: still in step.
         AllReduceCase(c, at::kFloat, ReduceOp::kSum, 7, 1);
         auto sub = c.Split(0, c.rank());
-        ASSERT_TRUE(sub.ok()) << sub.status().ToString();
+        ASSERT_THAT(sub, IsOk()) << sub.status().ToString();
         at::Tensor y = Dev(at::ones({c.rank() == odd ? 2 : 3}, at::kInt));
         const Status in_sub = Await((*sub)->AllReduce(y, ReduceOp::kMax));
         EXPECT_EQ(in_sub.code(), StatusCode::kInvalidArgument)

@@ -7,9 +7,13 @@
 #include <thread>
 
 #include "common/rendezvous/in_memory_kv_store.h"
+#include "common/testing/status_matchers.h"
 
 namespace dstrain::comm {
 namespace {
+
+using ::dstrain::testing::IsOk;
+using ::testing::Not;
 
 // Runs `body(rank, comm)` on `world` threads sharing one in-memory store,
 // each with its own Gloo communicator (real TCP over loopback).
@@ -21,7 +25,7 @@ void RunRanks(int world, const std::function<void(int, Communicator&)>& body) {
   for (int r = 0; r < world; ++r) {
     threads.emplace_back([&, r] {
       auto comm = CreateGlooCommunicator(store, r, world, opts);
-      ASSERT_TRUE(comm.ok()) << comm.status().ToString();
+      ASSERT_THAT(comm, IsOk()) << comm.status().ToString();
       EXPECT_EQ((*comm)->rank(), r);
       EXPECT_EQ((*comm)->size(), world);
       EXPECT_EQ((*comm)->backend(), "gloo");
@@ -32,9 +36,9 @@ void RunRanks(int world, const std::function<void(int, Communicator&)>& body) {
 }
 
 void Wait(StatusOr<std::unique_ptr<Work>> w) {
-  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  ASSERT_THAT(w, IsOk()) << w.status().ToString();
   const Status s = (*w)->Wait();
-  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_THAT(s, IsOk()) << s.ToString();
 }
 
 TEST(GlooCommunicatorTest, AllReduceSumMaxMinMatchSequentialReference) {
@@ -66,8 +70,8 @@ TEST(GlooCommunicatorTest, AsyncWorkCompletesOutOfBand) {
     auto wa = c.AllReduce(a, ReduceOp::kSum);
     auto wb = c.AllReduce(b, ReduceOp::kSum);
     ASSERT_TRUE(wa.ok() && wb.ok());
-    ASSERT_TRUE((*wb)->Wait().ok());
-    ASSERT_TRUE((*wa)->Wait().ok());
+    ASSERT_THAT((*wb)->Wait(), IsOk());
+    ASSERT_THAT((*wa)->Wait(), IsOk());
     EXPECT_EQ(a[999].item<float>(), 1.0f);
     EXPECT_EQ(b[0].item<float>(), 10.0f);
   });
@@ -78,7 +82,7 @@ TEST(GlooCommunicatorTest, BroadcastAndBarrier) {
     at::Tensor x = torch::full({64}, float(r * 100 + 1));
     Wait(c.Broadcast(x, /*root=*/2));
     EXPECT_TRUE(torch::equal(x, torch::full({64}, 201.0f))) << r;
-    EXPECT_TRUE(Await(c.Barrier()).ok());
+    EXPECT_THAT(Await(c.Barrier()), IsOk());
   });
 }
 
@@ -99,7 +103,7 @@ TEST(GlooCommunicatorTest, AllGatherReduceScatterAvgAndSplit) {
         << r;
 
     auto sub = c.Split(r == 1 ? -1 : 0, -r);  // reversed keys, rank 1 out
-    ASSERT_TRUE(sub.ok()) << sub.status().ToString();
+    ASSERT_THAT(sub, IsOk()) << sub.status().ToString();
     if (r == 1) {
       EXPECT_EQ(*sub, nullptr);
       return;
@@ -117,7 +121,7 @@ TEST(GlooCommunicatorTest, BoolTensorsAreRefusedWithAClearError) {
   RunRanks(1, [&](int, Communicator& c) {
     at::Tensor mask = torch::ones({4}, torch::kBool);
     auto w = c.Broadcast(mask, 0);
-    ASSERT_FALSE(w.ok());
+    ASSERT_THAT(w, Not(IsOk()));
     EXPECT_NE(w.status().message().find("bool"), std::string::npos);
   });
 }
@@ -127,7 +131,7 @@ TEST(GlooCommunicatorTest, MissingPeerTimesOutWithAStatus) {
   GlooOptions opts;
   opts.timeout = std::chrono::milliseconds(300);
   auto comm = CreateGlooCommunicator(store, 0, 2, opts);  // rank 1 never comes
-  ASSERT_FALSE(comm.ok());
+  ASSERT_THAT(comm, Not(IsOk()));
   EXPECT_NE(comm.status().message().find("could not form"), std::string::npos)
       << comm.status().message();
 }

@@ -10,7 +10,6 @@
 namespace dstrain::comm {
 namespace {
 
-
 class DoneWork : public Work {
  public:
   Status Wait() override { return Status::Ok(); }
@@ -76,8 +75,7 @@ class ComposedAllReduce : public AllReduceOverlay {
                              " all-reduce: kAvg needs a floating dtype");
     const ReduceOp level_op = avg ? ReduceOp::kSum : op;
     at::Tensor flat = tensor.view({-1});
-    Status s = Reduce(flat, level_op, 0);
-    if (!s.ok()) return s;
+    DSTRAIN_RETURN_IF_ERROR(Reduce(flat, level_op, 0));
     if (avg) flat.div_(world_.size());
     return std::unique_ptr<Work>(std::make_unique<DoneWork>());
   }
@@ -120,8 +118,8 @@ class ComposedAllReduce : public AllReduceOverlay {
 };
 
 // Each AllReduce by its size in bytes, through the route the plan chose
-// for that size (common/contract/grad_routes.h). Every rank sees the same sizes in
-// the same order, so all take the same route for each call.
+// for that size (common/contract/grad_routes.h). Every rank sees the same sizes
+// in the same order, so all take the same route for each call.
 class RoutedAllReduce : public AllReduceOverlay {
  public:
   RoutedAllReduce(Communicator& world, std::vector<GradRoute> routes,
@@ -167,12 +165,10 @@ StatusOr<std::unique_ptr<Communicator>> ComposedFor(
     return c;
   };
   if (algorithm == "hierarchical") {
-    StatusOr<Communicator*> intra = need("intra_node");
-    if (!intra.ok()) return intra.status();
-    StatusOr<Communicator*> inter = need("inter_node");
-    if (!inter.ok()) return inter.status();
-    scatter = {*intra};
-    reduce = {*inter};
+    DSTRAIN_ASSIGN_OR_RETURN(Communicator * intra, need("intra_node"));
+    DSTRAIN_ASSIGN_OR_RETURN(Communicator * inter, need("inter_node"));
+    scatter = {intra};
+    reduce = {inter};
   } else if (algorithm == "torus") {
     if (Communicator* intra = subs.Find("intra_node")) scatter.push_back(intra);
     bool first = true;
@@ -246,9 +242,9 @@ StatusOr<std::unique_ptr<Communicator>> PlanAllReduce(
   std::map<std::string, std::unique_ptr<Communicator>> composed;
   for (const GradRoute& r : routes) {
     if (r.via == "world" || composed.count(r.via) != 0) continue;
-    StatusOr<std::unique_ptr<Communicator>> c = ComposedFor(world, subs, r.via);
-    if (!c.ok()) return c.status();
-    composed[r.via] = std::move(c).value();
+    DSTRAIN_ASSIGN_OR_RETURN(std::unique_ptr<Communicator> c,
+                             ComposedFor(world, subs, r.via));
+    composed[r.via] = std::move(c);
   }
   if (composed.empty()) return std::unique_ptr<Communicator>();
   if (routes.size() == 1) return std::move(composed.begin()->second);

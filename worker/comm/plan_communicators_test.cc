@@ -10,13 +10,17 @@
 #include <thread>
 #include <vector>
 
+#include "common/rendezvous/in_memory_kv_store.h"
+#include "common/testing/status_matchers.h"
 #include "topology/model/generators.h"
 #include "topology/planner/planner.h"
 #include "worker/comm/gloo_communicator.h"
-#include "common/rendezvous/in_memory_kv_store.h"
 
 namespace dstrain::comm {
 namespace {
+
+using ::dstrain::testing::IsOk;
+using ::testing::Not;
 
 using contract::SubCommunicator;
 
@@ -72,10 +76,10 @@ void OnRanks(int world_size,
   for (int r = 0; r < world_size; ++r) {
     threads.emplace_back([&, r] {
       auto c = comm::CreateGlooCommunicator(store, r, world_size, opts);
-      ASSERT_TRUE(c.ok()) << c.status().ToString();
+      ASSERT_THAT(c, IsOk()) << c.status().ToString();
       body(r, **c);
       // Nobody closes connections while a peer may still use them.
-      ASSERT_TRUE(Await((*c)->Barrier()).ok());
+      ASSERT_THAT(Await((*c)->Barrier()), IsOk());
     });
   }
   for (std::thread& t : threads) t.join();
@@ -87,18 +91,17 @@ void CheckParity(const topology::Plan& plan, const char* algorithm) {
   const auto specs = Specs(plan);
   OnRanks(plan.world_size(), [&](int r, Communicator& world) {
     auto subs = PlanCommunicators::Build(world, specs[r]);
-    ASSERT_TRUE(subs.ok()) << subs.status().ToString();
+    ASSERT_THAT(subs, IsOk()) << subs.status().ToString();
     auto composed = PlanAllReduce(world, *subs, Routes(algorithm));
-    ASSERT_TRUE(composed.ok()) << composed.status().ToString();
+    ASSERT_THAT(composed, IsOk()) << composed.status().ToString();
     EXPECT_EQ((*composed)->backend(), "gloo+" + std::string(algorithm));
     at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(100 + r);
     for (int64_t n : {0, 1, 7, 1000, 4099, 65536}) {
       at::Tensor x = at::rand({n}, gen, at::kFloat) + 0.5;
       at::Tensor flat = x.clone();
       at::Tensor mine = x.clone();
-      ASSERT_TRUE(Await(world.AllReduce(flat, ReduceOp::kSum)).ok());
-      ASSERT_TRUE(
-          Await((*composed)->AllReduce(mine, ReduceOp::kSum)).ok());
+      ASSERT_THAT(Await(world.AllReduce(flat, ReduceOp::kSum)), IsOk());
+      ASSERT_THAT(Await((*composed)->AllReduce(mine, ReduceOp::kSum)), IsOk());
       if (n > 0) {
         const double rel =
             ((mine - flat).abs() / flat.abs()).max().item<double>();
@@ -106,11 +109,10 @@ void CheckParity(const topology::Plan& plan, const char* algorithm) {
       }
       at::Tensor avg = x.clone();
       at::Tensor mx = x.clone();
-      ASSERT_TRUE(
-          Await((*composed)->AllReduce(avg, ReduceOp::kAvg)).ok());
-      ASSERT_TRUE(Await((*composed)->AllReduce(mx, ReduceOp::kMax)).ok());
+      ASSERT_THAT(Await((*composed)->AllReduce(avg, ReduceOp::kAvg)), IsOk());
+      ASSERT_THAT(Await((*composed)->AllReduce(mx, ReduceOp::kMax)), IsOk());
       at::Tensor flat_max = x.clone();
-      ASSERT_TRUE(Await(world.AllReduce(flat_max, ReduceOp::kMax)).ok());
+      ASSERT_THAT(Await(world.AllReduce(flat_max, ReduceOp::kMax)), IsOk());
       if (n > 0) {
         EXPECT_LE(((avg - flat / plan.world_size()).abs() / avg.abs())
                       .max()
@@ -121,7 +123,7 @@ void CheckParity(const topology::Plan& plan, const char* algorithm) {
     }
     // Integers: exact, and the 2-D shape is kept.
     at::Tensor ints = at::full({3, 5}, r + 1, at::kInt);
-    ASSERT_TRUE(Await((*composed)->AllReduce(ints, ReduceOp::kSum)).ok());
+    ASSERT_THAT(Await((*composed)->AllReduce(ints, ReduceOp::kSum)), IsOk());
     const int n = plan.world_size();
     EXPECT_TRUE(at::equal(ints, at::full({3, 5}, n * (n + 1) / 2, at::kInt)));
   });
@@ -134,9 +136,9 @@ TEST(PlanCommunicators, SplitBuildsThePlansGroups) {
   std::vector<std::vector<std::string>> lines(4);
   OnRanks(4, [&](int r, Communicator& world) {
     auto subs = PlanCommunicators::Build(world, specs[r]);
-    ASSERT_TRUE(subs.ok()) << subs.status().ToString();
+    ASSERT_THAT(subs, IsOk()) << subs.status().ToString();
     auto d = subs->Describe(r);
-    ASSERT_TRUE(d.ok()) << d.status().ToString();
+    ASSERT_THAT(d, IsOk()) << d.status().ToString();
     lines[r] = *d;
   });
   EXPECT_EQ(lines[0], (std::vector<std::string>{
@@ -172,19 +174,19 @@ TEST(PlanCommunicators, RoutedAllReduceMatchesTheFlatOneOnEveryRoute) {
 TEST(PlanCommunicators, RefusesPlansWithoutTheirCommunicators) {
   OnRanks(1, [&](int, Communicator& world) {
     auto none = PlanCommunicators::Build(world, {}).value();
-    EXPECT_EQ(PlanAllReduce(world, none, Routes("hierarchical"))
-                  .status()
-                  .message(),
-              "the hierarchical all-reduce needs sub-communicator "
-              "`intra_node`, which this rank's plan lacks");
-    EXPECT_FALSE(PlanAllReduce(world, none, Routes("torus")).ok());
+    EXPECT_EQ(
+        PlanAllReduce(world, none, Routes("hierarchical")).status().message(),
+        "the hierarchical all-reduce needs sub-communicator "
+        "`intra_node`, which this rank's plan lacks");
+    EXPECT_THAT(PlanAllReduce(world, none, Routes("torus")), Not(IsOk()));
     EXPECT_EQ(ParseGradRoutes("ring").status().message(),
               "gradient all-reduce route `ring`: expected world, "
               "hierarchical or torus");
-    EXPECT_FALSE(PlanAllReduce(world, none, Routes("world@0,torus@64")).ok());
+    EXPECT_THAT(PlanAllReduce(world, none, Routes("world@0,torus@64")),
+                Not(IsOk()));
     // Every size over the world: nothing to compose.
     auto world_only = PlanAllReduce(world, none, Routes("world"));
-    ASSERT_TRUE(world_only.ok());
+    ASSERT_THAT(world_only, IsOk());
     EXPECT_EQ(*world_only, nullptr);
   });
 }

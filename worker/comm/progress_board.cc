@@ -84,16 +84,14 @@ StoreProgressBoard::ReadAll() {
       continue;
     }
     const std::string key = Key(prefix_, r);
-    StatusOr<bool> present = store_->Check({key});
-    if (!present.ok()) return present.status();
-    if (!*present) continue;
-    StatusOr<std::string> value = store_->Get(key, options_.read_timeout);
-    if (!value.ok()) return value.status();
-    const std::optional<std::int64_t> entry =
-        ParseInteger<std::int64_t>(*value);
+    DSTRAIN_ASSIGN_OR_RETURN(bool present, store_->Check({key}));
+    if (!present) continue;
+    DSTRAIN_ASSIGN_OR_RETURN(std::string value,
+                             store_->Get(key, options_.read_timeout));
+    const std::optional<std::int64_t> entry = ParseInteger<std::int64_t>(value);
     if (!entry) {
       return Internal("progress board entry " + key + " is not a number: '" +
-                      *value + "'");
+                      value + "'");
     }
     entries[r] = *entry;
   }
@@ -120,9 +118,9 @@ StatusOr<std::vector<int>> StoreProgressBoard::MissingRanks(std::int64_t seq) {
                std::chrono::milliseconds(250);
   }
   while (true) {
-    StatusOr<std::vector<std::optional<std::int64_t>>> entries = ReadAll();
-    if (!entries.ok()) return entries.status();
-    std::vector<int> behind = RanksBehind(*entries, seq);
+    DSTRAIN_ASSIGN_OR_RETURN(std::vector<std::optional<std::int64_t>> entries,
+                             ReadAll());
+    std::vector<int> behind = RanksBehind(entries, seq);
     if (behind.empty() || Clock::now() >= deadline) return behind;
     std::unique_lock<std::mutex> lock(publish_mu_);
     stop_cv_.wait_for(lock, std::chrono::milliseconds(50),

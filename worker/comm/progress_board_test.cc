@@ -5,9 +5,13 @@
 #include <atomic>
 
 #include "common/rendezvous/in_memory_kv_store.h"
+#include "common/testing/status_matchers.h"
 
 namespace dstrain::comm {
 namespace {
+
+using ::dstrain::testing::IsOk;
+using ::testing::Not;
 
 using std::chrono::milliseconds;
 
@@ -52,11 +56,11 @@ TEST(ProgressBoardTest, NamesRanksThatNeverStartedTheCollective) {
   r0.Started(5);
   ASSERT_TRUE(WaitForEntry(*store, StoreProgressBoard::Key("g", 1), "4"));
   auto missing = r0.MissingRanks(5);
-  ASSERT_TRUE(missing.ok()) << missing.status().ToString();
+  ASSERT_THAT(missing, IsOk()) << missing.status().ToString();
   EXPECT_EQ(*missing, (std::vector<int>{1, 2}));
   // Rank 1 reads rank 0's entry too (flushed by rank 0's MissingRanks).
   auto from_r1 = r1.MissingRanks(4);
-  ASSERT_TRUE(from_r1.ok());
+  ASSERT_THAT(from_r1, IsOk());
   EXPECT_EQ(*from_r1, (std::vector<int>{2}));
 }
 
@@ -69,9 +73,9 @@ TEST(ProgressBoardTest, StartedNeverTouchesTheStoreAndUnchangedIsNotRewritten) {
   EXPECT_EQ(store->sets.load(), 0);
   // An older collective: no waiting for fresh entries. The call flushes
   // this rank's entry once.
-  ASSERT_TRUE(board.MissingRanks(999).ok());
+  ASSERT_THAT(board.MissingRanks(999), IsOk());
   EXPECT_EQ(store->sets.load(), 1);
-  ASSERT_TRUE(board.MissingRanks(999).ok());
+  ASSERT_THAT(board.MissingRanks(999), IsOk());
   EXPECT_EQ(store->sets.load(), 1);
   EXPECT_EQ(
       store->Get(StoreProgressBoard::Key("g", 0), milliseconds(0)).value(),
@@ -83,17 +87,17 @@ TEST(ProgressBoardTest, ALoneRankMissesNobody) {
   StoreProgressBoard board(store, "solo", 0, 1);
   board.Started(1);
   auto missing = board.MissingRanks(1);
-  ASSERT_TRUE(missing.ok());
+  ASSERT_THAT(missing, IsOk());
   EXPECT_TRUE(missing->empty());
   EXPECT_EQ(store->sets.load(), 0);
 }
 
 TEST(ProgressBoardTest, AGarbledEntryIsAnError) {
   auto store = std::make_shared<rendezvous::InMemoryKvStore>();
-  ASSERT_TRUE(store->Set(StoreProgressBoard::Key("g", 1), "x").ok());
+  ASSERT_THAT(store->Set(StoreProgressBoard::Key("g", 1), "x"), IsOk());
   StoreProgressBoard board(store, "g", 0, 2);
   auto missing = board.MissingRanks(0);
-  ASSERT_FALSE(missing.ok());
+  ASSERT_THAT(missing, Not(IsOk()));
   EXPECT_NE(missing.status().message().find("g/progress/1"), std::string::npos);
 }
 

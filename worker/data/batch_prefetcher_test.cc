@@ -2,8 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include "common/testing/status_matchers.h"
+
 namespace dstrain::data {
 namespace {
+
+using ::dstrain::testing::IsOk;
 
 std::vector<std::uint8_t> Corpus(std::size_t n) {
   std::vector<std::uint8_t> c(n);
@@ -52,7 +56,7 @@ TEST_P(BatchPrefetcherTest, YieldsTheSamplersBatchesInOrder) {
 TEST_P(BatchPrefetcherTest, StopsCleanlyBeforeTheEnd) {
   const std::vector<std::uint8_t> data = Corpus(5000);
   auto sampler = WindowSampler::Create(data.size(), 9, 1);
-  ASSERT_TRUE(sampler.ok());
+  ASSERT_THAT(sampler, IsOk());
   BatchPrefetcher p(data, std::move(sampler).value(), BatchLayout{1, 0, 2, 1},
                     8, 0, 1000000, GetParam());
   EXPECT_EQ(p.Next().step, 0);

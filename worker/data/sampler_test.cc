@@ -5,15 +5,20 @@
 #include <algorithm>
 #include <set>
 
+#include "common/testing/status_matchers.h"
+
 namespace dstrain::data {
 namespace {
+
+using ::dstrain::testing::IsOk;
+using ::testing::Not;
 
 constexpr std::int64_t kBytes = 100003;
 constexpr std::int64_t kWindow = 65;
 
 WindowSampler Make(std::uint64_t seed) {
   StatusOr<WindowSampler> s = WindowSampler::Create(kBytes, kWindow, seed);
-  EXPECT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_THAT(s, IsOk()) << s.status().ToString();
   return std::move(s).value();
 }
 
@@ -68,10 +73,10 @@ TEST(PermutationTest, IsAPermutationAndPinnedAcrossPlatforms) {
 
 TEST(WindowSamplerTest, RejectsDataShorterThanAWindow) {
   StatusOr<WindowSampler> s = WindowSampler::Create(64, 65, 1);
-  ASSERT_FALSE(s.ok());
+  ASSERT_THAT(s, Not(IsOk()));
   EXPECT_NE(s.status().message().find("fewer than one window"),
             std::string::npos);
-  EXPECT_TRUE(WindowSampler::Create(65, 65, 1).ok());
+  EXPECT_THAT(WindowSampler::Create(65, 65, 1), IsOk());
 }
 
 TEST(WindowSamplerTest, ReproducibleForTheSameSeed) {

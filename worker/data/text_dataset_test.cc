@@ -6,8 +6,13 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/testing/status_matchers.h"
+
 namespace dstrain::data {
 namespace {
+
+using ::dstrain::testing::IsOk;
+using ::testing::Not;
 namespace fs = std::filesystem;
 
 class TextDatasetTest : public ::testing::Test {
@@ -35,7 +40,7 @@ std::string AsString(const TextDataset& d) {
 TEST_F(TextDatasetTest, ReadsOneFile) {
   const std::string p = Write("corpus.txt", "hello\nworld\n\xff\x01");
   auto ds = TextDataset::Open(p);
-  ASSERT_TRUE(ds.ok()) << ds.status().ToString();
+  ASSERT_THAT(ds, IsOk()) << ds.status().ToString();
   EXPECT_EQ(AsString(**ds), "hello\nworld\n\xff\x01");
   EXPECT_EQ((*ds)->files(), std::vector<std::string>{p});
 }
@@ -49,7 +54,7 @@ TEST_F(TextDatasetTest, FolderConcatenatesSortedSkippingDatSymlinksAndDirs) {
   fs::create_directory(dir_ / "sub");
   Write("sub/inner", "never");
   auto ds = TextDataset::Open(dir_.string());
-  ASSERT_TRUE(ds.ok()) << ds.status().ToString();
+  ASSERT_THAT(ds, IsOk()) << ds.status().ToString();
   EXPECT_EQ(AsString(**ds), "AABBBC");
   ASSERT_EQ((*ds)->files().size(), 3u);
   EXPECT_EQ(fs::path((*ds)->files()[0]).filename(), "a");
@@ -59,18 +64,18 @@ TEST_F(TextDatasetTest, FolderConcatenatesSortedSkippingDatSymlinksAndDirs) {
 TEST_F(TextDatasetTest, ErrorsNameThePath) {
   const std::string missing = (dir_ / "nope").string();
   auto a = TextDataset::Open(missing);
-  ASSERT_FALSE(a.ok());
+  ASSERT_THAT(a, Not(IsOk()));
   EXPECT_NE(a.status().message().find(missing), std::string::npos);
 
   const std::string empty = Write("empty", "");
   auto b = TextDataset::Open(empty);
-  ASSERT_FALSE(b.ok());
+  ASSERT_THAT(b, Not(IsOk()));
   EXPECT_NE(b.status().message().find("is empty"), std::string::npos);
 
   fs::create_directory(dir_ / "only_index");
   Write("only_index/x.dat", "idx");
   auto c = TextDataset::Open((dir_ / "only_index").string());
-  ASSERT_FALSE(c.ok());
+  ASSERT_THAT(c, Not(IsOk()));
   EXPECT_NE(c.status().message().find("no regular non-.dat files"),
             std::string::npos);
 }
@@ -79,7 +84,7 @@ TEST(TextDatasetFortunesTest, ReadsTheDemoCorpusWhenInstalled) {
   const std::string path = "/usr/share/games/fortunes";
   if (!fs::is_directory(path)) GTEST_SKIP() << path << " is not installed";
   auto ds = TextDataset::Open(path);
-  ASSERT_TRUE(ds.ok()) << ds.status().ToString();
+  ASSERT_THAT(ds, IsOk()) << ds.status().ToString();
   EXPECT_GT((*ds)->bytes().size(), 1000000u);
   for (const std::string& f : (*ds)->files()) {
     EXPECT_NE(fs::path(f).extension(), ".dat");

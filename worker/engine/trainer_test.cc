@@ -11,12 +11,16 @@
 #include <fstream>
 #include <thread>
 
+#include "common/rendezvous/in_memory_kv_store.h"
+#include "common/testing/status_matchers.h"
 #include "worker/engine/testing/rank_threads.h"
 #include "worker/engine/testing/word_salad.h"
-#include "common/rendezvous/in_memory_kv_store.h"
 
 namespace dstrain::engine {
 namespace {
+
+using ::dstrain::testing::IsOk;
+using ::testing::Not;
 namespace fs = std::filesystem;
 
 std::string WriteCorpus() {
@@ -66,7 +70,7 @@ TEST(TrainTest, TwoRanksEndBitwiseEqualAndLearn) {
   const int steps = 10;
   const std::vector<RankRun> runs = RunWorld(TinyJob(4, 1, steps), 2);
   for (const RankRun& r : runs)
-    ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+    ASSERT_THAT(r.status, IsOk()) << r.status.ToString();
   EXPECT_EQ(runs[0].result.param_digest, runs[1].result.param_digest);
   EXPECT_EQ(runs[0].result.param_digest.size(), 16u);
   EXPECT_EQ(runs[0].result.steps, steps);
@@ -100,9 +104,9 @@ TEST(TrainTest, DataParallelMatchesOneRankWithTheSameGlobalBatch) {
   const auto two = RunWorld(TinyJob(2, 1, steps), 2);
   const auto one = RunWorld(TinyJob(4, 1, steps), 1);
   const auto accum = RunWorld(TinyJob(2, 2, steps), 1);
-  ASSERT_TRUE(two[0].status.ok()) << two[0].status.ToString();
-  ASSERT_TRUE(one[0].status.ok()) << one[0].status.ToString();
-  ASSERT_TRUE(accum[0].status.ok()) << accum[0].status.ToString();
+  ASSERT_THAT(two[0].status, IsOk()) << two[0].status.ToString();
+  ASSERT_THAT(one[0].status, IsOk()) << one[0].status.ToString();
+  ASSERT_THAT(accum[0].status, IsOk()) << accum[0].status.ToString();
   ExpectLossesClose(Losses(two[0]), Losses(one[0]));
   ExpectLossesClose(Losses(accum[0]), Losses(one[0]));
   // A different global batch really does change the losses.
@@ -138,7 +142,7 @@ TEST(TrainTest, ZeroStagesMatchTheUnshardedRun) {
   config::JobConfig ref_job = TinyJob(4, 1, steps);
   ref_job.train.optimizer.lr = kParityLr;
   const auto ref = RunWorld(ref_job, 1, WithFinalParameters());
-  ASSERT_TRUE(ref[0].status.ok()) << ref[0].status.ToString();
+  ASSERT_THAT(ref[0].status, IsOk()) << ref[0].status.ToString();
   struct Case {
     int stage, world, micro, accum;
     bool recompute;
@@ -161,11 +165,10 @@ TEST(TrainTest, ZeroStagesMatchTheUnshardedRun) {
     job.recompute.enabled = c.recompute;
     const auto runs = RunWorld(job, c.world, WithFinalParameters());
     for (const RankRun& r : runs) {
-      ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+      ASSERT_THAT(r.status, IsOk()) << r.status.ToString();
     }
     ExpectLossesClose(Losses(runs[0]), Losses(ref[0]));
-    ExpectParamsClose(runs[0].final_parameters,
-                      ref[0].final_parameters, 1e-6);
+    ExpectParamsClose(runs[0].final_parameters, ref[0].final_parameters, 1e-6);
     for (const RankRun& r : runs) {
       EXPECT_EQ(r.result.param_digest, runs[0].result.param_digest);
       EXPECT_EQ(Losses(r), Losses(runs[0]));
@@ -177,7 +180,7 @@ TEST(TrainTest, StepsReportModelStateAndActivationMemory) {
   config::JobConfig job = TinyJob(2, 1, 3);
   job.zero.stage = 3;
   const auto runs = RunWorld(job, 2);
-  ASSERT_TRUE(runs[0].status.ok()) << runs[0].status.ToString();
+  ASSERT_THAT(runs[0].status, IsOk()) << runs[0].status.ToString();
   const StepReport& s = runs[0].steps.back();
   const std::int64_t psi = runs[0].result.param_count;
   // fp32 stage 3 on 2 ranks: 16Ψ/2 bytes at rest (plus padding).
@@ -203,7 +206,7 @@ TEST(TrainTest, MissingDataNamesThePath) {
   config::JobConfig job = TinyJob(2, 1, 2);
   job.data.path = "/nonexistent/corpus";
   const auto runs = RunWorld(job, 1);
-  EXPECT_FALSE(runs[0].status.ok());
+  EXPECT_THAT(runs[0].status, Not(IsOk()));
   EXPECT_NE(runs[0].status.message().find("/nonexistent/corpus"),
             std::string::npos);
 }

@@ -4,8 +4,13 @@
 
 #include <cmath>
 
+#include "common/testing/status_matchers.h"
+
 namespace dstrain::optim {
 namespace {
+
+using ::dstrain::testing::IsOk;
+using ::testing::Not;
 
 LrSchedule Make(const std::string& type, int warmup, int steps) {
   config::TrainConfig t;
@@ -15,7 +20,7 @@ LrSchedule Make(const std::string& type, int warmup, int steps) {
   t.schedule.warmup_steps = warmup;
   t.schedule.min_lr_ratio = 0.1;
   StatusOr<LrSchedule> s = MakeLrSchedule(t);
-  EXPECT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_THAT(s, IsOk()) << s.status().ToString();
   return *s;
 }
 
@@ -61,7 +66,7 @@ TEST(LrScheduleTest, UnknownTypeNamesTheField) {
   config::TrainConfig t;
   t.schedule.type = "step";
   StatusOr<LrSchedule> s = MakeLrSchedule(t);
-  ASSERT_FALSE(s.ok());
+  ASSERT_THAT(s, Not(IsOk()));
   EXPECT_NE(s.status().message().find("train.schedule.type"),
             std::string::npos);
 }

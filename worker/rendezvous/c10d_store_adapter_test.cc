@@ -5,9 +5,12 @@
 #include <thread>
 
 #include "common/rendezvous/in_memory_kv_store.h"
+#include "common/testing/status_matchers.h"
 
 namespace dstrain::rendezvous {
 namespace {
+
+using ::dstrain::testing::IsOk;
 
 using std::chrono::milliseconds;
 
@@ -47,7 +50,7 @@ TEST(C10dStoreAdapterTest, TimeoutsThrowDistStoreErrorNamingTheKey) {
   }
   EXPECT_THROW(s->wait({"gone"}, milliseconds(10)), c10::DistStoreError);
   auto kv = std::make_shared<InMemoryKvStore>();
-  ASSERT_TRUE(kv->Set("t", "text").ok());
+  ASSERT_THAT(kv->Set("t", "text"), IsOk());
   EXPECT_THROW(Make(kv)->add("t", 1), c10::DistStoreError);
 }
 

@@ -9,13 +9,16 @@
 
 #include <thread>
 
+#include "common/rendezvous/in_memory_kv_store.h"
+#include "common/testing/status_matchers.h"
 #include "worker/comm/gloo_communicator.h"
 #include "worker/engine/gpt_model.h"
 #include "worker/models/gpt.h"
-#include "common/rendezvous/in_memory_kv_store.h"
 
 namespace dstrain::zero {
 namespace {
+
+using ::dstrain::testing::IsOk;
 
 constexpr int kBatch = 8;
 constexpr int kSeq = 16;
@@ -55,9 +58,9 @@ void RunRanks(int world, const Body& body) {
       comm::GlooOptions o;
       o.timeout = std::chrono::seconds(60);
       auto c = comm::CreateGlooCommunicator(store, r, world, o);
-      ASSERT_TRUE(c.ok()) << c.status().ToString();
+      ASSERT_THAT(c, IsOk()) << c.status().ToString();
       body(**c);
-      ASSERT_TRUE(comm::Await((*c)->Barrier()).ok());
+      ASSERT_THAT(comm::Await((*c)->Barrier()), IsOk());
     });
   }
   for (std::thread& t : threads) t.join();
@@ -67,7 +70,7 @@ std::unique_ptr<ZeroEngine> MakeEngine(models::GptImpl& m,
                                        comm::Communicator& c,
                                        const ZeroOptions& o) {
   auto e = ZeroEngine::Create(m.Units(), m.UnitForwardOrder(), c, o, Adam());
-  EXPECT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_THAT(e, IsOk()) << e.status().ToString();
   return e.ok() ? std::move(e).value() : nullptr;
 }
 

@@ -2,13 +2,18 @@
 
 #include <gtest/gtest.h>
 
+#include "common/testing/status_matchers.h"
+
 namespace dstrain::comm::bench {
 namespace {
+
+using ::dstrain::testing::IsOk;
+using ::testing::Not;
 
 TEST(BenchOpTest, NamesRoundTripAndAcceptCommonSpellings) {
   for (BenchOp op : AllBenchOps()) {
     StatusOr<BenchOp> back = ParseBenchOp(BenchOpName(op));
-    ASSERT_TRUE(back.ok()) << BenchOpName(op);
+    ASSERT_THAT(back, IsOk()) << BenchOpName(op);
     EXPECT_EQ(*back, op);
   }
   EXPECT_EQ(*ParseBenchOp("allreduce"), BenchOp::kAllReduce);
@@ -23,7 +28,7 @@ TEST(BenchOpTest, NamesRoundTripAndAcceptCommonSpellings) {
 TEST(BenchOpTest, OpListKeepsSweepOrderDropsDuplicatesAndNamesTheFlag) {
   StatusOr<std::vector<BenchOp>> ops =
       ParseBenchOps("broadcast, all_reduce,broadcast", "--ops");
-  ASSERT_TRUE(ops.ok()) << ops.status().ToString();
+  ASSERT_THAT(ops, IsOk()) << ops.status().ToString();
   EXPECT_EQ(*ops,
             (std::vector<BenchOp>{BenchOp::kAllReduce, BenchOp::kBroadcast}));
   EXPECT_EQ(*ParseBenchOps("all", "--ops"), AllBenchOps());
@@ -31,8 +36,8 @@ TEST(BenchOpTest, OpListKeepsSweepOrderDropsDuplicatesAndNamesTheFlag) {
   const Status bad = ParseBenchOps("all_reduce,gather", "--ops").status();
   EXPECT_NE(bad.message().find("--ops"), std::string::npos);
   EXPECT_NE(bad.message().find("`gather`"), std::string::npos);
-  EXPECT_FALSE(ParseBenchOps("all_reduce,,barrier", "--ops").ok());
-  EXPECT_FALSE(ParseBenchOps("", "--ops").ok());
+  EXPECT_THAT(ParseBenchOps("all_reduce,,barrier", "--ops"), Not(IsOk()));
+  EXPECT_THAT(ParseBenchOps("", "--ops"), Not(IsOk()));
 }
 
 TEST(BenchOpTest, BandwidthsAreBytesPerSecondInDecimalGigabytes) {

@@ -28,11 +28,11 @@ StatusOr<std::vector<std::int64_t>> SweepSizes(std::int64_t min_bytes,
 
 StatusOr<std::vector<std::int64_t>> SweepSizesFromFlags(
     std::string_view min_bytes, std::string_view max_bytes) {
-  StatusOr<std::int64_t> lo = ParseByteSize(min_bytes, "--min-bytes");
-  if (!lo.ok()) return lo.status();
-  StatusOr<std::int64_t> hi = ParseByteSize(max_bytes, "--max-bytes");
-  if (!hi.ok()) return hi.status();
-  StatusOr<std::vector<std::int64_t>> sizes = SweepSizes(*lo, *hi);
+  DSTRAIN_ASSIGN_OR_RETURN(std::int64_t lo,
+                           ParseByteSize(min_bytes, "--min-bytes"));
+  DSTRAIN_ASSIGN_OR_RETURN(std::int64_t hi,
+                           ParseByteSize(max_bytes, "--max-bytes"));
+  StatusOr<std::vector<std::int64_t>> sizes = SweepSizes(lo, hi);
   if (!sizes.ok()) {
     return InvalidArgument("--min-bytes/--max-bytes: " +
                            sizes.status().message());

@@ -2,12 +2,17 @@
 
 #include <gtest/gtest.h>
 
+#include "common/testing/status_matchers.h"
+
 namespace dstrain::comm::bench {
 namespace {
 
+using ::dstrain::testing::IsOk;
+using ::testing::Not;
+
 TEST(SizeSweepTest, DefaultSweepCoversEightBytesTo256MiBByFour) {
   StatusOr<std::vector<std::int64_t>> s = SweepSizes(8, 256 << 20);
-  ASSERT_TRUE(s.ok());
+  ASSERT_THAT(s, IsOk());
   // 8·4^k up to 128 MiB (13 sizes), then 256 MiB itself.
   ASSERT_EQ(s->size(), 14u);
   EXPECT_EQ(s->front(), 8);
@@ -29,9 +34,9 @@ TEST(SizeSweepTest, EndsOnMaxWhenTheStepsLandOnIt) {
 }
 
 TEST(SizeSweepTest, RefusesEmptyRanges) {
-  EXPECT_FALSE(SweepSizes(1024, 8).ok());
-  EXPECT_FALSE(SweepSizes(0, 8).ok());
-  EXPECT_FALSE(SweepSizes(8, 64, 1).ok());
+  EXPECT_THAT(SweepSizes(1024, 8), Not(IsOk()));
+  EXPECT_THAT(SweepSizes(0, 8), Not(IsOk()));
+  EXPECT_THAT(SweepSizes(8, 64, 1), Not(IsOk()));
 }
 
 TEST(SizeSweepTest, FromFlagsNamesTheFlagAtFault) {

@@ -189,8 +189,8 @@ class MpiCommunicator : public Communicator {
     DSTRAIN_RETURN_IF_ERROR(CheckTensor(tensor, what, "", at::kCPU));
     DSTRAIN_RETURN_IF_ERROR(CheckReduceOp(op, tensor.scalar_type(), what));
     DSTRAIN_RETURN_IF_ERROR(CheckCount(tensor.numel(), what));
-    StatusOr<MPI_Datatype> type = DatatypeFor(tensor.scalar_type());
-    if (!type.ok()) return type.status();
+    DSTRAIN_ASSIGN_OR_RETURN(MPI_Datatype type,
+                             DatatypeFor(tensor.scalar_type()));
     std::function<void()> finish;
     if (op == ReduceOp::kAvg && size() > 1) {
       finish = [tensor, n = size()]() mutable { tensor.div_(n); };
@@ -198,7 +198,7 @@ class MpiCommunicator : public Communicator {
     const int count = static_cast<int>(tensor.numel());
     void* data = tensor.data_ptr();
     const MPI_Comm comm = state_->comm;
-    const MPI_Datatype dt = *type;
+    const MPI_Datatype dt = type;
     const at::ScalarType st = tensor.scalar_type();
     return Start(std::move(label), {tensor}, std::move(finish),
                  [=](MPI_Request* r) {
@@ -215,8 +215,8 @@ class MpiCommunicator : public Communicator {
     DSTRAIN_RETURN_IF_ERROR(CheckTensor(output, what, "output", at::kCPU));
     DSTRAIN_RETURN_IF_ERROR(CheckAllGatherArgs(input, output, size(), what));
     DSTRAIN_RETURN_IF_ERROR(CheckCount(output.numel(), what));
-    StatusOr<MPI_Datatype> type = DatatypeFor(input.scalar_type());
-    if (!type.ok()) return type.status();
+    DSTRAIN_ASSIGN_OR_RETURN(MPI_Datatype type,
+                             DatatypeFor(input.scalar_type()));
     const int count = static_cast<int>(input.numel());
     // An input that already sits in this rank's slot of the output is
     // gathered in place (MPI forbids aliased send and receive buffers).
@@ -226,7 +226,7 @@ class MpiCommunicator : public Communicator {
       in = MPI_IN_PLACE;
     }
     const MPI_Comm comm = state_->comm;
-    const MPI_Datatype dt = *type;
+    const MPI_Datatype dt = type;
     return Start(
         std::move(label), {input, output}, nullptr, [=](MPI_Request* r) {
           return MPI_Iallgather(in, count, dt, out, count, dt, comm, r);
@@ -244,8 +244,8 @@ class MpiCommunicator : public Communicator {
         CheckReduceScatterArgs(input, output, size(), what));
     DSTRAIN_RETURN_IF_ERROR(CheckReduceOp(op, input.scalar_type(), what));
     DSTRAIN_RETURN_IF_ERROR(CheckCount(input.numel(), what));
-    StatusOr<MPI_Datatype> type = DatatypeFor(output.scalar_type());
-    if (!type.ok()) return type.status();
+    DSTRAIN_ASSIGN_OR_RETURN(MPI_Datatype type,
+                             DatatypeFor(output.scalar_type()));
     std::function<void()> finish;
     if (op == ReduceOp::kAvg && size() > 1) {
       finish = [output, n = size()]() mutable { output.div_(n); };
@@ -254,7 +254,7 @@ class MpiCommunicator : public Communicator {
     const void* in = input.data_ptr();
     void* out = output.data_ptr();
     const MPI_Comm comm = state_->comm;
-    const MPI_Datatype dt = *type;
+    const MPI_Datatype dt = type;
     const at::ScalarType st = output.scalar_type();
     return Start(std::move(label), {input, output}, std::move(finish),
                  [=](MPI_Request* r) {
@@ -270,12 +270,12 @@ class MpiCommunicator : public Communicator {
     DSTRAIN_RETURN_IF_ERROR(CheckTensor(tensor, what, "", at::kCPU));
     DSTRAIN_RETURN_IF_ERROR(CheckRoot(root, size(), what));
     DSTRAIN_RETURN_IF_ERROR(CheckCount(tensor.numel(), what));
-    StatusOr<MPI_Datatype> type = DatatypeFor(tensor.scalar_type());
-    if (!type.ok()) return type.status();
+    DSTRAIN_ASSIGN_OR_RETURN(MPI_Datatype type,
+                             DatatypeFor(tensor.scalar_type()));
     const int count = static_cast<int>(tensor.numel());
     void* data = tensor.data_ptr();
     const MPI_Comm comm = state_->comm;
-    const MPI_Datatype dt = *type;
+    const MPI_Datatype dt = type;
     return Start(std::move(label), {tensor}, nullptr, [=](MPI_Request* r) {
       return MPI_Ibcast(data, count, dt, root, comm, r);
     });

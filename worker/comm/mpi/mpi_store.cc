@@ -20,16 +20,15 @@ constexpr int kMessageBytes = 1024;
 
 StatusOr<std::shared_ptr<rendezvous::KeyValueStore>> ConnectMpiStore(
     const MpiStoreOptions& options) {
-  StatusOr<MpiProcessInfo> info = InitMpi();
-  if (!info.ok()) return info.status();
+  DSTRAIN_ASSIGN_OR_RETURN(MpiProcessInfo info, InitMpi());
   DSTRAIN_RETURN_IF_ERROR(CheckMpiCallingThread());
 
   rendezvous::TcpStoreOptions o;
-  o.world_size = info->size;
+  o.world_size = info.size;
   o.timeout = options.timeout;
   std::shared_ptr<rendezvous::KeyValueStore> mine;
   char message[kMessageBytes] = {};
-  if (info->rank == 0) {
+  if (info.rank == 0) {
     o.host = options.host;
     o.port = 0;  // any free port: nobody has to pick one
     o.is_server = true;
@@ -57,7 +56,7 @@ StatusOr<std::shared_ptr<rendezvous::KeyValueStore>> ConnectMpiStore(
         "rank 0 could not serve the rendezvous store: " +
         (where.empty() ? std::string("no address") : where.substr(1)));
   }
-  if (info->rank == 0) return mine;
+  if (info.rank == 0) return mine;
   const std::size_t colon = where.rfind(':');
   const std::optional<int> port =
       colon == std::string::npos

@@ -497,9 +497,9 @@ StatusOr<std::unique_ptr<Communicator>> CreateNcclCommunicator(
                     where + ": waiting for rank 0's " +
                         "NCCL id: " + hex.status().message());
     }
-    StatusOr<ncclUniqueId> decoded = nccl::DecodeUniqueId(*hex, id_key);
-    if (!decoded.ok()) return decoded.status();
-    id = *decoded;
+    DSTRAIN_ASSIGN_OR_RETURN(ncclUniqueId decoded,
+                             nccl::DecodeUniqueId(*hex, id_key));
+    id = decoded;
   }
   DSTRAIN_RETURN_IF_ERROR(
       store->Set(options.key_prefix + "/joined/" + std::to_string(rank), "1"));

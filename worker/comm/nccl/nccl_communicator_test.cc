@@ -16,9 +16,12 @@
 #include <thread>
 
 #include "common/rendezvous/in_memory_kv_store.h"
+#include "common/testing/status_matchers.h"
 
 namespace dstrain::comm {
 namespace {
+
+using ::dstrain::testing::IsOk;
 
 int DeviceCount() {
   int n = 0;
@@ -34,9 +37,9 @@ int DeviceCount() {
   } while (0)
 
 void Ok(StatusOr<std::unique_ptr<Work>> w) {
-  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  ASSERT_THAT(w, IsOk()) << w.status().ToString();
   const Status s = (*w)->Wait();
-  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_THAT(s, IsOk()) << s.ToString();
 }
 
 std::unique_ptr<Communicator> Solo() {
@@ -45,7 +48,7 @@ std::unique_ptr<Communicator> Solo() {
   opts.timeout = std::chrono::seconds(60);
   auto comm = CreateNcclCommunicator(
       std::make_shared<rendezvous::InMemoryKvStore>(), 0, 1, opts);
-  EXPECT_TRUE(comm.ok()) << comm.status().ToString();
+  EXPECT_THAT(comm, IsOk()) << comm.status().ToString();
   return comm.ok() ? std::move(*comm) : nullptr;
 }
 
@@ -85,10 +88,10 @@ TEST(NcclSoloTest, WaitOrdersTheCallersCurrentStream) {
   const at::Tensor in = Pattern(n, at::kFloat, 3);
   at::Tensor out = torch::zeros({n}, On(at::kFloat));
   auto work = comm->AllGather(in, out);
-  ASSERT_TRUE(work.ok());
+  ASSERT_THAT(work, IsOk());
   // Wait from another stream: work queued there afterwards sees the result.
   c10::cuda::CUDAStreamGuard guard(c10::cuda::getStreamFromPool(false, 0));
-  ASSERT_TRUE((*work)->Wait().ok());
+  ASSERT_THAT((*work)->Wait(), IsOk());
   EXPECT_TRUE(torch::equal(out * 2, in * 2));
 }
 
@@ -97,7 +100,7 @@ TEST(NcclSoloTest, SplitMakesAGroupOfOneOrNone) {
   auto comm = Solo();
   ASSERT_NE(comm, nullptr);
   auto child = comm->Split(/*color=*/5, /*key=*/0);
-  ASSERT_TRUE(child.ok()) << child.status().ToString();
+  ASSERT_THAT(child, IsOk()) << child.status().ToString();
   ASSERT_NE(*child, nullptr);
   EXPECT_EQ((*child)->size(), 1);
   EXPECT_EQ((*child)->rank(), 0);
@@ -109,7 +112,7 @@ TEST(NcclSoloTest, SplitMakesAGroupOfOneOrNone) {
   // The parent still works, and outlives or predeceases the child freely.
   Ok(comm->AllReduce(x, ReduceOp::kMax));
   auto none = comm->Split(-1, 0);
-  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  ASSERT_THAT(none, IsOk()) << none.status().ToString();
   EXPECT_EQ(*none, nullptr);
   comm.reset();
   Ok((*child)->Barrier());
@@ -128,7 +131,7 @@ void RunRanks(int world, std::chrono::milliseconds timeout,
       opts.timeout = timeout;
       opts.progress_interval = std::chrono::milliseconds(100);
       auto comm = CreateNcclCommunicator(store, r, world, opts);
-      ASSERT_TRUE(comm.ok()) << comm.status().ToString();
+      ASSERT_THAT(comm, IsOk()) << comm.status().ToString();
       body(r, **comm);
     });
   }
@@ -148,7 +151,7 @@ TEST(NcclPairTest, SumsGathersAndSplitsAcrossTwoDevices) {
     EXPECT_EQ(out[2001].item<float>(), 1.0f);
     // Both in one group, ordered by key: rank 1 first.
     auto both = c.Split(0, /*key=*/-r);
-    ASSERT_TRUE(both.ok()) << both.status().ToString();
+    ASSERT_THAT(both, IsOk()) << both.status().ToString();
     EXPECT_EQ((*both)->rank(), 1 - r);
     at::Tensor y = torch::full({3}, static_cast<float>(r), on);
     Ok((*both)->Broadcast(y, 0));  // new rank 0 = old rank 1
@@ -169,7 +172,7 @@ TEST(NcclPairTest, AMissingRankTimesOutNamingIt) {
     auto on = at::TensorOptions().dtype(at::kFloat).device(at::kCUDA, r);
     at::Tensor x = torch::ones({16}, on);
     auto w = c.AllReduce(x, ReduceOp::kSum);
-    ASSERT_TRUE(w.ok());
+    ASSERT_THAT(w, IsOk());
     const Status s = (*w)->Wait();
     EXPECT_EQ(s.code(), StatusCode::kDeadlineExceeded) << s.ToString();
     EXPECT_NE(s.message().find("nccl all-reduce #1 (16 x float32)"),

@@ -4,8 +4,12 @@
 
 #include <cstring>
 
+#include "common/testing/status_matchers.h"
+
 namespace dstrain::comm::nccl {
 namespace {
+
+using ::dstrain::testing::IsOk;
 
 TEST(NcclUniqueIdTest, HexRoundTripsEveryByte) {
   ncclUniqueId id;
@@ -18,7 +22,7 @@ TEST(NcclUniqueIdTest, HexRoundTripsEveryByte) {
   ASSERT_EQ(hex.size(), 2u * NCCL_UNIQUE_ID_BYTES);
   EXPECT_EQ(hex.substr(0, 4), "00ff");
   StatusOr<ncclUniqueId> back = DecodeUniqueId(hex, "k");
-  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_THAT(back, IsOk()) << back.status().ToString();
   EXPECT_EQ(std::memcmp(back->internal, id.internal, NCCL_UNIQUE_ID_BYTES), 0);
 }
 
