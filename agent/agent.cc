@@ -12,6 +12,7 @@
 #include "common/cpu_affinity.h"
 #include "common/log.h"
 #include "common/rpc/channel.h"
+#include "common/rpc/listen.h"
 #include "coordinator/client/coordinator_client.h"
 
 namespace dstrain::agent {
@@ -21,12 +22,14 @@ class ClientReportSink : public ReportSink {
  public:
   explicit ClientReportSink(coordinator::CoordinatorClient* client)
       : client_(client) {}
-  Status ReportMetrics(const proto::ReportMetricsRequest& request) override {
-    return client_->ReportMetrics(request);
+  Status ReportMetrics(const proto::ReportMetricsRequest& request,
+                       std::chrono::milliseconds timeout) override {
+    return client_->ReportMetrics(request, timeout);
   }
   Status ReportWorkerExit(const std::string& node_id, const std::string& job_id,
-                          int attempt, const proto::WorkerExit& exit) override {
-    return client_->ReportWorkerExit(node_id, job_id, attempt, exit);
+                          int attempt, const proto::WorkerExit& exit,
+                          std::chrono::milliseconds timeout) override {
+    return client_->ReportWorkerExit(node_id, job_id, attempt, exit, timeout);
   }
 
  private:
@@ -142,22 +145,35 @@ StatusOr<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& options) {
   a->control_ = std::make_unique<Control>(raw);
   a->service_ =
       std::make_unique<AgentService>(options.token, a->control_.get());
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort(options.listen_address, rpc::MakeServerCredentials(),
-                           &port);
-  rpc::ConfigureServerBuilder(&builder);
-  builder.RegisterService(a->service_.get());
-  a->server_ = builder.BuildAndStart();
-  if (!a->server_ || port == 0) {
-    return Unavailable("agent: cannot listen on " + options.listen_address);
+  // The address this machine uses toward the coordinator is one the
+  // coordinator can reach it at (unlike, say, the first interface's).
+  StatusOr<std::string> toward =
+      rpc::LocalAddressToward(options.coordinator_address);
+  std::string listen = options.listen_address;
+  if (listen.empty()) {
+    if (!toward.ok()) {
+      return Status(toward.status().code(),
+                    "agent: cannot choose an address to listen on: " +
+                        toward.status().message() + "; give one with --listen");
+    }
+    listen = *toward + ":0";
   }
-  std::string host = HostOf(options.listen_address);
+  grpc::ServerBuilder builder;
+  builder.RegisterService(a->service_.get());
+  DSTRAIN_ASSIGN_OR_RETURN(rpc::StartedServer started,
+                           rpc::StartServer(&builder, listen, "agent"));
+  a->server_ = std::move(started.server);
+  const int port = started.port;
+  std::string host = HostOf(listen);
   if (IsWildcard(host)) {
-    // Tell the coordinator an address it can reach us at.
-    host = a->inventory_.addresses_size() > 0 ? a->inventory_.addresses(0)
-                                              : "127.0.0.1";
-    if (host.find(':') != std::string::npos) host = "[" + host + "]";
+    // Listening everywhere: announce the address on the coordinator's route.
+    if (toward.ok()) {
+      host = *toward;
+    } else {
+      host = a->inventory_.addresses_size() > 0 ? a->inventory_.addresses(0)
+                                                : "127.0.0.1";
+      if (host.find(':') != std::string::npos) host = "[" + host + "]";
+    }
   }
   a->address_ = host + ":" + std::to_string(port);
 
@@ -185,7 +201,13 @@ void Agent::HeartbeatLoop() {
     if (cv_.wait_for(lock, every, [&] { return closing_; })) break;
     std::string id = node_id_;
     lock.unlock();
-    StatusOr<bool> known = client_->Heartbeat(id, launcher_->RunningRanks());
+    // A heartbeat is stale after one interval; the bound also keeps
+    // Shutdown, which joins this thread, from waiting out a long deadline
+    // on a coordinator that is gone.
+    StatusOr<bool> known = client_->Heartbeat(
+        id, launcher_->RunningRanks(),
+        std::chrono::duration_cast<std::chrono::milliseconds>(every) +
+            std::chrono::milliseconds(500));
     if (!known.ok()) {
       if (!failing)
         log::Warn("agent: heartbeat failed: " + known.status().message());

@@ -45,6 +45,9 @@ class ClientReportSink;
 struct AgentOptions {
   std::string coordinator_address;  // required
   std::string token;                // required
+  // host:port the Agent service listens on. "" = this machine's address on
+  // the route to the coordinator, any port; a wildcard host (0.0.0.0)
+  // listens everywhere and announces that route address.
   std::string listen_address = "127.0.0.1:0";
   // The `dstrain` executable the workers run as `<exe> worker ...`;
   // required, absolute.

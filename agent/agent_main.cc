@@ -4,7 +4,7 @@
 
 #include "agent/agent.h"
 #include "agent/worker_env.h"
-#include "common/rpc/auth.h"
+#include "common/rpc/token_file.h"
 #include "common/termination_signals.h"
 
 namespace dstrain::agent {
@@ -14,7 +14,8 @@ int RunAgentCommand(const AgentCommandOptions& options) {
     std::cerr << "dstrain agent: --coordinator is required\n";
     return 2;
   }
-  StatusOr<std::string> token = rpc::ResolveToken(options.token_or_file);
+  StatusOr<std::string> token =
+      rpc::ResolveClusterToken(options.token_file, "--token-file");
   if (!token.ok()) {
     std::cerr << "dstrain agent: " << token.status().message() << "\n";
     return 2;
@@ -36,7 +37,11 @@ int RunAgentCommand(const AgentCommandOptions& options) {
   ao.hostname = options.hostname;
   auto agent = Agent::Start(ao);
   if (!agent.ok()) {
-    std::cerr << "dstrain agent: " << agent.status().message() << "\n";
+    // The agent's messages start with "agent: " already.
+    const std::string& m = agent.status().message();
+    std::cerr << (m.rfind("agent: ", 0) == 0 ? "dstrain " + m
+                                             : "dstrain agent: " + m)
+              << "\n";
     return agent.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
   }
   std::cout << "dstrain agent " << (*agent)->node_id() << " serving on "

@@ -8,11 +8,13 @@ namespace dstrain::agent {
 
 struct AgentCommandOptions {
   std::string coordinator;  // host:port, required
-  std::string
-      token_or_file;  // the token, or a file holding it (rpc::ResolveToken)
-  // Where the Agent service listens; a wildcard host registers the node's
-  // first routable address.
-  std::string listen = "0.0.0.0:0";
+  // A file holding the cluster token (rpc::ReadTokenFile); empty: the
+  // DSTRAIN_TOKEN environment variable.
+  std::string token_file;
+  // Where the Agent service listens; "" = the address on the route to the
+  // coordinator, any port. A wildcard host listens everywhere and
+  // announces that address.
+  std::string listen;
   std::string hostname;  // "" = gethostname()
 };
 

@@ -242,6 +242,21 @@ TEST_F(AgentTest, AgentServiceRefusesWrongToken) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
 }
 
+// With the coordinator on loopback, the agent listens and registers on
+// loopback too, by default or behind a wildcard --listen: not on the first
+// interface's address, which the coordinator may not reach.
+TEST_F(AgentTest, ListensAndAnnouncesTheAddressOnTheCoordinatorsRoute) {
+  for (const char* listen : {"", "0.0.0.0:0"}) {
+    AgentOptions o = Options();
+    o.listen_address = listen;
+    auto agent = Agent::Start(o);
+    ASSERT_THAT(agent, IsOk()) << "listen `" << listen << "`";
+    EXPECT_EQ((*agent)->address().rfind("127.0.0.1:", 0), 0u)
+        << "listen `" << listen << "` announced " << (*agent)->address();
+    (*agent)->Shutdown();
+  }
+}
+
 TEST_F(AgentTest, RejectsBadOptions) {
   AgentOptions o = Options();
   o.worker_executable = "relative/dstrain";

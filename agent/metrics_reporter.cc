@@ -1,5 +1,6 @@
 #include "agent/metrics_reporter.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <utility>
@@ -20,7 +21,10 @@ MetricsReporter::~MetricsReporter() { Stop(); }
 void MetricsReporter::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
+    if (!stopping_) {
+      stopping_ = true;
+      stop_by_ = Clock::now() + options_.stop_budget;
+    }
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
@@ -60,6 +64,15 @@ void MetricsReporter::Flush() {
   cv_.notify_all();
   cv_.wait(lock, [&] { return sent_ >= target || finished_; });
   --flush_waiters_;
+}
+
+std::chrono::milliseconds MetricsReporter::NextCallTimeout() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!stopping_) return options_.call_timeout;
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      stop_by_ - Clock::now());
+  if (left.count() <= 0) return std::chrono::milliseconds(0);
+  return std::min(options_.call_timeout, left);
 }
 
 void MetricsReporter::Warn(const std::string& message) {
@@ -116,7 +129,10 @@ void MetricsReporter::Send(std::vector<Item> items) {
       req.set_node_id(node_id_());
       req.set_job_id(key.first);
       req.set_attempt(key.second);
-      Status s = sink_->ReportMetrics(req);
+      const std::chrono::milliseconds timeout = NextCallTimeout();
+      Status s = timeout.count() > 0 ? sink_->ReportMetrics(req, timeout)
+                                     : Status(StatusCode::kDeadlineExceeded,
+                                              "the agent is stopping");
       if (!s.ok()) {
         Warn("dropped " + std::to_string(req.metrics_size()) + " metrics and " +
              std::to_string(req.results_size()) + " results of job " +
@@ -156,8 +172,15 @@ void MetricsReporter::SendExit(const Item& item) {
   auto give_up_at = Clock::now() + options_.exit_retry_for;
   auto backoff = std::chrono::milliseconds(50);
   while (true) {
+    const std::chrono::milliseconds timeout = NextCallTimeout();
+    if (timeout.count() <= 0) {
+      Warn("could not report the exit of rank " +
+           std::to_string(item.exit.rank()) + " of job " + item.job_id +
+           ": the agent is stopping and the coordinator did not answer");
+      return;
+    }
     Status s = sink_->ReportWorkerExit(node_id_(), item.job_id, item.attempt,
-                                       item.exit);
+                                       item.exit, timeout);
     if (s.ok()) return;
     bool transient = s.code() == StatusCode::kUnavailable ||
                      s.code() == StatusCode::kDeadlineExceeded;
@@ -167,7 +190,8 @@ void MetricsReporter::SendExit(const Item& item) {
            s.message());
       return;
     }
-    // Retry pacing while the coordinator is unreachable, bounded above.
+    // Retry pacing while the coordinator is unreachable, bounded above;
+    // Stop() wakes it so the stop budget is checked at once.
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait_for(lock, backoff);
     backoff = std::min(backoff * 2, std::chrono::milliseconds(1000));

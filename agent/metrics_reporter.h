@@ -10,11 +10,14 @@
 // warning; the next one carries newer numbers). Exits decide a job's fate,
 // so a failed ReportWorkerExit is retried with backoff until it succeeds,
 // the coordinator refuses it (an error other than UNAVAILABLE or
-// DEADLINE_EXCEEDED), or `exit_retry_for` has passed.
+// DEADLINE_EXCEEDED), or `exit_retry_for` has passed. Each call waits at
+// most `call_timeout`.
 //
 // One thread sends; Add* may be called from any thread and never block on
-// the network. Stop() sends what is queued (bounded by each call's deadline)
-// and joins the thread; the destructor calls it.
+// the network. Stop() sends what is queued within `stop_budget` (a call in
+// flight finishes within its call_timeout first) and joins the thread; what
+// could not be sent by then is given up with a warning, so an agent whose
+// coordinator is gone still stops within seconds. The destructor calls it.
 
 #include <chrono>
 #include <condition_variable>
@@ -35,16 +38,22 @@ namespace dstrain::agent {
 class ReportSink {
  public:
   virtual ~ReportSink() = default;
-  virtual Status ReportMetrics(const proto::ReportMetricsRequest& request) = 0;
+  // Each call returns within `timeout` (DEADLINE_EXCEEDED or UNAVAILABLE
+  // when the coordinator does not answer in time).
+  virtual Status ReportMetrics(const proto::ReportMetricsRequest& request,
+                               std::chrono::milliseconds timeout) = 0;
   virtual Status ReportWorkerExit(const std::string& node_id,
                                   const std::string& job_id, int attempt,
-                                  const proto::WorkerExit& exit) = 0;
+                                  const proto::WorkerExit& exit,
+                                  std::chrono::milliseconds timeout) = 0;
 };
 
 struct MetricsReporterOptions {
   std::chrono::milliseconds flush_interval{100};
   int batch_lines = 64;
   std::chrono::milliseconds exit_retry_for{15000};
+  std::chrono::milliseconds call_timeout{2000};
+  std::chrono::milliseconds stop_budget{3000};
   // Called for dropped batches and exits that could not be delivered.
   std::function<void(const std::string&)> on_warning;
 };
@@ -86,6 +95,9 @@ class MetricsReporter {
   void Send(std::vector<Item> items);
   void SendExit(const Item& item);
   void Warn(const std::string& message);
+  // The timeout for the next call: call_timeout, or what is left of the
+  // stop budget once stopping (zero: give up without calling).
+  std::chrono::milliseconds NextCallTimeout();
 
   ReportSink* const sink_;
   const std::function<std::string()> node_id_;
@@ -99,7 +111,8 @@ class MetricsReporter {
   std::uint64_t sent_ = 0;    // items ever taken off the queue and handled
   int flush_waiters_ = 0;     // Flush calls waiting: send without delay
   bool stopping_ = false;
-  bool finished_ = false;  // the thread has returned
+  std::chrono::steady_clock::time_point stop_by_;  // set with stopping_
+  bool finished_ = false;                          // the thread has returned
   std::chrono::steady_clock::time_point
       oldest_;  // when queue_ became non-empty
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
+#include <memory>
 #include <mutex>
 
 #include "tests/util/wait_for.h"
@@ -15,16 +17,20 @@ using namespace std::chrono_literals;
 // with `exit_error`.
 class RecordingSink : public ReportSink {
  public:
-  Status ReportMetrics(const proto::ReportMetricsRequest& r) override {
+  Status ReportMetrics(const proto::ReportMetricsRequest& r,
+                       std::chrono::milliseconds timeout) override {
     std::lock_guard<std::mutex> lock(mu_);
+    timeouts_.push_back(timeout);
     calls_.push_back("metrics:" + std::to_string(r.metrics_size()) + "/" +
                      std::to_string(r.results_size()) + "@" + r.job_id() + "#" +
                      std::to_string(r.attempt()) + " node=" + r.node_id());
     return Status::Ok();
   }
   Status ReportWorkerExit(const std::string& node_id, const std::string& job_id,
-                          int attempt, const proto::WorkerExit& e) override {
+                          int attempt, const proto::WorkerExit& e,
+                          std::chrono::milliseconds timeout) override {
     std::lock_guard<std::mutex> lock(mu_);
+    timeouts_.push_back(timeout);
     calls_.push_back("exit:" + std::to_string(e.rank()) + "@" + job_id + "#" +
                      std::to_string(attempt) + " node=" + node_id);
     if (exit_failures_ > 0) {
@@ -37,6 +43,10 @@ class RecordingSink : public ReportSink {
     std::lock_guard<std::mutex> lock(mu_);
     return calls_;
   }
+  std::vector<std::chrono::milliseconds> timeouts() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return timeouts_;
+  }
   void FailExits(int n, Status error) {
     std::lock_guard<std::mutex> lock(mu_);
     exit_failures_ = n;
@@ -46,6 +56,7 @@ class RecordingSink : public ReportSink {
  private:
   std::mutex mu_;
   std::vector<std::string> calls_;
+  std::vector<std::chrono::milliseconds> timeouts_;
   int exit_failures_ = 0;
   Status exit_error_;
 };
@@ -162,6 +173,43 @@ TEST(MetricsReporterTest, StopSendsWhatIsQueued) {
   }
   EXPECT_EQ(sink.calls(),
             (std::vector<std::string>{"metrics:1/0@j#0 node=n1"}));
+}
+
+// The coordinator is gone and exits would be retried for an hour: Stop()
+// still returns, within its budget, and no call was given longer than the
+// budget (an agent's SIGTERM must not hang on a dead coordinator).
+TEST(MetricsReporterTest, StopGivesUpWithinItsBudgetWhenNobodyAnswers) {
+  RecordingSink sink;
+  sink.FailExits(1 << 30, Status(StatusCode::kUnavailable, "gone"));
+  std::vector<std::string> warnings;
+  std::mutex warnings_mu;
+  MetricsReporterOptions o = NoTimer();
+  o.exit_retry_for = std::chrono::hours(1);
+  o.call_timeout = 50ms;
+  o.stop_budget = 200ms;
+  o.on_warning = [&](const std::string& w) {
+    std::lock_guard<std::mutex> lock(warnings_mu);
+    warnings.push_back(w);
+  };
+  auto rep = std::make_unique<MetricsReporter>(
+      &sink, [] { return "n1"; }, o);
+  for (int rank = 0; rank < 4; ++rank) {
+    proto::WorkerExit e;
+    e.set_rank(rank);
+    rep->AddExit("j", 0, e);
+  }
+  ASSERT_TRUE(
+      dstrain::testing::WaitFor([&] { return !sink.calls().empty(); }, 5s));
+  std::future<void> stopped =
+      std::async(std::launch::async, [&] { rep->Stop(); });
+  ASSERT_EQ(stopped.wait_for(30s), std::future_status::ready)
+      << "Stop() is still retrying exits to a coordinator that is gone";
+  for (std::chrono::milliseconds t : sink.timeouts()) {
+    EXPECT_GT(t.count(), 0);
+    EXPECT_LE(t, o.call_timeout);
+  }
+  std::lock_guard<std::mutex> lock(warnings_mu);
+  EXPECT_EQ(warnings.size(), 4u);  // each exit given up, and said so
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <deque>
 #include <future>
 #include <optional>
 
@@ -31,6 +32,9 @@ constexpr int kReadsPerWake = 4;
 // Reads when draining a dead rank's pipes (16 MiB): bounded in case a
 // grandchild keeps writing into an inherited pipe.
 constexpr int kDrainReads = 256;
+// How much of a failed rank's stderr travels in its exit report.
+constexpr std::size_t kLastErrorLines = 2;
+constexpr std::size_t kMaxLastErrorLine = 400;
 }  // namespace
 
 struct WorkerLauncher::Rank {
@@ -42,6 +46,8 @@ struct WorkerLauncher::Rank {
   UniqueFd exit_fd;
   bool exited = false;
   std::string prefix;  // "[rank N host] "
+  // Its last non-blank stderr lines, for the reason when it fails.
+  std::deque<std::string> last_stderr;
 };
 
 struct WorkerLauncher::Job {
@@ -258,6 +264,11 @@ void WorkerLauncher::HandleLineLocked(Job& job, Rank& r, int which,
     });
   };
   if (which != kMetrics) {
+    if (which == kStderr &&
+        line.find_first_not_of(" \t\r") != std::string_view::npos) {
+      r.last_stderr.emplace_back(line.substr(0, kMaxLastErrorLine));
+      if (r.last_stderr.size() > kLastErrorLines) r.last_stderr.pop_front();
+    }
     log(r.prefix + std::string(line));
     return;
   }
@@ -333,6 +344,14 @@ void WorkerLauncher::ReapLocked(Job& job, Rank& r, int wait_status,
   // code 3)".
   if (job.stopping) exit.set_reason(job.stop_reason);
   bool failed = rpc::IsFailure(exit);
+  // A rank that failed by itself usually said why on stderr just before.
+  if (failed && !job.stopping && !r.last_stderr.empty()) {
+    std::string last;
+    for (const std::string& l : r.last_stderr) {
+      last += (last.empty() ? "" : " | ") + l;
+    }
+    exit.set_last_error(last);
+  }
   if (options_.callbacks.on_exit) {
     events.push_back([this, id = job.id, a = job.attempt, exit] {
       options_.callbacks.on_exit(id, a, exit);

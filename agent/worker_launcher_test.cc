@@ -262,6 +262,26 @@ TEST(WorkerLauncherTest, FailureKillsTheRestOfTheGroup) {
   EXPECT_TRUE(GroupEmpty(pgid));
 }
 
+// The failing rank's last stderr lines travel with its exit; the ranks
+// stopped because of it carry none.
+TEST(WorkerLauncherTest, AFailedRanksLastErrorLinesTravelWithItsExit) {
+  Recorder rec;
+  WorkerLauncher launcher(Options(rec));
+  ASSERT_THAT(launcher.Start(ShellJob(
+                  "why", 2,
+                  {"if [ $RANK = 0 ]; then exec sleep 1000; fi; "
+                   "echo 'loading' >&2; echo 'step 1' ; "
+                   "echo 'error: device: cuda but no CUDA device is visible' "
+                   ">&2; echo '  (set device: cpu)' >&2; echo >&2; exit 2"})),
+              IsOk());
+  ASSERT_TRUE(
+      dstrain::testing::WaitFor([&] { return rec.done().size() == 1; }, 60s));
+  EXPECT_EQ(rec.ExitOf(1).last_error(),
+            "error: device: cuda but no CUDA device is visible |   (set "
+            "device: cpu)");
+  EXPECT_EQ(rec.ExitOf(0).last_error(), "");
+}
+
 TEST(WorkerLauncherTest, RanksShareOneProcessGroupOfTheirOwn) {
   Recorder rec;
   WorkerLauncher launcher(Options(rec));

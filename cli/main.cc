@@ -10,9 +10,10 @@
 #include "agent/agent_main.h"
 #include "cli/commands/bench_comm.h"
 #include "cli/commands/launch.h"
-#include "cli/topo/topo.h"
 #include "cli/commands/version.h"
 #include "cli/engine/worker.h"
+#include "cli/topo/topo.h"
+#include "common/rpc/listen.h"
 #include "coordinator/coordinator_main.h"
 
 namespace {
@@ -29,8 +30,13 @@ void AddOverrides(CLI::App* cmd, std::vector<std::string>* into) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // gRPC's own error records would repeat, in its format, failures that
+  // dstrain reports in one line (DSTRAIN_LOG_LEVEL=debug shows them).
+  dstrain::rpc::QuietGrpcLog();
   CLI::App app{"dstrain: a distributed training orchestrator", "dstrain"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", dstrain::cli::VersionText,
+                       "print versions and exit (as `dstrain version`)");
 
   dstrain::cli::LaunchOptions launch;
   CLI::App* launch_cmd = app.add_subcommand(
@@ -41,7 +47,8 @@ int main(int argc, char** argv) {
                          "submit to this coordinator (host:port) instead of "
                          "running one here");
   launch_cmd->add_option("--token-file", launch.token_file,
-                         "file holding the cluster token (with --coordinator)");
+                         "file (mode 0600) holding the cluster token, with "
+                         "--coordinator; default: $DSTRAIN_TOKEN");
   launch_cmd->add_option("--run-dir", launch.run_dir,
                          "where metrics.jsonl and summary.json go "
                          "(default runs/<job name>)");
@@ -52,7 +59,8 @@ int main(int argc, char** argv) {
                        "print the summary as JSON on stdout");
   launch_cmd->add_flag("--resume", launch.resume,
                        "resume from the newest complete checkpoint of the "
-                       "job's checkpoint directory; append to metrics.jsonl");
+                       "job's checkpoint directory; metrics.jsonl keeps "
+                       "the steps before it");
 
   std::string worker_job;
   std::vector<std::string> worker_overrides;
@@ -68,27 +76,29 @@ int main(int argc, char** argv) {
                          "({rank} is replaced by the rank; without it "
                          ".rank<N> is appended)");
 
-  std::string coord_listen = "127.0.0.1:0";
-  std::string coord_token;
+  dstrain::coordinator::CoordinatorCommandOptions coord;
   CLI::App* coord_cmd =
       app.add_subcommand("coordinator", "serve a coordinator until SIGINT");
-  coord_cmd->add_option("--listen", coord_listen, "host:port (port 0: any)")
+  coord_cmd->add_option("--listen", coord.listen, "host:port (port 0: any)")
       ->capture_default_str();
-  coord_cmd->add_option("--token-file", coord_token,
-                        "file holding the cluster token (none: generate and "
-                        "print one)");
+  coord_cmd->add_option("--token-file", coord.token_file,
+                        "file (mode 0600) holding the cluster token; "
+                        "default: $DSTRAIN_TOKEN");
+  coord_cmd->add_option("--generate-token", coord.generate_token,
+                        "write a new random cluster token to this new file "
+                        "(mode 0600) and use it");
 
   dstrain::agent::AgentCommandOptions agent;
   CLI::App* agent_cmd = app.add_subcommand(
       "agent", "serve this node's agent for a coordinator until SIGINT");
   agent_cmd->add_option("--coordinator", agent.coordinator, "host:port")
       ->required();
-  agent_cmd
-      ->add_option("--token-file", agent.token_or_file,
-                   "file holding the cluster token")
-      ->required();
-  agent_cmd->add_option("--listen", agent.listen, "host:port (port 0: any)")
-      ->capture_default_str();
+  agent_cmd->add_option("--token-file", agent.token_file,
+                        "file (mode 0600) holding the cluster token; "
+                        "default: $DSTRAIN_TOKEN");
+  agent_cmd->add_option("--listen", agent.listen,
+                        "host:port (port 0: any); default: this machine's "
+                        "address on the route to the coordinator");
   agent_cmd->add_option("--hostname", agent.hostname,
                         "name this node registers as (default: hostname)");
 
@@ -229,8 +239,7 @@ int main(int argc, char** argv) {
                                    worker_metrics_file);
   }
   if (*coord_cmd) {
-    return dstrain::coordinator::RunCoordinatorCommand(coord_listen,
-                                                       coord_token);
+    return dstrain::coordinator::RunCoordinatorCommand(coord);
   }
   if (*agent_cmd) return dstrain::agent::RunAgentCommand(agent);
   if (*bench_comm_cmd) return dstrain::cli::RunBenchComm(bench_comm);

@@ -35,15 +35,16 @@ std::optional<double> EstimateEta(int first_step, double first_s, int step,
 }
 
 bool PlainProgressPacer::ShouldPrint(int step, int total, double now_s) {
+  // The last step is left to the summary: its line would arrive (by the
+  // coordinator's poll) after the workers' own closing lines.
+  if (total > 0 && step >= total) return false;
   int bucket = total > 0 ? (step * 10) / total : step;
   bool print = false;
   if (last_bucket_ < 0 || bucket > last_bucket_) print = true;
   if (now_s - last_print_s_ >= max_quiet_s_) print = true;
-  if (total > 0 && step >= total && !printed_last_) print = true;
   if (print) {
     last_bucket_ = bucket;
     last_print_s_ = now_s;
-    if (total > 0 && step >= total) printed_last_ = true;
   }
   return print;
 }

@@ -33,8 +33,9 @@ std::optional<double> EstimateEta(int first_step, double first_s, int step,
                                   double now_s, int total_steps);
 
 // Decides when a non-TTY run prints a progress line: the first step, each
-// time the step crosses another tenth of the total, the last step, and
-// whenever `max_quiet_s` passed since the last printed line.
+// time the step crosses another tenth of the total, and whenever
+// `max_quiet_s` passed since the last printed line; never the last step,
+// which the run's summary reports after the workers' last lines.
 class PlainProgressPacer {
  public:
   explicit PlainProgressPacer(double max_quiet_s = 15.0)
@@ -45,7 +46,6 @@ class PlainProgressPacer {
   double max_quiet_s_;
   int last_bucket_ = -1;
   double last_print_s_ = 0;
-  bool printed_last_ = false;
 };
 
 }  // namespace dstrain::cli

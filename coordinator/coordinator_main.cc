@@ -1,50 +1,71 @@
 #include "coordinator/coordinator_main.h"
 
+#include <cstdio>
 #include <iostream>
 
-#include "common/rpc/auth.h"
+#include "common/rpc/token_file.h"
 #include "common/termination_signals.h"
 #include "coordinator/coordinator_server.h"
 
 namespace dstrain::coordinator {
 
-int RunCoordinatorCommand(const std::string& listen,
-                          const std::string& token_or_file) {
-  std::string token;
-  bool generated = false;
-  if (token_or_file.empty()) {
-    StatusOr<std::string> t = rpc::GenerateToken();
-    if (!t.ok()) {
-      std::cerr << "dstrain coordinator: " << t.status().message() << "\n";
-      return 1;
-    }
-    token = *t;
-    generated = true;
-  } else {
-    StatusOr<std::string> t = rpc::ResolveToken(token_or_file);
-    if (!t.ok()) {
-      std::cerr << "dstrain coordinator: " << t.status().message() << "\n";
-      return 2;
-    }
-    token = *t;
+namespace {
+
+StatusOr<std::string> CoordinatorToken(
+    const CoordinatorCommandOptions& options) {
+  if (!options.token_file.empty() && !options.generate_token.empty()) {
+    return InvalidArgument(
+        "--token-file and --generate-token: give one (--generate-token PATH "
+        "writes a new token once; later starts use --token-file PATH)");
+  }
+  if (!options.generate_token.empty()) {
+    DSTRAIN_ASSIGN_OR_RETURN(
+        std::string token,
+        rpc::CreateTokenFile(options.generate_token, "--generate-token"));
+    std::cout << "dstrain coordinator: wrote a new cluster token to "
+              << options.generate_token
+              << " (mode 0600); give it to agents and launches with "
+                 "--token-file"
+              << std::endl;
+    return token;
+  }
+  return rpc::ResolveClusterToken(options.token_file, "--token-file");
+}
+
+}  // namespace
+
+int RunCoordinatorCommand(const CoordinatorCommandOptions& options) {
+  StatusOr<std::string> token = CoordinatorToken(options);
+  if (!token.ok()) {
+    std::cerr << "dstrain coordinator: " << token.status().message() << "\n";
+    return 2;
   }
 
   // Blocked before the server starts so its threads inherit the mask and
   // the signal reaches only sigwait below.
   TerminationSignals signals;
 
-  CoordinatorOptions options;
-  options.listen_address = listen.empty() ? "127.0.0.1:0" : listen;
-  options.token = token;
+  CoordinatorOptions server_options;
+  server_options.listen_address =
+      options.listen.empty() ? "127.0.0.1:0" : options.listen;
+  server_options.token = *token;
   StatusOr<std::unique_ptr<CoordinatorServer>> server =
-      CoordinatorServer::Start(options);
+      CoordinatorServer::Start(server_options);
   if (!server.ok()) {
-    std::cerr << "dstrain coordinator: " << server.status().message() << "\n";
+    // Nothing half-made: a token nobody can use yet goes with the server.
+    if (!options.generate_token.empty()) {
+      std::remove(options.generate_token.c_str());
+    }
+    // The server's messages start with "coordinator: " already.
+    const std::string& m = server.status().message();
+    std::cerr << (m.rfind("coordinator: ", 0) == 0
+                      ? "dstrain " + m
+                      : "dstrain coordinator: " + m)
+              << "\n";
     return server.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
   }
   std::cout << "dstrain coordinator listening on " << (*server)->address()
             << std::endl;
-  if (generated) std::cout << "token: " << token << std::endl;
 
   const int received = signals.Wait();
   std::cout << "dstrain coordinator: received "

@@ -6,15 +6,21 @@
 
 namespace dstrain::coordinator {
 
-// `listen` is host:port (port 0 picks one). `token_or_file` is the cluster
-// token, or a file holding it (rpc::ResolveToken); empty generates one and
-// prints it. Prints "dstrain coordinator listening on <address>" (and the
-// token line when generated) to stdout once serving. Blocks SIGINT and
-// SIGTERM in the calling thread (and the server threads it starts) and waits
-// for one, then shuts down and restores the signal mask.
-// Returns 0 after a clean shutdown, 2 for bad arguments, 1 when the server
-// cannot start.
-int RunCoordinatorCommand(const std::string& listen,
-                          const std::string& token_or_file);
+struct CoordinatorCommandOptions {
+  std::string listen = "127.0.0.1:0";  // host:port; port 0 picks one
+  // The cluster token: read from `token_file` (rpc::ReadTokenFile), or a
+  // fresh one written to `generate_token` (a new file, mode 0600), or else
+  // the DSTRAIN_TOKEN environment variable. At most one of the two flags.
+  std::string token_file;
+  std::string generate_token;
+};
+
+// Prints "dstrain coordinator listening on <address>" to stdout once
+// serving (after saying where a generated token was written). Blocks SIGINT
+// and SIGTERM in the calling thread (and the server threads it starts) and
+// waits for one, then shuts down and restores the signal mask.
+// Returns 0 after a clean shutdown, 2 for bad arguments (nothing started),
+// 1 when the server cannot start.
+int RunCoordinatorCommand(const CoordinatorCommandOptions& options);
 
 }  // namespace dstrain::coordinator

@@ -3,20 +3,75 @@
 #include <gtest/gtest.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <thread>
 
 namespace dstrain::coordinator {
 namespace {
 
-TEST(CoordinatorMainTest, BadTokenIsAUsageError) {
-  EXPECT_EQ(RunCoordinatorCommand("127.0.0.1:0", "has space"), 2);
-  EXPECT_EQ(RunCoordinatorCommand("127.0.0.1:0", "@/nonexistent/token"), 2);
-  EXPECT_EQ(RunCoordinatorCommand("no-port", "tok"), 2);
+namespace fs = std::filesystem;
+
+class CoordinatorMainTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/dstrain_coordinator_main_XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    ::unsetenv("DSTRAIN_TOKEN");
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string TokenFile(const std::string& text, mode_t mode) {
+    const std::string path = (dir_ / "token").string();
+    std::ofstream(path) << text;
+    ::chmod(path.c_str(), mode);
+    return path;
+  }
+  fs::path dir_;
+};
+
+TEST_F(CoordinatorMainTest, BadTokenIsAUsageError) {
+  CoordinatorCommandOptions o;
+  o.token_file = (dir_ / "no-such-token").string();  // never the literal
+  EXPECT_EQ(RunCoordinatorCommand(o), 2);
+  o.token_file = TokenFile("tok\n", 0644);  // other users could read it
+  EXPECT_EQ(RunCoordinatorCommand(o), 2);
+  o.token_file = "";  // and no DSTRAIN_TOKEN
+  EXPECT_EQ(RunCoordinatorCommand(o), 2);
+  o.token_file = TokenFile("tok\n", 0600);
+  o.generate_token = (dir_ / "new").string();  // both: which one?
+  EXPECT_EQ(RunCoordinatorCommand(o), 2);
+  EXPECT_FALSE(fs::exists(dir_ / "new"));
+  o.generate_token = "";
+  o.listen = "no-port";
+  EXPECT_EQ(RunCoordinatorCommand(o), 2);
 }
 
-TEST(CoordinatorMainTest, ServesUntilSigterm) {
+TEST_F(CoordinatorMainTest, GenerateTokenNeverReplacesAFile) {
+  CoordinatorCommandOptions o;
+  o.generate_token = TokenFile("keep-me\n", 0600);
+  EXPECT_EQ(RunCoordinatorCommand(o), 2);
+  std::ifstream in(o.generate_token);
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "keep-me");
+}
+
+TEST_F(CoordinatorMainTest, AGeneratedTokenGoesWhenTheServerCannotStart) {
+  CoordinatorCommandOptions o;
+  o.listen = "no-port";
+  o.generate_token = (dir_ / "new").string();
+  EXPECT_EQ(RunCoordinatorCommand(o), 2);
+  EXPECT_FALSE(fs::exists(dir_ / "new"));
+}
+
+TEST_F(CoordinatorMainTest, ServesUntilSigtermWithAGeneratedToken) {
+  CoordinatorCommandOptions o;
+  o.generate_token = (dir_ / "new").string();
   std::promise<void> blocked;
   std::promise<int> rc;
   std::thread serving([&] {
@@ -27,7 +82,7 @@ TEST(CoordinatorMainTest, ServesUntilSigterm) {
     sigaddset(&term, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &term, nullptr);
     blocked.set_value();
-    rc.set_value(RunCoordinatorCommand("127.0.0.1:0", ""));
+    rc.set_value(RunCoordinatorCommand(o));
   });
   blocked.get_future().wait();
   pthread_kill(serving.native_handle(), SIGTERM);
@@ -35,6 +90,9 @@ TEST(CoordinatorMainTest, ServesUntilSigterm) {
   ASSERT_EQ(done.wait_for(std::chrono::seconds(10)), std::future_status::ready);
   EXPECT_EQ(done.get(), 0);
   serving.join();
+  struct stat st;
+  ASSERT_EQ(::stat(o.generate_token.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
 }
 
 }  // namespace

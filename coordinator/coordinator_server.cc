@@ -8,6 +8,7 @@
 
 #include "common/rpc/auth.h"
 #include "common/rpc/channel.h"
+#include "common/rpc/listen.h"
 #include "coordinator/clock.h"
 #include "coordinator/coordinator_service.h"
 #include "coordinator/executor.h"
@@ -78,23 +79,20 @@ StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
   Impl& impl = *server->impl_;
 
   grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort(options.listen_address, rpc::MakeServerCredentials(),
-                           &port);
-  rpc::ConfigureServerBuilder(&builder);
   builder.RegisterService(&impl.service);
-  impl.server = builder.BuildAndStart();
-  if (impl.server == nullptr || port == 0) {
+  StatusOr<rpc::StartedServer> started =
+      rpc::StartServer(&builder, options.listen_address, "coordinator");
+  if (!started.ok()) {
     // The server never started, so there is nothing to shut down but the
     // executor, which the destructor stops.
     {
       std::lock_guard<std::mutex> lock(server->state_mu_);
       server->stopping_ = server->stopped_ = true;
     }
-    impl.server.reset();
-    return Unavailable("coordinator: cannot listen on " +
-                       options.listen_address);
+    return started.status();
   }
+  impl.server = std::move(started->server);
+  const int port = started->port;
   server->address_ = AdvertisedAddress(options.listen_address, port);
   impl.jobs.SetCoordinatorAddress(server->address_);
   server->liveness_thread_ =

@@ -248,7 +248,8 @@ TEST_F(CoordinatorServerTest, JobSucceedsAndCancelStopsAgents) {
   spec.set_nodes_min(1);
   auto first = client_->LaunchJob(spec);
   auto second = client_->LaunchJob(spec);  // waits for the node
-  ASSERT_TRUE(first.ok() && second.ok());
+  ASSERT_THAT(first, IsOk());
+  ASSERT_THAT(second, IsOk());
   ASSERT_TRUE(WaitUntil([&] { return StateOf(*first) == proto::JOB_RUNNING; }));
   EXPECT_EQ(StateOf(*second), proto::JOB_PENDING);
   for (int r = 0; r < 2; ++r) {

@@ -9,6 +9,7 @@ std::string DescribeExit(const proto::WorkerExit& exit,
   std::string text = "rank " + std::to_string(exit.rank()) + " on " + host +
                      " " + rpc::ExitText(exit);
   if (!exit.reason().empty()) text += " (" + exit.reason() + ")";
+  if (!exit.last_error().empty()) text += ": " + exit.last_error();
   return text;
 }
 

@@ -23,5 +23,14 @@ TEST(ExitDescriptionTest, DescribesSignalsAndCodes) {
             "rank 0 on h exited with code 3 (loss became NaN)");
 }
 
+TEST(ExitDescriptionTest, TheRanksOwnLastErrorEndsTheReason) {
+  proto::WorkerExit e = Exit(1, 2, 0, "");
+  e.set_last_error(
+      "dstrain worker: device: cuda but no CUDA device is visible");
+  EXPECT_EQ(DescribeExit(e, "vm"),
+            "rank 1 on vm exited with code 2: dstrain worker: device: cuda but "
+            "no CUDA device is visible");
+}
+
 }  // namespace
 }  // namespace dstrain::coordinator

@@ -119,13 +119,41 @@ void JobManager::ScheduleLocked(Effects* effects) {
   scheduling_ = false;
 }
 
+std::string JobManager::WhyWaiting(
+    const Job& job, const std::map<std::string, std::string>& busy_by,
+    std::size_t free_nodes) const {
+  const int need = job.spec.nodes_min();
+  const std::size_t live = nodes_->LiveNodes().size();
+  std::string why = "needs " + std::to_string(need) + " free node" +
+                    (need == 1 ? "" : "s") + ": " + std::to_string(live) +
+                    " registered";
+  if (!busy_by.empty()) {
+    std::set<std::string> holders;
+    for (const auto& [node, holder] : busy_by) holders.insert(holder);
+    std::string jobs;
+    for (const std::string& h : holders) jobs += (jobs.empty() ? "" : ", ") + h;
+    why += ", " + std::to_string(busy_by.size()) + " busy running job" +
+           (holders.size() == 1 ? " " : "s ") + jobs;
+  }
+  if (live < static_cast<std::size_t>(need)) {
+    why += "; waiting for " + std::to_string(need - live) + " more to register";
+  } else if (free_nodes < static_cast<std::size_t>(need)) {
+    why += "; waiting for a job to end";
+  }
+  return why;
+}
+
 void JobManager::SchedulePassLocked(Effects* effects) {
   std::vector<Job*> pending;
   std::set<std::string> busy;
+  std::map<std::string, std::string> busy_by;  // node id -> job id
   for (auto& [id, job] : jobs_) {
     if (job.state == proto::JOB_PENDING) pending.push_back(&job);
     if (IsActive(job.state)) {
-      for (const Placement& p : job.nodes) busy.insert(p.node_id);
+      for (const Placement& p : job.nodes) {
+        busy.insert(p.node_id);
+        busy_by[p.node_id] = job.id;
+      }
     }
   }
   if (pending.empty()) return;
@@ -135,9 +163,18 @@ void JobManager::SchedulePassLocked(Effects* effects) {
   for (NodeInfo& node : nodes_->LiveNodes()) {
     if (busy.count(node.node_id) == 0) free.push_back(std::move(node));
   }
-  for (Job* job : pending) {
+  for (std::size_t i = 0; i < pending.size(); ++i) {
+    Job* job = pending[i];
     // First come, first served: a later, smaller job does not overtake.
-    if (static_cast<int>(free.size()) < job->spec.nodes_min()) return;
+    if (static_cast<int>(free.size()) < job->spec.nodes_min()) {
+      job->pending_reason = WhyWaiting(*job, busy_by, free.size());
+      for (std::size_t j = i + 1; j < pending.size(); ++j) {
+        pending[j]->pending_reason =
+            "queued behind job " + job->id + " (first come, first served)";
+      }
+      return;
+    }
+    job->pending_reason.clear();
     std::size_t take =
         std::min(free.size(), static_cast<std::size_t>(job->spec.nodes_max()));
     std::vector<NodeInfo> mine(free.begin(), free.begin() + take);
@@ -489,6 +526,9 @@ StatusOr<proto::JobStatus> JobManager::GetJobStatus(const std::string& job_id,
   status.set_name(job.spec.name());
   status.set_state(job.state);
   status.set_reason(job.reason);
+  if (job.state == proto::JOB_PENDING) {
+    status.set_pending_reason(job.pending_reason);
+  }
   status.set_world_size(job.world_size);
   status.set_attempt(job.attempt);
   status.set_restart_reason(job.restart_reason);

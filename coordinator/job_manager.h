@@ -130,6 +130,7 @@ class JobManager {
     proto::JobSpec spec;
     proto::JobState state = proto::JOB_PENDING;
     std::string reason;
+    std::string pending_reason;  // while PENDING: why it waits
     int attempt = 0;
     int world_size = 0;
     std::vector<Placement> nodes;               // by node_rank
@@ -171,6 +172,11 @@ class JobManager {
   // nested call only asks the running one for another pass, so no job is
   // handed nodes from a stale free list.
   void ScheduleLocked(Effects* effects);
+  // Why `job` cannot start with `free_nodes` free (busy_by: node id ->
+  // the job running there), for JobStatus.pending_reason.
+  std::string WhyWaiting(const Job& job,
+                         const std::map<std::string, std::string>& busy_by,
+                         std::size_t free_nodes) const;
   void SchedulePassLocked(Effects* effects);
   void StartLocked(Job* job, const std::vector<NodeInfo>& nodes,
                    Effects* effects);

@@ -144,6 +144,28 @@ TEST_F(JobManagerTest, RejectsUnusableNumbers) {
   EXPECT_NE(bad.status().message().find("nodes.max"), std::string::npos);
 }
 
+// A pending job says why it waits: too few nodes registered, nodes busy
+// with another job, or a job ahead of it in the queue.
+TEST_F(JobManagerTest, APendingJobSaysWhyItWaits) {
+  StatusOr<std::string> first = jobs_.LaunchJob(Spec("first", 1, 1, 1));
+  ASSERT_THAT(first, IsOk());
+  EXPECT_EQ(StatusOf(*first).pending_reason(),
+            "needs 1 free node: 0 registered; waiting for 1 more to register");
+  AddNode("alpha");
+  EXPECT_EQ(StatusOf(*first).state(), proto::JOB_RUNNING);
+  EXPECT_EQ(StatusOf(*first).pending_reason(), "");
+
+  StatusOr<std::string> second = jobs_.LaunchJob(Spec("second", 1, 1, 1));
+  StatusOr<std::string> third = jobs_.LaunchJob(Spec("third", 1, 1, 1));
+  ASSERT_THAT(second, IsOk());
+  ASSERT_THAT(third, IsOk());
+  EXPECT_EQ(StatusOf(*second).pending_reason(),
+            "needs 1 free node: 1 registered, 1 busy running job " + *first +
+                "; waiting for a job to end");
+  EXPECT_EQ(StatusOf(*third).pending_reason(),
+            "queued behind job " + *second + " (first come, first served)");
+}
+
 TEST_F(JobManagerTest, WaitsForNodesThenAssignsRanksInRegistrationOrder) {
   StatusOr<std::string> id = jobs_.LaunchJob(Spec("charlm", 2, 2, 2));
   ASSERT_THAT(id, IsOk());
@@ -561,7 +583,8 @@ TEST_F(JobManagerTest, PlanFailureDuringAPassDoesNotStartTheNextJobTwice) {
   planned.set_procs_per_node(1);
   StatusOr<std::string> doomed = jobs_.LaunchJob(planned);  // gets hostZ
   StatusOr<std::string> next = jobs_.LaunchJob(Spec("next", 1, 1, 1));
-  ASSERT_TRUE(doomed.ok() && next.ok());
+  ASSERT_THAT(doomed, IsOk());
+  ASSERT_THAT(next, IsOk());
   agents_.starts.clear();
   for (int r = 0; r < 2; ++r)
     ASSERT_THAT(jobs_.ReportWorkerExit("", *first, 0, Exit(r, 0)), IsOk());

@@ -91,10 +91,9 @@ StatusOr<JobPlan> PlanJob(const JobCluster& jc,
     // Only NCCL's own algorithms become NCCL_ALGO; the plan's composed
     // ones run through sub-communicators instead.
     if (nccl_algo == "ring" || nccl_algo == "tree") nccl.algorithm = nccl_algo;
-    StatusOr<std::map<std::string, std::string>> host_env =
-        topology::NcclEnvironment(cluster, v, nccl);
-    if (!host_env.ok()) return host_env.status();
-    for (auto& [k, val] : *host_env) env[k] = val;
+    DSTRAIN_ASSIGN_OR_RETURN(auto host_env,
+                             topology::NcclEnvironment(cluster, v, nccl));
+    for (auto& [k, val] : host_env) env[k] = val;
     out.env.push_back(std::move(env));
   }
   return out;

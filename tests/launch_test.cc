@@ -2,9 +2,12 @@
 // child process, an embedded coordinator and agent, real `dstrain worker`
 // processes training a tiny GPT over Gloo. Asserts the outcome (exit code,
 // metrics.jsonl, summary.json) and that no process of the job is left.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,6 +15,7 @@
 #include <fstream>
 #include <regex>
 
+#include "common/unique_fd.h"
 #include "tests/util/dstrain_test.h"
 #include "tests/util/process_table.h"
 #include "tests/util/subprocess.h"
@@ -123,6 +127,67 @@ TEST_F(LaunchTest, TwoRanksTrainAndAgree) {
   // Worker lines were relayed with their prefix (to stderr under --json).
   EXPECT_NE(sp->Stderr().find("[rank 0 "), std::string::npos);
   EXPECT_TRUE(WorkersOf(job).empty());
+}
+
+// A run directory after a failed relaunch, a resume with steps trained
+// twice, and a resume of a finished job: one row per step, nothing lost.
+TEST_F(LaunchTest, TheRunDirectoryKeepsOneRowPerStepAndSurvivesRelaunches) {
+  const std::string job = WriteFile(
+      "ck.yaml",
+      TinyJob("ck", 8) + "checkpoint: {every_steps: 5, save_final: false}\n");
+  const fs::path run_dir = dir_ / "run";
+  auto run = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {"launch", job, "--run-dir",
+                                     run_dir.string(), "--quiet"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto sp = StartDstrain(args);
+    EXPECT_TRUE(sp);
+    auto st = sp->Wait(180s);
+    EXPECT_TRUE(st.has_value()) << sp->Stderr();
+    return std::make_pair(st ? testing::ShellExitCode(*st) : -1,
+                          sp->Stdout() + sp->Stderr());
+  };
+  auto steps_in_metrics = [&] {
+    std::vector<int> steps;
+    for (const Struct& line : ReadJsonLines(run_dir / "metrics.jsonl")) {
+      steps.push_back(static_cast<int>(Num(line, "step")));
+    }
+    return steps;
+  };
+  std::vector<int> one_to_eight = {1, 2, 3, 4, 5, 6, 7, 8};
+  ASSERT_EQ(run({}).first, 0);  // checkpoint at 5 only; trained 1..8
+  ASSERT_EQ(steps_in_metrics(), one_to_eight);
+
+  // A relaunch that fails before training keeps the previous record.
+  auto [failed_rc, failed_out] =
+      run({"--set", "device=cuda", "--set", "backend=nccl"});
+  EXPECT_NE(failed_rc, 0) << failed_out;
+  EXPECT_EQ(steps_in_metrics(), one_to_eight);
+  EXPECT_EQ(testing::ReadJsonFile(run_dir / "summary.json")
+                .fields()
+                .at("state")
+                .string_value(),
+            "SUCCEEDED");
+
+  // Resumed from step 5 to 10: steps 6..8 are trained again, once each in
+  // the file; the first run's 6..8 are kept aside.
+  ASSERT_EQ(run({"--resume", "--set", "train.steps=10", "--set",
+                 "checkpoint.save_final=true"})
+                .first,
+            0);
+  EXPECT_EQ(steps_in_metrics(),
+            (std::vector<int>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}));
+  EXPECT_EQ(ReadJsonLines(run_dir / "metrics.superseded.jsonl").size(), 3u);
+
+  // Finished (its final checkpoint is step 10): --resume changes nothing.
+  const std::string summary_before =
+      testing::ReadJsonFile(run_dir / "summary.json").DebugString();
+  auto [done_rc, done_out] = run({"--resume", "--set", "train.steps=10"});
+  EXPECT_EQ(done_rc, 0) << done_out;
+  EXPECT_NE(done_out.find("already finished"), std::string::npos) << done_out;
+  EXPECT_EQ(steps_in_metrics().size(), 10u);
+  EXPECT_EQ(testing::ReadJsonFile(run_dir / "summary.json").DebugString(),
+            summary_before);
 }
 
 TEST_F(LaunchTest, KilledWorkerFailsTheLaunchAndNothingIsLeft) {
@@ -254,10 +319,8 @@ TEST_F(LaunchTest, EmbeddedModeRefusesMultiNodeJobs) {
 // The multi-process shape: `dstrain coordinator`, `dstrain agent` and
 // `dstrain launch --coordinator` as three processes sharing a token file.
 TEST_F(LaunchTest, SubmitsToAStandaloneCoordinatorAndAgent) {
-  std::string token = (dir_ / "token").string();
-  std::ofstream(token) << "cluster-test-token\n";
-  std::string wrong = (dir_ / "wrong").string();
-  std::ofstream(wrong) << "not-the-token\n";
+  std::string token = WriteTokenFile("token", "cluster-test-token");
+  std::string wrong = WriteTokenFile("wrong", "not-the-token");
 
   auto coord = StartDstrain(
       {"coordinator", "--listen", "127.0.0.1:0", "--token-file", token});
@@ -317,6 +380,110 @@ TEST_F(LaunchTest, SubmitsToAStandaloneCoordinatorAndAgent) {
   auto coord_st = coord->Wait(15s);
   ASSERT_TRUE(coord_st.has_value());
   EXPECT_EQ(testing::ShellExitCode(*coord_st), 0) << coord->Stderr();
+}
+
+// An agent must stop within seconds of SIGTERM even when its coordinator is
+// gone: its workers' exits cannot be reported, and it must not wait to.
+TEST_F(LaunchTest, AnAgentWhoseCoordinatorDiedStopsOnSigterm) {
+  const std::string token = WriteTokenFile("token", "dead-coordinator-token");
+  auto coord = StartDstrain(
+      {"coordinator", "--listen", "127.0.0.1:0", "--token-file", token});
+  ASSERT_TRUE(coord);
+  std::smatch m;
+  std::string out;
+  const std::regex listening("listening on (\\S+)\n");
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        out = coord->Stdout();
+        return std::regex_search(out, m, listening);
+      },
+      30s))
+      << coord->Stderr();
+  const std::string address = m[1];
+  auto agent =
+      StartDstrain({"agent", "--coordinator", address, "--token-file", token,
+                    "--listen", "127.0.0.1:0", "--hostname", "node-a"});
+  ASSERT_TRUE(agent);
+  const std::string job = WriteFile("long.yaml", TinyJob("long", 1000000));
+  auto launch =
+      StartDstrain({"launch", job, "--coordinator", address, "--token-file",
+                    token, "--run-dir", (dir_ / "run").string(), "--quiet"});
+  ASSERT_TRUE(launch);
+  ASSERT_TRUE(WaitFor([&] { return WorkersOf(job).size() == 2; }, 120s))
+      << agent->Stderr();
+
+  coord->Signal(SIGKILL);
+  ASSERT_TRUE(coord->Wait(15s).has_value());
+  agent->Signal(SIGTERM);
+  auto agent_st = agent->Wait(30s);
+  ASSERT_TRUE(agent_st.has_value())
+      << "the agent did not stop within 30 s of SIGTERM: " << agent->Stderr();
+  EXPECT_EQ(testing::ShellExitCode(*agent_st), 0) << agent->Stderr();
+  EXPECT_TRUE(WorkersOf(job).empty());
+  launch->Signal(SIGKILL);
+  launch->Wait(15s);
+}
+
+// A mistyped --token-file used to become the cluster's secret; every
+// command that takes one now refuses it and names the path.
+TEST_F(LaunchTest, AMistypedTokenPathIsAnErrorInEveryCommand) {
+  const std::string missing = (dir_ / "tokne").string();
+  std::string job = WriteFile("tiny.yaml", TinyJob("remote", 5));
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"coordinator", "--listen", "127.0.0.1:0",
+                                 "--token-file", missing},
+        std::vector<std::string>{"agent", "--coordinator", "127.0.0.1:1",
+                                 "--token-file", missing},
+        std::vector<std::string>{"launch", job, "--coordinator", "127.0.0.1:1",
+                                 "--token-file", missing}}) {
+    auto sp = StartDstrain(args);
+    ASSERT_TRUE(sp);
+    auto st = sp->Wait(30s);
+    ASSERT_TRUE(st.has_value()) << args[0] << " did not exit";
+    EXPECT_EQ(testing::ShellExitCode(*st), 2) << sp->Stderr();
+    EXPECT_NE(sp->Stderr().find(missing + ": no such file"), std::string::npos)
+        << args[0] << ": " << sp->Stderr();
+  }
+}
+
+// One line saying why, not gRPC's error record and a doubled prefix.
+TEST_F(LaunchTest, ACoordinatorOnAPortInUseSaysSoInOneLine) {
+  UniqueFd held(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(held.get(), reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  ASSERT_EQ(::listen(held.get(), 1), 0);
+  socklen_t len = sizeof(a);
+  ::getsockname(held.get(), reinterpret_cast<sockaddr*>(&a), &len);
+  const std::string address = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+  const std::string token = WriteTokenFile("token", "port-test-token");
+
+  auto sp =
+      StartDstrain({"coordinator", "--listen", address, "--token-file", token});
+  ASSERT_TRUE(sp);
+  auto st = sp->Wait(30s);
+  ASSERT_TRUE(st.has_value());
+  EXPECT_EQ(testing::ShellExitCode(*st), 1);
+  EXPECT_EQ(sp->Stderr(), "dstrain coordinator: cannot listen on " + address +
+                              ": address already in use: another process "
+                              "serves " +
+                              address +
+                              "; stop it or pick another port with --listen\n");
+}
+
+TEST_F(LaunchTest, VersionFlagPrintsWhatVersionPrints) {
+  auto flag = StartDstrain({"--version"});
+  auto command = StartDstrain({"version"});
+  ASSERT_TRUE(flag && command);
+  auto flag_st = flag->Wait(30s);
+  auto command_st = command->Wait(30s);
+  ASSERT_TRUE(flag_st.has_value() && command_st.has_value());
+  EXPECT_EQ(testing::ShellExitCode(*flag_st), 0) << flag->Stderr();
+  EXPECT_EQ(testing::ShellExitCode(*command_st), 0) << command->Stderr();
+  EXPECT_EQ(flag->Stdout().rfind("dstrain ", 0), 0u) << flag->Stdout();
+  EXPECT_NE(flag->Stdout().find("\nlibtorch "), std::string::npos);
+  EXPECT_EQ(flag->Stdout(), command->Stdout());
 }
 
 TEST_F(LaunchTest, UnknownFlagsAndCommandsExitTwo) {

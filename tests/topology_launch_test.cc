@@ -74,7 +74,7 @@ class TopologyLaunchTest : public testing::DstrainTest {
  protected:
   void SetUp() override {
     DstrainTest::SetUp();
-    std::ofstream(dir_ / "token") << kToken << "\n";
+    WriteTokenFile("token", kToken);
     std::ofstream(dir_ / "two-leaves.yaml") << kCluster;
   }
   void TearDown() override {

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "common/config/job_config_loader.h"
+#include "common/contract/checkpoint_dir.h"
 #include "common/contract/metrics_lines.h"
 #include "common/contract/mpi_launch_env.h"
 #include "common/contract/worker_env.h"
@@ -21,6 +22,7 @@
 #include "worker/comm/backend_choice.h"
 #include "worker/engine/trainer.h"
 #include "worker/rendezvous/tcp_kv_store.h"
+#include "worker/setup_line.h"
 #ifdef DSTRAIN_HAVE_MPI
 #include "worker/comm/mpi/mpi_runtime.h"
 #include "worker/comm/mpi/mpi_store.h"
@@ -169,16 +171,9 @@ class WorkerObserver : public engine::TrainObserver {
 
   void OnSetup(const engine::TrainSetup& s) override {
     if (ctx_.rank != 0) return;
-    log::Print(StrFormat(
-        "dstrain worker: job %s, %d rank%s, backend %s, %s %d layers "
-        "d_model %d, %lld params, %lld tokens/step, data %lld bytes in %d "
-        "file%s, ready in %.1f s",
-        job_.name.c_str(), ctx_.world_size, ctx_.world_size == 1 ? "" : "s",
-        s.backend.c_str(), job_.model.type.c_str(), job_.model.layers,
-        job_.model.d_model, static_cast<long long>(s.param_count),
-        static_cast<long long>(s.tokens_per_step),
-        static_cast<long long>(s.dataset_bytes), s.dataset_files,
-        s.dataset_files == 1 ? "" : "s", s.setup_s));
+    log::Print(
+        worker::SetupLine(job_, ctx_.world_size, s,
+                          contract::ResolveCheckpointDir(job_, ctx_.run_dir)));
   }
 
   void OnStep(const engine::StepReport& r) override {

@@ -130,7 +130,7 @@ class Gpt(nn.Module):
 def learning_rate(a, step):
     if step < a.warmup_steps:
         return a.lr * (step + 1) / a.warmup_steps
-    span = max(1, a.steps - a.warmup_steps)
+    span = max(1, a.steps - 1 - a.warmup_steps)  # the last step ends the decay, as dstrain
     p = min(max((step - a.warmup_steps) / span, 0.0), 1.0)
     r = a.min_lr_ratio
     return a.lr * (r + (1.0 - r) * 0.5 * (1.0 + math.cos(math.pi * p)))

@@ -15,12 +15,15 @@
 #include "agent/worker_env.h"
 #include "cli/console.h"
 #include "cli/job_spec.h"
+#include "cli/metrics_log.h"
+#include "cli/preflight.h"
 #include "cli/progress.h"
 #include "cli/run_summary.h"
 #include "cli/signal_watcher.h"
 #include "common/config/job_config_loader.h"
 #include "common/contract/checkpoint_dir.h"
 #include "common/rpc/auth.h"
+#include "common/rpc/token_file.h"
 #include "coordinator/client/coordinator_client.h"
 #include "coordinator/coordinator_server.h"
 
@@ -86,7 +89,8 @@ class LaunchRun {
   std::string address_;
   std::string job_id_;
   std::unique_ptr<Console> console_;
-  std::FILE* metrics_file_ = nullptr;
+  std::unique_ptr<MetricsLog> metrics_;
+  bool metrics_error_shown_ = false;
 
   std::mutex mu_;
   std::condition_variable cv_;
@@ -145,13 +149,9 @@ int LaunchRun::Prepare() {
     }
     token_ = *token;
   } else {
-    if (o_.token_file.empty()) {
-      Error("--token-file is required with --coordinator");
-      return kExitUsage;
-    }
-    auto token = rpc::ResolveToken(o_.token_file);
+    auto token = rpc::ResolveClusterToken(o_.token_file, "--token-file");
     if (!token.ok()) {
-      Error("--token-file: " + token.status().message());
+      Error(token.status().message());
       return kExitUsage;
     }
     token_ = *token;
@@ -233,13 +233,13 @@ void LaunchRun::TakeHistory(const proto::JobStatus& st) {
       first_step_s_ = SecondsSince(started_);
     }
     history_.push_back(m);
-    std::string line = StepMetricsJson(m) + "\n";
-    std::fputs(line.c_str(), metrics_file_);
+    Status wrote = metrics_->Add(m.step(), StepMetricsJson(m));
+    if (!wrote.ok() && !metrics_error_shown_) {
+      metrics_error_shown_ = true;
+      console_->Note("dstrain: " + wrote.message());
+    }
   }
-  if (static_cast<int>(history_.size()) != before) {
-    std::fflush(metrics_file_);
-    ShowProgress();
-  }
+  if (static_cast<int>(history_.size()) != before) ShowProgress();
 }
 
 void LaunchRun::ShowProgress() {
@@ -269,7 +269,7 @@ void LaunchRun::ShowProgress() {
 int LaunchRun::Follow() {
   bool cancel_sent = false;
   bool killed = false;
-  bool noted_pending = false;
+  std::string noted_pending;  // the pending reason last shown
   auto last_answer = Clock::now();
   while (true) {
     // After a restart the new attempt's steps start below the last one
@@ -289,14 +289,16 @@ int LaunchRun::Follow() {
       }
       last_status_ = std::move(*st);
       if (IsEnded(last_status_.state())) break;
-      // A job stays PENDING until enough agents registered: say so rather
-      // than look hung.
-      if (last_status_.state() == proto::JOB_PENDING && !noted_pending &&
-          last_status_.attempt() == 0 && SecondsSince(started_) > 3.0) {
-        noted_pending = true;
-        console_->Note("dstrain: job " + job_.name + " is waiting for " +
-                       std::to_string(job_.nodes.min) +
-                       " node(s) to register with " + address_);
+      // A job stays PENDING until enough nodes are free: say why (again
+      // when the reason changes) rather than look hung.
+      if (last_status_.state() == proto::JOB_PENDING &&
+          last_status_.attempt() == 0 && SecondsSince(started_) > 3.0 &&
+          last_status_.pending_reason() != noted_pending) {
+        noted_pending = last_status_.pending_reason();
+        console_->Note("dstrain: job " + job_.name + " is waiting (" +
+                       address_ + "): " +
+                       (noted_pending.empty() ? std::string("not placed yet")
+                                              : noted_pending));
       }
     } else if (Clock::now() - last_answer > kCoordinatorSilenceLimit) {
       console_->EndProgress();
@@ -361,7 +363,14 @@ int LaunchRun::Finish(int code) {
   s.summary_path = summary_path_;
   if (s.total_steps == 0) s.total_steps = job_.train.steps;
   std::string json = SummaryJson(s);
-  std::ofstream(summary_path_) << json << "\n";
+  // A launch that trained no step does not replace an earlier run's record.
+  std::error_code ec;
+  if (metrics_->wrote_any() || !fs::exists(summary_path_, ec)) {
+    std::ofstream(summary_path_) << json << "\n";
+  } else {
+    console_->Note("dstrain: no step trained; " + summary_path_ +
+                   " still describes the previous run");
+  }
   if (!o_.quiet || !o_.json) console_->Print(SummaryText(s));
   if (o_.json) std::printf("%s\n", json.c_str());
   std::fflush(stdout);
@@ -377,29 +386,26 @@ int LaunchRun::Finish(int code) {
 
 int LaunchRun::Run() {
   if (int rc = Prepare(); rc != 0) return rc;
+  if (o_.resume) {
+    // Resuming a job that already trained every step would start workers
+    // that do nothing and then report an empty run over the real one.
+    const std::string dir = contract::ResolveCheckpointDir(job_, run_dir_);
+    const std::vector<std::int64_t> steps = contract::ListCheckpoints(dir);
+    if (!steps.empty() && steps.front() >= job_.train.steps) {
+      std::printf(
+          "dstrain: job %s already finished: its newest checkpoint (%s) is "
+          "step %lld of %d; nothing to do (raise train.steps to train on)\n",
+          job_.name.c_str(), dir.c_str(), static_cast<long long>(steps.front()),
+          job_.train.steps);
+      return 0;
+    }
+  }
 
   // Before any thread exists, so all of them inherit the blocked signals.
   SignalWatcher watcher([this](int sig, int n) { OnSignal(sig, n); });
   std::FILE* human = o_.json ? stderr : stdout;
   console_ =
       std::make_unique<Console>(human, isatty(fileno(human)) == 1, !o_.quiet);
-
-  std::error_code ec;
-  fs::create_directories(run_dir_, ec);
-  if (ec) {
-    Error("cannot create run directory " + run_dir_ + ": " + ec.message());
-    return kExitFailed;
-  }
-  // --resume continues the run's metrics; a fresh run starts them anew.
-  metrics_file_ = std::fopen(metrics_path_.c_str(), o_.resume ? "ae" : "we");
-  if (metrics_file_ == nullptr) {
-    Error("cannot write " + metrics_path_);
-    return kExitFailed;
-  }
-  struct CloseFile {
-    std::FILE* f;
-    ~CloseFile() { std::fclose(f); }
-  } close_metrics{metrics_file_};
 
   if (o_.coordinator.empty()) {
     Status s = StartEmbedded();
@@ -408,7 +414,27 @@ int LaunchRun::Run() {
       Teardown();
       return kExitFailed;
     }
+    // The ranks will run here: what the local node cannot do is refused
+    // before any worker starts.
+    Preflight preflight = CheckJobOnNode(job_, agent_->inventory());
+    for (const std::string& w : preflight.warnings) console_->Note(w);
+    if (!preflight.fatal.ok()) {
+      Error(preflight.fatal.message());
+      Teardown();
+      return kExitUsage;
+    }
   }
+  std::error_code ec;
+  fs::create_directories(run_dir_, ec);
+  if (ec) {
+    Error("cannot create run directory " + run_dir_ + ": " + ec.message());
+    Teardown();
+    return kExitFailed;
+  }
+  // Untouched until the first step: a launch that fails before training
+  // keeps the previous run's metrics.
+  metrics_ = std::make_unique<MetricsLog>(metrics_path_);
+
   client_ = std::make_unique<coordinator::CoordinatorClient>(address_, token_);
   proto::JobSpec spec =
       MakeJobSpec(job_, yaml_, source_path_, o_.overrides, run_dir_);

@@ -7,17 +7,20 @@
 #include <string>
 
 #include "cli/engine/library_versions.h"
+#include "common/strings.h"
 
 namespace dstrain::cli {
 
+std::string VersionText() {
+  return StrFormat(
+      "dstrain %s\nlibtorch %s\nNCCL %s\ngRPC %s\nprotobuf %s", DSTRAIN_VERSION,
+      TorchVersion().c_str(), NcclVersion().c_str(), grpc::Version().c_str(),
+      google::protobuf::internal::VersionString(GOOGLE_PROTOBUF_VERSION)
+          .c_str());
+}
+
 int RunVersion() {
-  std::printf("dstrain %s\n", DSTRAIN_VERSION);
-  std::printf("libtorch %s\n", TorchVersion().c_str());
-  std::printf("NCCL %s\n", NcclVersion().c_str());
-  std::printf("gRPC %s\n", grpc::Version().c_str());
-  std::printf("protobuf %s\n",
-              google::protobuf::internal::VersionString(GOOGLE_PROTOBUF_VERSION)
-                  .c_str());
+  std::printf("%s\n", VersionText().c_str());
   return 0;
 }
 

@@ -2,7 +2,13 @@
 // `dstrain version`: dstrain's version and those of the libraries it was
 // built with (libtorch, NCCL when built in, gRPC, protobuf).
 
+#include <string>
+
 namespace dstrain::cli {
+
+// One library per line, no trailing newline; also what `dstrain --version`
+// prints.
+std::string VersionText();
 
 int RunVersion();
 

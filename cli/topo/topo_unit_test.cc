@@ -25,6 +25,12 @@ std::string Error(const std::string& arg) {
   return c.ok() ? "" : c.status().message();
 }
 
+TEST(ClusterArg, AFileThatCannotBeReadSaysWhy) {
+  EXPECT_THAT(Error("/no/such/cluster.yaml"),
+              ::testing::HasSubstr("`/no/such/cluster.yaml`: no such file"));
+  EXPECT_THAT(Error("/tmp"), ::testing::HasSubstr("it is a folder"));
+}
+
 TEST(ClusterArg, GeneratorSpecsBuildTheirFabrics) {
   Cluster ft =
       LoadClusterArg("fat-tree:k=16,levels=3,hosts=128,devices=8,oversub=3")

@@ -87,6 +87,9 @@ struct CheckpointConfig {
   int every_steps = 0;  // 0 = never
   int keep = 3;
   bool async = false;  // write shards on a thread while training goes on
+  // Also save after the last step when every_steps is on (as DeepSpeed and
+  // the Hugging Face trainer do), so the trained model is never lost.
+  bool save_final = true;
 };
 
 struct FaultToleranceConfig {

@@ -2,17 +2,22 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
 #include "common/config/job_checks.h"
 #include "common/config/job_origins.h"
 #include "common/config/job_schema.h"
+#include "common/read_file.h"
+#include "common/strings.h"
+#include "common/units.h"
 #include "common/yaml/describe.h"
 #include "common/yaml/document.h"
 #include "common/yaml/duplicate_keys.h"
@@ -62,6 +67,34 @@ bool IsSafeName(const std::string& s) {
 }
 
 // One load: the YAML tree, where things came from, and the config it fills.
+// `amp: bf16` (or `--set amp=bf16`) for a section: when the value would
+// fit exactly one key of the section, suggest it ("; did you mean
+// `amp.dtype: bf16`?").
+std::string SectionValueHint(const std::string& section,
+                             const YAML::Node& value) {
+  if (!value.IsScalar()) return "";
+  const std::string& text = value.Scalar();
+  const std::string prefix = section + ".";
+  std::vector<const schema::Field*> fits, leaves;
+  for (const schema::Field& f : schema::Fields()) {
+    if (f.path.rfind(prefix, 0) != 0 ||
+        f.path.find('.', prefix.size()) != std::string::npos) {
+      continue;
+    }
+    leaves.push_back(&f);
+    const bool fits_enum =
+        f.kind == schema::FieldKind::kEnum &&
+        std::find(f.choices.begin(), f.choices.end(), text) != f.choices.end();
+    if (fits_enum) fits.push_back(&f);
+  }
+  const schema::Field* pick = fits.size() == 1     ? fits[0]
+                              : leaves.size() == 1 ? leaves[0]
+                                                   : nullptr;
+  if (pick == nullptr) return "";
+  return "; did you mean `" + pick->path + ": " + text + "` (`--set " +
+         pick->path + "=" + text + "`)?";
+}
+
 class Loader {
  public:
   Loader(std::string display, std::string stored_path)
@@ -212,8 +245,9 @@ class Loader {
         section_place_[path] = key_place;
         if (!value.IsDefined() || value.IsNull()) continue;  // `zero:` alone
         if (!value.IsMap()) {
-          return yaml::Expected({path, value_place},
-                                "a mapping of `" + path + ".*` keys", value);
+          Status e = yaml::Expected(
+              {path, value_place}, "a mapping of `" + path + ".*` keys", value);
+          return InvalidArgument(e.message() + SectionValueHint(path, value));
         }
         DSTRAIN_RETURN_IF_ERROR(WalkMap(value, path));
       } else {
@@ -255,8 +289,19 @@ class Loader {
         break;
       }
       default: {  // kDouble, or an element of kPair
-        DSTRAIN_ASSIGN_OR_RETURN(double d,
-                                 yaml::ReadDouble(v, subject, "a number"));
+        const bool seconds =
+            path.size() > 2 && path.compare(path.size() - 2, 2, "_s") == 0;
+        StatusOr<double> read = yaml::ReadDouble(
+            v, subject, seconds ? "a number of seconds" : "a number");
+        if (!read.ok() && seconds && v.IsScalar()) {
+          // `500ms` for a seconds field: say the unit and the number.
+          if (std::optional<double> s = ParseLatency(v.Scalar())) {
+            return InvalidArgument(read.status().message() +
+                                   "; the unit is seconds: write " +
+                                   StrFormat("%g", *s));
+          }
+        }
+        DSTRAIN_ASSIGN_OR_RETURN(double d, std::move(read));
         out->d = d;
         as_double = d;
         break;
@@ -416,24 +461,17 @@ class Loader {
 
 StatusOr<JobConfig> LoadJobFile(const std::string& path,
                                 const std::vector<std::string>& overrides) {
+  // Read with room above the YAML toolkit's own size limit, which then
+  // refuses a too-large file with its message.
+  StatusOr<std::string> read =
+      ReadConfigFile(path, kMaxConfigFileRead, "job file");
+  // The job file is an argument: one that cannot be read is a bad one.
+  if (!read.ok()) return InvalidArgument(read.status().message());
+  std::string text = std::move(read).value();
   std::error_code ec;
-  if (fs::is_directory(path, ec)) {
-    return InvalidArgument("cannot read job file " + Quoted(path) +
-                           ": it is a folder");
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return InvalidArgument("cannot read job file " + Quoted(path) + ": " +
-                           std::strerror(errno));
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) {
-    return InvalidArgument("cannot read job file " + Quoted(path));
-  }
   const fs::path abs = fs::absolute(fs::path(path), ec).lexically_normal();
   Loader loader(path, ec ? path : abs.string());
-  return loader.Run(text.str(), overrides);
+  return loader.Run(text, overrides);
 }
 
 StatusOr<JobConfig> ParseJobYaml(const std::string& yaml_text,

@@ -355,6 +355,10 @@ TEST_F(OverrideTest, MalformedOverrides) {
                         "value `[0.9`: "));
   EXPECT_EQ(ErrorOf(Load({"model={a: 1, a: 2}"})),
             "--set `model={a: 1, a: 2}`: duplicate key `a`");
+  // A section given a value its one key would take: that key is suggested.
+  EXPECT_THAT(ErrorOf(Load({"amp=bf16"})),
+              HasSubstr("did you mean `amp.dtype: bf16` (`--set "
+                        "amp.dtype=bf16`)?"));
 }
 
 // A --set value is untrusted YAML too: the toolkit's guards apply to it.

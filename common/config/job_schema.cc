@@ -145,6 +145,8 @@ std::vector<Field> BuildFields() {
   f.push_back(
       Int("checkpoint.keep", 1, std::nullopt, MEMBER(i, checkpoint.keep)));
   f.push_back(Make("checkpoint.async", K::kBool, MEMBER(b, checkpoint.async)));
+  f.push_back(Make("checkpoint.save_final", K::kBool,
+                   MEMBER(b, checkpoint.save_final)));
   f.push_back(Int("fault_tolerance.max_restarts", 0, std::nullopt,
                   MEMBER(i, fault_tolerance.max_restarts)));
   f.push_back(Num("fault_tolerance.heartbeat_s", 0, true, std::nullopt, false,

@@ -1,9 +1,6 @@
 #include "common/rpc/auth.h"
 
-#include <sys/stat.h>
-
 #include <cstdio>
-#include <fstream>
 
 namespace dstrain::rpc {
 
@@ -87,41 +84,6 @@ Status ValidateToken(std::string_view token, std::string_view what) {
     }
   }
   return Status::Ok();
-}
-
-namespace {
-
-bool IsRegularFile(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
-}  // namespace
-
-StatusOr<std::string> ResolveToken(const std::string& token_or_file) {
-  std::string path;
-  if (!token_or_file.empty() && token_or_file[0] == '@') {
-    path = token_or_file.substr(1);
-  } else if (IsRegularFile(token_or_file)) {
-    path = token_or_file;
-  }
-  if (path.empty()) {
-    DSTRAIN_RETURN_IF_ERROR(ValidateToken(token_or_file, "--token"));
-    return token_or_file;
-  }
-  std::ifstream in(path);
-  if (!in) return InvalidArgument("--token: cannot read token file " + path);
-  std::string line;
-  std::getline(in, line);
-  auto is_space = [](char c) {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-  };
-  while (!line.empty() && is_space(line.back())) line.pop_back();
-  std::size_t start = 0;
-  while (start < line.size() && is_space(line[start])) ++start;
-  line.erase(0, start);
-  DSTRAIN_RETURN_IF_ERROR(ValidateToken(line, "token file " + path + ":1"));
-  return line;
 }
 
 }  // namespace dstrain::rpc

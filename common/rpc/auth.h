@@ -47,10 +47,4 @@ StatusOr<std::string> GenerateToken();
 // an HTTP/2 header value unchanged. INVALID_ARGUMENT names `what`.
 Status ValidateToken(std::string_view token, std::string_view what);
 
-// `token_or_file` names a readable file: its first line, trimmed, is the
-// token (how `--token @path`-style secrets are passed without showing in
-// `ps`); a leading '@' forces the file reading. Otherwise the string is the
-// token itself. The result is validated.
-StatusOr<std::string> ResolveToken(const std::string& token_or_file);
-
 }  // namespace dstrain::rpc

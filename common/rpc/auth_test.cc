@@ -74,47 +74,5 @@ TEST(AuthTest, ValidateTokenRejectsEmptyAndSpaces) {
   EXPECT_NE(s.message().find("character 3"), std::string::npos);
 }
 
-class ResolveTokenTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/dstrain_token_XXXXXX";
-    ASSERT_TRUE(UniqueFd(mkstemp(tmpl)).valid());  // closed again at once
-    path_ = tmpl;
-  }
-  void TearDown() override { std::remove(path_.c_str()); }
-  void Write(const std::string& text) { std::ofstream(path_) << text; }
-  std::string path_;
-};
-
-TEST_F(ResolveTokenTest, LiteralToken) {
-  StatusOr<std::string> t = ResolveToken("abc123");
-  ASSERT_THAT(t, IsOk());
-  EXPECT_EQ(*t, "abc123");
-}
-
-TEST_F(ResolveTokenTest, FileTokenIsFirstLineTrimmed) {
-  Write("  tok-from-file \nsecond line\n");
-  StatusOr<std::string> t = ResolveToken(path_);
-  ASSERT_THAT(t, IsOk()) << t.status().ToString();
-  EXPECT_EQ(*t, "tok-from-file");
-  t = ResolveToken("@" + path_);
-  ASSERT_THAT(t, IsOk());
-  EXPECT_EQ(*t, "tok-from-file");
-}
-
-TEST_F(ResolveTokenTest, EmptyFileIsAnErrorNamingTheFile) {
-  Write("\n");
-  StatusOr<std::string> t = ResolveToken(path_);
-  ASSERT_THAT(t, Not(IsOk()));
-  EXPECT_NE(t.status().message().find(path_), std::string::npos);
-}
-
-TEST_F(ResolveTokenTest, MissingForcedFileIsAnError) {
-  StatusOr<std::string> t = ResolveToken("@/nonexistent/dstrain/token");
-  ASSERT_THAT(t, Not(IsOk()));
-  EXPECT_NE(t.status().message().find("/nonexistent/dstrain/token"),
-            std::string::npos);
-}
-
 }  // namespace
 }  // namespace dstrain::rpc

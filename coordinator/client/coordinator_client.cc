@@ -2,6 +2,8 @@
 
 #include <grpcpp/client_context.h>
 
+#include <algorithm>
+
 #include "common/rpc/auth.h"
 #include "common/rpc/channel.h"
 #include "common/rpc/status_convert.h"
@@ -14,9 +16,13 @@ struct CoordinatorClient::Impl {
   CoordinatorClientOptions options;
   std::unique_ptr<proto::Coordinator::Stub> stub;
 
-  void Prepare(grpc::ClientContext* context) const {
+  // `timeout` > 0 shortens the call's deadline below options.rpc_timeout.
+  void Prepare(grpc::ClientContext* context,
+               std::chrono::milliseconds timeout = {}) const {
     rpc::AddToken(context, token);
-    context->set_deadline(rpc::DeadlineAfter(options.rpc_timeout));
+    std::chrono::milliseconds deadline = options.rpc_timeout;
+    if (timeout.count() > 0) deadline = std::min(deadline, timeout);
+    context->set_deadline(rpc::DeadlineAfter(deadline));
     context->set_wait_for_ready(true);
   }
 };
@@ -44,9 +50,10 @@ StatusOr<proto::RegisterNodeResponse> CoordinatorClient::RegisterNode(
 }
 
 StatusOr<bool> CoordinatorClient::Heartbeat(
-    const std::string& node_id, const std::vector<int>& running_ranks) {
+    const std::string& node_id, const std::vector<int>& running_ranks,
+    std::chrono::milliseconds timeout) {
   grpc::ClientContext context;
-  impl_->Prepare(&context);
+  impl_->Prepare(&context, timeout);
   proto::HeartbeatRequest request;
   request.set_node_id(node_id);
   for (int r : running_ranks) request.add_running_ranks(r);
@@ -93,9 +100,10 @@ Status CoordinatorClient::CancelJob(const std::string& job_id,
 }
 
 Status CoordinatorClient::ReportMetrics(
-    const proto::ReportMetricsRequest& request) {
+    const proto::ReportMetricsRequest& request,
+    std::chrono::milliseconds timeout) {
   grpc::ClientContext context;
-  impl_->Prepare(&context);
+  impl_->Prepare(&context, timeout);
   proto::ReportMetricsResponse response;
   grpc::Status s = impl_->stub->ReportMetrics(&context, request, &response);
   return rpc::FromGrpcStatus(s, "ReportMetrics to " + address_);
@@ -104,9 +112,10 @@ Status CoordinatorClient::ReportMetrics(
 Status CoordinatorClient::ReportWorkerExit(const std::string& node_id,
                                            const std::string& job_id,
                                            int attempt,
-                                           const proto::WorkerExit& exit) {
+                                           const proto::WorkerExit& exit,
+                                           std::chrono::milliseconds timeout) {
   grpc::ClientContext context;
-  impl_->Prepare(&context);
+  impl_->Prepare(&context, timeout);
   proto::ReportWorkerExitRequest request;
   request.set_node_id(node_id);
   request.set_job_id(job_id);

@@ -23,6 +23,7 @@
 namespace dstrain::coordinator {
 
 struct CoordinatorClientOptions {
+  // Every call's deadline; a call given a `timeout` uses the shorter one.
   std::chrono::milliseconds rpc_timeout = std::chrono::seconds(10);
 };
 
@@ -40,15 +41,18 @@ class CoordinatorClient {
       const proto::NodeInventory& inventory, const std::string& agent_address);
   // The coordinator's `known`: false means register again.
   StatusOr<bool> Heartbeat(const std::string& node_id,
-                           const std::vector<int>& running_ranks);
+                           const std::vector<int>& running_ranks,
+                           std::chrono::milliseconds timeout = {});
   // Returns the job id.
   StatusOr<std::string> LaunchJob(const proto::JobSpec& spec);
   StatusOr<proto::JobStatus> GetJobStatus(const std::string& job_id,
                                           int since_step = 0);
   Status CancelJob(const std::string& job_id, const std::string& reason = "");
-  Status ReportMetrics(const proto::ReportMetricsRequest& request);
+  Status ReportMetrics(const proto::ReportMetricsRequest& request,
+                       std::chrono::milliseconds timeout = {});
   Status ReportWorkerExit(const std::string& node_id, const std::string& job_id,
-                          int attempt, const proto::WorkerExit& exit);
+                          int attempt, const proto::WorkerExit& exit,
+                          std::chrono::milliseconds timeout = {});
 
  private:
   struct Impl;

@@ -36,6 +36,13 @@ std::string DstrainTest::WriteFile(const std::string& name,
   return p.string();
 }
 
+std::string DstrainTest::WriteTokenFile(const std::string& name,
+                                        const std::string& token) {
+  const std::string path = WriteFile(name, token + "\n");
+  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
+  return path;
+}
+
 std::unique_ptr<Subprocess> DstrainTest::StartDstrain(
     const std::vector<std::string>& args,
     const std::vector<std::string>& extra_env) {

@@ -28,6 +28,9 @@ class DstrainTest : public ::testing::Test {
 
   // Writes `text` to dir_/`name`; returns the path.
   std::string WriteFile(const std::string& name, const std::string& text);
+  // A cluster token file as dstrain accepts one: `token` on its first line,
+  // mode 0600. Returns the path.
+  std::string WriteTokenFile(const std::string& name, const std::string& token);
 
   // Starts `dstrain <args...>` in dir_, `extra_env` ("KEY=VALUE") added.
   std::unique_ptr<Subprocess> StartDstrain(

@@ -1,9 +1,8 @@
 #include "topology/io/cluster_file.h"
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
+#include "common/read_file.h"
 #include "common/yaml/suggest.h"
 #include "topology/io/cluster_yaml.h"
 
@@ -34,11 +33,9 @@ ClusterFileFormat DetectClusterFileFormat(const std::string& path,
 
 StatusOr<Cluster> LoadClusterFile(const std::string& path,
                                   const SlurmTopologyOptions& slurm) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFound("cannot read cluster description " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  const std::string s = text.str();
+  DSTRAIN_ASSIGN_OR_RETURN(
+      const std::string s,
+      ReadConfigFile(path, kMaxConfigFileRead, "cluster description"));
   if (DetectClusterFileFormat(path, s) == ClusterFileFormat::kSlurmTopology)
     return ParseSlurmTopology(s, path, slurm);
   return ParseClusterYaml(s, path);

@@ -85,7 +85,8 @@ TEST_F(AmpCudaTest, UpdateMatchesTheCpuKernel) {
   o.growth_interval = 2;
   StatusOr<LossScaler> g = LossScaler::Create(o, gpu);
   StatusOr<LossScaler> c = LossScaler::Create(o, c10::kCPU);
-  ASSERT_TRUE(g.ok() && c.ok());
+  ASSERT_THAT(g, IsOk());
+  ASSERT_THAT(c, IsOk());
   for (float v : {1.0f, 1.0f, INFINITY, 1.0f, std::nanf(""), 1.0f, 1.0f}) {
     at::Tensor gg = torch::full({3}, v, torch::Device(gpu));
     at::Tensor cc = torch::full({3}, v);

@@ -166,6 +166,27 @@ std::string ReadBytes(const fs::path& p) {
 // checkpoint.async: shards written on a thread while training goes on are
 // byte for byte the synchronous ones, the manifests agree, and a resume
 // from them continues exactly as the uninterrupted run.
+// 25 steps saving every 10: the trained model (step 25) is saved too,
+// unless checkpoint.save_final is off; sync and async alike.
+TEST(CheckpointResumeTest, TheLastStepIsSavedUnlessSwitchedOff) {
+  for (bool async : {false, true}) {
+    for (bool save_final : {true, false}) {
+      const std::string dir = TempDir("final");
+      config::JobConfig job = Job(dir, 2, 3);
+      job.train.steps = 25;
+      job.checkpoint.async = async;
+      job.checkpoint.save_final = save_final;
+      ExpectOk(Train(job, 2, false));
+      const std::vector<std::int64_t> want =
+          save_final ? std::vector<std::int64_t>{25, 20, 10}
+                     : std::vector<std::int64_t>{20, 10};
+      EXPECT_EQ(contract::ListCheckpoints(dir), want)
+          << "async " << async << " save_final " << save_final;
+      fs::remove_all(dir);
+    }
+  }
+}
+
 TEST(CheckpointResumeTest, AsyncSavesMatchSyncOnesAndResumeExactly) {
   const std::string sync_dir = TempDir("sync");
   const std::string async_dir = TempDir("async");
@@ -186,7 +207,8 @@ TEST(CheckpointResumeTest, AsyncSavesMatchSyncOnesAndResumeExactly) {
     };
     StatusOr<Manifest> ms = read_manifest(sync_dir);
     StatusOr<Manifest> ma = read_manifest(async_dir);
-    ASSERT_TRUE(ms.ok() && ma.ok());
+    ASSERT_THAT(ms, IsOk());
+    ASSERT_THAT(ma, IsOk());
     EXPECT_EQ(ma->step, ms->step);
     EXPECT_EQ(ma->optimizer_step, ms->optimizer_step);
     EXPECT_EQ(ma->data_position, ms->data_position);

@@ -194,9 +194,7 @@ StatusOr<Manifest> ParseManifest(std::string_view text,
   auto int_line = [&](std::string_view key, std::int64_t lo, std::int64_t* out,
                       std::int64_t hi =
                           std::numeric_limits<std::int64_t>::max()) -> Status {
-    StatusOr<std::int64_t> v = r.IntLine(key, lo, hi);
-    if (!v.ok()) return v.status();
-    *out = *v;
+    DSTRAIN_ASSIGN_OR_RETURN(*out, r.IntLine(key, lo, hi));
     return Status::Ok();
   };
   std::int64_t world = 0, stage = 0, attempt = 0;

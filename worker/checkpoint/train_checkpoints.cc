@@ -45,6 +45,7 @@ TrainCheckpoints::TrainCheckpoints(const config::JobConfig& job,
       attempt_(ctx.attempt),
       resume_(ctx.resume || ctx.attempt > 0),
       every_(job.checkpoint.every_steps),
+      final_step_(job.checkpoint.save_final ? job.train.steps : 0),
       keep_(job.checkpoint.keep),
       async_(job.checkpoint.async),
       global_batch_(global_batch > 0 ? global_batch : 1) {}
@@ -118,7 +119,7 @@ Status TrainCheckpoints::AfterStep(
     std::int64_t step, std::int64_t data_position,
     const std::optional<amp::LossScalerState>& loss_scaler,
     zero::ZeroEngine& engine, comm::Communicator& comm) {
-  const bool due = every_ > 0 && step % every_ == 0;
+  const bool due = every_ > 0 && (step % every_ == 0 || step == final_step_);
   if (pending_.has_value()) {
     // Every rank asks at the same steps, so all publish at the same one; a
     // due save first waits for this rank's writer.

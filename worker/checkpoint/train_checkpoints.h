@@ -16,7 +16,8 @@
 // (global sample index) picks the next batch exactly where the saved run
 // left off; it must fall on a step boundary of the current global batch.
 // Rank 0 removes leftovers of crashed saves in the checkpoint directory
-// first. Saves happen after every `checkpoint.every_steps`-th step.
+// first. Saves happen after every `checkpoint.every_steps`-th step and,
+// with checkpoint.save_final, after the last step (train.steps).
 //
 // checkpoint.async: the save takes a host copy of the rank's shard and a
 // writer thread writes it while training goes on; AfterStep publishes it
@@ -73,7 +74,8 @@ class TrainCheckpoints {
                                 comm::Communicator& comm);
 
   // `step`: optimizer steps done (1-based); `data_position`: the next
-  // global sample index. Saves when `step` is a multiple of every_steps.
+  // global sample index. Saves when `step` is a multiple of every_steps, or
+  // is the last step and checkpoint.save_final is on (every_steps > 0).
   Status AfterStep(std::int64_t step, std::int64_t data_position,
                    const std::optional<amp::LossScalerState>& loss_scaler,
                    zero::ZeroEngine& engine, comm::Communicator& comm);
@@ -99,9 +101,9 @@ class TrainCheckpoints {
   };
   Status Publish(Pending& pending, zero::ZeroEngine& engine,
                  comm::Communicator& comm);
-  SaveRequest Request(std::int64_t step, std::int64_t data_position,
-                      const std::optional<amp::LossScalerState>& loss_scaler)
-      const;
+  SaveRequest Request(
+      std::int64_t step, std::int64_t data_position,
+      const std::optional<amp::LossScalerState>& loss_scaler) const;
 
   std::string dir_;
   std::string job_name_;
@@ -110,6 +112,7 @@ class TrainCheckpoints {
   int attempt_ = 0;
   bool resume_ = false;
   int every_ = 0;
+  std::int64_t final_step_ = 0;  // 0: no save at the end beyond every_
   int keep_ = 3;
   bool async_ = false;
   std::int64_t global_batch_ = 1;

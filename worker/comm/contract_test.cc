@@ -301,7 +301,10 @@ TEST_P(CommContractTest, AsynchronousWorksCompleteInAnyWaitOrder) {
     auto wg = c.AllGather(gin, gout);
     auto wb = c.Broadcast(b, c.size() - 1);
     auto wbar = c.Barrier();
-    ASSERT_TRUE(wa.ok() && wg.ok() && wb.ok() && wbar.ok());
+    ASSERT_THAT(wa, IsOk());
+    ASSERT_THAT(wg, IsOk());
+    ASSERT_THAT(wb, IsOk());
+    ASSERT_THAT(wbar, IsOk());
     EXPECT_THAT((*wbar)->Wait(), IsOk());
     EXPECT_THAT((*wb)->Wait(), IsOk());
     EXPECT_THAT((*wg)->Wait(), IsOk());
@@ -400,14 +403,16 @@ TEST_P(CommContractTest, SplitOfASplitAndRepeatedSplits) {
     // Twice the same colours: the two splits must not share rendezvous.
     auto first = c.Split(r % 2, r);
     auto again = c.Split(r % 2, -r);
-    ASSERT_TRUE(first.ok() && again.ok());
+    ASSERT_THAT(first, IsOk());
+    ASSERT_THAT(again, IsOk());
     Communicator& half = **first;
     // Interleave the siblings' collectives.
     at::Tensor a = Dev(at::full({4}, r, at::kFloat));
     at::Tensor b = Dev(at::full({4}, r, at::kFloat));
     auto wa = half.AllReduce(a, ReduceOp::kMax);
     auto wb = (*again)->AllReduce(b, ReduceOp::kMin);
-    ASSERT_TRUE(wa.ok() && wb.ok());
+    ASSERT_THAT(wa, IsOk());
+    ASSERT_THAT(wb, IsOk());
     EXPECT_THAT((*wa)->Wait(), IsOk());
     EXPECT_THAT((*wb)->Wait(), IsOk());
     const int top =

@@ -69,7 +69,8 @@ TEST(GlooCommunicatorTest, AsyncWorkCompletesOutOfBand) {
     at::Tensor b = torch::full({10}, float(10 * r));
     auto wa = c.AllReduce(a, ReduceOp::kSum);
     auto wb = c.AllReduce(b, ReduceOp::kSum);
-    ASSERT_TRUE(wa.ok() && wb.ok());
+    ASSERT_THAT(wa, IsOk());
+    ASSERT_THAT(wb, IsOk());
     ASSERT_THAT((*wb)->Wait(), IsOk());
     ASSERT_THAT((*wa)->Wait(), IsOk());
     EXPECT_EQ(a[999].item<float>(), 1.0f);

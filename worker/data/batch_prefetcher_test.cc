@@ -37,7 +37,8 @@ TEST_P(BatchPrefetcherTest, YieldsTheSamplersBatchesInOrder) {
   const BatchLayout layout{3, 1, 4, 2};
   auto sampler = WindowSampler::Create(data.size(), seq_len + 1, 77);
   auto reference = WindowSampler::Create(data.size(), seq_len + 1, 77);
-  ASSERT_TRUE(sampler.ok() && reference.ok());
+  ASSERT_THAT(sampler, IsOk());
+  ASSERT_THAT(reference, IsOk());
   const std::int64_t first = 5, end = 400;  // crosses epochs (~1175 windows)
   BatchPrefetcher p(data, std::move(sampler).value(), layout, seq_len, first,
                     end, depth);

@@ -31,7 +31,9 @@ double LearningRate(const LrSchedule& s, int step) {
     return s.base_lr * (step + 1) / s.warmup_steps;
   }
   if (s.kind == ScheduleKind::kConstant) return s.base_lr;
-  const int span = std::max(1, s.total_steps - s.warmup_steps);
+  // The last step (total - 1) is where the decay ends, so the run trains
+  // its final step at exactly lr * min_lr_ratio, as the docs promise.
+  const int span = std::max(1, s.total_steps - 1 - s.warmup_steps);
   const double p =
       std::clamp(static_cast<double>(step - s.warmup_steps) / span, 0.0, 1.0);
   const double r = s.min_lr_ratio;

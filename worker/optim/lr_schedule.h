@@ -6,7 +6,9 @@
 //   constant  lr
 //   linear    from lr down to lr * min_lr_ratio
 //   cosine    lr * (r + (1 - r) * (1 + cos(pi * p)) / 2), r = min_lr_ratio
-// where p = (k - warmup) / (total - warmup) runs from 0 towards 1.
+// where p = (k - warmup) / (total - 1 - warmup) runs from 0 at the first
+// step after warm-up to 1 at the last step (total - 1): the final step uses
+// exactly lr * min_lr_ratio. Steps past the end keep that value.
 
 #include "common/config/job_config.h"
 #include "common/status.h"

@@ -8,11 +8,13 @@
 // the out-of-band barrier, which works while the communicator under test is
 // broken.
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <mutex>
 #include <string>
 
+#include "common/testing/status_matchers.h"
 #include "worker/comm/mpi/mpi_communicator.h"
 #include "worker/comm/mpi/mpi_include.h"
 #include "worker/comm/mpi/mpi_runtime.h"
@@ -21,6 +23,8 @@
 
 namespace dstrain::comm::testing {
 namespace {
+
+using ::dstrain::testing::IsOk;
 
 class MpiSide : public RankSide {
  public:
@@ -60,11 +64,11 @@ class MpiHarness : public CommHarness {
   void Run(int world, const RankBody& body,
            const HarnessOptions& options) override {
     StatusOr<mpi::MpiProcessInfo> info = mpi::InitMpi();
-    ASSERT_TRUE(info.ok()) << info.status().ToString();
+    ASSERT_THAT(info, IsOk());
     const bool member = info->rank < world;
     if (store_ == nullptr) {
       auto store = mpi::ConnectMpiStore({});
-      ASSERT_TRUE(store.ok()) << store.status().ToString();
+      ASSERT_THAT(store, IsOk());
       store_ = *store;
     }
     mpi::MpiOptions opts;
