@@ -134,15 +134,16 @@ TEST_F(RestartLaunchTest, KilledWorkerRestartsFromACheckpointAndSucceeds) {
   EXPECT_EQ((first_resumed - 1) % 10, 0) << first_resumed;
   EXPECT_GE(first_resumed, 11);
 
-  // --resume of the finished run: from its newest checkpoint (120), so no
-  // step is left to train, and metrics.jsonl is appended to.
+  // --resume of the finished run (its newest checkpoint is step 120 of
+  // 120): it says so and changes nothing.
   auto again = Start("killed", {"--resume"});
   ASSERT_TRUE(again);
   auto st2 = again->Wait(300s);
   ASSERT_TRUE(st2.has_value()) << again->Stderr();
   EXPECT_EQ(testing::ShellExitCode(*st2), 0) << again->Stderr();
   const std::string out2 = again->Stdout() + again->Stderr();
-  EXPECT_NE(out2.find("resuming from step 120"), std::string::npos) << out2;
+  EXPECT_NE(out2.find("already finished"), std::string::npos) << out2;
+  EXPECT_NE(out2.find("step 120 of 120"), std::string::npos) << out2;
   EXPECT_EQ(ReadJsonLines(metrics).size(), lines.size());
 }
 

@@ -33,7 +33,7 @@ std::string SetupLine(const config::JobConfig& job, int world_size,
                       const engine::TrainSetup& setup,
                       const std::string& checkpoint_dir) {
   std::string line = "dstrain worker: job " + job.name + ", " +
-                     Plural(world_size, "rank", "ranks") + " on " +
+                     Plural(world_size, "rank", "ranks") + ", backend " +
                      setup.backend + "; ";
   line += StrFormat("%s %d layers d_model %d, %s params; ",
                     job.model.type.c_str(), job.model.layers, job.model.d_model,

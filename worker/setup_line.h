@@ -11,8 +11,8 @@
 namespace dstrain::worker {
 
 // For example:
-//   dstrain worker: job charlm, 4 ranks on gloo; gpt 2 layers d_model 128,
-//   412.0K params; ZeRO stage 3, AMP bf16, recompute on, checkpoints every
+//   dstrain worker: job charlm, 4 ranks, backend gloo; gpt 2 layers d_model
+//   128, 412.0K params; ZeRO stage 3, AMP bf16, recompute on, checkpoints every
 //   25 steps (async) in runs/charlm/ckpt; 2048 tokens/step, data 5.1 MiB in
 //   1 file; ready in 0.4 s
 // `checkpoint_dir` is where checkpoints go (ignored when they are off).

@@ -38,7 +38,7 @@ TEST(SetupLineTest, SaysWhichEngineFeaturesAreOn) {
   job.checkpoint.async = true;
   const std::string line = SetupLine(job, 4, MakeSetup(), "runs/charlm/ckpt");
   EXPECT_THAT(line,
-              AllOf(HasSubstr("job charlm, 4 ranks on gloo"),
+              AllOf(HasSubstr("job charlm, 4 ranks, backend gloo"),
                     HasSubstr("412.3K params"), HasSubstr("ZeRO stage 3"),
                     HasSubstr("AMP bf16"), HasSubstr("recompute on"),
                     HasSubstr("checkpoints every 25 steps (async) and at the "
@@ -49,7 +49,7 @@ TEST(SetupLineTest, SaysWhichEngineFeaturesAreOn) {
 TEST(SetupLineTest, OffFeaturesAndOneRankReadAsEnglish) {
   const std::string line = SetupLine(Job(), 1, MakeSetup(), "ignored");
   EXPECT_THAT(line,
-              AllOf(HasSubstr("1 rank on gloo"), Not(HasSubstr("ranks")),
+              AllOf(HasSubstr("1 rank, backend gloo"), Not(HasSubstr("ranks")),
                     HasSubstr("ZeRO stage 0"), HasSubstr("AMP off"),
                     HasSubstr("recompute off"), HasSubstr("checkpoints off"),
                     Not(HasSubstr("ignored"))));

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <string>
@@ -90,9 +91,14 @@ TEST(AmpTrainTest, Fp16AndBf16TrainOnTwoRanksAndAgree) {
       EXPECT_LT(last3, loss.front() - 1.0) << "loss did not fall";
       // Computing in the low dtype takes another path than fp32 (autocast
       // and the gathered dtype are in effect) ...
-      const double fp32_last = Losses(fp32[0]).back();
-      // (fp32 runs repeat to the bit; these differ by 4e-5..2e-4.)
-      EXPECT_GT(std::abs(loss.back() - fp32_last), 1e-5 * fp32_last);
+      // (fp32 runs repeat to the bit, so any step that differs shows it;
+      // the largest differences are 1e-5..2e-4 of the loss.)
+      const std::vector<double> fp32_loss = Losses(fp32[0]);
+      double most = 0;
+      for (int i = 0; i < steps; ++i) {
+        most = std::max(most, std::abs(loss[i] - fp32_loss[i]) / fp32_loss[i]);
+      }
+      EXPECT_GT(most, 1e-5);
       // ... and stage 0 keeps its full parameters in 2 bytes beside the
       // fp32 master: 6 bytes a parameter against fp32's 4.
       if (stage == 0) {
