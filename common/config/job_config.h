@@ -1,7 +1,7 @@
 #pragma once
-// The job file (DESIGN §4) as plain structs. Every field has the default a
-// job gets when the key is absent; configs/README.md documents each one.
-// Loading and validation live in job_config_loader.h; this header has no
+// The job file (configs/README.md) as plain structs. Every field has the
+// default a job gets when the key is absent; configs/README.md documents each
+// one. Loading and validation live in job_config_loader.h; this header has no
 // dependencies so the training engine can include it.
 
 #include <cstdint>

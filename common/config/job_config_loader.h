@@ -1,9 +1,8 @@
 #pragma once
-// Loads and validates a job file (DESIGN §4), strictly: an unknown key, a
-// wrong type, an out-of-range value, a missing required field, an
-// impossible combination or a feature this build lacks is an error whose
-// one-line message names the place (file as the caller spelt it, 1-based
-// line:column), e.g.
+// Loads and validates a job file (configs/README.md), strictly: an unknown key,
+// a wrong type, an out-of-range value, a missing required field, an impossible
+// combination or a feature this build lacks is an error whose one-line message
+// names the place (file as the caller spelt it, 1-based line:column), e.g.
 //   unknown key `lerning_rate` at job.yaml:12:5; did you mean `lr`?
 //   `train.steps` at job.yaml:9:10: expected an integer, got `abc`
 //   `train.steps` = 0 at job.yaml:9:10 is out of range: must be >= 1
