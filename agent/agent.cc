@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "agent/agent_service.h"
+#include "agent/job_files.h"
 #include "agent/metrics_reporter.h"
 #include "agent/node_probe.h"
 #include "agent/worker_env.h"
@@ -53,11 +54,23 @@ class Agent::Control : public WorkerControl {
     WorkerEnvContext ctx{agent_->options_.worker_executable,
                          agent_->options_.token, CurrentEnvironment(),
                          agent_->inventory_, ThisProcessCpus()};
+    // The job as the coordinator sent it, on this node's disk: the
+    // submitter's path need not exist here.
+    if (!request.spec().yaml().empty()) {
+      DSTRAIN_ASSIGN_OR_RETURN(
+          ctx.job_file,
+          agent_->job_files_->Write(request.job_id(), request.attempt(),
+                                    request.spec().yaml()));
+    }
     DSTRAIN_ASSIGN_OR_RETURN(JobLaunch launch, BuildJobLaunch(request, ctx));
-    DSTRAIN_ASSIGN_OR_RETURN(auto pids, agent_->launcher_->Start(launch));
-    log::Debug("agent: started " + std::to_string(pids.size()) +
+    StatusOr<std::vector<pid_t>> pids = agent_->launcher_->Start(launch);
+    if (!pids.ok()) {
+      agent_->job_files_->Remove(request.job_id(), request.attempt());
+      return pids.status();
+    }
+    log::Debug("agent: started " + std::to_string(pids->size()) +
                " workers of job " + request.job_id());
-    return std::vector<int>(pids.begin(), pids.end());
+    return std::vector<int>(pids->begin(), pids->end());
   }
 
   void StopWorkers(const proto::StopWorkersRequest& request,
@@ -139,6 +152,12 @@ StatusOr<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& options) {
   lopts.callbacks.on_exit = [reporter](const std::string& job, int attempt,
                                        const proto::WorkerExit& e) {
     reporter->AddExit(job, attempt, e);
+  };
+  DSTRAIN_ASSIGN_OR_RETURN(a->job_files_, JobFiles::Create());
+  JobFiles* job_files = a->job_files_.get();
+  lopts.callbacks.on_job_done = [job_files](const std::string& job,
+                                            int attempt) {
+    job_files->Remove(job, attempt);
   };
   a->launcher_ = std::make_unique<WorkerLauncher>(std::move(lopts));
 

@@ -38,6 +38,7 @@ class CoordinatorClient;
 namespace dstrain::agent {
 
 class AgentService;
+class JobFiles;
 class MetricsReporter;
 class WorkerLauncher;
 class ClientReportSink;
@@ -96,6 +97,7 @@ class Agent {
   const AgentOptions options_;
   proto::NodeInventory inventory_;
   std::string address_;
+  std::unique_ptr<JobFiles> job_files_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -2,9 +2,8 @@
 
 #include <unistd.h>
 
-#include <optional>
-
 #include <map>
+#include <optional>
 #include <set>
 
 #include "common/contract/grad_routes.h"
@@ -78,8 +77,12 @@ StatusOr<JobLaunch> BuildJobLaunch(const proto::StartWorkersRequest& req,
     }
   }
 
-  std::vector<std::string> argv = {ctx.executable, "worker", "--job",
-                                   spec.source_path()};
+  std::vector<std::string> argv = {ctx.executable, "worker", "--job"};
+  if (ctx.job_file.empty()) {
+    argv.push_back(spec.source_path());
+  } else {
+    argv.insert(argv.end(), {ctx.job_file, "--job-origin", spec.source_path()});
+  }
   for (const auto& o : spec.overrides()) {
     argv.push_back("--set");
     argv.push_back(o);

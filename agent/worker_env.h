@@ -5,8 +5,8 @@
 // map plus (winning over both) the worker contract of
 // common/contract/worker_env.h: the rank's identity, the job's labels,
 // coordinator and token, the run directory, the metrics fd
-// (agent/process_spawner.h), the rank's part of the topology plan (its colour and
-// key in each sub-communicator, the all-reduce route table), and, when
+// (agent/process_spawner.h), the rank's part of the topology plan (its colour
+// and key in each sub-communicator, the all-reduce route table), and, when
 // binding.numa binds the rank (agent/numa_binding.h), its NUMA node (its
 // CPUs and preferred memory node go in RankProcess).
 // Pure function; INVALID_ARGUMENT names what is wrong with the request.
@@ -30,6 +30,11 @@ struct WorkerEnvContext {
   // GPUs, and the CPUs the agent itself may run on.
   proto::NodeInventory inventory;
   std::vector<int> allowed_cpus;
+  // This node's copy of the job's text (JobFiles): the workers read it,
+  // with the submitter's path (spec.source_path) as its origin for
+  // relative paths and messages. Empty: the workers read source_path
+  // itself (it must exist on this node).
+  std::string job_file;
 };
 
 StatusOr<JobLaunch> BuildJobLaunch(const proto::StartWorkersRequest& request,

@@ -65,6 +65,19 @@ TEST(WorkerEnvTest, BuildsArgvAndEnvPerRank) {
   EXPECT_THAT(r.env, Not(Contains(std::string("RANK=99"))));
 }
 
+// With the agent's copy of the job, workers read it and not the
+// submitter's path, which need not exist on this node.
+TEST(WorkerEnvTest, WorkersReadTheAgentsCopyOfTheJob) {
+  WorkerEnvContext ctx{"/opt/dstrain", "sekrit", {}, {}, {}};
+  ctx.job_file = "/tmp/dstrain-agent-x/j-1.a2.yaml";
+  auto launch = BuildJobLaunch(TwoRanks(), ctx);
+  ASSERT_THAT(launch, IsOk());
+  EXPECT_THAT(launch->ranks[0].argv,
+              ElementsAre("/opt/dstrain", "worker", "--job",
+                          "/tmp/dstrain-agent-x/j-1.a2.yaml", "--job-origin",
+                          "/jobs/charlm.yaml", "--set", "train.steps=20"));
+}
+
 TEST(WorkerEnvTest, RejectsInconsistentRequests) {
   WorkerEnvContext ctx{"/opt/dstrain", "t", {}, {}, {}};
   auto req = TwoRanks();

@@ -62,16 +62,17 @@ int main(int argc, char** argv) {
                        "job's checkpoint directory; metrics.jsonl keeps "
                        "the steps before it");
 
-  std::string worker_job;
-  std::vector<std::string> worker_overrides;
-  std::string worker_metrics_file;
+  dstrain::WorkerCommandOptions worker;
   CLI::App* worker_cmd =
       app.add_subcommand("worker",
                          "run one rank (started by an agent, "
                          "torchrun, mpirun or srun)");
-  worker_cmd->add_option("--job", worker_job, "the job file")->required();
-  AddOverrides(worker_cmd, &worker_overrides);
-  worker_cmd->add_option("--metrics-file", worker_metrics_file,
+  worker_cmd->add_option("--job", worker.job_path, "the job file")->required();
+  worker_cmd->add_option("--job-origin", worker.job_origin,
+                         "the path the job file was submitted as, when --job "
+                         "is a copy (relative paths and messages use it)");
+  AddOverrides(worker_cmd, &worker.overrides);
+  worker_cmd->add_option("--metrics-file", worker.metrics_file,
                          "also write this rank's metrics JSON lines to PATH "
                          "({rank} is replaced by the rank; without it "
                          ".rank<N> is appended)");
@@ -235,8 +236,7 @@ int main(int argc, char** argv) {
 
   if (*launch_cmd) return dstrain::cli::RunLaunch(launch);
   if (*worker_cmd) {
-    return dstrain::cli::RunWorker(worker_job, worker_overrides,
-                                   worker_metrics_file);
+    return dstrain::cli::RunWorker(worker);
   }
   if (*coord_cmd) {
     return dstrain::coordinator::RunCoordinatorCommand(coord);

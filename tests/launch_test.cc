@@ -53,13 +53,15 @@ std::string TinyJob(const std::string& name, int steps) {
 
 class LaunchTest : public testing::DstrainTest {
  protected:
-  // Every live (not zombie) process whose command line names `job_path`:
-  // the workers of that job, wherever they were reparented to.
+  // Every live (not zombie) process whose command line names `job_path`
+  // as its job (the agent hands workers its copy, with the submitted path
+  // as --job-origin): the workers of that job, wherever they were
+  // reparented to.
   std::vector<testing::ProcInfo> WorkersOf(const std::string& job_path) {
     std::vector<testing::ProcInfo> out;
     for (auto& p : testing::ListProcesses()) {
       if (p.state != 'Z' &&
-          p.cmdline.find("worker --job " + job_path) != std::string::npos) {
+          p.cmdline.find("--job-origin " + job_path) != std::string::npos) {
         out.push_back(p);
       }
     }
@@ -422,6 +424,54 @@ TEST_F(LaunchTest, AnAgentWhoseCoordinatorDiedStopsOnSigterm) {
   EXPECT_TRUE(WorkersOf(job).empty());
   launch->Signal(SIGKILL);
   launch->Wait(15s);
+}
+
+// Workers get the job from their agent: a job file that exists only where
+// it was submitted from (here: deleted before any agent registers) still
+// runs, and a job waiting for nodes says why.
+TEST_F(LaunchTest, WorkersDoNotNeedTheSubmittersJobFile) {
+  const std::string token = WriteTokenFile("token", "job-text-token");
+  auto coord = StartDstrain(
+      {"coordinator", "--listen", "127.0.0.1:0", "--token-file", token});
+  ASSERT_TRUE(coord);
+  std::smatch m;
+  std::string out;
+  const std::regex listening("listening on (\\S+)\n");
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        out = coord->Stdout();
+        return std::regex_search(out, m, listening);
+      },
+      30s))
+      << coord->Stderr();
+  const std::string address = m[1];
+  const std::string job = WriteFile("laptop.yaml", TinyJob("laptop", 5));
+  const fs::path run_dir = dir_ / "run";
+  auto launch =
+      StartDstrain({"launch", job, "--coordinator", address, "--token-file",
+                    token, "--run-dir", run_dir.string()});
+  ASSERT_TRUE(launch);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return launch->Stdout().find("needs 1 free node: 0 registered") !=
+               std::string::npos;
+      },
+      60s))
+      << launch->Stdout() << launch->Stderr();
+  fs::remove(job);
+
+  auto agent = StartDstrain({"agent", "--coordinator", address, "--token-file",
+                             token, "--hostname", "node-b"});
+  ASSERT_TRUE(agent);
+  auto st = launch->Wait(180s);
+  ASSERT_TRUE(st.has_value()) << launch->Stderr();
+  EXPECT_EQ(testing::ShellExitCode(*st), 0)
+      << launch->Stderr() << agent->Stderr();
+  EXPECT_EQ(ReadJsonLines(run_dir / "metrics.jsonl").size(), 5u);
+  agent->Signal(SIGTERM);
+  EXPECT_TRUE(agent->Wait(30s).has_value());
+  coord->Signal(SIGTERM);
+  EXPECT_TRUE(coord->Wait(30s).has_value());
 }
 
 // A mistyped --token-file used to become the cluster's secret; every

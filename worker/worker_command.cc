@@ -16,6 +16,7 @@
 #include "common/cpu_affinity.h"
 #include "common/fd_line_writer.h"
 #include "common/log.h"
+#include "common/read_file.h"
 #include "common/rendezvous/in_memory_kv_store.h"
 #include "common/strings.h"
 #include "common/unique_fd.h"
@@ -154,6 +155,17 @@ Status OpenMetricsSinks(const WorkerCommandOptions& options,
     sinks.push_back(std::move(sink));
   }
   return Status::Ok();
+}
+
+// The job file, or the agent's copy of it read as if it were at its origin.
+StatusOr<config::JobConfig> LoadJob(const WorkerCommandOptions& options) {
+  if (options.job_origin.empty()) {
+    return config::LoadJobFile(options.job_path, options.overrides);
+  }
+  StatusOr<std::string> text =
+      ReadConfigFile(options.job_path, kMaxConfigFileRead, "job file");
+  if (!text.ok()) return InvalidArgument(text.status().message());
+  return config::ParseJobYaml(*text, options.job_origin, options.overrides);
 }
 
 // What the worker does with the trainer's observations: rank 0 says what it
@@ -363,8 +375,7 @@ int RunWorkerCommand(const WorkerCommandOptions& options,
   // enough.
   const bool speaks = !mpi_mode || launch.rank.value_or(0) == 0;
 
-  StatusOr<config::JobConfig> job =
-      config::LoadJobFile(options.job_path, options.overrides);
+  StatusOr<config::JobConfig> job = LoadJob(options);
   if (!job.ok()) {
     if (speaks) Fail(job.status());
     return kExitInvalid;

@@ -42,6 +42,10 @@ namespace dstrain {
 
 struct WorkerCommandOptions {
   std::string job_path;
+  // --job-origin: where the job file was submitted from, when job_path is
+  // a copy of it (an agent's): its relative paths resolve against this
+  // path's folder and messages name it. Empty: job_path itself.
+  std::string job_origin;
   std::vector<std::string> overrides;  // `dotted.key=value`, like --set
   // --metrics-file: where each rank writes the same JSON lines as the
   // metrics fd (also when there is one). `{rank}` in the path is replaced

@@ -9,9 +9,7 @@
 
 namespace dstrain::cli {
 
-int RunWorker(const std::string& job_path,
-              const std::vector<std::string>& overrides,
-              const std::string& metrics_file) {
+int RunWorker(const WorkerCommandOptions& options) {
   std::shared_ptr<rendezvous::KeyValueStore> store;
   const contract::EnvLookup env = contract::ProcessEnvironment();
   const std::string coordinator = env(contract::kCoordinator).value_or("");
@@ -35,10 +33,6 @@ int RunWorker(const std::string& job_path,
     store = std::make_shared<coordinator::CoordinatorKvStore>(
         coordinator, token, job_id, decoded->attempt);
   }
-  WorkerCommandOptions options;
-  options.job_path = job_path;
-  options.overrides = overrides;
-  options.metrics_file = metrics_file;
   return RunWorkerCommand(options, std::move(store));
 }
 
