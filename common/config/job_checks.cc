@@ -16,51 +16,58 @@ std::string Int(long long x) { return std::to_string(x); }
 
 }  // namespace
 
-Status CheckCombinations(const JobConfig& job, const Origins& o) {
+std::vector<Status> CombinationErrors(const JobConfig& job, const Origins& o) {
+  std::vector<Status> out;
   if (job.nodes.max < job.nodes.min) {
-    return InvalidArgument(
+    out.push_back(InvalidArgument(
         o.Ref("nodes.max", Int(job.nodes.max)) +
-        " must be >= " + o.Ref("nodes.min", Int(job.nodes.min)));
+        " must be >= " + o.Ref("nodes.min", Int(job.nodes.min))));
   }
   if (job.model.d_model % job.model.heads != 0) {
-    return InvalidArgument(o.Ref("model.heads", Int(job.model.heads)) +
-                           " must divide " +
-                           o.Ref("model.d_model", Int(job.model.d_model)));
+    out.push_back(InvalidArgument(
+        o.Ref("model.heads", Int(job.model.heads)) + " must divide " +
+        o.Ref("model.d_model", Int(job.model.d_model))));
   }
   // The text dataset feeds raw bytes, so every byte value needs a row in the
   // embedding and nothing else ever appears.
   if (job.data.type == "text" && job.model.vocab != 256) {
-    return InvalidArgument(
+    out.push_back(InvalidArgument(
         o.Ref("model.vocab", Int(job.model.vocab)) + " must be 256 with " +
-        o.Ref("data.type", job.data.type) + " (the text dataset feeds bytes)");
+        o.Ref("data.type", job.data.type) + " (the text dataset feeds bytes)"));
   }
   if (job.train.schedule.warmup_steps > job.train.steps) {
-    return InvalidArgument(
+    out.push_back(InvalidArgument(
         o.Ref("train.schedule.warmup_steps",
               Int(job.train.schedule.warmup_steps)) +
-        " must be <= " + o.Ref("train.steps", Int(job.train.steps)));
+        " must be <= " + o.Ref("train.steps", Int(job.train.steps))));
   }
   if (job.backend == Backend::kNccl && job.device != Device::kCuda) {
-    return InvalidArgument(o.Ref("backend", BackendName(job.backend)) +
-                           " needs `device` = cuda, but " +
-                           o.Ref("device", DeviceName(job.device)));
+    out.push_back(InvalidArgument(o.Ref("backend", BackendName(job.backend)) +
+                                  " needs `device` = cuda, but " +
+                                  o.Ref("device", DeviceName(job.device))));
   }
   // The engine's collectives on GPU tensors are NCCL's.
   if (job.device == Device::kCuda && job.backend != Backend::kNccl &&
       job.backend != Backend::kAuto) {
-    return InvalidArgument(o.Ref("device", DeviceName(job.device)) +
-                           " trains with backend nccl (or auto), not " +
-                           o.Ref("backend", BackendName(job.backend)));
+    out.push_back(InvalidArgument(o.Ref("device", DeviceName(job.device)) +
+                                  " trains with backend nccl (or auto), not " +
+                                  o.Ref("backend", BackendName(job.backend))));
   }
   // A rank is declared hung only after missing several heartbeats.
   if (job.fault_tolerance.hang_timeout_s <= job.fault_tolerance.heartbeat_s) {
-    return InvalidArgument(o.Ref("fault_tolerance.hang_timeout_s",
-                                 Num(job.fault_tolerance.hang_timeout_s)) +
-                           " must be greater than " +
-                           o.Ref("fault_tolerance.heartbeat_s",
-                                 Num(job.fault_tolerance.heartbeat_s)));
+    out.push_back(
+        InvalidArgument(o.Ref("fault_tolerance.hang_timeout_s",
+                              Num(job.fault_tolerance.hang_timeout_s)) +
+                        " must be greater than " +
+                        o.Ref("fault_tolerance.heartbeat_s",
+                              Num(job.fault_tolerance.heartbeat_s))));
   }
-  return Status::Ok();
+  return out;
+}
+
+Status CheckCombinations(const JobConfig& job, const Origins& o) {
+  std::vector<Status> errors = CombinationErrors(job, o);
+  return errors.empty() ? Status::Ok() : errors.front();
 }
 
 Status CheckJobFilePolicy(const JobConfig& job, const Origins& o) {

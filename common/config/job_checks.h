@@ -5,12 +5,18 @@
 // Origins of its values, and return the first problem as INVALID_ARGUMENT
 // with a one-line message naming every place involved.
 
+#include <vector>
+
 #include "common/config/job_config.h"
 #include "common/config/job_origins.h"
 #include "common/status.h"
 
 namespace dstrain::config::internal {
 
+// Every impossible combination, in a fixed order (empty: none).
+std::vector<Status> CombinationErrors(const JobConfig& job,
+                                      const Origins& origins);
+// The first of CombinationErrors, or OK.
 Status CheckCombinations(const JobConfig& job, const Origins& origins);
 
 // What a job file may not ask for although the engine could run it (fp16

@@ -95,6 +95,9 @@ std::string SectionValueHint(const std::string& section,
          pick->path + "=" + text + "`)?";
 }
 
+// A file with more problems than this is probably not a job file.
+constexpr std::size_t kMaxErrors = 20;
+
 class Loader {
  public:
   Loader(std::string display, std::string stored_path)
@@ -113,10 +116,18 @@ class Loader {
     for (const std::string& ov : overrides) {
       DSTRAIN_RETURN_IF_ERROR(ApplyOverride(root, ov));
     }
-    DSTRAIN_RETURN_IF_ERROR(WalkMap(root, ""));
-    DSTRAIN_RETURN_IF_ERROR(CheckRequired());
-    DSTRAIN_RETURN_IF_ERROR(internal::CheckCombinations(config_, origins_));
-    DSTRAIN_RETURN_IF_ERROR(internal::CheckJobFilePolicy(config_, origins_));
+    // Like a compiler, report every problem found in one pass (capped):
+    // each key on its own, then the missing keys, then the combinations
+    // (only of values that all parsed, so one typo does not cascade).
+    WalkMap(root, "");
+    if (errors_.empty()) CheckRequired();
+    if (errors_.empty()) {
+      for (Status& e : internal::CombinationErrors(config_, origins_)) {
+        Note(std::move(e));
+      }
+      Note(internal::CheckJobFilePolicy(config_, origins_));
+    }
+    DSTRAIN_RETURN_IF_ERROR(AllErrors());
     DSTRAIN_RETURN_IF_ERROR(internal::RefuseUnbuiltFeatures(config_, origins_));
     DSTRAIN_RETURN_IF_ERROR(ResolvePaths());
     return config_;
@@ -219,42 +230,74 @@ class Loader {
     return Status::Ok();
   }
 
-  Status WalkMap(const YAML::Node& map, const std::string& section) {
-    for (auto it = map.begin(); it != map.end(); ++it) {
+  // Walks one mapping of the job, noting every key's problem (Note) and
+  // going on with the next key; nested mappings likewise.
+  void WalkMap(const YAML::Node& map, const std::string& section) {
+    for (auto it = map.begin(); it != map.end() && !Full(); ++it) {
       const YAML::Node key = it->first;  // copies: `it->` is a temporary
       const YAML::Node value = it->second;
-      DSTRAIN_RETURN_IF_ERROR(
-          yaml::CheckKeyIsName(key, PlaceFor(section, key.Mark())));
-      const std::string& k = key.Scalar();
-      const std::string path = section.empty() ? k : section + "." + k;
-      const Place key_place = PlaceFor(path, key.Mark());
-      if (k.empty()) return UnknownKey(key_place, section, k);
-      if (k.find('.') != std::string::npos &&
-          (schema::FindField(path) != nullptr || schema::IsSection(path))) {
-        return InvalidArgument(
-            Located(key_place, "unknown key " + Quoted(k),
-                    "; dotted keys are for --set: nest it under `" +
-                        k.substr(0, k.find('.')) + ":` instead"));
-      }
-      const Place value_place = PlaceFor(path, yaml::ValueMark(key, value));
-      if (const Field* f = schema::FindField(path)) {
-        present_.insert(path);
-        DSTRAIN_RETURN_IF_ERROR(ParseLeaf(*f, value, value_place));
-      } else if (schema::IsSection(path)) {
-        present_.insert(path);
-        section_place_[path] = key_place;
-        if (!value.IsDefined() || value.IsNull()) continue;  // `zero:` alone
-        if (!value.IsMap()) {
-          Status e = yaml::Expected(
-              {path, value_place}, "a mapping of `" + path + ".*` keys", value);
-          return InvalidArgument(e.message() + SectionValueHint(path, value));
-        }
-        DSTRAIN_RETURN_IF_ERROR(WalkMap(value, path));
-      } else {
-        return UnknownKey(key_place, section, k);
-      }
+      Note(WalkKey(key, value, section));
     }
+  }
+
+  Status WalkKey(const YAML::Node& key, const YAML::Node& value,
+                 const std::string& section) {
+    DSTRAIN_RETURN_IF_ERROR(
+        yaml::CheckKeyIsName(key, PlaceFor(section, key.Mark())));
+    const std::string& k = key.Scalar();
+    const std::string path = section.empty() ? k : section + "." + k;
+    const Place key_place = PlaceFor(path, key.Mark());
+    if (k.empty()) return UnknownKey(key_place, section, k);
+    if (k.find('.') != std::string::npos &&
+        (schema::FindField(path) != nullptr || schema::IsSection(path))) {
+      return InvalidArgument(
+          Located(key_place, "unknown key " + Quoted(k),
+                  "; dotted keys are for --set: nest it under `" +
+                      k.substr(0, k.find('.')) + ":` instead"));
+    }
+    const Place value_place = PlaceFor(path, yaml::ValueMark(key, value));
+    if (const Field* f = schema::FindField(path)) {
+      present_.insert(path);
+      return ParseLeaf(*f, value, value_place);
+    }
+    if (!schema::IsSection(path)) return UnknownKey(key_place, section, k);
+    present_.insert(path);
+    section_place_[path] = key_place;
+    if (!value.IsDefined() || value.IsNull()) return Status::Ok();  // `zero:`
+    if (!value.IsMap()) {
+      Status e = yaml::Expected({path, value_place},
+                                "a mapping of `" + path + ".*` keys", value);
+      return InvalidArgument(e.message() + SectionValueHint(path, value));
+    }
+    WalkMap(value, path);
     return Status::Ok();
+  }
+
+  // Keeps a problem for AllErrors; false when `s` is one.
+  bool Note(Status s) {
+    if (s.ok()) return true;
+    if (errors_.size() < kMaxErrors) {
+      errors_.push_back(std::move(s));
+    } else {
+      ++errors_left_out_;
+    }
+    return false;
+  }
+  bool Full() const { return errors_.size() >= kMaxErrors; }
+
+  // OK, the one problem, or every problem on its own line.
+  Status AllErrors() const {
+    if (errors_.empty()) return Status::Ok();
+    if (errors_.size() == 1 && errors_left_out_ == 0) return errors_.front();
+    std::string text;
+    for (const Status& e : errors_) {
+      text += (text.empty() ? "" : "\n") + e.message();
+    }
+    if (errors_left_out_ > 0 || Full()) {
+      text += "\n(stopped after " + std::to_string(kMaxErrors) +
+              " errors; fix these first)";
+    }
+    return InvalidArgument(text);
   }
 
   Status RangeError(const std::string& path, const std::string& text,
@@ -382,7 +425,7 @@ class Loader {
     return Status::Ok();
   }
 
-  Status CheckRequired() {
+  void CheckRequired() {
     for (const Field& f : schema::Fields()) {
       if (!f.required || present_.count(f.path) > 0) continue;
       std::string msg =
@@ -399,9 +442,8 @@ class Loader {
                  ")";
         }
       }
-      return InvalidArgument(msg);
+      Note(InvalidArgument(msg));
     }
-    return Status::Ok();
   }
 
   // Relative paths resolve against the job file's folder; the result must
@@ -455,6 +497,8 @@ class Loader {
   std::set<std::string> present_;               // paths found in the tree
   std::map<std::string, Place> section_place_;  // where each section's key is
   std::map<std::string, std::string> override_of_;  // key path -> override
+  std::vector<Status> errors_;  // every problem found so far, in order
+  int errors_left_out_ = 0;     // beyond kMaxErrors
 };
 
 }  // namespace

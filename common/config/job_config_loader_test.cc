@@ -398,6 +398,34 @@ TEST(JobConfigLoaderTest, EveryExampleJobLoads) {
   }
 }
 
+// Like a compiler: every mistake of a file in one pass, one per line, in
+// file order; combinations are judged only once every value parsed.
+TEST(JobConfigLoaderTest, EveryMistakeIsReportedInOnePass) {
+  StatusOr<JobConfig> r = ParseJobYaml(
+      "name: x\n"
+      "data: {path: /usr/share/games/fortunes}\n"
+      "train: {stepz: 5, micro_batch: -1}\n"
+      "amp: {dtype: fp8}\n"
+      "fault_tolerance: {heartbeat_s: 500ms}\n",
+      "m.yaml");
+  ASSERT_THAT(r, Not(IsOk()));
+  const std::string& m = r.status().message();
+  EXPECT_EQ(std::count(m.begin(), m.end(), '\n'), 3) << m;
+  EXPECT_THAT(m, HasSubstr("unknown key `stepz` at m.yaml:3:9"));
+  EXPECT_THAT(m, HasSubstr("`train.micro_batch`"));
+  EXPECT_THAT(m, HasSubstr("`amp.dtype`"));
+  EXPECT_THAT(m, HasSubstr("write 0.5"));
+  EXPECT_LT(m.find("stepz"), m.find("amp.dtype"));
+
+  std::string many = "name: x\ndata: {path: /usr/share/games/fortunes}\n";
+  for (int i = 0; i < 50; ++i) many += "bad" + std::to_string(i) + ": 1\n";
+  r = ParseJobYaml(many, "many.yaml");
+  ASSERT_THAT(r, Not(IsOk()));
+  const std::string& capped = r.status().message();
+  EXPECT_EQ(std::count(capped.begin(), capped.end(), '\n'), 20) << capped;
+  EXPECT_THAT(capped, HasSubstr("stopped after 20 errors"));
+}
+
 TEST(JobConfigLoaderTest, ReadmeDocumentsEveryKey) {
   const std::string readme = ReadFile(kSource / "configs/README.md");
   ASSERT_FALSE(readme.empty());

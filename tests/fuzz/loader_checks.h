@@ -16,7 +16,8 @@
 
 namespace dstrain::fuzz {
 
-// "" for INVALID_ARGUMENT with a non-empty message without line breaks.
+// "" for INVALID_ARGUMENT with a non-empty message of one line per error
+// (at most 20 errors and a line saying it stopped), no line empty.
 std::string CheckError(const Status& status);
 
 // ParseJobYaml; `source_path` is where relative paths start.
