@@ -141,6 +141,10 @@ StatusOr<JobLaunch> BuildJobLaunch(const proto::StartWorkersRequest& req,
   // (a restart, attempt > 0, resumes anyway).
   job_env.resume = spec.resume();
   job_env.metrics_fd = kMetricsFd;
+  // The name the node registered as: several nodes may share a hostname.
+  if (!ctx.inventory.hostname().empty()) {
+    job_env.node_name = ctx.inventory.hostname();
+  }
   for (const proto::GradRoute& r : req.grad_routes())
     job_env.grad_routes.push_back({r.min_bytes(), r.via()});
   if (!job_env.grad_routes.empty()) {

@@ -78,6 +78,20 @@ TEST(WorkerEnvTest, WorkersReadTheAgentsCopyOfTheJob) {
                           "/jobs/charlm.yaml", "--set", "train.steps=20"));
 }
 
+// Several "hosts" may share one machine name: workers name their host as
+// the node registered (the agent's --hostname).
+TEST(WorkerEnvTest, WorkersKnowTheirNodesRegisteredName) {
+  WorkerEnvContext ctx{
+      "/opt/dstrain", "sekrit", {"DSTRAIN_NODE_NAME=stale"}, {}, {}};
+  ctx.inventory.set_hostname("node-b");
+  auto launch = BuildJobLaunch(TwoRanks(), ctx);
+  ASSERT_THAT(launch, IsOk());
+  EXPECT_THAT(launch->ranks[0].env,
+              Contains(std::string("DSTRAIN_NODE_NAME=node-b")));
+  EXPECT_THAT(launch->ranks[0].env,
+              Not(Contains(std::string("DSTRAIN_NODE_NAME=stale"))));
+}
+
 TEST(WorkerEnvTest, RejectsInconsistentRequests) {
   WorkerEnvContext ctx{"/opt/dstrain", "t", {}, {}, {}};
   auto req = TwoRanks();

@@ -85,6 +85,10 @@ int main(int argc, char** argv) {
   coord_cmd->add_option("--token-file", coord.token_file,
                         "file (mode 0600) holding the cluster token; "
                         "default: $DSTRAIN_TOKEN");
+  coord_cmd->add_option("--node-network", coord.node_network,
+                        "CIDR (e.g. 10.0.0.0/8): multi-node jobs' ranks "
+                        "connect over each node's address in it (default: "
+                        "the address each agent announced)");
   coord_cmd->add_option("--generate-token", coord.generate_token,
                         "write a new random cluster token to this new file "
                         "(mode 0600) and use it");

@@ -2,10 +2,12 @@
 
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
 #include "common/rpc/token_file.h"
 #include "common/termination_signals.h"
 #include "coordinator/coordinator_server.h"
+#include "coordinator/node_address.h"
 
 namespace dstrain::coordinator {
 
@@ -41,6 +43,16 @@ int RunCoordinatorCommand(const CoordinatorCommandOptions& options) {
     return 2;
   }
 
+  std::optional<Cidr> node_network;
+  if (!options.node_network.empty()) {
+    StatusOr<Cidr> net = ParseCidr(options.node_network, "--node-network");
+    if (!net.ok()) {
+      std::cerr << "dstrain coordinator: " << net.status().message() << "\n";
+      return 2;
+    }
+    node_network = *net;
+  }
+
   // Blocked before the server starts so its threads inherit the mask and
   // the signal reaches only sigwait below.
   TerminationSignals signals;
@@ -49,6 +61,7 @@ int RunCoordinatorCommand(const CoordinatorCommandOptions& options) {
   server_options.listen_address =
       options.listen.empty() ? "127.0.0.1:0" : options.listen;
   server_options.token = *token;
+  server_options.node_network = node_network;
   StatusOr<std::unique_ptr<CoordinatorServer>> server =
       CoordinatorServer::Start(server_options);
   if (!server.ok()) {

@@ -13,6 +13,9 @@ struct CoordinatorCommandOptions {
   // the DSTRAIN_TOKEN environment variable. At most one of the two flags.
   std::string token_file;
   std::string generate_token;
+  // --node-network CIDR: the network multi-node jobs' collectives use
+  // (coordinator/node_address.h); empty: each agent's announced address.
+  std::string node_network;
 };
 
 // Prints "dstrain coordinator listening on <address>" to stdout once

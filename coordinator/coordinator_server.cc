@@ -28,7 +28,8 @@ struct CoordinatorServer::Impl {
                   std::chrono::duration<double>(o.heartbeat_s)),
               o.missed_heartbeats_before_lost),
         agents(o.token),
-        jobs(&nodes, &kv, &agents, &executor, &clock),
+        jobs(&nodes, &kv, &agents, &executor, &clock,
+             JobManagerOptions{.node_network = o.node_network}),
         service(o.token, &nodes, &jobs, &kv) {}
 
   CoordinatorOptions options;

@@ -20,10 +20,12 @@
 #include <cstddef>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
 #include "common/status.h"
+#include "coordinator/node_address.h"
 
 namespace grpc {
 class Server;
@@ -36,6 +38,10 @@ struct CoordinatorOptions {
   std::string token;                           // required, non-empty
   double heartbeat_s = 2.0;                    // agents are told this interval
   int missed_heartbeats_before_lost = 3;
+  // Multi-node jobs' collectives go over each node's address in this
+  // network (coordinator/node_address.h); unset: the agents' announced
+  // addresses.
+  std::optional<Cidr> node_network;
 };
 
 class CoordinatorServer {

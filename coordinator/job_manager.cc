@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <set>
 
+#include "common/contract/worker_env.h"
 #include "common/rpc/worker_exit.h"
 #include "coordinator/exit_description.h"
 #include "topology/model/rank_layout.h"
@@ -238,6 +239,25 @@ void JobManager::StartLocked(Job* job, const std::vector<NodeInfo>& given,
     a.set_host(nodes[slot.node_rank].host());
     job->ranks.push_back(a);
   }
+  // Ranks on several nodes reach each other at an address the coordinator
+  // picks per node, never through the machine's hostname.
+  std::vector<std::string> comm_hosts(nodes.size());
+  if (nodes.size() > 1) {
+    for (std::size_t n = 0; n < nodes.size(); ++n) {
+      const proto::NodeInventory& inv = nodes[n].inventory;
+      StatusOr<std::string> a =
+          PickNodeAddress(nodes[n].host(),
+                          std::vector<std::string>(inv.addresses().begin(),
+                                                   inv.addresses().end()),
+                          nodes[n].agent_address, options_.node_network);
+      if (!a.ok()) {
+        EndLocked(job, proto::JOB_FAILED, a.status().message(),
+                  /*stop_workers=*/false, effects);
+        return;
+      }
+      comm_hosts[n] = *a;
+    }
+  }
   job->starts_pending = static_cast<int>(nodes.size());
   for (std::size_t n = 0; n < job->nodes.size(); ++n) {
     const Placement& p = job->nodes[n];
@@ -251,6 +271,7 @@ void JobManager::StartLocked(Job* job, const std::vector<NodeInfo>& given,
     }
     auto& env = *request.mutable_env();
     for (const auto& [k, v] : plan_env[n]) env[k] = v;
+    if (!comm_hosts[n].empty()) env[contract::kCommHost] = comm_hosts[n];
     for (const proto::SubCommunicator& c : job->communicators)
       *request.add_communicators() = c;
     for (const GradRoute& r : job->grad_routes) {

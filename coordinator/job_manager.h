@@ -58,6 +58,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -67,6 +68,7 @@
 #include "coordinator/clock.h"
 #include "coordinator/executor.h"
 #include "coordinator/job_plan.h"
+#include "coordinator/node_address.h"
 #include "coordinator/node_manager.h"
 #include "coordinator/rendezvous_store.h"
 #include "dstrain.pb.h"
@@ -81,6 +83,10 @@ struct JobManagerOptions {
   double stop_grace_s = 3.0;
   // Rank-0 steps kept for GetJobStatus history.
   std::size_t max_history = 100000;
+  // Where a multi-node job's workers listen for collectives
+  // (node_address.h): an address of each node inside this network, or
+  // (unset) the address the node's agent announced.
+  std::optional<Cidr> node_network;
 };
 
 class JobManager {

@@ -166,6 +166,18 @@ TEST_F(JobManagerTest, APendingJobSaysWhyItWaits) {
             "queued behind job " + *second + " (first come, first served)");
 }
 
+// Ranks on several nodes connect over the address each node's agent is
+// reached at (not the machine's hostname); a one-node job stays on
+// loopback, the worker's default.
+TEST_F(JobManagerTest, MultiNodeJobsGetEachNodesAddressForCollectives) {
+  AddNode("alpha");
+  AddNode("beta");
+  ASSERT_THAT(jobs_.LaunchJob(Spec("two", 1, 2, 2)), IsOk());
+  ASSERT_EQ(agents_.starts.size(), 2u);
+  EXPECT_EQ(agents_.starts[0].start.env().at("DSTRAIN_COMM_HOST"), "alpha");
+  EXPECT_EQ(agents_.starts[1].start.env().at("DSTRAIN_COMM_HOST"), "beta");
+}
+
 TEST_F(JobManagerTest, WaitsForNodesThenAssignsRanksInRegistrationOrder) {
   StatusOr<std::string> id = jobs_.LaunchJob(Spec("charlm", 2, 2, 2));
   ASSERT_THAT(id, IsOk());

@@ -57,7 +57,7 @@ engine::RankContext ContextFrom(const contract::WorkerEnv& env) {
   ctx.local_world_size = env.local_world_size;
   ctx.attempt = env.attempt;
   ctx.job_id = env.job_id;
-  ctx.hostname = Hostname();
+  ctx.hostname = env.node_name.empty() ? Hostname() : env.node_name;
   ctx.comm_interface = env.comm_interface;
   ctx.sub_communicators = env.sub_communicators;
   ctx.grad_routes = env.grad_routes;

@@ -22,8 +22,7 @@ Status DecodeInt(const EnvLookup& lookup, const char* name, int lo, int hi,
   return Status::Ok();
 }
 
-void DecodeString(const EnvLookup& lookup, const char* name,
-                  std::string* out) {
+void DecodeString(const EnvLookup& lookup, const char* name, std::string* out) {
   const std::optional<std::string> v = lookup(name);
   if (v && !v->empty()) *out = *v;
 }
@@ -56,6 +55,7 @@ std::vector<std::pair<std::string, std::string>> EncodeWorkerEnv(
   optional(kToken, env.token);
   if (env.metrics_fd >= 0)
     out.emplace_back(kMetricsFd, std::to_string(env.metrics_fd));
+  optional(kNodeName, env.node_name);
   optional(kCommHost, env.comm_host);
   optional(kGlooSocketIfname, env.comm_interface);
   if (env.numa_node >= 0)
@@ -73,13 +73,17 @@ std::string DescribeWorkerEnv(const WorkerEnv& env) {
 
 const std::vector<std::string>& WorkerEnvVariables() {
   static const std::vector<std::string> kAll = {
-      kRank,         kWorldSize,       kLocalRank,
-      kLocalWorldSize, kNodeRank,      kMasterAddr,
-      kMasterPort,   kCoordinator,     kToken,
-      kJobId,        kJobName,         kAttempt,
-      kNumNodes,     kDstrainNodeRank, kRunDir,
-      kResume,       kMetricsFd,       kCommHost,
-      kGlooSocketIfname, kNumaNode,    kSubCommunicators,
+      kRank,         kWorldSize,
+      kLocalRank,    kLocalWorldSize,
+      kNodeRank,     kMasterAddr,
+      kMasterPort,   kCoordinator,
+      kToken,        kJobId,
+      kJobName,      kAttempt,
+      kNumNodes,     kDstrainNodeRank,
+      kRunDir,       kResume,
+      kMetricsFd,    kNodeName,
+      kCommHost,     kGlooSocketIfname,
+      kNumaNode,     kSubCommunicators,
       kGradAllReduce};
   return kAll;
 }
@@ -128,6 +132,7 @@ StatusOr<WorkerEnv> DecodeWorkerEnv(const EnvLookup& lookup) {
   env.resume = resume == "1";
   DSTRAIN_RETURN_IF_ERROR(
       DecodeInt(lookup, kMetricsFd, 0, 1 << 20, &env.metrics_fd));
+  DecodeString(lookup, kNodeName, &env.node_name);
   DecodeString(lookup, kCommHost, &env.comm_host);
   DecodeString(lookup, kGlooSocketIfname, &env.comm_interface);
   DSTRAIN_RETURN_IF_ERROR(

@@ -18,6 +18,9 @@
 //   DSTRAIN_RESUME=0|1           resume from the newest complete checkpoint
 //   DSTRAIN_METRICS_FD           where the worker writes its metrics lines
 //                                (common/contract/metrics_lines.h)
+//   DSTRAIN_NODE_NAME            the name the node registered as (its
+//                                agent's --hostname): how the worker names
+//                                its host in messages
 //   DSTRAIN_COMM_HOST            address peers reach this rank's collectives
 //                                at
 //   GLOO_SOCKET_IFNAME           network interface for Gloo (wins over host)
@@ -64,6 +67,7 @@ inline constexpr char kDstrainNodeRank[] = "DSTRAIN_NODE_RANK";
 inline constexpr char kRunDir[] = "DSTRAIN_RUN_DIR";
 inline constexpr char kResume[] = "DSTRAIN_RESUME";
 inline constexpr char kMetricsFd[] = "DSTRAIN_METRICS_FD";
+inline constexpr char kNodeName[] = "DSTRAIN_NODE_NAME";
 inline constexpr char kCommHost[] = "DSTRAIN_COMM_HOST";
 inline constexpr char kGlooSocketIfname[] = "GLOO_SOCKET_IFNAME";
 inline constexpr char kNumaNode[] = "DSTRAIN_NUMA_NODE";
@@ -97,7 +101,8 @@ struct WorkerEnv {
   int attempt = 0;
   std::string run_dir;
   bool resume = false;
-  int metrics_fd = -1;  // < 0: none
+  int metrics_fd = -1;         // < 0: none
+  std::string node_name;       // empty: the machine's hostname
   std::string comm_host;       // empty: the worker picks (see worker_command)
   std::string comm_interface;  // GLOO_SOCKET_IFNAME
   int numa_node = -1;          // < 0: not bound
