@@ -118,7 +118,7 @@ struct Evaluated {
   std::string order;  // "plan", "hostname", "random"
   Plan plan;
   std::vector<AlgorithmCurve> curves;
-  double rank_bandwidth = 0;
+  FabricCapacity capacity;  // for the lower bound
 
   const CostCurve* Curve(Algorithm a) const {
     for (const auto& c : curves)
@@ -146,10 +146,41 @@ StatusOr<Evaluated> Evaluate(const Setup& s, PlacementKind kind,
       std::vector<AlgorithmCurve> curves,
       EvaluateAlgorithms(s.cluster, router, e.plan, sim, only));
   e.curves = std::move(curves);
-  e.rank_bandwidth = RankBandwidth(
-      s.cluster, router,
-      RankMapFor(e.plan.placement.hosts, e.plan.ranks_per_node), sim);
+  e.capacity = FabricCapacityFor(
+      s.cluster, RankMapFor(e.plan.placement.hosts, e.plan.ranks_per_node),
+      sim);
   return e;
+}
+
+// What the lower bound is made of, for the text reports' headers.
+std::string DescribeBound(const FabricCapacity& f) {
+  std::string out =
+      "lower bound: 2(H-1) x S across the network of H = " +
+      std::to_string(f.hosts) + " hosts (" +
+      FormatBandwidth(f.network_bandwidth / std::max<int64_t>(f.hosts, 1)) +
+      " a host on average, " + FormatBandwidth(f.min_host_bandwidth) +
+      " the least)";
+  if (f.rank_port_bandwidth > 0) {
+    out += ", 2(n-1) x S out of n = " + std::to_string(f.ranks) + " ranks (" +
+           FormatBandwidth(f.rank_port_bandwidth) + " a rank inside a host)";
+  }
+  return out + "; no algorithm beats the larger";
+}
+
+void WriteCapacityJson(JsonWriter& w, const FabricCapacity& f) {
+  w.Key("capacity")
+      .BeginObject()
+      .Key("hosts")
+      .Int(f.hosts)
+      .Key("ranks")
+      .Int(f.ranks)
+      .Key("network_gb_per_s")
+      .Number(f.network_bandwidth / 1e9)
+      .Key("min_host_network_gb_per_s")
+      .Number(f.min_host_bandwidth / 1e9)
+      .Key("rank_port_gb_per_s")
+      .Number(f.rank_port_bandwidth / 1e9)
+      .EndObject();
 }
 
 // ---- rank order as runs of hosts -------------------------------------
@@ -427,16 +458,17 @@ int RunPlan(const TopoOptions& o, const Setup& s) {
     JsonWriter w;
     w.BeginObject();
     WritePlanJson(w, s.cluster, plan->plan);
-    w.Key("rank_bandwidth").Number(plan->rank_bandwidth);
+    WriteCapacityJson(w, plan->capacity);
     w.Key("predictions").BeginArray();
     for (int64_t b : *sizes) {
       w.BeginObject().Key("bytes").Int(b);
       w.Key("lower_bound_s")
-          .Number(AllReduceLowerBound(n, b, plan->rank_bandwidth));
+          .Number(CollectiveLowerBound(Collective::kAllReduce, plan->capacity,
+                                       static_cast<double>(b)));
       for (const Evaluated* e : orders) {
         const CostCurve* c = e->CurveFor(b);
         const Prediction p =
-            Predict(*c, Collective::kAllReduce, b, e->rank_bandwidth);
+            Predict(*c, Collective::kAllReduce, b, e->capacity);
         w.Key(e->order).BeginObject();
         w.Key("algorithm").String(AlgorithmName(e->plan.AlgorithmFor(b)));
         w.Key("seconds").Number(p.seconds);
@@ -497,8 +529,8 @@ int RunPlan(const TopoOptions& o, const Setup& s) {
     for (const auto& [k, v] : p.env)
       std::printf("  %s=%s\n", k.c_str(), v.c_str());
   }
-  std::printf("\npredicted all-reduce (B = %s per rank)\n",
-              FormatBandwidth(plan->rank_bandwidth).c_str());
+  std::printf("\npredicted all-reduce\n%s\n",
+              DescribeBound(plan->capacity).c_str());
   {
     Table t({"size", "bound", "plan", "algorithm", "busbw GB/s", "hostname",
              "random", "random/plan"});
@@ -506,12 +538,13 @@ int RunPlan(const TopoOptions& o, const Setup& s) {
       const double tp = plan->CurveFor(b)->Seconds(b);
       const double th = by_name->CurveFor(b)->Seconds(b);
       const double tr = random->CurveFor(b)->Seconds(b);
-      t.Add({Bytes(b),
-             FormatSeconds(AllReduceLowerBound(n, b, plan->rank_bandwidth)),
-             FormatSeconds(tp), AlgorithmName(p.AlgorithmFor(b)),
-             GBps(BusBandwidth(Collective::kAllReduce, n, b, tp)),
-             FormatSeconds(th), FormatSeconds(tr),
-             StrFormat("%.2fx", tr / tp)});
+      t.Add(
+          {Bytes(b),
+           FormatSeconds(CollectiveLowerBound(
+               Collective::kAllReduce, plan->capacity, static_cast<double>(b))),
+           FormatSeconds(tp), AlgorithmName(p.AlgorithmFor(b)),
+           GBps(BusBandwidth(Collective::kAllReduce, n, b, tp)),
+           FormatSeconds(th), FormatSeconds(tr), StrFormat("%.2fx", tr / tp)});
     }
     std::fputs(t.Render("  ").c_str(), stdout);
   }
@@ -536,15 +569,15 @@ int RunSimulate(const TopoOptions& o, const Setup& s) {
   const int n = plan->plan.world_size();
   std::vector<Prediction> rows;
   for (int64_t b : *sizes)
-    rows.push_back(Predict(*plan->CurveFor(b), Collective::kAllReduce, b,
-                           plan->rank_bandwidth));
+    rows.push_back(
+        Predict(*plan->CurveFor(b), Collective::kAllReduce, b, plan->capacity));
   if (o.json) {
     JsonWriter w;
     w.BeginObject();
     w.Key("cluster").String(s.cluster.name());
     w.Key("world_size").Int(n);
     w.Key("placement").String(plan->plan.placement.method);
-    w.Key("rank_bandwidth").Number(plan->rank_bandwidth);
+    WriteCapacityJson(w, plan->capacity);
     w.Key("sweep").BeginArray();
     for (std::size_t i = 0; i < rows.size(); ++i) {
       const Prediction& r = rows[i];
@@ -572,9 +605,9 @@ int RunSimulate(const TopoOptions& o, const Setup& s) {
     std::printf("%s\n", w.str().c_str());
     return 0;
   }
-  std::printf("all-reduce on %s: %d ranks, placement %s, B = %s per rank\n",
+  std::printf("all-reduce on %s: %d ranks, placement %s\n%s\n",
               s.cluster.name().c_str(), n, plan->plan.placement.method.c_str(),
-              FormatBandwidth(plan->rank_bandwidth).c_str());
+              DescribeBound(plan->capacity).c_str());
   Table t({"size", "algorithm", "time", "bound", "algbw GB/s", "busbw GB/s",
            "most loaded link", "busy"});
   for (std::size_t i = 0; i < rows.size(); ++i) {

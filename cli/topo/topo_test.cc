@@ -192,6 +192,36 @@ TEST(TopoPlan, TextComparesOrdersOnAnOversubscribedTree) {
   }
 }
 
+// The bound printed beside the predictions is one: no order's prediction
+// is below it, at any size, on the two-leaf sample (where ranks share
+// hosts and the per-rank formula was beaten) and on generated fabrics.
+TEST(TopoPlan, NoPredictionIsBelowTheLowerBound) {
+  for (const std::string cluster :
+       {kClusters + "fat-tree-2leaf.yaml",
+        std::string("fat-tree:k=8,hosts=24,oversub=3,devices=2"),
+        std::string("torus:4x4,devices=2"),
+        std::string("rail:k=8,hosts=8,rails=4")}) {
+    Result r = Topo({"plan", cluster, "--json"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    Struct s = testing::ParseJson(r.out);
+    const auto& preds = Field(s, "predictions").list_value();
+    ASSERT_EQ(preds.values_size(), 11) << cluster;  // 1K .. 1G by x4
+    for (const auto& p : preds.values()) {
+      const double bound =
+          Field(p.struct_value(), "lower_bound_s").number_value();
+      EXPECT_GT(bound, 0) << cluster;
+      for (const char* order : {"plan", "hostname", "random"}) {
+        EXPECT_GE(
+            Field(Field(p.struct_value(), order).struct_value(), "seconds")
+                .number_value(),
+            bound)
+            << cluster << ", " << order << " at "
+            << Field(p.struct_value(), "bytes").number_value() << " bytes";
+      }
+    }
+  }
+}
+
 TEST(TopoPlan, AllocationsByHostListAndCount) {
   Result r = Topo({"plan", kClusters + "fat-tree-2leaf.yaml", "--nodes",
                    "node[1,3]", "--procs-per-node", "1", "--json"});
