@@ -189,12 +189,12 @@ def measure_row(args, op, nbytes, dtype):
     total, wrong = agree([mine, 0.0 if ok else 1.0], dist.ReduceOp.SUM)
     t = total / n
     row = {"op": op, "bytes": moved, "count": count, "iters": iters,
-           "time_us": t * 1e6, "algbw_gbps": None, "busbw_gbps": None,
+           "time_us": t * 1e6, "algbw_gb_per_s": None, "busbw_gb_per_s": None,
            "correct": wrong == 0.0}
     if op != "barrier":
         algbw = moved / t / 1e9 if t > 0 else 0.0
-        row["algbw_gbps"] = algbw
-        row["busbw_gbps"] = algbw * bus_factor(op, n)
+        row["algbw_gb_per_s"] = algbw
+        row["busbw_gb_per_s"] = algbw * bus_factor(op, n)
     return row
 
 
@@ -229,8 +229,8 @@ def table_row(row):
     bw = row["op"] != "barrier"
     values = (row["op"], str(row["bytes"]), str(row["count"]),
               str(row["iters"]), f"{row['time_us']:.2f}",
-              f"{row['algbw_gbps']:.3f}" if bw else "-",
-              f"{row['busbw_gbps']:.3f}" if bw else "-",
+              f"{row['algbw_gb_per_s']:.3f}" if bw else "-",
+              f"{row['busbw_gb_per_s']:.3f}" if bw else "-",
               "ok" if row["correct"] else "WRONG")
     return "".join(v.rjust(w) for v, w in zip(values, WIDTHS))
 
@@ -244,7 +244,7 @@ def table_footer(report):
                (", ..." if len(wrong) > 8 else ""))
     else:
         out = f"# all {len(rows)} rows correct"
-    bws = [r["busbw_gbps"] for r in rows if r["op"] != "barrier"]
+    bws = [r["busbw_gb_per_s"] for r in rows if r["op"] != "barrier"]
     if bws:
         out += (f"; mean busbw {sum(bws) / len(bws):.3f} GB/s over {len(bws)} "
                 "rows (all but barrier)")

@@ -169,7 +169,8 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     if (plan) {
       c->add_option("--algorithm", topo.algorithm,
-                    "auto | ring | tree | rhd | hierarchical | torus")
+                    "auto | ring | tree (double binary) | rhd (recursive "
+                    "halving-doubling) | hierarchical | torus")
           ->capture_default_str();
       c->add_option("--seed", topo.seed, "seed of the random order")
           ->capture_default_str();

@@ -192,7 +192,7 @@ void RunScenario(const Scenario& sc, JsonWriter& w, bool torus) {
   w.Key("hostname_over_plan").Number(t_host / t_plan);
   w.Key("random_over_plan").Number(t_rand / t_plan);
   w.Key("ring_random_over_ring_plan").Number(ring_rand / ring_plan);
-  w.Key("plan_busbw").Number(pred.busbw);
+  w.Key("plan_busbw_gb_per_s").Number(pred.busbw / 1e9);
   w.Key("busiest_link")
       .String(pred.hottest.from +
               (pred.hottest.to.empty() ? "" : " -> " + pred.hottest.to));
@@ -280,6 +280,9 @@ int Main(int argc, char** argv) {
   JsonWriter w;
   w.BeginObject();
   w.Key("fabrics").BeginArray();
+  std::printf(
+      "times per all-reduce; rhd = recursive halving-doubling, tree = NCCL's "
+      "double binary tree\n");
 
   FatTreeOptions nb;
   nb.hosts = 1024;

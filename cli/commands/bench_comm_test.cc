@@ -63,9 +63,9 @@ TEST(BenchCommTest, TwoLocalRanksReportEveryRowCorrectAsJson) {
     sizes.insert(row.at("bytes").number_value());
     // busbw = algbw × factor; 2 ranks: all-reduce 1, gather/scatter 1/2.
     const double factor = op == "all_reduce" || op == "broadcast" ? 1.0 : 0.5;
-    EXPECT_NEAR(row.at("busbw_gbps").number_value(),
-                row.at("algbw_gbps").number_value() * factor, 1e-12);
-    EXPECT_NEAR(row.at("algbw_gbps").number_value(),
+    EXPECT_NEAR(row.at("busbw_gb_per_s").number_value(),
+                row.at("algbw_gb_per_s").number_value() * factor, 1e-12);
+    EXPECT_NEAR(row.at("algbw_gb_per_s").number_value(),
                 row.at("bytes").number_value() /
                     (row.at("time_us").number_value() * 1e-6) / 1e9,
                 1e-9);

@@ -1,11 +1,11 @@
 #include "cli/topo/topo.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -39,18 +39,41 @@ int Fail(const Status& s) {
   return 2;
 }
 
-// A table's GB/s column (nccl-tests' GB = 1e9 bytes).
+// A table's GB/s column (nccl-tests' GB = 1e9 bytes); its title says so.
 std::string GBps(double bytes_per_s) {
   return StrFormat("%.2f", bytes_per_s / 1e9);
 }
 
+// JSON bandwidths, in the unit their keys name (`_gb_per_s`).
+double GBperS(double bytes_per_s) { return bytes_per_s / 1e9; }
+
 std::string Bytes(int64_t b) {
   if (b < 0) return "-";
   const std::string exact = FormatByteSize(b);
-  if (b < kKiB || !std::isdigit(static_cast<unsigned char>(exact.back())))
-    return exact;
   // A crossover found by bisection is rarely round: say it both ways.
-  return exact + " (" + ApproxBinaryBytes(b) + ")";
+  const bool plain_bytes =
+      exact.size() > 2 && exact.compare(exact.size() - 2, 2, " B") == 0;
+  if (b >= kKiB && plain_bytes)
+    return exact + " (" + ApproxBinaryBytes(b) + ")";
+  return exact;
+}
+
+// Short algorithm names as the tables print them, spelt out below them.
+std::string AlgorithmLegend(const std::set<Algorithm>& used) {
+  std::string out;
+  auto add = [&](Algorithm a, const char* what) {
+    if (!used.count(a)) return;
+    out +=
+        std::string(out.empty() ? "" : "; ") + AlgorithmName(a) + ": " + what;
+  };
+  add(Algorithm::kRecursiveHalvingDoubling,
+      "recursive halving-doubling (reduce-scatter by halving, all-gather by "
+      "doubling)");
+  add(Algorithm::kDoubleBinaryTree, "NCCL's double binary tree, pipelined");
+  add(Algorithm::kHierarchical,
+      "a ring inside each host, then one ring per local rank across hosts");
+  add(Algorithm::kTorus, "rings along each dimension of the torus");
+  return out;
 }
 
 std::string LinkName(const LinkUse& l) {
@@ -307,8 +330,8 @@ int RunShow(const TopoOptions& o, const Setup& s) {
     w.Key("nics").Int(sum.nics);
     w.Key("switches").Int(sum.switches);
     w.Key("links").Int(sum.links);
-    w.Key("min_link_bandwidth").Number(sum.min_link_bandwidth);
-    w.Key("max_link_bandwidth").Number(sum.max_link_bandwidth);
+    w.Key("min_link_gb_per_s").Number(GBperS(sum.min_link_bandwidth));
+    w.Key("max_link_gb_per_s").Number(GBperS(sum.max_link_bandwidth));
     w.Key("min_latency_s").Number(sum.min_latency);
     w.Key("max_latency_s").Number(sum.max_latency);
     w.Key("levels").BeginArray();
@@ -333,10 +356,10 @@ int RunShow(const TopoOptions& o, const Setup& s) {
     w.Key("components").Int(sum.components);
     w.Key("placement").String(placement->method);
     if (bisection >= 0) {
-      w.Key("bisection_bandwidth").Number(bisection);
-      w.Key("full_bisection_bandwidth").Number(host_bw_half);
+      w.Key("bisection_gb_per_s").Number(GBperS(bisection));
+      w.Key("full_bisection_gb_per_s").Number(GBperS(host_bw_half));
     } else {
-      w.Key("bisection_bandwidth").Null();
+      w.Key("bisection_gb_per_s").Null();
     }
     w.EndObject();
     std::printf("%s\n", w.str().c_str());
@@ -472,7 +495,7 @@ int RunPlan(const TopoOptions& o, const Setup& s) {
         w.Key(e->order).BeginObject();
         w.Key("algorithm").String(AlgorithmName(e->plan.AlgorithmFor(b)));
         w.Key("seconds").Number(p.seconds);
-        w.Key("busbw").Number(p.busbw);
+        w.Key("busbw_gb_per_s").Number(GBperS(p.busbw));
         w.EndObject();
       }
       w.EndObject();
@@ -517,11 +540,14 @@ int RunPlan(const TopoOptions& o, const Setup& s) {
     std::fputs(t.Render("  ").c_str(), stdout);
   }
   std::printf("\nalgorithm by message size\n");
+  std::set<Algorithm> used;
   {
     Table t({"from", "below", "algorithm"});
-    for (const AlgorithmRange& r : p.algorithms)
+    for (const AlgorithmRange& r : p.algorithms) {
       t.Add(
           {Bytes(r.min_bytes), Bytes(r.max_bytes), AlgorithmName(r.algorithm)});
+      used.insert(r.algorithm);
+    }
     std::fputs(t.Render("  ").c_str(), stdout);
   }
   if (!p.env.empty()) {
@@ -532,8 +558,9 @@ int RunPlan(const TopoOptions& o, const Setup& s) {
   std::printf("\npredicted all-reduce\n%s\n",
               DescribeBound(plan->capacity).c_str());
   {
-    Table t({"size", "bound", "plan", "algorithm", "busbw GB/s", "hostname",
-             "random", "random/plan"});
+    Table t({"size", "lower bound", "plan time", "plan algorithm",
+             "plan busbw (GB/s)", "hostname time", "random time",
+             "random / plan"});
     for (int64_t b : *sizes) {
       const double tp = plan->CurveFor(b)->Seconds(b);
       const double th = by_name->CurveFor(b)->Seconds(b);
@@ -545,9 +572,12 @@ int RunPlan(const TopoOptions& o, const Setup& s) {
            FormatSeconds(tp), AlgorithmName(p.AlgorithmFor(b)),
            GBps(BusBandwidth(Collective::kAllReduce, n, b, tp)),
            FormatSeconds(th), FormatSeconds(tr), StrFormat("%.2fx", tr / tp)});
+      used.insert(p.AlgorithmFor(b));
     }
     std::fputs(t.Render("  ").c_str(), stdout);
   }
+  const std::string legend = AlgorithmLegend(used);
+  if (!legend.empty()) std::printf("\n%s\n", legend.c_str());
   return 0;
 }
 
@@ -588,10 +618,10 @@ int RunSimulate(const TopoOptions& o, const Setup& s) {
           .String(AlgorithmName(plan->plan.AlgorithmFor((*sizes)[i])))
           .Key("seconds")
           .Number(r.seconds)
-          .Key("algbw")
-          .Number(r.algbw)
-          .Key("busbw")
-          .Number(r.busbw)
+          .Key("algbw_gb_per_s")
+          .Number(GBperS(r.algbw))
+          .Key("busbw_gb_per_s")
+          .Number(GBperS(r.busbw))
           .Key("lower_bound_s")
           .Number(r.lower_bound_seconds)
           .Key("hottest_link")
@@ -608,17 +638,21 @@ int RunSimulate(const TopoOptions& o, const Setup& s) {
   std::printf("all-reduce on %s: %d ranks, placement %s\n%s\n",
               s.cluster.name().c_str(), n, plan->plan.placement.method.c_str(),
               DescribeBound(plan->capacity).c_str());
-  Table t({"size", "algorithm", "time", "bound", "algbw GB/s", "busbw GB/s",
-           "most loaded link", "busy"});
+  Table t({"size", "algorithm", "time", "lower bound", "algbw (GB/s)",
+           "busbw (GB/s)", "most loaded link", "busy (% of time)"});
+  std::set<Algorithm> used;
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const Prediction& r = rows[i];
-    t.Add({Bytes((*sizes)[i]),
-           AlgorithmName(plan->plan.AlgorithmFor((*sizes)[i])),
-           FormatSeconds(r.seconds), FormatSeconds(r.lower_bound_seconds),
-           GBps(r.algbw), GBps(r.busbw), LinkName(r.hottest),
-           StrFormat("%.0f%%", 100 * r.hottest_utilization)});
+    const Algorithm a = plan->plan.AlgorithmFor((*sizes)[i]);
+    used.insert(a);
+    t.Add({Bytes((*sizes)[i]), AlgorithmName(a), FormatSeconds(r.seconds),
+           FormatSeconds(r.lower_bound_seconds), GBps(r.algbw), GBps(r.busbw),
+           LinkName(r.hottest),
+           StrFormat("%.0f", 100 * r.hottest_utilization)});
   }
   std::fputs(t.Render("").c_str(), stdout);
+  const std::string legend = AlgorithmLegend(used);
+  if (!legend.empty()) std::printf("\n%s\n", legend.c_str());
   return 0;
 }
 

@@ -118,7 +118,7 @@ TEST(FabricDot, DrawsTheFabricAndTheRing) {
   const std::string dot = FabricDot(c, order).value();
   EXPECT_EQ(dot.rfind("graph \"fat-tree-2leaf\" {", 0), 0u) << dot;
   EXPECT_EQ(dot.back(), '\n');
-  EXPECT_NE(dot.find("\"leaf0\" -- \"spine0\" [label=\"2x 100 Gb/s\"]"),
+  EXPECT_NE(dot.find("\"leaf0\" -- \"spine0\" [label=\"2x 12.5 GB/s\"]"),
             std::string::npos)
       << dot;
   EXPECT_NE(dot.find("\"node0\" -- \"leaf0\""), std::string::npos) << dot;

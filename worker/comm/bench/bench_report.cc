@@ -28,8 +28,8 @@ BenchRow MakeRow(BenchOp op, std::int64_t bytes, std::int64_t count, int iters,
   r.time_s = time_s;
   r.correct = correct;
   if (op != BenchOp::kBarrier) {
-    r.algbw_gbps = AlgBandwidthGBps(bytes, time_s);
-    r.busbw_gbps = BusBandwidthGBps(op, world_size, bytes, time_s);
+    r.algbw_gb_per_s = AlgBandwidthGBps(bytes, time_s);
+    r.busbw_gb_per_s = BusBandwidthGBps(op, world_size, bytes, time_s);
   }
   return r;
 }
@@ -61,8 +61,8 @@ std::string TableHeader(const BenchReport& report) {
 
 std::string TableRow(const BenchRow& row) {
   const bool bw = row.op != BenchOp::kBarrier;
-  const std::string algbw = bw ? StrFormat("%.3f", row.algbw_gbps) : "-";
-  const std::string busbw = bw ? StrFormat("%.3f", row.busbw_gbps) : "-";
+  const std::string algbw = bw ? StrFormat("%.3f", row.algbw_gb_per_s) : "-";
+  const std::string busbw = bw ? StrFormat("%.3f", row.busbw_gb_per_s) : "-";
   return StrFormat(
       "%*s%*lld%*lld%*d%*.2f%*s%*s%*s\n", kOpWidth, BenchOpName(row.op),
       kSizeWidth, static_cast<long long>(row.bytes), kCountWidth,
@@ -85,7 +85,7 @@ std::string TableFooter(const BenchReport& report) {
       }
     }
     if (r.op != BenchOp::kBarrier) {
-      busbw_sum += r.busbw_gbps;
+      busbw_sum += r.busbw_gb_per_s;
       ++busbw_rows;
     }
   }
@@ -144,12 +144,12 @@ std::string ReportJson(const BenchReport& report) {
         .Key("time_us")
         .Number(r.time_s * 1e6);
     if (r.op == BenchOp::kBarrier) {
-      w.Key("algbw_gbps").Null().Key("busbw_gbps").Null();
+      w.Key("algbw_gb_per_s").Null().Key("busbw_gb_per_s").Null();
     } else {
-      w.Key("algbw_gbps")
-          .Number(r.algbw_gbps)
-          .Key("busbw_gbps")
-          .Number(r.busbw_gbps);
+      w.Key("algbw_gb_per_s")
+          .Number(r.algbw_gb_per_s)
+          .Key("busbw_gb_per_s")
+          .Number(r.busbw_gb_per_s);
     }
     w.Key("correct").Bool(r.correct).EndObject();
   }

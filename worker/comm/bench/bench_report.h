@@ -9,7 +9,7 @@
 //   {"tool":"dstrain","backend":"gloo","world_size":2,"dtype":"float32",
 //    "device":"cpu","target_seconds":0.2,"min_iters":3,"fixed_iters":0,
 //    "rows":[{"op":"all_reduce","bytes":8,"count":2,"iters":4096,
-//             "time_us":45.1,"algbw_gbps":0.0002,"busbw_gbps":0.0002,
+//             "time_us":45.1,"algbw_gb_per_s":0.0002,"busbw_gb_per_s":0.0002,
 //             "correct":true}, ...]}
 // A barrier row has bytes 0, count 0 and null bandwidths.
 
@@ -28,8 +28,8 @@ struct BenchRow {
   std::int64_t count = 0;  // its elements
   int iters = 0;           // timed iterations
   double time_s = 0;       // per op: the mean over ranks of each rank's mean
-  double algbw_gbps = 0;
-  double busbw_gbps = 0;
+  double algbw_gb_per_s = 0;
+  double busbw_gb_per_s = 0;
   bool correct = false;  // every rank's result matched the expected values
 };
 

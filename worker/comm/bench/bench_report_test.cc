@@ -28,11 +28,11 @@ std::vector<std::string> Lines(const std::string& text) {
 TEST(BenchReportTest, MakeRowAppliesTheNcclTestsDefinitions) {
   const BenchRow r =
       MakeRow(BenchOp::kAllReduce, 1000000000, 250000000, 3, 2.0, 4, true);
-  EXPECT_DOUBLE_EQ(r.algbw_gbps, 0.5);
-  EXPECT_DOUBLE_EQ(r.busbw_gbps, 0.75);
+  EXPECT_DOUBLE_EQ(r.algbw_gb_per_s, 0.5);
+  EXPECT_DOUBLE_EQ(r.busbw_gb_per_s, 0.75);
   const BenchRow b = MakeRow(BenchOp::kBarrier, 0, 0, 3, 1e-5, 4, true);
-  EXPECT_EQ(b.algbw_gbps, 0.0);
-  EXPECT_EQ(b.busbw_gbps, 0.0);
+  EXPECT_EQ(b.algbw_gb_per_s, 0.0);
+  EXPECT_EQ(b.busbw_gb_per_s, 0.0);
 }
 
 TEST(BenchReportTest, TableColumnsLineUpUnderTheirTitles) {
@@ -73,7 +73,7 @@ TEST(BenchReportTest, FooterNamesWrongRows) {
   BenchReport report = Sample();
   report.rows[1].correct = false;
   const std::string footer = TableFooter(report);
-  EXPECT_EQ(footer.rfind("# 1 of 3 rows WRONG: all_gather 256M", 0), 0u)
+  EXPECT_EQ(footer.rfind("# 1 of 3 rows WRONG: all_gather 256 MiB", 0), 0u)
       << footer;
   EXPECT_NE(TableRow(report.rows[1]).find("WRONG"), std::string::npos);
 }
@@ -92,16 +92,17 @@ TEST(BenchReportTest, JsonHasOneObjectPerRowAndNullBarrierBandwidths) {
   report.rows.push_back(
       MakeRow(BenchOp::kAllReduce, 8, 2, 4000, 50e-6, 2, true));
   report.rows.push_back(MakeRow(BenchOp::kBarrier, 0, 0, 7, 2e-5, 2, false));
-  EXPECT_EQ(ReportJson(report),
-            "{\"tool\":\"dstrain\",\"backend\":\"gloo\",\"world_size\":2,"
-            "\"dtype\":\"float32\",\"device\":\"cpu\",\"target_seconds\":0.2,"
-            "\"min_iters\":3,\"fixed_iters\":0,\"rows\":["
-            "{\"op\":\"all_reduce\",\"bytes\":8,\"count\":2,\"iters\":4000,"
-            "\"time_us\":50,\"algbw_gbps\":0.00016,\"busbw_gbps\":0.00016,"
-            "\"correct\":true},"
-            "{\"op\":\"barrier\",\"bytes\":0,\"count\":0,\"iters\":7,"
-            "\"time_us\":20,\"algbw_gbps\":null,\"busbw_gbps\":null,"
-            "\"correct\":false}]}");
+  EXPECT_EQ(
+      ReportJson(report),
+      "{\"tool\":\"dstrain\",\"backend\":\"gloo\",\"world_size\":2,"
+      "\"dtype\":\"float32\",\"device\":\"cpu\",\"target_seconds\":0.2,"
+      "\"min_iters\":3,\"fixed_iters\":0,\"rows\":["
+      "{\"op\":\"all_reduce\",\"bytes\":8,\"count\":2,\"iters\":4000,"
+      "\"time_us\":50,\"algbw_gb_per_s\":0.00016,\"busbw_gb_per_s\":0.00016,"
+      "\"correct\":true},"
+      "{\"op\":\"barrier\",\"bytes\":0,\"count\":0,\"iters\":7,"
+      "\"time_us\":20,\"algbw_gb_per_s\":null,\"busbw_gb_per_s\":null,"
+      "\"correct\":false}]}");
 }
 
 }  // namespace
