@@ -10,9 +10,9 @@
 #include "agent/agent_main.h"
 #include "cli/commands/bench_comm.h"
 #include "cli/commands/launch.h"
-#include "cli/topo/topo.h"
 #include "cli/commands/version.h"
 #include "cli/engine/worker.h"
+#include "cli/topo/topo.h"
 #include "coordinator/coordinator_main.h"
 
 namespace {
@@ -128,12 +128,19 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   bench_comm_cmd
       ->add_option("--iters", bench_comm.iters,
-                   "timed iterations per row (default: until --target-time, "
-                   "at least 3)")
+                   "timed iterations per repeat (default: from "
+                   "--target-time, at least 3)")
       ->check(CLI::Range(1, 100000000));
   bench_comm_cmd
+      ->add_option("--repeats", bench_comm.repeats,
+                   "repeats per row, at least; each row reports the median, "
+                   "fastest and slowest")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  bench_comm_cmd
       ->add_option("--target-time", bench_comm.target_seconds,
-                   "seconds to measure per row when --iters is not given")
+                   "seconds to measure per row (over its repeats) when "
+                   "--iters is not given")
       ->capture_default_str();
   bench_comm_cmd
       ->add_option("--timeout", bench_comm.timeout_seconds,
