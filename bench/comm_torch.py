@@ -10,10 +10,13 @@ for like:
     for all-gather and reduce-scatter, to a multiple of the world size, at
     least one element per rank;
   - per row: a checked run (rank r holds (i mod 5) + r + 1), one timed run
-    whose maximum over ranks is the estimate, iterations = max(min_iters,
-    ceil(target / estimate)) capped at max_iters (or --iters), min(5,
-    iters/10) warm-up runs, a barrier, the timed loop of synchronous calls,
-    then the mean time over ranks (iteration_policy.h, comm_sweep.h);
+    whose maximum over ranks is the estimate, N = max(min_iters,
+    ceil(target / (repeats x estimate))) timed runs per repeat, at most
+    max_iters / repeats (or --iters), min(5, repeats N / 10) warm-up runs,
+    then repeats (a barrier, N synchronous calls, the mean over ranks): at
+    least --repeats, and more until the target is measured while the runs
+    stay within max_iters; the row holds the median repeat with the fastest
+    and slowest (iteration_policy.h, comm_sweep.h);
   - algbw = bytes / time, busbw = algbw x 2(n-1)/n all_reduce, (n-1)/n
     all_gather and reduce_scatter, 1 broadcast (nccl-tests);
   - output: the same aligned table, or with --json the same JSON object
@@ -111,13 +114,43 @@ def bus_factor(op, n):
 
 
 def choose_iters(args, estimate):
+    """N, the timed runs per repeat (iteration_policy.h's ChooseIterations)."""
     if args.iters:
         return args.iters
-    lo, hi = max(1, args.min_iters), max(max(1, args.min_iters), args.max_iters)
+    repeats = max(1, args.repeats)
+    lo = max(1, args.min_iters)
+    hi = max(lo, args.max_iters // repeats)
     if not estimate > 0:
         return hi
-    want = math.ceil(args.target_time / estimate)
+    want = math.ceil(args.target_time / (repeats * estimate))
     return hi if not want < hi else max(lo, int(want))
+
+
+def another_repeat(args, done, iters, measured):
+    """iteration_policy.h's AnotherRepeat."""
+    if done < max(1, args.repeats):
+        return True
+    if args.iters:
+        return False
+    if measured >= args.target_time:
+        return False
+    return (done + 1) * iters <= args.max_iters
+
+
+def max_row_iters(args):
+    repeats = max(1, args.repeats)
+    if args.iters:
+        return repeats * args.iters
+    return max(args.max_iters, repeats * max(1, args.min_iters))
+
+
+def spread(values):
+    """(min, median, max); the median of an even count is the mean of the
+    middle two (bench_report.h's SpreadOf)."""
+    v = sorted(values)
+    n = len(v)
+    median = v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+    return v[0], median, v[-1]
 
 
 def warmup_iters(iters):
@@ -179,27 +212,34 @@ def measure_row(args, op, nbytes, dtype):
     start()
     estimate = agree([time.perf_counter() - t0], dist.ReduceOp.MAX)[0]
     iters = choose_iters(args, estimate)
-    for _ in range(warmup_iters(iters)):
+    for _ in range(warmup_iters(iters * args.repeats)):
         start()
-    dist.barrier()
-    t0 = time.perf_counter()
-    for _ in range(iters):
-        start()
-    mine = (time.perf_counter() - t0) / iters
-    total, wrong = agree([mine, 0.0 if ok else 1.0], dist.ReduceOp.SUM)
-    t = total / n
-    row = {"op": op, "bytes": moved, "count": count, "iters": iters,
-           "time_us": t * 1e6, "algbw_gbps": None, "busbw_gbps": None,
-           "correct": wrong == 0.0}
+    times, measured = [], 0.0
+    while another_repeat(args, len(times), iters, measured):
+        dist.barrier()
+        t0 = time.perf_counter()
+        for _ in range(iters):
+            start()
+        elapsed = time.perf_counter() - t0
+        per_op, took = agree([elapsed / iters, elapsed], dist.ReduceOp.SUM)
+        times.append(per_op / n)
+        measured += took / n
+    wrong = agree([0.0 if ok else 1.0], dist.ReduceOp.SUM)[0]
+    fastest, t, slowest = spread(times)
+    row = {"op": op, "bytes": moved, "count": count,
+           "iters": iters * len(times), "repeats": len(times),
+           "time_us": t * 1e6, "time_min_us": fastest * 1e6,
+           "time_max_us": slowest * 1e6, "algbw_gb_per_s": None,
+           "busbw_gb_per_s": None, "correct": wrong == 0.0}
     if op != "barrier":
         algbw = moved / t / 1e9 if t > 0 else 0.0
-        row["algbw_gbps"] = algbw
-        row["busbw_gbps"] = algbw * bus_factor(op, n)
+        row["algbw_gb_per_s"] = algbw
+        row["busbw_gb_per_s"] = algbw * bus_factor(op, n)
     return row
 
 
 # The table of bench_report.cc, column for column.
-WIDTHS = (14, 12, 12, 7, 14, 13, 13, 9)
+WIDTHS = (14, 12, 12, 9, 6, 14, 13, 13, 13, 13, 9)
 
 
 def table_header(report):
@@ -207,19 +247,28 @@ def table_header(report):
     lines = [f"# {report['tool']} bench comm: backend {report['backend']}, "
              f"{n} rank{'' if n == 1 else 's'}, {report['dtype']} on "
              f"{report['device']}"]
-    if report["fixed_iters"]:
-        lines.append(f"# iterations: {report['fixed_iters']} timed per row, "
-                     "after a checked run and a timed estimate")
+    r, fixed = report["repeats"], report["fixed_iters"]
+    if fixed:
+        lines.append("# iterations per row: a checked run, a timed run, "
+                     f"min(5, iters/10) warm-ups, then {r} repeats of {fixed} "
+                     f"timed runs: iters = {r * fixed}, reps = {r}")
     else:
-        lines.append(f"# iterations: until {report['target_seconds']:.3g} s "
-                     f"measured, at least {report['min_iters']}, after a "
-                     "checked run and a timed estimate")
-    lines.append("# time: per op, mean over ranks; algbw = size/time; busbw = "
-                 "algbw x 2(n-1)/n all_reduce, (n-1)/n all_gather "
-                 "reduce_scatter, 1 broadcast (nccl-tests)")
+        target, lo = report["target_seconds"], report["min_iters"]
+        hi = max(lo, report["max_iters"] // max(1, r))
+        lines.append(
+            "# iterations per row: a checked run; a timed run of t seconds "
+            f"(the slowest rank's); N = ceil({target:.3g} / ({r} t)) timed "
+            f"runs per repeat, at least {lo}, at most {hi}; min(5, {r} N / 10)"
+            f" warm-ups; then at least {r} repeats of N, more until "
+            f"{target:.3g} s is measured, at most {report['max_row_iters']} "
+            "runs in all; iters = N x reps")
+    lines.append("# time: per op, the median repeat (each the mean over "
+                 "ranks), min and max the fastest and slowest repeat; algbw = "
+                 "size/time; busbw = algbw x 2(n-1)/n all_reduce, (n-1)/n "
+                 "all_gather reduce_scatter, 1 broadcast (nccl-tests)")
     lines.append("#")
-    titles = ("op", "size(B)", "count", "iters", "time(us)", "algbw(GB/s)",
-              "busbw(GB/s)", "correct")
+    titles = ("op", "size(B)", "count", "iters", "reps", "time(us)",
+              "min(us)", "max(us)", "algbw(GB/s)", "busbw(GB/s)", "correct")
     lines.append("#" + titles[0].rjust(WIDTHS[0] - 1) + "".join(
         t.rjust(w) for t, w in zip(titles[1:], WIDTHS[1:])))
     return "\n".join(lines)
@@ -228,11 +277,20 @@ def table_header(report):
 def table_row(row):
     bw = row["op"] != "barrier"
     values = (row["op"], str(row["bytes"]), str(row["count"]),
-              str(row["iters"]), f"{row['time_us']:.2f}",
-              f"{row['algbw_gbps']:.3f}" if bw else "-",
-              f"{row['busbw_gbps']:.3f}" if bw else "-",
+              str(row["iters"]), str(row["repeats"]), f"{row['time_us']:.2f}",
+              f"{row['time_min_us']:.2f}", f"{row['time_max_us']:.2f}",
+              f"{row['algbw_gb_per_s']:.3f}" if bw else "-",
+              f"{row['busbw_gb_per_s']:.3f}" if bw else "-",
               "ok" if row["correct"] else "WRONG")
     return "".join(v.rjust(w) for v, w in zip(values, WIDTHS))
+
+
+def fmt_size(n):
+    """common/units.h's FormatByteSize: 8 B, 4 KiB, 256 MiB."""
+    for unit, suffix in ((1 << 30, " GiB"), (1 << 20, " MiB"), (1 << 10, " KiB")):
+        if n >= unit and n % unit == 0:
+            return f"{n // unit}{suffix}"
+    return f"{n} B"
 
 
 def table_footer(report):
@@ -240,11 +298,12 @@ def table_footer(report):
     wrong = [r for r in rows if not r["correct"]]
     if wrong:
         out = (f"# {len(wrong)} of {len(rows)} rows WRONG: " +
-               ", ".join(f"{r['op']} {r['bytes']}" for r in wrong[:8]) +
+               ", ".join(f"{r['op']} {fmt_size(r['bytes'])}"
+                         for r in wrong[:8]) +
                (", ..." if len(wrong) > 8 else ""))
     else:
         out = f"# all {len(rows)} rows correct"
-    bws = [r["busbw_gbps"] for r in rows if r["op"] != "barrier"]
+    bws = [r["busbw_gb_per_s"] for r in rows if r["op"] != "barrier"]
     if bws:
         out += (f"; mean busbw {sum(bws) / len(bws):.3f} GB/s over {len(bws)} "
                 "rows (all but barrier)")
@@ -264,11 +323,13 @@ def run_rank(rank, world, port, args):
               "world_size": dist.get_world_size(),
               "dtype": DTYPE_NAMES[dtype], "device": "cpu",
               "target_seconds": args.target_time, "min_iters": args.min_iters,
-              "fixed_iters": args.iters or 0, "rows": [],
+              "max_iters": args.max_iters, "fixed_iters": args.iters or 0,
+              "repeats": args.repeats, "rows": [],
               "torch_version": torch.__version__}
     leader = dist.get_rank() == 0
     if leader and not args.json:
-        print(table_header(report), flush=True)
+        print(table_header(dict(report, max_row_iters=max_row_iters(args))),
+              flush=True)
     sizes = sweep_sizes(args.min_bytes, args.max_bytes)
     for op in args.ops:
         for nbytes in ([0] if op == "barrier" else sizes):
@@ -306,6 +367,7 @@ def main():
     p.add_argument("--target-time", type=float, default=0.2)
     p.add_argument("--min-iters", type=int, default=3)
     p.add_argument("--max-iters", type=int, default=100000)
+    p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
     if args.min_bytes > args.max_bytes:

@@ -45,10 +45,12 @@ def run_json(cmd, out_path):
 
 
 def fmt_size(n):
-    for unit, suffix in ((1 << 30, "G"), (1 << 20, "M"), (1 << 10, "K")):
+    """Exact, in the largest binary unit that divides it (common/units.h's
+    FormatByteSize): 8 B, 2 KiB, 256 MiB."""
+    for unit, suffix in ((1 << 30, " GiB"), (1 << 20, " MiB"), (1 << 10, " KiB")):
         if n >= unit and n % unit == 0:
             return f"{n // unit}{suffix}"
-    return str(n)
+    return f"{n} B"
 
 
 def fmt_time(us):
@@ -82,7 +84,7 @@ def table(n, torch_report, dstrain_reports):
         k = (row["op"], row["bytes"])
         cells = [row["op"], fmt_size(row["bytes"]) if row["bytes"] else "-",
                  fmt_time(row["time_us"]) + ("" if row["correct"] else " WRONG")]
-        bw = [f"{row['busbw_gbps']:.3f}" if row["busbw_gbps"] is not None
+        bw = [f"{row['busbw_gb_per_s']:.3f}" if row["busbw_gb_per_s"] is not None
               else "-"]
         for b in names:
             d = d_rows[b].get(k)
@@ -94,7 +96,7 @@ def table(n, torch_report, dstrain_reports):
             ratios[b].append(ratio)
             cells += [fmt_time(d["time_us"]) + ("" if d["correct"] else " WRONG"),
                       f"{ratio:.2f}"]
-            bw.append(f"{d['busbw_gbps']:.3f}" if d["busbw_gbps"] is not None
+            bw.append(f"{d['busbw_gb_per_s']:.3f}" if d["busbw_gb_per_s"] is not None
                       else "-")
         lines.append("| " + " | ".join(cells + bw) + " |")
     lines.append("")

@@ -143,12 +143,19 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   bench_comm_cmd
       ->add_option("--iters", bench_comm.iters,
-                   "timed iterations per row (default: until --target-time, "
-                   "at least 3)")
+                   "timed iterations per repeat (default: from "
+                   "--target-time, at least 3)")
       ->check(CLI::Range(1, 100000000));
   bench_comm_cmd
+      ->add_option("--repeats", bench_comm.repeats,
+                   "repeats per row, at least; each row reports the median, "
+                   "fastest and slowest")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  bench_comm_cmd
       ->add_option("--target-time", bench_comm.target_seconds,
-                   "seconds to measure per row when --iters is not given")
+                   "seconds to measure per row (over its repeats) when "
+                   "--iters is not given")
       ->capture_default_str();
   bench_comm_cmd
       ->add_option("--timeout", bench_comm.timeout_seconds,
@@ -184,7 +191,8 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     if (plan) {
       c->add_option("--algorithm", topo.algorithm,
-                    "auto | ring | tree | rhd | hierarchical | torus")
+                    "auto | ring | tree (double binary) | rhd (recursive "
+                    "halving-doubling) | hierarchical | torus")
           ->capture_default_str();
       c->add_option("--seed", topo.seed, "seed of the random order")
           ->capture_default_str();

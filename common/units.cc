@@ -74,13 +74,13 @@ std::string FormatByteSize(std::int64_t bytes) {
   static constexpr struct {
     std::int64_t unit;
     const char* suffix;
-  } kUnits[] = {{kGiB, "G"}, {kMiB, "M"}, {kKiB, "K"}};
+  } kUnits[] = {{kGiB, " GiB"}, {kMiB, " MiB"}, {kKiB, " KiB"}};
   for (const auto& u : kUnits) {
     if (bytes >= u.unit && bytes % u.unit == 0) {
       return std::to_string(bytes / u.unit) + u.suffix;
     }
   }
-  return std::to_string(bytes);
+  return std::to_string(bytes) + " B";
 }
 
 std::string ApproxBinaryBytes(std::int64_t n) {
@@ -130,11 +130,12 @@ std::optional<double> ParseLatency(std::string_view text) {
 }
 
 std::string FormatBandwidth(double bytes_per_second) {
-  const double bits = bytes_per_second * 8;
-  if (bits >= 1e12) return FourDigits(bits / 1e12) + " Tb/s";
-  if (bits >= 1e9) return FourDigits(bits / 1e9) + " Gb/s";
-  if (bits >= 1e6) return FourDigits(bits / 1e6) + " Mb/s";
-  return FourDigits(bits) + " b/s";
+  const double b = bytes_per_second;
+  if (b >= 1e12) return FourDigits(b / 1e12) + " TB/s";
+  if (b >= 1e9) return FourDigits(b / 1e9) + " GB/s";
+  if (b >= 1e6) return FourDigits(b / 1e6) + " MB/s";
+  if (b >= 1e3) return FourDigits(b / 1e3) + " kB/s";
+  return FourDigits(b) + " B/s";
 }
 
 std::string FormatLatency(double s) {

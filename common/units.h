@@ -3,9 +3,13 @@
 // dstrain formats and parses them, so a quantity reads the same in every
 // table, log line and error message. Pure functions; thread-safe.
 //
-// Byte sizes are binary (K = 1024, as nccl-tests' -b/-e and memory sizes);
-// bandwidths and rates are decimal (G = 1e9): a network link in bits
-// ("400 Gb/s"), a collective's algbw/busbw in GB/s as nccl-tests.
+// One convention for what dstrain prints: sizes in bytes with binary
+// prefixes, written out (KiB = 1024 B, as nccl-tests' -b/-e and memory
+// sizes); bandwidths in bytes per second with decimal prefixes, GB/s =
+// 1e9 B/s (a collective's algbw/busbw as nccl-tests, and links too, which
+// are read in bits as vendors sell them: "400 Gb/s" prints "50 GB/s").
+// Tables name the unit of every column of bare numbers; JSON keys end in
+// their unit (`_bytes`, `_s`, `_us`, `_gb_per_s`).
 
 #include <cstdint>
 #include <optional>
@@ -30,8 +34,9 @@ inline constexpr std::int64_t kTiB = std::int64_t{1} << 40;
 StatusOr<std::int64_t> ParseByteSize(std::string_view text,
                                      std::string_view flag);
 
-// The shortest exact form ParseByteSize reads back: 8 → "8", 4096 → "4K",
-// 268435456 → "256M", 1000 → "1000".
+// The exact size in the largest binary unit that divides it, as tables
+// and messages print sizes: 8 → "8 B", 4096 → "4 KiB", 268435456 →
+// "256 MiB", 1000 → "1000 B" (ParseByteSize reads it without the space).
 std::string FormatByteSize(std::int64_t bytes);
 
 // One decimal in binary units: "512 B", "1.0 KiB", "37.0 MiB", "1.5 GiB".
@@ -51,7 +56,8 @@ std::optional<double> ParseBandwidth(std::string_view text);
 // a bare number is refused. In seconds.
 std::optional<double> ParseLatency(std::string_view text);
 
-// Network style, in bits, four significant digits: `400 Gb/s`, `1.6 Tb/s`.
+// Bytes per second, four significant digits, decimal prefixes: `50 GB/s`,
+// `12.5 GB/s`, `1.6 TB/s`, `375 MB/s`.
 std::string FormatBandwidth(double bytes_per_second);
 
 // Four significant digits in the largest of ns, us, ms and s that keeps the

@@ -40,15 +40,20 @@ TEST(UnitsTest, ParseByteSizeRefusesBadSizesNamingTheFlag) {
             "8, 4K, 256M or 1G)");
 }
 
-TEST(UnitsTest, FormatByteSizeIsTheShortestExactForm) {
-  EXPECT_EQ(FormatByteSize(8), "8");
-  EXPECT_EQ(FormatByteSize(4096), "4K");
-  EXPECT_EQ(FormatByteSize(268435456), "256M");
-  EXPECT_EQ(FormatByteSize(1 << 30), "1G");
-  EXPECT_EQ(FormatByteSize(1000), "1000");
-  EXPECT_EQ(FormatByteSize(1536), "1536");
+// Sizes print with their unit, binary prefixes written out as nccl-tests'
+// sizes are meant: never `4K` beside `4.0 KiB`.
+TEST(UnitsTest, FormatByteSizeIsExactInBinaryUnits) {
+  EXPECT_EQ(FormatByteSize(8), "8 B");
+  EXPECT_EQ(FormatByteSize(4096), "4 KiB");
+  EXPECT_EQ(FormatByteSize(268435456), "256 MiB");
+  EXPECT_EQ(FormatByteSize(1 << 30), "1 GiB");
+  EXPECT_EQ(FormatByteSize(1000), "1000 B");
+  EXPECT_EQ(FormatByteSize(1536), "1536 B");
+  // A flag takes the same without the space.
   for (std::int64_t b : {std::int64_t{8}, kKiB, 3 * kMiB, 5 * kGiB}) {
-    EXPECT_EQ(*ParseByteSize(FormatByteSize(b), "x"), b);
+    std::string flag = FormatByteSize(b);
+    flag.erase(flag.find(' '), 1);
+    EXPECT_EQ(*ParseByteSize(flag, "x"), b) << flag;
   }
 }
 
@@ -59,9 +64,12 @@ TEST(UnitsTest, BandwidthInBitsOrBytes) {
   EXPECT_FALSE(ParseBandwidth("inf Gb/s"));
   EXPECT_FALSE(ParseBandwidth("-1 Gb/s"));
   EXPECT_FALSE(ParseBandwidth(""));
-  EXPECT_EQ(FormatBandwidth(12.5e9), "100 Gb/s");
-  EXPECT_EQ(FormatBandwidth(1e6 / 8 * 3), "3 Mb/s");
-  EXPECT_EQ(FormatBandwidth(100), "800 b/s");
+  // Printed in bytes per second, whatever unit they were read in.
+  EXPECT_EQ(FormatBandwidth(*ParseBandwidth("100 Gb/s")), "12.5 GB/s");
+  EXPECT_EQ(FormatBandwidth(50e9), "50 GB/s");
+  EXPECT_EQ(FormatBandwidth(1.6e12), "1.6 TB/s");
+  EXPECT_EQ(FormatBandwidth(3e6), "3 MB/s");
+  EXPECT_EQ(FormatBandwidth(100), "100 B/s");
 }
 
 TEST(UnitsTest, LatencyPicksTheLargestUnitAtOneOrMore) {

@@ -20,6 +20,7 @@ DEBIAN_PACKAGES=(
   libopenmpi-dev openmpi-bin libhdf5-dev libgloo-dev
   fortunes python3-venv procps
   clang-14 libfuzzer-14-dev
+  graphviz  # `dstrain topo ... --dot | dot -Tsvg`, and the test that draws it
 )
 
 log() { printf 'bootstrap: %s\n' "$*" >&2; }

@@ -45,7 +45,7 @@ struct Evaluated {
   std::string order;  // "plan", "hostname", "random"
   Plan plan;
   std::vector<AlgorithmCurve> curves;
-  double rank_bandwidth = 0;
+  FabricCapacity capacity;  // for the lower bound
 
   const CostCurve* Curve(Algorithm a) const {
     for (const auto& c : curves)
@@ -70,9 +70,8 @@ Evaluated Evaluate(const Cluster& cluster, const std::vector<VertexId>& hosts,
   const Router router = Must(Router::Create(cluster), "Router");
   const SimOptions sim = SimOptionsFor(e.plan, options.sim);
   e.curves = Must(EvaluateAlgorithms(cluster, router, e.plan, sim), "simulate");
-  e.rank_bandwidth = RankBandwidth(
-      cluster, router,
-      RankMapFor(e.plan.placement.hosts, e.plan.ranks_per_node), sim);
+  e.capacity = FabricCapacityFor(
+      cluster, RankMapFor(e.plan.placement.hosts, e.plan.ranks_per_node), sim);
   return e;
 }
 
@@ -122,13 +121,18 @@ void RunScenario(const Scenario& sc, JsonWriter& w, bool torus) {
   const Evaluated& plan = orders[0];
   const int32_t n = plan.plan.world_size();
   const double S = kGiB;
-  const double bound = AllReduceLowerBound(n, S, plan.rank_bandwidth);
+  const double bound =
+      CollectiveLowerBound(Collective::kAllReduce, plan.capacity, S);
   std::printf(
-      "\n== %s: %zu hosts x %d ranks = %d ranks; B = %.1f GB/s per rank\n",
+      "\n== %s: %zu hosts x %d ranks = %d ranks; a host's network %.1f GB/s"
+      " (the least), a rank's port inside a host %.1f GB/s\n",
       sc.name.c_str(), hosts.size(), plan.plan.ranks_per_node, n,
-      plan.rank_bandwidth / 1e9);
-  std::printf("   lower bound 2(n-1)/n*S/B at 1 GiB: %s\n",
-              FormatSeconds(bound).c_str());
+      plan.capacity.min_host_bandwidth / 1e9,
+      plan.capacity.rank_port_bandwidth / 1e9);
+  std::printf(
+      "   lower bound at 1 GiB (host cut 2(H-1)/H*S/B_host, or the ranks'"
+      " cut): %s\n",
+      FormatSeconds(bound).c_str());
   std::printf("   %-9s %-12s", "order", "");
   for (Algorithm a : kAllAlgorithms) std::printf(" %12s", AlgorithmName(a));
   std::printf(" %12s %8s\n", "plan", "vs bound");
@@ -154,7 +158,7 @@ void RunScenario(const Scenario& sc, JsonWriter& w, bool torus) {
   const CostCurve& chosen =
       *plan.Curve(plan.plan.AlgorithmFor(static_cast<int64_t>(S)));
   const Prediction pred =
-      Predict(chosen, Collective::kAllReduce, S, plan.rank_bandwidth);
+      Predict(chosen, Collective::kAllReduce, S, plan.capacity);
   std::printf(
       "   plan at 1 GiB: algbw %.1f GB/s, busbw %.1f GB/s; busiest link %s%s%s"
       " (%.0f%% busy)\n",
@@ -179,7 +183,8 @@ void RunScenario(const Scenario& sc, JsonWriter& w, bool torus) {
   w.Key("fabric").String(sc.name);
   w.Key("hosts").Int(static_cast<int64_t>(hosts.size()));
   w.Key("ranks").Int(n);
-  w.Key("rank_bandwidth").Number(plan.rank_bandwidth);
+  w.Key("host_network_gb_per_s").Number(plan.capacity.min_host_bandwidth / 1e9);
+  w.Key("rank_port_gb_per_s").Number(plan.capacity.rank_port_bandwidth / 1e9);
   w.Key("bytes").Number(S);
   w.Key("lower_bound_seconds").Number(bound);
   w.Key("plan_seconds").Number(t_plan);
@@ -187,7 +192,7 @@ void RunScenario(const Scenario& sc, JsonWriter& w, bool torus) {
   w.Key("hostname_over_plan").Number(t_host / t_plan);
   w.Key("random_over_plan").Number(t_rand / t_plan);
   w.Key("ring_random_over_ring_plan").Number(ring_rand / ring_plan);
-  w.Key("plan_busbw").Number(pred.busbw);
+  w.Key("plan_busbw_gb_per_s").Number(pred.busbw / 1e9);
   w.Key("busiest_link")
       .String(pred.hottest.from +
               (pred.hottest.to.empty() ? "" : " -> " + pred.hottest.to));
@@ -275,6 +280,9 @@ int Main(int argc, char** argv) {
   JsonWriter w;
   w.BeginObject();
   w.Key("fabrics").BeginArray();
+  std::printf(
+      "times per all-reduce; rhd = recursive halving-doubling, tree = NCCL's "
+      "double binary tree\n");
 
   FatTreeOptions nb;
   nb.hosts = 1024;

@@ -51,6 +51,8 @@ StatusOr<BenchCommSpec> ParseSpec(const BenchCommOptions& o) {
   spec.dtype = dtype;
   if (o.iters < 0) return InvalidArgument("--iters: must be >= 1");
   spec.policy.fixed_iters = o.iters;
+  if (o.repeats < 1) return InvalidArgument("--repeats: must be >= 1");
+  spec.policy.repeats = o.repeats;
   if (!(o.target_seconds > 0)) {
     return InvalidArgument("--target-time: must be > 0 seconds");
   }
@@ -74,7 +76,8 @@ std::vector<std::string> RankArgs(const BenchCommOptions& o) {
       "--ops",         o.ops,
       "--dtype",       o.dtype,
       "--target-time", std::to_string(o.target_seconds),
-      "--timeout",     std::to_string(o.timeout_seconds)};
+      "--timeout",     std::to_string(o.timeout_seconds),
+      "--repeats",     std::to_string(o.repeats)};
   if (o.iters > 0) {
     args.push_back("--iters");
     args.push_back(std::to_string(o.iters));

@@ -3,8 +3,15 @@
 // no rank outlives it (Ctrl-C, a killed rank).
 
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <pty.h>
 #include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cmath>
+#include <cstring>
 #include <set>
 #include <sstream>
 
@@ -58,14 +65,24 @@ TEST(BenchCommTest, TwoLocalRanksReportEveryRowCorrectAsJson) {
     ops.insert(op);
     EXPECT_TRUE(row.at("correct").bool_value()) << op;
     EXPECT_GT(row.at("time_us").number_value(), 0.0) << op;
-    EXPECT_GE(row.at("iters").number_value(), 3) << op;
+    // At least 5 repeats of at least 3 runs each, all of them counted; the
+    // median between the fastest and the slowest repeat.
+    const double repeats = row.at("repeats").number_value();
+    const double iters = row.at("iters").number_value();
+    EXPECT_GE(repeats, 5) << op;
+    EXPECT_GE(iters, 3 * repeats) << op;
+    EXPECT_EQ(std::fmod(iters, repeats), 0) << op;
+    EXPECT_LE(row.at("time_min_us").number_value(),
+              row.at("time_us").number_value());
+    EXPECT_LE(row.at("time_us").number_value(),
+              row.at("time_max_us").number_value());
     if (op == "barrier") continue;
     sizes.insert(row.at("bytes").number_value());
     // busbw = algbw × factor; 2 ranks: all-reduce 1, gather/scatter 1/2.
     const double factor = op == "all_reduce" || op == "broadcast" ? 1.0 : 0.5;
-    EXPECT_NEAR(row.at("busbw_gbps").number_value(),
-                row.at("algbw_gbps").number_value() * factor, 1e-12);
-    EXPECT_NEAR(row.at("algbw_gbps").number_value(),
+    EXPECT_NEAR(row.at("busbw_gb_per_s").number_value(),
+                row.at("algbw_gb_per_s").number_value() * factor, 1e-12);
+    EXPECT_NEAR(row.at("algbw_gb_per_s").number_value(),
                 row.at("bytes").number_value() /
                     (row.at("time_us").number_value() * 1e-6) / 1e9,
                 1e-9);
@@ -74,6 +91,8 @@ TEST(BenchCommTest, TwoLocalRanksReportEveryRowCorrectAsJson) {
             (std::set<std::string>{"all_reduce", "all_gather", "reduce_scatter",
                                    "broadcast", "barrier"}));
   EXPECT_EQ(sizes, (std::set<double>{8, 32, 128, 512, 2048, 4096}));
+  // Not a terminal: no progress line on stderr either.
+  EXPECT_EQ(r.err.find("bench comm: row"), std::string::npos) << r.err;
 }
 
 TEST(BenchCommTest, TheTableHasAHeaderAlignedRowsAndAFooter) {
@@ -89,11 +108,23 @@ TEST(BenchCommTest, TheTableHasAHeaderAlignedRowsAndAFooter) {
   EXPECT_NE(lines[0].find("backend gloo, 3 ranks, float32 on cpu"),
             std::string::npos)
       << lines[0];
-  EXPECT_NE(lines[1].find("# iterations: 5 timed per row"), std::string::npos);
+  // The header says what the iters and reps columns then hold.
+  EXPECT_NE(lines[1].find("then 5 repeats of 5 timed runs: iters = 25, reps "
+                          "= 5"),
+            std::string::npos)
+      << lines[1];
   for (int i = 5; i < 9; ++i) {
     EXPECT_EQ(lines[i].size(), lines[4].size()) << lines[i];
     EXPECT_NE(lines[i].find("reduce_scatter"), std::string::npos);
     EXPECT_EQ(lines[i].substr(lines[i].size() - 2), "ok");
+    std::istringstream row(lines[i]);
+    std::string op, bytes, count, iters, reps;
+    double time = 0, min = 0, max = 0;
+    row >> op >> bytes >> count >> iters >> reps >> time >> min >> max;
+    EXPECT_EQ(iters, "25") << lines[i];
+    EXPECT_EQ(reps, "5") << lines[i];
+    EXPECT_LE(min, time) << lines[i];
+    EXPECT_LE(time, max) << lines[i];
   }
   // 8 B of float32 over 3 ranks: one float each, 12 B in all.
   std::istringstream first(lines[5]);
@@ -101,6 +132,98 @@ TEST(BenchCommTest, TheTableHasAHeaderAlignedRowsAndAFooter) {
   first >> op >> bytes;
   EXPECT_EQ(bytes, "12");
   EXPECT_EQ(lines[9].rfind("# all 4 rows correct", 0), 0u) << lines[9];
+}
+
+// Runs dstrain with stdout on a pipe and stderr on a pseudo-terminal, as a
+// person who redirects the JSON to a file sees it; returns after the
+// command and every rank it started have closed both.
+struct TtyRun {
+  int exit_code = -1;
+  std::string out;  // the pipe
+  std::string tty;  // what the terminal was sent
+};
+
+TtyRun RunWithStderrOnATerminal(const std::vector<std::string>& args) {
+  TtyRun r;
+  int master = -1, slave = -1;
+  if (::openpty(&master, &slave, nullptr, nullptr, nullptr) != 0) {
+    ADD_FAILURE() << "openpty: " << std::strerror(errno);
+    return r;
+  }
+  int out[2];
+  if (::pipe(out) != 0) {
+    ADD_FAILURE() << "pipe: " << std::strerror(errno);
+    return r;
+  }
+  std::vector<std::string> argv = {kDstrain};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<char*> ptrs;
+  for (std::string& a : argv) ptrs.push_back(a.data());
+  ptrs.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(out[1], STDOUT_FILENO);
+    ::dup2(slave, STDERR_FILENO);
+    ::close(out[0]);
+    ::close(out[1]);
+    ::close(master);
+    ::close(slave);
+    ::execv(ptrs[0], ptrs.data());
+    ::_exit(127);
+  }
+  ::close(out[1]);
+  ::close(slave);
+  // Both ends are read until they close (EOF on the pipe, EIO on the
+  // terminal once no process holds it), or the deadline passes.
+  const auto deadline = std::chrono::steady_clock::now() + kRunTimeout;
+  pollfd fds[2] = {{out[0], POLLIN, 0}, {master, POLLIN, 0}};
+  std::string* sinks[2] = {&r.out, &r.tty};
+  int open_ends = 2;
+  while (open_ends > 0 && std::chrono::steady_clock::now() < deadline) {
+    if (::poll(fds, 2, 1000) < 0 && errno != EINTR) break;
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+      char buf[4096];
+      const ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+      if (n > 0) {
+        sinks[i]->append(buf, static_cast<size_t>(n));
+      } else if (n == 0 || errno != EINTR) {
+        ::close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_ends;
+      }
+    }
+  }
+  if (open_ends > 0) {
+    ::kill(pid, SIGKILL);
+    ADD_FAILURE() << "dstrain did not finish";
+  }
+  for (pollfd& f : fds)
+    if (f.fd >= 0) ::close(f.fd);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  r.exit_code = testing::ShellExitCode(status);
+  return r;
+}
+
+// On a terminal, stderr shows which row is being measured; stdout, here
+// JSON, stays one clean object.
+TEST(BenchCommTest, ATerminalSeesProgressAndTheJsonStaysClean) {
+  const TtyRun r = RunWithStderrOnATerminal(
+      {"bench", "comm", "--ranks", "2", "--max-bytes", "512", "--ops",
+       "all_reduce,barrier", "--iters", "2", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.tty;
+  // 8 32 128 512, then the barrier: 5 rows.
+  for (const char* part : {"bench comm: row 1/5, all_reduce 8 B",
+                           "bench comm: row 4/5, "
+                           "all_reduce 512 B",
+                           "bench comm: row 5/5, barrier"}) {
+    EXPECT_NE(r.tty.find(part), std::string::npos) << part << "\n" << r.tty;
+  }
+  EXPECT_EQ(r.out.find("bench comm: row"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find('\r'), std::string::npos) << r.out;
+  const Struct report = ParseJson(r.out);
+  EXPECT_EQ(report.fields().at("rows").list_value().values_size(), 5);
 }
 
 TEST(BenchCommTest, WithBackendMpiTheRanksRunUnderMpirun) {

@@ -3,6 +3,7 @@
 #include <ATen/Parallel.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -204,12 +205,34 @@ int RunSweep(const BenchCommSpec& spec, const RankPlace& place) {
     std::fputs(comm::bench::TableHeader(about).c_str(), stdout);
     std::fflush(stdout);
   }
+  // Progress on a terminal's stderr only: stdout (the table, or JSON) stays
+  // as a pipe or file would want it, and a log of stderr gets no redraws.
+  const bool progress = rank == 0 && ::isatty(STDERR_FILENO) == 1;
+  const auto started = std::chrono::steady_clock::now();
+  auto clear_progress = [&] {
+    if (!progress) return;
+    std::fputs("\r\033[K", stderr);
+    std::fflush(stderr);
+  };
   StatusOr<comm::bench::BenchReport> report = comm::bench::RunCommSweep(
-      **comm, sweep, [&](const comm::bench::BenchRow& row) {
+      **comm, sweep,
+      [&](const comm::bench::BenchRow& row) {
         if (!print_table) return;
+        clear_progress();
         std::fputs(comm::bench::TableRow(row).c_str(), stdout);
         std::fflush(stdout);
+      },
+      [&](comm::bench::BenchOp op, std::int64_t bytes, int row, int rows) {
+        if (!progress) return;
+        const double elapsed = std::chrono::duration<double>(
+                                   std::chrono::steady_clock::now() - started)
+                                   .count();
+        std::fprintf(
+            stderr, "\r\033[K%s",
+            comm::bench::ProgressLine(row, rows, op, bytes, elapsed).c_str());
+        std::fflush(stderr);
       });
+  clear_progress();
   if (!report.ok()) return Fail(rank, report.status(), 1);
   if (rank == 0) {
     std::fputs(spec.json ? (comm::bench::ReportJson(*report) + "\n").c_str()

@@ -1,11 +1,11 @@
 #include "cli/topo/topo.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -39,18 +39,41 @@ int Fail(const Status& s) {
   return 2;
 }
 
-// A table's GB/s column (nccl-tests' GB = 1e9 bytes).
+// A table's GB/s column (nccl-tests' GB = 1e9 bytes); its title says so.
 std::string GBps(double bytes_per_s) {
   return StrFormat("%.2f", bytes_per_s / 1e9);
 }
 
+// JSON bandwidths, in the unit their keys name (`_gb_per_s`).
+double GBperS(double bytes_per_s) { return bytes_per_s / 1e9; }
+
 std::string Bytes(int64_t b) {
   if (b < 0) return "-";
   const std::string exact = FormatByteSize(b);
-  if (b < kKiB || !std::isdigit(static_cast<unsigned char>(exact.back())))
-    return exact;
   // A crossover found by bisection is rarely round: say it both ways.
-  return exact + " (" + ApproxBinaryBytes(b) + ")";
+  const bool plain_bytes =
+      exact.size() > 2 && exact.compare(exact.size() - 2, 2, " B") == 0;
+  if (b >= kKiB && plain_bytes)
+    return exact + " (" + ApproxBinaryBytes(b) + ")";
+  return exact;
+}
+
+// Short algorithm names as the tables print them, spelt out below them.
+std::string AlgorithmLegend(const std::set<Algorithm>& used) {
+  std::string out;
+  auto add = [&](Algorithm a, const char* what) {
+    if (!used.count(a)) return;
+    out +=
+        std::string(out.empty() ? "" : "; ") + AlgorithmName(a) + ": " + what;
+  };
+  add(Algorithm::kRecursiveHalvingDoubling,
+      "recursive halving-doubling (reduce-scatter by halving, all-gather by "
+      "doubling)");
+  add(Algorithm::kDoubleBinaryTree, "NCCL's double binary tree, pipelined");
+  add(Algorithm::kHierarchical,
+      "a ring inside each host, then one ring per local rank across hosts");
+  add(Algorithm::kTorus, "rings along each dimension of the torus");
+  return out;
 }
 
 std::string LinkName(const LinkUse& l) {
@@ -118,7 +141,7 @@ struct Evaluated {
   std::string order;  // "plan", "hostname", "random"
   Plan plan;
   std::vector<AlgorithmCurve> curves;
-  double rank_bandwidth = 0;
+  FabricCapacity capacity;  // for the lower bound
 
   const CostCurve* Curve(Algorithm a) const {
     for (const auto& c : curves)
@@ -146,10 +169,41 @@ StatusOr<Evaluated> Evaluate(const Setup& s, PlacementKind kind,
       std::vector<AlgorithmCurve> curves,
       EvaluateAlgorithms(s.cluster, router, e.plan, sim, only));
   e.curves = std::move(curves);
-  e.rank_bandwidth = RankBandwidth(
-      s.cluster, router,
-      RankMapFor(e.plan.placement.hosts, e.plan.ranks_per_node), sim);
+  e.capacity = FabricCapacityFor(
+      s.cluster, RankMapFor(e.plan.placement.hosts, e.plan.ranks_per_node),
+      sim);
   return e;
+}
+
+// What the lower bound is made of, for the text reports' headers.
+std::string DescribeBound(const FabricCapacity& f) {
+  std::string out =
+      "lower bound: 2(H-1) x S across the network of H = " +
+      std::to_string(f.hosts) + " hosts (" +
+      FormatBandwidth(f.network_bandwidth / std::max<int64_t>(f.hosts, 1)) +
+      " a host on average, " + FormatBandwidth(f.min_host_bandwidth) +
+      " the least)";
+  if (f.rank_port_bandwidth > 0) {
+    out += ", 2(n-1) x S out of n = " + std::to_string(f.ranks) + " ranks (" +
+           FormatBandwidth(f.rank_port_bandwidth) + " a rank inside a host)";
+  }
+  return out + "; no algorithm beats the larger";
+}
+
+void WriteCapacityJson(JsonWriter& w, const FabricCapacity& f) {
+  w.Key("capacity")
+      .BeginObject()
+      .Key("hosts")
+      .Int(f.hosts)
+      .Key("ranks")
+      .Int(f.ranks)
+      .Key("network_gb_per_s")
+      .Number(f.network_bandwidth / 1e9)
+      .Key("min_host_network_gb_per_s")
+      .Number(f.min_host_bandwidth / 1e9)
+      .Key("rank_port_gb_per_s")
+      .Number(f.rank_port_bandwidth / 1e9)
+      .EndObject();
 }
 
 // ---- rank order as runs of hosts -------------------------------------
@@ -276,8 +330,8 @@ int RunShow(const TopoOptions& o, const Setup& s) {
     w.Key("nics").Int(sum.nics);
     w.Key("switches").Int(sum.switches);
     w.Key("links").Int(sum.links);
-    w.Key("min_link_bandwidth").Number(sum.min_link_bandwidth);
-    w.Key("max_link_bandwidth").Number(sum.max_link_bandwidth);
+    w.Key("min_link_gb_per_s").Number(GBperS(sum.min_link_bandwidth));
+    w.Key("max_link_gb_per_s").Number(GBperS(sum.max_link_bandwidth));
     w.Key("min_latency_s").Number(sum.min_latency);
     w.Key("max_latency_s").Number(sum.max_latency);
     w.Key("levels").BeginArray();
@@ -302,10 +356,10 @@ int RunShow(const TopoOptions& o, const Setup& s) {
     w.Key("components").Int(sum.components);
     w.Key("placement").String(placement->method);
     if (bisection >= 0) {
-      w.Key("bisection_bandwidth").Number(bisection);
-      w.Key("full_bisection_bandwidth").Number(host_bw_half);
+      w.Key("bisection_gb_per_s").Number(GBperS(bisection));
+      w.Key("full_bisection_gb_per_s").Number(GBperS(host_bw_half));
     } else {
-      w.Key("bisection_bandwidth").Null();
+      w.Key("bisection_gb_per_s").Null();
     }
     w.EndObject();
     std::printf("%s\n", w.str().c_str());
@@ -427,20 +481,21 @@ int RunPlan(const TopoOptions& o, const Setup& s) {
     JsonWriter w;
     w.BeginObject();
     WritePlanJson(w, s.cluster, plan->plan);
-    w.Key("rank_bandwidth").Number(plan->rank_bandwidth);
+    WriteCapacityJson(w, plan->capacity);
     w.Key("predictions").BeginArray();
     for (int64_t b : *sizes) {
       w.BeginObject().Key("bytes").Int(b);
       w.Key("lower_bound_s")
-          .Number(AllReduceLowerBound(n, b, plan->rank_bandwidth));
+          .Number(CollectiveLowerBound(Collective::kAllReduce, plan->capacity,
+                                       static_cast<double>(b)));
       for (const Evaluated* e : orders) {
         const CostCurve* c = e->CurveFor(b);
         const Prediction p =
-            Predict(*c, Collective::kAllReduce, b, e->rank_bandwidth);
+            Predict(*c, Collective::kAllReduce, b, e->capacity);
         w.Key(e->order).BeginObject();
         w.Key("algorithm").String(AlgorithmName(e->plan.AlgorithmFor(b)));
         w.Key("seconds").Number(p.seconds);
-        w.Key("busbw").Number(p.busbw);
+        w.Key("busbw_gb_per_s").Number(GBperS(p.busbw));
         w.EndObject();
       }
       w.EndObject();
@@ -485,11 +540,14 @@ int RunPlan(const TopoOptions& o, const Setup& s) {
     std::fputs(t.Render("  ").c_str(), stdout);
   }
   std::printf("\nalgorithm by message size\n");
+  std::set<Algorithm> used;
   {
     Table t({"from", "below", "algorithm"});
-    for (const AlgorithmRange& r : p.algorithms)
+    for (const AlgorithmRange& r : p.algorithms) {
       t.Add(
           {Bytes(r.min_bytes), Bytes(r.max_bytes), AlgorithmName(r.algorithm)});
+      used.insert(r.algorithm);
+    }
     std::fputs(t.Render("  ").c_str(), stdout);
   }
   if (!p.env.empty()) {
@@ -497,24 +555,29 @@ int RunPlan(const TopoOptions& o, const Setup& s) {
     for (const auto& [k, v] : p.env)
       std::printf("  %s=%s\n", k.c_str(), v.c_str());
   }
-  std::printf("\npredicted all-reduce (B = %s per rank)\n",
-              FormatBandwidth(plan->rank_bandwidth).c_str());
+  std::printf("\npredicted all-reduce\n%s\n",
+              DescribeBound(plan->capacity).c_str());
   {
-    Table t({"size", "bound", "plan", "algorithm", "busbw GB/s", "hostname",
-             "random", "random/plan"});
+    Table t({"size", "lower bound", "plan time", "plan algorithm",
+             "plan busbw (GB/s)", "hostname time", "random time",
+             "random / plan"});
     for (int64_t b : *sizes) {
       const double tp = plan->CurveFor(b)->Seconds(b);
       const double th = by_name->CurveFor(b)->Seconds(b);
       const double tr = random->CurveFor(b)->Seconds(b);
-      t.Add({Bytes(b),
-             FormatSeconds(AllReduceLowerBound(n, b, plan->rank_bandwidth)),
-             FormatSeconds(tp), AlgorithmName(p.AlgorithmFor(b)),
-             GBps(BusBandwidth(Collective::kAllReduce, n, b, tp)),
-             FormatSeconds(th), FormatSeconds(tr),
-             StrFormat("%.2fx", tr / tp)});
+      t.Add(
+          {Bytes(b),
+           FormatSeconds(CollectiveLowerBound(
+               Collective::kAllReduce, plan->capacity, static_cast<double>(b))),
+           FormatSeconds(tp), AlgorithmName(p.AlgorithmFor(b)),
+           GBps(BusBandwidth(Collective::kAllReduce, n, b, tp)),
+           FormatSeconds(th), FormatSeconds(tr), StrFormat("%.2fx", tr / tp)});
+      used.insert(p.AlgorithmFor(b));
     }
     std::fputs(t.Render("  ").c_str(), stdout);
   }
+  const std::string legend = AlgorithmLegend(used);
+  if (!legend.empty()) std::printf("\n%s\n", legend.c_str());
   return 0;
 }
 
@@ -536,15 +599,15 @@ int RunSimulate(const TopoOptions& o, const Setup& s) {
   const int n = plan->plan.world_size();
   std::vector<Prediction> rows;
   for (int64_t b : *sizes)
-    rows.push_back(Predict(*plan->CurveFor(b), Collective::kAllReduce, b,
-                           plan->rank_bandwidth));
+    rows.push_back(
+        Predict(*plan->CurveFor(b), Collective::kAllReduce, b, plan->capacity));
   if (o.json) {
     JsonWriter w;
     w.BeginObject();
     w.Key("cluster").String(s.cluster.name());
     w.Key("world_size").Int(n);
     w.Key("placement").String(plan->plan.placement.method);
-    w.Key("rank_bandwidth").Number(plan->rank_bandwidth);
+    WriteCapacityJson(w, plan->capacity);
     w.Key("sweep").BeginArray();
     for (std::size_t i = 0; i < rows.size(); ++i) {
       const Prediction& r = rows[i];
@@ -555,10 +618,10 @@ int RunSimulate(const TopoOptions& o, const Setup& s) {
           .String(AlgorithmName(plan->plan.AlgorithmFor((*sizes)[i])))
           .Key("seconds")
           .Number(r.seconds)
-          .Key("algbw")
-          .Number(r.algbw)
-          .Key("busbw")
-          .Number(r.busbw)
+          .Key("algbw_gb_per_s")
+          .Number(GBperS(r.algbw))
+          .Key("busbw_gb_per_s")
+          .Number(GBperS(r.busbw))
           .Key("lower_bound_s")
           .Number(r.lower_bound_seconds)
           .Key("hottest_link")
@@ -572,20 +635,24 @@ int RunSimulate(const TopoOptions& o, const Setup& s) {
     std::printf("%s\n", w.str().c_str());
     return 0;
   }
-  std::printf("all-reduce on %s: %d ranks, placement %s, B = %s per rank\n",
+  std::printf("all-reduce on %s: %d ranks, placement %s\n%s\n",
               s.cluster.name().c_str(), n, plan->plan.placement.method.c_str(),
-              FormatBandwidth(plan->rank_bandwidth).c_str());
-  Table t({"size", "algorithm", "time", "bound", "algbw GB/s", "busbw GB/s",
-           "most loaded link", "busy"});
+              DescribeBound(plan->capacity).c_str());
+  Table t({"size", "algorithm", "time", "lower bound", "algbw (GB/s)",
+           "busbw (GB/s)", "most loaded link", "busy (% of time)"});
+  std::set<Algorithm> used;
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const Prediction& r = rows[i];
-    t.Add({Bytes((*sizes)[i]),
-           AlgorithmName(plan->plan.AlgorithmFor((*sizes)[i])),
-           FormatSeconds(r.seconds), FormatSeconds(r.lower_bound_seconds),
-           GBps(r.algbw), GBps(r.busbw), LinkName(r.hottest),
-           StrFormat("%.0f%%", 100 * r.hottest_utilization)});
+    const Algorithm a = plan->plan.AlgorithmFor((*sizes)[i]);
+    used.insert(a);
+    t.Add({Bytes((*sizes)[i]), AlgorithmName(a), FormatSeconds(r.seconds),
+           FormatSeconds(r.lower_bound_seconds), GBps(r.algbw), GBps(r.busbw),
+           LinkName(r.hottest),
+           StrFormat("%.0f", 100 * r.hottest_utilization)});
   }
   std::fputs(t.Render("").c_str(), stdout);
+  const std::string legend = AlgorithmLegend(used);
+  if (!legend.empty()) std::printf("\n%s\n", legend.c_str());
   return 0;
 }
 

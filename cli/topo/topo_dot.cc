@@ -15,9 +15,16 @@ namespace {
 using topology::Cluster;
 using topology::VertexId;
 
+// A DOT string: quotes and backslashes of names escaped, and a line break
+// written as DOT's `\n` escape (centred line), so that labels built with
+// '\n' show two lines rather than a literal backslash-n.
 std::string Quote(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
     if (c == '"' || c == '\\') out += '\\';
     out += c;
   }
@@ -98,7 +105,7 @@ StatusOr<std::string> FabricDot(const Cluster& c,
     for (VertexId s : list) {
       out << " " << Quote(c.vertex(s).name) << " [shape=box, style=filled, "
           << "fillcolor=lightsteelblue, label="
-          << Quote(c.vertex(s).name + "\\nlevel " + std::to_string(level))
+          << Quote(c.vertex(s).name + "\nlevel " + std::to_string(level))
           << "];";
     }
     out << " }\n";
@@ -112,13 +119,13 @@ StatusOr<std::string> FabricDot(const Cluster& c,
     if (fold) {
       const auto& names = folded[box];
       out << " " << Quote(box) << " [shape=box3d, label="
-          << Quote(topology::CompressHostList(names) + "\\n" +
+          << Quote(topology::CompressHostList(names) + "\n" +
                    std::to_string(names.size()) + " hosts")
           << "];";
     } else {
       const auto& info = c.vertex(h).host;
       std::string label =
-          c.vertex(h).name + "\\n" + std::to_string(info.devices) + " dev";
+          c.vertex(h).name + "\n" + std::to_string(info.devices) + " dev";
       if (!info.torus_coords.empty()) {
         label += " (";
         for (std::size_t i = 0; i < info.torus_coords.size(); ++i)

@@ -97,7 +97,7 @@ TEST(TopoShow, SummarisesTheSampleFatTree) {
       << r.out;
   EXPECT_NE(r.out.find("level 0: 2 switches"), std::string::npos) << r.out;
   // Non-blocking: the halves see 2 hosts' worth of 100 Gb/s.
-  EXPECT_NE(r.out.find("bisection: 200 Gb/s"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("bisection: 25 GB/s"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("100% of full bisection"), std::string::npos) << r.out;
 
   Result j = Topo({"show", kClusters + "fat-tree-2leaf.yaml", "--json"});
@@ -107,7 +107,9 @@ TEST(TopoShow, SummarisesTheSampleFatTree) {
   EXPECT_EQ(Field(s, "hosts").number_value(), 4);
   EXPECT_EQ(Field(s, "switches").number_value(), 3);
   EXPECT_EQ(Field(s, "levels").list_value().values_size(), 2);
-  EXPECT_DOUBLE_EQ(Field(s, "bisection_bandwidth").number_value(), 25e9);
+  // Bandwidths in GB/s, as their keys say.
+  EXPECT_DOUBLE_EQ(Field(s, "bisection_gb_per_s").number_value(), 25);
+  EXPECT_DOUBLE_EQ(Field(s, "min_link_gb_per_s").number_value(), 12.5);
 }
 
 TEST(TopoShow, ReadsSlurmFilesAndGeneratorSpecs) {
@@ -187,8 +189,39 @@ TEST(TopoPlan, TextComparesOrdersOnAnOversubscribedTree) {
        {"plan for fat-tree:k=8,hosts=24,oversub=3,devices=2: 24 hosts x 2 "
         "ranks = 48 ranks, placement leaf-contiguous",
         "rank order", "leaf0", "node[00-05]", "0-11",
-        "algorithm by message size", "predicted all-reduce", "random/plan"}) {
+        "algorithm by message size", "predicted all-reduce", "random / plan",
+        "plan busbw (GB/s)"}) {
     EXPECT_NE(r.out.find(part), std::string::npos) << part << "\n" << r.out;
+  }
+}
+
+// The bound printed beside the predictions is one: no order's prediction
+// is below it, at any size, on the two-leaf sample (where ranks share
+// hosts and the per-rank formula was beaten) and on generated fabrics.
+TEST(TopoPlan, NoPredictionIsBelowTheLowerBound) {
+  for (const std::string cluster :
+       {kClusters + "fat-tree-2leaf.yaml",
+        std::string("fat-tree:k=8,hosts=24,oversub=3,devices=2"),
+        std::string("torus:4x4,devices=2"),
+        std::string("rail:k=8,hosts=8,rails=4")}) {
+    Result r = Topo({"plan", cluster, "--json"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    Struct s = testing::ParseJson(r.out);
+    const auto& preds = Field(s, "predictions").list_value();
+    ASSERT_EQ(preds.values_size(), 11) << cluster;  // 1K .. 1G by x4
+    for (const auto& p : preds.values()) {
+      const double bound =
+          Field(p.struct_value(), "lower_bound_s").number_value();
+      EXPECT_GT(bound, 0) << cluster;
+      for (const char* order : {"plan", "hostname", "random"}) {
+        EXPECT_GE(
+            Field(Field(p.struct_value(), order).struct_value(), "seconds")
+                .number_value(),
+            bound)
+            << cluster << ", " << order << " at "
+            << Field(p.struct_value(), "bytes").number_value() << " bytes";
+      }
+    }
   }
 }
 
@@ -218,14 +251,29 @@ TEST(TopoSimulate, SweepsSizesWithTheBusiestLink) {
     last = Field(p, "seconds").number_value();
     EXPECT_GE(Field(p, "seconds").number_value(),
               Field(p, "lower_bound_s").number_value());
-    EXPECT_GT(Field(p, "busbw").number_value(), 0);
+    EXPECT_GT(Field(p, "busbw_gb_per_s").number_value(), 0);
+    // 32 ranks: busbw = algbw x 2(n-1)/n, both in GB/s.
+    EXPECT_NEAR(Field(p, "busbw_gb_per_s").number_value(),
+                Field(p, "algbw_gb_per_s").number_value() * 62 / 32, 1e-9);
+    EXPECT_NEAR(Field(p, "algbw_gb_per_s").number_value(),
+                Field(p, "bytes").number_value() /
+                    Field(p, "seconds").number_value() / 1e9,
+                1e-9);
     EXPECT_NE(Field(p, "hottest_link").string_value().find(" -> "),
               std::string::npos);
   }
   Result text = Topo({"simulate", kClusters + "fat-tree-2leaf.yaml"});
   ASSERT_EQ(text.code, 0) << text.err;
-  EXPECT_NE(text.out.find("most loaded link"), std::string::npos) << text.out;
-  EXPECT_NE(text.out.find("1G"), std::string::npos) << text.out;
+  // Every column says its unit: sizes in binary units, bandwidths in GB/s,
+  // and the short algorithm names are spelt out.
+  for (const char* part :
+       {"most loaded link", "1 GiB", "1 KiB", "algbw (GB/s)", "busbw (GB/s)",
+        "busy (% of time)", "GB/s a host", "rhd: recursive halving-doubling"}) {
+    EXPECT_NE(text.out.find(part), std::string::npos) << part << "\n"
+                                                      << text.out;
+  }
+  for (const char* old : {"Gb/s", " 1G ", " 1K "})
+    EXPECT_EQ(text.out.find(old), std::string::npos) << old << "\n" << text.out;
 }
 
 TEST(TopoDot, DrawsSmallFabricsAndRefusesHugeOnes) {

@@ -1,7 +1,12 @@
 // The pieces of `dstrain topo`: generator specs, bisection bandwidth and
 // the Graphviz output.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "cli/topo/topo_bisection.h"
@@ -119,7 +124,7 @@ TEST(FabricDot, DrawsTheFabricAndTheRing) {
   const std::string dot = FabricDot(c, order).value();
   EXPECT_EQ(dot.rfind("graph \"fat-tree-2leaf\" {", 0), 0u) << dot;
   EXPECT_EQ(dot.back(), '\n');
-  EXPECT_NE(dot.find("\"leaf0\" -- \"spine0\" [label=\"2x 100 Gb/s\"]"),
+  EXPECT_NE(dot.find("\"leaf0\" -- \"spine0\" [label=\"2x 12.5 GB/s\"]"),
             std::string::npos)
       << dot;
   EXPECT_NE(dot.find("\"node0\" -- \"leaf0\""), std::string::npos) << dot;
@@ -140,6 +145,68 @@ TEST(FabricDot, DrawsTheFabricAndTheRing) {
   // And when the switches alone are too many, a refusal naming the flags.
   EXPECT_NE(FabricDot(big, big_order, 10).status().message().find("--nodes"),
             std::string::npos);
+}
+
+// Labels of two lines carry DOT's own `\n` escape; a doubled backslash
+// would make Graphviz print a literal backslash-n.
+TEST(FabricDot, LabelsBreakLinesWithDotsEscape) {
+  const std::string dir =
+      std::string(DSTRAIN_SOURCE_DIR) + "/configs/clusters/";
+  Cluster c = LoadClusterArg(dir + "fat-tree-2leaf.yaml").value();
+  auto order = topology::Place(c, c.hosts()).value().hosts;
+  const std::string dot = FabricDot(c, order).value();
+  EXPECT_NE(dot.find("label=\"node0\\n2 dev\""), std::string::npos) << dot;
+  EXPECT_NE(dot.find("label=\"leaf0\\nlevel 0\""), std::string::npos) << dot;
+  EXPECT_EQ(dot.find("\\\\"), std::string::npos) << dot;
+}
+
+bool OnPath(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::istringstream dirs(path != nullptr ? path : "/usr/bin:/bin");
+  for (std::string d; std::getline(dirs, d, ':');)
+    if (::access((d + "/" + name).c_str(), X_OK) == 0) return true;
+  return false;
+}
+
+// What Graphviz itself draws: every label line as its own text, and no
+// backslash in any of them.
+TEST(FabricDot, GraphvizDrawsTwoLineLabels) {
+  if (!OnPath("dot"))
+    GTEST_SKIP() << "Graphviz's `dot` is not installed (Debian: graphviz); "
+                    "the drawing is not checked";
+  const std::string dir =
+      std::string(DSTRAIN_SOURCE_DIR) + "/configs/clusters/";
+  const std::filesystem::path tmp =
+      std::filesystem::temp_directory_path() /
+      ("dstrain_dot_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(tmp);
+  struct Case {
+    std::string cluster;
+    int max_vertices;
+    std::string second_line;  // of some label, as drawn
+  } cases[] = {{dir + "fat-tree-2leaf.yaml", 200, ">2 dev</text>"},
+               {"fat-tree:k=16,hosts=128,devices=1", 60,  // folded boxes
+                ">8 hosts</text>"},
+               {"torus:3x3", 200, ">8 dev (0,0)</text>"}};
+  for (const Case& k : cases) {
+    Cluster c = LoadClusterArg(k.cluster).value();
+    auto order = topology::Place(c, c.hosts()).value().hosts;
+    const std::string in = (tmp / "fabric.dot").string();
+    const std::string out = (tmp / "fabric.svg").string();
+    std::ofstream(in) << FabricDot(c, order, k.max_vertices).value();
+    const std::string cmd = "dot -Tsvg '" + in + "' -o '" + out + "'";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    std::ifstream svg_in(out);
+    std::ostringstream svg;
+    svg << svg_in.rdbuf();
+    EXPECT_EQ(svg.str().find("\\n"), std::string::npos)
+        << k.cluster << ": a literal backslash-n in the drawing";
+    EXPECT_EQ(svg.str().find('\\'), std::string::npos) << k.cluster;
+    EXPECT_NE(svg.str().find(k.second_line), std::string::npos)
+        << k.cluster << "\n"
+        << svg.str().substr(0, 2000);
+  }
+  std::filesystem::remove_all(tmp);
 }
 
 }  // namespace

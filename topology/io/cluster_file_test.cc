@@ -52,7 +52,7 @@ TEST(ClusterFile, SummaryOfTheTwoLeafSample) {
       FormatSummary(Summarize(*c)),
       "fat-tree-2leaf: fat-tree, 4 hosts (8 devices, 2 per host), 3 switches, "
       "8 links\n"
-      "links: 100 Gb/s, 1 us\n"
+      "links: 12.5 GB/s, 1 us\n"
       "level 0: 2 switches, up to 2 down / 2 up ports, oversubscription 1:1\n"
       "level 1: 1 switch, up to 4 down / 0 up ports\n");
 }

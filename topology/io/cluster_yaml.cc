@@ -175,26 +175,49 @@ class Loader {
     return out;
   }
 
-  // A host-list expression naming one or more vertices.
+  // A host-list expression naming one or more vertices. `defines`: the
+  // names become new vertices of `c` (hosts, switches), else they refer to
+  // existing ones (link ends). The names are counted before they are built,
+  // so an expression of millions of names is refused without the memory.
   StatusOr<std::vector<std::string>> Names(const Entry& e,
-                                           const std::string& path) const {
+                                           const std::string& path,
+                                           const Cluster& c,
+                                           bool defines) const {
     DSTRAIN_ASSIGN_OR_RETURN(std::string s, Str(e, path));
-    for (char c : s) {
-      const auto u = static_cast<unsigned char>(c);
+    for (char ch : s) {
+      const auto u = static_cast<unsigned char>(ch);
       if (u < 0x20 || u == 0x7f) {
         return yaml::Expected(At(e, path), "a name without control characters",
                               e.value);
       }
     }
-    std::vector<std::string> out;
-    HostListError err;
-    if (!ExpandHostList(s, &out, &err).ok()) {
+    auto bad = [&](const HostListError& err) {
       YAML::Mark m = e.value.Mark();
       // Plain one-line scalars: point at the character.
       if (!yaml::IsQuoted(e.value)) m.column += static_cast<int>(err.offset);
       return InvalidArgument("bad host list " + Quoted(s) + " in `" + path +
                              "` at " + file_.At(m) + ": " + err.what);
+    };
+    HostListError err;
+    uint64_t count = 0;
+    if (!CountHostList(s, &count, &err).ok()) return bad(err);
+    if (count == 0)
+      return Fail(e, path, Quoted(s) + " names no host or switch");
+    const uint64_t room =
+        defines
+            ? uint64_t{kMaxGeneratedVertices} -
+                  std::min<uint64_t>(c.num_vertices(), kMaxGeneratedVertices)
+            : uint64_t{kMaxGeneratedVertices};
+    if (count > room) {
+      return Fail(e, path,
+                  Quoted(s) + (defines ? " makes " : " names ") +
+                      std::to_string(count) +
+                      (defines ? " more hosts or switches" : " vertices") +
+                      "; a cluster description holds at most " +
+                      std::to_string(kMaxGeneratedVertices));
     }
+    std::vector<std::string> out;
+    if (!ExpandHostList(s, &out, &err).ok()) return bad(err);
     return out;
   }
 
@@ -598,7 +621,7 @@ class Loader {
       if (!name.present())
         return Fail(item, path, "missing required key `name`");
       DSTRAIN_ASSIGN_OR_RETURN(std::vector<std::string> names,
-                               Names(name, path + ".name"));
+                               Names(name, path + ".name", *c, true));
       SwitchInfo info;
       if (Entry x = yaml::Lookup(item.value, "level"); x.present()) {
         DSTRAIN_ASSIGN_OR_RETURN(int64_t v, Int(x, path + ".level", 0, 16));
@@ -724,7 +747,7 @@ class Loader {
       if (!name.present())
         return Fail(item, path, "missing required key `name`");
       DSTRAIN_ASSIGN_OR_RETURN(std::vector<std::string> names,
-                               Names(name, path + ".name"));
+                               Names(name, path + ".name", *c, true));
 
       HostInfo info;
       info.devices = d.devices;
@@ -895,7 +918,7 @@ class Loader {
                       std::string("missing required key `") + keys[s] + "`");
         const std::string epath = path + "." + keys[s];
         DSTRAIN_ASSIGN_OR_RETURN(std::vector<std::string> names,
-                                 Names(ends_e[s], epath));
+                                 Names(ends_e[s], epath, *c, false));
         for (const std::string& n : names) {
           const VertexId v = c->Find(n);
           if (v == kNoVertex)

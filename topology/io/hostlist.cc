@@ -12,7 +12,26 @@ namespace dstrain::topology {
 namespace {
 
 constexpr size_t kMaxDigits = 18;  // fits uint64 with room to spare
-constexpr size_t kMaxHostListBytes = size_t{64} << 20;
+constexpr uint64_t kMaxHostListBytes = uint64_t{64} << 20;
+
+uint64_t SaturatingAdd(uint64_t a, uint64_t b) {
+  return b > UINT64_MAX - a ? UINT64_MAX : a + b;
+}
+
+uint64_t SaturatingMul(uint64_t a, uint64_t b) {
+  return a != 0 && b > UINT64_MAX / a ? UINT64_MAX : a * b;
+}
+
+// What separates names outside brackets, as `scontrol show hostnames`
+// splits them (a newline is not among them: Slurm keeps it in the name).
+bool IsSeparator(char c) { return c == ',' || c == ' ' || c == '\t'; }
+
+bool IsControl(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return (u < 0x20 || u == 0x7f) && c != '\t';
+}
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 struct Range {
   uint64_t lo = 0, hi = 0;
@@ -25,34 +44,57 @@ struct Part {
   std::vector<Range> ranges;  // empty for literal text
 };
 
-class Expander {
+// One name pattern between separators, parsed but not expanded.
+struct Item {
+  size_t begin = 0;  // offset in the expression
+  std::vector<Part> parts;
+  uint64_t count = 1;      // names it expands to (saturating)
+  uint64_t name_size = 0;  // the longest name's length
+};
+
+// Parses a whole expression before a single name is built: every syntax
+// error, and every count, is known first.
+class Parser {
  public:
-  Expander(std::string_view expr, HostListError* error)
+  Parser(std::string_view expr, HostListError* error)
       : expr_(expr), error_(error) {}
 
-  Status Run(std::vector<std::string>* out) {
-    size_t start = 0;
-    size_t open = 0;
-    bool in_bracket = false;
-    for (size_t i = 0; i < expr_.size(); ++i) {
-      const char c = expr_[i];
-      if (c == '[') {
-        if (in_bracket) return Error(i, "nested `[`");
-        in_bracket = true;
-        open = i;
-      } else if (c == ']') {
-        if (!in_bracket) return Error(i, "`]` without `[`");
-        in_bracket = false;
-      } else if (c == ',' && !in_bracket) {
-        DSTRAIN_RETURN_IF_ERROR(Item(start, i, out));
-        start = i + 1;
+  Status Parse(std::vector<Item>* items) {
+    size_t i = 0;
+    while (i < expr_.size()) {
+      if (IsSeparator(expr_[i])) {
+        ++i;  // empty items are skipped, as Slurm skips them
+        continue;
       }
+      const size_t begin = i;
+      size_t open = 0;
+      bool in_bracket = false;
+      for (; i < expr_.size(); ++i) {
+        const char c = expr_[i];
+        if (IsControl(c)) {
+          return Error(i, "control character " +
+                              yaml::Quoted(expr_.substr(i, 1)) +
+                              " in a name (Slurm would keep it in the name)");
+        }
+        if (c == '[') {
+          if (in_bracket) return Error(i, "nested `[`");
+          in_bracket = true;
+          open = i;
+        } else if (c == ']') {
+          if (!in_bracket) return Error(i, "`]` without `[`");
+          in_bracket = false;
+        } else if (!in_bracket && IsSeparator(c)) {
+          break;
+        }
+      }
+      if (in_bracket) return Error(open, "`[` is never closed");
+      Item item;
+      DSTRAIN_RETURN_IF_ERROR(ParseItem(begin, i, &item));
+      items->push_back(std::move(item));
     }
-    if (in_bracket) return Error(open, "`[` is never closed");
-    return Item(start, expr_.size(), out);
+    return Status::Ok();
   }
 
- private:
   Status Error(size_t offset, const std::string& what) {
     if (error_ != nullptr) *error_ = HostListError{offset, what};
     return InvalidArgument("bad host list: " + what + " at column " +
@@ -60,8 +102,7 @@ class Expander {
                            yaml::Quoted(expr_));
   }
 
-  static bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-
+ private:
   Status Number(size_t begin, size_t end, uint64_t* value) {
     if (begin == end) return Error(begin, "missing number");
     for (size_t i = begin; i < end; ++i) {
@@ -76,9 +117,13 @@ class Expander {
     return Status::Ok();
   }
 
-  // The ranges between `[` at `open` and `]` at `close`.
-  Status Bracket(size_t open, size_t close, std::vector<Range>* ranges) {
+  // The ranges between `[` at `open` and `]` at `close`, and how many
+  // names they make.
+  Status Bracket(size_t open, size_t close, Part* part, uint64_t* names,
+                 size_t* digits) {
     size_t start = open + 1;
+    *names = 0;
+    *digits = 0;
     for (size_t i = open + 1; i <= close; ++i) {
       if (i < close && expr_[i] != ',') continue;
       if (start == i) return Error(start, "empty range");
@@ -94,110 +139,158 @@ class Expander {
         if (range.hi < range.lo) {
           return Error(start, "range `" + std::string(r) + "` goes down");
         }
+        // Checked before anything is built: `n[0-99999999]` costs nothing.
+        if (range.hi - range.lo >= kMaxHostRangeNames) {
+          return Error(start, "range `" + std::string(r) + "` has " +
+                                  std::to_string(range.hi - range.lo + 1) +
+                                  " names; Slurm expands at most " +
+                                  std::to_string(kMaxHostRangeNames) +
+                                  " in one range, so split it");
+        }
       }
       range.width = dash == std::string_view::npos ? i - start : dash;
-      ranges->push_back(range);
+      // At most kMaxHostRangeNames per range and fewer ranges than
+      // characters: the sum cannot wrap.
+      *names += range.hi - range.lo + 1;
+      *digits =
+          std::max({*digits, range.width, std::to_string(range.hi).size()});
+      part->ranges.push_back(range);
       start = i + 1;
     }
     return Status::Ok();
   }
 
-  Status Item(size_t begin, size_t end, std::vector<std::string>* out) {
-    if (begin == end) return Error(begin, "empty host name");
-    std::vector<Part> parts;
-    size_t total = 1;
-    size_t name_size = 0;  // the longest name's length
+  Status ParseItem(size_t begin, size_t end, Item* item) {
+    item->begin = begin;
+    bool bracketed = false;
     for (size_t i = begin; i < end;) {
       if (expr_[i] == '[') {
-        const size_t close = expr_.find(']', i);  // Run() checked nesting
+        const size_t close = expr_.find(']', i);  // Parse() checked nesting
         Part p;
-        DSTRAIN_RETURN_IF_ERROR(Bracket(i, close, &p.ranges));
-        // Checked range by range: 18-digit bounds could wrap a plain sum
-        // round to a small count.
-        size_t n = 0;
+        uint64_t names = 0;
         size_t digits = 0;
-        for (const Range& r : p.ranges) {
-          digits = std::max({digits, r.width, std::to_string(r.hi).size()});
-          n += r.hi - r.lo + 1;
-          if (r.hi - r.lo >= kMaxHostListNames || n > kMaxHostListNames ||
-              total * n > kMaxHostListNames) {
-            return Error(
-                i, "more than " + std::to_string(kMaxHostListNames) + " names");
-          }
-        }
-        total *= n;
-        name_size += digits;
-        parts.push_back(std::move(p));
+        DSTRAIN_RETURN_IF_ERROR(Bracket(i, close, &p, &names, &digits));
+        // Saturating: `[0-65535]` four times is 2^64 names, which a plain
+        // product would wrap round to none.
+        item->count = SaturatingMul(item->count, names);
+        item->name_size += digits;
+        item->parts.push_back(std::move(p));
+        bracketed = true;
         i = close + 1;
       } else {
         // Within this item only: searching the rest of the expression for
         // each item made long lists quadratic.
         const size_t bracket = expr_.substr(i, end - i).find('[');
+        if (bracket == std::string_view::npos && bracketed) {
+          return Error(i, "text " + yaml::Quoted(expr_.substr(i, end - i)) +
+                              " after the last `]`, which Slurm refuses; "
+                              "name such hosts one by one");
+        }
         const size_t next =
             bracket == std::string_view::npos ? end : i + bracket;
-        parts.push_back(Part{std::string(expr_.substr(i, next - i)), {}});
-        name_size += next - i;
+        item->parts.push_back(Part{std::string(expr_.substr(i, next - i)), {}});
+        item->name_size += next - i;
         i = next;
       }
     }
-    if (out->size() + total > kMaxHostListNames) {
-      return Error(begin,
-                   "more than " + std::to_string(kMaxHostListNames) + " names");
-    }
-    // The names' memory is bounded as well as their number: many names
-    // with a long literal part would exhaust it.
-    bytes_ += total * name_size;
-    if (bytes_ > kMaxHostListBytes) {
-      return Error(begin, "more than " + std::to_string(kMaxHostListBytes) +
-                              " bytes of names");
-    }
-    std::string name;
-    Emit(parts, 0, &name, out);
     return Status::Ok();
-  }
-
-  static void Emit(const std::vector<Part>& parts, size_t k, std::string* name,
-                   std::vector<std::string>* out) {
-    if (k == parts.size()) {
-      out->push_back(*name);
-      return;
-    }
-    const size_t keep = name->size();
-    if (parts[k].ranges.empty()) {
-      *name += parts[k].text;
-      Emit(parts, k + 1, name, out);
-    } else {
-      for (const Range& r : parts[k].ranges) {
-        for (uint64_t v = r.lo;; ++v) {
-          const std::string digits = std::to_string(v);
-          name->append(r.width > digits.size() ? r.width - digits.size() : 0,
-                       '0');
-          *name += digits;
-          Emit(parts, k + 1, name, out);
-          name->resize(keep);
-          if (v == r.hi) break;
-        }
-      }
-    }
-    name->resize(keep);
   }
 
   std::string_view expr_;
   HostListError* error_;
-  size_t bytes_ = 0;  // an upper bound on the names' bytes so far
 };
+
+// The names of one item in Slurm's order (hostlist.c's _push_range_list
+// takes brackets off the end of the prefix): the last bracket varies
+// fastest, then the first, the second, and so on, the second-to-last
+// slowest. With two brackets that is the first outermost: a1b3 a1b4 a2b3.
+void Emit(const std::vector<Part>& parts, std::vector<std::string>* out) {
+  std::vector<size_t> brackets;
+  for (size_t i = 0; i < parts.size(); ++i)
+    if (!parts[i].ranges.empty()) brackets.push_back(i);
+  std::vector<size_t> order;  // outermost first
+  if (!brackets.empty()) {
+    for (size_t j = brackets.size() - 1; j-- > 0;) order.push_back(brackets[j]);
+    order.push_back(brackets.back());
+  }
+  std::vector<std::string> digits(parts.size());
+  // An odometer over `order`, the last wheel the fastest.
+  std::vector<size_t> range_at(order.size(), 0);
+  std::vector<uint64_t> value(order.size());
+  for (size_t d = 0; d < order.size(); ++d)
+    value[d] = parts[order[d]].ranges[0].lo;
+  for (;;) {
+    for (size_t d = 0; d < order.size(); ++d) {
+      const Range& r = parts[order[d]].ranges[range_at[d]];
+      std::string text = std::to_string(value[d]);
+      if (text.size() < r.width) text.insert(0, r.width - text.size(), '0');
+      digits[order[d]] = std::move(text);
+    }
+    std::string name;
+    for (size_t i = 0; i < parts.size(); ++i)
+      name += parts[i].ranges.empty() ? parts[i].text : digits[i];
+    out->push_back(std::move(name));
+    size_t d = order.size();
+    for (; d > 0; --d) {
+      const std::vector<Range>& ranges = parts[order[d - 1]].ranges;
+      if (value[d - 1] < ranges[range_at[d - 1]].hi) {
+        ++value[d - 1];
+        break;
+      }
+      if (range_at[d - 1] + 1 < ranges.size()) {
+        value[d - 1] = ranges[++range_at[d - 1]].lo;
+        break;
+      }
+      range_at[d - 1] = 0;
+      value[d - 1] = ranges[0].lo;
+    }
+    if (d == 0) return;
+  }
+}
 
 }  // namespace
 
 Status ExpandHostList(std::string_view expr, std::vector<std::string>* out,
                       HostListError* error) {
-  return Expander(expr, error).Run(out);
+  Parser parser(expr, error);
+  std::vector<Item> items;
+  DSTRAIN_RETURN_IF_ERROR(parser.Parse(&items));
+  // Both limits before the first name is built: the count of names, and
+  // their memory (many names with a long literal part would exhaust it).
+  uint64_t total = out->size();
+  uint64_t bytes = 0;
+  for (const Item& item : items) {
+    total = SaturatingAdd(total, item.count);
+    if (total > kMaxHostListNames) {
+      return parser.Error(item.begin,
+                          "more than " + std::to_string(kMaxHostListNames) +
+                              " names, the most dstrain expands in one list");
+    }
+    bytes = SaturatingAdd(bytes, SaturatingMul(item.count, item.name_size));
+    if (bytes > kMaxHostListBytes) {
+      return parser.Error(
+          item.begin,
+          "more than " + std::to_string(kMaxHostListBytes) + " bytes of names");
+    }
+  }
+  out->reserve(total);
+  for (const Item& item : items) Emit(item.parts, out);
+  return Status::Ok();
 }
 
 StatusOr<std::vector<std::string>> ExpandHostList(std::string_view expr) {
   std::vector<std::string> out;
   DSTRAIN_RETURN_IF_ERROR(ExpandHostList(expr, &out, nullptr));
   return out;
+}
+
+Status CountHostList(std::string_view expr, uint64_t* count,
+                     HostListError* error) {
+  std::vector<Item> items;
+  DSTRAIN_RETURN_IF_ERROR(Parser(expr, error).Parse(&items));
+  *count = 0;
+  for (const Item& item : items) *count = SaturatingAdd(*count, item.count);
+  return Status::Ok();
 }
 
 std::string CompressHostList(const std::vector<std::string>& names) {

@@ -28,7 +28,8 @@ TEST(HostList, Expands) {
   EXPECT_EQ(X("a,b,c"), (V{"a", "b", "c"}));
   EXPECT_EQ(X("a[1-2]b[3-4]"), (V{"a1b3", "a1b4", "a2b3", "a2b4"}));
   EXPECT_EQ(X("c[8-10]"), (V{"c8", "c9", "c10"}));
-  EXPECT_EQ(X("[1-2]x"), (V{"1x", "2x"}));
+  EXPECT_EQ(X("[1-2]"), (V{"1", "2"}));
+  EXPECT_EQ(X("n[1-2][3]"), (V{"n13", "n23"}));
   EXPECT_EQ(X("rack[1-2]-n[01-02]"),
             (V{"rack1-n01", "rack1-n02", "rack2-n01", "rack2-n02"}));
   const V gpu = X("gpu-[001-128]");
@@ -40,6 +41,29 @@ TEST(HostList, Expands) {
   EXPECT_EQ(mixed.size(), 7u + 128u);
   EXPECT_EQ(mixed[6], "c7");
   EXPECT_EQ(mixed[7], "gpu-001");
+}
+
+// As Slurm: spaces, tabs and newlines separate names as commas do, and
+// empty items are skipped.
+TEST(HostList, SeparatorsAndEmptyItemsAreSlurms) {
+  EXPECT_EQ(X("n1,n2 c[1-2]\tz q"), (V{"n1", "n2", "c1", "c2", "z", "q"}));
+  EXPECT_EQ(X(",,a,, b ,"), (V{"a", "b"}));
+  EXPECT_EQ(X(""), V{});
+  EXPECT_EQ(X(" , "), V{});
+}
+
+// Slurm's order for three brackets or more: the last fastest, then the
+// first, the second, ..., the second-to-last slowest (scontrol prints
+// a1b3c5d7 a1b3c5d8 a2b3c5d7 ... for the four below).
+TEST(HostList, BracketsMultiplyInSlurmsOrder) {
+  EXPECT_EQ(X("a[1-2]b[3-4]c[5-6]"),
+            (V{"a1b3c5", "a1b3c6", "a2b3c5", "a2b3c6", "a1b4c5", "a1b4c6",
+               "a2b4c5", "a2b4c6"}));
+  const V four = X("a[1-2]b[3-4]c[5-6]d[7-8]");
+  ASSERT_EQ(four.size(), 16u);
+  EXPECT_EQ(V(four.begin(), four.begin() + 5),
+            (V{"a1b3c5d7", "a1b3c5d8", "a2b3c5d7", "a2b3c5d8", "a1b4c5d7"}));
+  EXPECT_EQ(four.back(), "a2b4c6d8");
 }
 
 struct Bad {
@@ -57,11 +81,21 @@ TEST(HostList, ErrorsNameTheColumn) {
       {"c[]", "empty range at column 3", 2},
       {"c[1,,2]", "empty range at column 5", 4},
       {"c[1-]", "missing number at column 5", 4},
-      {"a,,b", "empty host name at column 3", 2},
-      {"", "empty host name at column 1", 0},
       {"c1]", "`]` without `[` at column 3", 2},
       {"c[1[2]]", "nested `[` at column 4", 3},
-      {"x[0-99999999]", "more than", 1},
+      {"x[0-99999999]",
+       "range `0-99999999` has 100000000 names; Slurm expands at most 65536 "
+       "in one range, so split it at column 3",
+       2},
+      {"c[0-65536]", "range `0-65536` has 65537 names", 2},
+      {"a[1-3]-ib",
+       "text `-ib` after the last `]`, which Slurm refuses; name such hosts "
+       "one by one at column 7",
+       6},
+      {"a[1-2]b[3-4]c", "text `c` after the last `]`", 12},
+      {"ok,a[1]x y", "text `x` after the last `]`", 7},
+      {"c[ 1]", "expected a digit, got ` ` at column 3", 2},
+      {"c[+1]", "expected a digit, got `+` at column 3", 2},
       {"c[1234567890123456789]", "number too long at column 3", 2},
   };
   for (const Bad& b : cases) {
@@ -76,17 +110,43 @@ TEST(HostList, ErrorsNameTheColumn) {
   }
 }
 
-// Bounds near 10^18 could wrap the count of names round to a small number
-// and then expand for ever.
-TEST(HostList, HugeRangesCannotWrapTheCount) {
-  std::string e = "n[";
-  for (int i = 0; i < 18; ++i) e += "0-999999999999999999,";
-  e += "0-446744073709551616]";  // 18 * 10^18 + this = 2^64 + 1
+// Four brackets of 65,536 make 2^64 names, which a plain product would
+// wrap round to none and then expand for ever.
+TEST(HostList, HugeProductsCannotWrapTheCount) {
+  const std::string e = "n[0-65535][0-65535][0-65535][0-65535]";
   StatusOr<std::vector<std::string>> r = ExpandHostList(e);
   ASSERT_THAT(r, Not(IsOk()));
   EXPECT_NE(r.status().message().find("more than 1048576 names"),
             std::string::npos)
       << r.status().message();
+  uint64_t count = 0;
+  ASSERT_THAT(CountHostList(e, &count), IsOk());
+  EXPECT_EQ(count, UINT64_MAX);
+  ASSERT_THAT(CountHostList("a[1-3],b[01-02]c[7] d", &count), IsOk());
+  EXPECT_EQ(count, 6u);
+}
+
+// A list too long is refused before a single name is built: what the caller
+// had is left as it was, and no memory goes to names that are then thrown
+// away (17 ranges of 65,536 names, one more than the limit, would be a
+// million strings).
+TEST(HostList, TooManyNamesAreRefusedBeforeAnyIsBuilt) {
+  std::string e;
+  for (char c = 'a'; c <= 'q'; ++c)
+    e += std::string(e.empty() ? "" : ",") + c + "[0-65535]";
+  std::vector<std::string> out = {"kept"};
+  HostListError error;
+  ASSERT_THAT(ExpandHostList(e, &out, &error), Not(IsOk()));
+  EXPECT_EQ(out, V{"kept"});
+  // The item that crosses the limit: the 16th, with the caller's name.
+  EXPECT_EQ(error.offset, 15u * 11);
+  EXPECT_EQ(error.what,
+            "more than 1048576 names, the most dstrain expands in one list");
+  // The caller's names count towards the limit.
+  out.assign(kMaxHostListNames - 1, "x");
+  EXPECT_THAT(ExpandHostList("y", &out, nullptr), IsOk());
+  EXPECT_THAT(ExpandHostList("z", &out, nullptr), Not(IsOk()));
+  EXPECT_EQ(out.size(), kMaxHostListNames);
 }
 
 // Messages stay on one line whatever the expression holds, and the names'
@@ -95,12 +155,12 @@ TEST(HostList, MessagesAreOneLineAndMemoryIsBounded) {
   StatusOr<std::vector<std::string>> r = ExpandHostList("a\n[1-x]");
   ASSERT_THAT(r, Not(IsOk()));
   EXPECT_EQ(r.status().message(),
-            "bad host list: expected a digit, got `x` at column 6 of "
-            "`a\\n[1-x]`");
+            "bad host list: control character `\\n` in a name (Slurm would "
+            "keep it in the name) at column 2 of `a\\n[1-x]`");
   r = ExpandHostList("n[1-\n]");
   ASSERT_THAT(r, Not(IsOk()));
   EXPECT_EQ(r.status().message().find('\n'), std::string::npos);
-  r = ExpandHostList("a[0-99]b[0-99]" + std::string(10000, 'x'));
+  r = ExpandHostList(std::string(10000, 'x') + "a[0-99]b[0-99]");
   ASSERT_THAT(r, Not(IsOk()));
   EXPECT_NE(r.status().message().find("bytes of names"), std::string::npos);
 }

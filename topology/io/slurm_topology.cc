@@ -140,6 +140,7 @@ class Parser {
     Value name;
     bool any = false;
     Pos first{};
+    std::string first_key;
     for (size_t i = 0; i < l.text.size();) {
       if (l.text[i] == ' ' || l.text[i] == '\t') {
         ++i;
@@ -149,14 +150,17 @@ class Parser {
       while (j < l.text.size() && l.text[j] != ' ' && l.text[j] != '\t') ++j;
       const std::string token = l.text.substr(i, j - i);
       const Pos p = l.pos[i];
-      if (!any) first = p;
-      any = true;
       const size_t eq = token.find('=');
       if (eq == std::string::npos || eq == 0) {
         return InvalidArgument("expected `Key=Value` at " + At(p) + ", got " +
                                Q(token));
       }
       const std::string key = token.substr(0, eq);
+      if (!any) {
+        first = p;
+        first_key = key;
+      }
+      any = true;
       const std::string lower = yaml::NormalizeSpelling(key);
       Value* slot = nullptr;
       if (lower == "switchname")
@@ -194,12 +198,26 @@ class Parser {
                              At(name.pos) +
                              " must be a single switch name, not a host list");
     }
+    // Slurm's parser keys a topology.conf line by its first word: other
+    // keys before SwitchName= make it refuse the file.
+    if (yaml::NormalizeSpelling(first_key) != "switchname") {
+      return InvalidArgument(Q(first_key + "=") + " at " + At(first) +
+                             " comes before SwitchName=; Slurm reads a line "
+                             "only when it starts with SwitchName=, so move "
+                             "it to the front");
+    }
     sw.name = name.text;
     sw.name_pos = name.pos;
     if (sw.nodes.present && sw.switches.present) {
       return InvalidArgument("switch " + Q(sw.name) + " at " + At(sw.name_pos) +
                              " has both Nodes= and Switches=; dstrain puts "
                              "nodes under leaf switches only");
+    }
+    if (!sw.nodes.present && !sw.switches.present) {
+      return InvalidArgument("switch " + Q(sw.name) + " at " + At(sw.name_pos) +
+                             " has neither Nodes= nor Switches=; Slurm "
+                             "refuses a switch without children: list its "
+                             "nodes or child switches, or drop the line");
     }
     sw.bandwidth = options_.default_bandwidth;
     if (sw.link_speed.present) {
@@ -209,7 +227,16 @@ class Parser {
         return InvalidArgument("LinkSpeed at " + At(sw.link_speed.pos) +
                                ": expected a positive number, got " + Q(t));
       }
-      sw.bandwidth = *v * options_.link_speed_unit;
+      // Slurm reads LinkSpeed as a uint32 and refuses anything else.
+      const std::optional<uint32_t> whole = ParseInteger<uint32_t>(t);
+      if (!whole) {
+        return InvalidArgument("LinkSpeed at " + At(sw.link_speed.pos) + ": " +
+                               Q(t) +
+                               " is not a whole number from 1 to 4294967295; "
+                               "Slurm reads LinkSpeed as an unsigned 32-bit "
+                               "integer");
+      }
+      sw.bandwidth = *whole * options_.link_speed_unit;
     }
     auto [it, fresh] =
         index_.emplace(sw.name, static_cast<int>(switches_.size()));
@@ -242,9 +269,30 @@ class Parser {
     return Status::Ok();
   }
 
+  Status Count(const Value& v, const char* key, uint64_t* count) const {
+    HostListError e;
+    if (!CountHostList(v.text, count, &e).ok()) {
+      Pos p = v.pos;
+      p.col += static_cast<int>(e.offset);
+      return InvalidArgument("bad host list " + Q(v.text) + " in " + key +
+                             "= at " + At(p) + ": " + e.what);
+    }
+    // `Nodes=,` is a list of no names, which leaves the switch childless.
+    if (*count == 0) {
+      return InvalidArgument(
+          std::string(key) + "=" + v.text + " at " + At(v.pos) +
+          " names nothing; list the " +
+          (std::string(key) == "Nodes" ? "nodes" : "switches") +
+          " under this switch");
+    }
+    return Status::Ok();
+  }
+
   Status ResolveSwitches() {
     for (SwitchLine& sw : switches_) {
       if (!sw.switches.present) continue;
+      uint64_t count = 0;
+      DSTRAIN_RETURN_IF_ERROR(Count(sw.switches, "Switches", &count));
       std::vector<std::string> names;
       DSTRAIN_RETURN_IF_ERROR(Expand(sw.switches, "Switches", &names));
       for (const std::string& n : names) {
@@ -321,15 +369,20 @@ class Parser {
     for (size_t s = 0; s < switches_.size(); ++s) {
       const SwitchLine& sw = switches_[s];
       if (!sw.nodes.present) continue;
-      std::vector<std::string> names;
-      DSTRAIN_RETURN_IF_ERROR(Expand(sw.nodes, "Nodes", &names));
-      if (hosts_.size() + names.size() + switches_.size() >
-          static_cast<size_t>(kMaxGeneratedVertices)) {
+      // Counted before they are built: `n[0-9][0-65535]` would be 655,360
+      // strings to throw away.
+      uint64_t count = 0;
+      DSTRAIN_RETURN_IF_ERROR(Count(sw.nodes, "Nodes", &count));
+      if (count > static_cast<uint64_t>(kMaxGeneratedVertices) ||
+          hosts_.size() + count + switches_.size() >
+              static_cast<size_t>(kMaxGeneratedVertices)) {
         return InvalidArgument(
             "too many nodes in Nodes= at " + At(sw.nodes.pos) + ": " +
             Q(sw.nodes.text) + " takes the cluster past " +
             std::to_string(kMaxGeneratedVertices) + " nodes and switches");
       }
+      std::vector<std::string> names;
+      DSTRAIN_RETURN_IF_ERROR(Expand(sw.nodes, "Nodes", &names));
       for (const std::string& n : names) {
         if (index_.count(n)) {
           return InvalidArgument("node " + Q(n) + " at " +

@@ -7,9 +7,20 @@
 //   # comments run from `#` to the end of the line
 //   SwitchName=s2 Nodes=c[8-9] <backslash>
 //       LinkSpeed=200      (a trailing backslash continues the line)
-// Keys are case-insensitive (SwitchName, Switches, Nodes, LinkSpeed), in
-// any order, each at most once per line; every line needs SwitchName.
-// Nodes= and Switches= take Slurm host-list expressions (hostlist.h).
+// Keys are case-insensitive (SwitchName, Switches, Nodes, LinkSpeed), each
+// at most once per line; every line starts with SwitchName=, and names
+// Nodes= or Switches= (not both). Nodes= and Switches= take Slurm
+// host-list expressions (hostlist.h); LinkSpeed a whole number.
+//
+// What Slurm 22.05's slurmctld refuses is refused: a line that does not
+// start with SwitchName=, a switch with neither Nodes= nor Switches= or
+// with both, a LinkSpeed that is not an unsigned 32-bit integer, a host
+// list it would not expand, an undefined child switch, a switch defined
+// twice. Refused although Slurm accepts them (it warns, or the result is
+// no fabric dstrain can place ranks on): a node under two leaf switches
+// (Slurm warns), a key twice on a line (Slurm warns and takes the last),
+// LinkSpeed=0 or UNLIMITED (a link that carries nothing, or has no
+// speed), a SwitchName with `[`, `]` or `,` (Slurm takes it as one name).
 //
 // Meaning: a switch with Nodes= is a leaf (level 0); a switch with
 // Switches= sits one level above its highest child. Every node becomes a

@@ -11,6 +11,8 @@
 #include "topology/model/generators.h"
 #include "topology/plan/testing/test_fabrics.h"
 #include "topology/planner/validate.h"
+#include "topology/sim/cost_model.h"
+#include "topology/sim/simulator.h"
 
 namespace dstrain::topology {
 namespace {
@@ -70,6 +72,60 @@ TEST(Planner, EveryPlanOnRandomFabricsPassesItsValidator) {
       EXPECT_EQ(forced->algorithms[0].algorithm, a);
     }
   }
+}
+
+// The lower bound is a bound: on random fabrics, allocations, placements,
+// ranks per host and intra-host bandwidths (slower than the network, too),
+// no algorithm that applies is predicted faster than it at any size.
+TEST(Planner, NoAlgorithmIsPredictedBelowTheFabricsLowerBound) {
+  std::mt19937_64 rng(909);
+  const FabricFamily families[] = {FabricFamily::kFatTree2,
+                                   FabricFamily::kFatTree3, FabricFamily::kRail,
+                                   FabricFamily::kTorus};
+  const double host_gbps[] = {5, 50, 450, 2000};
+  const double sizes[] = {1, 1000, 1 << 20, 1 << 30, 17179869184.0};
+  int checked = 0;
+  for (int trial = 0; trial < 200; ++trial) {
+    const FabricFamily family = families[trial % 4];
+    const testing::TestFabric f = testing::RandomFabric(rng, family);
+    const Cluster& c = f.cluster;
+    const bool box = family == FabricFamily::kTorus && trial % 8 < 4;
+    const std::vector<VertexId> alloc =
+        box ? testing::RandomBox(rng, c) : testing::RandomAllocation(rng, c);
+    PlanOptions options;
+    options.ranks_per_node =
+        testing::Draw(rng, 1, c.vertex(alloc[0]).host.devices);
+    const PlacementKind kinds[] = {
+        PlacementKind::kAuto, PlacementKind::kHostname, PlacementKind::kRandom};
+    options.placement = kinds[trial % 3];
+    options.seed = rng();
+    options.sim.host_bandwidth =
+        GBpsToBytesPerSecond(host_gbps[testing::Draw(rng, 0, 3)]);
+    const auto plan = BuildPlan(c, alloc, options);
+    ASSERT_THAT(plan, IsOk()) << f.spec << ": " << plan.status().ToString();
+    const Router router = Router::Create(c).value();
+    const SimOptions sim = SimOptionsFor(*plan, options.sim);
+    const auto curves = EvaluateAlgorithms(c, router, *plan, sim);
+    ASSERT_THAT(curves, IsOk()) << f.spec;
+    const FabricCapacity capacity = FabricCapacityFor(
+        c, RankMapFor(plan->placement.hosts, plan->ranks_per_node), sim);
+    std::vector<double> at(std::begin(sizes), std::end(sizes));
+    at.push_back(static_cast<double>(rng() % (uint64_t{1} << 32)) + 1);
+    for (const AlgorithmCurve& a : *curves) {
+      for (double S : at) {
+        const double bound =
+            CollectiveLowerBound(Collective::kAllReduce, capacity, S);
+        EXPECT_GE(a.curve.Seconds(S), bound * (1 - 1e-12))
+            << f.spec << ", " << alloc.size() << " hosts x "
+            << plan->ranks_per_node << " ranks, placement "
+            << plan->placement.method << ", host bandwidth "
+            << sim.host_bandwidth << ": " << AlgorithmName(a.algorithm)
+            << " at " << S << " bytes";
+        ++checked;
+      }
+    }
+  }
+  EXPECT_GT(checked, 2000);
 }
 
 TEST(Planner, ForcedAlgorithmsSayWhyTheyDoNotApply) {

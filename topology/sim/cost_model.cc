@@ -12,6 +12,23 @@ double AllReduceLowerBound(int64_t n, double bytes, double bandwidth) {
          bandwidth;
 }
 
+double CollectiveLowerBound(Collective c, const FabricCapacity& f,
+                            double bytes) {
+  if (f.ranks < 2 || c == Collective::kBarrier) return 0;
+  const double k = c == Collective::kAllReduce ? 2 : 1;
+  double t = 0;
+  if (f.hosts >= 2 && f.network_bandwidth > 0) {
+    t = k * static_cast<double>(f.hosts - 1) * bytes / f.network_bandwidth;
+    if (c == Collective::kAllReduce && f.min_host_bandwidth > 0)
+      t = std::max(t, bytes / f.min_host_bandwidth);
+  }
+  const double leave =
+      f.intra_bandwidth + (f.hosts >= 2 ? f.network_bandwidth : 0);
+  if (leave > 0)
+    t = std::max(t, k * static_cast<double>(f.ranks - 1) * bytes / leave);
+  return t;
+}
+
 double RingAllReduceTime(int64_t n, double bytes, double alpha,
                          double bandwidth) {
   if (n < 2) return 0;

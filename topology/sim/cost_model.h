@@ -19,10 +19,45 @@
 
 namespace dstrain::topology {
 
-// Lower bound for all-reduce: every rank must send (and receive) at least
-// 2(n-1)/n·S bytes (a reduce-scatter's share plus an all-gather's):
+// Lower bound for all-reduce among n ranks that each send and receive at
+// B and talk only to each other: every rank must send (and receive) at
+// least 2(n-1)/n·S bytes (a reduce-scatter's share plus an all-gather's):
 //   t >= 2(n-1)/n · S/B.
+// Not a bound for ranks that share a host and talk inside it over faster
+// links: CollectiveLowerBound is, for a fabric.
 double AllReduceLowerBound(int64_t n, double bytes, double bandwidth);
+
+// What a fabric lets a placement send at once, for CollectiveLowerBound
+// (simulator.h's FabricCapacityFor reads it off a Cluster). Bytes/s, one
+// direction (every link and port carries as much each way).
+struct FabricCapacity {
+  int64_t hosts = 0;  // H: distinct hosts
+  int64_t ranks = 0;  // n
+  // Σ over hosts of B_h, a host's network bandwidth (all its links), and
+  // the smallest B_h.
+  double network_bandwidth = 0;
+  double min_host_bandwidth = 0;
+  // A rank's port inside its host, and the sum of those ports over the
+  // ranks that share a host (0 when every host runs one rank).
+  double rank_port_bandwidth = 0;
+  double intra_bandwidth = 0;
+};
+
+// A lower bound on the time of `c` over S bytes (the nccl-tests size)
+// that no algorithm on this fabric beats, from two cuts (latency left
+// out), with k = 2 for all-reduce and 1 for all-gather, reduce-scatter and
+// broadcast:
+//  - hosts: in all at least k(H-1)·S bytes must cross between hosts
+//    (every host must send, for all-reduce, and receive, its part), over
+//    Σ B_h: on uniform hosts k(H-1)/H · S/B_h. For all-reduce each host
+//    also sends at least S itself: S / min B_h.
+//  - ranks: in all at least k(n-1)·S bytes must leave ranks, inside hosts
+//    over the ranks' ports or between hosts over the network:
+//    k(n-1)·S / (intra_bandwidth + Σ B_h [H >= 2]). With one rank per host
+//    it is the host cut; with one host, k(n-1)/n · S/B_rank.
+// The largest of them; 0 for one rank, a barrier, or no capacity.
+double CollectiveLowerBound(Collective c, const FabricCapacity& f,
+                            double bytes);
 
 // Ring: t = 2(n-1)·α + 2(n-1)/n · S/B.
 double RingAllReduceTime(int64_t n, double bytes, double alpha,

@@ -21,6 +21,50 @@ TEST(CostModel, LowerBoundAndBusBandwidth) {
                    5e9);
 }
 
+// The fabric's bound at hand-computed points. The two-leaf sample (4 hosts
+// of 2 ranks, one 100 Gb/s link each, 450 GB/s inside a host): the host
+// cut, 2(H-1)/H · S/B_host, binds, and is below the rank-level
+// 2(n-1)/n · S/B that the hosts' own links beat.
+TEST(CostModel, CollectiveLowerBoundTakesTheTighterCut) {
+  FabricCapacity f;
+  f.hosts = 4;
+  f.ranks = 8;
+  f.network_bandwidth = 4 * 12.5e9;
+  f.min_host_bandwidth = 12.5e9;
+  f.rank_port_bandwidth = 450e9;
+  f.intra_bandwidth = 8 * 450e9;
+  const double S = 4 << 20;
+  EXPECT_DOUBLE_EQ(CollectiveLowerBound(Collective::kAllReduce, f, S),
+                   2.0 * 3 / 4 * S / 12.5e9);
+  EXPECT_LT(CollectiveLowerBound(Collective::kAllReduce, f, S),
+            AllReduceLowerBound(8, S, 12.5e9));
+  EXPECT_DOUBLE_EQ(CollectiveLowerBound(Collective::kAllGather, f, S),
+                   3 * S / (4 * 12.5e9));
+  EXPECT_EQ(CollectiveLowerBound(Collective::kBarrier, f, S), 0);
+  // Hosts of unequal bandwidth: each host sends at least S over its own.
+  f.network_bandwidth = 3 * 100e9 + 1e9;
+  f.min_host_bandwidth = 1e9;
+  EXPECT_DOUBLE_EQ(CollectiveLowerBound(Collective::kAllReduce, f, S), S / 1e9);
+  // One host: the ranks' ports, 2(n-1)/n · S/B_rank.
+  FabricCapacity one;
+  one.hosts = 1;
+  one.ranks = 4;
+  one.network_bandwidth = one.min_host_bandwidth = 50e9;
+  one.rank_port_bandwidth = 100e9;
+  one.intra_bandwidth = 4 * 100e9;
+  EXPECT_DOUBLE_EQ(CollectiveLowerBound(Collective::kAllReduce, one, S),
+                   2.0 * 3 / 4 * S / 100e9);
+  // One rank per host: the rank cut is the host cut.
+  FabricCapacity flat;
+  flat.hosts = flat.ranks = 16;
+  flat.network_bandwidth = 16 * 50e9;
+  flat.min_host_bandwidth = 50e9;
+  EXPECT_DOUBLE_EQ(CollectiveLowerBound(Collective::kAllReduce, flat, S),
+                   AllReduceLowerBound(16, S, 50e9));
+  flat.ranks = flat.hosts = 1;
+  EXPECT_EQ(CollectiveLowerBound(Collective::kAllReduce, flat, S), 0);
+}
+
 TEST(CostModel, Ring) {
   // 2(n-1)(a + S/(nB)) with n=4, a=1us, S=4 MB, B=1 GB/s: 6 * (1us + 1ms).
   EXPECT_DOUBLE_EQ(RingAllReduceTime(4, 4e6, 1e-6, 1e9), 6 * (1e-6 + 1e-3));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <unordered_map>
 
 namespace dstrain::topology {
 namespace {
@@ -16,19 +17,6 @@ int PortRail(const Cluster& c, VertexId host, LinkId link) {
   const int nic = l.a == host ? l.nic_a : l.nic_b;
   if (nic >= 0) return c.vertex(host).host.nics[nic].rail;
   return -1;
-}
-
-double HostNetworkBandwidth(const Cluster& c, const Router& router,
-                            VertexId host) {
-  double bw = 0;
-  const auto& ports = router.Ports(host);
-  if (!ports.empty()) {
-    for (LinkId l : ports) bw += c.link(l).bandwidth;
-    return bw;
-  }
-  for (const Adjacent& adj : c.neighbors(host))
-    bw += c.link(adj.link).bandwidth;
-  return bw;
 }
 
 // Per-direction loads of one phase, reset sparsely between phases.
@@ -316,36 +304,37 @@ StatusOr<CostCurve> Simulate(const Cluster& cluster, const Router& router,
   return curve;
 }
 
-double RankBandwidth(const Cluster& cluster, const Router& router,
-                     const RankMap& ranks, const SimOptions& options) {
-  double bw = kInf;
-  VertexId last = kNoVertex;
-  bool shared = false;
-  for (size_t r = 0; r < ranks.host.size(); ++r) {
-    const VertexId h = ranks.host[r];
-    if (h == last) {
-      shared = true;
-      continue;
+FabricCapacity FabricCapacityFor(const Cluster& cluster, const RankMap& ranks,
+                                 const SimOptions& options) {
+  FabricCapacity f;
+  f.ranks = static_cast<int64_t>(ranks.host.size());
+  std::unordered_map<VertexId, int64_t> per_host;
+  for (VertexId h : ranks.host) ++per_host[h];
+  f.hosts = static_cast<int64_t>(per_host.size());
+  f.min_host_bandwidth = kInf;
+  for (const auto& [h, count] : per_host) {
+    double bw = 0;
+    for (const Adjacent& adj : cluster.neighbors(h))
+      bw += cluster.link(adj.link).bandwidth;
+    f.network_bandwidth += bw;
+    f.min_host_bandwidth = std::min(f.min_host_bandwidth, bw);
+    if (count > 1) {
+      f.rank_port_bandwidth = options.host_bandwidth;
+      f.intra_bandwidth += static_cast<double>(count) * options.host_bandwidth;
     }
-    last = h;
-    bw = std::min(bw, HostNetworkBandwidth(cluster, router, h));
   }
-  if (shared) bw = std::min(bw, options.host_bandwidth);
-  return bw == kInf ? options.host_bandwidth : bw;
+  if (f.min_host_bandwidth == kInf) f.min_host_bandwidth = 0;
+  return f;
 }
 
 Prediction Predict(const CostCurve& curve, Collective collective, double bytes,
-                   double rank_bandwidth) {
+                   const FabricCapacity& capacity) {
   Prediction p;
   p.bytes = bytes;
   p.seconds = curve.Seconds(bytes);
   p.algbw = AlgBandwidth(bytes, p.seconds);
   p.busbw = BusBandwidth(collective, curve.nranks, bytes, p.seconds);
-  p.lower_bound_seconds =
-      collective == Collective::kAllReduce
-          ? AllReduceLowerBound(curve.nranks, bytes, rank_bandwidth)
-          : BusBandwidthFactor(collective, curve.nranks) * bytes /
-                rank_bandwidth;
+  p.lower_bound_seconds = CollectiveLowerBound(collective, capacity, bytes);
   p.hottest = curve.hottest;
   p.hottest_utilization =
       p.seconds > 0 ? curve.hottest.busy_seconds_per_byte * bytes / p.seconds

@@ -109,23 +109,25 @@ StatusOr<CostCurve> Simulate(const Cluster& cluster, const Router& router,
                              const RankMap& ranks, const Schedule& schedule,
                              const SimOptions& options);
 
-// The per-rank bandwidth B of the lower bound 2(n-1)/n·S/B for this
-// placement: min over hosts of (the host's network bandwidth: its ports, or
-// its links on a torus), and of host_bandwidth when hosts run several ranks.
-double RankBandwidth(const Cluster& cluster, const Router& router,
-                     const RankMap& ranks, const SimOptions& options);
+// What this placement can send at once (cost_model.h), for the lower
+// bound: per host the bandwidth of all its links (whatever a route leaves
+// by: ports on trees, the torus links, any link of a hand-written
+// fabric), and options.host_bandwidth per rank on hosts with several.
+// O(ranks + the hosts' degrees).
+FabricCapacity FabricCapacityFor(const Cluster& cluster, const RankMap& ranks,
+                                 const SimOptions& options);
 
 struct Prediction {
   double bytes = 0;
   double seconds = 0;
-  double algbw = 0;  // bytes/s
-  double busbw = 0;  // bytes/s
-  double lower_bound_seconds = 0;
+  double algbw = 0;                // bytes/s
+  double busbw = 0;                // bytes/s
+  double lower_bound_seconds = 0;  // CollectiveLowerBound
   LinkUse hottest;
   double hottest_utilization = 0;  // busy time / total time
 };
 
 Prediction Predict(const CostCurve& curve, Collective collective, double bytes,
-                   double rank_bandwidth);
+                   const FabricCapacity& capacity);
 
 }  // namespace dstrain::topology

@@ -201,12 +201,45 @@ TEST(Simulator, OversubscriptionPunishesRandomOrder) {
   EXPECT_TRUE(c.IsSwitch(c.Find(bad.hottest.from)) &&
               c.IsSwitch(c.Find(bad.hottest.to)))
       << bad.hottest.from << " -> " << bad.hottest.to;
-  const Prediction pr = Predict(bad, Collective::kAllReduce, 1 << 30,
-                                RankBandwidth(c, Router::Create(c).value(),
-                                              RankMapFor(random.hosts, 4), {}));
+  const Prediction pr =
+      Predict(bad, Collective::kAllReduce, 1 << 30,
+              FabricCapacityFor(c, RankMapFor(random.hosts, 4), {}));
   EXPECT_GT(pr.hottest_utilization, 0.5);
   EXPECT_LE(pr.hottest_utilization, 1.0 + 1e-9);
   EXPECT_LT(pr.busbw, o.nic_bandwidth);
+}
+
+// The capacities the lower bound uses: every host's links, and the ports
+// of ranks that share a host.
+TEST(Simulator, FabricCapacityCountsHostsLinksAndSharedPorts) {
+  FatTreeOptions o;
+  o.hosts = 4;
+  o.k = 4;
+  o.levels = 2;
+  o.devices_per_host = 2;
+  o.nics_per_host = 2;
+  const Cluster c = MakeFatTree(o).value();
+  std::vector<VertexId> hosts(c.hosts().begin(), c.hosts().end());
+  SimOptions sim;
+  sim.host_bandwidth = 100e9;
+  const FabricCapacity two = FabricCapacityFor(c, RankMapFor(hosts, 2), sim);
+  EXPECT_EQ(two.hosts, 4);
+  EXPECT_EQ(two.ranks, 8);
+  EXPECT_DOUBLE_EQ(two.min_host_bandwidth, 2 * o.nic_bandwidth);
+  EXPECT_DOUBLE_EQ(two.network_bandwidth, 4 * 2 * o.nic_bandwidth);
+  EXPECT_DOUBLE_EQ(two.rank_port_bandwidth, 100e9);
+  EXPECT_DOUBLE_EQ(two.intra_bandwidth, 8 * 100e9);
+  const FabricCapacity one = FabricCapacityFor(c, RankMapFor(hosts, 1), sim);
+  EXPECT_EQ(one.ranks, 4);
+  EXPECT_EQ(one.rank_port_bandwidth, 0);
+  EXPECT_EQ(one.intra_bandwidth, 0);
+  // The prediction carries the fabric's bound, not a per-rank one.
+  const Placement p = Place(c, hosts, PlacementKind::kFatTree).value();
+  const CostCurve ring = Sim(c, p, 2, RingAllReduce(8, 2), sim);
+  const Prediction pr = Predict(ring, Collective::kAllReduce, 1 << 30, two);
+  EXPECT_DOUBLE_EQ(pr.lower_bound_seconds,
+                   CollectiveLowerBound(Collective::kAllReduce, two, 1 << 30));
+  EXPECT_GE(pr.seconds, pr.lower_bound_seconds);
 }
 
 TEST(Router, UpDownPathsAreChainsAndEcmpSpreads) {

@@ -159,40 +159,62 @@ StatusOr<BenchRow> MeasureRow(Communicator& comm, BenchOp op,
   DSTRAIN_ASSIGN_OR_RETURN(std::vector<double> estimate,
                            Agree(comm, {Seconds(Clock::now() - t0)},
                                  ReduceOp::kMax, options.device));
-  const int iters = ChooseIterations(options.policy, (estimate)[0]);
+  const int iters = ChooseIterations(options.policy, estimate[0]);
 
-  // 3. Warm-up, line up, time.
-  DSTRAIN_RETURN_IF_ERROR(RunTimes(ops, WarmupIterations(iters)));
-  DSTRAIN_RETURN_IF_ERROR(Await(comm.Barrier()));
-  t0 = Clock::now();
-  DSTRAIN_RETURN_IF_ERROR(RunTimes(ops, iters));
-  SyncDevice(options.device);
-  const double mine = Seconds(Clock::now() - t0) / iters;
+  // 3. Warm-up.
+  DSTRAIN_RETURN_IF_ERROR(
+      RunTimes(ops, WarmupIterations(iters * options.policy.repeats)));
 
-  // 4. Mean time over ranks; correct only if every rank was.
+  // 4. Repeats, each lined up and agreed, until the policy has enough.
+  std::vector<double> repeat_times;
+  double measured = 0;
+  do {
+    DSTRAIN_RETURN_IF_ERROR(Await(comm.Barrier()));
+    t0 = Clock::now();
+    DSTRAIN_RETURN_IF_ERROR(RunTimes(ops, iters));
+    SyncDevice(options.device);
+    const double elapsed = Seconds(Clock::now() - t0);
+    DSTRAIN_ASSIGN_OR_RETURN(std::vector<double> sums,
+                             Agree(comm, {elapsed / iters, elapsed},
+                                   ReduceOp::kSum, options.device));
+    repeat_times.push_back(sums[0] / comm.size());
+    measured += sums[1] / comm.size();
+  } while (AnotherRepeat(options.policy, static_cast<int>(repeat_times.size()),
+                         iters, measured));
+
+  // 5. Correct only if every rank was.
   DSTRAIN_ASSIGN_OR_RETURN(
-      std::vector<double> sums,
-      Agree(comm, {mine, ok ? 0.0 : 1.0}, ReduceOp::kSum, options.device));
-  return MakeRow(op, shape.bytes, shape.count, iters, (sums)[0] / comm.size(),
-                 comm.size(), (sums)[1] == 0.0);
+      std::vector<double> wrong,
+      Agree(comm, {ok ? 0.0 : 1.0}, ReduceOp::kSum, options.device));
+  return MakeRow(op, shape.bytes, shape.count,
+                 iters * static_cast<int>(repeat_times.size()), repeat_times,
+                 comm.size(), wrong[0] == 0.0);
 }
 
 }  // namespace
 
 StatusOr<BenchReport> RunCommSweep(
     Communicator& comm, const SweepOptions& options,
-    const std::function<void(const BenchRow&)>& on_row) {
+    const std::function<void(const BenchRow&)>& on_row,
+    const RowStart& on_start) {
   BenchReport report;
   report.backend = comm.backend();
   report.world_size = comm.size();
   report.dtype = BenchDtypeName(options.dtype);
   report.device = options.device.str();
   report.policy = options.policy;
+  int rows = 0;
+  for (BenchOp op : options.ops)
+    rows +=
+        op == BenchOp::kBarrier ? 1 : static_cast<int>(options.sizes.size());
   try {
     for (BenchOp op : options.ops) {
       const std::vector<std::int64_t> barrier_sizes = {0};
       for (std::int64_t bytes :
            op == BenchOp::kBarrier ? barrier_sizes : options.sizes) {
+        if (on_start) {
+          on_start(op, bytes, static_cast<int>(report.rows.size()) + 1, rows);
+        }
         DSTRAIN_ASSIGN_OR_RETURN(BenchRow row,
                                  MeasureRow(comm, op, bytes, options));
         report.rows.push_back(row);

@@ -9,20 +9,25 @@
 //      rank r holds (i mod 5) + r + 1), run the op once and compare the
 //      result with the sequential reference: the row's `correct`;
 //   2. time one more run; the largest time over the ranks (all-reduce max)
-//      is the estimate that IterationPolicy turns into the iteration count,
-//      so every rank runs the same number;
-//   3. WarmupIterations untimed runs, a barrier, then the timed loop (each
-//      op started and waited before the next, as torch.distributed's
-//      synchronous calls do);
-//   4. all-reduce (sum) of each rank's mean time and of its wrong flag: the
-//      row holds the mean over ranks, and is correct only if every rank was.
+//      is the estimate that IterationPolicy turns into N, the timed runs
+//      per repeat, so every rank runs the same number;
+//   3. WarmupIterations(N x repeats) untimed runs;
+//   4. repeats: a barrier, then N timed runs (each op started and waited
+//      before the next, as torch.distributed's synchronous calls do), then
+//      an all-reduce (sum) of each rank's mean time and of its elapsed
+//      time, so every rank has the repeat's mean over ranks and decides
+//      alike whether to time another (IterationPolicy's AnotherRepeat);
+//   5. all-reduce (sum) of the wrong flags: the row is correct only if
+//      every rank was. The row holds the median, fastest and slowest repeat.
 // The barrier row times Barrier() alone (correct = it completed).
 //
 // Every rank of `comm` calls RunCommSweep with the same options. The report
-// is the same on every rank; `on_row` is called after each row on every rank
-// (rank 0 prints). Errors (a collective failing or timing out) end the sweep
-// with that Status. Tensors live on options.device (kCPU for gloo and mpi,
-// the rank's CUDA device for nccl, whose Wait blocks until the op is done).
+// is the same on every rank; `on_start` is called before each row (with its
+// 1-based index and the number of rows) and `on_row` after it, on every
+// rank (rank 0 prints). Errors (a collective failing or timing out) end the
+// sweep with that Status. Tensors live on options.device (kCPU for gloo and
+// mpi, the rank's CUDA device for nccl, whose Wait blocks until the op is
+// done).
 
 #include <c10/core/Device.h>
 
@@ -47,8 +52,12 @@ struct SweepOptions {
   IterationPolicy policy;
 };
 
+using RowStart =
+    std::function<void(BenchOp op, std::int64_t bytes, int row, int rows)>;
+
 StatusOr<BenchReport> RunCommSweep(
     Communicator& comm, const SweepOptions& options,
-    const std::function<void(const BenchRow&)>& on_row = nullptr);
+    const std::function<void(const BenchRow&)>& on_row = nullptr,
+    const RowStart& on_start = nullptr);
 
 }  // namespace dstrain::comm::bench

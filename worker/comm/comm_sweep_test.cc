@@ -57,11 +57,17 @@ TEST(CommSweepTest, EveryRowOfEveryOpIsCheckedTimedAndAgreed) {
   for (std::size_t i = 0; i < r.rows.size(); ++i) {
     const BenchRow& row = r.rows[i];
     EXPECT_TRUE(row.correct) << BenchOpName(row.op) << " " << row.bytes;
-    EXPECT_EQ(row.iters, 3);
-    EXPECT_GT(row.time_s, 0.0);
+    // Fixed: exactly 5 repeats of 3 runs, the spread around the median.
+    EXPECT_EQ(row.repeats, 5);
+    EXPECT_EQ(row.iters, 15);
+    EXPECT_GT(row.min_time_s, 0.0);
+    EXPECT_LE(row.min_time_s, row.time_s);
+    EXPECT_LE(row.time_s, row.max_time_s);
     // Every rank reports the same (agreed) row.
     for (int q = 1; q < world; ++q) {
       EXPECT_EQ(reports[q].rows[i].time_s, row.time_s);
+      EXPECT_EQ(reports[q].rows[i].min_time_s, row.min_time_s);
+      EXPECT_EQ(reports[q].rows[i].max_time_s, row.max_time_s);
       EXPECT_EQ(reports[q].rows[i].bytes, row.bytes);
     }
   }
@@ -78,23 +84,33 @@ TEST(CommSweepTest, EveryRowOfEveryOpIsCheckedTimedAndAgreed) {
 }
 
 TEST(CommSweepTest, TheIterationCountFollowsTheTimeTarget) {
-  RunRanks(2, [](Communicator& c) {
+  std::vector<BenchRow> rows(2);
+  RunRanks(2, [&](Communicator& c) {
     SweepOptions o;
-    o.ops = {BenchOp::kAllReduce};
+    o.ops = {BenchOp::kAllReduce, BenchOp::kBarrier};
     o.sizes = {1024};
-    o.policy.target_seconds = 0.01;
+    o.policy.target_seconds = 10;  // never reached: the cap decides
     o.policy.min_iters = 4;
-    o.policy.max_iters = 7;
-    int rows = 0;
-    StatusOr<BenchReport> r =
-        RunCommSweep(c, o, [&](const BenchRow&) { ++rows; });
+    o.policy.max_iters = 10;
+    o.policy.repeats = 2;
+    int started = 0, done = 0;
+    StatusOr<BenchReport> r = RunCommSweep(
+        c, o, [&](const BenchRow&) { ++done; },
+        [&](BenchOp, std::int64_t, int row, int total) {
+          EXPECT_EQ(row, ++started);
+          EXPECT_EQ(total, 2);
+        });
     ASSERT_THAT(r, IsOk()) << r.status().ToString();
-    EXPECT_EQ(rows, 1);
-    // Loopback all-reduce of 1 KiB takes well under 10 ms / 4, so the cap
-    // decides; what matters is that both ranks ran the same count.
-    EXPECT_GE(r->rows[0].iters, 4);
-    EXPECT_LE(r->rows[0].iters, 7);
+    EXPECT_EQ(started, 2);
+    EXPECT_EQ(done, 2);
+    rows[c.rank()] = r->rows[0];
   });
+  // N is 4 or 5 (at most 10 / 2 per repeat), two repeats fill the cap of
+  // 10, a third would pass it; both ranks ran the same.
+  EXPECT_EQ(rows[0].repeats, 2);
+  EXPECT_TRUE(rows[0].iters == 8 || rows[0].iters == 10) << rows[0].iters;
+  EXPECT_EQ(rows[1].iters, rows[0].iters);
+  EXPECT_EQ(rows[1].repeats, rows[0].repeats);
 }
 
 TEST(CommSweepTest, OtherDtypesAreCheckedExactly) {

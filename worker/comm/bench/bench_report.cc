@@ -1,5 +1,7 @@
 #include "worker/comm/bench/bench_report.h"
 
+#include <algorithm>
+
 #include "common/json_writer.h"
 #include "common/strings.h"
 #include "common/units.h"
@@ -11,64 +13,98 @@ namespace {
 constexpr int kOpWidth = 14;
 constexpr int kSizeWidth = 12;
 constexpr int kCountWidth = 12;
-constexpr int kItersWidth = 7;
+constexpr int kItersWidth = 9;
+constexpr int kRepeatsWidth = 6;
 constexpr int kTimeWidth = 14;
+constexpr int kSpreadWidth = 13;
 constexpr int kBwWidth = 12;
 constexpr int kCorrectWidth = 8;
 
 }  // namespace
 
+Spread SpreadOf(std::vector<double> values) {
+  Spread s;
+  if (values.empty()) return s;
+  std::sort(values.begin(), values.end());
+  const std::size_t n = values.size();
+  s.min = values.front();
+  s.max = values.back();
+  s.median =
+      n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+  return s;
+}
+
 BenchRow MakeRow(BenchOp op, std::int64_t bytes, std::int64_t count, int iters,
-                 double time_s, int world_size, bool correct) {
+                 const std::vector<double>& repeat_times, int world_size,
+                 bool correct) {
   BenchRow r;
   r.op = op;
   r.bytes = bytes;
   r.count = count;
   r.iters = iters;
-  r.time_s = time_s;
+  r.repeats = static_cast<int>(repeat_times.size());
+  const Spread spread = SpreadOf(repeat_times);
+  r.time_s = spread.median;
+  r.min_time_s = spread.min;
+  r.max_time_s = spread.max;
   r.correct = correct;
   if (op != BenchOp::kBarrier) {
-    r.algbw_gbps = AlgBandwidthGBps(bytes, time_s);
-    r.busbw_gbps = BusBandwidthGBps(op, world_size, bytes, time_s);
+    r.algbw_gb_per_s = AlgBandwidthGBps(bytes, r.time_s);
+    r.busbw_gb_per_s = BusBandwidthGBps(op, world_size, bytes, r.time_s);
   }
   return r;
 }
 
 std::string TableHeader(const BenchReport& report) {
+  const IterationPolicy& p = report.policy;
   std::string out = "# " + report.tool + " bench comm: backend " +
                     report.backend + ", " + std::to_string(report.world_size) +
                     (report.world_size == 1 ? " rank, " : " ranks, ") +
                     report.dtype + " on " + report.device + "\n";
-  if (report.policy.fixed_iters > 0) {
-    out += "# iterations: " + std::to_string(report.policy.fixed_iters) +
-           " timed per row, after a checked run and a timed estimate\n";
+  // Word for word what iteration_policy.h does, so that the iters and
+  // reps columns can be checked against it.
+  if (p.fixed_iters > 0) {
+    out += StrFormat(
+        "# iterations per row: a checked run, a timed run, min(5, iters/10) "
+        "warm-ups, then %d repeats of %d timed runs: iters = %d, reps = %d\n",
+        p.repeats, p.fixed_iters, p.repeats * p.fixed_iters, p.repeats);
   } else {
     out += StrFormat(
-        "# iterations: until %.3g s measured, at least %d, after a checked "
-        "run and a timed estimate\n",
-        report.policy.target_seconds, report.policy.min_iters);
+        "# iterations per row: a checked run; a timed run of t seconds (the "
+        "slowest rank's); N = ceil(%.3g / (%d t)) timed runs per repeat, at "
+        "least %d, at most %d; min(5, %d N / 10) warm-ups; then at least %d "
+        "repeats of N, more until %.3g s is measured, at most %d runs in all; "
+        "iters = N x reps\n",
+        p.target_seconds, p.repeats, p.min_iters,
+        std::max(p.min_iters, p.max_iters / std::max(1, p.repeats)), p.repeats,
+        p.repeats, p.target_seconds, MaxRowIterations(p));
   }
   out +=
-      "# time: per op, mean over ranks; algbw = size/time; busbw = algbw x "
+      "# time: per op, the median repeat (each the mean over ranks), min and "
+      "max the fastest and slowest repeat; algbw = size/time; busbw = algbw x "
       "2(n-1)/n all_reduce, (n-1)/n all_gather reduce_scatter, 1 broadcast "
       "(nccl-tests)\n#\n";
-  out += StrFormat("#%*s%*s%*s%*s%*s%*s%*s%*s\n", kOpWidth - 1, "op",
+  out += StrFormat("#%*s%*s%*s%*s%*s%*s%*s%*s%*s%*s%*s\n", kOpWidth - 1, "op",
                    kSizeWidth, "size(B)", kCountWidth, "count", kItersWidth,
-                   "iters", kTimeWidth, "time(us)", kBwWidth + 1, "algbw(GB/s)",
-                   kBwWidth + 1, "busbw(GB/s)", kCorrectWidth + 1, "correct");
+                   "iters", kRepeatsWidth, "reps", kTimeWidth, "time(us)",
+                   kSpreadWidth, "min(us)", kSpreadWidth, "max(us)",
+                   kBwWidth + 1, "algbw(GB/s)", kBwWidth + 1, "busbw(GB/s)",
+                   kCorrectWidth + 1, "correct");
   return out;
 }
 
 std::string TableRow(const BenchRow& row) {
   const bool bw = row.op != BenchOp::kBarrier;
-  const std::string algbw = bw ? StrFormat("%.3f", row.algbw_gbps) : "-";
-  const std::string busbw = bw ? StrFormat("%.3f", row.busbw_gbps) : "-";
+  const std::string algbw = bw ? StrFormat("%.3f", row.algbw_gb_per_s) : "-";
+  const std::string busbw = bw ? StrFormat("%.3f", row.busbw_gb_per_s) : "-";
   return StrFormat(
-      "%*s%*lld%*lld%*d%*.2f%*s%*s%*s\n", kOpWidth, BenchOpName(row.op),
-      kSizeWidth, static_cast<long long>(row.bytes), kCountWidth,
-      static_cast<long long>(row.count), kItersWidth, row.iters, kTimeWidth,
-      row.time_s * 1e6, kBwWidth + 1, algbw.c_str(), kBwWidth + 1,
-      busbw.c_str(), kCorrectWidth + 1, row.correct ? "ok" : "WRONG");
+      "%*s%*lld%*lld%*d%*d%*.2f%*.2f%*.2f%*s%*s%*s\n", kOpWidth,
+      BenchOpName(row.op), kSizeWidth, static_cast<long long>(row.bytes),
+      kCountWidth, static_cast<long long>(row.count), kItersWidth, row.iters,
+      kRepeatsWidth, row.repeats, kTimeWidth, row.time_s * 1e6, kSpreadWidth,
+      row.min_time_s * 1e6, kSpreadWidth, row.max_time_s * 1e6, kBwWidth + 1,
+      algbw.c_str(), kBwWidth + 1, busbw.c_str(), kCorrectWidth + 1,
+      row.correct ? "ok" : "WRONG");
 }
 
 std::string TableFooter(const BenchReport& report) {
@@ -85,7 +121,7 @@ std::string TableFooter(const BenchReport& report) {
       }
     }
     if (r.op != BenchOp::kBarrier) {
-      busbw_sum += r.busbw_gbps;
+      busbw_sum += r.busbw_gb_per_s;
       ++busbw_rows;
     }
   }
@@ -110,6 +146,14 @@ std::string FormatTable(const BenchReport& report) {
   return out + TableFooter(report);
 }
 
+std::string ProgressLine(int row, int rows, BenchOp op, std::int64_t bytes,
+                         double elapsed_s) {
+  std::string what = BenchOpName(op);
+  if (op != BenchOp::kBarrier) what += " " + FormatByteSize(bytes);
+  return StrFormat("bench comm: row %d/%d, %s, %.0f s", row, rows, what.c_str(),
+                   elapsed_s);
+}
+
 std::string ReportJson(const BenchReport& report) {
   JsonWriter w;
   w.BeginObject()
@@ -127,8 +171,12 @@ std::string ReportJson(const BenchReport& report) {
       .Number(report.policy.target_seconds)
       .Key("min_iters")
       .Int(report.policy.min_iters)
+      .Key("max_iters")
+      .Int(report.policy.max_iters)
       .Key("fixed_iters")
       .Int(report.policy.fixed_iters)
+      .Key("repeats")
+      .Int(report.policy.repeats)
       .Key("rows")
       .BeginArray();
   for (const BenchRow& r : report.rows) {
@@ -141,15 +189,21 @@ std::string ReportJson(const BenchReport& report) {
         .Int(r.count)
         .Key("iters")
         .Int(r.iters)
+        .Key("repeats")
+        .Int(r.repeats)
         .Key("time_us")
-        .Number(r.time_s * 1e6);
+        .Number(r.time_s * 1e6)
+        .Key("time_min_us")
+        .Number(r.min_time_s * 1e6)
+        .Key("time_max_us")
+        .Number(r.max_time_s * 1e6);
     if (r.op == BenchOp::kBarrier) {
-      w.Key("algbw_gbps").Null().Key("busbw_gbps").Null();
+      w.Key("algbw_gb_per_s").Null().Key("busbw_gb_per_s").Null();
     } else {
-      w.Key("algbw_gbps")
-          .Number(r.algbw_gbps)
-          .Key("busbw_gbps")
-          .Number(r.busbw_gbps);
+      w.Key("algbw_gb_per_s")
+          .Number(r.algbw_gb_per_s)
+          .Key("busbw_gb_per_s")
+          .Number(r.busbw_gb_per_s);
     }
     w.Key("correct").Bool(r.correct).EndObject();
   }

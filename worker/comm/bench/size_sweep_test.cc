@@ -49,8 +49,8 @@ TEST(SizeSweepTest, FromFlagsNamesTheFlagAtFault) {
                 "--max-bytes: ", 0),
             0u);
   EXPECT_EQ(SweepSizesFromFlags("1M", "1K").status().message(),
-            "--min-bytes/--max-bytes: the smallest size (1M) is above the "
-            "largest (1K)");
+            "--min-bytes/--max-bytes: the smallest size (1 MiB) is above "
+            "the largest (1 KiB)");
 }
 
 TEST(SizeSweepTest, ShapesRoundDownToWholeElementsPerRank) {
