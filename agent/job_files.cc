@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "common/fd_io.h"
 #include "common/unique_fd.h"
 
 namespace dstrain::agent {
@@ -54,17 +55,10 @@ StatusOr<std::string> JobFiles::Write(const std::string& job_id, int attempt,
       return Internal("agent: cannot write the job file " + tmp + ": " +
                       std::strerror(errno));
     }
-    std::size_t put = 0;
-    while (put < text.size()) {
-      ssize_t n = ::write(fd.get(), text.data() + put, text.size() - put);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        const int err = errno;
-        ::unlink(tmp.c_str());
-        return Internal("agent: cannot write the job file " + tmp + ": " +
-                        std::strerror(err));
-      }
-      put += static_cast<std::size_t>(n);
+    if (const int err = WriteAll(fd.get(), text)) {
+      ::unlink(tmp.c_str());
+      return Internal("agent: cannot write the job file " + tmp + ": " +
+                      std::strerror(err));
     }
     if (fd.Close() != 0) {
       ::unlink(tmp.c_str());

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/fd_io.h"
 #include "common/unique_fd.h"
 #include "common/units.h"
 
@@ -62,23 +63,13 @@ StatusOr<std::string> ReadConfigFile(const std::string& path,
   if (static_cast<std::size_t>(st.st_size) > max_bytes) {
     return InvalidArgument(too_large);
   }
-  std::string text(static_cast<std::size_t>(st.st_size), '\0');
-  std::size_t got = 0;
-  for (;;) {
-    if (got == text.size()) {
-      // The file may grow while being read; one byte past the limit is
-      // enough to refuse it.
-      if (text.size() > max_bytes) return InvalidArgument(too_large);
-      text.resize(std::min(max_bytes + 1, text.size() * 2 + 4096));
-    }
-    ssize_t n = ::read(fd.get(), text.data() + got, text.size() - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return InvalidArgument(where + ": " + Reason(errno));
-    if (n == 0) break;
-    got += static_cast<std::size_t>(n);
+  // One byte past the limit is enough to refuse a file that grew.
+  std::string text;
+  text.reserve(static_cast<std::size_t>(st.st_size));
+  if (const int err = ReadUpTo(fd.get(), max_bytes + 1, &text)) {
+    return InvalidArgument(where + ": " + Reason(err));
   }
-  if (got > max_bytes) return InvalidArgument(too_large);
-  text.resize(got);
+  if (text.size() > max_bytes) return InvalidArgument(too_large);
   return text;
 }
 

@@ -324,20 +324,9 @@ TEST_F(LaunchTest, SubmitsToAStandaloneCoordinatorAndAgent) {
   std::string token = WriteTokenFile("token", "cluster-test-token");
   std::string wrong = WriteTokenFile("wrong", "not-the-token");
 
-  auto coord = StartDstrain(
-      {"coordinator", "--listen", "127.0.0.1:0", "--token-file", token});
+  std::string address;
+  auto coord = StartCoordinator(token, &address);
   ASSERT_TRUE(coord);
-  std::smatch m;
-  std::string out;
-  const std::regex listening("listening on (\\S+)\n");
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        out = coord->Stdout();
-        return std::regex_search(out, m, listening);
-      },
-      30s))
-      << coord->Stderr();
-  const std::string address = m[1];
 
   auto agent =
       StartDstrain({"agent", "--coordinator", address, "--token-file", token,
@@ -388,20 +377,9 @@ TEST_F(LaunchTest, SubmitsToAStandaloneCoordinatorAndAgent) {
 // gone: its workers' exits cannot be reported, and it must not wait to.
 TEST_F(LaunchTest, AnAgentWhoseCoordinatorDiedStopsOnSigterm) {
   const std::string token = WriteTokenFile("token", "dead-coordinator-token");
-  auto coord = StartDstrain(
-      {"coordinator", "--listen", "127.0.0.1:0", "--token-file", token});
+  std::string address;
+  auto coord = StartCoordinator(token, &address);
   ASSERT_TRUE(coord);
-  std::smatch m;
-  std::string out;
-  const std::regex listening("listening on (\\S+)\n");
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        out = coord->Stdout();
-        return std::regex_search(out, m, listening);
-      },
-      30s))
-      << coord->Stderr();
-  const std::string address = m[1];
   auto agent =
       StartDstrain({"agent", "--coordinator", address, "--token-file", token,
                     "--listen", "127.0.0.1:0", "--hostname", "node-a"});
@@ -431,20 +409,9 @@ TEST_F(LaunchTest, AnAgentWhoseCoordinatorDiedStopsOnSigterm) {
 // runs, and a job waiting for nodes says why.
 TEST_F(LaunchTest, WorkersDoNotNeedTheSubmittersJobFile) {
   const std::string token = WriteTokenFile("token", "job-text-token");
-  auto coord = StartDstrain(
-      {"coordinator", "--listen", "127.0.0.1:0", "--token-file", token});
+  std::string address;
+  auto coord = StartCoordinator(token, &address);
   ASSERT_TRUE(coord);
-  std::smatch m;
-  std::string out;
-  const std::regex listening("listening on (\\S+)\n");
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        out = coord->Stdout();
-        return std::regex_search(out, m, listening);
-      },
-      30s))
-      << coord->Stderr();
-  const std::string address = m[1];
   const std::string job = WriteFile("laptop.yaml", TinyJob("laptop", 5));
   const fs::path run_dir = dir_ / "run";
   auto launch =

@@ -107,20 +107,8 @@ class TopologyLaunchTest : public testing::DstrainTest {
   }
 
   void StartCluster() {
-    coord_ = Start({"coordinator", "--listen", "127.0.0.1:0", "--token-file",
-                    (dir_ / "token").string()});
+    coord_ = StartCoordinator((dir_ / "token").string(), &address_);
     ASSERT_TRUE(coord_);
-    std::smatch m;
-    std::string out;
-    const std::regex listening("listening on (\\S+)\n");
-    ASSERT_TRUE(WaitFor(
-        [&] {
-          out = coord_->Stdout();
-          return std::regex_search(out, m, listening);
-        },
-        30s))
-        << coord_->Stderr();
-    address_ = m[1];
     // hostA registers first: registration order and name order agree.
     agent_a_ = StartAgent("hostA");
     agent_b_ = StartAgent("hostB");

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "common/fd_io.h"
 #include "common/rpc/auth.h"
 #include "common/strings.h"
 #include "common/unique_fd.h"
@@ -57,19 +58,11 @@ StatusOr<std::string> ReadTokenFile(const std::string& path,
         Where(flag, path).c_str(), static_cast<unsigned>(st.st_mode & 07777),
         path.c_str()));
   }
-  std::string text(kMaxTokenFileRead, '\0');
-  std::size_t got = 0;
-  while (got < text.size()) {
-    ssize_t n = ::read(fd.get(), text.data() + got, text.size() - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      return InvalidArgument(Where(flag, path) +
-                             ": cannot read it: " + std::strerror(errno));
-    }
-    if (n == 0) break;
-    got += static_cast<std::size_t>(n);
+  std::string text;
+  if (const int err = ReadUpTo(fd.get(), kMaxTokenFileRead, &text)) {
+    return InvalidArgument(Where(flag, path) +
+                           ": cannot read it: " + std::strerror(err));
   }
-  text.resize(got);
   std::string_view first_line(text);
   first_line = first_line.substr(0, first_line.find('\n'));
   first_line = Trim(first_line);
@@ -105,18 +98,10 @@ StatusOr<std::string> CreateTokenFile(const std::string& path,
   }
   // The umask may have cleared bits but never adds any; make it exactly 0600.
   ::fchmod(fd.get(), 0600);
-  const std::string line = token + "\n";
-  std::size_t put = 0;
-  while (put < line.size()) {
-    ssize_t n = ::write(fd.get(), line.data() + put, line.size() - put);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int err = errno;
-      ::unlink(path.c_str());
-      return Internal(Where(flag, path) +
-                      ": cannot write it: " + std::strerror(err));
-    }
-    put += static_cast<std::size_t>(n);
+  if (const int err = WriteAll(fd.get(), token + "\n")) {
+    ::unlink(path.c_str());
+    return Internal(Where(flag, path) +
+                    ": cannot write it: " + std::strerror(err));
   }
   if (::fsync(fd.get()) != 0) {
     const int err = errno;

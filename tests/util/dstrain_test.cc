@@ -5,7 +5,10 @@
 
 #include <fstream>
 #include <limits>
+#include <regex>
 #include <sstream>
+
+#include "tests/util/wait_for.h"
 
 namespace dstrain::testing {
 
@@ -55,6 +58,26 @@ std::unique_ptr<Subprocess> DstrainTest::StartDstrain(
   std::unique_ptr<Subprocess> sp = Subprocess::Start(o, &error);
   EXPECT_TRUE(sp != nullptr) << error;
   return sp;
+}
+
+std::unique_ptr<Subprocess> DstrainTest::StartCoordinator(
+    const std::string& token_file, std::string* address) {
+  std::unique_ptr<Subprocess> coord = StartDstrain(
+      {"coordinator", "--listen", "127.0.0.1:0", "--token-file", token_file});
+  if (!coord) return nullptr;
+  const std::regex listening("listening on (\\S+)\n");
+  std::smatch m;
+  std::string out;
+  const bool up = WaitFor(
+      [&] {
+        out = coord->Stdout();
+        return std::regex_search(out, m, listening);
+      },
+      std::chrono::seconds(30));
+  EXPECT_TRUE(up) << "the coordinator did not come up: " << coord->Stderr();
+  if (!up) return nullptr;
+  *address = m[1];
+  return coord;
 }
 
 fs::path DstrainTest::LaunchToSuccess(const std::string& job,
