@@ -21,24 +21,40 @@ using ::dstrain::testing::IsOk;
 
 using testing::FabricFamily;
 
-TEST(Planner, EveryPlanOnRandomFabricsPassesItsValidator) {
-  std::mt19937_64 rng(101);
+// A random fabric of each family in turn, an allocation on it (a box on
+// half the tori), ranks per host and a placement.
+struct RandomCase {
+  testing::TestFabric fabric;
+  std::vector<VertexId> alloc;
+  PlanOptions options;
+};
+
+RandomCase DrawCase(std::mt19937_64& rng, int trial) {
   const FabricFamily families[] = {FabricFamily::kFatTree2,
                                    FabricFamily::kFatTree3, FabricFamily::kRail,
                                    FabricFamily::kTorus};
+  const FabricFamily family = families[trial % 4];
+  RandomCase rc{testing::RandomFabric(rng, family), {}, {}};
+  const Cluster& c = rc.fabric.cluster;
+  const bool box = family == FabricFamily::kTorus && trial % 8 < 4;
+  rc.alloc =
+      box ? testing::RandomBox(rng, c) : testing::RandomAllocation(rng, c);
+  rc.options.ranks_per_node =
+      testing::Draw(rng, 1, c.vertex(rc.alloc[0]).host.devices);
+  const PlacementKind kinds[] = {PlacementKind::kAuto, PlacementKind::kHostname,
+                                 PlacementKind::kRandom};
+  rc.options.placement = kinds[trial % 3];
+  return rc;
+}
+
+TEST(Planner, EveryPlanOnRandomFabricsPassesItsValidator) {
+  std::mt19937_64 rng(101);
   for (int trial = 0; trial < 240; ++trial) {
-    const FabricFamily family = families[trial % 4];
-    const testing::TestFabric f = testing::RandomFabric(rng, family);
+    const RandomCase rc = DrawCase(rng, trial);
+    const testing::TestFabric& f = rc.fabric;
     const Cluster& c = f.cluster;
-    const bool box = family == FabricFamily::kTorus && trial % 8 < 4;
-    const std::vector<VertexId> alloc =
-        box ? testing::RandomBox(rng, c) : testing::RandomAllocation(rng, c);
-    PlanOptions options;
-    options.ranks_per_node =
-        testing::Draw(rng, 1, c.vertex(alloc[0]).host.devices);
-    const PlacementKind kinds[] = {
-        PlacementKind::kAuto, PlacementKind::kHostname, PlacementKind::kRandom};
-    options.placement = kinds[trial % 3];
+    const std::vector<VertexId>& alloc = rc.alloc;
+    PlanOptions options = rc.options;
     const auto plan = BuildPlan(c, alloc, options);
     ASSERT_THAT(plan, IsOk()) << f.spec << ": " << plan.status().ToString();
     const Status valid = ValidatePlan(c, *plan);
@@ -79,25 +95,15 @@ TEST(Planner, EveryPlanOnRandomFabricsPassesItsValidator) {
 // no algorithm that applies is predicted faster than it at any size.
 TEST(Planner, NoAlgorithmIsPredictedBelowTheFabricsLowerBound) {
   std::mt19937_64 rng(909);
-  const FabricFamily families[] = {FabricFamily::kFatTree2,
-                                   FabricFamily::kFatTree3, FabricFamily::kRail,
-                                   FabricFamily::kTorus};
   const double host_gbps[] = {5, 50, 450, 2000};
   const double sizes[] = {1, 1000, 1 << 20, 1 << 30, 17179869184.0};
   int checked = 0;
   for (int trial = 0; trial < 200; ++trial) {
-    const FabricFamily family = families[trial % 4];
-    const testing::TestFabric f = testing::RandomFabric(rng, family);
+    const RandomCase rc = DrawCase(rng, trial);
+    const testing::TestFabric& f = rc.fabric;
     const Cluster& c = f.cluster;
-    const bool box = family == FabricFamily::kTorus && trial % 8 < 4;
-    const std::vector<VertexId> alloc =
-        box ? testing::RandomBox(rng, c) : testing::RandomAllocation(rng, c);
-    PlanOptions options;
-    options.ranks_per_node =
-        testing::Draw(rng, 1, c.vertex(alloc[0]).host.devices);
-    const PlacementKind kinds[] = {
-        PlacementKind::kAuto, PlacementKind::kHostname, PlacementKind::kRandom};
-    options.placement = kinds[trial % 3];
+    const std::vector<VertexId>& alloc = rc.alloc;
+    PlanOptions options = rc.options;
     options.seed = rng();
     options.sim.host_bandwidth =
         GBpsToBytesPerSecond(host_gbps[testing::Draw(rng, 0, 3)]);
