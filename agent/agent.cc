@@ -54,6 +54,9 @@ class Agent::Control : public WorkerControl {
     WorkerEnvContext ctx{agent_->options_.worker_executable,
                          agent_->options_.token, CurrentEnvironment(),
                          agent_->inventory_, ThisProcessCpus()};
+    ctx.tls_cert = agent_->options_.tls_cert;
+    ctx.tls_key = agent_->options_.tls_key;
+    ctx.tls_ca = agent_->options_.tls_ca;
     // The job as the coordinator sent it, on this node's disk: the
     // submitter's path need not exist here.
     if (!request.spec().yaml().empty()) {

@@ -54,6 +54,9 @@ struct AgentOptions {
   // required, absolute.
   std::string worker_executable;
   std::string hostname;  // "" = gethostname()
+  // TLS files the workers get (absolute); the agent's own channels and
+  // server follow the process's rpc::UseTls.
+  std::string tls_cert, tls_key, tls_ca;
   // Receives each relayed worker line, "[rank N host] ..."; default stderr.
   std::function<void(int rank, const std::string& line)> log_sink;
   double failure_grace_s = 3.0;  // the rest of a failed job: SIGTERM→SIGKILL

@@ -1,6 +1,8 @@
 #include "agent/agent_main.h"
 
+#include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "agent/agent.h"
 #include "agent/worker_env.h"
@@ -20,6 +22,12 @@ int RunAgentCommand(const AgentCommandOptions& options) {
     std::cerr << "dstrain agent: " << token.status().message() << "\n";
     return 2;
   }
+  StatusOr<std::optional<rpc::TlsConfig>> tls = rpc::LoadTls(options.tls);
+  if (!tls.ok()) {
+    std::cerr << "dstrain agent: " << tls.status().message() << "\n";
+    return 2;
+  }
+  if (tls->has_value()) rpc::UseTls(std::move(**tls));
   StatusOr<std::string> exe = CurrentExecutable();
   if (!exe.ok()) {
     std::cerr << "dstrain agent: " << exe.status().message() << "\n";
@@ -35,6 +43,13 @@ int RunAgentCommand(const AgentCommandOptions& options) {
   ao.listen_address = options.listen;
   ao.worker_executable = *exe;
   ao.hostname = options.hostname;
+  // Workers get the same files, by absolute path (they run elsewhere).
+  if (options.tls.any()) {
+    std::error_code ec;
+    ao.tls_cert = std::filesystem::absolute(options.tls.cert, ec).string();
+    ao.tls_key = std::filesystem::absolute(options.tls.key, ec).string();
+    ao.tls_ca = std::filesystem::absolute(options.tls.ca, ec).string();
+  }
   auto agent = Agent::Start(ao);
   if (!agent.ok()) {
     // The agent's messages start with "agent: " already.

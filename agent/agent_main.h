@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "common/rpc/tls.h"
+
 namespace dstrain::agent {
 
 struct AgentCommandOptions {
@@ -16,6 +18,9 @@ struct AgentCommandOptions {
   // announces that address.
   std::string listen;
   std::string hostname;  // "" = gethostname()
+  // --tls-cert/--tls-key/--tls-ca: mutual TLS for the agent's server, its
+  // calls to the coordinator and its workers' (common/rpc/tls.h).
+  rpc::TlsFiles tls;
 };
 
 // Blocks SIGINT and SIGTERM in the calling thread (the agent's threads

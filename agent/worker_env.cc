@@ -141,6 +141,9 @@ StatusOr<JobLaunch> BuildJobLaunch(const proto::StartWorkersRequest& req,
   // (a restart, attempt > 0, resumes anyway).
   job_env.resume = spec.resume();
   job_env.metrics_fd = kMetricsFd;
+  job_env.tls_cert = ctx.tls_cert;
+  job_env.tls_key = ctx.tls_key;
+  job_env.tls_ca = ctx.tls_ca;
   // The name the node registered as: several nodes may share a hostname.
   if (!ctx.inventory.hostname().empty()) {
     job_env.node_name = ctx.inventory.hostname();

@@ -35,6 +35,9 @@ struct WorkerEnvContext {
   // relative paths and messages. Empty: the workers read source_path
   // itself (it must exist on this node).
   std::string job_file;
+  // The agent's own TLS files (absolute paths), which its workers use to
+  // reach the coordinator; empty when the agent runs without TLS.
+  std::string tls_cert, tls_key, tls_ca;
 };
 
 StatusOr<JobLaunch> BuildJobLaunch(const proto::StartWorkersRequest& request,

@@ -14,9 +14,19 @@
 #include "cli/engine/worker.h"
 #include "cli/topo/topo.h"
 #include "common/rpc/listen.h"
+#include "common/rpc/tls.h"
 #include "coordinator/coordinator_main.h"
 
 namespace {
+
+void AddTlsFlags(CLI::App* cmd, dstrain::rpc::TlsFiles* tls, const char* what) {
+  cmd->add_option("--tls-cert", tls->cert,
+                  std::string("PEM certificate of this ") + what +
+                      " (mutual TLS; with --tls-key and --tls-ca)");
+  cmd->add_option("--tls-key", tls->key, "PEM private key of --tls-cert");
+  cmd->add_option("--tls-ca", tls->ca,
+                  "PEM CA certificate that signed every dstrain certificate");
+}
 
 // `--set k=v`, repeatable, one value per occurrence (so a positional after
 // it is not swallowed).
@@ -49,6 +59,7 @@ int main(int argc, char** argv) {
   launch_cmd->add_option("--token-file", launch.token_file,
                          "file (mode 0600) holding the cluster token, with "
                          "--coordinator; default: $DSTRAIN_TOKEN");
+  AddTlsFlags(launch_cmd, &launch.tls, "client (with --coordinator)");
   launch_cmd->add_option("--run-dir", launch.run_dir,
                          "where metrics.jsonl and summary.json go "
                          "(default runs/<job name>)");
@@ -85,6 +96,7 @@ int main(int argc, char** argv) {
   coord_cmd->add_option("--token-file", coord.token_file,
                         "file (mode 0600) holding the cluster token; "
                         "default: $DSTRAIN_TOKEN");
+  AddTlsFlags(coord_cmd, &coord.tls, "coordinator");
   coord_cmd->add_option("--node-network", coord.node_network,
                         "CIDR (e.g. 10.0.0.0/8): multi-node jobs' ranks "
                         "connect over each node's address in it (default: "
@@ -104,6 +116,7 @@ int main(int argc, char** argv) {
   agent_cmd->add_option("--listen", agent.listen,
                         "host:port (port 0: any); default: this machine's "
                         "address on the route to the coordinator");
+  AddTlsFlags(agent_cmd, &agent.tls, "node");
   agent_cmd->add_option("--hostname", agent.hostname,
                         "name this node registers as (default: hostname)");
 

@@ -43,6 +43,13 @@ int RunCoordinatorCommand(const CoordinatorCommandOptions& options) {
     return 2;
   }
 
+  StatusOr<std::optional<rpc::TlsConfig>> tls = rpc::LoadTls(options.tls);
+  if (!tls.ok()) {
+    std::cerr << "dstrain coordinator: " << tls.status().message() << "\n";
+    return 2;
+  }
+  if (tls->has_value()) rpc::UseTls(std::move(**tls));
+
   std::optional<Cidr> node_network;
   if (!options.node_network.empty()) {
     StatusOr<Cidr> net = ParseCidr(options.node_network, "--node-network");

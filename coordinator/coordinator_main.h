@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "common/rpc/tls.h"
+
 namespace dstrain::coordinator {
 
 struct CoordinatorCommandOptions {
@@ -16,6 +18,9 @@ struct CoordinatorCommandOptions {
   // --node-network CIDR: the network multi-node jobs' collectives use
   // (coordinator/node_address.h); empty: each agent's announced address.
   std::string node_network;
+  // --tls-cert/--tls-key/--tls-ca: mutual TLS on the coordinator's server
+  // and its calls to agents (common/rpc/tls.h); all three or none.
+  rpc::TlsFiles tls;
 };
 
 // Prints "dstrain coordinator listening on <address>" to stdout once

@@ -23,6 +23,7 @@
 #include "common/config/job_config_loader.h"
 #include "common/contract/checkpoint_dir.h"
 #include "common/rpc/auth.h"
+#include "common/rpc/tls.h"
 #include "common/rpc/token_file.h"
 #include "coordinator/client/coordinator_client.h"
 #include "coordinator/coordinator_server.h"
@@ -141,6 +142,12 @@ int LaunchRun::Prepare() {
   std::error_code abs_ec;
   source_path_ = fs::absolute(o_.job_path, abs_ec).lexically_normal().string();
 
+  if (o_.coordinator.empty() && o_.tls.any()) {
+    Error(
+        "--tls-cert, --tls-key and --tls-ca go with --coordinator (the "
+        "embedded coordinator talks to its agent on loopback)");
+    return kExitUsage;
+  }
   if (o_.coordinator.empty()) {
     auto token = rpc::GenerateToken();
     if (!token.ok()) {
@@ -154,6 +161,12 @@ int LaunchRun::Prepare() {
       Error(token.status().message());
       return kExitUsage;
     }
+    auto tls = rpc::LoadTls(o_.tls);
+    if (!tls.ok()) {
+      Error(tls.status().message());
+      return kExitUsage;
+    }
+    if (tls->has_value()) rpc::UseTls(std::move(**tls));
     token_ = *token;
     address_ = o_.coordinator;
   }
@@ -442,7 +455,16 @@ int LaunchRun::Run() {
   spec.set_max_restarts(job_.fault_tolerance.max_restarts);
   auto id = client_->LaunchJob(spec);
   if (!id.ok()) {
-    Error(id.status().message());
+    const StatusCode code = id.status().code();
+    const bool unreachable = code == StatusCode::kDeadlineExceeded ||
+                             code == StatusCode::kUnavailable;
+    Error(id.status().message() +
+          (unreachable && !o_.coordinator.empty()
+               ? "; no answer from the coordinator at " + address_ +
+                     ": is it running and reachable, and if it uses TLS, "
+                     "are --tls-cert, --tls-key and --tls-ca given (with a "
+                     "certificate its CA signed)?"
+               : ""));
     Teardown();
     return kExitFailed;
   }

@@ -24,12 +24,15 @@
 #include <string>
 #include <vector>
 
+#include "common/rpc/tls.h"
+
 namespace dstrain::cli {
 
 struct LaunchOptions {
   std::string job_path;
   std::string coordinator;  // "" = embedded
   std::string token_file;   // with `coordinator`
+  rpc::TlsFiles tls;        // with `coordinator`: mutual TLS to it
   std::string run_dir;      // "" = runs/<job name>
   std::vector<std::string> overrides;
   bool quiet = false;   // no worker lines, no progress

@@ -4,6 +4,7 @@
 
 #include "common/contract/worker_env.h"
 #include "common/log.h"
+#include "common/rpc/tls.h"
 #include "coordinator/client/coordinator_kv_store.h"
 #include "worker/worker_command.h"
 
@@ -30,6 +31,14 @@ int RunWorker(const WorkerCommandOptions& options) {
                       " (a number >= 0) must be too");
       return 2;
     }
+    // The agent's TLS files, when the cluster uses TLS.
+    auto tls =
+        rpc::LoadTls({decoded->tls_cert, decoded->tls_key, decoded->tls_ca});
+    if (!tls.ok()) {
+      log::PrintError("dstrain worker: " + tls.status().message());
+      return 2;
+    }
+    if (tls->has_value()) rpc::UseTls(std::move(**tls));
     store = std::make_shared<coordinator::CoordinatorKvStore>(
         coordinator, token, job_id, decoded->attempt);
   }

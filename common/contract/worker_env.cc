@@ -55,6 +55,9 @@ std::vector<std::pair<std::string, std::string>> EncodeWorkerEnv(
   optional(kToken, env.token);
   if (env.metrics_fd >= 0)
     out.emplace_back(kMetricsFd, std::to_string(env.metrics_fd));
+  optional(kTlsCert, env.tls_cert);
+  optional(kTlsKey, env.tls_key);
+  optional(kTlsCa, env.tls_ca);
   optional(kNodeName, env.node_name);
   optional(kCommHost, env.comm_host);
   optional(kGlooSocketIfname, env.comm_interface);
@@ -72,19 +75,14 @@ std::string DescribeWorkerEnv(const WorkerEnv& env) {
 }
 
 const std::vector<std::string>& WorkerEnvVariables() {
+  // clang-format off
   static const std::vector<std::string> kAll = {
-      kRank,         kWorldSize,
-      kLocalRank,    kLocalWorldSize,
-      kNodeRank,     kMasterAddr,
-      kMasterPort,   kCoordinator,
-      kToken,        kJobId,
-      kJobName,      kAttempt,
-      kNumNodes,     kDstrainNodeRank,
-      kRunDir,       kResume,
-      kMetricsFd,    kNodeName,
-      kCommHost,     kGlooSocketIfname,
-      kNumaNode,     kSubCommunicators,
-      kGradAllReduce};
+      kRank, kWorldSize, kLocalRank, kLocalWorldSize, kNodeRank,
+      kMasterAddr, kMasterPort, kCoordinator, kToken, kJobId, kJobName,
+      kAttempt, kNumNodes, kDstrainNodeRank, kRunDir, kResume, kMetricsFd,
+      kTlsCert, kTlsKey, kTlsCa, kNodeName, kCommHost, kGlooSocketIfname,
+      kNumaNode, kSubCommunicators, kGradAllReduce};
+  // clang-format on
   return kAll;
 }
 
@@ -132,6 +130,9 @@ StatusOr<WorkerEnv> DecodeWorkerEnv(const EnvLookup& lookup) {
   env.resume = resume == "1";
   DSTRAIN_RETURN_IF_ERROR(
       DecodeInt(lookup, kMetricsFd, 0, 1 << 20, &env.metrics_fd));
+  DecodeString(lookup, kTlsCert, &env.tls_cert);
+  DecodeString(lookup, kTlsKey, &env.tls_key);
+  DecodeString(lookup, kTlsCa, &env.tls_ca);
   DecodeString(lookup, kNodeName, &env.node_name);
   DecodeString(lookup, kCommHost, &env.comm_host);
   DecodeString(lookup, kGlooSocketIfname, &env.comm_interface);

@@ -18,6 +18,9 @@
 //   DSTRAIN_RESUME=0|1           resume from the newest complete checkpoint
 //   DSTRAIN_METRICS_FD           where the worker writes its metrics lines
 //                                (common/contract/metrics_lines.h)
+//   DSTRAIN_TLS_CERT DSTRAIN_TLS_KEY DSTRAIN_TLS_CA   PEM files for mutual
+//                                TLS to the coordinator (common/rpc/tls.h),
+//                                when the agent uses TLS
 //   DSTRAIN_NODE_NAME            the name the node registered as (its
 //                                agent's --hostname): how the worker names
 //                                its host in messages
@@ -67,6 +70,9 @@ inline constexpr char kDstrainNodeRank[] = "DSTRAIN_NODE_RANK";
 inline constexpr char kRunDir[] = "DSTRAIN_RUN_DIR";
 inline constexpr char kResume[] = "DSTRAIN_RESUME";
 inline constexpr char kMetricsFd[] = "DSTRAIN_METRICS_FD";
+inline constexpr char kTlsCert[] = "DSTRAIN_TLS_CERT";
+inline constexpr char kTlsKey[] = "DSTRAIN_TLS_KEY";
+inline constexpr char kTlsCa[] = "DSTRAIN_TLS_CA";
 inline constexpr char kNodeName[] = "DSTRAIN_NODE_NAME";
 inline constexpr char kCommHost[] = "DSTRAIN_COMM_HOST";
 inline constexpr char kGlooSocketIfname[] = "GLOO_SOCKET_IFNAME";
@@ -101,8 +107,9 @@ struct WorkerEnv {
   int attempt = 0;
   std::string run_dir;
   bool resume = false;
-  int metrics_fd = -1;         // < 0: none
-  std::string node_name;       // empty: the machine's hostname
+  int metrics_fd = -1;                    // < 0: none
+  std::string tls_cert, tls_key, tls_ca;  // paths; empty: plaintext
+  std::string node_name;                  // empty: the machine's hostname
   std::string comm_host;       // empty: the worker picks (see worker_command)
   std::string comm_interface;  // GLOO_SOCKET_IFNAME
   int numa_node = -1;          // < 0: not bound

@@ -39,6 +39,10 @@ TEST(WorkerEnvTest, EveryFieldSurvivesEncodeThenDecode) {
   env.resume = true;
   env.metrics_fd = 3;
   env.comm_host = "10.0.0.2";
+  env.node_name = "node-b";
+  env.tls_cert = "/etc/dstrain/node.pem";
+  env.tls_key = "/etc/dstrain/node.key";
+  env.tls_ca = "/etc/dstrain/ca.pem";
   env.comm_interface = "eth1";
   env.numa_node = 1;
   env.sub_communicators = {{"intra_node", 1, 1}, {"inter_node", -1, 0}};

@@ -1,7 +1,13 @@
 #include "common/rpc/channel.h"
 
 #include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/security/server_credentials.h>
 #include <grpcpp/support/channel_arguments.h>
+
+#include <optional>
+
+#include "common/rpc/tls.h"
 
 namespace dstrain::rpc {
 
@@ -14,12 +20,28 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
   // backoff of up to two minutes.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(),
-                                   args);
+  std::shared_ptr<grpc::ChannelCredentials> credentials =
+      grpc::InsecureChannelCredentials();
+  if (std::optional<TlsConfig> tls = CurrentTls()) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = tls->ca_pem;
+    ssl.pem_private_key = tls->key_pem;
+    ssl.pem_cert_chain = tls->cert_pem;
+    credentials = grpc::SslCredentials(ssl);
+  }
+  return grpc::CreateCustomChannel(address, credentials, args);
 }
 
 std::shared_ptr<grpc::ServerCredentials> MakeServerCredentials() {
-  return grpc::InsecureServerCredentials();
+  std::optional<TlsConfig> tls = CurrentTls();
+  if (!tls) return grpc::InsecureServerCredentials();
+  // Every client shows a certificate the cluster's CA signed: agents,
+  // workers and operators alike.
+  grpc::SslServerCredentialsOptions ssl(
+      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  ssl.pem_root_certs = tls->ca_pem;
+  ssl.pem_key_cert_pairs.push_back({tls->key_pem, tls->cert_pem});
+  return grpc::SslServerCredentials(ssl);
 }
 
 void ConfigureServerBuilder(grpc::ServerBuilder* builder) {

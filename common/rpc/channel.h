@@ -1,11 +1,9 @@
 #pragma once
 // The one place dstrain makes client channels and server credentials.
 //
-// Today every connection is plaintext, authenticated by the cluster token
-// (auth.h): fine on loopback and trusted networks only. TLS, when
-// certificates are configured, plugs in here: these functions will
-// take the certificate paths and return SSL credentials; callers keep
-// calling them as they do now.
+// Plaintext unless the process turned TLS on (tls.h: UseTls), then mutual
+// TLS with the cluster's CA; every call is also authenticated by the
+// cluster token (auth.h) either way.
 //
 // Channels ignore http_proxy/https_proxy: dstrain traffic is cluster-internal
 // and a proxy on a developer machine must not capture loopback calls.
