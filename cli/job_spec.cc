@@ -23,6 +23,7 @@ proto::JobSpec MakeJobSpec(const config::JobConfig& job,
   spec.mutable_topology()->set_algorithm(job.topology.algorithm);
   spec.set_numa_binding(job.binding.numa);
   spec.set_device(config::DeviceName(job.device));
+  spec.set_priority(job.priority);
   return spec;
 }
 

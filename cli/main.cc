@@ -68,6 +68,9 @@ int main(int argc, char** argv) {
                        "no worker output and no progress; summary only");
   launch_cmd->add_flag("--json", launch.json,
                        "print the summary as JSON on stdout");
+  launch_cmd->add_flag("--detach", launch.detach,
+                       "with --coordinator: submit, print the job id and "
+                       "return (the job runs on)");
   launch_cmd->add_flag("--resume", launch.resume,
                        "resume from the newest complete checkpoint of the "
                        "job's checkpoint directory; metrics.jsonl keeps "

@@ -158,20 +158,27 @@ void JobManager::SchedulePassLocked(Effects* effects) {
     }
   }
   if (pending.empty()) return;
-  std::sort(pending.begin(), pending.end(),
-            [](const Job* a, const Job* b) { return a->order < b->order; });
+  // Higher priority first, then first come, first served.
+  std::sort(pending.begin(), pending.end(), [](const Job* a, const Job* b) {
+    if (a->spec.priority() != b->spec.priority()) {
+      return a->spec.priority() > b->spec.priority();
+    }
+    return a->order < b->order;
+  });
   std::vector<NodeInfo> free;
   for (NodeInfo& node : nodes_->LiveNodes()) {
     if (busy.count(node.node_id) == 0) free.push_back(std::move(node));
   }
   for (std::size_t i = 0; i < pending.size(); ++i) {
     Job* job = pending[i];
-    // First come, first served: a later, smaller job does not overtake.
+    // In queue order: a later (or lower-priority), smaller job does not
+    // overtake one that waits for more nodes.
     if (static_cast<int>(free.size()) < job->spec.nodes_min()) {
       job->pending_reason = WhyWaiting(*job, busy_by, free.size());
       for (std::size_t j = i + 1; j < pending.size(); ++j) {
         pending[j]->pending_reason =
-            "queued behind job " + job->id + " (first come, first served)";
+            "queued behind job " + job->id +
+            " (higher priority first, then first come, first served)";
       }
       return;
     }

@@ -3,9 +3,10 @@
 //
 // LaunchJob puts a job in PENDING and opens its rendezvous namespace. When
 // at least spec.nodes_min free live nodes are registered (free: not in a
-// STARTING or RUNNING job), the oldest pending job takes up to
-// spec.nodes_max of them in registration order (pending jobs are served
-// first come, first served), gets ranks (rank = node_rank * procs_per_node
+// STARTING or RUNNING job), the first pending job in queue order (higher
+// spec.priority first, then submission order; a later job never overtakes
+// one waiting for more nodes) takes up to spec.nodes_max of them in
+// registration order, gets ranks (rank = node_rank * procs_per_node
 // + local_rank) and goes STARTING; StartWorkers is called on each node's
 // agent, and when every agent has answered the job is RUNNING.
 //

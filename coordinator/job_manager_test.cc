@@ -163,7 +163,8 @@ TEST_F(JobManagerTest, APendingJobSaysWhyItWaits) {
             "needs 1 free node: 1 registered, 1 busy running job " + *first +
                 "; waiting for a job to end");
   EXPECT_EQ(StatusOf(*third).pending_reason(),
-            "queued behind job " + *second + " (first come, first served)");
+            "queued behind job " + *second +
+                " (higher priority first, then first come, first served)");
 }
 
 // Ranks on several nodes connect over the address each node's agent is
@@ -176,6 +177,25 @@ TEST_F(JobManagerTest, MultiNodeJobsGetEachNodesAddressForCollectives) {
   ASSERT_EQ(agents_.starts.size(), 2u);
   EXPECT_EQ(agents_.starts[0].start.env().at("DSTRAIN_COMM_HOST"), "alpha");
   EXPECT_EQ(agents_.starts[1].start.env().at("DSTRAIN_COMM_HOST"), "beta");
+}
+
+// A later job with a higher priority starts first when a node frees up.
+TEST_F(JobManagerTest, HigherPriorityGoesFirstThenSubmissionOrder) {
+  AddNode("alpha");
+  StatusOr<std::string> running = jobs_.LaunchJob(Spec("running", 1, 1, 1));
+  ASSERT_THAT(running, IsOk());
+  proto::JobSpec low = Spec("low", 1, 1, 1);
+  proto::JobSpec high = Spec("high", 1, 1, 1);
+  high.set_priority(10);
+  StatusOr<std::string> low_id = jobs_.LaunchJob(low);
+  StatusOr<std::string> high_id = jobs_.LaunchJob(high);
+  ASSERT_THAT(low_id, IsOk());
+  ASSERT_THAT(high_id, IsOk());
+  EXPECT_THAT(StatusOf(*low_id).pending_reason(),
+              ::testing::HasSubstr("queued behind job " + *high_id));
+  ASSERT_THAT(jobs_.CancelJob(*running, "make room"), IsOk());
+  EXPECT_EQ(StatusOf(*high_id).state(), proto::JOB_RUNNING);
+  EXPECT_EQ(StatusOf(*low_id).state(), proto::JOB_PENDING);
 }
 
 TEST_F(JobManagerTest, WaitsForNodesThenAssignsRanksInRegistrationOrder) {

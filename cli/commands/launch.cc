@@ -1,5 +1,6 @@
 #include "cli/commands/launch.h"
 
+#include <poll.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -70,6 +71,10 @@ class LaunchRun {
   Status StartEmbedded();
   void OnSignal(int sig, int count);
   int Follow();  // polls until the job ends; returns the exit code
+  // With a standalone coordinator, the first Ctrl-C asks (on a terminal)
+  // whether to cancel the job or detach from it; elsewhere, or for
+  // SIGTERM, it detaches.
+  bool WantsCancel(int sig);
   void TakeHistory(const proto::JobStatus& st);
   void NoteRestart(const proto::JobStatus& st);
   std::string ResumePointText() const;
@@ -108,6 +113,7 @@ class LaunchRun {
   double first_step_s_ = 0;
   PlainProgressPacer pacer_;
   bool cancelled_by_signal_ = false;
+  bool detached_ = false;  // left a standalone coordinator's job running
 };
 
 int LaunchRun::Prepare() {
@@ -142,6 +148,12 @@ int LaunchRun::Prepare() {
   std::error_code abs_ec;
   source_path_ = fs::absolute(o_.job_path, abs_ec).lexically_normal().string();
 
+  if (o_.coordinator.empty() && o_.detach) {
+    Error(
+        "--detach goes with --coordinator (an embedded coordinator ends "
+        "with this process)");
+    return kExitUsage;
+  }
   if (o_.coordinator.empty() && o_.tls.any()) {
     Error(
         "--tls-cert, --tls-key and --tls-ca go with --coordinator (the "
@@ -279,6 +291,22 @@ void LaunchRun::ShowProgress() {
   console_->Progress(FormatProgressLine(p));
 }
 
+bool LaunchRun::WantsCancel(int sig) {
+  if (sig != SIGINT || isatty(STDIN_FILENO) != 1) return false;
+  console_->EndProgress();
+  std::fprintf(stderr,
+               "dstrain: cancel job %s (%s), or detach and leave it running? "
+               "[c]ancel / [d]etach (default detach): ",
+               job_.name.c_str(), job_id_.c_str());
+  std::fflush(stderr);
+  // An answer within a minute; no answer detaches.
+  pollfd in{STDIN_FILENO, POLLIN, 0};
+  if (::poll(&in, 1, 60000) != 1) return false;
+  char answer[64] = {};
+  if (::read(STDIN_FILENO, answer, sizeof answer - 1) <= 0) return false;
+  return answer[0] == 'c' || answer[0] == 'C';
+}
+
 int LaunchRun::Follow() {
   bool cancel_sent = false;
   bool killed = false;
@@ -326,6 +354,15 @@ int LaunchRun::Follow() {
       cv_.wait_for(lock, kPollEvery, [&] { return signals_ > seen; });
       signals = signals_;
       sig = last_signal_;
+    }
+    if (signals >= 1 && !cancel_sent && !o_.coordinator.empty() &&
+        !WantsCancel(sig)) {
+      // A standalone coordinator keeps the job: leave it running.
+      console_->EndProgress();
+      console_->Note("dstrain: detached from job " + job_.name + " (" +
+                     job_id_ + "); it keeps running on " + address_);
+      detached_ = true;
+      return kExitInterrupted;
     }
     if (signals >= 1 && !cancel_sent) {
       cancel_sent = true;
@@ -469,6 +506,13 @@ int LaunchRun::Run() {
     return kExitFailed;
   }
   job_id_ = *id;
+  if (o_.detach) {
+    // Submitted: the job's id for scripts, and nothing else on stdout.
+    std::printf("%s\n", job_id_.c_str());
+    std::fflush(stdout);
+    Teardown();
+    return 0;
+  }
   if (!o_.quiet) {
     console_->Note("dstrain: job " + job_.name + " (" + job_id_ +
                    "): " + std::to_string(job_.procs_per_node) +
@@ -478,6 +522,7 @@ int LaunchRun::Run() {
   }
   int code = Follow();
   Teardown();
+  if (detached_) return code;
   return Finish(code);
 }
 

@@ -7,19 +7,23 @@
 // executable run as `dstrain worker`. With one, it submits to that
 // coordinator (--token-file) and follows the job there.
 //
-// Exit codes: 0 SUCCEEDED; 1 FAILED (reason on stderr) or an error after
-// the job was validated; 2 invalid job file or arguments (nothing started,
-// no run directory created); 130 interrupted (SIGINT/SIGTERM: the job is
-// cancelled and its workers stopped; a second signal kills them at once).
-// In embedded mode every worker has been reaped when it returns.
+// Exit codes: 0 SUCCEEDED (or submitted, with --detach); 1 FAILED (reason
+// on stderr) or an error after the job was validated; 2 invalid job file or
+// arguments (nothing started, no run directory created); 130 interrupted.
+// Interrupted in embedded mode (SIGINT/SIGTERM), the job is cancelled and
+// its workers stopped, a second signal kills them at once, and every worker
+// has been reaped when it returns. With a standalone coordinator the job
+// outlives this process: the first Ctrl-C asks on a terminal whether to
+// cancel it or detach; elsewhere, and for SIGTERM, it detaches.
 //
 // Checkpoints: --resume starts the workers from the newest complete
-// checkpoint of the job's checkpoint directory (DSTRAIN_RESUME=1) and
-// appends to metrics.jsonl instead of truncating it. With
+// checkpoint of the job's checkpoint directory (DSTRAIN_RESUME=1); a job
+// whose newest checkpoint is its last step is finished and not started.
+// metrics.jsonl keeps one row per step (cli/metrics_log.h): a resume or a
+// restart replaces the rows from its checkpoint on. With
 // fault_tolerance.max_restarts the coordinator restarts a failed job; each
 // restart is announced ("restarting (attempt 2 of 4) after: rank 1 on vm
-// was killed by SIGKILL; resuming from step 30") and its steps are appended
-// to metrics.jsonl with their attempt.
+// was killed by SIGKILL; resuming from step 30").
 
 #include <string>
 #include <vector>
@@ -38,6 +42,7 @@ struct LaunchOptions {
   bool quiet = false;   // no worker lines, no progress
   bool json = false;    // summary as JSON on stdout; human output on stderr
   bool resume = false;  // from the newest complete checkpoint
+  bool detach = false;  // with `coordinator`: submit, print the id, return
 };
 
 // Must be called before this process starts any thread (it blocks SIGINT

@@ -106,6 +106,8 @@ struct JobConfig {
   std::string name;
   NodesConfig nodes;
   int procs_per_node = 1;
+  // Order in a coordinator's queue: higher first, then submission order.
+  int priority = 0;
   int threads_per_proc = 1;  // intra-op threads per rank
   Device device = Device::kCpu;
   Backend backend = Backend::kAuto;

@@ -72,6 +72,7 @@ std::vector<Field> BuildFields() {
   f.push_back(Int("nodes.min", 1, std::nullopt, MEMBER(i, nodes.min)));
   f.push_back(Int("nodes.max", 1, std::nullopt, MEMBER(i, nodes.max)));
   f.push_back(Int("procs_per_node", 1, 1024, MEMBER(i, procs_per_node)));
+  f.push_back(Int("priority", -1000000, 1000000, MEMBER(i, priority)));
   f.push_back(Int("threads_per_proc", 1, 1024, MEMBER(i, threads_per_proc)));
   f.push_back(Enum("device", {"cpu", "cuda"}, MEMBER(i, device)));
   f.push_back(
@@ -255,6 +256,7 @@ const std::vector<std::pair<std::string, std::string>>& KeyAliases() {
           {"nprocs_per_node", "procs_per_node"},
           {"ntasks_per_node", "procs_per_node"},
           {"gpus_per_node", "procs_per_node"},
+          {"nice", "priority"},
           {"num_gpus", "procs_per_node"},
           {"local_world_size", "procs_per_node"},
           {"ranks_per_node", "procs_per_node"},
