@@ -104,6 +104,10 @@ int main(int argc, char** argv) {
                         "CIDR (e.g. 10.0.0.0/8): multi-node jobs' ranks "
                         "connect over each node's address in it (default: "
                         "the address each agent announced)");
+  coord_cmd->add_option("--node-token-file", coord.node_token_file,
+                        "file (mode 0600) with the nodes' own token: agents "
+                        "use it and may only register and report (default: "
+                        "the cluster token serves nodes too)");
   coord_cmd->add_option("--generate-token", coord.generate_token,
                         "write a new random cluster token to this new file "
                         "(mode 0600) and use it");

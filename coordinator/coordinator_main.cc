@@ -43,6 +43,16 @@ int RunCoordinatorCommand(const CoordinatorCommandOptions& options) {
     return 2;
   }
 
+  std::string node_token;
+  if (!options.node_token_file.empty()) {
+    StatusOr<std::string> t =
+        rpc::ReadTokenFile(options.node_token_file, "--node-token-file");
+    if (!t.ok()) {
+      std::cerr << "dstrain coordinator: " << t.status().message() << "\n";
+      return 2;
+    }
+    node_token = *t;
+  }
   StatusOr<std::optional<rpc::TlsConfig>> tls = rpc::LoadTls(options.tls);
   if (!tls.ok()) {
     std::cerr << "dstrain coordinator: " << tls.status().message() << "\n";
@@ -68,6 +78,7 @@ int RunCoordinatorCommand(const CoordinatorCommandOptions& options) {
   server_options.listen_address =
       options.listen.empty() ? "127.0.0.1:0" : options.listen;
   server_options.token = *token;
+  server_options.node_token = node_token;
   server_options.node_network = node_network;
   StatusOr<std::unique_ptr<CoordinatorServer>> server =
       CoordinatorServer::Start(server_options);

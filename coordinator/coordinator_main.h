@@ -15,6 +15,9 @@ struct CoordinatorCommandOptions {
   // the DSTRAIN_TOKEN environment variable. At most one of the two flags.
   std::string token_file;
   std::string generate_token;
+  // --node-token-file: the nodes' own credential (coordinator/access.h);
+  // empty: nodes use the cluster token too.
+  std::string node_token_file;
   // --node-network CIDR: the network multi-node jobs' collectives use
   // (coordinator/node_address.h); empty: each agent's announced address.
   std::string node_network;

@@ -27,10 +27,12 @@ struct CoordinatorServer::Impl {
               std::chrono::duration_cast<Clock::Duration>(
                   std::chrono::duration<double>(o.heartbeat_s)),
               o.missed_heartbeats_before_lost),
-        agents(o.token),
+        agents(o.node_token.empty() ? o.token : o.node_token),
         jobs(&nodes, &kv, &agents, &executor, &clock,
              JobManagerOptions{.node_network = o.node_network}),
-        service(o.token, &nodes, &jobs, &kv) {}
+        service(
+            Credentials{o.token, o.node_token.empty() ? o.token : o.node_token},
+            &nodes, &jobs, &kv) {}
 
   CoordinatorOptions options;
   RealClock clock;
@@ -61,6 +63,15 @@ CoordinatorServer::CoordinatorServer(const CoordinatorOptions& options)
 StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
     const CoordinatorOptions& options) {
   DSTRAIN_RETURN_IF_ERROR(rpc::ValidateToken(options.token, "coordinator"));
+  if (!options.node_token.empty()) {
+    DSTRAIN_RETURN_IF_ERROR(
+        rpc::ValidateToken(options.node_token, "coordinator node token"));
+    if (rpc::ConstantTimeEquals(options.node_token, options.token)) {
+      return InvalidArgument(
+          "coordinator: the node token is the operator token; give nodes "
+          "their own (or leave --node-token-file out for one token)");
+    }
+  }
   if (!(options.heartbeat_s > 0)) {
     return InvalidArgument(
         "coordinator: heartbeat_s = " + std::to_string(options.heartbeat_s) +

@@ -35,8 +35,11 @@ namespace dstrain::coordinator {
 
 struct CoordinatorOptions {
   std::string listen_address = "127.0.0.1:0";  // port 0 = pick a free one
-  std::string token;                           // required, non-empty
-  double heartbeat_s = 2.0;                    // agents are told this interval
+  std::string token;                           // required: the operators'
+  // The nodes' credential (coordinator/access.h); empty: `token` serves
+  // nodes too. The coordinator also calls agents with it.
+  std::string node_token;
+  double heartbeat_s = 2.0;  // agents are told this interval
   int missed_heartbeats_before_lost = 3;
   // Multi-node jobs' collectives go over each node's address in this
   // network (coordinator/node_address.h); unset: the agents' announced

@@ -4,6 +4,7 @@
 #include <memory>
 #include <vector>
 
+#include "common/log.h"
 #include "common/rpc/auth.h"
 #include "common/rpc/status_convert.h"
 
@@ -55,15 +56,33 @@ class KvWaitReactor : public grpc::ServerUnaryReactor {
 
 }  // namespace
 
-CoordinatorService::CoordinatorService(std::string token, NodeManager* nodes,
-                                       JobManager* jobs, RendezvousStore* kv)
-    : token_(std::move(token)), nodes_(nodes), jobs_(jobs), kv_(kv) {}
+CoordinatorService::CoordinatorService(Credentials credentials,
+                                       NodeManager* nodes, JobManager* jobs,
+                                       RendezvousStore* kv)
+    : credentials_(std::move(credentials)),
+      nodes_(nodes),
+      jobs_(jobs),
+      kv_(kv) {}
+
+grpc::Status CoordinatorService::Check(grpc::CallbackServerContext* context,
+                                       const char* method, Role role,
+                                       const std::string& job_id) {
+  StatusOr<std::string> token = rpc::PresentedToken(context->client_metadata());
+  Status s = token.ok()
+                 ? Authorize(credentials_, *jobs_, *token, method, role, job_id)
+                 : token.status();
+  if (s.ok()) return grpc::Status::OK;
+  log::Warn("coordinator: refused " + std::string(method) + " from " +
+            context->peer() + ": " + s.message());
+  return rpc::ToGrpcStatus(s);
+}
 
 template <typename Body>
 grpc::ServerUnaryReactor* CoordinatorService::Unary(
-    grpc::CallbackServerContext* context, Body&& body) {
+    grpc::CallbackServerContext* context, const char* method, Role role,
+    const std::string& job_id, Body&& body) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  grpc::Status auth = rpc::CheckToken(*context, token_);
+  grpc::Status auth = Check(context, method, role, job_id);
   if (!auth.ok()) {
     reactor->Finish(auth);
     return reactor;
@@ -76,7 +95,7 @@ grpc::ServerUnaryReactor* CoordinatorService::RegisterNode(
     grpc::CallbackServerContext* context,
     const proto::RegisterNodeRequest* request,
     proto::RegisterNodeResponse* response) {
-  return Unary(context, [&]() -> Status {
+  return Unary(context, "RegisterNode", Role::kNode, "", [&]() -> Status {
     if (request->agent_address().empty()) {
       return InvalidArgument("RegisterNode: agent_address is empty");
     }
@@ -93,7 +112,7 @@ grpc::ServerUnaryReactor* CoordinatorService::Heartbeat(
     grpc::CallbackServerContext* context,
     const proto::HeartbeatRequest* request,
     proto::HeartbeatResponse* response) {
-  return Unary(context, [&]() -> Status {
+  return Unary(context, "Heartbeat", Role::kNode, "", [&]() -> Status {
     std::vector<int> ranks(request->running_ranks().begin(),
                            request->running_ranks().end());
     response->set_known(nodes_->Heartbeat(request->node_id(), ranks));
@@ -105,7 +124,7 @@ grpc::ServerUnaryReactor* CoordinatorService::LaunchJob(
     grpc::CallbackServerContext* context,
     const proto::LaunchJobRequest* request,
     proto::LaunchJobResponse* response) {
-  return Unary(context, [&]() -> Status {
+  return Unary(context, "LaunchJob", Role::kOperator, "", [&]() -> Status {
     DSTRAIN_ASSIGN_OR_RETURN(std::string id, jobs_->LaunchJob(request->spec()));
     response->set_job_id(id);
     return Status::Ok();
@@ -115,7 +134,7 @@ grpc::ServerUnaryReactor* CoordinatorService::LaunchJob(
 grpc::ServerUnaryReactor* CoordinatorService::GetJobStatus(
     grpc::CallbackServerContext* context,
     const proto::JobStatusRequest* request, proto::JobStatus* response) {
-  return Unary(context, [&]() -> Status {
+  return Unary(context, "GetJobStatus", Role::kOperator, "", [&]() -> Status {
     DSTRAIN_ASSIGN_OR_RETURN(
         proto::JobStatus status,
         jobs_->GetJobStatus(request->job_id(), request->since_step()));
@@ -127,7 +146,7 @@ grpc::ServerUnaryReactor* CoordinatorService::GetJobStatus(
 grpc::ServerUnaryReactor* CoordinatorService::CancelJob(
     grpc::CallbackServerContext* context,
     const proto::CancelJobRequest* request, proto::CancelJobResponse*) {
-  return Unary(context, [&]() -> Status {
+  return Unary(context, "CancelJob", Role::kOperator, "", [&]() -> Status {
     return jobs_->CancelJob(request->job_id(), request->reason());
   });
 }
@@ -135,7 +154,7 @@ grpc::ServerUnaryReactor* CoordinatorService::CancelJob(
 grpc::ServerUnaryReactor* CoordinatorService::ReportMetrics(
     grpc::CallbackServerContext* context,
     const proto::ReportMetricsRequest* request, proto::ReportMetricsResponse*) {
-  return Unary(context,
+  return Unary(context, "ReportMetrics", Role::kNode, "",
                [&]() -> Status { return jobs_->ReportMetrics(*request); });
 }
 
@@ -143,7 +162,7 @@ grpc::ServerUnaryReactor* CoordinatorService::ReportWorkerExit(
     grpc::CallbackServerContext* context,
     const proto::ReportWorkerExitRequest* request,
     proto::ReportWorkerExitResponse*) {
-  return Unary(context, [&]() -> Status {
+  return Unary(context, "ReportWorkerExit", Role::kNode, "", [&]() -> Status {
     return jobs_->ReportWorkerExit(request->node_id(), request->job_id(),
                                    request->attempt(), request->exit());
   });
@@ -152,79 +171,86 @@ grpc::ServerUnaryReactor* CoordinatorService::ReportWorkerExit(
 grpc::ServerUnaryReactor* CoordinatorService::KvSet(
     grpc::CallbackServerContext* context, const proto::KvSetRequest* request,
     proto::KvSetResponse*) {
-  return Unary(context, [&]() -> Status {
-    return kv_->Set(request->job_id(), request->key(), request->value());
-  });
+  return Unary(
+      context, "KvSet", Role::kJob, request->job_id(), [&]() -> Status {
+        return kv_->Set(request->job_id(), request->key(), request->value());
+      });
 }
 
 grpc::ServerUnaryReactor* CoordinatorService::KvGet(
     grpc::CallbackServerContext* context, const proto::KvGetRequest* request,
     proto::KvGetResponse* response) {
-  return Unary(context, [&]() -> Status {
-    DSTRAIN_ASSIGN_OR_RETURN(std::optional<std::string> value,
-                             kv_->Get(request->job_id(), request->key()));
-    response->set_found(value.has_value());
-    if (value.has_value()) response->set_value(*value);
-    return Status::Ok();
-  });
+  return Unary(
+      context, "KvGet", Role::kJob, request->job_id(), [&]() -> Status {
+        DSTRAIN_ASSIGN_OR_RETURN(std::optional<std::string> value,
+                                 kv_->Get(request->job_id(), request->key()));
+        response->set_found(value.has_value());
+        if (value.has_value()) response->set_value(*value);
+        return Status::Ok();
+      });
 }
 
 grpc::ServerUnaryReactor* CoordinatorService::KvAdd(
     grpc::CallbackServerContext* context, const proto::KvAddRequest* request,
     proto::KvAddResponse* response) {
-  return Unary(context, [&]() -> Status {
-    DSTRAIN_ASSIGN_OR_RETURN(
-        std::int64_t sum,
-        kv_->Add(request->job_id(), request->key(), request->delta()));
-    response->set_value(sum);
-    return Status::Ok();
-  });
+  return Unary(
+      context, "KvAdd", Role::kJob, request->job_id(), [&]() -> Status {
+        DSTRAIN_ASSIGN_OR_RETURN(
+            std::int64_t sum,
+            kv_->Add(request->job_id(), request->key(), request->delta()));
+        response->set_value(sum);
+        return Status::Ok();
+      });
 }
 
 grpc::ServerUnaryReactor* CoordinatorService::KvCompareSet(
     grpc::CallbackServerContext* context,
     const proto::KvCompareSetRequest* request,
     proto::KvCompareSetResponse* response) {
-  return Unary(context, [&]() -> Status {
-    DSTRAIN_ASSIGN_OR_RETURN(
-        std::string after,
-        kv_->CompareSet(request->job_id(), request->key(), request->expected(),
-                        request->desired()));
-    response->set_value(after);
-    return Status::Ok();
-  });
+  return Unary(context, "KvCompareSet", Role::kJob, request->job_id(),
+               [&]() -> Status {
+                 DSTRAIN_ASSIGN_OR_RETURN(
+                     std::string after,
+                     kv_->CompareSet(request->job_id(), request->key(),
+                                     request->expected(), request->desired()));
+                 response->set_value(after);
+                 return Status::Ok();
+               });
 }
 
 grpc::ServerUnaryReactor* CoordinatorService::KvDelete(
     grpc::CallbackServerContext* context, const proto::KvDeleteRequest* request,
     proto::KvDeleteResponse* response) {
-  return Unary(context, [&]() -> Status {
-    DSTRAIN_ASSIGN_OR_RETURN(bool deleted,
-                             kv_->Delete(request->job_id(), request->key()));
-    response->set_deleted(deleted);
-    return Status::Ok();
-  });
+  return Unary(
+      context, "KvDelete", Role::kJob, request->job_id(), [&]() -> Status {
+        DSTRAIN_ASSIGN_OR_RETURN(
+            bool deleted, kv_->Delete(request->job_id(), request->key()));
+        response->set_deleted(deleted);
+        return Status::Ok();
+      });
 }
 
 grpc::ServerUnaryReactor* CoordinatorService::KvCheck(
     grpc::CallbackServerContext* context, const proto::KvCheckRequest* request,
     proto::KvCheckResponse* response) {
-  return Unary(context, [&]() -> Status {
-    std::vector<std::string> keys(request->keys().begin(),
-                                  request->keys().end());
-    DSTRAIN_ASSIGN_OR_RETURN(RendezvousStore::CheckResult r,
-                             kv_->Check(request->job_id(), keys));
-    response->set_all_present(r.missing.empty());
-    response->set_num_keys(r.num_keys);
-    for (const std::string& k : r.missing) response->add_missing(k);
-    return Status::Ok();
-  });
+  return Unary(context, "KvCheck", Role::kJob, request->job_id(),
+               [&]() -> Status {
+                 std::vector<std::string> keys(request->keys().begin(),
+                                               request->keys().end());
+                 DSTRAIN_ASSIGN_OR_RETURN(RendezvousStore::CheckResult r,
+                                          kv_->Check(request->job_id(), keys));
+                 response->set_all_present(r.missing.empty());
+                 response->set_num_keys(r.num_keys);
+                 for (const std::string& k : r.missing)
+                   response->add_missing(k);
+                 return Status::Ok();
+               });
 }
 
 grpc::ServerUnaryReactor* CoordinatorService::KvWait(
     grpc::CallbackServerContext* context, const proto::KvWaitRequest* request,
     proto::KvWaitResponse*) {
-  grpc::Status auth = rpc::CheckToken(*context, token_);
+  grpc::Status auth = Check(context, "KvWait", Role::kJob, request->job_id());
   if (!auth.ok()) {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     reactor->Finish(auth);

@@ -1,6 +1,8 @@
 #pragma once
 // The Coordinator gRPC service: thin callback-API handlers that check the
-// cluster token, then forward to the managers and translate Status.
+// caller's credential for the method (coordinator/access.h: operator, node
+// or job), then forward to the managers and translate Status. Refusals are
+// logged with the peer's address, never with the credential.
 //
 // Every handler but KvWait finishes before returning (the managers never
 // block). KvWait registers a rendezvous waiter and finishes from the
@@ -13,6 +15,7 @@
 
 #include <string>
 
+#include "coordinator/access.h"
 #include "coordinator/job_manager.h"
 #include "coordinator/node_manager.h"
 #include "coordinator/rendezvous_store.h"
@@ -22,8 +25,8 @@ namespace dstrain::coordinator {
 
 class CoordinatorService final : public proto::Coordinator::CallbackService {
  public:
-  CoordinatorService(std::string token, NodeManager* nodes, JobManager* jobs,
-                     RendezvousStore* kv);
+  CoordinatorService(Credentials credentials, NodeManager* nodes,
+                     JobManager* jobs, RendezvousStore* kv);
 
   grpc::ServerUnaryReactor* RegisterNode(
       grpc::CallbackServerContext* context,
@@ -80,11 +83,17 @@ class CoordinatorService final : public proto::Coordinator::CallbackService {
  private:
   // Checks the token, runs `body` (which returns a dstrain::Status) if it
   // passes, and finishes the call with the result.
+  // Authorize the call (`role`, on `job_id` for job credentials), then
+  // finish it with `body`'s Status.
   template <typename Body>
   grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* context,
-                                  Body&& body);
+                                  const char* method, Role role,
+                                  const std::string& job_id, Body&& body);
+  // OK, or the refusal (logged with the peer's address).
+  grpc::Status Check(grpc::CallbackServerContext* context, const char* method,
+                     Role role, const std::string& job_id);
 
-  const std::string token_;
+  const Credentials credentials_;
   NodeManager* const nodes_;
   JobManager* const jobs_;
   RendezvousStore* const kv_;

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "common/contract/worker_env.h"
+#include "common/rpc/auth.h"
 #include "common/rpc/worker_exit.h"
 #include "coordinator/exit_description.h"
 #include "topology/model/rank_layout.h"
@@ -265,6 +266,16 @@ void JobManager::StartLocked(Job* job, const std::vector<NodeInfo>& given,
       comm_hosts[n] = *a;
     }
   }
+  // A fresh credential per attempt: one of an earlier attempt, or of
+  // another job, opens nothing here.
+  StatusOr<std::string> secret = rpc::GenerateToken();
+  if (!secret.ok()) {
+    EndLocked(job, proto::JOB_FAILED,
+              "cannot make a job credential: " + secret.status().message(),
+              /*stop_workers=*/false, effects);
+    return;
+  }
+  job->credential = job->id + "." + *secret;
   job->starts_pending = static_cast<int>(nodes.size());
   for (std::size_t n = 0; n < job->nodes.size(); ++n) {
     const Placement& p = job->nodes[n];
@@ -287,6 +298,7 @@ void JobManager::StartLocked(Job* job, const std::vector<NodeInfo>& given,
       route->set_via(r.via);
     }
     request.set_num_nodes(static_cast<int>(job->nodes.size()));
+    request.set_job_token(job->credential);
     request.set_coordinator_address(coordinator_address_);
     effects->agent_calls.push_back([this, request = std::move(request),
                                     address = p.agent_address,
@@ -541,6 +553,24 @@ Status JobManager::ReportMetrics(const proto::ReportMetricsRequest& request) {
     }
   }
   return Status::Ok();
+}
+
+JobManager::CredentialCheck JobManager::CheckJobCredential(
+    std::string_view token) const {
+  CredentialCheck check;
+  const std::size_t dot = token.find('.');
+  if (dot == std::string_view::npos) return check;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = jobs_.find(std::string(token.substr(0, dot)));
+  if (it == jobs_.end() || it->second.credential.empty() ||
+      !rpc::ConstantTimeEquals(token, it->second.credential)) {
+    return check;
+  }
+  check.known = true;
+  check.job_id = it->first;
+  check.active = it->second.state == proto::JOB_STARTING ||
+                 it->second.state == proto::JOB_RUNNING;
+  return check;
 }
 
 StatusOr<proto::JobStatus> JobManager::GetJobStatus(const std::string& job_id,

@@ -62,6 +62,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -120,6 +121,16 @@ class JobManager {
 
   Status ReportMetrics(const proto::ReportMetricsRequest& request);
 
+  // Job credentials (coordinator/access.h): each attempt's workers get a
+  // fresh one, "<job id>.<random>", valid while that attempt is STARTING
+  // or RUNNING. `known` when `token` was ever issued; `job_id` its job.
+  struct CredentialCheck {
+    bool known = false;
+    bool active = false;
+    std::string job_id;
+  };
+  CredentialCheck CheckJobCredential(std::string_view token) const;
+
   // history holds rank 0's steps > since_step.
   StatusOr<proto::JobStatus> GetJobStatus(const std::string& job_id,
                                           int since_step) const;
@@ -138,6 +149,7 @@ class JobManager {
     proto::JobState state = proto::JOB_PENDING;
     std::string reason;
     std::string pending_reason;  // while PENDING: why it waits
+    std::string credential;      // the current attempt's (see above)
     int attempt = 0;
     int world_size = 0;
     std::vector<Placement> nodes;               // by node_rank

@@ -9,11 +9,13 @@
 #include <fstream>
 
 #include "common/testing/status_matchers.h"
+#include "coordinator/access.h"
 
 namespace dstrain::coordinator {
 namespace {
 
 using ::dstrain::testing::IsOk;
+using ::dstrain::testing::StatusIs;
 
 using std::chrono::seconds;
 
@@ -196,6 +198,55 @@ TEST_F(JobManagerTest, HigherPriorityGoesFirstThenSubmissionOrder) {
   ASSERT_THAT(jobs_.CancelJob(*running, "make room"), IsOk());
   EXPECT_EQ(StatusOf(*high_id).state(), proto::JOB_RUNNING);
   EXPECT_EQ(StatusOf(*low_id).state(), proto::JOB_PENDING);
+}
+
+// Who may call what (coordinator/access.h): each refusal with its code.
+TEST_F(JobManagerTest, CredentialsAreCheckedByRoleAndJob) {
+  const Credentials creds{"operator-secret", "node-secret"};
+  auto check = [&](std::string_view token, const char* method, Role role,
+                   const std::string& job) {
+    return Authorize(creds, jobs_, token, method, role, job);
+  };
+  AddNode("alpha");
+  AddNode("beta");
+  StatusOr<std::string> a = jobs_.LaunchJob(Spec("a", 1, 1, 1));
+  StatusOr<std::string> b = jobs_.LaunchJob(Spec("b", 1, 1, 1));
+  ASSERT_THAT(a, IsOk());
+  ASSERT_THAT(b, IsOk());
+  ASSERT_EQ(agents_.starts.size(), 2u);
+  const std::string a_token = agents_.starts[0].start.job_token();
+  const std::string b_token = agents_.starts[1].start.job_token();
+  ASSERT_EQ(a_token.rfind(*a + ".", 0), 0u);
+  ASSERT_NE(a_token, b_token);
+
+  EXPECT_THAT(check("operator-secret", "CancelJob", Role::kOperator, ""),
+              IsOk());
+  EXPECT_THAT(check("node-secret", "Heartbeat", Role::kNode, ""), IsOk());
+  EXPECT_THAT(check(a_token, "KvGet", Role::kJob, *a), IsOk());
+  // No token and a wrong one: unknown.
+  EXPECT_THAT(check("", "LaunchJob", Role::kOperator, ""),
+              StatusIs(StatusCode::kUnauthenticated));
+  EXPECT_THAT(check("guess", "LaunchJob", Role::kOperator, ""),
+              StatusIs(StatusCode::kUnauthenticated,
+                       ::testing::HasSubstr("unknown credential")));
+  EXPECT_THAT(check(*a + ".forged", "KvGet", Role::kJob, *a),
+              StatusIs(StatusCode::kUnauthenticated));
+  // Known, but not allowed.
+  EXPECT_THAT(check("node-secret", "CancelJob", Role::kOperator, ""),
+              StatusIs(StatusCode::kPermissionDenied,
+                       "a node credential may not call CancelJob"));
+  EXPECT_THAT(check("node-secret", "KvGet", Role::kJob, *a),
+              StatusIs(StatusCode::kPermissionDenied));
+  EXPECT_THAT(check(a_token, "LaunchJob", Role::kOperator, ""),
+              StatusIs(StatusCode::kPermissionDenied));
+  EXPECT_THAT(check(a_token, "KvSet", Role::kJob, *b),
+              StatusIs(StatusCode::kPermissionDenied,
+                       ::testing::HasSubstr("another job's rendezvous")));
+  // The attempt ended: its credential expired with it.
+  ASSERT_THAT(jobs_.CancelJob(*a, "done"), IsOk());
+  EXPECT_THAT(
+      check(a_token, "KvGet", Role::kJob, *a),
+      StatusIs(StatusCode::kPermissionDenied, ::testing::HasSubstr("expired")));
 }
 
 TEST_F(JobManagerTest, WaitsForNodesThenAssignsRanksInRegistrationOrder) {

@@ -42,6 +42,23 @@ Status CheckAuthorization(
   return Status::Ok();
 }
 
+StatusOr<std::string> PresentedToken(
+    const std::multimap<grpc::string_ref, grpc::string_ref>& metadata) {
+  auto it = metadata.find(kAuthorizationKey);
+  if (it == metadata.end()) {
+    return Status(StatusCode::kUnauthenticated,
+                  "missing `authorization` metadata (a credential)");
+  }
+  std::string_view value(it->second.data(), it->second.size());
+  std::string_view prefix(kBearerPrefix);
+  if (value.substr(0, prefix.size()) != prefix ||
+      value.size() == prefix.size()) {
+    return Status(StatusCode::kUnauthenticated,
+                  "`authorization` metadata is not `Bearer <token>`");
+  }
+  return std::string(value.substr(prefix.size()));
+}
+
 grpc::Status CheckToken(const grpc::ServerContextBase& context,
                         std::string_view expected_token) {
   Status s = CheckAuthorization(context.client_metadata(), expected_token);

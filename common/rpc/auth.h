@@ -32,6 +32,11 @@ Status CheckAuthorization(
     const std::multimap<grpc::string_ref, grpc::string_ref>& metadata,
     std::string_view expected_token);
 
+// The token of `authorization: Bearer <token>` in `metadata`;
+// UNAUTHENTICATED when there is none.
+StatusOr<std::string> PresentedToken(
+    const std::multimap<grpc::string_ref, grpc::string_ref>& metadata);
+
 // CheckAuthorization on a server call's client metadata, as a grpc::Status
 // a handler can Finish with.
 grpc::Status CheckToken(const grpc::ServerContextBase& context,
