@@ -89,6 +89,10 @@ int main(int argc, char** argv) {
                         "CIDR (e.g. 10.0.0.0/8): multi-node jobs' ranks "
                         "connect over each node's address in it (default: "
                         "the address each agent announced)");
+  coord_cmd->add_option("--state", coord.state_dir,
+                        "keep jobs, nodes, events and step history in this "
+                        "directory (SQLite) and take them back at start; "
+                        "one coordinator per directory (default: in memory)");
   coord_cmd->add_option("--generate-token", coord.generate_token,
                         "write a new random cluster token to this new file "
                         "(mode 0600) and use it");
