@@ -108,6 +108,10 @@ int main(int argc, char** argv) {
                         "file (mode 0600) with the nodes' own token: agents "
                         "use it and may only register and report (default: "
                         "the cluster token serves nodes too)");
+  coord_cmd->add_option("--state", coord.state_dir,
+                        "keep jobs, nodes, events and step history in this "
+                        "directory (SQLite) and take them back at start; "
+                        "one coordinator per directory (default: in memory)");
   coord_cmd->add_option("--generate-token", coord.generate_token,
                         "write a new random cluster token to this new file "
                         "(mode 0600) and use it");

@@ -8,6 +8,7 @@
 #include "common/termination_signals.h"
 #include "coordinator/coordinator_server.h"
 #include "coordinator/node_address.h"
+#include "coordinator/state/sqlite_state_store.h"
 
 namespace dstrain::coordinator {
 
@@ -70,11 +71,28 @@ int RunCoordinatorCommand(const CoordinatorCommandOptions& options) {
     node_network = *net;
   }
 
+  // Opened (and locked) before anything is served; a token generated just
+  // now goes with a state directory that cannot be used.
+  std::shared_ptr<StateStore> store;
+  if (!options.state_dir.empty()) {
+    StatusOr<std::unique_ptr<SqliteStateStore>> opened =
+        SqliteStateStore::Open(options.state_dir);
+    if (!opened.ok()) {
+      if (!options.generate_token.empty()) {
+        std::remove(options.generate_token.c_str());
+      }
+      std::cerr << "dstrain coordinator: " << opened.status().message() << "\n";
+      return 2;
+    }
+    store = std::move(opened).value();
+  }
+
   // Blocked before the server starts so its threads inherit the mask and
   // the signal reaches only sigwait below.
   TerminationSignals signals;
 
   CoordinatorOptions server_options;
+  server_options.store = store;
   server_options.listen_address =
       options.listen.empty() ? "127.0.0.1:0" : options.listen;
   server_options.token = *token;
@@ -94,6 +112,10 @@ int RunCoordinatorCommand(const CoordinatorCommandOptions& options) {
                       : "dstrain coordinator: " + m)
               << "\n";
     return server.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  if (store != nullptr) {
+    std::cout << "dstrain coordinator: state in " << store->Describe()
+              << std::endl;
   }
   std::cout << "dstrain coordinator listening on " << (*server)->address()
             << std::endl;

@@ -24,14 +24,20 @@ struct CoordinatorCommandOptions {
   // --tls-cert/--tls-key/--tls-ca: mutual TLS on the coordinator's server
   // and its calls to agents (common/rpc/tls.h); all three or none.
   rpc::TlsFiles tls;
+  // --state DIR: keep jobs, nodes, events and step history in DIR (a
+  // SqliteStateStore, locked against a second coordinator) and take them
+  // back at start; empty: in memory only.
+  std::string state_dir;
 };
 
 // Prints "dstrain coordinator listening on <address>" to stdout once
 // serving (after saying where a generated token was written). Blocks SIGINT
 // and SIGTERM in the calling thread (and the server threads it starts) and
 // waits for one, then shuts down and restores the signal mask.
-// Returns 0 after a clean shutdown, 2 for bad arguments (nothing started),
-// 1 when the server cannot start.
+// Returns 0 after a clean shutdown, 2 for bad arguments or a state directory
+// that cannot be used (unwritable, held by another coordinator, not a
+// dstrain database; nothing started, one line on stderr), 1 when the server
+// cannot start.
 int RunCoordinatorCommand(const CoordinatorCommandOptions& options);
 
 }  // namespace dstrain::coordinator

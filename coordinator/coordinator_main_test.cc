@@ -11,6 +11,8 @@
 #include <future>
 #include <thread>
 
+#include "coordinator/state/sqlite_state_store.h"
+
 namespace dstrain::coordinator {
 namespace {
 
@@ -93,6 +95,39 @@ TEST_F(CoordinatorMainTest, ServesUntilSigtermWithAGeneratedToken) {
   struct stat st;
   ASSERT_EQ(::stat(o.generate_token.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0600u);
+}
+
+// A state directory another coordinator holds, or one that cannot be a
+// directory, is exit code 2 with one line naming it, and nothing is left
+// behind: not even a token generated for this start.
+TEST_F(CoordinatorMainTest, AStateDirectoryThatCannotBeUsedStartsNothing) {
+  const std::string state = (dir_ / "state").string();
+  StatusOr<std::unique_ptr<SqliteStateStore>> holder =
+      SqliteStateStore::Open(state);
+  ASSERT_TRUE(holder.ok()) << holder.status().ToString();
+
+  CoordinatorCommandOptions o;
+  o.generate_token = (dir_ / "new").string();
+  o.state_dir = state;
+  ::testing::internal::CaptureStdout();
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(RunCoordinatorCommand(o), 2);
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  ::testing::internal::GetCapturedStdout();
+  EXPECT_EQ(err, "dstrain coordinator: state directory " + state +
+                     " is in use by another coordinator (pid " +
+                     std::to_string(::getpid()) + " holds " + state +
+                     "/lock)\n");
+  EXPECT_FALSE(fs::exists(dir_ / "new"));
+
+  o.generate_token.clear();
+  o.token_file = TokenFile("tok\n", 0600);
+  o.state_dir = o.token_file;  // a file
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(RunCoordinatorCommand(o), 2);
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(),
+            "dstrain coordinator: state directory " + o.token_file +
+                " is not a directory\n");
 }
 
 }  // namespace

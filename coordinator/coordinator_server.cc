@@ -16,6 +16,7 @@
 #include "coordinator/job_manager.h"
 #include "coordinator/node_manager.h"
 #include "coordinator/rendezvous_store.h"
+#include "coordinator/state/in_memory_state_store.h"
 
 namespace dstrain::coordinator {
 
@@ -23,18 +24,22 @@ namespace dstrain::coordinator {
 struct CoordinatorServer::Impl {
   explicit Impl(const CoordinatorOptions& o)
       : options(o),
+        store(o.store != nullptr ? o.store
+                                 : std::make_shared<InMemoryStateStore>()),
         nodes(&clock,
               std::chrono::duration_cast<Clock::Duration>(
                   std::chrono::duration<double>(o.heartbeat_s)),
-              o.missed_heartbeats_before_lost),
+              o.missed_heartbeats_before_lost, store.get()),
         agents(o.node_token.empty() ? o.token : o.node_token),
         jobs(&nodes, &kv, &agents, &executor, &clock,
-             JobManagerOptions{.node_network = o.node_network}),
+             JobManagerOptions{.node_network = o.node_network,
+                               .store = store.get()}),
         service(
             Credentials{o.token, o.node_token.empty() ? o.token : o.node_token},
             &nodes, &jobs, &kv) {}
 
   CoordinatorOptions options;
+  std::shared_ptr<StateStore> store;
   RealClock clock;
   NodeManager nodes;
   RendezvousStore kv;
@@ -89,20 +94,27 @@ StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
   }
   std::unique_ptr<CoordinatorServer> server(new CoordinatorServer(options));
   Impl& impl = *server->impl_;
+  // The server never started when this returns an error, so there is
+  // nothing to shut down but the executor, which the destructor stops.
+  const auto never_started = [&](Status error) {
+    std::lock_guard<std::mutex> lock(server->state_mu_);
+    server->stopping_ = server->stopped_ = true;
+    return error;
+  };
+
+  // An earlier run's record, before anyone can call: no RPC sees a
+  // half-restored coordinator.
+  StatusOr<StoredState> stored = impl.store->Load();
+  if (!stored.ok()) return never_started(stored.status());
+  Status restored = impl.nodes.Restore(stored->nodes);
+  if (restored.ok()) restored = impl.jobs.Restore(std::move(stored->jobs));
+  if (!restored.ok()) return never_started(restored);
 
   grpc::ServerBuilder builder;
   builder.RegisterService(&impl.service);
   StatusOr<rpc::StartedServer> started =
       rpc::StartServer(&builder, options.listen_address, "coordinator");
-  if (!started.ok()) {
-    // The server never started, so there is nothing to shut down but the
-    // executor, which the destructor stops.
-    {
-      std::lock_guard<std::mutex> lock(server->state_mu_);
-      server->stopping_ = server->stopped_ = true;
-    }
-    return started.status();
-  }
+  if (!started.ok()) return never_started(started.status());
   impl.server = std::move(started->server);
   const int port = started->port;
   server->address_ = AdvertisedAddress(options.listen_address, port);

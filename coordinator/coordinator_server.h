@@ -2,7 +2,9 @@
 // A running coordinator: the Coordinator gRPC service on `listen_address`
 // over the node, job and rendezvous managers, plus the liveness checker.
 //
-// Start binds (port 0 picks a free port; address() tells which), starts the
+// Start takes back what the state store holds from an earlier run (the
+// managers' Restore: ended jobs as they were, running ones FAILED), then
+// binds (port 0 picks a free port; address() tells which), starts the
 // service and a background thread that checks heartbeats about four times
 // per interval, and returns; the caller owns the server. It is used embedded
 // (`dstrain launch` without --coordinator) and standalone
@@ -26,6 +28,7 @@
 
 #include "common/status.h"
 #include "coordinator/node_address.h"
+#include "coordinator/state/state_store.h"
 
 namespace grpc {
 class Server;
@@ -45,12 +48,17 @@ struct CoordinatorOptions {
   // network (coordinator/node_address.h); unset: the agents' announced
   // addresses.
   std::optional<Cidr> node_network;
+  // Where jobs and nodes are recorded (coordinator/state/state_store.h):
+  // `dstrain coordinator --state DIR` opens a SqliteStateStore; null: one in
+  // memory. The server shares it and keeps it until it is destroyed.
+  std::shared_ptr<StateStore> store;
 };
 
 class CoordinatorServer {
  public:
   // INVALID_ARGUMENT for a bad option (naming it), UNAVAILABLE when the
-  // address cannot be bound.
+  // address cannot be bound, the store's error when what it holds cannot
+  // be read back or restored (nothing is served then).
   static StatusOr<std::unique_ptr<CoordinatorServer>> Start(
       const CoordinatorOptions& options);
 

@@ -99,8 +99,10 @@ grpc::ServerUnaryReactor* CoordinatorService::RegisterNode(
     if (request->agent_address().empty()) {
       return InvalidArgument("RegisterNode: agent_address is empty");
     }
-    response->set_node_id(
+    DSTRAIN_ASSIGN_OR_RETURN(
+        std::string node_id,
         nodes_->Register(request->inventory(), request->agent_address()));
+    response->set_node_id(node_id);
     response->set_heartbeat_s(
         std::chrono::duration<double>(nodes_->heartbeat_interval()).count());
     jobs_->Schedule();  // a pending job may fit now

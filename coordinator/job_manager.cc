@@ -7,8 +7,10 @@
 
 #include "common/contract/worker_env.h"
 #include "common/rpc/auth.h"
+#include "common/log.h"
 #include "common/rpc/worker_exit.h"
 #include "coordinator/exit_description.h"
+#include "coordinator/state/in_memory_state_store.h"
 #include "topology/model/rank_layout.h"
 
 namespace dstrain::coordinator {
@@ -22,6 +24,23 @@ double Seconds(Clock::Duration d) {
   return std::chrono::duration<double>(d).count();
 }
 
+constexpr const char* kCoordinatorRestarted = "the coordinator restarted";
+
+// "placed on 2 nodes (alpha, beta)"; the first few hosts only, so a large
+// job's event stays one short line (its ranks name every node).
+std::string PlacedOn(const std::vector<NodeInfo>& nodes) {
+  constexpr std::size_t kNamed = 8;
+  std::string hosts;
+  for (std::size_t i = 0; i < nodes.size() && i < kNamed; ++i) {
+    hosts += (i == 0 ? "" : ", ") + nodes[i].host();
+  }
+  if (nodes.size() > kNamed) {
+    hosts += " and " + std::to_string(nodes.size() - kNamed) + " more";
+  }
+  return "placed on " + std::to_string(nodes.size()) + " node" +
+         (nodes.size() == 1 ? "" : "s") + " (" + hosts + ")";
+}
+
 }  // namespace
 
 JobManager::JobManager(NodeManager* nodes, RendezvousStore* kv,
@@ -33,6 +52,10 @@ JobManager::JobManager(NodeManager* nodes, RendezvousStore* kv,
       executor_(executor),
       clock_(clock),
       options_(std::move(options)),
+      own_store_(options_.store == nullptr
+                     ? std::make_unique<InMemoryStateStore>()
+                     : nullptr),
+      store_(options_.store == nullptr ? own_store_.get() : options_.store),
       coordinator_address_(options_.coordinator_address),
       rng_(std::random_device{}()) {}
 
@@ -44,6 +67,126 @@ void JobManager::SetCoordinatorAddress(const std::string& address) {
 JobManager::Job* JobManager::FindLocked(const std::string& job_id) {
   auto it = jobs_.find(job_id);
   return it == jobs_.end() ? nullptr : &it->second;
+}
+
+void JobManager::NoteStore(const Status& written, Effects* effects) {
+  if (written.ok()) return;
+  log::Error("coordinator: " + written.message());
+  if (effects->store_error.ok()) effects->store_error = written;
+}
+
+void JobManager::TransitionLocked(Job* job, proto::JobState to,
+                                  const std::string& cause, bool placed,
+                                  Effects* effects) {
+  const std::int64_t now = clock_->UnixMicros();
+  if (to == proto::JOB_STARTING) job->started_us = now;
+  if (IsEnded(to)) job->ended_us = now;
+  proto::JobEvent event;
+  event.set_time_unix_us(now);
+  event.set_from_state(job->state);
+  event.set_to_state(to);
+  event.set_attempt(job->attempt);
+  event.set_cause(cause);
+  job->state = to;
+  job->events.push_back(event);
+  JobChange change;
+  change.job_id = job->id;
+  change.progress.state = job->state;
+  change.progress.reason = job->reason;
+  change.progress.attempt = job->attempt;
+  change.progress.world_size = job->world_size;
+  change.progress.restart_reason = job->restart_reason;
+  change.progress.started_us = job->started_us;
+  change.progress.ended_us = job->ended_us;
+  change.event = std::move(event);
+  if (placed) change.ranks = job->ranks;
+  NoteStore(store_->UpdateJob(change), effects);
+}
+
+Status JobManager::Restore(std::vector<StoredJob> stored) {
+  Effects effects;
+  int failed = 0;
+  int queued = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!jobs_.empty()) {
+      return FailedPrecondition("JobManager::Restore after a job was launched");
+    }
+    for (StoredJob& s : stored) {
+      Job job;
+      job.id = s.id;
+      job.order = s.order;
+      job.spec = std::move(s.spec);
+      job.state = s.progress.state;
+      job.reason = s.progress.reason;
+      job.attempt = s.progress.attempt;
+      job.world_size = s.progress.world_size;
+      job.restart_reason = s.progress.restart_reason;
+      job.ranks = std::move(s.ranks);
+      job.history.assign(s.history.begin(), s.history.end());
+      for (proto::RankResult& r : s.results) job.results[r.rank()] = r;
+      for (proto::WorkerExit& e : s.exits) job.exits[e.rank()] = e;
+      job.events = std::move(s.events);
+      job.restored = true;
+      job.submitted_us = s.submitted_us;
+      job.started_us = s.progress.started_us;
+      job.ended_us = s.progress.ended_us;
+      next_order_ = std::max(next_order_, s.order + 1);
+      Job* j = &jobs_.emplace(s.id, std::move(job)).first->second;
+      if (IsEnded(j->state)) continue;
+      if (j->state != proto::JOB_PENDING) {
+        // Starting or running (perhaps between two attempts). Its workers
+        // are not taken over; a FAILED job's workers are stopped, as after
+        // any failure, at the agents the placement recorded (best effort:
+        // those agents may be gone too).
+        std::set<std::string> placed_on;
+        for (const proto::RankAssignment& a : j->ranks) {
+          if (!placed_on.insert(a.node_id()).second) continue;
+          std::optional<NodeInfo> node = nodes_->Get(a.node_id());
+          if (node.has_value()) {
+            j->nodes.push_back(
+                Placement{a.node_id(), a.host(), node->agent_address});
+          }
+        }
+        j->reason = kCoordinatorRestarted;
+        TransitionLocked(j, proto::JOB_FAILED, kCoordinatorRestarted,
+                         /*placed=*/false, &effects);
+        StopWorkersLocked(*j, kCoordinatorRestarted, &effects);
+        ++failed;
+        continue;
+      }
+      j->ranks.clear();
+      std::string cause = std::string(kCoordinatorRestarted) + "; queued again";
+      if (!j->spec.topology().cluster_path().empty()) {
+        StatusOr<std::shared_ptr<const JobCluster>> cluster =
+            LoadJobCluster(j->spec.topology());
+        if (!cluster.ok()) {
+          j->reason = std::string(kCoordinatorRestarted) +
+                      " and the job's cluster description no longer loads: " +
+                      cluster.status().message();
+          TransitionLocked(j, proto::JOB_FAILED, j->reason, /*placed=*/false,
+                           &effects);
+          ++failed;
+          continue;
+        }
+        j->cluster = std::move(cluster).value();
+      }
+      kv_->OpenJob(j->id);
+      TransitionLocked(j, proto::JOB_PENDING, cause, /*placed=*/false,
+                       &effects);
+      ++queued;
+    }
+    ScheduleLocked(&effects);
+  }
+  Apply(&effects);
+  if (!stored.empty()) {
+    log::Info("coordinator: restored " + std::to_string(stored.size()) +
+              " jobs from " + store_->Describe() + ": " +
+              std::to_string(failed) + " were running and failed (" +
+              kCoordinatorRestarted + "), " + std::to_string(queued) +
+              " queued again");
+  }
+  return effects.store_error;
 }
 
 StatusOr<std::string> JobManager::LaunchJob(const proto::JobSpec& spec) {
@@ -84,11 +227,27 @@ StatusOr<std::string> JobManager::LaunchJob(const proto::JobSpec& spec) {
     } while (jobs_.count(job_id) > 0);
     Job job;
     job.id = job_id;
-    job.order = next_order_++;
+    job.order = next_order_;
     job.spec = spec;
     job.cluster = std::move(cluster);
     if (job.spec.nodes_max() == 0) job.spec.set_nodes_max(spec.nodes_min());
     job.launched_at = clock_->Now();
+    job.submitted_us = clock_->UnixMicros();
+    proto::JobEvent submitted;
+    submitted.set_time_unix_us(job.submitted_us);
+    submitted.set_from_state(proto::JOB_STATE_UNSPECIFIED);
+    submitted.set_to_state(proto::JOB_PENDING);
+    submitted.set_cause("submitted");
+    job.events.push_back(submitted);
+    // Recorded before anyone can see the job: a job the caller is told
+    // about survives a restart of the coordinator.
+    Status recorded = store_->CreateJob(JobSubmission{
+        job_id, job.order, job.spec, job.submitted_us, submitted});
+    if (!recorded.ok()) {
+      log::Error("coordinator: " + recorded.message());
+      return recorded;
+    }
+    ++next_order_;
     jobs_.emplace(job_id, std::move(job));
     // Opened under mu_ so no other thread can see the job without its
     // namespace (RendezvousStore's lock is a leaf here).
@@ -195,7 +354,8 @@ void JobManager::SchedulePassLocked(Effects* effects) {
 void JobManager::StartLocked(Job* job, const std::vector<NodeInfo>& given,
                              Effects* effects) {
   const int ppn = job->spec.procs_per_node();
-  job->state = proto::JOB_STARTING;
+  // The job stays PENDING until its placement holds: a job that cannot be
+  // laid out fails from PENDING, never having started.
   // With a cluster description the plan decides the node order (and so
   // the rank order); otherwise registration order.
   std::vector<NodeInfo> nodes = given;
@@ -266,6 +426,8 @@ void JobManager::StartLocked(Job* job, const std::vector<NodeInfo>& given,
       comm_hosts[n] = *a;
     }
   }
+  TransitionLocked(job, proto::JOB_STARTING, PlacedOn(nodes), /*placed=*/true,
+                   effects);
   // A fresh credential per attempt: one of an earlier attempt, or of
   // another job, opens nothing here.
   StatusOr<std::string> secret = rpc::GenerateToken();
@@ -331,7 +493,11 @@ void JobManager::OnStartResult(const std::string& job_id, int attempt,
                 "could not start workers on " + host + ": " + status.message(),
                 /*stop_workers=*/true, &effects);
     } else if (--job->starts_pending == 0) {
-      job->state = proto::JOB_RUNNING;
+      const std::size_t n = job->nodes.size();
+      TransitionLocked(job, proto::JOB_RUNNING,
+                       "workers started on " + std::to_string(n) + " node" +
+                           (n == 1 ? "" : "s"),
+                       /*placed=*/false, &effects);
     }
   }
   Apply(&effects);
@@ -340,9 +506,11 @@ void JobManager::OnStartResult(const std::string& job_id, int attempt,
 void JobManager::EndLocked(Job* job, proto::JobState state,
                            const std::string& reason, bool stop_workers,
                            Effects* effects) {
-  job->state = state;
   job->reason = reason;
-  job->ended_at = clock_->Now();
+  TransitionLocked(
+      job, state,
+      reason.empty() ? std::string("every rank exited with code 0") : reason,
+      /*placed=*/false, effects);
   effects->dropped_namespaces.emplace_back(
       job->id,
       Status(StatusCode::kAborted,
@@ -397,13 +565,17 @@ void JobManager::MaybeRestartLocked(Job* job, Effects* effects) {
   // touch the checkpoint directory or the next attempt's rendezvous keys.
   job->restarting = false;
   ++job->attempt;
-  job->state = proto::JOB_PENDING;
   job->nodes.clear();
   job->ranks.clear();
   job->exits.clear();
   job->latest.clear();
   job->results.clear();
   job->starts_pending = 0;
+  TransitionLocked(job, proto::JOB_PENDING,
+                   "restart " + std::to_string(job->attempt) + " of " +
+                       std::to_string(job->spec.max_restarts()) + ": " +
+                       job->restart_reason,
+                   /*placed=*/false, effects);
   ScheduleLocked(effects);
 }
 
@@ -438,6 +610,15 @@ Status JobManager::ReportWorkerExit(const std::string& node_id,
                              " of job " + job_id + " runs on node " +
                              a.node_id() + ", not " + node_id);
     }
+    if (job->exits.count(exit.rank()) == 0) {
+      // Not applied unless recorded: the agent retries an exit the
+      // coordinator could not take (UNAVAILABLE).
+      Status recorded = store_->RecordExit(job_id, attempt, exit);
+      if (!recorded.ok()) {
+        log::Error("coordinator: " + recorded.message());
+        return recorded;
+      }
+    }
     job->exits.emplace(exit.rank(), exit);
     if (IsEnded(job->state)) return Status::Ok();
     if (job->restarting) {
@@ -453,7 +634,7 @@ Status JobManager::ReportWorkerExit(const std::string& node_id,
     }
   }
   Apply(&effects);
-  return Status::Ok();
+  return effects.store_error;
 }
 
 void JobManager::OnNodesLost(const std::vector<std::string>& node_ids) {
@@ -496,63 +677,99 @@ Status JobManager::CancelJob(const std::string& job_id,
               /*stop_workers=*/IsActive(job->state), &effects);
   }
   Apply(&effects);
-  return Status::Ok();
+  return effects.store_error;
 }
 
 Status JobManager::ReportMetrics(const proto::ReportMetricsRequest& request) {
   std::lock_guard<std::mutex> lock(mu_);
-  for (const proto::StepMetrics& m : request.metrics()) {
-    const std::string& job_id =
-        m.job_id().empty() ? request.job_id() : m.job_id();
-    Job* job = FindLocked(job_id);
-    if (job == nullptr) return UnknownJob(job_id);
-    if (m.attempt() != job->attempt) continue;
-    if (m.rank() < 0 || m.rank() >= job->world_size) {
-      return InvalidArgument("job " + job_id + " has no rank " +
-                             std::to_string(m.rank()) + " (world size " +
-                             std::to_string(job->world_size) + ")");
-    }
-    proto::StepMetrics& latest = job->latest[m.rank()];
-    latest = m;
-    latest.set_job_id(job_id);
-    if (m.rank() != 0) continue;
-    if (!job->history.empty() && m.attempt() > job->history.back().attempt()) {
-      // A restarted attempt repeats the steps after its checkpoint: they
-      // replace the failed attempt's from there on.
-      while (!job->history.empty() && job->history.back().step() >= m.step()) {
-        job->history.pop_back();
-      }
-    }
-    if (!job->history.empty() && m.step() <= job->history.back().step()) {
-      continue;  // a repeat or a late arrival; history stays increasing
-    }
-    job->history.push_back(latest);
-    while (job->history.size() > options_.max_history) {
-      job->history.pop_front();
-    }
-  }
-  if (request.results_size() > 0) {
-    std::string job_id = request.job_id();
-    if (job_id.empty() && request.metrics_size() > 0) {
-      job_id = request.metrics(0).job_id();
-    }
-    if (job_id.empty()) {
-      return InvalidArgument(
-          "ReportMetrics: results need the request's job_id");
-    }
-    Job* job = FindLocked(job_id);
-    if (job == nullptr) return UnknownJob(job_id);
-    if (request.attempt() != job->attempt) return Status::Ok();
-    for (const proto::RankResult& r : request.results()) {
-      if (r.rank() < 0 || r.rank() >= job->world_size) {
+  // What this call changes in rank 0's histories and the results, written
+  // to the store as one transaction at the end.
+  MetricsBatch batch;
+  std::map<std::string, std::size_t> change_of;  // job id -> batch.steps
+  const auto steps_of = [&](const std::string& job_id) -> StepsChange& {
+    auto [it, added] = change_of.emplace(job_id, batch.steps.size());
+    if (added) batch.steps.push_back(StepsChange{job_id, {}, {}, {}});
+    return batch.steps[it->second];
+  };
+  const Status taken = [&]() -> Status {
+    for (const proto::StepMetrics& m : request.metrics()) {
+      const std::string& job_id =
+          m.job_id().empty() ? request.job_id() : m.job_id();
+      Job* job = FindLocked(job_id);
+      if (job == nullptr) return UnknownJob(job_id);
+      if (m.attempt() != job->attempt) continue;
+      if (m.rank() < 0 || m.rank() >= job->world_size) {
         return InvalidArgument("job " + job_id + " has no rank " +
-                               std::to_string(r.rank()) + " (world size " +
+                               std::to_string(m.rank()) + " (world size " +
                                std::to_string(job->world_size) + ")");
       }
-      job->results[r.rank()] = r;
+      proto::StepMetrics& latest = job->latest[m.rank()];
+      latest = m;
+      latest.set_job_id(job_id);
+      if (m.rank() != 0) continue;
+      if (!job->history.empty() &&
+          m.attempt() > job->history.back().attempt()) {
+        // A restarted attempt repeats the steps after its checkpoint: they
+        // replace the failed attempt's from there on.
+        while (!job->history.empty() &&
+               job->history.back().step() >= m.step()) {
+          job->history.pop_back();
+        }
+        // Only the first step of a new attempt gets here, before any of
+        // its steps is added to the batch.
+        steps_of(job_id).drop_from_step = m.step();
+      }
+      if (!job->history.empty() && m.step() <= job->history.back().step()) {
+        continue;  // a repeat or a late arrival; history stays increasing
+      }
+      job->history.push_back(latest);
+      StepsChange& change = steps_of(job_id);
+      change.steps.push_back(latest);
+      if (job->history.size() > options_.max_history) {
+        while (job->history.size() > options_.max_history) {
+          job->history.pop_front();
+        }
+        change.drop_before_step = job->history.empty()
+                                      ? latest.step() + 1
+                                      : job->history.front().step();
+      }
+    }
+    if (request.results_size() > 0) {
+      std::string job_id = request.job_id();
+      if (job_id.empty() && request.metrics_size() > 0) {
+        job_id = request.metrics(0).job_id();
+      }
+      if (job_id.empty()) {
+        return InvalidArgument(
+            "ReportMetrics: results need the request's job_id");
+      }
+      Job* job = FindLocked(job_id);
+      if (job == nullptr) return UnknownJob(job_id);
+      if (request.attempt() != job->attempt) return Status::Ok();
+      batch.results_job_id = job_id;
+      batch.results_attempt = job->attempt;
+      for (const proto::RankResult& r : request.results()) {
+        if (r.rank() < 0 || r.rank() >= job->world_size) {
+          return InvalidArgument("job " + job_id + " has no rank " +
+                                 std::to_string(r.rank()) + " (world size " +
+                                 std::to_string(job->world_size) + ")");
+        }
+        job->results[r.rank()] = r;
+        batch.results.push_back(r);
+      }
+    }
+    return Status::Ok();
+  }();
+  // What was taken before an error is recorded too: the store keeps what
+  // memory holds.
+  if (!batch.steps.empty() || !batch.results.empty()) {
+    Status recorded = store_->RecordMetrics(batch);
+    if (!recorded.ok()) {
+      log::Error("coordinator: " + recorded.message());
+      if (taken.ok()) return recorded;
     }
   }
-  return Status::Ok();
+  return taken;
 }
 
 JobManager::CredentialCheck JobManager::CheckJobCredential(
@@ -599,8 +816,16 @@ StatusOr<proto::JobStatus> JobManager::GetJobStatus(const std::string& job_id,
   for (auto h = first; h != job.history.end(); ++h) *status.add_history() = *h;
   for (const auto& [rank, r] : job.results) *status.add_results() = r;
   for (const auto& [rank, e] : job.exits) *status.add_exits() = e;
-  Clock::TimePoint end = IsEnded(job.state) ? job.ended_at : clock_->Now();
-  status.set_elapsed_s(Seconds(end - job.launched_at));
+  // An ended job's from its record, the same before and after a restart;
+  // a live one's on the steady clock, unless it began in an earlier run.
+  if (IsEnded(job.state) || job.restored) {
+    const std::int64_t end =
+        IsEnded(job.state) ? job.ended_us : clock_->UnixMicros();
+    status.set_elapsed_s(static_cast<double>(end - job.submitted_us) / 1e6);
+  } else {
+    status.set_elapsed_s(Seconds(clock_->Now() - job.launched_at));
+  }
+  for (const proto::JobEvent& e : job.events) *status.add_events() = e;
   status.set_placement(job.placement);
   for (const proto::SubCommunicator& c : job.communicators)
     *status.add_communicators() = c;

@@ -45,19 +45,44 @@
 // `max_history` steps, steps increasing) and each rank's RankResult.
 // Reports for another attempt than the job's are ignored.
 //
+// Durable state: every change of a job is written to the StateStore
+// (coordinator/state/state_store.h) under mu_, before the call that caused
+// it returns: the submission (when it cannot be recorded LaunchJob fails
+// and no job is made), each change of state as an event (time, from, to,
+// cause) together with the job's progress and, when it is placed, its rank
+// assignments, each ReportMetrics call's rank-0 steps and results as one
+// write, and the first exit reported for each rank (not applied when it
+// cannot be recorded). Any other write that fails is logged, and returned
+// by the public call that caused it; the job goes on in memory. The writes
+// happen under mu_, so with SqliteStateStore every such call holds mu_
+// across an fsync: one write per change keeps that short, but a
+// coordinator serving thousands of agents needs them batched outside mu_.
+//
+// Restore, at start, takes back an earlier run's jobs from the store.
+// Ended ones come back as they were, so GetJobStatus answers for them with
+// their state, reason, events, history, results and exits. One that was
+// starting or running ends FAILED, reason "the coordinator restarted": its
+// workers are not re-adopted (that is for later) but stopped, as after any
+// failure, through the agents its placement recorded (best effort: they
+// may be gone). One that was pending is queued again. Both get an event saying
+// the coordinator restarted. New job ids are checked against the restored ones
+// and the submission order continues after theirs, so nothing is named twice.
+//
 // Threads: every public method may be called from any thread. mu_ guards
 // jobs_, the coordinator address and the id generator. Lock order: mu_,
-// then NodeManager's or RendezvousStore's lock (both leaves: OpenJob is
-// called under mu_). Agent calls run on `executor`, and DropJob (which runs
-// rendezvous waiters' callbacks) only after mu_ is released, so no gRPC call
-// or waiter callback ever runs under mu_. `nodes`, `kv`, `agents`, `executor`
-// and `clock` must outlive the manager, and the executor must be drained before
-// the manager dies (its tasks call back into the manager).
+// then NodeManager's, RendezvousStore's or the StateStore's lock (all
+// leaves: OpenJob and every store write are called under mu_). Agent calls run
+// on `executor`, and DropJob (which runs rendezvous waiters' callbacks) only
+// after mu_ is released, so no gRPC call or waiter callback ever runs under
+// mu_. `nodes`, `kv`, `agents`, `executor`, `clock` and the options' store must
+// outlive the manager, and the executor must be drained before the manager dies
+// (its tasks call back into the manager).
 
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -73,6 +98,7 @@
 #include "coordinator/node_address.h"
 #include "coordinator/node_manager.h"
 #include "coordinator/rendezvous_store.h"
+#include "coordinator/state/state_store.h"
 #include "dstrain.pb.h"
 
 namespace dstrain::coordinator {
@@ -89,6 +115,9 @@ struct JobManagerOptions {
   // (node_address.h): an address of each node inside this network, or
   // (unset) the address the node's agent announced.
   std::optional<Cidr> node_network;
+  // Where every change is recorded (state_store.h); null: a store in memory
+  // of the manager's own.
+  StateStore* store = nullptr;
 };
 
 class JobManager {
@@ -98,6 +127,12 @@ class JobManager {
              JobManagerOptions options = {});
 
   void SetCoordinatorAddress(const std::string& address);
+
+  // Before any job is launched: an earlier run's jobs, as Load gave them
+  // (see "Restore" above). FAILED_PRECONDITION once a job exists; the
+  // store's error when a job's new state cannot be recorded (the rest are
+  // restored all the same).
+  Status Restore(std::vector<StoredJob> jobs);
 
   // INVALID_ARGUMENT when the numbers are unusable (procs_per_node < 1,
   // nodes_min < 1, nodes_max < nodes_min; nodes_max 0 means nodes_min).
@@ -166,14 +201,21 @@ class JobManager {
     // Set from a failure until the failed attempt's workers have all
     // exited; then the next attempt is scheduled.
     bool restarting = false;
-    std::string restart_reason;  // the latest restart's
+    std::string restart_reason;           // the latest restart's
+    std::vector<proto::JobEvent> events;  // oldest first
+    // Restored from the store: launched_at means nothing, and its elapsed
+    // time comes from the Unix times.
+    bool restored = false;
     Clock::TimePoint launched_at;
-    Clock::TimePoint ended_at;
+    std::int64_t submitted_us = 0;  // Unix times, as the store keeps them
+    std::int64_t started_us = 0;
+    std::int64_t ended_us = 0;
   };
   // Work decided under mu_ and done after it is released.
   struct Effects {
     std::vector<std::pair<std::string, Status>> dropped_namespaces;
     std::vector<std::function<void()>> agent_calls;
+    Status store_error;  // the first write to the store that failed
   };
 
   static bool IsActive(proto::JobState s) {
@@ -186,6 +228,13 @@ class JobManager {
 
   // The *Locked helpers expect mu_ held.
   Job* FindLocked(const std::string& job_id);
+  // Moves `job` to `to` (also when it is there already), appends the event
+  // and records both; `placed`: its rank assignments too. Sets the start
+  // time on STARTING and the end time on an end.
+  void TransitionLocked(Job* job, proto::JobState to, const std::string& cause,
+                        bool placed, Effects* effects);
+  // Logs a failed write and keeps the first in `effects`.
+  static void NoteStore(const Status& written, Effects* effects);
   // Re-entrant: a job that fails while being started (no valid layout, a
   // topology plan that cannot be made) ends, which schedules again; that
   // nested call only asks the running one for another pass, so no job is
@@ -218,6 +267,8 @@ class JobManager {
   Executor* const executor_;
   const Clock* const clock_;
   const JobManagerOptions options_;
+  std::unique_ptr<StateStore> own_store_;  // when the options gave none
+  StateStore* const store_;
 
   mutable std::mutex mu_;
   std::string coordinator_address_;  // guarded by mu_

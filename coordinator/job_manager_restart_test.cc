@@ -56,9 +56,10 @@ class JobManagerRestartTest : public ::testing::Test {
   std::string AddNode(const std::string& host) {
     proto::NodeInventory inv;
     inv.set_hostname(host);
-    std::string id = nodes_.Register(inv, host + ":9000");
+    StatusOr<std::string> id = nodes_.Register(inv, host + ":9000");
+    EXPECT_THAT(id, IsOk());
     jobs_.Schedule();
-    return id;
+    return id.ok() ? *id : "";
   }
   std::string Launch(int ppn, int max_restarts) {
     proto::JobSpec spec;

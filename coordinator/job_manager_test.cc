@@ -10,6 +10,7 @@
 
 #include "common/testing/status_matchers.h"
 #include "coordinator/access.h"
+#include "coordinator/testing/fake_agents.h"
 
 namespace dstrain::coordinator {
 namespace {
@@ -18,67 +19,6 @@ using ::dstrain::testing::IsOk;
 using ::dstrain::testing::StatusIs;
 
 using std::chrono::seconds;
-
-// Records every agent call; StartWorkers fails for addresses in fail_start.
-class FakeAgentClient : public AgentClient {
- public:
-  struct Call {
-    std::string address;
-    proto::StartWorkersRequest start;
-    proto::StopWorkersRequest stop;
-  };
-
-  StatusOr<proto::StartWorkersResponse> StartWorkers(
-      const std::string& address,
-      const proto::StartWorkersRequest& request) override {
-    std::lock_guard<std::mutex> lock(mu);
-    starts.push_back(Call{address, request, {}});
-    if (fail_start.count(address) > 0) {
-      return Unavailable("connection refused");
-    }
-    proto::StartWorkersResponse response;
-    for (int i = 0; i < request.ranks_size(); ++i) response.add_pids(100 + i);
-    return response;
-  }
-  StatusOr<proto::StopWorkersResponse> StopWorkers(
-      const std::string& address,
-      const proto::StopWorkersRequest& request) override {
-    std::lock_guard<std::mutex> lock(mu);
-    stops.push_back(Call{address, {}, request});
-    return proto::StopWorkersResponse();
-  }
-
-  std::vector<std::string> StopAddresses() {
-    std::lock_guard<std::mutex> lock(mu);
-    std::vector<std::string> out;
-    for (const Call& c : stops) out.push_back(c.address);
-    std::sort(out.begin(), out.end());
-    return out;
-  }
-
-  std::mutex mu;
-  std::vector<Call> starts;
-  std::vector<Call> stops;
-  std::set<std::string> fail_start;
-};
-
-// Holds posted tasks until the test runs them, to observe STARTING.
-class ManualExecutor : public Executor {
- public:
-  void Post(std::function<void()> task) override {
-    tasks_.push_back(std::move(task));
-  }
-  void RunAll() {
-    while (!tasks_.empty()) {
-      auto t = std::move(tasks_.front());
-      tasks_.pop_front();
-      t();
-    }
-  }
-
- private:
-  std::deque<std::function<void()>> tasks_;
-};
 
 proto::JobSpec Spec(const std::string& name, int ppn, int nmin, int nmax) {
   proto::JobSpec spec;
@@ -118,9 +58,10 @@ class JobManagerTest : public ::testing::Test {
   std::string AddNode(const std::string& host) {
     proto::NodeInventory inv;
     inv.set_hostname(host);
-    std::string id = nodes_.Register(inv, host + ":9000");
+    StatusOr<std::string> id = nodes_.Register(inv, host + ":9000");
+    EXPECT_THAT(id, IsOk());
     jobs_.Schedule();
-    return id;
+    return id.ok() ? *id : "";
   }
   proto::JobStatus StatusOf(const std::string& job, int since = 0) {
     StatusOr<proto::JobStatus> s = jobs_.GetJobStatus(job, since);
@@ -519,7 +460,7 @@ TEST(JobManagerStartingTest, ExitWhileStartingAndLateStartAnswer) {
   JobManager jobs(&nodes, &kv, &agents, &executor, &clock);
   proto::NodeInventory inv;
   inv.set_hostname("vm");
-  nodes.Register(inv, "vm:1");
+  ASSERT_THAT(nodes.Register(inv, "vm:1"), IsOk());
   std::string id = *jobs.LaunchJob(Spec("j", 2, 1, 1));
   EXPECT_EQ(jobs.GetJobStatus(id, 0)->state(), proto::JOB_STARTING);
   EXPECT_TRUE(agents.starts.empty());  // not run yet

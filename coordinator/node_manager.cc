@@ -1,23 +1,67 @@
 #include "coordinator/node_manager.h"
 
+#include <algorithm>
+
+#include "common/log.h"
+#include "coordinator/state/in_memory_state_store.h"
+
 namespace dstrain::coordinator {
 
 NodeManager::NodeManager(const Clock* clock, Clock::Duration heartbeat_interval,
-                         int missed_before_lost)
+                         int missed_before_lost, StateStore* store)
     : clock_(clock),
       heartbeat_interval_(heartbeat_interval),
-      missed_before_lost_(missed_before_lost < 1 ? 1 : missed_before_lost) {}
+      missed_before_lost_(missed_before_lost < 1 ? 1 : missed_before_lost),
+      own_store_(store == nullptr ? std::make_unique<InMemoryStateStore>()
+                                  : nullptr),
+      store_(store == nullptr ? own_store_.get() : store) {}
 
-std::string NodeManager::Register(const proto::NodeInventory& inventory,
-                                  const std::string& agent_address) {
+Status NodeManager::Restore(const std::vector<StoredNode>& stored) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (registered_) {
+    return FailedPrecondition("NodeManager::Restore after a registration");
+  }
+  std::vector<std::string> newly_lost;
+  for (const StoredNode& s : stored) {
+    NodeInfo node;
+    node.node_id = s.id;
+    node.order = s.ordinal;
+    node.inventory = s.inventory;
+    node.agent_address = s.agent_address;
+    node.registered_at = clock_->Now();
+    node.registered_unix_us = s.registered_us;
+    node.last_heartbeat = node.registered_at;
+    node.alive = false;
+    if (!s.lost) newly_lost.push_back(s.id);
+    next_order_ = std::max(next_order_, s.ordinal + 1);
+    nodes_.push_back(std::move(node));
+  }
+  if (newly_lost.empty()) return Status::Ok();
+  return store_->MarkNodesLost(newly_lost);
+}
+
+StatusOr<std::string> NodeManager::Register(
+    const proto::NodeInventory& inventory, const std::string& agent_address) {
   std::lock_guard<std::mutex> lock(mu_);
   NodeInfo node;
-  node.order = next_order_++;
+  node.order = next_order_;
   node.node_id = "n-" + std::to_string(node.order);
   node.inventory = inventory;
   node.agent_address = agent_address;
   node.registered_at = clock_->Now();
+  node.registered_unix_us = clock_->UnixMicros();
   node.last_heartbeat = node.registered_at;
+  // Recorded before the agent hears its id: a restarted coordinator never
+  // hands that id to another node.
+  StoredNode record;
+  record.id = node.node_id;
+  record.ordinal = node.order;
+  record.inventory = inventory;
+  record.agent_address = agent_address;
+  record.registered_us = node.registered_unix_us;
+  DSTRAIN_RETURN_IF_ERROR(store_->PutNode(record));
+  ++next_order_;
+  registered_ = true;
   nodes_.push_back(std::move(node));
   return nodes_.back().node_id;
 }
@@ -45,6 +89,12 @@ std::vector<std::string> NodeManager::CheckLiveness() {
       node.alive = false;
       lost.push_back(node.node_id);
     }
+  }
+  if (!lost.empty()) {
+    // Nobody to answer with a failure: the node is lost here either way,
+    // and a restarted coordinator marks every node lost anyway.
+    Status s = store_->MarkNodesLost(lost);
+    if (!s.ok()) log::Error("coordinator: " + s.message());
   }
   return lost;
 }

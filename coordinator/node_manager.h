@@ -10,17 +10,28 @@
 // A lost node stays listed (for `dstrain nodes`) but its heartbeats answer
 // "unknown", telling the agent to register again under a new id.
 //
-// Thread-safe: every method takes mu_, which guards the whole table and is a
-// leaf lock (nothing is called while holding it).
+// Durable state: every registration and every node found lost is written
+// to the StateStore (coordinator/state/state_store.h) before the call that
+// caused it returns; heartbeats are not. Restore takes back the nodes of an
+// earlier run of the coordinator (--state DIR) as lost: which of their
+// agents are still there is unknown, and an agent that is still there
+// finds its heartbeat answered "unknown" and registers again. New ids
+// continue after the restored ones, so no id names two nodes.
+//
+// Thread-safe: every method takes mu_, which guards the whole table; the
+// only call made while holding it is into the store, whose lock is a leaf.
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "common/status.h"
 #include "coordinator/clock.h"
+#include "coordinator/state/state_store.h"
 #include "dstrain.pb.h"
 
 namespace dstrain::coordinator {
@@ -31,6 +42,7 @@ struct NodeInfo {
   std::string agent_address;  // host:port of the node's Agent service
   std::int64_t order = 0;     // registration order, from 1
   Clock::TimePoint registered_at;
+  std::int64_t registered_unix_us = 0;
   Clock::TimePoint last_heartbeat;
   bool alive = true;
   std::vector<int> running_ranks;  // as last reported by the agent
@@ -43,15 +55,21 @@ struct NodeInfo {
 
 class NodeManager {
  public:
-  // `clock` must outlive the manager.
+  // `clock` and `store` must outlive the manager; a null store: one in
+  // memory of its own.
   NodeManager(const Clock* clock, Clock::Duration heartbeat_interval,
-              int missed_before_lost);
+              int missed_before_lost, StateStore* store = nullptr);
 
   Clock::Duration heartbeat_interval() const { return heartbeat_interval_; }
 
-  // Adds a node; returns its id.
-  std::string Register(const proto::NodeInventory& inventory,
-                       const std::string& agent_address);
+  // Before any other call: the nodes an earlier run recorded, as lost
+  // (marked so in the store too). FAILED_PRECONDITION after a registration.
+  Status Restore(const std::vector<StoredNode>& nodes);
+
+  // Adds a node; returns its id. The store's error when it cannot record
+  // the node, which is then not added.
+  StatusOr<std::string> Register(const proto::NodeInventory& inventory,
+                                 const std::string& agent_address);
 
   // Records a heartbeat. False when the node is unknown or already lost.
   bool Heartbeat(const std::string& node_id,
@@ -71,9 +89,13 @@ class NodeManager {
   const Clock::Duration heartbeat_interval_;
   const int missed_before_lost_;
 
+  std::unique_ptr<StateStore> own_store_;  // when none was given
+  StateStore* const store_;
+
   mutable std::mutex mu_;
   std::vector<NodeInfo> nodes_;  // guarded by mu_; in registration order
   std::int64_t next_order_ = 1;  // guarded by mu_
+  bool registered_ = false;      // guarded by mu_; Register has added a node
 };
 
 }  // namespace dstrain::coordinator

@@ -2,8 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include "common/testing/status_matchers.h"
+#include "coordinator/state/in_memory_state_store.h"
+
 namespace dstrain::coordinator {
 namespace {
+
+using ::dstrain::testing::IsOk;
+using ::dstrain::testing::StatusIs;
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
@@ -15,11 +21,19 @@ proto::NodeInventory Host(const std::string& name) {
   return inv;
 }
 
+// Registers and returns the id ("" with a test failure when refused).
+std::string Add(NodeManager& nodes, const std::string& host,
+                const std::string& address) {
+  StatusOr<std::string> id = nodes.Register(Host(host), address);
+  EXPECT_THAT(id, IsOk());
+  return id.ok() ? *id : "";
+}
+
 TEST(NodeManagerTest, RegisterAssignsIdsInOrder) {
   FakeClock clock;
   NodeManager nodes(&clock, seconds(2), 3);
-  std::string a = nodes.Register(Host("a"), "127.0.0.1:1");
-  std::string b = nodes.Register(Host("b"), "127.0.0.1:2");
+  std::string a = Add(nodes, "a", "127.0.0.1:1");
+  std::string b = Add(nodes, "b", "127.0.0.1:2");
   EXPECT_NE(a, b);
   std::vector<NodeInfo> live = nodes.LiveNodes();
   ASSERT_EQ(live.size(), 2u);
@@ -33,7 +47,7 @@ TEST(NodeManagerTest, RegisterAssignsIdsInOrder) {
 TEST(NodeManagerTest, HeartbeatKnownOnlyForRegisteredNodes) {
   FakeClock clock;
   NodeManager nodes(&clock, seconds(2), 3);
-  std::string a = nodes.Register(Host("a"), "x:1");
+  std::string a = Add(nodes, "a", "x:1");
   EXPECT_TRUE(nodes.Heartbeat(a, {0, 1}));
   EXPECT_FALSE(nodes.Heartbeat("n-999", {}));
   std::optional<NodeInfo> info = nodes.Get(a);
@@ -44,8 +58,8 @@ TEST(NodeManagerTest, HeartbeatKnownOnlyForRegisteredNodes) {
 TEST(NodeManagerTest, NodeIsLostAfterMissedIntervalsAndOnlyThen) {
   FakeClock clock;
   NodeManager nodes(&clock, seconds(2), 3);  // lost after 6 s of silence
-  std::string a = nodes.Register(Host("a"), "x:1");
-  std::string b = nodes.Register(Host("b"), "x:2");
+  std::string a = Add(nodes, "a", "x:1");
+  std::string b = Add(nodes, "b", "x:2");
 
   clock.Advance(seconds(5));
   EXPECT_TRUE(nodes.CheckLiveness().empty());
@@ -72,12 +86,82 @@ TEST(NodeManagerTest, NodeIsLostAfterMissedIntervalsAndOnlyThen) {
 TEST(NodeManagerTest, ReRegisteredNodeGetsANewId) {
   FakeClock clock;
   NodeManager nodes(&clock, seconds(1), 1);
-  std::string a = nodes.Register(Host("a"), "x:1");
+  std::string a = Add(nodes, "a", "x:1");
   clock.Advance(seconds(2));
   ASSERT_EQ(nodes.CheckLiveness().size(), 1u);
-  std::string again = nodes.Register(Host("a"), "x:1");
+  std::string again = Add(nodes, "a", "x:1");
   EXPECT_NE(again, a);
   EXPECT_TRUE(nodes.Heartbeat(again, {}));
+}
+
+// Every registration and every lost node is in the store when the call
+// returns.
+TEST(NodeManagerTest, RegistrationsAndLostNodesAreRecorded) {
+  FakeClock clock;
+  InMemoryStateStore store;
+  NodeManager nodes(&clock, seconds(1), 3, &store);  // lost after 3 s
+  const std::string a = Add(nodes, "a", "x:1");
+  clock.Advance(seconds(2));
+  const std::string b = Add(nodes, "b", "x:2");
+  clock.Advance(seconds(1) + milliseconds(1));
+  ASSERT_EQ(nodes.CheckLiveness(), std::vector<std::string>{a});
+  StatusOr<StoredState> s = store.Load();
+  ASSERT_THAT(s, IsOk());
+  ASSERT_EQ(s->nodes.size(), 2u);
+  EXPECT_EQ(s->nodes[0].id, a);
+  EXPECT_EQ(s->nodes[0].ordinal, 1);
+  EXPECT_EQ(s->nodes[0].inventory.hostname(), "a");
+  EXPECT_EQ(s->nodes[0].agent_address, "x:1");
+  EXPECT_TRUE(s->nodes[0].lost);
+  EXPECT_EQ(s->nodes[1].id, b);
+  EXPECT_FALSE(s->nodes[1].lost);
+  EXPECT_EQ(s->nodes[1].registered_us - s->nodes[0].registered_us, 2000000);
+}
+
+// An earlier run's nodes come back lost (their agents register again) and
+// new ids continue after theirs.
+TEST(NodeManagerTest, RestoredNodesAreLostAndIdsContinue) {
+  FakeClock clock;
+  InMemoryStateStore store;
+  {
+    NodeManager before(&clock, seconds(2), 3, &store);
+    Add(before, "a", "x:1");
+    Add(before, "b", "x:2");
+  }
+  StatusOr<StoredState> s = store.Load();
+  ASSERT_THAT(s, IsOk());
+  NodeManager nodes(&clock, seconds(2), 3, &store);
+  ASSERT_THAT(nodes.Restore(s->nodes), IsOk());
+  EXPECT_TRUE(nodes.LiveNodes().empty());
+  EXPECT_FALSE(nodes.Heartbeat("n-1", {}));  // "register again"
+  ASSERT_EQ(nodes.List().size(), 2u);
+  EXPECT_EQ(nodes.List()[1].host(), "b");
+  EXPECT_EQ(Add(nodes, "a", "x:1"), "n-3");
+  StatusOr<StoredState> after = store.Load();
+  ASSERT_THAT(after, IsOk());
+  ASSERT_EQ(after->nodes.size(), 3u);
+  EXPECT_TRUE(after->nodes[0].lost);
+  EXPECT_TRUE(after->nodes[1].lost);
+  EXPECT_FALSE(after->nodes[2].lost);
+  EXPECT_THAT(nodes.Restore({}), StatusIs(StatusCode::kFailedPrecondition));
+}
+
+class RefusingStore : public InMemoryStateStore {
+ public:
+  Status PutNode(const StoredNode&) override {
+    return Unavailable("state store: disk full");
+  }
+};
+
+// A node the store could not record is not added, and its id is not used
+// up.
+TEST(NodeManagerTest, ARegistrationTheStoreRefusesAddsNothing) {
+  FakeClock clock;
+  RefusingStore store;
+  NodeManager nodes(&clock, seconds(2), 3, &store);
+  EXPECT_THAT(nodes.Register(Host("a"), "x:1"),
+              StatusIs(StatusCode::kUnavailable, "state store: disk full"));
+  EXPECT_TRUE(nodes.List().empty());
 }
 
 }  // namespace

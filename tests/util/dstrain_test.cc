@@ -61,9 +61,12 @@ std::unique_ptr<Subprocess> DstrainTest::StartDstrain(
 }
 
 std::unique_ptr<Subprocess> DstrainTest::StartCoordinator(
-    const std::string& token_file, std::string* address) {
-  std::unique_ptr<Subprocess> coord = StartDstrain(
-      {"coordinator", "--listen", "127.0.0.1:0", "--token-file", token_file});
+    const std::string& token_file, std::string* address,
+    const std::vector<std::string>& extra, const std::string& listen) {
+  std::vector<std::string> args = {"coordinator", "--listen", listen,
+                                   "--token-file", token_file};
+  args.insert(args.end(), extra.begin(), extra.end());
+  std::unique_ptr<Subprocess> coord = StartDstrain(args);
   if (!coord) return nullptr;
   const std::regex listening("listening on (\\S+)\n");
   std::smatch m;

@@ -37,11 +37,14 @@ class DstrainTest : public ::testing::Test {
       const std::vector<std::string>& args,
       const std::vector<std::string>& extra_env = {});
 
-  // Starts `dstrain coordinator --listen 127.0.0.1:0 --token-file <token>`
-  // and waits (30 s) until it says where it listens; `*address` gets that
-  // host:port. Null (with a test failure) when it does not come up.
-  std::unique_ptr<Subprocess> StartCoordinator(const std::string& token_file,
-                                               std::string* address);
+  // Starts `dstrain coordinator --listen <listen> --token-file <token>
+  // <extra...>` and waits (30 s) until it says where it listens; `*address`
+  // gets that host:port. Null (with a test failure) when it does not come
+  // up.
+  std::unique_ptr<Subprocess> StartCoordinator(
+      const std::string& token_file, std::string* address,
+      const std::vector<std::string>& extra = {},
+      const std::string& listen = "127.0.0.1:0");
 
   // Runs `dstrain launch <job> --run-dir dir_/<run> <extra...>` to its end
   // and expects exit 0 (a failure names the deadline or shows stderr).

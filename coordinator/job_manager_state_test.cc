@@ -1,0 +1,358 @@
+// JobManager and NodeManager over a SqliteStateStore, "restarted" by
+// destroying them and the store and building new ones over the same
+// directory: a job that ended comes back with its whole record, one that
+// was running comes back FAILED because the coordinator restarted, one that
+// was pending is queued again, and new ids do not repeat old ones. And over
+// a store that refuses writes: nothing is acknowledged that was not
+// recorded. Fake agents, fake clock, inline executor.
+#include <google/protobuf/util/message_differencer.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <csignal>
+#include <filesystem>
+#include <memory>
+
+#include "common/testing/status_matchers.h"
+#include "coordinator/job_manager.h"
+#include "coordinator/state/in_memory_state_store.h"
+#include "coordinator/state/sqlite_state_store.h"
+#include "coordinator/testing/fake_agents.h"
+
+namespace dstrain::coordinator {
+namespace {
+
+namespace fs = std::filesystem;
+using ::dstrain::testing::IsOk;
+using ::dstrain::testing::StatusIs;
+using std::chrono::seconds;
+using ::testing::HasSubstr;
+
+proto::JobSpec Spec(const std::string& name, int ppn, int max_restarts = 0) {
+  proto::JobSpec spec;
+  spec.set_name(name);
+  spec.set_procs_per_node(ppn);
+  spec.set_nodes_min(1);
+  spec.set_nodes_max(1);
+  spec.set_max_restarts(max_restarts);
+  spec.set_yaml("name: " + name + "\n");
+  return spec;
+}
+
+proto::WorkerExit Exit(int rank, int code, int signal = 0) {
+  proto::WorkerExit e;
+  e.set_rank(rank);
+  e.set_exit_code(code);
+  e.set_signal(signal);
+  return e;
+}
+
+// Rank 0's and rank 1's metrics of `steps`, in one call as an agent sends.
+proto::ReportMetricsRequest Metrics(const std::string& job, int attempt,
+                                    int first, int last) {
+  proto::ReportMetricsRequest r;
+  r.set_job_id(job);
+  r.set_attempt(attempt);
+  for (int step = first; step <= last; ++step) {
+    for (int rank = 0; rank < 2; ++rank) {
+      proto::StepMetrics* m = r.add_metrics();
+      m->set_job_id(job);
+      m->set_rank(rank);
+      m->set_attempt(attempt);
+      m->set_step(step);
+      m->set_total_steps(6);
+      m->set_loss(10.0 / step + rank);
+    }
+  }
+  return r;
+}
+
+proto::ReportMetricsRequest Results(const std::string& job, int attempt,
+                                    int ranks) {
+  proto::ReportMetricsRequest r;
+  r.set_job_id(job);
+  r.set_attempt(attempt);
+  for (int rank = 0; rank < ranks; ++rank) {
+    proto::RankResult* res = r.add_results();
+    res->set_rank(rank);
+    res->set_steps(6);
+    res->set_final_loss(1.5);
+    res->set_param_digest("same");
+  }
+  return r;
+}
+
+// A coordinator's managers over one store; destroying it is the crash.
+struct Coordinator {
+  explicit Coordinator(StateStore* store, FakeClock* clock)
+      : nodes(clock, seconds(2), 3, store),
+        jobs(&nodes, &kv, &agents, &executor, clock,
+             JobManagerOptions{"127.0.0.1:7000", 2.5, /*max_history=*/4,
+                               std::nullopt, store}) {}
+
+  // What a coordinator does at start (coordinator_server.cc).
+  Status Restore(StateStore* store) {
+    DSTRAIN_ASSIGN_OR_RETURN(StoredState state, store->Load());
+    DSTRAIN_RETURN_IF_ERROR(nodes.Restore(state.nodes));
+    return jobs.Restore(std::move(state.jobs));
+  }
+  std::string AddNode(const std::string& host) {
+    proto::NodeInventory inv;
+    inv.set_hostname(host);
+    StatusOr<std::string> id = nodes.Register(inv, host + ":9000");
+    EXPECT_THAT(id, IsOk());
+    jobs.Schedule();
+    return id.ok() ? *id : "";
+  }
+  proto::JobStatus StatusOf(const std::string& job) {
+    StatusOr<proto::JobStatus> s = jobs.GetJobStatus(job, 0);
+    EXPECT_THAT(s, IsOk());
+    return s.ok() ? *s : proto::JobStatus();
+  }
+
+  NodeManager nodes;
+  RendezvousStore kv;
+  FakeAgentClient agents;
+  InlineExecutor executor;
+  JobManager jobs;
+};
+
+// The record a restart keeps: everything but the per-rank latest metrics
+// (state_store.h: not kept).
+proto::JobStatus Kept(proto::JobStatus s) {
+  s.clear_latest();
+  return s;
+}
+
+void ExpectSameRecord(const proto::JobStatus& before,
+                      const proto::JobStatus& after) {
+  std::string diff;
+  google::protobuf::util::MessageDifferencer d;
+  d.ReportDifferencesToString(&diff);
+  EXPECT_TRUE(d.Compare(Kept(before), Kept(after))) << diff;
+}
+
+class JobManagerStateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/dstrain_job_state_XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    root_ = tmpl;
+    Start();
+  }
+  void TearDown() override {
+    coordinator_.reset();
+    store_.reset();
+    fs::remove_all(root_);
+  }
+  // A coordinator over root_/state, restoring what is there.
+  void Start() {
+    StatusOr<std::unique_ptr<SqliteStateStore>> s =
+        SqliteStateStore::Open((root_ / "state").string());
+    ASSERT_THAT(s, IsOk());
+    store_ = std::move(s).value();
+    coordinator_ = std::make_unique<Coordinator>(store_.get(), &clock_);
+    ASSERT_THAT(coordinator_->Restore(store_.get()), IsOk());
+  }
+  // The crash: every object goes, nothing is ended or flushed first.
+  void Restart() {
+    coordinator_.reset();
+    store_.reset();
+    clock_.Advance(seconds(30));
+    Start();
+  }
+  Coordinator& c() { return *coordinator_; }
+
+  fs::path root_;
+  FakeClock clock_;
+  std::unique_ptr<SqliteStateStore> store_;
+  std::unique_ptr<Coordinator> coordinator_;
+};
+
+TEST_F(JobManagerStateTest, AJobThatSucceededComesBackWithItsWholeRecord) {
+  const std::string node = c().AddNode("alpha");
+  StatusOr<std::string> id = c().jobs.LaunchJob(Spec("done", 2));
+  ASSERT_THAT(id, IsOk());
+  ASSERT_EQ(c().StatusOf(*id).state(), proto::JOB_RUNNING);
+  clock_.Advance(seconds(1));
+  ASSERT_THAT(c().jobs.ReportMetrics(Metrics(*id, 0, 1, 3)), IsOk());
+  ASSERT_THAT(c().jobs.ReportMetrics(Metrics(*id, 0, 4, 6)), IsOk());
+  ASSERT_THAT(c().jobs.ReportMetrics(Results(*id, 0, 2)), IsOk());
+  clock_.Advance(seconds(1));
+  ASSERT_THAT(c().jobs.ReportWorkerExit(node, *id, 0, Exit(1, 0)), IsOk());
+  ASSERT_THAT(c().jobs.ReportWorkerExit(node, *id, 0, Exit(0, 0)), IsOk());
+  const proto::JobStatus before = c().StatusOf(*id);
+  ASSERT_EQ(before.state(), proto::JOB_SUCCEEDED);
+  ASSERT_EQ(before.history_size(), 4);  // max_history: steps 3..6
+  EXPECT_EQ(before.history(0).step(), 3);
+  ASSERT_EQ(before.events_size(), 4);
+  EXPECT_EQ(before.events(0).cause(), "submitted");
+  EXPECT_EQ(before.events(1).cause(), "placed on 1 node (alpha)");
+  EXPECT_EQ(before.events(2).cause(), "workers started on 1 node");
+  EXPECT_EQ(before.events(3).to_state(), proto::JOB_SUCCEEDED);
+  EXPECT_EQ(before.events(3).cause(), "every rank exited with code 0");
+  EXPECT_EQ(before.events(3).time_unix_us() - before.events(0).time_unix_us(),
+            2000000);
+
+  Restart();
+
+  const proto::JobStatus after = c().StatusOf(*id);
+  ExpectSameRecord(before, after);
+  EXPECT_EQ(after.state(), proto::JOB_SUCCEEDED);
+  EXPECT_EQ(after.results_size(), 2);
+  EXPECT_EQ(after.exits_size(), 2);
+  EXPECT_DOUBLE_EQ(after.elapsed_s(), 2.0);  // not the 30 s down time
+  // An ended job is not touched by the restart.
+  EXPECT_EQ(after.events_size(), 4);
+
+  // The node is lost (its agent registers again), and neither the new
+  // node nor the new job takes an old id.
+  EXPECT_TRUE(c().nodes.LiveNodes().empty());
+  EXPECT_EQ(c().AddNode("alpha"), "n-2");
+  StatusOr<std::string> next = c().jobs.LaunchJob(Spec("next", 1));
+  ASSERT_THAT(next, IsOk());
+  EXPECT_NE(*next, *id);
+  proto::JobStatus running = c().StatusOf(*next);
+  EXPECT_EQ(running.state(), proto::JOB_RUNNING);
+  ASSERT_EQ(running.ranks_size(), 1);
+  EXPECT_EQ(running.ranks(0).node_id(), "n-2");
+}
+
+TEST_F(JobManagerStateTest, ARunningJobComesBackFailedAndAPendingOneQueued) {
+  c().AddNode("alpha");
+  StatusOr<std::string> running = c().jobs.LaunchJob(Spec("running", 2));
+  StatusOr<std::string> pending = c().jobs.LaunchJob(Spec("pending", 1));
+  ASSERT_THAT(running, IsOk());
+  ASSERT_THAT(pending, IsOk());
+  ASSERT_THAT(c().jobs.ReportMetrics(Metrics(*running, 0, 1, 2)), IsOk());
+  ASSERT_EQ(c().StatusOf(*running).state(), proto::JOB_RUNNING);
+  ASSERT_EQ(c().StatusOf(*pending).state(), proto::JOB_PENDING);
+
+  Restart();
+
+  proto::JobStatus failed = c().StatusOf(*running);
+  EXPECT_EQ(failed.state(), proto::JOB_FAILED);
+  EXPECT_EQ(failed.reason(), "the coordinator restarted");
+  ASSERT_EQ(failed.history_size(), 2);  // what it had reported is kept
+  EXPECT_EQ(failed.ranks_size(), 2);
+  ASSERT_EQ(failed.events_size(), 4);
+  const proto::JobEvent& last = failed.events(3);
+  EXPECT_EQ(last.from_state(), proto::JOB_RUNNING);
+  EXPECT_EQ(last.to_state(), proto::JOB_FAILED);
+  EXPECT_EQ(last.cause(), "the coordinator restarted");
+  EXPECT_EQ(last.time_unix_us() - failed.events(2).time_unix_us(), 30000000);
+  EXPECT_FALSE(c().kv.HasJob(*running));
+  // Its workers, if their agent is still there, are stopped as after any
+  // failure.
+  EXPECT_EQ(c().agents.StopAddresses(), std::vector<std::string>{"alpha:9000"});
+
+  proto::JobStatus queued = c().StatusOf(*pending);
+  EXPECT_EQ(queued.state(), proto::JOB_PENDING);
+  ASSERT_EQ(queued.events_size(), 2);
+  EXPECT_EQ(queued.events(1).cause(),
+            "the coordinator restarted; queued again");
+  EXPECT_TRUE(c().kv.HasJob(*pending));
+  EXPECT_THAT(queued.pending_reason(), HasSubstr("0 registered"));
+
+  // It runs on the first node that registers now.
+  const std::string node = c().AddNode("beta");
+  EXPECT_EQ(node, "n-2");
+  EXPECT_EQ(c().StatusOf(*pending).state(), proto::JOB_RUNNING);
+
+  // Recorded, not just decided: a second restart finds the same.
+  const proto::JobStatus failed_before = c().StatusOf(*running);
+  Restart();
+  ExpectSameRecord(failed_before, c().StatusOf(*running));
+  EXPECT_EQ(c().StatusOf(*pending).state(), proto::JOB_FAILED);
+  EXPECT_EQ(c().StatusOf(*pending).events_size(), 5);
+}
+
+// Restarts of the job itself (max_restarts): attempt, reason and the
+// history across attempts are kept as they were.
+TEST_F(JobManagerStateTest, AJobsOwnRestartsAreKept) {
+  const std::string node = c().AddNode("alpha");
+  StatusOr<std::string> id =
+      c().jobs.LaunchJob(Spec("restarts", 2, /*max_restarts=*/1));
+  ASSERT_THAT(id, IsOk());
+  ASSERT_THAT(c().jobs.ReportMetrics(Metrics(*id, 0, 1, 4)), IsOk());
+  ASSERT_THAT(c().jobs.ReportWorkerExit(node, *id, 0, Exit(1, 0, SIGKILL)),
+              IsOk());
+  ASSERT_THAT(c().jobs.ReportWorkerExit(node, *id, 0, Exit(0, 0, SIGTERM)),
+              IsOk());
+  ASSERT_EQ(c().StatusOf(*id).attempt(), 1);
+  // Attempt 1 resumes after step 2's checkpoint and finishes.
+  ASSERT_THAT(c().jobs.ReportMetrics(Metrics(*id, 1, 3, 5)), IsOk());
+  ASSERT_THAT(c().jobs.ReportMetrics(Results(*id, 1, 2)), IsOk());
+  ASSERT_THAT(c().jobs.ReportWorkerExit(node, *id, 1, Exit(0, 0)), IsOk());
+  ASSERT_THAT(c().jobs.ReportWorkerExit(node, *id, 1, Exit(1, 0)), IsOk());
+  const proto::JobStatus before = c().StatusOf(*id);
+  ASSERT_EQ(before.state(), proto::JOB_SUCCEEDED);
+  ASSERT_EQ(before.history_size(), 4);  // 2 (attempt 0), 3..5 (attempt 1)
+  EXPECT_EQ(before.history(0).attempt(), 0);
+  EXPECT_EQ(before.history(1).attempt(), 1);
+
+  Restart();
+
+  const proto::JobStatus after = c().StatusOf(*id);
+  ExpectSameRecord(before, after);
+  EXPECT_EQ(after.attempt(), 1);
+  EXPECT_EQ(after.restart_reason(), "rank 1 on alpha was killed by SIGKILL");
+  bool restart_event = false;
+  for (const proto::JobEvent& e : after.events()) {
+    if (e.cause() == "restart 1 of 1: rank 1 on alpha was killed by SIGKILL") {
+      restart_event = e.from_state() == proto::JOB_RUNNING &&
+                      e.to_state() == proto::JOB_PENDING && e.attempt() == 1;
+    }
+  }
+  EXPECT_TRUE(restart_event);
+}
+
+// Refuses writes on demand.
+class RefusingStore : public InMemoryStateStore {
+ public:
+  Status CreateJob(const JobSubmission& job) override {
+    return refuse ? Unavailable("state store: disk full")
+                  : InMemoryStateStore::CreateJob(job);
+  }
+  Status RecordExit(const std::string& job_id, int attempt,
+                    const proto::WorkerExit& exit) override {
+    return refuse ? Unavailable("state store: disk full")
+                  : InMemoryStateStore::RecordExit(job_id, attempt, exit);
+  }
+  Status RecordMetrics(const MetricsBatch& batch) override {
+    return refuse ? Unavailable("state store: disk full")
+                  : InMemoryStateStore::RecordMetrics(batch);
+  }
+  bool refuse = false;
+};
+
+// What the store could not record is not acknowledged: no job for a
+// launch, no exit (the agent retries it), an error for metrics.
+TEST(JobManagerStoreFailureTest, NothingUnrecordedIsAcknowledged) {
+  FakeClock clock;
+  RefusingStore store;
+  Coordinator c(&store, &clock);
+  const std::string node = c.AddNode("alpha");
+  store.refuse = true;
+  EXPECT_THAT(c.jobs.LaunchJob(Spec("x", 1)),
+              StatusIs(StatusCode::kUnavailable, "state store: disk full"));
+  EXPECT_TRUE(c.agents.starts.empty());
+  store.refuse = false;
+  StatusOr<std::string> id = c.jobs.LaunchJob(Spec("x", 2));
+  ASSERT_THAT(id, IsOk());
+  ASSERT_EQ(c.StatusOf(*id).state(), proto::JOB_RUNNING);
+
+  store.refuse = true;
+  EXPECT_THAT(c.jobs.ReportMetrics(Metrics(*id, 0, 1, 1)),
+              StatusIs(StatusCode::kUnavailable));
+  EXPECT_THAT(c.jobs.ReportWorkerExit(node, *id, 0, Exit(0, 0)),
+              StatusIs(StatusCode::kUnavailable));
+  EXPECT_EQ(c.StatusOf(*id).exits_size(), 0);
+  store.refuse = false;
+  ASSERT_THAT(c.jobs.ReportWorkerExit(node, *id, 0, Exit(0, 0)), IsOk());
+  ASSERT_THAT(c.jobs.ReportWorkerExit(node, *id, 0, Exit(1, 0)), IsOk());
+  EXPECT_EQ(c.StatusOf(*id).state(), proto::JOB_SUCCEEDED);
+}
+
+}  // namespace
+}  // namespace dstrain::coordinator
