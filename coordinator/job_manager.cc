@@ -6,8 +6,8 @@
 #include <set>
 
 #include "common/contract/worker_env.h"
-#include "common/rpc/auth.h"
 #include "common/log.h"
+#include "common/rpc/auth.h"
 #include "common/rpc/worker_exit.h"
 #include "coordinator/exit_description.h"
 #include "coordinator/state/in_memory_state_store.h"
@@ -280,6 +280,11 @@ void JobManager::ScheduleLocked(Effects* effects) {
   scheduling_ = false;
 }
 
+bool NodeFits(const proto::JobSpec& spec, const proto::NodeInventory& node) {
+  // A CUDA job puts one rank on each GPU.
+  return spec.device() != "cuda" || node.gpus_size() >= spec.procs_per_node();
+}
+
 std::string JobManager::WhyWaiting(
     const Job& job, const std::map<std::string, std::string>& busy_by,
     std::size_t free_nodes) const {
@@ -331,10 +336,23 @@ void JobManager::SchedulePassLocked(Effects* effects) {
   }
   for (std::size_t i = 0; i < pending.size(); ++i) {
     Job* job = pending[i];
+    // Only nodes that can hold the job's ranks count for it.
+    std::vector<std::size_t> fitting;
+    for (std::size_t n = 0; n < free.size(); ++n) {
+      if (NodeFits(job->spec, free[n].inventory)) fitting.push_back(n);
+    }
     // In queue order: a later (or lower-priority), smaller job does not
     // overtake one that waits for more nodes.
-    if (static_cast<int>(free.size()) < job->spec.nodes_min()) {
+    if (static_cast<int>(fitting.size()) < job->spec.nodes_min()) {
       job->pending_reason = WhyWaiting(*job, busy_by, free.size());
+      if (fitting.size() < free.size()) {
+        job->pending_reason +=
+            "; " + std::to_string(free.size() - fitting.size()) + " free node" +
+            (free.size() - fitting.size() == 1 ? " has" : "s have") +
+            " fewer than the " + std::to_string(job->spec.procs_per_node()) +
+            " GPUs a cuda job with procs_per_node " +
+            std::to_string(job->spec.procs_per_node()) + " needs";
+      }
       for (std::size_t j = i + 1; j < pending.size(); ++j) {
         pending[j]->pending_reason =
             "queued behind job " + job->id +
@@ -343,10 +361,13 @@ void JobManager::SchedulePassLocked(Effects* effects) {
       return;
     }
     job->pending_reason.clear();
-    std::size_t take =
-        std::min(free.size(), static_cast<std::size_t>(job->spec.nodes_max()));
-    std::vector<NodeInfo> mine(free.begin(), free.begin() + take);
-    free.erase(free.begin(), free.begin() + take);
+    const std::size_t take = std::min(
+        fitting.size(), static_cast<std::size_t>(job->spec.nodes_max()));
+    std::vector<NodeInfo> mine;
+    for (std::size_t k = 0; k < take; ++k) mine.push_back(free[fitting[k]]);
+    for (std::size_t k = take; k-- > 0;) {
+      free.erase(free.begin() + static_cast<std::ptrdiff_t>(fitting[k]));
+    }
     StartLocked(job, mine, effects);
   }
 }

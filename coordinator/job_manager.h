@@ -120,6 +120,10 @@ struct JobManagerOptions {
   StateStore* store = nullptr;
 };
 
+// Whether `node` can hold one node's share of `spec`'s ranks: a cuda job
+// needs a GPU per rank (procs_per_node of them).
+bool NodeFits(const proto::JobSpec& spec, const proto::NodeInventory& node);
+
 class JobManager {
  public:
   JobManager(NodeManager* nodes, RendezvousStore* kv, AgentClient* agents,

@@ -190,6 +190,30 @@ TEST_F(JobManagerTest, CredentialsAreCheckedByRoleAndJob) {
       StatusIs(StatusCode::kPermissionDenied, ::testing::HasSubstr("expired")));
 }
 
+// A cuda job goes only where there is a GPU per rank, and says so while no
+// such node is free.
+TEST_F(JobManagerTest, ACudaJobWaitsForANodeWithEnoughGpus) {
+  AddNode("cpu-only");
+  proto::JobSpec spec = Spec("gpu", 2, 1, 1);
+  spec.set_device("cuda");
+  StatusOr<std::string> id = jobs_.LaunchJob(spec);
+  ASSERT_THAT(id, IsOk());
+  EXPECT_EQ(StatusOf(*id).state(), proto::JOB_PENDING);
+  EXPECT_THAT(StatusOf(*id).pending_reason(),
+              ::testing::HasSubstr("1 free node has fewer than the 2 GPUs a "
+                                   "cuda job with procs_per_node 2 needs"));
+  proto::NodeInventory inv;
+  inv.set_hostname("gpu-box");
+  inv.add_gpus()->set_index(0);
+  inv.add_gpus()->set_index(1);
+  ASSERT_THAT(nodes_.Register(inv, "gpu-box:9000"), IsOk());
+  jobs_.Schedule();
+  const proto::JobStatus st = StatusOf(*id);
+  EXPECT_EQ(st.state(), proto::JOB_RUNNING);
+  ASSERT_GT(st.ranks_size(), 0);
+  EXPECT_EQ(st.ranks(0).host(), "gpu-box");
+}
+
 TEST_F(JobManagerTest, WaitsForNodesThenAssignsRanksInRegistrationOrder) {
   StatusOr<std::string> id = jobs_.LaunchJob(Spec("charlm", 2, 2, 2));
   ASSERT_THAT(id, IsOk());
