@@ -4,10 +4,13 @@
 #include <grpcpp/server_builder.h>
 #include <unistd.h>
 
+#include <random>
+
 #include "agent/agent_service.h"
 #include "agent/job_files.h"
 #include "agent/metrics_reporter.h"
 #include "agent/node_probe.h"
+#include "agent/retry_delay.h"
 #include "agent/worker_env.h"
 #include "agent/worker_launcher.h"
 #include "common/cpu_affinity.h"
@@ -217,10 +220,18 @@ Status Agent::Register() {
 
 void Agent::HeartbeatLoop() {
   bool failing = false;
+  int failures = 0;  // calls in a row that got no answer (or no node)
+  // Seeded per agent so that agents back off at different moments.
+  std::mt19937_64 rng(std::random_device{}());
   std::unique_lock<std::mutex> lock(mu_);
   while (!closing_) {
     auto every = std::chrono::duration<double>(heartbeat_s_);
-    if (cv_.wait_for(lock, every, [&] { return closing_; })) break;
+    const RetryDelayOptions backoff{
+        std::chrono::duration_cast<std::chrono::milliseconds>(every),
+        std::chrono::milliseconds(15000)};
+    const std::chrono::milliseconds wait =
+        NextRetryDelay(backoff, failures, rng);
+    if (cv_.wait_for(lock, wait, [&] { return closing_; })) break;
     std::string id = node_id_;
     lock.unlock();
     // A heartbeat is stale after one interval; the bound also keeps
@@ -232,17 +243,22 @@ void Agent::HeartbeatLoop() {
             std::chrono::milliseconds(500));
     if (!known.ok()) {
       if (!failing)
-        log::Warn("agent: heartbeat failed: " + known.status().message());
+        log::Warn("agent: heartbeat failed: " + known.status().message() +
+                  "; retrying with backoff");
       failing = true;
+      ++failures;
     } else {
+      failures = 0;
       if (failing) log::Info("agent: heartbeats reach the coordinator again");
       failing = false;
       if (!*known) {
         log::Warn("agent: the coordinator forgot node " + id +
                   "; registering again");
         Status s = Register();
-        if (!s.ok())
+        if (!s.ok()) {
           log::Warn("agent: registering again failed: " + s.message());
+          ++failures;
+        }
       }
     }
     lock.lock();
