@@ -29,6 +29,8 @@
 // are parked in the coordinator at a time (a real job parks one per rank).
 // Heartbeats come from their own threads, spread evenly over the period.
 
+#include <grpcpp/client_context.h>
+#include <grpcpp/completion_queue.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -47,11 +49,13 @@
 #include <thread>
 #include <vector>
 
+#include "common/rpc/auth.h"
+#include "common/rpc/channel.h"
 #include "common/status.h"
 #include "coordinator/client/coordinator_client.h"
 #include "coordinator/client/coordinator_kv_store.h"
 #include "coordinator/coordinator_server.h"
-#include "dstrain.pb.h"
+#include "dstrain.grpc.pb.h"
 
 namespace {
 
@@ -69,6 +73,7 @@ struct Options {
   int clients = 64;
   int heartbeat_threads = 16;
   double hold_s = 6;  // heartbeats keep going at least this long
+  bool parked_waits = true;
   std::string python;
   std::string peer_script;
 };
@@ -255,6 +260,69 @@ double ValueOf(const std::string& lines, const std::string& key) {
   return 0;
 }
 
+// A second rendezvous (attempt 1) as a real job runs it: every rank's wait
+// for "ready" is parked in the coordinator before the writes begin. The
+// W KvWait calls go out asynchronously on one channel (a blocking client
+// would need a thread per rank); the `clients` threads then run phase 1.
+// Returns the seconds from the first KvWait sent to the last one answered.
+StatusOr<double> ParkedRendezvous(const Options& o, const std::string& address,
+                                  const std::string& job_id) {
+  const int world = o.agents * o.ranks_per_node;
+  const std::string prefix = CoordinatorKvStore::KeyPrefix(1);
+  auto stub =
+      dstrain::proto::Coordinator::NewStub(dstrain::rpc::MakeChannel(address));
+  grpc::CompletionQueue cq;
+  struct Call {
+    grpc::ClientContext context;
+    dstrain::proto::KvWaitResponse response;
+    grpc::Status status;
+    std::unique_ptr<
+        grpc::ClientAsyncResponseReader<dstrain::proto::KvWaitResponse>>
+        reader;
+  };
+  std::vector<std::unique_ptr<Call>> calls(world);
+  dstrain::proto::KvWaitRequest request;
+  request.set_job_id(job_id);
+  request.add_keys(prefix + "ready");
+  const Clock::time_point start = Clock::now();
+  for (int r = 0; r < world; ++r) {
+    calls[r] = std::make_unique<Call>();
+    Call& c = *calls[r];
+    dstrain::rpc::AddToken(&c.context, kToken);
+    c.context.set_deadline(std::chrono::system_clock::now() +
+                           std::chrono::minutes(10));
+    c.reader = stub->PrepareAsyncKvWait(&c.context, request, &cq);
+    c.reader->StartCall();
+    c.reader->Finish(&c.response, &c.status, &c);
+  }
+  std::vector<std::unique_ptr<CoordinatorKvStore>> stores;
+  for (int t = 0; t < o.clients; ++t) {
+    stores.push_back(std::make_unique<CoordinatorKvStore>(address, kToken,
+                                                          job_id,
+                                                          /*attempt=*/1));
+  }
+  DSTRAIN_RETURN_IF_ERROR(RunThreads(o.clients, [&](int t) -> Status {
+    for (int r = t; r < world; r += o.clients) {
+      DSTRAIN_RETURN_IF_ERROR(Arrive(*stores[t], r, world));
+    }
+    return Status::Ok();
+  }));
+  Status first;
+  for (int done = 0; done < world; ++done) {
+    void* tag = nullptr;
+    bool ok = false;
+    if (!cq.Next(&tag, &ok)) return dstrain::Internal("completion queue shut");
+    const Call& c = *static_cast<Call*>(tag);
+    if (first.ok() && !c.status.ok()) {
+      first = dstrain::Internal("parked KvWait: " + c.status.error_message());
+    }
+  }
+  const double seconds = Seconds(Clock::now() - start);
+  cq.Shutdown();
+  DSTRAIN_RETURN_IF_ERROR(first);
+  return seconds;
+}
+
 Status Run(const Options& o) {
   const int world = o.agents * o.ranks_per_node;
   DSTRAIN_ASSIGN_OR_RETURN(Child child, ForkCoordinator());
@@ -348,6 +416,18 @@ Status Run(const Options& o) {
   const ProcessUsage after_rdzv = ReadUsage(child.pid);
   const double client_cpu_s = ClientCpuSeconds() - client_cpu_before;
 
+  double parked_s = 0;
+  ProcessUsage after_parked = after_rdzv;
+  if (rdzv.ok() && o.parked_waits) {
+    StatusOr<double> parked = ParkedRendezvous(o, child.address, job_id);
+    if (parked.ok()) {
+      parked_s = *parked;
+    } else {
+      rdzv = parked.status();
+    }
+    after_parked = ReadUsage(child.pid);
+  }
+
   std::this_thread::sleep_until(
       hb_start + std::chrono::milliseconds(static_cast<int>(o.hold_s * 1000)));
   stop = true;
@@ -368,6 +448,13 @@ Status Run(const Options& o) {
   std::printf("rendezvous_cpu_s %.3f\n", after_rdzv.cpu_s - before_rdzv.cpu_s);
   std::printf("rendezvous_client_cpu_s %.3f (heartbeats included)\n",
               client_cpu_s);
+  if (o.parked_waits) {
+    std::printf(
+        "parked_rendezvous_s %.3f (all %d waits parked, phase 1 only)\n",
+        parked_s, world);
+    std::printf("parked_rendezvous_cpu_s %.3f\n",
+                after_parked.cpu_s - after_rdzv.cpu_s);
+  }
   std::printf("coordinator_cpu_s %.3f\n", end.cpu_s);
   std::printf("coordinator_peak_rss_mib %.1f\n", end.peak_rss_kib / 1024.0);
   std::printf("heartbeats %zu over %.1f s (%d failed)\n", latencies_ms.size(),
@@ -406,6 +493,8 @@ int main(int argc, char** argv) {
       o.heartbeat_threads = std::stoi(v);
     } else if (flag == "--hold-s") {
       o.hold_s = std::stod(v);
+    } else if (flag == "--parked-waits") {
+      o.parked_waits = v != "0";
     } else if (flag == "--python") {
       o.python = v;
     } else if (flag == "--peer-script") {
