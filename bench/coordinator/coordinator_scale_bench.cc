@@ -7,6 +7,7 @@
 //
 //   coordinator_scale_bench [--agents 2048] [--ranks-per-node 8]
 //       [--clients 64] [--heartbeat-threads 16] [--hold-s 6]
+//       [--parked-waits 1]
 //       [--python PY --peer-script tcpstore_rendezvous.py]
 //
 // The coordinator runs in a forked child process (in-memory state), so its
@@ -28,6 +29,8 @@
 // phase 2, so blocking waits cannot deadlock. At most `clients` KvWait calls
 // are parked in the coordinator at a time (a real job parks one per rank).
 // Heartbeats come from their own threads, spread evenly over the period.
+// --parked-waits 1 then runs the first phase again with every rank's wait
+// parked in the coordinator, as a real job does (ParkedRendezvous).
 
 #include <grpcpp/client_context.h>
 #include <grpcpp/completion_queue.h>
