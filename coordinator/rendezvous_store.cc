@@ -10,12 +10,14 @@ Status UnknownJob(const std::string& job_id) {
                   "` (the job ended or never existed)");
 }
 
-bool AllPresent(const std::unordered_map<std::string, std::string>& ns,
-                const std::vector<std::string>& keys) {
+// The first of `keys` absent from `ns`; null when all are there.
+const std::string* FirstMissing(
+    const std::unordered_map<std::string, std::string>& ns,
+    const std::vector<std::string>& keys) {
   for (const std::string& k : keys) {
-    if (ns.find(k) == ns.end()) return false;
+    if (ns.find(k) == ns.end()) return &k;
   }
-  return true;
+  return nullptr;
 }
 
 }  // namespace
@@ -30,6 +32,7 @@ void RendezvousStore::DropJob(const std::string& job_id, const Status& reason) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     jobs_.erase(job_id);
+    watch_.erase(job_id);
     for (auto it = waiters_.begin(); it != waiters_.end();) {
       if (it->second.job_id == job_id) {
         fired.emplace_back(std::move(it->second.callback), reason);
@@ -61,7 +64,7 @@ Status RendezvousStore::Set(const std::string& job_id, const std::string& key,
     auto it = jobs_.find(job_id);
     if (it == jobs_.end()) return UnknownJob(job_id);
     it->second[key] = value;
-    CollectSatisfied(job_id, it->second, &fired);
+    CollectSatisfied(job_id, key, it->second, &fired);
   }
   Run(&fired);
   return Status::Ok();
@@ -104,7 +107,7 @@ StatusOr<std::int64_t> RendezvousStore::Add(const std::string& job_id,
                     "rendezvous key `" + key + "`: adding overflows int64");
     }
     ns[key] = std::to_string(sum);
-    CollectSatisfied(job_id, ns, &fired);
+    CollectSatisfied(job_id, key, ns, &fired);
   }
   Run(&fired);
   return sum;
@@ -126,7 +129,7 @@ StatusOr<std::string> RendezvousStore::CompareSet(const std::string& job_id,
       if (!expected.empty()) return expected;
       ns[key] = desired;
       after = desired;
-      CollectSatisfied(job_id, ns, &fired);
+      CollectSatisfied(job_id, key, ns, &fired);
     } else if (it->second == expected) {
       it->second = desired;
       after = desired;
@@ -176,9 +179,10 @@ RendezvousStore::WaiterId RendezvousStore::WaitAsync(
     const Namespace* ns = FindJob(job_id);
     if (ns == nullptr) {
       now = UnknownJob(job_id);
-    } else if (!AllPresent(*ns, keys)) {
+    } else if (const std::string* missing = FirstMissing(*ns, keys)) {
       WaiterId id = next_waiter_++;
-      waiters_.emplace(id, Waiter{job_id, keys, std::move(callback)});
+      watch_[job_id][*missing].insert(id);
+      waiters_.emplace(id, Waiter{job_id, keys, std::move(callback), *missing});
       return id;
     }
   }
@@ -188,7 +192,21 @@ RendezvousStore::WaiterId RendezvousStore::WaitAsync(
 
 bool RendezvousStore::CancelWait(WaiterId id) {
   std::lock_guard<std::mutex> lock(mu_);
-  return waiters_.erase(id) > 0;
+  auto it = waiters_.find(id);
+  if (it == waiters_.end()) return false;
+  Unwatch(id, it->second);
+  waiters_.erase(it);
+  return true;
+}
+
+void RendezvousStore::Unwatch(WaiterId id, const Waiter& waiter) {
+  auto job = watch_.find(waiter.job_id);
+  if (job == watch_.end()) return;
+  auto key = job->second.find(waiter.watching);
+  if (key == job->second.end()) return;
+  key->second.erase(id);
+  if (key->second.empty()) job->second.erase(key);
+  if (job->second.empty()) watch_.erase(job);
 }
 
 void RendezvousStore::CancelAllWaits(const Status& reason) {
@@ -199,6 +217,7 @@ void RendezvousStore::CancelAllWaits(const Status& reason) {
       fired.emplace_back(std::move(waiter.callback), reason);
     }
     waiters_.clear();
+    watch_.clear();
   }
   Run(&fired);
 }
@@ -209,15 +228,27 @@ std::size_t RendezvousStore::PendingWaits() const {
 }
 
 void RendezvousStore::CollectSatisfied(const std::string& job_id,
+                                       const std::string& key,
                                        const Namespace& ns, Fired* fired) {
-  for (auto it = waiters_.begin(); it != waiters_.end();) {
-    if (it->second.job_id == job_id && AllPresent(ns, it->second.keys)) {
-      fired->emplace_back(std::move(it->second.callback), Status::Ok());
-      it = waiters_.erase(it);
+  auto job = watch_.find(job_id);
+  if (job == watch_.end()) return;
+  auto watched = job->second.find(key);
+  if (watched == job->second.end()) return;
+  const std::set<WaiterId> ids = std::move(watched->second);
+  job->second.erase(watched);
+  for (WaiterId id : ids) {
+    auto it = waiters_.find(id);
+    if (it == waiters_.end()) continue;
+    // From the first key again: one seen earlier may have been deleted.
+    if (const std::string* missing = FirstMissing(ns, it->second.keys)) {
+      it->second.watching = *missing;
+      job->second[*missing].insert(id);
     } else {
-      ++it;
+      fired->emplace_back(std::move(it->second.callback), Status::Ok());
+      waiters_.erase(it);
     }
   }
+  if (job->second.empty()) watch_.erase(job);
 }
 
 void RendezvousStore::Run(Fired* fired) {

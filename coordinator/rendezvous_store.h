@@ -17,8 +17,9 @@
 // not fired; after it returns the callback will not start (it may still be
 // running on another thread if it had started already).
 //
-// Thread-safe: mu_ guards jobs_ and waiters_ together (a completed waiter
-// must leave waiters_ in the same critical section that saw its keys).
+// Thread-safe: mu_ guards jobs_, waiters_ and watch_ together (a completed
+// waiter must leave waiters_ in the same critical section that saw its
+// keys).
 
 #include <cstdint>
 #include <functional>
@@ -87,21 +88,32 @@ class RendezvousStore {
     std::string job_id;
     std::vector<std::string> keys;
     WaitCallback callback;
+    std::string watching;  // the first of `keys` found missing
   };
   using Namespace = std::unordered_map<std::string, std::string>;
   using Fired = std::vector<std::pair<WaitCallback, Status>>;
 
   // Both expect mu_ held.
   const Namespace* FindJob(const std::string& job_id) const;
-  // Moves the job's satisfied waiters' callbacks into `fired`.
-  void CollectSatisfied(const std::string& job_id, const Namespace& ns,
-                        Fired* fired);
+  // After `key` was written in the job: moves the callbacks of the waiters
+  // watching it that are now satisfied into `fired`; the others watch
+  // their next missing key.
+  void CollectSatisfied(const std::string& job_id, const std::string& key,
+                        const Namespace& ns, Fired* fired);
+  // Drops `id` from watch_ (expects mu_ held).
+  void Unwatch(WaiterId id, const Waiter& waiter);
   static void Run(Fired* fired);
 
   mutable std::mutex mu_;
   std::unordered_map<std::string, Namespace> jobs_;  // guarded by mu_
   std::map<WaiterId, Waiter> waiters_;               // guarded by mu_
-  WaiterId next_waiter_ = 1;                         // guarded by mu_
+  // Job -> key -> the waiters watching that key, so a write looks only at
+  // the waiters it may wake: with a rank's wait parked per rank, scanning
+  // every waiter on every write is quadratic in the job's size.
+  std::unordered_map<std::string,
+                     std::unordered_map<std::string, std::set<WaiterId>>>
+      watch_;                 // guarded by mu_
+  WaiterId next_waiter_ = 1;  // guarded by mu_
 };
 
 }  // namespace dstrain::coordinator

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <thread>
+#include <vector>
 
 #include "common/testing/status_matchers.h"
 
@@ -122,6 +123,30 @@ TEST_F(RendezvousStoreTest, CancelledWaitNeverFires) {
   EXPECT_FALSE(kv_.CancelWait(id));
   ASSERT_THAT(kv_.Set("j", "a", ""), IsOk());
   EXPECT_EQ(calls, 0);
+}
+
+TEST_F(RendezvousStoreTest, WaitCancelledAfterItsFirstKeyArrivedNeverFires) {
+  int calls = 0;
+  auto id = kv_.WaitAsync("j", {"a", "b"}, [&](const Status&) { ++calls; });
+  ASSERT_THAT(kv_.Set("j", "a", ""), IsOk());  // now it waits for "b"
+  EXPECT_TRUE(kv_.CancelWait(id));
+  ASSERT_THAT(kv_.Set("j", "b", ""), IsOk());
+  EXPECT_EQ(calls, 0);
+  EXPECT_EQ(kv_.PendingWaits(), 0u);
+}
+
+TEST_F(RendezvousStoreTest, WritesWakeOnlyTheWaitersOfTheirKey) {
+  std::vector<int> fired;
+  for (int i = 0; i < 3; ++i) {
+    kv_.WaitAsync("j", {"ready"},
+                  [&, i](const Status&) { fired.push_back(i); });
+  }
+  kv_.WaitAsync("j", {"other"}, [&](const Status&) { fired.push_back(9); });
+  ASSERT_THAT(kv_.Set("j", "x", ""), IsOk());
+  EXPECT_TRUE(fired.empty());
+  ASSERT_THAT(kv_.Set("j", "ready", ""), IsOk());
+  EXPECT_EQ(fired, (std::vector<int>{0, 1, 2}));
+  EXPECT_EQ(kv_.PendingWaits(), 1u);
 }
 
 TEST_F(RendezvousStoreTest, DroppingTheJobFailsItsWaitersOnly) {

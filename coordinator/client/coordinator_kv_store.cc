@@ -128,10 +128,9 @@ StatusOr<std::string> CoordinatorKvStore::Get(const std::string& key,
   proto::KvGetRequest request;
   request.set_job_id(impl_->job_id);
   request.set_key(impl_->Key(key));
+  // Get first and wait only for an absent key: in a rendezvous most keys a
+  // rank reads are already there, and this saves a round trip for each.
   for (;;) {
-    auto left =
-        std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
-    DSTRAIN_RETURN_IF_ERROR(Wait({key}, std::max(left, milliseconds(0))));
     proto::KvGetResponse response;
     DSTRAIN_RETURN_IF_ERROR(
         impl_->Call("KvGet", std::max(deadline, impl_->OpDeadline()),
@@ -139,7 +138,10 @@ StatusOr<std::string> CoordinatorKvStore::Get(const std::string& key,
                       return impl_->stub->KvGet(c, request, &response);
                     }));
     if (response.found()) return response.value();
-    // Deleted between the wait and the get: wait for it again.
+    // Absent (or deleted after a wait): wait for it, then get it again.
+    auto left =
+        std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
+    DSTRAIN_RETURN_IF_ERROR(Wait({key}, std::max(left, milliseconds(0))));
   }
 }
 

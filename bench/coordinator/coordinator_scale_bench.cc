@@ -1,0 +1,517 @@
+// The coordinator at cluster scale: N simulated agents register and
+// heartbeat every 2 s over real gRPC while N x ranks_per_node ranks run one
+// rendezvous through the coordinator's key-value store; then the same
+// rendezvous through PyTorch's TCPStore (bench/coordinator/
+// tcpstore_rendezvous.py), for the ratio (docs/performance.md,
+// "Coordinator at scale").
+//
+//   coordinator_scale_bench [--agents 2048] [--ranks-per-node 8]
+//       [--clients 64] [--heartbeat-threads 16] [--hold-s 6]
+//       [--parked-waits 1]
+//       [--python PY --peer-script tcpstore_rendezvous.py]
+//
+// The coordinator runs in a forked child process (in-memory state), so its
+// CPU time (/proc/PID/stat) and peak RSS (VmHWM) are its own, not the
+// simulated clients'. The fork happens before this process touches gRPC.
+//
+// Rendezvous pattern, the same for both stores, per rank r of W:
+//   phase 1: set addr/<r> (a 64-byte address record); add("arrived", 1);
+//            the rank whose add returns W sets "ready"
+//   phase 2: wait(["ready"]); get addr/<r+1 mod W>; get addr/<r-1 mod W>
+// i.e. a store barrier plus a ring-neighbour address exchange, as NCCL's
+// bootstrap ring does. Gloo's full mesh (every rank reads every other
+// rank's address) is W^2 = 268M reads at 16,384 ranks, which no store
+// serves in a benchmark's time on two cores, so it is not used.
+//
+// Client concurrency: `clients` threads, each with its own channel (and
+// KvStore / CoordinatorClient), simulate the ranks r = t, t + clients, ...
+// one after another; every thread runs phase 1 for all its ranks before
+// phase 2, so blocking waits cannot deadlock. At most `clients` KvWait calls
+// are parked in the coordinator at a time (a real job parks one per rank).
+// Heartbeats come from their own threads, spread evenly over the period.
+// --parked-waits 1 then runs the first phase again with every rank's wait
+// parked in the coordinator, as a real job does (ParkedRendezvous).
+
+#include <grpcpp/client_context.h>
+#include <grpcpp/completion_queue.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/rpc/auth.h"
+#include "common/rpc/channel.h"
+#include "common/status.h"
+#include "coordinator/client/coordinator_client.h"
+#include "coordinator/client/coordinator_kv_store.h"
+#include "coordinator/coordinator_server.h"
+#include "dstrain.grpc.pb.h"
+
+namespace {
+
+using dstrain::Status;
+using dstrain::StatusOr;
+using dstrain::coordinator::CoordinatorClient;
+using dstrain::coordinator::CoordinatorKvStore;
+using Clock = std::chrono::steady_clock;
+
+constexpr char kToken[] = "scale-bench-operator-token";
+
+struct Options {
+  int agents = 2048;
+  int ranks_per_node = 8;
+  int clients = 64;
+  int heartbeat_threads = 16;
+  double hold_s = 6;  // heartbeats keep going at least this long
+  bool parked_waits = true;
+  std::string python;
+  std::string peer_script;
+};
+
+// CPU seconds of this process: the simulated agents and ranks.
+double ClientCpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec +
+         (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+double Seconds(Clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+// The coordinator process: CPU seconds (utime + stime) and peak RSS.
+struct ProcessUsage {
+  double cpu_s = 0;
+  std::int64_t peak_rss_kib = 0;
+};
+
+ProcessUsage ReadUsage(pid_t pid) {
+  ProcessUsage u;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  // Fields after the parenthesised command name, which may hold spaces;
+  // utime and stime are fields 14 and 15 (the 12th and 13th after it).
+  std::istringstream rest(line.substr(line.rfind(')') + 2));
+  std::string field;
+  std::uint64_t utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14) utime = std::stoull(field);
+    if (i == 15) stime = std::stoull(field);
+  }
+  u.cpu_s = static_cast<double>(utime + stime) / sysconf(_SC_CLK_TCK);
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) {
+      u.peak_rss_kib = std::stoll(line.substr(6));
+    }
+  }
+  return u;
+}
+
+// Forks the coordinator. It writes its address to `addr_fd` and serves
+// until `stop_fd` reaches EOF (the parent closing its end).
+struct Child {
+  pid_t pid = -1;
+  int stop_write = -1;
+  std::string address;
+};
+
+StatusOr<Child> ForkCoordinator() {
+  int addr_pipe[2], stop_pipe[2];
+  if (pipe(addr_pipe) != 0 || pipe(stop_pipe) != 0) {
+    return dstrain::Internal("pipe failed");
+  }
+  pid_t pid = fork();
+  if (pid < 0) return dstrain::Internal("fork failed");
+  if (pid == 0) {
+    close(addr_pipe[0]);
+    close(stop_pipe[1]);
+    dstrain::coordinator::CoordinatorOptions options;
+    options.token = kToken;
+    auto server = dstrain::coordinator::CoordinatorServer::Start(options);
+    std::string line =
+        server.ok() ? (*server)->address() + "\n" : std::string("\n");
+    if (!server.ok()) {
+      std::fprintf(stderr, "coordinator: %s\n",
+                   server.status().ToString().c_str());
+    }
+    (void)!write(addr_pipe[1], line.data(), line.size());
+    close(addr_pipe[1]);
+    char c;
+    while (read(stop_pipe[0], &c, 1) > 0) {
+    }
+    if (server.ok()) (*server)->Shutdown();
+    _exit(server.ok() ? 0 : 1);
+  }
+  close(addr_pipe[1]);
+  close(stop_pipe[0]);
+  Child child;
+  child.pid = pid;
+  child.stop_write = stop_pipe[1];
+  char buf[256];
+  std::string got;
+  ssize_t n;
+  while (got.find('\n') == std::string::npos &&
+         (n = read(addr_pipe[0], buf, sizeof buf)) > 0) {
+    got.append(buf, n);
+  }
+  close(addr_pipe[0]);
+  child.address = got.substr(0, got.find('\n'));
+  if (child.address.empty()) {
+    return dstrain::Internal("the coordinator did not start");
+  }
+  return child;
+}
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const std::size_t i = std::min(
+      v.size() - 1, static_cast<std::size_t>(p / 100.0 * (v.size() - 1) + 0.5));
+  return v[i];
+}
+
+// A 64-byte record standing in for a rank's Gloo/NCCL address.
+std::string AddressOf(int rank) {
+  char buf[65];
+  std::snprintf(buf, sizeof buf, "10.%03d.%03d.%03d:%05d/%043d",
+                (rank >> 16) & 255, (rank >> 8) & 255, rank & 255,
+                20000 + rank % 40000, rank);
+  return std::string(buf);
+}
+
+// Phase 1 of the rendezvous for one rank (see the file comment).
+Status Arrive(CoordinatorKvStore& kv, int rank, int world) {
+  DSTRAIN_RETURN_IF_ERROR(
+      kv.Set("addr/" + std::to_string(rank), AddressOf(rank)));
+  DSTRAIN_ASSIGN_OR_RETURN(std::int64_t arrived, kv.Add("arrived", 1));
+  if (arrived == world) DSTRAIN_RETURN_IF_ERROR(kv.Set("ready", "1"));
+  return Status::Ok();
+}
+
+// Phase 2: the barrier, then the ring neighbours' addresses.
+Status Exchange(CoordinatorKvStore& kv, int rank, int world) {
+  const std::chrono::milliseconds timeout = std::chrono::minutes(10);
+  DSTRAIN_RETURN_IF_ERROR(kv.Wait({"ready"}, timeout));
+  for (int peer : {(rank + 1) % world, (rank + world - 1) % world}) {
+    DSTRAIN_ASSIGN_OR_RETURN(std::string v,
+                             kv.Get("addr/" + std::to_string(peer), timeout));
+    if (v != AddressOf(peer)) {
+      return dstrain::Internal("rank " + std::to_string(rank) +
+                               " read a wrong address for " +
+                               std::to_string(peer));
+    }
+  }
+  return Status::Ok();
+}
+
+// Runs `body(t)` on `n` threads; the first error wins.
+template <typename F>
+Status RunThreads(int n, F body) {
+  std::mutex mu;
+  Status first;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < n; ++t) {
+    threads.emplace_back([&, t] {
+      Status s = body(t);
+      std::lock_guard<std::mutex> lock(mu);
+      if (!s.ok() && first.ok()) first = s;
+    });
+  }
+  for (auto& th : threads) th.join();
+  return first;
+}
+
+// The peer: the script's "key value" lines, captured.
+StatusOr<std::string> RunPeer(const Options& o) {
+  std::string cmd = o.python + " " + o.peer_script + " --world " +
+                    std::to_string(o.agents * o.ranks_per_node) +
+                    " --clients " + std::to_string(o.clients);
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return dstrain::Internal("cannot run: " + cmd);
+  std::string out;
+  char buf[4096];
+  std::size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  if (pclose(p) != 0)
+    return dstrain::Internal("peer failed: " + cmd + "\n" + out);
+  return out;
+}
+
+double ValueOf(const std::string& lines, const std::string& key) {
+  std::istringstream in(lines);
+  std::string k;
+  double v;
+  while (in >> k >> v) {
+    if (k == key) return v;
+  }
+  return 0;
+}
+
+// A second rendezvous (attempt 1) as a real job runs it: every rank's wait
+// for "ready" is parked in the coordinator before the writes begin. The
+// W KvWait calls go out asynchronously on one channel (a blocking client
+// would need a thread per rank); the `clients` threads then run phase 1.
+// Returns the seconds from the first KvWait sent to the last one answered.
+StatusOr<double> ParkedRendezvous(const Options& o, const std::string& address,
+                                  const std::string& job_id) {
+  const int world = o.agents * o.ranks_per_node;
+  const std::string prefix = CoordinatorKvStore::KeyPrefix(1);
+  auto stub =
+      dstrain::proto::Coordinator::NewStub(dstrain::rpc::MakeChannel(address));
+  grpc::CompletionQueue cq;
+  struct Call {
+    grpc::ClientContext context;
+    dstrain::proto::KvWaitResponse response;
+    grpc::Status status;
+    std::unique_ptr<
+        grpc::ClientAsyncResponseReader<dstrain::proto::KvWaitResponse>>
+        reader;
+  };
+  std::vector<std::unique_ptr<Call>> calls(world);
+  dstrain::proto::KvWaitRequest request;
+  request.set_job_id(job_id);
+  request.add_keys(prefix + "ready");
+  const Clock::time_point start = Clock::now();
+  for (int r = 0; r < world; ++r) {
+    calls[r] = std::make_unique<Call>();
+    Call& c = *calls[r];
+    dstrain::rpc::AddToken(&c.context, kToken);
+    c.context.set_deadline(std::chrono::system_clock::now() +
+                           std::chrono::minutes(10));
+    c.reader = stub->PrepareAsyncKvWait(&c.context, request, &cq);
+    c.reader->StartCall();
+    c.reader->Finish(&c.response, &c.status, &c);
+  }
+  std::vector<std::unique_ptr<CoordinatorKvStore>> stores;
+  for (int t = 0; t < o.clients; ++t) {
+    stores.push_back(std::make_unique<CoordinatorKvStore>(address, kToken,
+                                                          job_id,
+                                                          /*attempt=*/1));
+  }
+  DSTRAIN_RETURN_IF_ERROR(RunThreads(o.clients, [&](int t) -> Status {
+    for (int r = t; r < world; r += o.clients) {
+      DSTRAIN_RETURN_IF_ERROR(Arrive(*stores[t], r, world));
+    }
+    return Status::Ok();
+  }));
+  Status first;
+  for (int done = 0; done < world; ++done) {
+    void* tag = nullptr;
+    bool ok = false;
+    if (!cq.Next(&tag, &ok)) return dstrain::Internal("completion queue shut");
+    const Call& c = *static_cast<Call*>(tag);
+    if (first.ok() && !c.status.ok()) {
+      first = dstrain::Internal("parked KvWait: " + c.status.error_message());
+    }
+  }
+  const double seconds = Seconds(Clock::now() - start);
+  cq.Shutdown();
+  DSTRAIN_RETURN_IF_ERROR(first);
+  return seconds;
+}
+
+Status Run(const Options& o) {
+  const int world = o.agents * o.ranks_per_node;
+  DSTRAIN_ASSIGN_OR_RETURN(Child child, ForkCoordinator());
+  const ProcessUsage idle = ReadUsage(child.pid);
+
+  std::vector<std::unique_ptr<CoordinatorClient>> clients;
+  for (int t = 0; t < o.clients; ++t) {
+    clients.push_back(
+        std::make_unique<CoordinatorClient>(child.address, kToken));
+  }
+
+  // Registration.
+  std::vector<std::string> node_ids(o.agents);
+  const Clock::time_point reg_start = Clock::now();
+  DSTRAIN_RETURN_IF_ERROR(RunThreads(o.clients, [&](int t) -> Status {
+    for (int i = t; i < o.agents; i += o.clients) {
+      dstrain::proto::NodeInventory inv;
+      inv.set_hostname("sim-" + std::to_string(i));
+      // Never called: the benchmark's job stays pending (below).
+      DSTRAIN_ASSIGN_OR_RETURN(
+          dstrain::proto::RegisterNodeResponse r,
+          clients[t]->RegisterNode(inv,
+                                   "127.0.0.1:" + std::to_string(10000 + i)));
+      node_ids[i] = r.node_id();
+    }
+    return Status::Ok();
+  }));
+  const double register_s = Seconds(Clock::now() - reg_start);
+  const ProcessUsage after_register = ReadUsage(child.pid);
+
+  // Heartbeats: agent i beats at start + 2 s * (i / agents + k).
+  std::atomic<bool> stop{false};
+  std::mutex lat_mu;
+  std::vector<double> latencies_ms;
+  std::atomic<int> heartbeat_errors{0};
+  const Clock::time_point hb_start = Clock::now();
+  const auto period = std::chrono::milliseconds(2000);
+  std::vector<std::thread> beaters;
+  for (int t = 0; t < o.heartbeat_threads; ++t) {
+    beaters.emplace_back([&, t] {
+      std::vector<double> mine;
+      CoordinatorClient& c = *clients[t % o.clients];
+      for (int k = 0; !stop.load(); ++k) {
+        for (int i = t; i < o.agents && !stop.load();
+             i += o.heartbeat_threads) {
+          std::this_thread::sleep_until(hb_start + k * period +
+                                        period * i / o.agents);
+          const Clock::time_point s = Clock::now();
+          auto known = c.Heartbeat(node_ids[i], {});
+          if (!known.ok() || !*known) {
+            ++heartbeat_errors;
+            continue;
+          }
+          mine.push_back(
+              std::chrono::duration<double, std::milli>(Clock::now() - s)
+                  .count());
+        }
+      }
+      std::lock_guard<std::mutex> lock(lat_mu);
+      latencies_ms.insert(latencies_ms.end(), mine.begin(), mine.end());
+    });
+  }
+
+  // A job that waits for one more node than exist: it stays pending, with
+  // its rendezvous namespace open, and no agent is ever called.
+  dstrain::proto::JobSpec spec;
+  spec.set_name("scale-bench");
+  spec.set_procs_per_node(o.ranks_per_node);
+  spec.set_nodes_min(o.agents + 1);
+  spec.set_nodes_max(o.agents + 1);
+  DSTRAIN_ASSIGN_OR_RETURN(std::string job_id, clients[0]->LaunchJob(spec));
+
+  std::vector<std::unique_ptr<CoordinatorKvStore>> stores;
+  for (int t = 0; t < o.clients; ++t) {
+    stores.push_back(std::make_unique<CoordinatorKvStore>(
+        child.address, kToken, job_id, /*attempt=*/0));
+  }
+  const ProcessUsage before_rdzv = ReadUsage(child.pid);
+  const double client_cpu_before = ClientCpuSeconds();
+  const Clock::time_point rdzv_start = Clock::now();
+  Status rdzv = RunThreads(o.clients, [&](int t) -> Status {
+    for (int r = t; r < world; r += o.clients) {
+      DSTRAIN_RETURN_IF_ERROR(Arrive(*stores[t], r, world));
+    }
+    for (int r = t; r < world; r += o.clients) {
+      DSTRAIN_RETURN_IF_ERROR(Exchange(*stores[t], r, world));
+    }
+    return Status::Ok();
+  });
+  const double rdzv_s = Seconds(Clock::now() - rdzv_start);
+  const ProcessUsage after_rdzv = ReadUsage(child.pid);
+  const double client_cpu_s = ClientCpuSeconds() - client_cpu_before;
+
+  double parked_s = 0;
+  ProcessUsage after_parked = after_rdzv;
+  if (rdzv.ok() && o.parked_waits) {
+    StatusOr<double> parked = ParkedRendezvous(o, child.address, job_id);
+    if (parked.ok()) {
+      parked_s = *parked;
+    } else {
+      rdzv = parked.status();
+    }
+    after_parked = ReadUsage(child.pid);
+  }
+
+  std::this_thread::sleep_until(
+      hb_start + std::chrono::milliseconds(static_cast<int>(o.hold_s * 1000)));
+  stop = true;
+  for (auto& th : beaters) th.join();
+  const ProcessUsage end = ReadUsage(child.pid);
+  const double hb_s = Seconds(Clock::now() - hb_start);
+
+  close(child.stop_write);
+  int wstatus = 0;
+  waitpid(child.pid, &wstatus, 0);
+  DSTRAIN_RETURN_IF_ERROR(rdzv);
+
+  std::printf("## dstrain coordinator: %d agents, %d ranks, %d clients\n",
+              o.agents, world, o.clients);
+  std::printf("register_s %.3f\n", register_s);
+  std::printf("register_cpu_s %.3f\n", after_register.cpu_s - idle.cpu_s);
+  std::printf("rendezvous_s %.3f\n", rdzv_s);
+  std::printf("rendezvous_cpu_s %.3f\n", after_rdzv.cpu_s - before_rdzv.cpu_s);
+  std::printf("rendezvous_client_cpu_s %.3f (heartbeats included)\n",
+              client_cpu_s);
+  if (o.parked_waits) {
+    std::printf(
+        "parked_rendezvous_s %.3f (all %d waits parked, phase 1 only)\n",
+        parked_s, world);
+    std::printf("parked_rendezvous_cpu_s %.3f\n",
+                after_parked.cpu_s - after_rdzv.cpu_s);
+  }
+  std::printf("coordinator_cpu_s %.3f\n", end.cpu_s);
+  std::printf("coordinator_peak_rss_mib %.1f\n", end.peak_rss_kib / 1024.0);
+  std::printf("heartbeats %zu over %.1f s (%d failed)\n", latencies_ms.size(),
+              hb_s, heartbeat_errors.load());
+  std::printf("heartbeat_p50_ms %.3f\n", Percentile(latencies_ms, 50));
+  std::printf("heartbeat_p99_ms %.3f\n", Percentile(latencies_ms, 99));
+  std::printf("heartbeat_max_ms %.3f\n", Percentile(latencies_ms, 100));
+  if (heartbeat_errors.load() > 0) {
+    return dstrain::Internal("heartbeats failed");
+  }
+
+  if (o.python.empty()) return Status::Ok();
+  DSTRAIN_ASSIGN_OR_RETURN(std::string peer, RunPeer(o));
+  std::printf("## torch TCPStore, same pattern and client threads\n%s",
+              peer.c_str());
+  const double peer_s = ValueOf(peer, "tcpstore_rendezvous_s");
+  if (peer_s > 0) {
+    std::printf("dstrain_speedup_vs_tcpstore %.2f\n", peer_s / rdzv_s);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i], v = argv[i + 1];
+    if (flag == "--agents") {
+      o.agents = std::stoi(v);
+    } else if (flag == "--ranks-per-node") {
+      o.ranks_per_node = std::stoi(v);
+    } else if (flag == "--clients") {
+      o.clients = std::stoi(v);
+    } else if (flag == "--heartbeat-threads") {
+      o.heartbeat_threads = std::stoi(v);
+    } else if (flag == "--hold-s") {
+      o.hold_s = std::stod(v);
+    } else if (flag == "--parked-waits") {
+      o.parked_waits = v != "0";
+    } else if (flag == "--python") {
+      o.python = v;
+    } else if (flag == "--peer-script") {
+      o.peer_script = v;
+    } else {
+      std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
+      return 2;
+    }
+  }
+  if (o.heartbeat_threads > o.clients) o.heartbeat_threads = o.clients;
+  Status s = Run(o);
+  if (!s.ok()) {
+    std::fprintf(stderr, "coordinator_scale_bench: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  return 0;
+}
