@@ -34,21 +34,7 @@ using testing::Subprocess;
 using testing::WaitFor;
 
 std::string TinyJob(const std::string& name, int steps) {
-  return "name: " + name +
-         "\n"
-         "procs_per_node: 2\n"
-         "device: cpu\n"
-         "backend: gloo\n"
-         "model: {type: gpt, vocab: 256, layers: 1, d_model: 32, heads: 2, "
-         "seq_len: 32}\n"
-         "data: {type: text, path: /usr/share/games/fortunes}\n"
-         "train:\n"
-         "  steps: " +
-         std::to_string(steps) +
-         "\n"
-         "  micro_batch: 4\n"
-         "  optimizer: {type: adamw, lr: 1.0e-2}\n"
-         "  schedule: {type: constant}\n";
+  return testing::TinyJobYaml(name, steps);
 }
 
 class LaunchTest : public testing::DstrainTest {

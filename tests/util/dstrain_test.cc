@@ -15,6 +15,21 @@ namespace dstrain::testing {
 namespace fs = std::filesystem;
 using google::protobuf::Struct;
 
+std::string TinyJobYaml(const std::string& name, int steps,
+                        int procs_per_node) {
+  return "name: " + name + "\nprocs_per_node: " +
+         std::to_string(procs_per_node) +
+         "\ndevice: cpu\nbackend: gloo\n"
+         "model: {type: gpt, vocab: 256, layers: 1, d_model: 32, heads: 2, "
+         "seq_len: 32}\n"
+         "data: {type: text, path: /usr/share/games/fortunes}\n"
+         "train:\n  steps: " +
+         std::to_string(steps) +
+         "\n  micro_batch: 4\n"
+         "  optimizer: {type: adamw, lr: 1.0e-2}\n"
+         "  schedule: {type: constant}\n";
+}
+
 std::string DstrainBinary() {
   return std::string(DSTRAIN_BINARY_DIR) + "/bin/dstrain";
 }

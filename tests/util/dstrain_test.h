@@ -19,6 +19,11 @@ namespace dstrain::testing {
 // build/bin/dstrain of the build these tests belong to.
 std::string DstrainBinary();
 
+// The end-to-end tests' job: a one-layer GPT on Debian's fortunes, CPU and
+// Gloo, `procs_per_node` ranks (default 2), constant lr, `steps` steps.
+std::string TinyJobYaml(const std::string& name, int steps,
+                        int procs_per_node = 2);
+
 // A test with its own empty folder, <tmp>/dstrain_<suite>_<test>_<pid>,
 // removed afterwards, where the dstrain it starts runs.
 class DstrainTest : public ::testing::Test {
