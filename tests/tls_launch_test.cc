@@ -143,6 +143,10 @@ TEST_F(TlsLaunchTest, AJobTrainsOverMutualTlsAndStrangersAreRefused) {
   EXPECT_TRUE(agent->Wait(30s).has_value());
   coord->Signal(SIGTERM);
   EXPECT_TRUE(coord->Wait(30s).has_value());
+  // The refused handshakes are in the coordinator's log, as warnings.
+  EXPECT_NE(coord->Stderr().find("[warning] TLS handshake failed"),
+            std::string::npos)
+      << coord->Stderr();
 }
 
 TEST_F(TlsLaunchTest, HalfTheFlagsIsAUsageError) {

@@ -7,7 +7,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 
@@ -48,6 +50,32 @@ std::string ReasonAndFix(int err, const std::string& address) {
 }
 
 void ToDebugLog(gpr_log_func_args* args) {
+  // A failed TLS handshake is the only trace of a client with the wrong
+  // certificate (or none): operators need it without turning on debug.
+  if (args->severity == GPR_LOG_SEVERITY_ERROR && args->message != nullptr &&
+      std::strstr(args->message, "andshake") != nullptr) {
+    // A client retries every second or two: one line per 10 s is enough.
+    static std::atomic<std::int64_t> last_ms{-1};
+    static std::atomic<int> quiet{0};
+    const std::int64_t now =
+        std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::steady_clock::now().time_since_epoch())
+            .count();
+    std::int64_t last = last_ms.load();
+    if (last >= 0 && now - last < 10000) {
+      ++quiet;
+      return;
+    }
+    if (!last_ms.compare_exchange_strong(last, now)) return;
+    std::string first(args->message);
+    first = first.substr(0, first.find('\n'));
+    const int skipped = quiet.exchange(0);
+    log::Warn("TLS handshake failed: " + first.substr(0, 300) +
+              (skipped > 0 ? " (and " + std::to_string(skipped) +
+                                 " more in the last 10 s)"
+                           : ""));
+    return;
+  }
   if (!log::DebugEnabled()) return;
   log::Debug(std::string("grpc ") + (args->file ? args->file : "") + ":" +
              std::to_string(args->line) + ": " +

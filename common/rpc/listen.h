@@ -45,7 +45,9 @@ std::string WhyCannotListen(const std::string& address);
 StatusOr<std::string> LocalAddressToward(const std::string& address);
 
 // Sends gRPC's own log lines to dstrain's log at debug level, so that a
-// failure dstrain reports itself is not printed twice in gRPC's format.
+// failure dstrain reports itself is not printed twice in gRPC's format;
+// failed TLS handshakes (a client with a wrong certificate or none) stay
+// warnings.
 // Keeps gRPC's logging as it is when GRPC_VERBOSITY or GRPC_TRACE is set
 // (someone is debugging gRPC). Call once, early in main.
 void QuietGrpcLog();
