@@ -9,6 +9,7 @@
 
 #include "common/testing/status_matchers.h"
 #include "coordinator/job_manager.h"
+#include "coordinator/testing/fake_agents.h"
 
 namespace dstrain::coordinator {
 namespace {
@@ -37,14 +38,6 @@ class RecordingAgents : public AgentClient {
   std::vector<std::pair<std::string, proto::StartWorkersRequest>> starts;
   std::vector<std::pair<std::string, proto::StopWorkersRequest>> stops;
 };
-
-proto::WorkerExit Exit(int rank, int code, int signal = 0) {
-  proto::WorkerExit e;
-  e.set_rank(rank);
-  e.set_exit_code(code);
-  e.set_signal(signal);
-  return e;
-}
 
 class JobManagerRestartTest : public ::testing::Test {
  protected:

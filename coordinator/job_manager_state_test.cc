@@ -39,14 +39,6 @@ proto::JobSpec Spec(const std::string& name, int ppn, int max_restarts = 0) {
   return spec;
 }
 
-proto::WorkerExit Exit(int rank, int code, int signal = 0) {
-  proto::WorkerExit e;
-  e.set_rank(rank);
-  e.set_exit_code(code);
-  e.set_signal(signal);
-  return e;
-}
-
 // Rank 0's and rank 1's metrics of `steps`, in one call as an agent sends.
 proto::ReportMetricsRequest Metrics(const std::string& job, int attempt,
                                     int first, int last) {

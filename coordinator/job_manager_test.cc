@@ -30,14 +30,6 @@ proto::JobSpec Spec(const std::string& name, int ppn, int nmin, int nmax) {
   return spec;
 }
 
-proto::WorkerExit Exit(int rank, int code, int signal = 0) {
-  proto::WorkerExit e;
-  e.set_rank(rank);
-  e.set_exit_code(code);
-  e.set_signal(signal);
-  return e;
-}
-
 proto::StepMetrics Step(const std::string& job, int rank, int step,
                         double loss) {
   proto::StepMetrics m;

@@ -28,18 +28,9 @@ using testing::ReadJsonLines;
 using testing::WaitFor;
 
 std::string Job(const std::string& name, int nodes, int ppn, int steps) {
-  return "name: " + name + "\nnodes: {min: " + std::to_string(nodes) +
-         ", max: " + std::to_string(nodes) +
-         "}\nprocs_per_node: " + std::to_string(ppn) +
-         "\ndevice: cpu\nbackend: gloo\n"
-         "model: {type: gpt, vocab: 256, layers: 1, d_model: 32, heads: 2, "
-         "seq_len: 32}\n"
-         "data: {type: text, path: /usr/share/games/fortunes}\n"
-         "train:\n  steps: " +
-         std::to_string(steps) +
-         "\n  micro_batch: 4\n"
-         "  optimizer: {type: adamw, lr: 1.0e-2}\n"
-         "  schedule: {type: constant}\n";
+  return testing::TinyJobYaml(name, steps, ppn) +
+         "nodes: {min: " + std::to_string(nodes) +
+         ", max: " + std::to_string(nodes) + "}\n";
 }
 
 class NetnsLaunchTest : public testing::DstrainTest {

@@ -16,6 +16,15 @@
 
 namespace dstrain::coordinator {
 
+// A rank's exit as an agent reports it.
+inline proto::WorkerExit Exit(int rank, int code, int signal = 0) {
+  proto::WorkerExit e;
+  e.set_rank(rank);
+  e.set_exit_code(code);
+  e.set_signal(signal);
+  return e;
+}
+
 // Records every agent call; StartWorkers fails for addresses in fail_start.
 class FakeAgentClient : public AgentClient {
  public:

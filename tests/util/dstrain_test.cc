@@ -17,8 +17,8 @@ using google::protobuf::Struct;
 
 std::string TinyJobYaml(const std::string& name, int steps,
                         int procs_per_node) {
-  return "name: " + name + "\nprocs_per_node: " +
-         std::to_string(procs_per_node) +
+  return "name: " + name +
+         "\nprocs_per_node: " + std::to_string(procs_per_node) +
          "\ndevice: cpu\nbackend: gloo\n"
          "model: {type: gpt, vocab: 256, layers: 1, d_model: 32, heads: 2, "
          "seq_len: 32}\n"
