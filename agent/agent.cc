@@ -207,14 +207,63 @@ StatusOr<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& options) {
   return a;
 }
 
+std::vector<proto::RunningJob> Agent::OwnedWork() const {
+  std::vector<proto::RunningJob> running = launcher_->RunningJobs();
+  // A rank whose exit is still on its way is the agent's as well: the
+  // coordinator hears of it from the reporter soon.
+  for (const MetricsReporter::PendingExit& e : reporter_->UndeliveredExits()) {
+    proto::RunningJob* job = nullptr;
+    for (proto::RunningJob& r : running) {
+      if (r.job_id() == e.job_id && r.attempt() == e.attempt) job = &r;
+    }
+    if (job == nullptr) {
+      job = &running.emplace_back();
+      job->set_job_id(e.job_id);
+      job->set_attempt(e.attempt);
+    }
+    job->add_ranks(e.rank);
+  }
+  for (proto::RunningJob& r : running) {
+    std::sort(r.mutable_ranks()->begin(), r.mutable_ranks()->end());
+  }
+  return running;
+}
+
 Status Agent::Register() {
-  DSTRAIN_ASSIGN_OR_RETURN(auto resp,
-                           client_->RegisterNode(inventory_, address_));
-  std::lock_guard<std::mutex> lock(mu_);
-  node_id_ = resp.node_id();
-  if (resp.heartbeat_s() > 0) heartbeat_s_ = resp.heartbeat_s();
-  log::Debug("agent: registered " + inventory_.hostname() + " as " + node_id_ +
-             " at " + address_);
+  std::string previous;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    previous = node_id_;
+  }
+  const std::vector<proto::RunningJob> running = OwnedWork();
+  DSTRAIN_ASSIGN_OR_RETURN(
+      auto resp,
+      client_->RegisterNode(inventory_, address_, previous, running));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    node_id_ = resp.node_id();
+    if (resp.heartbeat_s() > 0) heartbeat_s_ = resp.heartbeat_s();
+  }
+  if (!previous.empty()) {
+    int ranks = 0;
+    for (const proto::RunningJob& r : running) ranks += r.ranks_size();
+    log::Info("agent: registered again as " + resp.node_id() +
+              (resp.node_id() == previous ? " (the same id)"
+                                          : " (was " + previous + ")") +
+              " with " + std::to_string(ranks) + " workers of " +
+              std::to_string(running.size()) + " jobs");
+  } else {
+    log::Debug("agent: registered " + inventory_.hostname() + " as " +
+               resp.node_id() + " at " + address_);
+  }
+  // Work the coordinator no longer runs (it ended or was failed over while
+  // this agent was away) is stopped, not left to run unsupervised.
+  for (const std::string& job_id : resp.stop_jobs()) {
+    log::Warn("agent: the coordinator no longer runs job " + job_id +
+              "; stopping its workers here");
+    launcher_->Stop(job_id, options_.failure_grace_s,
+                    "the coordinator no longer runs this job", [](int) {});
+  }
   return Status::Ok();
 }
 

@@ -95,6 +95,9 @@ class Agent {
   class Control;
   explicit Agent(const AgentOptions& options);
   Status Register();
+  // The job attempts whose ranks this agent still runs or still has to
+  // report the exits of, for RegisterNode.
+  std::vector<proto::RunningJob> OwnedWork() const;
   void HeartbeatLoop();
 
   const AgentOptions options_;

@@ -53,8 +53,17 @@ void MetricsReporter::AddResult(const std::string& job_id, int attempt,
 
 void MetricsReporter::AddExit(const std::string& job_id, int attempt,
                               const proto::WorkerExit& e) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    undelivered_exits_.push_back(PendingExit{job_id, attempt, e.rank()});
+  }
   Item it{Item::Kind::kExit, job_id, attempt, {}, {}, e};
   Push(std::move(it));
+}
+
+std::vector<MetricsReporter::PendingExit> MetricsReporter::UndeliveredExits() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return undelivered_exits_;
 }
 
 void MetricsReporter::Flush() {
@@ -109,9 +118,17 @@ void MetricsReporter::Loop() {
         cv_.wait_until(lock, oldest_ + options_.flush_interval);
       }
     }
-    std::vector<Item> items(std::make_move_iterator(queue_.begin()),
-                            std::make_move_iterator(queue_.end()));
-    queue_.clear();
+    // A backlog (the coordinator was away) goes out in bounded calls.
+    const std::size_t take = std::min(
+        queue_.size(),
+        static_cast<std::size_t>(std::max(1, options_.max_batch_lines)));
+    std::vector<Item> items(
+        std::make_move_iterator(queue_.begin()),
+        std::make_move_iterator(queue_.begin() +
+                                static_cast<std::ptrdiff_t>(take)));
+    queue_.erase(queue_.begin(),
+                 queue_.begin() + static_cast<std::ptrdiff_t>(take));
+    if (!queue_.empty()) oldest_ = Clock::now();
     lock.unlock();
     Send(std::move(items));
     lock.lock();
@@ -129,15 +146,13 @@ void MetricsReporter::Send(std::vector<Item> items) {
       req.set_node_id(node_id_());
       req.set_job_id(key.first);
       req.set_attempt(key.second);
-      const std::chrono::milliseconds timeout = NextCallTimeout();
-      Status s = timeout.count() > 0 ? sink_->ReportMetrics(req, timeout)
-                                     : Status(StatusCode::kDeadlineExceeded,
-                                              "the agent is stopping");
-      if (!s.ok()) {
-        Warn("dropped " + std::to_string(req.metrics_size()) + " metrics and " +
-             std::to_string(req.results_size()) + " results of job " +
-             key.first + ": " + s.message());
-      }
+      (void)Deliver(
+          [&](std::chrono::milliseconds timeout) {
+            return sink_->ReportMetrics(req, timeout);
+          },
+          "report " + std::to_string(req.metrics_size()) + " metrics and " +
+              std::to_string(req.results_size()) +
+              " results of job " + key.first + " (dropped)");
     }
     batch.clear();
     std::lock_guard<std::mutex> lock(mu_);
@@ -169,26 +184,52 @@ void MetricsReporter::Send(std::vector<Item> items) {
 }
 
 void MetricsReporter::SendExit(const Item& item) {
-  auto give_up_at = Clock::now() + options_.exit_retry_for;
+  (void)Deliver(
+      [&](std::chrono::milliseconds timeout) {
+        return sink_->ReportWorkerExit(node_id_(), item.job_id, item.attempt,
+                                       item.exit, timeout);
+      },
+      "report the exit of rank " + std::to_string(item.exit.rank()) +
+          " of job " + item.job_id);
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = undelivered_exits_.begin(); it != undelivered_exits_.end();
+       ++it) {
+    if (it->job_id == item.job_id && it->attempt == item.attempt &&
+        it->rank == item.exit.rank()) {
+      undelivered_exits_.erase(it);
+      break;
+    }
+  }
+}
+
+bool MetricsReporter::Deliver(
+    const std::function<Status(std::chrono::milliseconds)>& call,
+    const std::string& what) {
+  const auto give_up_at = Clock::now() + options_.retry_for;
   auto backoff = std::chrono::milliseconds(50);
+  bool warned_waiting = false;
   while (true) {
     const std::chrono::milliseconds timeout = NextCallTimeout();
     if (timeout.count() <= 0) {
-      Warn("could not report the exit of rank " +
-           std::to_string(item.exit.rank()) + " of job " + item.job_id +
+      Warn("could not " + what +
            ": the agent is stopping and the coordinator did not answer");
-      return;
+      return false;
     }
-    Status s = sink_->ReportWorkerExit(node_id_(), item.job_id, item.attempt,
-                                       item.exit, timeout);
-    if (s.ok()) return;
-    bool transient = s.code() == StatusCode::kUnavailable ||
-                     s.code() == StatusCode::kDeadlineExceeded;
+    Status s = call(timeout);
+    if (s.ok()) {
+      if (warned_waiting) Warn("the coordinator answers again");
+      return true;
+    }
+    const bool transient = s.code() == StatusCode::kUnavailable ||
+                           s.code() == StatusCode::kDeadlineExceeded;
     if (!transient || Clock::now() + backoff >= give_up_at) {
-      Warn("could not report the exit of rank " +
-           std::to_string(item.exit.rank()) + " of job " + item.job_id + ": " +
-           s.message());
-      return;
+      Warn("could not " + what + ": " + s.message());
+      return false;
+    }
+    if (!warned_waiting) {
+      Warn("the coordinator does not answer (" + s.message() +
+           "); keeping the workers' reports and retrying");
+      warned_waiting = true;
     }
     // Retry pacing while the coordinator is unreachable, bounded above;
     // Stop() wakes it so the stop budget is checked at once.

@@ -6,12 +6,14 @@
 // before it, so the coordinator sees a rank's last metrics and its result
 // before its exit (it ends the job on the exits).
 //
-// Delivery: metrics are best effort (a failed batch is dropped with a
-// warning; the next one carries newer numbers). Exits decide a job's fate,
-// so a failed ReportWorkerExit is retried with backoff until it succeeds,
-// the coordinator refuses it (an error other than UNAVAILABLE or
-// DEADLINE_EXCEEDED), or `exit_retry_for` has passed. Each call waits at
-// most `call_timeout`.
+// Delivery: every call that fails for want of a coordinator (UNAVAILABLE
+// or DEADLINE_EXCEEDED: it is down or restarting) is retried with backoff,
+// in order, until it succeeds, the coordinator refuses it (any other
+// error: the batch is dropped with a warning), or `retry_for` has passed.
+// A coordinator that restarts thus loses no step, result or exit; what
+// the workers report meanwhile waits in the queue (sent at most
+// `max_batch_lines` per call once the coordinator is back). Each call waits
+// at most `call_timeout`.
 //
 // One thread sends; Add* may be called from any thread and never block on
 // the network. Stop() sends what is queued within `stop_budget` (a call in
@@ -51,7 +53,8 @@ class ReportSink {
 struct MetricsReporterOptions {
   std::chrono::milliseconds flush_interval{100};
   int batch_lines = 64;
-  std::chrono::milliseconds exit_retry_for{15000};
+  int max_batch_lines = 4096;  // per call, after a backlog built up
+  std::chrono::milliseconds retry_for{std::chrono::minutes(10)};
   std::chrono::milliseconds call_timeout{2000};
   std::chrono::milliseconds stop_budget{3000};
   // Called for dropped batches and exits that could not be delivered.
@@ -79,6 +82,16 @@ class MetricsReporter {
   void Flush();
   void Stop();
 
+  // Exits added and not yet delivered (nor given up on): job id, attempt
+  // and rank of each. An agent registering again counts these ranks as
+  // its own still (their exits are on their way).
+  struct PendingExit {
+    std::string job_id;
+    int attempt = 0;
+    int rank = 0;
+  };
+  std::vector<PendingExit> UndeliveredExits();
+
  private:
   struct Item {
     enum class Kind { kStep, kResult, kExit } kind;
@@ -94,6 +107,11 @@ class MetricsReporter {
   // Sends a run of queue items; called on the thread without mu_ held.
   void Send(std::vector<Item> items);
   void SendExit(const Item& item);
+  // Runs `call` (given its timeout) until it succeeds, fails for good, or
+  // retry_for or the stop budget runs out; false when it never succeeded
+  // (after a warning: "could not <what>: <why>").
+  bool Deliver(const std::function<Status(std::chrono::milliseconds)>& call,
+               const std::string& what);
   void Warn(const std::string& message);
   // The timeout for the next call: call_timeout, or what is left of the
   // stop budget once stopping (zero: give up without calling).
@@ -107,6 +125,7 @@ class MetricsReporter {
   std::condition_variable cv_;
   // Guarded by mu_.
   std::deque<Item> queue_;
+  std::vector<PendingExit> undelivered_exits_;
   std::uint64_t pushed_ = 0;  // items ever queued
   std::uint64_t sent_ = 0;    // items ever taken off the queue and handled
   int flush_waiters_ = 0;     // Flush calls waiting: send without delay

@@ -24,6 +24,11 @@ class RecordingSink : public ReportSink {
     calls_.push_back("metrics:" + std::to_string(r.metrics_size()) + "/" +
                      std::to_string(r.results_size()) + "@" + r.job_id() + "#" +
                      std::to_string(r.attempt()) + " node=" + r.node_id());
+    if (metrics_failures_ > 0) {
+      --metrics_failures_;
+      calls_.back() += " (failed)";
+      return metrics_error_;
+    }
     return Status::Ok();
   }
   Status ReportWorkerExit(const std::string& node_id, const std::string& job_id,
@@ -35,6 +40,7 @@ class RecordingSink : public ReportSink {
                      std::to_string(attempt) + " node=" + node_id);
     if (exit_failures_ > 0) {
       --exit_failures_;
+      calls_.back() += " (failed)";
       return exit_error_;
     }
     return Status::Ok();
@@ -46,6 +52,11 @@ class RecordingSink : public ReportSink {
   std::vector<std::chrono::milliseconds> timeouts() {
     std::lock_guard<std::mutex> lock(mu_);
     return timeouts_;
+  }
+  void FailMetrics(int n, Status error) {
+    std::lock_guard<std::mutex> lock(mu_);
+    metrics_failures_ = n;
+    metrics_error_ = error;
   }
   void FailExits(int n, Status error) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -59,6 +70,8 @@ class RecordingSink : public ReportSink {
   std::vector<std::chrono::milliseconds> timeouts_;
   int exit_failures_ = 0;
   Status exit_error_;
+  int metrics_failures_ = 0;
+  Status metrics_error_;
 };
 
 proto::StepMetrics Step(int rank, int step) {
@@ -74,7 +87,7 @@ MetricsReporterOptions NoTimer(int batch = 1000) {
   MetricsReporterOptions o;
   o.flush_interval = std::chrono::hours(1);  // only size or exits send
   o.batch_lines = batch;
-  o.exit_retry_for = 10s;
+  o.retry_for = 10s;
   o.on_warning = [](const std::string&) {};
   return o;
 }
@@ -184,7 +197,7 @@ TEST(MetricsReporterTest, StopGivesUpWithinItsBudgetWhenNobodyAnswers) {
   std::vector<std::string> warnings;
   std::mutex warnings_mu;
   MetricsReporterOptions o = NoTimer();
-  o.exit_retry_for = std::chrono::hours(1);
+  o.retry_for = std::chrono::hours(1);
   o.call_timeout = 50ms;
   o.stop_budget = 200ms;
   o.on_warning = [&](const std::string& w) {
@@ -209,7 +222,43 @@ TEST(MetricsReporterTest, StopGivesUpWithinItsBudgetWhenNobodyAnswers) {
     EXPECT_LE(t, o.call_timeout);
   }
   std::lock_guard<std::mutex> lock(warnings_mu);
-  EXPECT_EQ(warnings.size(), 4u);  // each exit given up, and said so
+  int given_up = 0;
+  for (const std::string& w : warnings) {
+    given_up += w.rfind("could not report the exit", 0) == 0 ? 1 : 0;
+  }
+  EXPECT_EQ(given_up, 4);  // each exit given up, and said so
+  EXPECT_TRUE(rep->UndeliveredExits().empty());
+}
+
+// A coordinator that restarts: metrics, results and exits reported while
+// it is away wait and go out, in order, once it answers again.
+TEST(MetricsReporterTest, NothingIsLostWhileTheCoordinatorIsAway) {
+  RecordingSink sink;
+  sink.FailMetrics(3, Status(StatusCode::kUnavailable, "restarting"));
+  sink.FailExits(2, Status(StatusCode::kUnavailable, "restarting"));
+  MetricsReporterOptions o = NoTimer(/*batch=*/1);
+  MetricsReporter rep(
+      &sink, [] { return "n1"; }, o);
+  rep.AddStep(Step(0, 1));
+  rep.AddStep(Step(0, 2));
+  proto::WorkerExit e;
+  e.set_rank(0);
+  rep.AddExit("j", 0, e);
+  ASSERT_EQ(rep.UndeliveredExits().size(), 1u);
+  EXPECT_EQ(rep.UndeliveredExits()[0].rank, 0);
+  rep.Flush();
+  std::vector<std::string> delivered;
+  for (const std::string& c : sink.calls()) {
+    if (c.find("(failed)") == std::string::npos) delivered.push_back(c);
+  }
+  ASSERT_GE(delivered.size(), 2u);
+  EXPECT_EQ(delivered.back(), "exit:0@j#0 node=n1");
+  int steps = 0;
+  for (const std::string& c : delivered) {
+    if (c.rfind("metrics:", 0) == 0) steps += std::stoi(c.substr(8));
+  }
+  EXPECT_EQ(steps, 2);  // both steps, each once
+  EXPECT_TRUE(rep.UndeliveredExits().empty());
 }
 
 }  // namespace

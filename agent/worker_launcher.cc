@@ -243,6 +243,25 @@ std::vector<int> WorkerLauncher::RunningRanks() const {
   return ranks;
 }
 
+std::vector<proto::RunningJob> WorkerLauncher::RunningJobs() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<proto::RunningJob> running;
+  for (const auto& [id, job] : jobs_) {
+    proto::RunningJob r;
+    r.set_job_id(id);
+    r.set_attempt(job->attempt);
+    std::vector<int> ranks;
+    for (const Rank& rank : job->ranks) {
+      if (!rank.exited) ranks.push_back(rank.rank);
+    }
+    if (ranks.empty()) continue;
+    std::sort(ranks.begin(), ranks.end());
+    for (int k : ranks) r.add_ranks(k);
+    running.push_back(std::move(r));
+  }
+  return running;
+}
+
 pid_t WorkerLauncher::ProcessGroup(const std::string& job_id) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = jobs_.find(job_id);

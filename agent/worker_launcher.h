@@ -108,6 +108,8 @@ class WorkerLauncher {
   std::vector<std::string> JobIds() const;
   // Global ranks not yet reaped, over all jobs.
   std::vector<int> RunningRanks() const;
+  // The same per job attempt (jobs with none left are not listed).
+  std::vector<proto::RunningJob> RunningJobs() const;
   // The job's process group, or -1 when unknown.
   pid_t ProcessGroup(const std::string& job_id) const;
 

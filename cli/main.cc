@@ -112,6 +112,13 @@ int main(int argc, char** argv) {
                         "keep jobs, nodes, events and step history in this "
                         "directory (SQLite) and take them back at start; "
                         "one coordinator per directory (default: in memory)");
+  coord_cmd
+      ->add_option("--restore-grace", coord.restore_grace_s,
+                   "seconds the agents of a restarted coordinator's nodes "
+                   "have to register again (their running workers are "
+                   "re-adopted) before those nodes are lost")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   coord_cmd->add_option("--generate-token", coord.generate_token,
                         "write a new random cluster token to this new file "
                         "(mode 0600) and use it");

@@ -56,6 +56,8 @@ if(NOT DSTRAIN_ENGINE_ONLY)
   find_program(GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)
   find_package(CLI11 CONFIG QUIET)
   find_package(SQLite3 REQUIRED)
+  # SHA-256 of job credentials (common/rpc/auth.h); gRPC links it anyway.
+  find_package(OpenSSL REQUIRED COMPONENTS Crypto)
 endif()
 
 if(DSTRAIN_BUILD_TESTS)

@@ -98,6 +98,7 @@ int RunCoordinatorCommand(const CoordinatorCommandOptions& options) {
   server_options.token = *token;
   server_options.node_token = node_token;
   server_options.node_network = node_network;
+  server_options.restore_grace_s = options.restore_grace_s;
   StatusOr<std::unique_ptr<CoordinatorServer>> server =
       CoordinatorServer::Start(server_options);
   if (!server.ok()) {

@@ -28,6 +28,10 @@ struct CoordinatorCommandOptions {
   // SqliteStateStore, locked against a second coordinator) and take them
   // back at start; empty: in memory only.
   std::string state_dir;
+  // --restore-grace SECONDS: after a restart on --state, how long the
+  // agents of the nodes that were live have to register again before their
+  // nodes are lost (coordinator_server.h).
+  double restore_grace_s = 30.0;
 };
 
 // Prints "dstrain coordinator listening on <address>" to stdout once

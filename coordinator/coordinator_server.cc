@@ -29,14 +29,26 @@ struct CoordinatorServer::Impl {
         nodes(&clock,
               std::chrono::duration_cast<Clock::Duration>(
                   std::chrono::duration<double>(o.heartbeat_s)),
-              o.missed_heartbeats_before_lost, store.get()),
+              o.missed_heartbeats_before_lost, store.get(),
+              std::chrono::duration_cast<Clock::Duration>(
+                  std::chrono::duration<double>(o.restore_grace_s))),
         agents(o.node_token.empty() ? o.token : o.node_token),
         jobs(&nodes, &kv, &agents, &executor, &clock,
              JobManagerOptions{.node_network = o.node_network,
                                .store = store.get()}),
         service(
             Credentials{o.token, o.node_token.empty() ? o.token : o.node_token},
-            &nodes, &jobs, &kv) {}
+            &nodes, &jobs, &kv, NewInstanceId()) {}
+
+  // A random name for this process of the coordinator (rpc::
+  // kCoordinatorInstanceKey); the time is the fallback, unique enough
+  // across restarts of one coordinator.
+  static std::string NewInstanceId() {
+    StatusOr<std::string> random = rpc::GenerateToken();
+    if (random.ok()) return random->substr(0, 16);
+    return std::to_string(
+        std::chrono::system_clock::now().time_since_epoch().count());
+  }
 
   CoordinatorOptions options;
   std::shared_ptr<StateStore> store;
@@ -87,6 +99,11 @@ StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
         "coordinator: missed_heartbeats_before_lost = " +
         std::to_string(options.missed_heartbeats_before_lost) +
         " must be at least 1");
+  }
+  if (!(options.restore_grace_s > 0)) {
+    return InvalidArgument("coordinator: restore_grace_s = " +
+                           std::to_string(options.restore_grace_s) +
+                           " must be positive");
   }
   if (options.listen_address.rfind(':') == std::string::npos) {
     return InvalidArgument("coordinator: listen address `" +

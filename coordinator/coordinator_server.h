@@ -44,6 +44,11 @@ struct CoordinatorOptions {
   std::string node_token;
   double heartbeat_s = 2.0;  // agents are told this interval
   int missed_heartbeats_before_lost = 3;
+  // After a restart on a stored state: how long the agents of the nodes
+  // that were live have to register again (their running workers are then
+  // re-adopted) before those nodes are lost (node_manager.h). Agents retry
+  // with backoff capped at 15 s, so this should exceed that.
+  double restore_grace_s = 30.0;
   // Multi-node jobs' collectives go over each node's address in this
   // network (coordinator/node_address.h); unset: the agents' announced
   // addresses.

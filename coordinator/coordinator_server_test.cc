@@ -7,7 +7,10 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
+
 #include <csignal>
+#include <cstdlib>
 #include <future>
 #include <thread>
 
@@ -16,6 +19,7 @@
 #include "common/testing/status_matchers.h"
 #include "coordinator/client/coordinator_client.h"
 #include "coordinator/client/coordinator_kv_store.h"
+#include "coordinator/state/sqlite_state_store.h"
 #include "dstrain.grpc.pb.h"
 
 namespace dstrain::coordinator {
@@ -510,6 +514,91 @@ TEST_F(CoordinatorServerTest, WrongOrMissingTokenIsRefusedEverywhere) {
               grpc::StatusCode::UNAUTHENTICATED);
   }
   EXPECT_EQ(server_->pending_rendezvous_waits(), 0u);
+}
+
+
+// A coordinator with a state directory stops in the middle of a job's
+// rendezvous and starts again on the same directory and port: the job's
+// workers keep their credential, their agent gets its node back with the
+// workers re-adopted, and the rendezvous completes: a wait that was parked
+// across the restart returns, and each rank's keys and counter
+// contributions are written again into the new coordinator.
+TEST_F(CoordinatorServerTest, ARendezvousUnderWayCompletesAcrossARestart) {
+  char tmpl[] = "/tmp/dstrain_coord_restart_XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string state = std::string(tmpl) + "/state";
+  const auto start_on = [&](const std::string& listen) {
+    if (server_) server_->Shutdown();
+    server_.reset();  // releases the store and its lock
+    StatusOr<std::unique_ptr<SqliteStateStore>> store =
+        SqliteStateStore::Open(state);
+    ASSERT_THAT(store, IsOk());
+    CoordinatorOptions o;
+    o.listen_address = listen;
+    o.store = std::shared_ptr<StateStore>(std::move(store).value());
+    StartCoordinator(o);
+  };
+  ASSERT_NO_FATAL_FAILURE(start_on("127.0.0.1:0"));
+  const std::string address = server_->address();
+  StartAgent();
+  const std::string node = RegisterVm();
+  proto::JobSpec spec;
+  spec.set_name("rdzv");
+  spec.set_procs_per_node(2);
+  spec.set_nodes_min(1);
+  spec.set_nodes_max(1);
+  auto id = client_->LaunchJob(spec);
+  ASSERT_THAT(id, IsOk());
+  ASSERT_TRUE(WaitUntil([&] { return StateOf(*id) == proto::JOB_RUNNING; }));
+  const std::string job_token = agent_.starts().at(0).job_token();
+  CoordinatorKvStore rank0(address, job_token, *id, 0);
+  CoordinatorKvStore rank1(address, job_token, *id, 0);
+  ASSERT_THAT(rank0.Set("addr/0", "a0"), IsOk());
+  ASSERT_THAT(rank0.Add("arrived", 1), IsOk());
+  std::future<Status> waiting = std::async(std::launch::async, [&] {
+    return rank0.Wait({"ready"}, seconds(60));
+  });
+  ASSERT_TRUE(WaitUntil([&] { return server_->pending_rendezvous_waits() == 1; }));
+
+  ASSERT_NO_FATAL_FAILURE(start_on(address));
+  ASSERT_EQ(server_->address(), address);
+  // The agent registers again with the two workers it still runs.
+  proto::NodeInventory inv;
+  inv.set_hostname("vm");
+  proto::RunningJob running;
+  running.set_job_id(*id);
+  running.add_ranks(0);
+  running.add_ranks(1);
+  auto again = client_->RegisterNode(inv, agent_address_, node, {running});
+  ASSERT_THAT(again, IsOk());
+  EXPECT_EQ(again->node_id(), node);
+  EXPECT_EQ(again->stop_jobs_size(), 0);
+  EXPECT_EQ(StateOf(*id), proto::JOB_RUNNING);
+
+  // Rank 1 arrives at the new coordinator; rank 0's parked wait has
+  // reconnected and put rank 0's key and count back.
+  ASSERT_THAT(rank1.Set("addr/1", "a1"), IsOk());
+  StatusOr<std::string> a0 = rank1.Get("addr/0", seconds(30));
+  ASSERT_THAT(a0, IsOk());
+  EXPECT_EQ(*a0, "a0");
+  StatusOr<std::int64_t> arrived = rank1.Add("arrived", 1);
+  ASSERT_THAT(arrived, IsOk());
+  EXPECT_EQ(*arrived, 2);
+  ASSERT_THAT(rank1.Set("ready", "1"), IsOk());
+  ASSERT_EQ(waiting.wait_for(seconds(30)), std::future_status::ready);
+  EXPECT_THAT(waiting.get(), IsOk());
+  StatusOr<std::string> a1 = rank0.Get("addr/1", seconds(5));
+  ASSERT_THAT(a1, IsOk());
+  EXPECT_EQ(*a1, "a1");
+  // Replays never overwrite: rank 1's newer value of a key stays.
+  ASSERT_THAT(rank1.Set("addr/0", "moved"), IsOk());
+  StatusOr<std::string> moved = rank0.Get("addr/0", seconds(5));
+  ASSERT_THAT(moved, IsOk());
+  EXPECT_EQ(*moved, "moved");
+
+  server_->Shutdown();
+  server_.reset();
+  std::system(("rm -rf " + std::string(tmpl)).c_str());
 }
 
 }  // namespace

@@ -58,8 +58,10 @@ class KvWaitReactor : public grpc::ServerUnaryReactor {
 
 CoordinatorService::CoordinatorService(Credentials credentials,
                                        NodeManager* nodes, JobManager* jobs,
-                                       RendezvousStore* kv)
-    : credentials_(std::move(credentials)),
+                                       RendezvousStore* kv,
+                                       std::string instance)
+    : instance_(std::move(instance)),
+      credentials_(std::move(credentials)),
       nodes_(nodes),
       jobs_(jobs),
       kv_(kv) {}
@@ -81,6 +83,7 @@ template <typename Body>
 grpc::ServerUnaryReactor* CoordinatorService::Unary(
     grpc::CallbackServerContext* context, const char* method, Role role,
     const std::string& job_id, Body&& body) {
+  context->AddInitialMetadata(rpc::kCoordinatorInstanceKey, instance_);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   grpc::Status auth = Check(context, method, role, job_id);
   if (!auth.ok()) {
@@ -101,8 +104,16 @@ grpc::ServerUnaryReactor* CoordinatorService::RegisterNode(
     }
     DSTRAIN_ASSIGN_OR_RETURN(
         std::string node_id,
-        nodes_->Register(request->inventory(), request->agent_address()));
+        nodes_->Register(request->inventory(), request->agent_address(),
+                         request->previous_node_id()));
     response->set_node_id(node_id);
+    // The workers the agent still runs: taken back when this coordinator
+    // restarted and the node got its id back, else to be stopped.
+    std::vector<proto::RunningJob> running(request->running_jobs().begin(),
+                                           request->running_jobs().end());
+    for (const std::string& job_id : jobs_->AdoptNode(node_id, running)) {
+      response->add_stop_jobs(job_id);
+    }
     response->set_heartbeat_s(
         std::chrono::duration<double>(nodes_->heartbeat_interval()).count());
     jobs_->Schedule();  // a pending job may fit now
@@ -252,6 +263,7 @@ grpc::ServerUnaryReactor* CoordinatorService::KvCheck(
 grpc::ServerUnaryReactor* CoordinatorService::KvWait(
     grpc::CallbackServerContext* context, const proto::KvWaitRequest* request,
     proto::KvWaitResponse*) {
+  context->AddInitialMetadata(rpc::kCoordinatorInstanceKey, instance_);
   grpc::Status auth = Check(context, "KvWait", Role::kJob, request->job_id());
   if (!auth.ok()) {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();

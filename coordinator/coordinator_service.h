@@ -25,8 +25,11 @@ namespace dstrain::coordinator {
 
 class CoordinatorService final : public proto::Coordinator::CallbackService {
  public:
+  // `instance` names this process of the coordinator: every answer carries
+  // it (rpc::kCoordinatorInstanceKey), so clients see a restart.
   CoordinatorService(Credentials credentials, NodeManager* nodes,
-                     JobManager* jobs, RendezvousStore* kv);
+                     JobManager* jobs, RendezvousStore* kv,
+                     std::string instance);
 
   grpc::ServerUnaryReactor* RegisterNode(
       grpc::CallbackServerContext* context,
@@ -93,6 +96,7 @@ class CoordinatorService final : public proto::Coordinator::CallbackService {
   grpc::Status Check(grpc::CallbackServerContext* context, const char* method,
                      Role role, const std::string& job_id);
 
+  const std::string instance_;
   const Credentials credentials_;
   NodeManager* const nodes_;
   JobManager* const jobs_;

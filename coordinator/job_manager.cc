@@ -98,6 +98,7 @@ void JobManager::TransitionLocked(Job* job, proto::JobState to,
   change.progress.restart_reason = job->restart_reason;
   change.progress.started_us = job->started_us;
   change.progress.ended_us = job->ended_us;
+  change.progress.credential_sha256 = job->credential_sha256;
   change.event = std::move(event);
   if (placed) change.ranks = job->ranks;
   NoteStore(store_->UpdateJob(change), effects);
@@ -107,6 +108,7 @@ Status JobManager::Restore(std::vector<StoredJob> stored) {
   Effects effects;
   int failed = 0;
   int queued = 0;
+  int adopting = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!jobs_.empty()) {
@@ -135,24 +137,8 @@ Status JobManager::Restore(std::vector<StoredJob> stored) {
       Job* j = &jobs_.emplace(s.id, std::move(job)).first->second;
       if (IsEnded(j->state)) continue;
       if (j->state != proto::JOB_PENDING) {
-        // Starting or running (perhaps between two attempts). Its workers
-        // are not taken over; a FAILED job's workers are stopped, as after
-        // any failure, at the agents the placement recorded (best effort:
-        // those agents may be gone too).
-        std::set<std::string> placed_on;
-        for (const proto::RankAssignment& a : j->ranks) {
-          if (!placed_on.insert(a.node_id()).second) continue;
-          std::optional<NodeInfo> node = nodes_->Get(a.node_id());
-          if (node.has_value()) {
-            j->nodes.push_back(
-                Placement{a.node_id(), a.host(), node->agent_address});
-          }
-        }
-        j->reason = kCoordinatorRestarted;
-        TransitionLocked(j, proto::JOB_FAILED, kCoordinatorRestarted,
-                         /*placed=*/false, &effects);
-        StopWorkersLocked(*j, kCoordinatorRestarted, &effects);
-        ++failed;
+        ReadoptLocked(j, s.progress.credential_sha256, &effects);
+        ++adopting;
         continue;
       }
       j->ranks.clear();
@@ -182,11 +168,145 @@ Status JobManager::Restore(std::vector<StoredJob> stored) {
   if (!stored.empty()) {
     log::Info("coordinator: restored " + std::to_string(stored.size()) +
               " jobs from " + store_->Describe() + ": " +
-              std::to_string(failed) + " were running and failed (" +
-              kCoordinatorRestarted + "), " + std::to_string(queued) +
-              " queued again");
+              std::to_string(adopting) +
+              " running (their agents' workers are re-adopted as they "
+              "register again), " +
+              std::to_string(queued) + " queued again, " +
+              std::to_string(failed) + " failed");
   }
   return effects.store_error;
+}
+
+void JobManager::ReadoptLocked(Job* j, const std::string& credential_sha256,
+                               Effects* effects) {
+  // Running (or starting, or between two attempts) when the coordinator
+  // stopped: its workers may well still run. The placement comes back from
+  // the rank assignments, each node awaiting its agent (AdoptNode).
+  j->credential_sha256 = credential_sha256;
+  j->starts_pending = 0;
+  std::string lost_host;
+  for (const proto::RankAssignment& a : j->ranks) {
+    const std::size_t n = static_cast<std::size_t>(a.node_rank());
+    if (n >= j->nodes.size()) j->nodes.resize(n + 1);
+    Placement& p = j->nodes[n];
+    if (!p.node_id.empty()) continue;
+    p.node_id = a.node_id();
+    p.host = a.host();
+    std::optional<NodeInfo> node = nodes_->Get(a.node_id());
+    if (node.has_value()) p.agent_address = node->agent_address;
+    // A node lost before the restart (or never recorded) will not come
+    // back under its id.
+    p.awaiting = node.has_value() && node->awaiting;
+    p.lost = !p.awaiting;
+    if (p.lost && lost_host.empty()) lost_host = p.host;
+  }
+  // Its rendezvous namespace is open again; the ranks set their keys
+  // anew when they see the coordinator's new instance.
+  kv_->OpenJob(j->id);
+  TransitionLocked(j, j->state,
+                   std::string(kCoordinatorRestarted) + "; waiting for the " +
+                       std::to_string(j->nodes.size()) + " node" +
+                       (j->nodes.size() == 1 ? "" : "s") +
+                       " of attempt " + std::to_string(j->attempt) +
+                       " to register their workers again",
+                   /*placed=*/false, effects);
+  const proto::WorkerExit* failed_exit = nullptr;
+  for (const auto& [rank, e] : j->exits) {
+    if (rpc::IsFailure(e) && failed_exit == nullptr) failed_exit = &e;
+  }
+  if (!lost_host.empty()) {
+    FailOrRestartLocked(j,
+                        "node " + lost_host +
+                            " was lost before the coordinator restarted",
+                        effects);
+  } else if (failed_exit != nullptr) {
+    // It was failing (perhaps restarting) when the coordinator stopped.
+    const proto::RankAssignment& a = j->ranks[failed_exit->rank()];
+    FailOrRestartLocked(
+        j, DescribeExit(*failed_exit, j->nodes[a.node_rank()].host), effects);
+  } else if (static_cast<int>(j->exits.size()) == j->world_size) {
+    EndLocked(j, proto::JOB_SUCCEEDED, "", /*stop_workers=*/false, effects);
+  }
+}
+
+std::vector<std::string> JobManager::AdoptNode(
+    const std::string& node_id, const std::vector<proto::RunningJob>& running) {
+  Effects effects;
+  std::vector<std::string> stop;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::map<std::string, const proto::RunningJob*> reported;
+    for (const proto::RunningJob& r : running) {
+      Job* job = FindLocked(r.job_id());
+      bool ours = job != nullptr && IsActive(job->state) && !job->restarting &&
+                  job->attempt == r.attempt();
+      if (ours) {
+        ours = false;
+        for (const Placement& p : job->nodes) {
+          ours = ours || (p.node_id == node_id && !p.lost);
+        }
+      }
+      if (ours) {
+        reported[r.job_id()] = &r;
+      } else {
+        // Ended, failed over, restarting or unknown here: nothing of it
+        // should run on.
+        stop.push_back(r.job_id());
+      }
+    }
+    for (auto& [id, job] : jobs_) {
+      if (!IsActive(job.state)) continue;
+      Placement* placed = nullptr;
+      int node_rank = 0;
+      for (std::size_t n = 0; n < job.nodes.size(); ++n) {
+        if (job.nodes[n].node_id == node_id && job.nodes[n].awaiting) {
+          placed = &job.nodes[n];
+          node_rank = static_cast<int>(n);
+        }
+      }
+      if (placed == nullptr) continue;
+      placed->awaiting = false;
+      if (job.restarting) continue;  // its workers were stopped above
+      // Each of the node's ranks still runs, or its exit is recorded (or on
+      // its way: the agent counts undelivered exits as running).
+      std::set<int> alive;
+      auto it = reported.find(id);
+      if (it != reported.end()) {
+        alive.insert(it->second->ranks().begin(), it->second->ranks().end());
+      }
+      std::string gone;
+      for (const proto::RankAssignment& a : job.ranks) {
+        if (a.node_rank() != node_rank || alive.count(a.rank()) > 0 ||
+            job.exits.count(a.rank()) > 0) {
+          continue;
+        }
+        gone += (gone.empty() ? "" : ", ") + std::to_string(a.rank());
+      }
+      if (!gone.empty()) {
+        FailOrRestartLocked(&job,
+                            "rank" + std::string(gone.find(',') ==
+                                                         std::string::npos
+                                                     ? " "
+                                                     : "s ") +
+                                gone + " on " + placed->host +
+                                " no longer ran when its agent registered "
+                                "again after the coordinator restarted",
+                            &effects);
+        continue;
+      }
+      bool all_back = true;
+      for (const Placement& p : job.nodes) all_back = all_back && !p.awaiting;
+      if (!all_back) continue;
+      const std::size_t n = job.nodes.size();
+      TransitionLocked(&job, proto::JOB_RUNNING,
+                       "re-adopted the workers on " + std::to_string(n) +
+                           " node" + (n == 1 ? "" : "s") +
+                           " after the coordinator restarted",
+                       /*placed=*/false, &effects);
+    }
+  }
+  Apply(&effects);
+  return stop;
 }
 
 StatusOr<std::string> JobManager::LaunchJob(const proto::JobSpec& spec) {
@@ -447,8 +567,6 @@ void JobManager::StartLocked(Job* job, const std::vector<NodeInfo>& given,
       comm_hosts[n] = *a;
     }
   }
-  TransitionLocked(job, proto::JOB_STARTING, PlacedOn(nodes), /*placed=*/true,
-                   effects);
   // A fresh credential per attempt: one of an earlier attempt, or of
   // another job, opens nothing here.
   StatusOr<std::string> secret = rpc::GenerateToken();
@@ -458,7 +576,13 @@ void JobManager::StartLocked(Job* job, const std::vector<NodeInfo>& given,
               /*stop_workers=*/false, effects);
     return;
   }
-  job->credential = job->id + "." + *secret;
+  const std::string credential = job->id + "." + *secret;
+  // Only its digest is kept, and recorded with the placement, so that a
+  // restarted coordinator still knows the workers: the credential itself
+  // goes to the agents and nowhere else.
+  job->credential_sha256 = rpc::TokenDigest(credential);
+  TransitionLocked(job, proto::JOB_STARTING, PlacedOn(nodes), /*placed=*/true,
+                   effects);
   job->starts_pending = static_cast<int>(nodes.size());
   for (std::size_t n = 0; n < job->nodes.size(); ++n) {
     const Placement& p = job->nodes[n];
@@ -481,7 +605,7 @@ void JobManager::StartLocked(Job* job, const std::vector<NodeInfo>& given,
       route->set_via(r.via);
     }
     request.set_num_nodes(static_cast<int>(job->nodes.size()));
-    request.set_job_token(job->credential);
+    request.set_job_token(credential);
     request.set_coordinator_address(coordinator_address_);
     effects->agent_calls.push_back([this, request = std::move(request),
                                     address = p.agent_address,
@@ -667,18 +791,28 @@ void JobManager::OnNodesLost(const std::vector<std::string>& node_ids) {
     for (auto& [id, job] : jobs_) {
       if (!IsActive(job.state)) continue;
       std::string first_lost_host;
+      bool never_came_back = false;
       for (Placement& p : job.nodes) {
         if (lost.count(p.node_id) == 0) continue;
+        if (first_lost_host.empty()) {
+          first_lost_host = p.host;
+          never_came_back = p.awaiting;
+        }
         p.lost = true;
-        if (first_lost_host.empty()) first_lost_host = p.host;
+        p.awaiting = false;
       }
       if (first_lost_host.empty()) continue;
       if (job.restarting) {
         MaybeRestartLocked(&job, &effects);
       } else {
-        FailOrRestartLocked(&job,
-                            "node " + first_lost_host + " stopped heartbeating",
-                            &effects);
+        FailOrRestartLocked(
+            &job,
+            "node " + first_lost_host +
+                (never_came_back
+                     ? " did not register again after the coordinator "
+                       "restarted"
+                     : " stopped heartbeating"),
+            &effects);
       }
     }
   }
@@ -800,8 +934,9 @@ JobManager::CredentialCheck JobManager::CheckJobCredential(
   if (dot == std::string_view::npos) return check;
   std::lock_guard<std::mutex> lock(mu_);
   auto it = jobs_.find(std::string(token.substr(0, dot)));
-  if (it == jobs_.end() || it->second.credential.empty() ||
-      !rpc::ConstantTimeEquals(token, it->second.credential)) {
+  if (it == jobs_.end() || it->second.credential_sha256.empty() ||
+      !rpc::ConstantTimeEquals(rpc::TokenDigest(token),
+                               it->second.credential_sha256)) {
     return check;
   }
   check.known = true;

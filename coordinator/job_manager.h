@@ -61,12 +61,22 @@
 // Restore, at start, takes back an earlier run's jobs from the store.
 // Ended ones come back as they were, so GetJobStatus answers for them with
 // their state, reason, events, history, results and exits. One that was
-// starting or running ends FAILED, reason "the coordinator restarted": its
-// workers are not re-adopted (that is for later) but stopped, as after any
-// failure, through the agents its placement recorded (best effort: they
-// may be gone). One that was pending is queued again. Both get an event saying
-// the coordinator restarted. New job ids are checked against the restored ones
-// and the submission order continues after theirs, so nothing is named twice.
+// pending is queued again. One that was starting or running keeps its
+// state, attempt, rank assignments and credential (its digest): its
+// workers most likely still run, and their agents register again
+// (NodeManager gives restored nodes their ids back), each telling
+// AdoptNode which of the job's ranks it still runs. When every node of the
+// job is back the job is RUNNING again, nothing restarted; a rank that an
+// agent no longer has (and whose exit is not recorded) is a failure, as is
+// a node that does not come back within NodeManager's restore grace or
+// that was lost before the restart; a failed exit already recorded makes
+// the job fail (or restart) at once. Workers keep using their credential
+// and set their rendezvous keys again (coordinator_kv_store.h). Each job
+// restored gets an event saying the coordinator restarted. Not kept across
+// a restart: the topology plan's text and sub-communicators (GetJobStatus
+// shows them empty), the latest metrics of ranks other than rank 0's
+// history. New job ids are checked against the restored ones and the
+// submission order continues after theirs, so nothing is named twice.
 //
 // Threads: every public method may be called from any thread. mu_ guards
 // jobs_, the coordinator address and the id generator. Lock order: mu_,
@@ -155,6 +165,14 @@ class JobManager {
   // Fails the running jobs placed on any of these nodes.
   void OnNodesLost(const std::vector<std::string>& node_ids);
 
+  // A node restored from an earlier run registered again (NodeManager gave
+  // it its id back) and its agent runs `running`. Each restored job placed
+  // there takes its workers back; one whose ranks there neither run nor
+  // have exited fails (or restarts). Returns the ids in `running` that no
+  // active attempt here owns, whose workers the agent should stop.
+  std::vector<std::string> AdoptNode(const std::string& node_id,
+                                     const std::vector<proto::RunningJob>& running);
+
   // NOT_FOUND for an unknown job; a job already ended is left as it is.
   Status CancelJob(const std::string& job_id, const std::string& reason);
 
@@ -180,6 +198,9 @@ class JobManager {
     std::string host;
     std::string agent_address;
     bool lost = false;
+    // Restored from an earlier run: the node's agent has not registered
+    // again yet (see "Restore" above).
+    bool awaiting = false;
   };
   struct Job {
     std::string id;
@@ -188,7 +209,7 @@ class JobManager {
     proto::JobState state = proto::JOB_PENDING;
     std::string reason;
     std::string pending_reason;  // while PENDING: why it waits
-    std::string credential;      // the current attempt's (see above)
+    std::string credential_sha256;  // the current attempt's (see above)
     int attempt = 0;
     int world_size = 0;
     std::vector<Placement> nodes;               // by node_rank
@@ -252,6 +273,9 @@ class JobManager {
   void SchedulePassLocked(Effects* effects);
   void StartLocked(Job* job, const std::vector<NodeInfo>& nodes,
                    Effects* effects);
+  // Restore of a starting or running job (see "Restore" above).
+  void ReadoptLocked(Job* job, const std::string& credential_sha256,
+                     Effects* effects);
   void EndLocked(Job* job, proto::JobState state, const std::string& reason,
                  bool stop_workers, Effects* effects);
   void Apply(Effects* effects);

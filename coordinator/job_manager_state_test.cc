@@ -1,8 +1,9 @@
 // JobManager and NodeManager over a SqliteStateStore, "restarted" by
 // destroying them and the store and building new ones over the same
 // directory: a job that ended comes back with its whole record, one that
-// was running comes back FAILED because the coordinator restarted, one that
-// was pending is queued again, and new ids do not repeat old ones. And over
+// was running is re-adopted when its agent registers again (or fails when
+// the agent or its ranks are gone), one that was pending is queued again,
+// and new ids do not repeat old ones. And over
 // a store that refuses writes: nothing is acknowledged that was not
 // recorded. Fake agents, fake clock, inline executor.
 #include <google/protobuf/util/message_differencer.h>
@@ -210,8 +211,8 @@ TEST_F(JobManagerStateTest, AJobThatSucceededComesBackWithItsWholeRecord) {
   EXPECT_EQ(running.ranks(0).node_id(), "n-2");
 }
 
-TEST_F(JobManagerStateTest, ARunningJobComesBackFailedAndAPendingOneQueued) {
-  c().AddNode("alpha");
+TEST_F(JobManagerStateTest, ARunningJobIsReadoptedAndAPendingOneQueued) {
+  const std::string node = c().AddNode("alpha");
   StatusOr<std::string> running = c().jobs.LaunchJob(Spec("running", 2));
   StatusOr<std::string> pending = c().jobs.LaunchJob(Spec("pending", 1));
   ASSERT_THAT(running, IsOk());
@@ -219,24 +220,34 @@ TEST_F(JobManagerStateTest, ARunningJobComesBackFailedAndAPendingOneQueued) {
   ASSERT_THAT(c().jobs.ReportMetrics(Metrics(*running, 0, 1, 2)), IsOk());
   ASSERT_EQ(c().StatusOf(*running).state(), proto::JOB_RUNNING);
   ASSERT_EQ(c().StatusOf(*pending).state(), proto::JOB_PENDING);
+  ASSERT_EQ(c().agents.starts.size(), 1u);
+  const std::string credential = c().agents.starts[0].start.job_token();
 
   Restart();
 
-  proto::JobStatus failed = c().StatusOf(*running);
-  EXPECT_EQ(failed.state(), proto::JOB_FAILED);
-  EXPECT_EQ(failed.reason(), "the coordinator restarted");
-  ASSERT_EQ(failed.history_size(), 2);  // what it had reported is kept
-  EXPECT_EQ(failed.ranks_size(), 2);
-  ASSERT_EQ(failed.events_size(), 4);
-  const proto::JobEvent& last = failed.events(3);
-  EXPECT_EQ(last.from_state(), proto::JOB_RUNNING);
-  EXPECT_EQ(last.to_state(), proto::JOB_FAILED);
-  EXPECT_EQ(last.cause(), "the coordinator restarted");
-  EXPECT_EQ(last.time_unix_us() - failed.events(2).time_unix_us(), 30000000);
-  EXPECT_FALSE(c().kv.HasJob(*running));
-  // Its workers, if their agent is still there, are stopped as after any
-  // failure.
-  EXPECT_EQ(c().agents.StopAddresses(), std::vector<std::string>{"alpha:9000"});
+  // Still running, waiting for its agent; its workers keep their
+  // credential and their rendezvous namespace.
+  proto::JobStatus waiting = c().StatusOf(*running);
+  EXPECT_EQ(waiting.state(), proto::JOB_RUNNING);
+  EXPECT_EQ(waiting.reason(), "");
+  EXPECT_EQ(waiting.attempt(), 0);
+  ASSERT_EQ(waiting.history_size(), 2);
+  EXPECT_EQ(waiting.ranks_size(), 2);
+  ASSERT_EQ(waiting.events_size(), 4);
+  EXPECT_EQ(waiting.events(3).from_state(), proto::JOB_RUNNING);
+  EXPECT_EQ(waiting.events(3).to_state(), proto::JOB_RUNNING);
+  EXPECT_EQ(waiting.events(3).cause(),
+            "the coordinator restarted; waiting for the 1 node of attempt 0 "
+            "to register their workers again");
+  EXPECT_EQ(waiting.events(3).time_unix_us() - waiting.events(2).time_unix_us(),
+            30000000);
+  EXPECT_TRUE(c().kv.HasJob(*running));
+  JobManager::CredentialCheck check = c().jobs.CheckJobCredential(credential);
+  EXPECT_TRUE(check.known);
+  EXPECT_TRUE(check.active);
+  EXPECT_EQ(check.job_id, *running);
+  EXPECT_FALSE(c().jobs.CheckJobCredential(*running + ".forged").known);
+  EXPECT_TRUE(c().agents.stops.empty());
 
   proto::JobStatus queued = c().StatusOf(*pending);
   EXPECT_EQ(queued.state(), proto::JOB_PENDING);
@@ -244,19 +255,135 @@ TEST_F(JobManagerStateTest, ARunningJobComesBackFailedAndAPendingOneQueued) {
   EXPECT_EQ(queued.events(1).cause(),
             "the coordinator restarted; queued again");
   EXPECT_TRUE(c().kv.HasJob(*pending));
-  EXPECT_THAT(queued.pending_reason(), HasSubstr("0 registered"));
 
-  // It runs on the first node that registers now.
-  const std::string node = c().AddNode("beta");
-  EXPECT_EQ(node, "n-2");
+  // The agent registers again with the workers it still runs: same node
+  // id, nothing started anew, nothing stopped.
+  proto::NodeInventory alpha;
+  alpha.set_hostname("alpha");
+  StatusOr<std::string> again = c().nodes.Register(alpha, "alpha:9000", node);
+  ASSERT_THAT(again, IsOk());
+  EXPECT_EQ(*again, node);
+  proto::RunningJob work;
+  work.set_job_id(*running);
+  work.set_attempt(0);
+  work.add_ranks(0);
+  work.add_ranks(1);
+  EXPECT_TRUE(c().jobs.AdoptNode(node, {work}).empty());
+  c().jobs.Schedule();
+  proto::JobStatus adopted = c().StatusOf(*running);
+  EXPECT_EQ(adopted.state(), proto::JOB_RUNNING);
+  ASSERT_EQ(adopted.events_size(), 5);
+  EXPECT_EQ(adopted.events(4).cause(),
+            "re-adopted the workers on 1 node after the coordinator restarted");
+  EXPECT_TRUE(c().agents.starts.empty());
+  EXPECT_TRUE(c().agents.stops.empty());
+  // The node is busy with it, so the pending job still waits.
+  EXPECT_EQ(c().StatusOf(*pending).state(), proto::JOB_PENDING);
+
+  // It trains on and finishes; its history continues where it was.
+  ASSERT_THAT(c().jobs.ReportMetrics(Metrics(*running, 0, 3, 4)), IsOk());
+  ASSERT_THAT(c().jobs.ReportWorkerExit(node, *running, 0, Exit(0, 0)), IsOk());
+  ASSERT_THAT(c().jobs.ReportWorkerExit(node, *running, 0, Exit(1, 0)), IsOk());
+  proto::JobStatus done = c().StatusOf(*running);
+  EXPECT_EQ(done.state(), proto::JOB_SUCCEEDED);
+  ASSERT_EQ(done.history_size(), 4);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(done.history(i).step(), i + 1);
+  EXPECT_FALSE(c().jobs.CheckJobCredential(credential).active);
+  // The pending job takes the node now.
   EXPECT_EQ(c().StatusOf(*pending).state(), proto::JOB_RUNNING);
 
   // Recorded, not just decided: a second restart finds the same.
-  const proto::JobStatus failed_before = c().StatusOf(*running);
+  const proto::JobStatus done_before = c().StatusOf(*running);
   Restart();
-  ExpectSameRecord(failed_before, c().StatusOf(*running));
-  EXPECT_EQ(c().StatusOf(*pending).state(), proto::JOB_FAILED);
-  EXPECT_EQ(c().StatusOf(*pending).events_size(), 5);
+  ExpectSameRecord(done_before, c().StatusOf(*running));
+}
+
+TEST_F(JobManagerStateTest, ANodeThatDoesNotComeBackFailsItsJob) {
+  c().AddNode("alpha");
+  StatusOr<std::string> id = c().jobs.LaunchJob(Spec("orphan", 2));
+  ASSERT_THAT(id, IsOk());
+
+  Restart();
+
+  EXPECT_TRUE(c().nodes.CheckLiveness().empty());  // within the grace
+  clock_.Advance(seconds(31));
+  const std::vector<std::string> lost = c().nodes.CheckLiveness();
+  ASSERT_EQ(lost, std::vector<std::string>{"n-1"});
+  c().jobs.OnNodesLost(lost);
+  proto::JobStatus failed = c().StatusOf(*id);
+  EXPECT_EQ(failed.state(), proto::JOB_FAILED);
+  EXPECT_EQ(failed.reason(),
+            "node alpha did not register again after the coordinator "
+            "restarted");
+  EXPECT_FALSE(c().kv.HasJob(*id));
+}
+
+TEST_F(JobManagerStateTest, ARankThatVanishedWhileTheCoordinatorWasDownFails) {
+  const std::string node = c().AddNode("alpha");
+  StatusOr<std::string> id = c().jobs.LaunchJob(Spec("vanished", 2));
+  ASSERT_THAT(id, IsOk());
+
+  Restart();
+
+  proto::NodeInventory alpha;
+  alpha.set_hostname("alpha");
+  ASSERT_THAT(c().nodes.Register(alpha, "alpha:9000", node), IsOk());
+  proto::RunningJob work;
+  work.set_job_id(*id);
+  work.set_attempt(0);
+  work.add_ranks(0);  // rank 1 is gone, and no exit of it is recorded
+  EXPECT_TRUE(c().jobs.AdoptNode(node, {work}).empty());
+  proto::JobStatus failed = c().StatusOf(*id);
+  EXPECT_EQ(failed.state(), proto::JOB_FAILED);
+  EXPECT_EQ(failed.reason(),
+            "rank 1 on alpha no longer ran when its agent registered again "
+            "after the coordinator restarted");
+  // The rank that still runs is stopped, as after any failure.
+  EXPECT_EQ(c().agents.StopAddresses(), std::vector<std::string>{"alpha:9000"});
+}
+
+TEST_F(JobManagerStateTest, ExitsDeliveredBeforeTheAgentIsBackCount) {
+  const std::string node = c().AddNode("alpha");
+  StatusOr<std::string> id = c().jobs.LaunchJob(Spec("finishing", 2));
+  ASSERT_THAT(id, IsOk());
+
+  Restart();
+
+  // Rank 1's exit reaches the new coordinator before its agent registers
+  // again; rank 0 still runs.
+  ASSERT_THAT(c().jobs.ReportWorkerExit(node, *id, 0, Exit(1, 0)), IsOk());
+  proto::NodeInventory alpha;
+  alpha.set_hostname("alpha");
+  ASSERT_THAT(c().nodes.Register(alpha, "alpha:9000", node), IsOk());
+  proto::RunningJob work;
+  work.set_job_id(*id);
+  work.set_attempt(0);
+  work.add_ranks(0);
+  EXPECT_TRUE(c().jobs.AdoptNode(node, {work}).empty());
+  EXPECT_EQ(c().StatusOf(*id).state(), proto::JOB_RUNNING);
+  ASSERT_THAT(c().jobs.ReportWorkerExit(node, *id, 0, Exit(0, 0)), IsOk());
+  EXPECT_EQ(c().StatusOf(*id).state(), proto::JOB_SUCCEEDED);
+}
+
+TEST_F(JobManagerStateTest, WorkOfJobsTheCoordinatorDoesNotRunIsStopped) {
+  const std::string node = c().AddNode("alpha");
+  StatusOr<std::string> id = c().jobs.LaunchJob(Spec("current", 2));
+  ASSERT_THAT(id, IsOk());
+  ASSERT_THAT(c().jobs.CancelJob(*id, "no longer wanted"), IsOk());
+
+  Restart();
+
+  proto::NodeInventory alpha;
+  alpha.set_hostname("alpha");
+  ASSERT_THAT(c().nodes.Register(alpha, "alpha:9000", node), IsOk());
+  proto::RunningJob ended;  // cancelled before the restart
+  ended.set_job_id(*id);
+  ended.add_ranks(0);
+  proto::RunningJob unknown;
+  unknown.set_job_id("j-nobody");
+  unknown.add_ranks(0);
+  EXPECT_EQ(c().jobs.AdoptNode(node, {ended, unknown}),
+            (std::vector<std::string>{*id, "j-nobody"}));
 }
 
 // Restarts of the job itself (max_restarts): attempt, reason and the

@@ -8,10 +8,12 @@
 namespace dstrain::coordinator {
 
 NodeManager::NodeManager(const Clock* clock, Clock::Duration heartbeat_interval,
-                         int missed_before_lost, StateStore* store)
+                         int missed_before_lost, StateStore* store,
+                         Clock::Duration restore_grace)
     : clock_(clock),
       heartbeat_interval_(heartbeat_interval),
       missed_before_lost_(missed_before_lost < 1 ? 1 : missed_before_lost),
+      restore_grace_(restore_grace),
       own_store_(store == nullptr ? std::make_unique<InMemoryStateStore>()
                                   : nullptr),
       store_(store == nullptr ? own_store_.get() : store) {}
@@ -21,7 +23,6 @@ Status NodeManager::Restore(const std::vector<StoredNode>& stored) {
   if (registered_) {
     return FailedPrecondition("NodeManager::Restore after a registration");
   }
-  std::vector<std::string> newly_lost;
   for (const StoredNode& s : stored) {
     NodeInfo node;
     node.node_id = s.id;
@@ -32,17 +33,41 @@ Status NodeManager::Restore(const std::vector<StoredNode>& stored) {
     node.registered_unix_us = s.registered_us;
     node.last_heartbeat = node.registered_at;
     node.alive = false;
-    if (!s.lost) newly_lost.push_back(s.id);
+    // registered_at is the Restore's time: restore_grace counts from it.
+    node.awaiting = !s.lost;
     next_order_ = std::max(next_order_, s.ordinal + 1);
     nodes_.push_back(std::move(node));
   }
-  if (newly_lost.empty()) return Status::Ok();
-  return store_->MarkNodesLost(newly_lost);
+  return Status::Ok();
 }
 
 StatusOr<std::string> NodeManager::Register(
-    const proto::NodeInventory& inventory, const std::string& agent_address) {
+    const proto::NodeInventory& inventory, const std::string& agent_address,
+    const std::string& previous_node_id) {
   std::lock_guard<std::mutex> lock(mu_);
+  for (NodeInfo& known : nodes_) {
+    // Only a node restored from an earlier run comes back under its id: a
+    // node this run declared lost had its jobs failed over already, and the
+    // hostname check keeps an agent from claiming another machine's node.
+    if (previous_node_id.empty() || known.node_id != previous_node_id ||
+        !known.awaiting || known.inventory.hostname() != inventory.hostname()) {
+      continue;
+    }
+    StoredNode record;
+    record.id = known.node_id;
+    record.ordinal = known.order;
+    record.inventory = inventory;
+    record.agent_address = agent_address;
+    record.registered_us = known.registered_unix_us;
+    DSTRAIN_RETURN_IF_ERROR(store_->UpdateNode(record));
+    known.inventory = inventory;
+    known.agent_address = agent_address;
+    known.awaiting = false;
+    known.alive = true;
+    known.last_heartbeat = clock_->Now();
+    registered_ = true;
+    return known.node_id;
+  }
   NodeInfo node;
   node.order = next_order_;
   node.node_id = "n-" + std::to_string(node.order);
@@ -88,11 +113,14 @@ std::vector<std::string> NodeManager::CheckLiveness() {
     if (node.alive && now - node.last_heartbeat > limit) {
       node.alive = false;
       lost.push_back(node.node_id);
+    } else if (node.awaiting && now - node.registered_at > restore_grace_) {
+      node.awaiting = false;
+      lost.push_back(node.node_id);
     }
   }
   if (!lost.empty()) {
-    // Nobody to answer with a failure: the node is lost here either way,
-    // and a restarted coordinator marks every node lost anyway.
+    // Nobody to answer with a failure: the node is lost here either way
+    // (a restarted coordinator would find it awaiting and lose it again).
     Status s = store_->MarkNodesLost(lost);
     if (!s.ok()) log::Error("coordinator: " + s.message());
   }

@@ -13,10 +13,14 @@
 // Durable state: every registration and every node found lost is written
 // to the StateStore (coordinator/state/state_store.h) before the call that
 // caused it returns; heartbeats are not. Restore takes back the nodes of an
-// earlier run of the coordinator (--state DIR) as lost: which of their
-// agents are still there is unknown, and an agent that is still there
-// finds its heartbeat answered "unknown" and registers again. New ids
-// continue after the restored ones, so no id names two nodes.
+// earlier run of the coordinator (--state DIR): those that were live come
+// back *awaiting* (not alive, so nothing is placed on them, but not lost),
+// since which of their agents are still there is unknown. Such an agent
+// finds its heartbeat answered "unknown" and registers again naming its
+// previous id: it gets that id back (its running workers are re-adopted by
+// the JobManager). An awaiting node that has not come back within
+// `restore_grace` is lost, as a silent node is. New ids continue after the
+// restored ones, so no id names two nodes.
 //
 // Thread-safe: every method takes mu_, which guards the whole table; the
 // only call made while holding it is into the store, whose lock is a leaf.
@@ -45,6 +49,8 @@ struct NodeInfo {
   std::int64_t registered_unix_us = 0;
   Clock::TimePoint last_heartbeat;
   bool alive = true;
+  // Restored from an earlier run and not registered again yet.
+  bool awaiting = false;
   std::vector<int> running_ranks;  // as last reported by the agent
 
   // The inventory's hostname, or the node id when the agent sent none.
@@ -58,24 +64,30 @@ class NodeManager {
   // `clock` and `store` must outlive the manager; a null store: one in
   // memory of its own.
   NodeManager(const Clock* clock, Clock::Duration heartbeat_interval,
-              int missed_before_lost, StateStore* store = nullptr);
+              int missed_before_lost, StateStore* store = nullptr,
+              Clock::Duration restore_grace = std::chrono::seconds(30));
 
   Clock::Duration heartbeat_interval() const { return heartbeat_interval_; }
 
-  // Before any other call: the nodes an earlier run recorded, as lost
-  // (marked so in the store too). FAILED_PRECONDITION after a registration.
+  // Before any other call: the nodes an earlier run recorded, the live
+  // ones awaiting, the lost ones lost. FAILED_PRECONDITION after a
+  // registration.
   Status Restore(const std::vector<StoredNode>& nodes);
 
-  // Adds a node; returns its id. The store's error when it cannot record
-  // the node, which is then not added.
+  // Adds a node and returns its id; or, when `previous_node_id` names an
+  // awaiting node of the same hostname, makes that node alive again with
+  // this inventory and address and returns its id. The store's error when
+  // it cannot record the node, which is then not added (or stays awaiting).
   StatusOr<std::string> Register(const proto::NodeInventory& inventory,
-                                 const std::string& agent_address);
+                                 const std::string& agent_address,
+                                 const std::string& previous_node_id = "");
 
   // Records a heartbeat. False when the node is unknown or already lost.
   bool Heartbeat(const std::string& node_id,
                  const std::vector<int>& running_ranks);
 
-  // Marks nodes silent for too long as lost; returns the ids newly lost.
+  // Marks nodes silent for too long, and awaiting nodes not back within
+  // restore_grace of the Restore, as lost; returns the ids newly lost.
   std::vector<std::string> CheckLiveness();
 
   std::optional<NodeInfo> Get(const std::string& node_id) const;
@@ -88,6 +100,7 @@ class NodeManager {
   const Clock* const clock_;
   const Clock::Duration heartbeat_interval_;
   const int missed_before_lost_;
+  const Clock::Duration restore_grace_;
 
   std::unique_ptr<StateStore> own_store_;  // when none was given
   StateStore* const store_;

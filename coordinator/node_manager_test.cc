@@ -118,31 +118,67 @@ TEST(NodeManagerTest, RegistrationsAndLostNodesAreRecorded) {
   EXPECT_EQ(s->nodes[1].registered_us - s->nodes[0].registered_us, 2000000);
 }
 
-// An earlier run's nodes come back lost (their agents register again) and
-// new ids continue after theirs.
-TEST(NodeManagerTest, RestoredNodesAreLostAndIdsContinue) {
+// An earlier run's live nodes come back awaiting their agents: not
+// schedulable, heartbeats answered "register again", and new ids continue
+// after theirs. An agent naming its previous id (and the same hostname)
+// gets it back; the others that do not come back in time are lost.
+TEST(NodeManagerTest, RestoredNodesAwaitTheirAgentsAndIdsContinue) {
   FakeClock clock;
   InMemoryStateStore store;
   {
     NodeManager before(&clock, seconds(2), 3, &store);
     Add(before, "a", "x:1");
     Add(before, "b", "x:2");
+    Add(before, "c", "x:3");
+    clock.Advance(seconds(7));
+    ASSERT_EQ(before.CheckLiveness().size(), 3u);
+    Add(before, "c", "x:3");  // c came back in that run: n-4
+    Add(before, "a", "x:1");  // and a: n-5
   }
   StatusOr<StoredState> s = store.Load();
   ASSERT_THAT(s, IsOk());
-  NodeManager nodes(&clock, seconds(2), 3, &store);
+  NodeManager nodes(&clock, seconds(2), 3, &store, seconds(30));
   ASSERT_THAT(nodes.Restore(s->nodes), IsOk());
   EXPECT_TRUE(nodes.LiveNodes().empty());
-  EXPECT_FALSE(nodes.Heartbeat("n-1", {}));  // "register again"
-  ASSERT_EQ(nodes.List().size(), 2u);
-  EXPECT_EQ(nodes.List()[1].host(), "b");
-  EXPECT_EQ(Add(nodes, "a", "x:1"), "n-3");
+  EXPECT_FALSE(nodes.Heartbeat("n-4", {}));  // "register again"
+  ASSERT_EQ(nodes.List().size(), 5u);
+  EXPECT_TRUE(nodes.List()[3].awaiting);
+  EXPECT_FALSE(nodes.List()[0].awaiting);  // lost before the restart
+
+  // n-4's agent is back under its id, with its new address.
+  StatusOr<std::string> c = nodes.Register(Host("c"), "x:33", "n-4");
+  ASSERT_THAT(c, IsOk());
+  EXPECT_EQ(*c, "n-4");
+  EXPECT_TRUE(nodes.Heartbeat("n-4", {}));
+  ASSERT_EQ(nodes.LiveNodes().size(), 1u);
+  EXPECT_EQ(nodes.LiveNodes()[0].agent_address, "x:33");
+  // A node lost before the restart, or another host's id, is not given
+  // back: a new id.
+  EXPECT_THAT(nodes.Register(Host("a"), "x:1", "n-1"), IsOk());
+  EXPECT_EQ(nodes.List().back().node_id, "n-6");
+  StatusOr<std::string> wrong = nodes.Register(Host("b"), "x:2", "n-5");
+  ASSERT_THAT(wrong, IsOk());
+  EXPECT_EQ(*wrong, "n-7");
+
+  // n-5 ("a") never comes back: lost once the grace is over, and only then.
+  clock.Advance(seconds(29));
+  (void)nodes.Heartbeat("n-4", {});
+  (void)nodes.Heartbeat("n-6", {});
+  (void)nodes.Heartbeat("n-7", {});
+  EXPECT_TRUE(nodes.CheckLiveness().empty());
+  clock.Advance(seconds(2));
+  (void)nodes.Heartbeat("n-4", {});
+  (void)nodes.Heartbeat("n-6", {});
+  (void)nodes.Heartbeat("n-7", {});
+  EXPECT_EQ(nodes.CheckLiveness(), std::vector<std::string>{"n-5"});
+  EXPECT_TRUE(nodes.CheckLiveness().empty());  // once
+
   StatusOr<StoredState> after = store.Load();
   ASSERT_THAT(after, IsOk());
-  ASSERT_EQ(after->nodes.size(), 3u);
-  EXPECT_TRUE(after->nodes[0].lost);
-  EXPECT_TRUE(after->nodes[1].lost);
-  EXPECT_FALSE(after->nodes[2].lost);
+  ASSERT_EQ(after->nodes.size(), 7u);
+  EXPECT_FALSE(after->nodes[3].lost);
+  EXPECT_EQ(after->nodes[3].agent_address, "x:33");
+  EXPECT_TRUE(after->nodes[4].lost);
   EXPECT_THAT(nodes.Restore({}), StatusIs(StatusCode::kFailedPrecondition));
 }
 

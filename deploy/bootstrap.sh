@@ -14,7 +14,7 @@ VENV="${DSTRAIN_VENV:-$HOME/.cache/dstrain/venv}"
 
 DEBIAN_PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache git
-  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libgrpc++-dev libssl-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev libsqlite3-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libopenmpi-dev openmpi-bin libhdf5-dev libgloo-dev

@@ -4,7 +4,8 @@
 // stopped (SIGTERM) and started again on the same DIR and address; the
 // finished job's record — state, events, rank 0's step history, results —
 // is read back through the coordinator's client; the agent registers again
-// under a new node id and a second job gets a new job id; and a second
+// under its node id (the restarted coordinator gives it back) and a second
+// job gets a new job id; and a second
 // coordinator on the same DIR exits 2 naming the lock and its holder.
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -139,7 +140,7 @@ TEST_F(CoordinatorStateLaunchTest, AJobsRecordOutlivesTheCoordinator) {
             proto::JOB_SUCCEEDED);
   EXPECT_EQ(after.elapsed_s(), before.elapsed_s());
 
-  // The agent finds itself unknown, registers again (n-2, not n-1 again),
+  // The agent finds itself unknown and registers again under its id n-1,
   // and the next job, with a new id, runs there.
   const std::string second = RunJob("second", 2);
   ASSERT_FALSE(second.empty());
@@ -147,7 +148,7 @@ TEST_F(CoordinatorStateLaunchTest, AJobsRecordOutlivesTheCoordinator) {
   const proto::JobStatus next = StatusOf(second);
   EXPECT_EQ(next.state(), proto::JOB_SUCCEEDED);
   ASSERT_EQ(next.ranks_size(), 2);
-  EXPECT_EQ(next.ranks(0).node_id(), "n-2");
+  EXPECT_EQ(next.ranks(0).node_id(), "n-1");
 }
 
 }  // namespace

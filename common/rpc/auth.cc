@@ -1,5 +1,7 @@
 #include "common/rpc/auth.h"
 
+#include <openssl/sha.h>
+
 #include <cstdio>
 
 namespace dstrain::rpc {
@@ -81,6 +83,20 @@ StatusOr<std::string> GenerateToken() {
     token.push_back(kHex[b & 0xf]);
   }
   return token;
+}
+
+std::string TokenDigest(std::string_view token) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(),
+         digest);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(2 * sizeof(digest));
+  for (unsigned char b : digest) {
+    hex.push_back(kHex[b >> 4]);
+    hex.push_back(kHex[b & 0xf]);
+  }
+  return hex;
 }
 
 Status ValidateToken(std::string_view token, std::string_view what) {

@@ -48,6 +48,17 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b);
 // 32 random bytes from /dev/urandom as 64 lower-case hex digits.
 StatusOr<std::string> GenerateToken();
 
+// SHA-256 of `token` as 64 lower-case hex digits: what a record keeps of a
+// credential instead of the credential (it can check one presented to it
+// but not hand it out).
+std::string TokenDigest(std::string_view token);
+
+// Each process of a coordinator names itself with a random instance id,
+// sent as the initial metadata `dstrain-coordinator-instance` of every
+// answer: a client that sees it change knows the coordinator restarted and
+// lost what it kept only in memory (coordinator_kv_store.h).
+inline constexpr char kCoordinatorInstanceKey[] = "dstrain-coordinator-instance";
+
 // A token is 1..4096 printable ASCII characters without spaces, so it fits
 // an HTTP/2 header value unchanged. INVALID_ARGUMENT names `what`.
 Status ValidateToken(std::string_view token, std::string_view what);

@@ -74,5 +74,15 @@ TEST(AuthTest, ValidateTokenRejectsEmptyAndSpaces) {
   EXPECT_NE(s.message().find("character 3"), std::string::npos);
 }
 
+// FIPS 180-2's test vector, and what a record keeps is not the token.
+TEST(TokenDigestTest, IsTheSha256InHex) {
+  EXPECT_EQ(TokenDigest("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  const std::string token = "j-1.0123456789abcdef";
+  EXPECT_EQ(TokenDigest(token).size(), 64u);
+  EXPECT_EQ(TokenDigest(token).find(token), std::string::npos);
+  EXPECT_NE(TokenDigest(token), TokenDigest(token + "0"));
+}
+
 }  // namespace
 }  // namespace dstrain::rpc

@@ -37,12 +37,18 @@ CoordinatorClient::CoordinatorClient(const std::string& address,
 CoordinatorClient::~CoordinatorClient() = default;
 
 StatusOr<proto::RegisterNodeResponse> CoordinatorClient::RegisterNode(
-    const proto::NodeInventory& inventory, const std::string& agent_address) {
+    const proto::NodeInventory& inventory, const std::string& agent_address,
+    const std::string& previous_node_id,
+    const std::vector<proto::RunningJob>& running_jobs) {
   grpc::ClientContext context;
   impl_->Prepare(&context);
   proto::RegisterNodeRequest request;
   *request.mutable_inventory() = inventory;
   request.set_agent_address(agent_address);
+  request.set_previous_node_id(previous_node_id);
+  for (const proto::RunningJob& r : running_jobs) {
+    *request.add_running_jobs() = r;
+  }
   proto::RegisterNodeResponse response;
   grpc::Status s = impl_->stub->RegisterNode(&context, request, &response);
   if (!s.ok()) return rpc::FromGrpcStatus(s, "RegisterNode to " + address_);

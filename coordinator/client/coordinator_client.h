@@ -37,8 +37,12 @@ class CoordinatorClient {
 
   const std::string& address() const { return address_; }
 
+  // Registering again: the id the node had and the work its agent still
+  // has (proto RegisterNodeRequest).
   StatusOr<proto::RegisterNodeResponse> RegisterNode(
-      const proto::NodeInventory& inventory, const std::string& agent_address);
+      const proto::NodeInventory& inventory, const std::string& agent_address,
+      const std::string& previous_node_id = "",
+      const std::vector<proto::RunningJob>& running_jobs = {});
   // The coordinator's `known`: false means register again.
   StatusOr<bool> Heartbeat(const std::string& node_id,
                            const std::vector<int>& running_ranks,

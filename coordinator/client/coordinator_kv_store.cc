@@ -3,6 +3,8 @@
 #include <grpcpp/client_context.h>
 
 #include <algorithm>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "common/rpc/auth.h"
@@ -24,31 +26,214 @@ struct CoordinatorKvStore::Impl {
   CoordinatorKvStoreOptions options;
   std::unique_ptr<proto::Coordinator::Stub> stub;
 
+  // What this client wrote, to write again into a coordinator that
+  // restarted (see the header). Each write is tagged with the coordinator
+  // instance that took it; a write tagged with another instance than the
+  // current one is lost there and is replayed.
+  struct OwnSet {
+    std::string value;
+    std::string instance;
+  };
+  mutable std::mutex mu;
+  mutable std::string instance;                      // guarded by mu
+  mutable std::map<std::string, OwnSet> sets;        // guarded by mu; wire key
+  mutable std::map<std::string, std::map<std::string, std::int64_t>>
+      adds;                                          // guarded by mu; key ->
+                                                     // instance -> delta
+  mutable bool suspect = false;  // guarded by mu: UNAVAILABLE seen since
+  mutable std::mutex replay_mu;  // one replay at a time
+
   std::string Key(const std::string& key) const { return prefix + key; }
 
+  static std::string InstanceOf(const grpc::ClientContext& context) {
+    const auto& md = context.GetServerInitialMetadata();
+    auto it = md.find(rpc::kCoordinatorInstanceKey);
+    return it == md.end() ? std::string()
+                          : std::string(it->second.data(), it->second.size());
+  }
+
+  // After an answer from `seen`: the current instance, and whether writes
+  // of an earlier one are to be replayed.
+  bool Observe(const std::string& seen) const {
+    if (seen.empty()) return false;
+    std::lock_guard<std::mutex> lock(mu);
+    if (instance.empty()) {
+      instance = seen;
+      return false;
+    }
+    instance = seen;
+    for (const auto& [k, own] : sets) {
+      if (own.instance != instance) return true;
+    }
+    for (const auto& [k, by_instance] : adds) {
+      for (const auto& [inst, delta] : by_instance) {
+        if (inst != instance && delta != 0) return true;
+      }
+    }
+    return false;
+  }
+
+  void RecordSet(const std::string& key, const std::string& value,
+                 const std::string& seen) const {
+    std::lock_guard<std::mutex> lock(mu);
+    sets[key] = OwnSet{value, seen};
+    suspect = suspect || (!instance.empty() && seen != instance);
+  }
+  void RecordAdd(const std::string& key, std::int64_t delta,
+                 const std::string& seen) const {
+    std::lock_guard<std::mutex> lock(mu);
+    adds[key][seen] += delta;
+    suspect = suspect || (!instance.empty() && seen != instance);
+  }
+  void RecordDelete(const std::string& key) const {
+    std::lock_guard<std::mutex> lock(mu);
+    sets.erase(key);
+    adds.erase(key);
+  }
+
+  // Writes again what the current instance lacks: each own key that is
+  // absent there (a compare-and-set from absent, so a newer value is never
+  // overwritten), each counter contribution it never saw. UNAVAILABLE
+  // leaves the rest for the next try.
+  Status Replay(Clock::time_point deadline) const {
+    std::lock_guard<std::mutex> serial(replay_mu);
+    std::string current;
+    std::vector<std::pair<std::string, std::string>> to_set;
+    std::vector<std::pair<std::string, std::int64_t>> to_add;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      current = instance;
+      for (const auto& [k, own] : sets) {
+        if (own.instance != current) to_set.emplace_back(k, own.value);
+      }
+      for (const auto& [k, by_instance] : adds) {
+        std::int64_t lost = 0;
+        for (const auto& [inst, delta] : by_instance) {
+          if (inst != current) lost += delta;
+        }
+        if (lost != 0) to_add.emplace_back(k, lost);
+      }
+    }
+    const auto retag = [&](const std::string& seen) {
+      return !seen.empty() && seen == current;
+    };
+    for (const auto& [key, value] : to_set) {
+      grpc::ClientContext context;
+      rpc::AddToken(&context, token);
+      context.set_deadline(deadline);
+      context.set_wait_for_ready(true);
+      proto::KvCompareSetRequest request;
+      request.set_job_id(job_id);
+      request.set_key(key);
+      request.set_desired(value);
+      proto::KvCompareSetResponse response;
+      grpc::Status s = stub->KvCompareSet(&context, request, &response);
+      if (!s.ok()) return rpc::FromGrpcStatus(s, "replaying rendezvous keys");
+      if (!retag(InstanceOf(context))) return Status::Ok();  // moved again
+      std::lock_guard<std::mutex> lock(mu);
+      auto it = sets.find(key);
+      if (it != sets.end() && it->second.value == value) {
+        it->second.instance = current;
+      }
+    }
+    for (const auto& [key, delta] : to_add) {
+      grpc::ClientContext context;
+      rpc::AddToken(&context, token);
+      context.set_deadline(deadline);
+      context.set_wait_for_ready(true);
+      proto::KvAddRequest request;
+      request.set_job_id(job_id);
+      request.set_key(key);
+      request.set_delta(delta);
+      proto::KvAddResponse response;
+      grpc::Status s = stub->KvAdd(&context, request, &response);
+      if (!s.ok()) return rpc::FromGrpcStatus(s, "replaying rendezvous keys");
+      if (!retag(InstanceOf(context))) return Status::Ok();
+      std::lock_guard<std::mutex> lock(mu);
+      std::map<std::string, std::int64_t>& by_instance = adds[key];
+      std::int64_t moved = 0;
+      for (auto it = by_instance.begin(); it != by_instance.end();) {
+        if (it->first != current) {
+          moved += it->second;
+          it = by_instance.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      by_instance[current] += moved;
+    }
+    return Status::Ok();
+  }
+
+  // Asks which instance answers now (an empty KvCheck) and replays what it
+  // lacks; called before retrying after UNAVAILABLE.
+  Status Resync(Clock::time_point deadline) const {
+    grpc::ClientContext context;
+    rpc::AddToken(&context, token);
+    context.set_deadline(deadline);
+    context.set_wait_for_ready(true);
+    proto::KvCheckRequest request;
+    request.set_job_id(job_id);
+    proto::KvCheckResponse response;
+    grpc::Status s = stub->KvCheck(&context, request, &response);
+    if (!s.ok()) return rpc::FromGrpcStatus(s, "KvCheck to " + address);
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      suspect = false;
+    }
+    (void)Observe(InstanceOf(context));
+    return Replay(deadline);
+  }
+
+  bool Suspect() const {
+    std::lock_guard<std::mutex> lock(mu);
+    return suspect;
+  }
+
   // Runs `rpc(context)` until it returns anything but UNAVAILABLE or the
-  // deadline passes, backing off between tries. With `patient`, a call also
-  // waits for the channel to connect instead of failing at once.
+  // deadline passes, backing off between tries; before each retry (and
+  // after any answer from a new coordinator instance) it replays what a
+  // restarted coordinator lost. With `patient`, a call also waits for the
+  // channel to connect instead of failing at once. `seen` (optional) gets
+  // the instance that answered.
   template <typename Rpc>
   Status Call(const char* name, Clock::time_point deadline, Rpc&& rpc,
-              bool patient = true) const {
+              bool patient = true, std::string* seen = nullptr) const {
     milliseconds backoff(20);
+    const std::string what =
+        std::string(name) + " to " + address + " (job " + job_id + ")";
     for (;;) {
+      if (patient && Suspect()) {
+        Status synced = Resync(deadline);
+        if (!synced.ok() && synced.code() != StatusCode::kUnavailable) {
+          return Status(synced.code(), what + ": " + synced.message());
+        }
+      }
       grpc::ClientContext context;
       rpc::AddToken(&context, token);
       context.set_deadline(deadline);
       context.set_wait_for_ready(patient);
       grpc::Status s = rpc(&context);
-      if (!patient || s.error_code() != grpc::StatusCode::UNAVAILABLE) {
-        return rpc::FromGrpcStatus(
-            s, std::string(name) + " to " + address + " (job " + job_id + ")");
+      if (s.error_code() != grpc::StatusCode::UNAVAILABLE) {
+        const std::string answered = InstanceOf(context);
+        if (seen != nullptr) *seen = answered;
+        if (patient && Observe(answered)) {
+          Status replayed = Replay(deadline);
+          if (!replayed.ok()) {
+            std::lock_guard<std::mutex> lock(mu);
+            suspect = true;
+          }
+        }
+        return rpc::FromGrpcStatus(s, what);
+      }
+      if (!patient) return rpc::FromGrpcStatus(s, what);
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        suspect = true;
       }
       auto left =
           std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
-      if (left <= milliseconds(0)) {
-        return rpc::FromGrpcStatus(
-            s, std::string(name) + " to " + address + " (job " + job_id + ")");
-      }
+      if (left <= milliseconds(0)) return rpc::FromGrpcStatus(s, what);
       std::this_thread::sleep_for(std::min(backoff, left));
       backoff = std::min(backoff * 2, milliseconds(1000));
     }
@@ -117,9 +302,15 @@ Status CoordinatorKvStore::Set(const std::string& key,
   request.set_key(impl_->Key(key));
   request.set_value(value);
   proto::KvSetResponse response;
-  return impl_->Call("KvSet", impl_->OpDeadline(), [&](grpc::ClientContext* c) {
-    return impl_->stub->KvSet(c, request, &response);
-  });
+  std::string seen;
+  DSTRAIN_RETURN_IF_ERROR(impl_->Call(
+      "KvSet", impl_->OpDeadline(),
+      [&](grpc::ClientContext* c) {
+        return impl_->stub->KvSet(c, request, &response);
+      },
+      /*patient=*/true, &seen));
+  impl_->RecordSet(request.key(), value, seen);
+  return Status::Ok();
 }
 
 StatusOr<std::string> CoordinatorKvStore::Get(const std::string& key,
@@ -152,10 +343,14 @@ StatusOr<std::int64_t> CoordinatorKvStore::Add(const std::string& key,
   request.set_key(impl_->Key(key));
   request.set_delta(delta);
   proto::KvAddResponse response;
-  DSTRAIN_RETURN_IF_ERROR(
-      impl_->Call("KvAdd", impl_->OpDeadline(), [&](grpc::ClientContext* c) {
+  std::string seen;
+  DSTRAIN_RETURN_IF_ERROR(impl_->Call(
+      "KvAdd", impl_->OpDeadline(),
+      [&](grpc::ClientContext* c) {
         return impl_->stub->KvAdd(c, request, &response);
-      }));
+      },
+      /*patient=*/true, &seen));
+  impl_->RecordAdd(request.key(), delta, seen);
   return response.value();
 }
 
@@ -168,10 +363,17 @@ StatusOr<std::string> CoordinatorKvStore::CompareSet(
   request.set_expected(expected);
   request.set_desired(desired);
   proto::KvCompareSetResponse response;
+  std::string seen;
   DSTRAIN_RETURN_IF_ERROR(impl_->Call(
-      "KvCompareSet", impl_->OpDeadline(), [&](grpc::ClientContext* c) {
+      "KvCompareSet", impl_->OpDeadline(),
+      [&](grpc::ClientContext* c) {
         return impl_->stub->KvCompareSet(c, request, &response);
-      }));
+      },
+      /*patient=*/true, &seen));
+  // Swapped in: the value is this client's to restore.
+  if (response.value() == desired) {
+    impl_->RecordSet(request.key(), desired, seen);
+  }
   return response.value();
 }
 
@@ -184,6 +386,7 @@ StatusOr<bool> CoordinatorKvStore::Delete(const std::string& key) {
       impl_->Call("KvDelete", impl_->OpDeadline(), [&](grpc::ClientContext* c) {
         return impl_->stub->KvDelete(c, request, &response);
       }));
+  impl_->RecordDelete(request.key());
   return response.deleted();
 }
 

@@ -7,13 +7,25 @@
 // attempt never see a previous attempt's keys; callers and error messages
 // use the unprefixed key. Each call has a deadline (its own timeout for Get
 // and Wait, options.op_timeout for the rest); within it, the call waits for
-// the coordinator to be reachable and retries UNAVAILABLE with backoff
-// (so Add, which is not idempotent, may in rare cases apply twice across a
-// coordinator restart). A Wait or Get that times out fails with
-// DEADLINE_EXCEEDED naming the keys still missing, as the coordinator's
-// KvCheck reports them.
+// the coordinator to be reachable and retries UNAVAILABLE with backoff. A
+// Wait or Get that times out fails with DEADLINE_EXCEEDED naming the keys
+// still missing, as the coordinator's KvCheck reports them.
 //
-// Thread-safe: no mutable state. Includes no gRPC or torch headers.
+// A coordinator restart loses the keys (it keeps them in memory only), and
+// the job's ranks put them back: each client remembers what it wrote (its
+// keys' latest values, its contributions to counters, less what it deleted)
+// and which coordinator instance took each write (every answer names the
+// instance: rpc::kCoordinatorInstanceKey). Before retrying after
+// UNAVAILABLE, and after any answer from a new instance, it writes again
+// what the new one lacks: its keys where they are absent (never over a
+// newer value) and its counter contributions. So a rendezvous under way
+// when the coordinator restarts completes once the ranks' calls reach the
+// new one. Limits: a key another client deleted comes back if its writer
+// replays it, and an Add whose answer was lost on the way from a
+// coordinator that then kept running is applied twice (as any retried Add).
+//
+// Thread-safe: the replay record is guarded by a mutex; replays are
+// serialised. Includes no gRPC or torch headers.
 
 #include <chrono>
 #include <memory>

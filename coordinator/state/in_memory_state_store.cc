@@ -108,6 +108,18 @@ Status InMemoryStateStore::PutNode(const StoredNode& node) {
   return Status::Ok();
 }
 
+Status InMemoryStateStore::UpdateNode(const StoredNode& node) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = nodes_.find(node.id);
+  if (it == nodes_.end()) {
+    return NotFound("state store: no node `" + node.id + "`");
+  }
+  it->second.inventory = node.inventory;
+  it->second.agent_address = node.agent_address;
+  it->second.lost = node.lost;
+  return Status::Ok();
+}
+
 Status InMemoryStateStore::MarkNodesLost(
     const std::vector<std::string>& node_ids) {
   std::lock_guard<std::mutex> lock(mu_);

@@ -24,6 +24,7 @@ class InMemoryStateStore : public StateStore {
   Status RecordExit(const std::string& job_id, int attempt,
                     const proto::WorkerExit& exit) override;
   Status PutNode(const StoredNode& node) override;
+  Status UpdateNode(const StoredNode& node) override;
   Status MarkNodesLost(const std::vector<std::string>& node_ids) override;
 
  private:

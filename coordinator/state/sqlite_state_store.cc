@@ -86,6 +86,11 @@ CREATE TABLE nodes (
 );
 PRAGMA application_id = 1685288050;
 )sql",
+    // Version 2: the SHA-256 of each job's current credential, so that a
+    // restarted coordinator still knows its running workers.
+    R"sql(
+ALTER TABLE jobs ADD COLUMN credential_sha256 TEXT NOT NULL DEFAULT '';
+)sql",
 };
 constexpr int kLatestVersion = static_cast<int>(std::size(kMigrations));
 static_assert(SqliteStateStore::kApplicationId == 1685288050,
@@ -444,10 +449,12 @@ Status SqliteStateStore::CreateJob(const JobSubmission& job) {
     Statement q(db_,
                 "INSERT INTO jobs (id, ord, spec, state, reason, attempt, "
                 "world_size, restart_reason, submitted_us, started_us, "
-                "ended_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                "ended_us, credential_sha256) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     q.BindAll(job.id, job.order, Serialized(job.spec),
               static_cast<int>(p.state), p.reason, p.attempt, p.world_size,
-              p.restart_reason, job.submitted_us, p.started_us, p.ended_us);
+              p.restart_reason, job.submitted_us, p.started_us, p.ended_us,
+              p.credential_sha256);
     DSTRAIN_RETURN_IF_ERROR(q.Run());
     return InsertEvent(db_, job.id, job.event);
   });
@@ -459,9 +466,10 @@ Status SqliteStateStore::UpdateJob(const JobChange& change) {
     Statement q(db_,
                 "UPDATE jobs SET state = ?, reason = ?, attempt = ?, "
                 "world_size = ?, restart_reason = ?, started_us = ?, "
-                "ended_us = ? WHERE id = ?");
+                "ended_us = ?, credential_sha256 = ? WHERE id = ?");
     q.BindAll(static_cast<int>(p.state), p.reason, p.attempt, p.world_size,
-              p.restart_reason, p.started_us, p.ended_us, change.job_id);
+              p.restart_reason, p.started_us, p.ended_us, p.credential_sha256,
+              change.job_id);
     DSTRAIN_RETURN_IF_ERROR(q.Run());
     if (sqlite3_changes(db_) == 0) return UnknownJob(change.job_id);
     DSTRAIN_RETURN_IF_ERROR(InsertEvent(db_, change.job_id, change.event));
@@ -558,6 +566,21 @@ Status SqliteStateStore::PutNode(const StoredNode& node) {
   });
 }
 
+Status SqliteStateStore::UpdateNode(const StoredNode& node) {
+  return Write("node " + node.id, [&]() -> Status {
+    Statement q(db_,
+                "UPDATE nodes SET inventory = ?, agent_address = ?, lost = ? "
+                "WHERE id = ?");
+    q.BindAll(Serialized(node.inventory), node.agent_address,
+              node.lost ? 1 : 0, node.id);
+    DSTRAIN_RETURN_IF_ERROR(q.Run());
+    if (sqlite3_changes(db_) == 0) {
+      return NotFound("state store: no node `" + node.id + "`");
+    }
+    return Status::Ok();
+  });
+}
+
 Status SqliteStateStore::MarkNodesLost(
     const std::vector<std::string>& node_ids) {
   return Write("lost nodes", [&]() -> Status {
@@ -585,8 +608,8 @@ StatusOr<StoredState> SqliteStateStore::Load() const {
   const auto body = [&]() -> Status {
     Statement jobs(db_,
                    "SELECT id, ord, spec, state, reason, attempt, world_size, "
-                   "restart_reason, submitted_us, started_us, ended_us "
-                   "FROM jobs ORDER BY ord");
+                   "restart_reason, submitted_us, started_us, ended_us, "
+                   "credential_sha256 FROM jobs ORDER BY ord");
     while (true) {
       DSTRAIN_ASSIGN_OR_RETURN(bool row, jobs.Step());
       if (!row) break;
@@ -609,6 +632,7 @@ StatusOr<StoredState> SqliteStateStore::Load() const {
       job.submitted_us = jobs.Int(8);
       job.progress.started_us = jobs.Int(9);
       job.progress.ended_us = jobs.Int(10);
+      job.progress.credential_sha256 = jobs.Text(11);
       state.jobs.push_back(std::move(job));
     }
     for (StoredJob& job : state.jobs) by_id[job.id] = &job;

@@ -323,6 +323,41 @@ TEST_F(SqliteStateStoreTest, AnotherProcessIsRefusedWhileTheStoreIsOpen) {
   EXPECT_EQ(code2, 0) << message2;
 }
 
+// A state directory written by the first schema (no credential digests)
+// is migrated in place when a newer dstrain opens it: its jobs read back as
+// they were, with an empty digest, and the new column takes writes.
+TEST_F(SqliteStateStoreTest, AVersion1DatabaseIsMigratedKeepingItsJobs) {
+  StoredState before;
+  {
+    std::unique_ptr<SqliteStateStore> store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    ASSERT_THAT(store->CreateJob(Submission("j-1", 1)), IsOk());
+    ASSERT_THAT(store->UpdateJob(Change("j-1", proto::JOB_PENDING,
+                                        proto::JOB_RUNNING, "placed")),
+                IsOk());
+    StatusOr<StoredState> s = store->Load();
+    ASSERT_THAT(s, IsOk());
+    before = *s;
+  }
+  // Back to what version 1 wrote.
+  Sql("ALTER TABLE jobs DROP COLUMN credential_sha256; "
+      "PRAGMA user_version = 1");
+  ASSERT_EQ(SqlText("PRAGMA user_version"), "1");
+  std::unique_ptr<SqliteStateStore> store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(SqlText("PRAGMA user_version"),
+            std::to_string(SqliteStateStore::SchemaVersion()));
+  StatusOr<StoredState> after = store->Load();
+  ASSERT_THAT(after, IsOk());
+  ExpectSameState(before, *after);
+  JobChange c = Change("j-1", proto::JOB_RUNNING, proto::JOB_RUNNING, "again");
+  c.progress.credential_sha256 = std::string(64, 'a');
+  ASSERT_THAT(store->UpdateJob(c), IsOk());
+  StatusOr<StoredState> updated = store->Load();
+  ASSERT_THAT(updated, IsOk());
+  EXPECT_EQ(updated->jobs[0].progress.credential_sha256, std::string(64, 'a'));
+}
+
 TEST_F(SqliteStateStoreTest, ADatabaseFromANewerDstrainIsRefused) {
   { ASSERT_NE(OpenOrDie(), nullptr); }
   Sql("PRAGMA user_version = 99");

@@ -33,8 +33,10 @@
 //
 // Not kept: the latest metrics of every rank (they change every step; rank
 // 0's are in the history), heartbeats (only a node's lost flag), the
-// rendezvous keys (a job that runs again rendezvouses anew). No secret ever
-// reaches the store: the cluster token is not part of any record here.
+// rendezvous keys (the ranks of a running job set them again when they see
+// the coordinator restarted: coordinator/client/coordinator_kv_store.h). No
+// secret ever reaches the store: the cluster token is not part of any record
+// here, and of a job credential only its SHA-256.
 
 #include <cstdint>
 #include <optional>
@@ -56,6 +58,10 @@ struct JobProgress {
   std::int64_t started_us =
       0;  // Unix µs the latest attempt was placed; 0: never
   std::int64_t ended_us = 0;  // Unix µs it ended; 0: not ended
+  // SHA-256 (hex) of the current attempt's job credential, "" when none:
+  // a restarted coordinator checks the credential its running workers hold
+  // without the credential itself ever being stored.
+  std::string credential_sha256;
 
   bool operator==(const JobProgress&) const = default;
 };
@@ -150,6 +156,10 @@ class StateStore {
                             const proto::WorkerExit& exit) = 0;
 
   virtual Status PutNode(const StoredNode& node) = 0;
+  // A node registering again under its id: replaces its inventory, agent
+  // address and lost flag (id, ordinal and registration time stay).
+  // NOT_FOUND for an id never put.
+  virtual Status UpdateNode(const StoredNode& node) = 0;
   // Sets the lost flag of every node named (all of them or none: an
   // unknown id is NOT_FOUND).
   virtual Status MarkNodesLost(const std::vector<std::string>& node_ids) = 0;

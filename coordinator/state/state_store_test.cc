@@ -432,6 +432,41 @@ TEST_P(StateStoreContractTest, NodesComeBackByOrdinalAndCanBeMarkedLost) {
   EXPECT_TRUE(s.nodes[2].lost);
 }
 
+// A node registering again under its id (after a coordinator restart):
+// inventory, address and lost flag are replaced, id, ordinal and
+// registration time stay.
+TEST_P(StateStoreContractTest, AnUpdatedNodeKeepsItsIdOrdinalAndTime) {
+  ASSERT_THAT(store_->PutNode(Node("n-1", 1)), IsOk());
+  ASSERT_THAT(store_->MarkNodesLost({"n-1"}), IsOk());
+  StoredNode again = Node("n-1", 99);
+  again.inventory.set_cpus(64);
+  again.agent_address = "10.0.0.9:7001";
+  again.registered_us = 1;
+  again.lost = false;
+  ASSERT_THAT(store_->UpdateNode(again), IsOk());
+  EXPECT_THAT(store_->UpdateNode(Node("n-9", 9)),
+              StatusIs(StatusCode::kNotFound, HasSubstr("n-9")));
+  StoredState s = LoadAll();
+  ASSERT_EQ(s.nodes.size(), 1u);
+  EXPECT_EQ(s.nodes[0].ordinal, 1);
+  EXPECT_EQ(s.nodes[0].registered_us, Node("n-1", 1).registered_us);
+  EXPECT_EQ(s.nodes[0].inventory.cpus(), 64);
+  EXPECT_EQ(s.nodes[0].agent_address, "10.0.0.9:7001");
+  EXPECT_FALSE(s.nodes[0].lost);
+}
+
+// The digest of a job's credential is part of its progress.
+TEST_P(StateStoreContractTest, TheCredentialDigestIsKeptWithTheProgress) {
+  ASSERT_THAT(store_->CreateJob(Submission("j-1", 1)), IsOk());
+  JobChange start;
+  start.job_id = "j-1";
+  start.progress.state = proto::JOB_STARTING;
+  start.progress.credential_sha256 = std::string(64, 'f');
+  start.event = Event(2000, proto::JOB_PENDING, proto::JOB_STARTING, "placed");
+  ASSERT_THAT(store_->UpdateJob(start), IsOk());
+  EXPECT_EQ(OnlyJob().progress.credential_sha256, std::string(64, 'f'));
+}
+
 TEST_P(StateStoreContractTest, WritesFromSeveralThreadsAreAllKept) {
   constexpr int kThreads = 4;
   constexpr int kJobsEach = 10;
