@@ -56,6 +56,7 @@ JobManager::JobManager(NodeManager* nodes, RendezvousStore* kv,
                      ? std::make_unique<InMemoryStateStore>()
                      : nullptr),
       store_(options_.store == nullptr ? own_store_.get() : options_.store),
+      commit_(store_),
       coordinator_address_(options_.coordinator_address),
       rng_(std::random_device{}()) {}
 
@@ -101,7 +102,10 @@ void JobManager::TransitionLocked(Job* job, proto::JobState to,
   change.progress.credential_sha256 = job->credential_sha256;
   change.event = std::move(event);
   if (placed) change.ranks = job->ranks;
-  NoteStore(store_->UpdateJob(change), effects);
+  effects->writes.push_back(
+      commit_.Enqueue([change = std::move(change)](StateStore& s) {
+        return s.UpdateJob(change);
+      }));
 }
 
 Status JobManager::Restore(std::vector<StoredJob> stored) {
@@ -206,8 +210,8 @@ void JobManager::ReadoptLocked(Job* j, const std::string& credential_sha256,
   TransitionLocked(j, j->state,
                    std::string(kCoordinatorRestarted) + "; waiting for the " +
                        std::to_string(j->nodes.size()) + " node" +
-                       (j->nodes.size() == 1 ? "" : "s") +
-                       " of attempt " + std::to_string(j->attempt) +
+                       (j->nodes.size() == 1 ? "" : "s") + " of attempt " +
+                       std::to_string(j->attempt) +
                        " to register their workers again",
                    /*placed=*/false, effects);
   const proto::WorkerExit* failed_exit = nullptr;
@@ -215,10 +219,9 @@ void JobManager::ReadoptLocked(Job* j, const std::string& credential_sha256,
     if (rpc::IsFailure(e) && failed_exit == nullptr) failed_exit = &e;
   }
   if (!lost_host.empty()) {
-    FailOrRestartLocked(j,
-                        "node " + lost_host +
-                            " was lost before the coordinator restarted",
-                        effects);
+    FailOrRestartLocked(
+        j, "node " + lost_host + " was lost before the coordinator restarted",
+        effects);
   } else if (failed_exit != nullptr) {
     // It was failing (perhaps restarting) when the coordinator stopped.
     const proto::RankAssignment& a = j->ranks[failed_exit->rank()];
@@ -283,15 +286,14 @@ std::vector<std::string> JobManager::AdoptNode(
         gone += (gone.empty() ? "" : ", ") + std::to_string(a.rank());
       }
       if (!gone.empty()) {
-        FailOrRestartLocked(&job,
-                            "rank" + std::string(gone.find(',') ==
-                                                         std::string::npos
-                                                     ? " "
-                                                     : "s ") +
-                                gone + " on " + placed->host +
-                                " no longer ran when its agent registered "
-                                "again after the coordinator restarted",
-                            &effects);
+        FailOrRestartLocked(
+            &job,
+            "rank" +
+                std::string(gone.find(',') == std::string::npos ? " " : "s ") +
+                gone + " on " + placed->host +
+                " no longer ran when its agent registered "
+                "again after the coordinator restarted",
+            &effects);
         continue;
       }
       bool all_back = true;
@@ -337,17 +339,22 @@ StatusOr<std::string> JobManager::LaunchJob(const proto::JobSpec& spec) {
   }
   Effects effects;
   std::string job_id;
+  Job job;
   {
+    // The id and the place in the queue are taken here; the job is
+    // recorded without mu_ held, and only then can anyone see it.
     std::lock_guard<std::mutex> lock(mu_);
     do {
       char buf[16];
       std::snprintf(buf, sizeof(buf), "j-%06llx",
                     static_cast<unsigned long long>(rng_() & 0xffffff));
       job_id = buf;
-    } while (jobs_.count(job_id) > 0);
-    Job job;
+    } while (jobs_.count(job_id) > 0 || reserved_ids_.count(job_id) > 0);
+    reserved_ids_.insert(job_id);
+    job.order = next_order_++;
+  }
+  {
     job.id = job_id;
-    job.order = next_order_;
     job.spec = spec;
     job.cluster = std::move(cluster);
     if (job.spec.nodes_max() == 0) job.spec.set_nodes_max(spec.nodes_min());
@@ -359,15 +366,22 @@ StatusOr<std::string> JobManager::LaunchJob(const proto::JobSpec& spec) {
     submitted.set_to_state(proto::JOB_PENDING);
     submitted.set_cause("submitted");
     job.events.push_back(submitted);
-    // Recorded before anyone can see the job: a job the caller is told
-    // about survives a restart of the coordinator.
-    Status recorded = store_->CreateJob(JobSubmission{
-        job_id, job.order, job.spec, job.submitted_us, submitted});
+  }
+  // Recorded before anyone can see the job: a job the caller is told
+  // about survives a restart of the coordinator.
+  JobSubmission submission{job_id, job.order, job.spec, job.submitted_us,
+                           job.events.front()};
+  const Status recorded = commit_.Await(
+      commit_.Enqueue([submission = std::move(submission)](StateStore& s) {
+        return s.CreateJob(submission);
+      }));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    reserved_ids_.erase(job_id);
     if (!recorded.ok()) {
       log::Error("coordinator: " + recorded.message());
       return recorded;
     }
-    ++next_order_;
     jobs_.emplace(job_id, std::move(job));
     // Opened under mu_ so no other thread can see the job without its
     // namespace (RendezvousStore's lock is a leaf here).
@@ -725,45 +739,79 @@ void JobManager::MaybeRestartLocked(Job* job, Effects* effects) {
 }
 
 void JobManager::Apply(Effects* effects) {
+  // On disk before anything acts on it: no agent starts workers for a
+  // placement a crash could take back.
+  for (GroupCommit::Ticket t : effects->writes) {
+    NoteStore(commit_.Await(t), effects);
+  }
+  effects->writes.clear();
   for (auto& [job_id, reason] : effects->dropped_namespaces) {
     kv_->DropJob(job_id, reason);
   }
   for (auto& call : effects->agent_calls) executor_->Post(std::move(call));
 }
 
+Status JobManager::CheckExitLocked(const std::string& node_id,
+                                   const std::string& job_id, int attempt,
+                                   const proto::WorkerExit& exit, Job** found) {
+  *found = nullptr;
+  Job* job = FindLocked(job_id);
+  if (job == nullptr) return UnknownJob(job_id);
+  if (attempt != job->attempt) return Status::Ok();  // a stale attempt
+  if (job->state == proto::JOB_PENDING) {
+    return FailedPrecondition("job " + job_id +
+                              " has not started; no worker can have exited");
+  }
+  if (exit.rank() < 0 || exit.rank() >= job->world_size) {
+    return InvalidArgument("job " + job_id + " has no rank " +
+                           std::to_string(exit.rank()) + " (world size " +
+                           std::to_string(job->world_size) + ")");
+  }
+  const proto::RankAssignment& a = job->ranks[exit.rank()];
+  if (!node_id.empty() && a.node_id() != node_id) {
+    return InvalidArgument("rank " + std::to_string(exit.rank()) + " of job " +
+                           job_id + " runs on node " + a.node_id() + ", not " +
+                           node_id);
+  }
+  *found = job;
+  return Status::Ok();
+}
+
 Status JobManager::ReportWorkerExit(const std::string& node_id,
                                     const std::string& job_id, int attempt,
                                     const proto::WorkerExit& exit) {
+  bool record = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Job* job = nullptr;
+    DSTRAIN_RETURN_IF_ERROR(
+        CheckExitLocked(node_id, job_id, attempt, exit, &job));
+    if (job == nullptr) return Status::Ok();
+    record = job->exits.count(exit.rank()) == 0;
+  }
+  if (record) {
+    // Not applied unless recorded (the agent retries an exit the
+    // coordinator could not take, UNAVAILABLE); written without mu_ held.
+    // The store keeps the first exit of a rank, so two reports of it racing
+    // here record one.
+    const Status recorded =
+        commit_.Await(commit_.Enqueue([job_id, attempt, exit](StateStore& s) {
+          return s.RecordExit(job_id, attempt, exit);
+        }));
+    if (!recorded.ok()) {
+      log::Error("coordinator: " + recorded.message());
+      return recorded;
+    }
+  }
   Effects effects;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    Job* job = FindLocked(job_id);
-    if (job == nullptr) return UnknownJob(job_id);
-    if (attempt != job->attempt) return Status::Ok();  // a stale attempt
-    if (job->state == proto::JOB_PENDING) {
-      return FailedPrecondition("job " + job_id +
-                                " has not started; no worker can have exited");
-    }
-    if (exit.rank() < 0 || exit.rank() >= job->world_size) {
-      return InvalidArgument("job " + job_id + " has no rank " +
-                             std::to_string(exit.rank()) + " (world size " +
-                             std::to_string(job->world_size) + ")");
-    }
+    // Checked again: the job may have moved on while the exit was written.
+    Job* job = nullptr;
+    DSTRAIN_RETURN_IF_ERROR(
+        CheckExitLocked(node_id, job_id, attempt, exit, &job));
+    if (job == nullptr) return Status::Ok();
     const proto::RankAssignment& a = job->ranks[exit.rank()];
-    if (!node_id.empty() && a.node_id() != node_id) {
-      return InvalidArgument("rank " + std::to_string(exit.rank()) +
-                             " of job " + job_id + " runs on node " +
-                             a.node_id() + ", not " + node_id);
-    }
-    if (job->exits.count(exit.rank()) == 0) {
-      // Not applied unless recorded: the agent retries an exit the
-      // coordinator could not take (UNAVAILABLE).
-      Status recorded = store_->RecordExit(job_id, attempt, exit);
-      if (!recorded.ok()) {
-        log::Error("coordinator: " + recorded.message());
-        return recorded;
-      }
-    }
     job->exits.emplace(exit.rank(), exit);
     if (IsEnded(job->state)) return Status::Ok();
     if (job->restarting) {
@@ -836,6 +884,19 @@ Status JobManager::CancelJob(const std::string& job_id,
 }
 
 Status JobManager::ReportMetrics(const proto::ReportMetricsRequest& request) {
+  std::optional<GroupCommit::Ticket> written;
+  const Status taken = TakeMetrics(request, &written);
+  if (!written.has_value()) return taken;
+  const Status recorded = commit_.Await(*written);
+  if (!recorded.ok()) {
+    log::Error("coordinator: " + recorded.message());
+    if (taken.ok()) return recorded;
+  }
+  return taken;
+}
+
+Status JobManager::TakeMetrics(const proto::ReportMetricsRequest& request,
+                               std::optional<GroupCommit::Ticket>* written) {
   std::lock_guard<std::mutex> lock(mu_);
   // What this call changes in rank 0's histories and the results, written
   // to the store as one transaction at the end.
@@ -916,13 +977,12 @@ Status JobManager::ReportMetrics(const proto::ReportMetricsRequest& request) {
     return Status::Ok();
   }();
   // What was taken before an error is recorded too: the store keeps what
-  // memory holds.
+  // memory holds. Queued under mu_, so the store sees the batches in the
+  // order memory took them; written after it is released.
   if (!batch.steps.empty() || !batch.results.empty()) {
-    Status recorded = store_->RecordMetrics(batch);
-    if (!recorded.ok()) {
-      log::Error("coordinator: " + recorded.message());
-      if (taken.ok()) return recorded;
-    }
+    *written = commit_.Enqueue([batch = std::move(batch)](StateStore& s) {
+      return s.RecordMetrics(batch);
+    });
   }
   return taken;
 }

@@ -46,17 +46,19 @@
 // Reports for another attempt than the job's are ignored.
 //
 // Durable state: every change of a job is written to the StateStore
-// (coordinator/state/state_store.h) under mu_, before the call that caused
-// it returns: the submission (when it cannot be recorded LaunchJob fails
-// and no job is made), each change of state as an event (time, from, to,
+// (coordinator/state/state_store.h) before the call that caused it
+// returns: the submission (when it cannot be recorded LaunchJob fails and
+// no job is made), each change of state as an event (time, from, to,
 // cause) together with the job's progress and, when it is placed, its rank
 // assignments, each ReportMetrics call's rank-0 steps and results as one
 // write, and the first exit reported for each rank (not applied when it
 // cannot be recorded). Any other write that fails is logged, and returned
-// by the public call that caused it; the job goes on in memory. The writes
-// happen under mu_, so with SqliteStateStore every such call holds mu_
-// across an fsync: one write per change keeps that short, but a
-// coordinator serving thousands of agents needs them batched outside mu_.
+// by the public call that caused it; the job goes on in memory. Writes are
+// decided and queued under mu_ (so the store sees them in the order of the
+// decisions) and written through a GroupCommit after mu_ is released: no
+// call holds mu_ across the disk, and the writes of calls that arrive
+// together share one transaction and one sync. Agents are called only
+// after the writes that decided the call are on disk.
 //
 // Restore, at start, takes back an earlier run's jobs from the store.
 // Ended ones come back as they were, so GetJobStatus answers for them with
@@ -80,13 +82,13 @@
 //
 // Threads: every public method may be called from any thread. mu_ guards
 // jobs_, the coordinator address and the id generator. Lock order: mu_,
-// then NodeManager's, RendezvousStore's or the StateStore's lock (all
-// leaves: OpenJob and every store write are called under mu_). Agent calls run
-// on `executor`, and DropJob (which runs rendezvous waiters' callbacks) only
-// after mu_ is released, so no gRPC call or waiter callback ever runs under
-// mu_. `nodes`, `kv`, `agents`, `executor`, `clock` and the options' store must
-// outlive the manager, and the executor must be drained before the manager dies
-// (its tasks call back into the manager).
+// then NodeManager's, RendezvousStore's or GroupCommit's lock (all leaves:
+// OpenJob and GroupCommit::Enqueue are called under mu_; Await never is). Agent
+// calls run on `executor`, and DropJob (which runs rendezvous waiters'
+// callbacks) only after mu_ is released, so no gRPC call or waiter callback
+// ever runs under mu_. `nodes`, `kv`, `agents`, `executor`, `clock` and the
+// options' store must outlive the manager, and the executor must be drained
+// before the manager dies (its tasks call back into the manager).
 
 #include <cstdint>
 #include <deque>
@@ -96,6 +98,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -108,6 +111,7 @@
 #include "coordinator/node_address.h"
 #include "coordinator/node_manager.h"
 #include "coordinator/rendezvous_store.h"
+#include "coordinator/state/group_commit.h"
 #include "coordinator/state/state_store.h"
 #include "dstrain.pb.h"
 
@@ -170,8 +174,9 @@ class JobManager {
   // there takes its workers back; one whose ranks there neither run nor
   // have exited fails (or restarts). Returns the ids in `running` that no
   // active attempt here owns, whose workers the agent should stop.
-  std::vector<std::string> AdoptNode(const std::string& node_id,
-                                     const std::vector<proto::RunningJob>& running);
+  std::vector<std::string> AdoptNode(
+      const std::string& node_id,
+      const std::vector<proto::RunningJob>& running);
 
   // NOT_FOUND for an unknown job; a job already ended is left as it is.
   Status CancelJob(const std::string& job_id, const std::string& reason);
@@ -208,7 +213,7 @@ class JobManager {
     proto::JobSpec spec;
     proto::JobState state = proto::JOB_PENDING;
     std::string reason;
-    std::string pending_reason;  // while PENDING: why it waits
+    std::string pending_reason;     // while PENDING: why it waits
     std::string credential_sha256;  // the current attempt's (see above)
     int attempt = 0;
     int world_size = 0;
@@ -236,8 +241,10 @@ class JobManager {
     std::int64_t started_us = 0;
     std::int64_t ended_us = 0;
   };
-  // Work decided under mu_ and done after it is released.
+  // Work decided under mu_ and done after it is released: first the
+  // store writes are awaited (GroupCommit), then the rest.
   struct Effects {
+    std::vector<GroupCommit::Ticket> writes;
     std::vector<std::pair<std::string, Status>> dropped_namespaces;
     std::vector<std::function<void()>> agent_calls;
     Status store_error;  // the first write to the store that failed
@@ -286,6 +293,13 @@ class JobManager {
   void MaybeRestartLocked(Job* job, Effects* effects);
   void StopWorkersLocked(const Job& job, const std::string& reason,
                          Effects* effects);
+  // ReportWorkerExit's checks; *job is null for a stale attempt (OK).
+  Status CheckExitLocked(const std::string& node_id, const std::string& job_id,
+                         int attempt, const proto::WorkerExit& exit, Job** job);
+  // ReportMetrics under mu_: takes the request into memory and queues its
+  // write (*written, when there is one).
+  Status TakeMetrics(const proto::ReportMetricsRequest& request,
+                     std::optional<GroupCommit::Ticket>* written);
   void OnStartResult(const std::string& job_id, int attempt,
                      const std::string& node_id, const Status& status);
 
@@ -297,14 +311,17 @@ class JobManager {
   const JobManagerOptions options_;
   std::unique_ptr<StateStore> own_store_;  // when the options gave none
   StateStore* const store_;
+  GroupCommit commit_;  // over store_
 
   mutable std::mutex mu_;
   std::string coordinator_address_;  // guarded by mu_
   std::map<std::string, Job> jobs_;  // guarded by mu_
   std::int64_t next_order_ = 1;      // guarded by mu_
-  std::mt19937_64 rng_;              // guarded by mu_
-  bool scheduling_ = false;          // guarded by mu_
-  bool reschedule_ = false;          // guarded by mu_
+  // Ids of jobs being recorded by LaunchJob, not yet in jobs_.
+  std::set<std::string> reserved_ids_;  // guarded by mu_
+  std::mt19937_64 rng_;                 // guarded by mu_
+  bool scheduling_ = false;             // guarded by mu_
+  bool reschedule_ = false;             // guarded by mu_
 };
 
 }  // namespace dstrain::coordinator

@@ -32,96 +32,139 @@ Status NodeManager::Restore(const std::vector<StoredNode>& stored) {
     node.registered_at = clock_->Now();
     node.registered_unix_us = s.registered_us;
     node.last_heartbeat = node.registered_at;
+    node.last_heartbeat_unix_us = s.last_heartbeat_us;
     node.alive = false;
     // registered_at is the Restore's time: restore_grace counts from it.
     node.awaiting = !s.lost;
     next_order_ = std::max(next_order_, s.ordinal + 1);
+    index_[node.node_id] = nodes_.size();
     nodes_.push_back(std::move(node));
   }
   return Status::Ok();
 }
 
+NodeInfo* NodeManager::FindLocked(const std::string& node_id) {
+  auto it = index_.find(node_id);
+  return it == index_.end() ? nullptr : &nodes_[it->second];
+}
+
 StatusOr<std::string> NodeManager::Register(
     const proto::NodeInventory& inventory, const std::string& agent_address,
     const std::string& previous_node_id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  for (NodeInfo& known : nodes_) {
+  // Decided under mu_, recorded without it (the store's write reaches the
+  // disk), applied under it again: heartbeats never wait for the disk.
+  StoredNode record;
+  record.inventory = inventory;
+  record.agent_address = agent_address;
+  bool revive = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    NodeInfo* known = FindLocked(previous_node_id);
     // Only a node restored from an earlier run comes back under its id: a
     // node this run declared lost had its jobs failed over already, and the
     // hostname check keeps an agent from claiming another machine's node.
-    if (previous_node_id.empty() || known.node_id != previous_node_id ||
-        !known.awaiting || known.inventory.hostname() != inventory.hostname()) {
-      continue;
+    if (known != nullptr && known->awaiting && !known->reviving &&
+        known->inventory.hostname() == inventory.hostname()) {
+      known->reviving = true;  // one registration takes it back
+      revive = true;
+      record.id = known->node_id;
+      record.ordinal = known->order;
+      record.registered_us = known->registered_unix_us;
+    } else {
+      record.ordinal = next_order_++;
+      record.id = "n-" + std::to_string(record.ordinal);
+      record.registered_us = clock_->UnixMicros();
     }
-    StoredNode record;
-    record.id = known.node_id;
-    record.ordinal = known.order;
-    record.inventory = inventory;
-    record.agent_address = agent_address;
-    record.registered_us = known.registered_unix_us;
-    DSTRAIN_RETURN_IF_ERROR(store_->UpdateNode(record));
-    known.inventory = inventory;
-    known.agent_address = agent_address;
-    known.awaiting = false;
-    known.alive = true;
-    known.last_heartbeat = clock_->Now();
-    registered_ = true;
-    return known.node_id;
   }
+  // Recorded before the agent hears its id: a restarted coordinator never
+  // hands that id to another node.
+  const Status recorded =
+      revive ? store_->UpdateNode(record) : store_->PutNode(record);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (revive) {
+    NodeInfo* known = FindLocked(record.id);
+    known->reviving = false;
+    DSTRAIN_RETURN_IF_ERROR(recorded);
+    if (!known->awaiting) {
+      // Lost (the restore grace ended) while it was being recorded.
+      return Unavailable("node " + record.id +
+                         " was declared lost while registering; register "
+                         "again");
+    }
+    known->inventory = inventory;
+    known->agent_address = agent_address;
+    known->awaiting = false;
+    known->alive = true;
+    known->last_heartbeat = clock_->Now();
+    registered_ = true;
+    return record.id;
+  }
+  DSTRAIN_RETURN_IF_ERROR(recorded);  // the ordinal stays unused
   NodeInfo node;
-  node.order = next_order_;
-  node.node_id = "n-" + std::to_string(node.order);
+  node.order = record.ordinal;
+  node.node_id = record.id;
   node.inventory = inventory;
   node.agent_address = agent_address;
   node.registered_at = clock_->Now();
-  node.registered_unix_us = clock_->UnixMicros();
+  node.registered_unix_us = record.registered_us;
   node.last_heartbeat = node.registered_at;
-  // Recorded before the agent hears its id: a restarted coordinator never
-  // hands that id to another node.
-  StoredNode record;
-  record.id = node.node_id;
-  record.ordinal = node.order;
-  record.inventory = inventory;
-  record.agent_address = agent_address;
-  record.registered_us = node.registered_unix_us;
-  DSTRAIN_RETURN_IF_ERROR(store_->PutNode(record));
-  ++next_order_;
   registered_ = true;
-  nodes_.push_back(std::move(node));
-  return nodes_.back().node_id;
+  // In registration order, also when two registrations crossed.
+  auto at = std::upper_bound(
+      nodes_.begin(), nodes_.end(), node.order,
+      [](std::int64_t order, const NodeInfo& n) { return order < n.order; });
+  nodes_.insert(at, std::move(node));
+  index_.clear();
+  for (std::size_t i = 0; i < nodes_.size(); ++i) index_[nodes_[i].node_id] = i;
+  return record.id;
 }
 
 bool NodeManager::Heartbeat(const std::string& node_id,
                             const std::vector<int>& running_ranks) {
   std::lock_guard<std::mutex> lock(mu_);
-  for (NodeInfo& node : nodes_) {
-    if (node.node_id != node_id) continue;
-    if (!node.alive) return false;
-    node.last_heartbeat = clock_->Now();
-    node.running_ranks = running_ranks;
-    return true;
-  }
-  return false;
+  NodeInfo* node = FindLocked(node_id);
+  if (node == nullptr || !node->alive) return false;
+  node->last_heartbeat = clock_->Now();
+  node->running_ranks = running_ranks;
+  node->last_heartbeat_unix_us = clock_->UnixMicros();
+  dirty_heartbeats_[node_id] = node->last_heartbeat_unix_us;
+  return true;
 }
 
 std::vector<std::string> NodeManager::CheckLiveness() {
-  std::lock_guard<std::mutex> lock(mu_);
-  const Clock::TimePoint now = clock_->Now();
-  const Clock::Duration limit = heartbeat_interval_ * missed_before_lost_;
   std::vector<std::string> lost;
-  for (NodeInfo& node : nodes_) {
-    if (node.alive && now - node.last_heartbeat > limit) {
-      node.alive = false;
-      lost.push_back(node.node_id);
-    } else if (node.awaiting && now - node.registered_at > restore_grace_) {
-      node.awaiting = false;
-      lost.push_back(node.node_id);
+  std::vector<std::pair<std::string, std::int64_t>> beats;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const Clock::TimePoint now = clock_->Now();
+    const Clock::Duration limit = heartbeat_interval_ * missed_before_lost_;
+    for (NodeInfo& node : nodes_) {
+      if (node.alive && now - node.last_heartbeat > limit) {
+        node.alive = false;
+        lost.push_back(node.node_id);
+      } else if (node.awaiting && !node.reviving &&
+                 now - node.registered_at > restore_grace_) {
+        node.awaiting = false;
+        lost.push_back(node.node_id);
+      }
+    }
+    // Heartbeats reach the store in one write per interval, not one each.
+    if (now - last_heartbeat_flush_ >= heartbeat_interval_ &&
+        !dirty_heartbeats_.empty()) {
+      beats.assign(dirty_heartbeats_.begin(), dirty_heartbeats_.end());
+      dirty_heartbeats_.clear();
+      last_heartbeat_flush_ = now;
     }
   }
+  // Nobody to answer with a failure: the node is lost here either way (a
+  // restarted coordinator would find it awaiting and lose it again), and a
+  // heartbeat time not recorded is only an older one in the record.
   if (!lost.empty()) {
-    // Nobody to answer with a failure: the node is lost here either way
-    // (a restarted coordinator would find it awaiting and lose it again).
     Status s = store_->MarkNodesLost(lost);
+    if (!s.ok()) log::Error("coordinator: " + s.message());
+  }
+  if (!beats.empty()) {
+    Status s = store_->RecordHeartbeats(beats);
     if (!s.ok()) log::Error("coordinator: " + s.message());
   }
   return lost;
@@ -129,10 +172,9 @@ std::vector<std::string> NodeManager::CheckLiveness() {
 
 std::optional<NodeInfo> NodeManager::Get(const std::string& node_id) const {
   std::lock_guard<std::mutex> lock(mu_);
-  for (const NodeInfo& node : nodes_) {
-    if (node.node_id == node_id) return node;
-  }
-  return std::nullopt;
+  auto it = index_.find(node_id);
+  if (it == index_.end()) return std::nullopt;
+  return nodes_[it->second];
 }
 
 std::vector<NodeInfo> NodeManager::List() const {

@@ -22,11 +22,18 @@
 // `restore_grace` is lost, as a silent node is. New ids continue after the
 // restored ones, so no id names two nodes.
 //
-// Thread-safe: every method takes mu_, which guards the whole table; the
-// only call made while holding it is into the store, whose lock is a leaf.
+// Heartbeats are kept in memory and written to the store by CheckLiveness,
+// the latest time of each node that beat, in one write per heartbeat
+// interval.
+//
+// Thread-safe: every method takes mu_, which guards the whole table; no
+// call is made while holding it: store writes happen after it is released
+// (a registration is decided under mu_, recorded, then applied), so a
+// heartbeat never waits for the disk.
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -48,9 +55,13 @@ struct NodeInfo {
   Clock::TimePoint registered_at;
   std::int64_t registered_unix_us = 0;
   Clock::TimePoint last_heartbeat;
+  // Unix µs of the latest heartbeat (for an earlier run's node, the one
+  // its record kept); 0: none yet.
+  std::int64_t last_heartbeat_unix_us = 0;
   bool alive = true;
   // Restored from an earlier run and not registered again yet.
   bool awaiting = false;
+  bool reviving = false;           // its registration is being recorded
   std::vector<int> running_ranks;  // as last reported by the agent
 
   // The inventory's hostname, or the node id when the agent sent none.
@@ -105,10 +116,16 @@ class NodeManager {
   std::unique_ptr<StateStore> own_store_;  // when none was given
   StateStore* const store_;
 
+  NodeInfo* FindLocked(const std::string& node_id);
+
   mutable std::mutex mu_;
   std::vector<NodeInfo> nodes_;  // guarded by mu_; in registration order
-  std::int64_t next_order_ = 1;  // guarded by mu_
-  bool registered_ = false;      // guarded by mu_; Register has added a node
+  std::map<std::string, std::size_t> index_;  // guarded by mu_; id -> nodes_
+  // Heartbeats since the last write to the store: id -> Unix µs.
+  std::map<std::string, std::int64_t> dirty_heartbeats_;  // guarded by mu_
+  Clock::TimePoint last_heartbeat_flush_{};               // guarded by mu_
+  std::int64_t next_order_ = 1;                           // guarded by mu_
+  bool registered_ = false;  // guarded by mu_; Register has added a node
 };
 
 }  // namespace dstrain::coordinator

@@ -182,6 +182,52 @@ TEST(NodeManagerTest, RestoredNodesAwaitTheirAgentsAndIdsContinue) {
   EXPECT_THAT(nodes.Restore({}), StatusIs(StatusCode::kFailedPrecondition));
 }
 
+// Counts the store's heartbeat writes.
+class HeartbeatCountingStore : public InMemoryStateStore {
+ public:
+  Status RecordHeartbeats(
+      const std::vector<std::pair<std::string, std::int64_t>>& times) override {
+    ++writes;
+    last_batch = times.size();
+    return InMemoryStateStore::RecordHeartbeats(times);
+  }
+  int writes = 0;
+  std::size_t last_batch = 0;
+};
+
+// Heartbeats reach the store as one write per interval holding every node
+// that beat, and a restarted coordinator reads the latest time back.
+TEST(NodeManagerTest, HeartbeatsAreWrittenInOneBatchPerInterval) {
+  FakeClock clock;
+  HeartbeatCountingStore store;
+  NodeManager nodes(&clock, seconds(2), 3, &store);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 100; ++i) {
+    ids.push_back(Add(nodes, "h" + std::to_string(i), "x:1"));
+  }
+  for (int round = 0; round < 3; ++round) {
+    clock.Advance(milliseconds(500));
+    for (const std::string& id : ids) ASSERT_TRUE(nodes.Heartbeat(id, {}));
+    EXPECT_TRUE(nodes.CheckLiveness().empty());
+  }
+  // 300 heartbeats in 1.5 s: the first tick wrote them, the next two
+  // ticks were within the interval.
+  EXPECT_EQ(store.writes, 1);
+  EXPECT_EQ(store.last_batch, 100u);
+  clock.Advance(seconds(2));
+  ASSERT_TRUE(nodes.Heartbeat(ids[7], {}));
+  const std::int64_t beat = clock.UnixMicros();
+  (void)nodes.CheckLiveness();
+  EXPECT_EQ(store.writes, 2);
+  EXPECT_EQ(store.last_batch, 100u);  // each node's latest beat, once
+  StatusOr<StoredState> state = store.Load();
+  ASSERT_THAT(state, IsOk());
+  EXPECT_EQ(state->nodes[7].last_heartbeat_us, beat);
+  NodeManager restarted(&clock, seconds(2), 3, &store);
+  ASSERT_THAT(restarted.Restore(state->nodes), IsOk());
+  EXPECT_EQ(restarted.Get(ids[7])->last_heartbeat_unix_us, beat);
+}
+
 class RefusingStore : public InMemoryStateStore {
  public:
   Status PutNode(const StoredNode&) override {

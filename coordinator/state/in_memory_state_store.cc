@@ -120,6 +120,16 @@ Status InMemoryStateStore::UpdateNode(const StoredNode& node) {
   return Status::Ok();
 }
 
+Status InMemoryStateStore::RecordHeartbeats(
+    const std::vector<std::pair<std::string, std::int64_t>>& times) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [id, us] : times) {
+    auto it = nodes_.find(id);
+    if (it != nodes_.end()) it->second.last_heartbeat_us = us;
+  }
+  return Status::Ok();
+}
+
 Status InMemoryStateStore::MarkNodesLost(
     const std::vector<std::string>& node_ids) {
   std::lock_guard<std::mutex> lock(mu_);

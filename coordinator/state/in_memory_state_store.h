@@ -26,6 +26,8 @@ class InMemoryStateStore : public StateStore {
   Status PutNode(const StoredNode& node) override;
   Status UpdateNode(const StoredNode& node) override;
   Status MarkNodesLost(const std::vector<std::string>& node_ids) override;
+  Status RecordHeartbeats(
+      const std::vector<std::pair<std::string, std::int64_t>>& times) override;
 
  private:
   struct Job {

@@ -87,9 +87,11 @@ CREATE TABLE nodes (
 PRAGMA application_id = 1685288050;
 )sql",
     // Version 2: the SHA-256 of each job's current credential, so that a
-    // restarted coordinator still knows its running workers.
+    // restarted coordinator still knows its running workers; each node's
+    // latest heartbeat time (written in batches).
     R"sql(
 ALTER TABLE jobs ADD COLUMN credential_sha256 TEXT NOT NULL DEFAULT '';
+ALTER TABLE nodes ADD COLUMN last_heartbeat_us INTEGER NOT NULL DEFAULT 0;
 )sql",
 };
 constexpr int kLatestVersion = static_cast<int>(std::size(kMigrations));
@@ -424,7 +426,16 @@ SqliteStateStore::~SqliteStateStore() {
 
 template <typename Body>
 Status SqliteStateStore::Write(const std::string& what, Body&& body) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  if (in_batch_) {
+    Status s = Exec(db_, "SAVEPOINT w");
+    if (s.ok()) s = body();
+    if (!s.ok()) (void)Exec(db_, "ROLLBACK TO w");
+    (void)Exec(db_, "RELEASE w");
+    if (s.ok() || s.code() != StatusCode::kUnavailable) return s;
+    return Unavailable("state store " + dir_ + ": could not record " + what +
+                       ": " + s.message());
+  }
   Status s = Exec(db_, "BEGIN IMMEDIATE");
   if (s.ok()) s = body();
   if (s.ok()) s = Exec(db_, "COMMIT");
@@ -571,11 +582,43 @@ Status SqliteStateStore::UpdateNode(const StoredNode& node) {
     Statement q(db_,
                 "UPDATE nodes SET inventory = ?, agent_address = ?, lost = ? "
                 "WHERE id = ?");
-    q.BindAll(Serialized(node.inventory), node.agent_address,
-              node.lost ? 1 : 0, node.id);
+    q.BindAll(Serialized(node.inventory), node.agent_address, node.lost ? 1 : 0,
+              node.id);
     DSTRAIN_RETURN_IF_ERROR(q.Run());
     if (sqlite3_changes(db_) == 0) {
       return NotFound("state store: no node `" + node.id + "`");
+    }
+    return Status::Ok();
+  });
+}
+
+Status SqliteStateStore::Batch(const std::function<void()>& body) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  if (in_batch_) {  // nested: part of the outer batch
+    body();
+    return Status::Ok();
+  }
+  Status s = Exec(db_, "BEGIN IMMEDIATE");
+  if (!s.ok()) {
+    return Unavailable("state store " + dir_ + ": " + s.message());
+  }
+  in_batch_ = true;
+  body();
+  in_batch_ = false;
+  s = Exec(db_, "COMMIT");
+  if (s.ok()) return s;
+  if (sqlite3_get_autocommit(db_) == 0) (void)Exec(db_, "ROLLBACK");
+  return Unavailable("state store " + dir_ +
+                     ": could not commit a batch: " + s.message());
+}
+
+Status SqliteStateStore::RecordHeartbeats(
+    const std::vector<std::pair<std::string, std::int64_t>>& times) {
+  return Write("heartbeats", [&]() -> Status {
+    Statement q(db_, "UPDATE nodes SET last_heartbeat_us = ? WHERE id = ?");
+    for (const auto& [id, us] : times) {
+      q.BindAll(us, id);
+      DSTRAIN_RETURN_IF_ERROR(q.Run());
     }
     return Status::Ok();
   });
@@ -597,7 +640,7 @@ Status SqliteStateStore::MarkNodesLost(
 }
 
 StatusOr<StoredState> SqliteStateStore::Load() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   // One read transaction: every table as of the same commit.
   Status begun = Exec(db_, "BEGIN");
   if (!begun.ok()) {
@@ -690,7 +733,7 @@ StatusOr<StoredState> SqliteStateStore::Load() const {
                  }));
     Statement nodes(db_,
                     "SELECT id, ord, inventory, agent_address, registered_us, "
-                    "lost FROM nodes ORDER BY ord");
+                    "lost, last_heartbeat_us FROM nodes ORDER BY ord");
     while (true) {
       DSTRAIN_ASSIGN_OR_RETURN(bool row, nodes.Step());
       if (!row) break;
@@ -702,6 +745,7 @@ StatusOr<StoredState> SqliteStateStore::Load() const {
       node.agent_address = nodes.Text(3);
       node.registered_us = nodes.Int(4);
       node.lost = nodes.Int(5) != 0;
+      node.last_heartbeat_us = nodes.Int(6);
       state.nodes.push_back(std::move(node));
     }
     return Status::Ok();

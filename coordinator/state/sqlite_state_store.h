@@ -26,6 +26,9 @@
 // While the coordinator runs, `sqlite3 DIR/state.db` may read the database
 // (WAL readers do not block the writer); only the coordinator writes it.
 //
+// Batch (group commit): the writes of its body share one transaction and
+// one sync, each in its own SAVEPOINT so that one failing leaves the rest.
+//
 // Thread-safe: mu_ serialises every call on the one connection and is a
 // leaf.
 
@@ -64,20 +67,27 @@ class SqliteStateStore : public StateStore {
   Status PutNode(const StoredNode& node) override;
   Status UpdateNode(const StoredNode& node) override;
   Status MarkNodesLost(const std::vector<std::string>& node_ids) override;
+  Status RecordHeartbeats(
+      const std::vector<std::pair<std::string, std::int64_t>>& times) override;
+  // One transaction around `body`'s writes, each in a SAVEPOINT of its own.
+  Status Batch(const std::function<void()>& body) override;
 
  private:
   SqliteStateStore(std::string dir, int lock_fd, sqlite3* db);
 
   // Runs `body` in one write transaction under mu_: COMMIT when it returns
-  // OK, ROLLBACK otherwise. `what` names the write in error messages.
+  // OK, ROLLBACK otherwise; inside a Batch on this thread, in a SAVEPOINT
+  // released or rolled back to. `what` names the write in error messages.
   template <typename Body>
   Status Write(const std::string& what, Body&& body);
 
   const std::string dir_;
   const int lock_fd_;  // holds the flock on dir_/lock
 
-  mutable std::mutex mu_;
-  sqlite3* const db_;  // guarded by mu_ (opened without SQLite's own mutex)
+  // Recursive: a Batch holds it while its body's writes take it again.
+  mutable std::recursive_mutex mu_;
+  sqlite3* const db_;      // guarded by mu_ (opened without SQLite's own mutex)
+  bool in_batch_ = false;  // guarded by mu_
 };
 
 }  // namespace dstrain::coordinator

@@ -341,6 +341,7 @@ TEST_F(SqliteStateStoreTest, AVersion1DatabaseIsMigratedKeepingItsJobs) {
   }
   // Back to what version 1 wrote.
   Sql("ALTER TABLE jobs DROP COLUMN credential_sha256; "
+      "ALTER TABLE nodes DROP COLUMN last_heartbeat_us; "
       "PRAGMA user_version = 1");
   ASSERT_EQ(SqlText("PRAGMA user_version"), "1");
   std::unique_ptr<SqliteStateStore> store = OpenOrDie();

@@ -32,13 +32,15 @@
 //     calls nothing back), so callers may hold their own locks.
 //
 // Not kept: the latest metrics of every rank (they change every step; rank
-// 0's are in the history), heartbeats (only a node's lost flag), the
+// 0's are in the history), every heartbeat (only the latest time of each
+// node, written in batches, and its lost flag), the
 // rendezvous keys (the ranks of a running job set them again when they see
 // the coordinator restarted: coordinator/client/coordinator_kv_store.h). No
 // secret ever reaches the store: the cluster token is not part of any record
 // here, and of a job credential only its SHA-256.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -114,6 +116,7 @@ struct StoredNode {
   std::string agent_address;
   std::int64_t registered_us = 0;  // Unix µs
   bool lost = false;
+  std::int64_t last_heartbeat_us = 0;  // Unix µs, as last recorded; 0: none
 };
 
 // A job as Load gives it back.
@@ -163,6 +166,23 @@ class StateStore {
   // Sets the lost flag of every node named (all of them or none: an
   // unknown id is NOT_FOUND).
   virtual Status MarkNodesLost(const std::vector<std::string>& node_ids) = 0;
+  // The latest heartbeat of each node named, as Unix µs (NodeManager
+  // writes them in one call about once a heartbeat interval, not one per
+  // heartbeat). Unknown ids are skipped.
+  virtual Status RecordHeartbeats(
+      const std::vector<std::pair<std::string, std::int64_t>>& times) = 0;
+
+  // Group commit: runs `body`, whose writes (the calls above, made from
+  // this thread) are committed together when it returns: one transaction
+  // and one sync to disk for all of them, each still all or nothing on
+  // its own (a write that fails inside changes nothing and returns its
+  // error; the others stand). Returns the commit's error, which undoes
+  // every write of the batch whatever it returned. Other threads' writes
+  // wait for the batch. The default runs `body` as is.
+  virtual Status Batch(const std::function<void()>& body) {
+    body();
+    return Status::Ok();
+  }
 };
 
 }  // namespace dstrain::coordinator
