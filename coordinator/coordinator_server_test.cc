@@ -535,8 +535,21 @@ TEST_F(CoordinatorServerTest, ARendezvousUnderWayCompletesAcrossARestart) {
     ASSERT_THAT(store, IsOk());
     CoordinatorOptions o;
     o.listen_address = listen;
+    o.token = kToken;
     o.store = std::shared_ptr<StateStore>(std::move(store).value());
-    StartCoordinator(o);
+    // The old server's listening socket may take a moment to close.
+    StatusOr<std::unique_ptr<CoordinatorServer>> started =
+        Unavailable("not started");
+    ASSERT_TRUE(WaitUntil(
+        [&] {
+          started = CoordinatorServer::Start(o);
+          return started.ok() || started.status().code() !=
+                                     StatusCode::kUnavailable;
+        },
+        seconds(10)));
+    ASSERT_THAT(started, IsOk());
+    server_ = std::move(started).value();
+    client_ = std::make_unique<CoordinatorClient>(server_->address(), kToken);
   };
   ASSERT_NO_FATAL_FAILURE(start_on("127.0.0.1:0"));
   const std::string address = server_->address();
