@@ -10,6 +10,8 @@
 #include "agent/job_files.h"
 #include "agent/metrics_reporter.h"
 #include "agent/node_probe.h"
+#include "agent/rendezvous_relay.h"
+#include "agent/rendezvous_relay_service.h"
 #include "agent/retry_delay.h"
 #include "agent/worker_env.h"
 #include "agent/worker_launcher.h"
@@ -60,6 +62,7 @@ class Agent::Control : public WorkerControl {
     ctx.tls_cert = agent_->options_.tls_cert;
     ctx.tls_key = agent_->options_.tls_key;
     ctx.tls_ca = agent_->options_.tls_ca;
+    if (agent_->relay_ != nullptr) ctx.rendezvous_address = agent_->address_;
     // The job as the coordinator sent it, on this node's disk: the
     // submitter's path need not exist here.
     if (!request.spec().yaml().empty()) {
@@ -185,6 +188,13 @@ StatusOr<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& options) {
   }
   grpc::ServerBuilder builder;
   builder.RegisterService(a->service_.get());
+  if (options.relay_rendezvous) {
+    a->relay_ = std::make_unique<RendezvousRelay>(
+        rpc::MakeChannel(options.coordinator_address));
+    a->relay_service_ =
+        std::make_unique<RendezvousRelayService>(a->relay_.get());
+    builder.RegisterService(a->relay_service_.get());
+  }
   DSTRAIN_ASSIGN_OR_RETURN(rpc::StartedServer started,
                            rpc::StartServer(&builder, listen, "agent"));
   a->server_ = std::move(started.server);
@@ -350,6 +360,7 @@ void Agent::Shutdown() {
   }
   if (reporter_) reporter_->Stop();
   if (server_) server_->Shutdown(rpc::DeadlineAfter(std::chrono::seconds(1)));
+  if (relay_) relay_->Shutdown();
   std::lock_guard<std::mutex> lock(mu_);
   shut_down_ = true;
 }

@@ -2,7 +2,9 @@
 // One node's agent: registers the node (its inventory) with the coordinator,
 // heartbeats, serves the Agent service (StartWorkers/StopWorkers), runs the
 // workers through a WorkerLauncher and relays their logs (to `log_sink`),
-// metrics, results and exits (to the coordinator, batched).
+// metrics, results and exits (to the coordinator, batched), and their
+// rendezvous calls (rendezvous_relay.h: the workers are given this agent's
+// address as their coordinator for the key-value store).
 //
 // Used embedded by `dstrain launch` (no --coordinator) and standalone by
 // `dstrain agent` (agent_main.h).
@@ -38,6 +40,8 @@ class CoordinatorClient;
 namespace dstrain::agent {
 
 class AgentService;
+class RendezvousRelay;
+class RendezvousRelayService;
 class JobFiles;
 class MetricsReporter;
 class WorkerLauncher;
@@ -63,6 +67,9 @@ struct AgentOptions {
   double stop_grace_s = 3.0;     // Shutdown's grace
   std::chrono::milliseconds metrics_flush_interval{100};
   std::chrono::milliseconds rpc_timeout{10000};
+  // The workers' rendezvous goes through this agent, batched per node
+  // (rendezvous_relay.h); false: each worker calls the coordinator.
+  bool relay_rendezvous = true;
 };
 
 class Agent {
@@ -122,6 +129,8 @@ class Agent {
   std::unique_ptr<WorkerLauncher> launcher_;
   std::unique_ptr<Control> control_;
   std::unique_ptr<AgentService> service_;
+  std::unique_ptr<RendezvousRelay> relay_;  // null when not relaying
+  std::unique_ptr<RendezvousRelayService> relay_service_;
   std::unique_ptr<grpc::Server> server_;
   std::thread heartbeat_thread_;
 };

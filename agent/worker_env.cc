@@ -131,7 +131,9 @@ StatusOr<JobLaunch> BuildJobLaunch(const proto::StartWorkersRequest& req,
   job_env.local_world_size = local_world;
   job_env.node_rank = node_rank;
   job_env.num_nodes = req.num_nodes() > 0 ? req.num_nodes() : 1;
-  job_env.coordinator = req.coordinator_address();
+  job_env.coordinator = ctx.rendezvous_address.empty()
+                            ? req.coordinator_address()
+                            : ctx.rendezvous_address;
   // Workers get their attempt's job credential, not the node's.
   job_env.token = req.job_token().empty() ? ctx.token : req.job_token();
   job_env.job_id = req.job_id();

@@ -38,6 +38,9 @@ struct WorkerEnvContext {
   // The agent's own TLS files (absolute paths), which its workers use to
   // reach the coordinator; empty when the agent runs without TLS.
   std::string tls_cert, tls_key, tls_ca;
+  // Where the workers' rendezvous calls go (DSTRAIN_COORDINATOR): this
+  // agent's relay; empty: the coordinator's address from the request.
+  std::string rendezvous_address;
 };
 
 StatusOr<JobLaunch> BuildJobLaunch(const proto::StartWorkersRequest& request,

@@ -260,6 +260,60 @@ grpc::ServerUnaryReactor* CoordinatorService::KvCheck(
                });
 }
 
+grpc::ServerUnaryReactor* CoordinatorService::KvBatch(
+    grpc::CallbackServerContext* context, const proto::KvBatchRequest* request,
+    proto::KvBatchResponse* response) {
+  return Unary(
+      context, "KvBatch", Role::kJob, request->job_id(), [&]() -> Status {
+        const std::string& job = request->job_id();
+        for (const proto::KvOp& op : request->ops()) {
+          proto::KvOpResult* r = response->add_results();
+          Status s;
+          switch (op.kind()) {
+            case proto::KvOp::SET:
+              s = kv_->Set(job, op.key(), op.value());
+              break;
+            case proto::KvOp::GET: {
+              StatusOr<std::optional<std::string>> v = kv_->Get(job, op.key());
+              s = v.status();
+              if (v.ok() && v->has_value()) {
+                r->set_found(true);
+                r->set_value(**v);
+              }
+              break;
+            }
+            case proto::KvOp::ADD: {
+              StatusOr<std::int64_t> sum = kv_->Add(job, op.key(), op.delta());
+              s = sum.status();
+              if (sum.ok()) r->set_number(*sum);
+              break;
+            }
+            case proto::KvOp::COMPARE_SET: {
+              StatusOr<std::string> after =
+                  kv_->CompareSet(job, op.key(), op.expected(), op.value());
+              s = after.status();
+              if (after.ok()) r->set_value(*after);
+              break;
+            }
+            case proto::KvOp::DELETE: {
+              StatusOr<bool> deleted = kv_->Delete(job, op.key());
+              s = deleted.status();
+              if (deleted.ok()) r->set_deleted(*deleted);
+              break;
+            }
+            default:
+              s = InvalidArgument("KvBatch: unknown operation " +
+                                  std::to_string(op.kind()));
+          }
+          if (!s.ok()) {
+            r->set_code(static_cast<int>(s.code()));
+            r->set_message(s.message());
+          }
+        }
+        return Status::Ok();
+      });
+}
+
 grpc::ServerUnaryReactor* CoordinatorService::KvWait(
     grpc::CallbackServerContext* context, const proto::KvWaitRequest* request,
     proto::KvWaitResponse*) {

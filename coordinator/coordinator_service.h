@@ -79,6 +79,9 @@ class CoordinatorService final : public proto::Coordinator::CallbackService {
   grpc::ServerUnaryReactor* KvCheck(grpc::CallbackServerContext* context,
                                     const proto::KvCheckRequest* request,
                                     proto::KvCheckResponse* response) override;
+  grpc::ServerUnaryReactor* KvBatch(grpc::CallbackServerContext* context,
+                                    const proto::KvBatchRequest* request,
+                                    proto::KvBatchResponse* response) override;
   grpc::ServerUnaryReactor* KvWait(grpc::CallbackServerContext* context,
                                    const proto::KvWaitRequest* request,
                                    proto::KvWaitResponse* response) override;
