@@ -34,6 +34,7 @@
 
 #include <grpcpp/client_context.h>
 #include <grpcpp/completion_queue.h>
+#include <grpcpp/create_channel.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -41,6 +42,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -52,6 +54,7 @@
 #include <thread>
 #include <vector>
 
+#include "agent/rendezvous_relay.h"
 #include "common/rpc/auth.h"
 #include "common/rpc/channel.h"
 #include "common/status.h"
@@ -326,6 +329,155 @@ StatusOr<double> ParkedRendezvous(const Options& o, const std::string& address,
   return seconds;
 }
 
+// The rendezvous as dstrain's agents run it (agent/rendezvous_relay.h):
+// each simulated agent has its own relay, with its own connection to the
+// coordinator, and its ranks_per_node ranks call it in-process, as their
+// workers call their agent on the node. The ranks' five steps chain on the
+// relay's callbacks, so no thread is held per rank; what reaches the
+// coordinator is one KvBatch per agent per window and one shared KvWait
+// per agent. Attempt 2's keys ("a2/"), so the runs before do not interfere.
+// Returns the seconds from the first operation to the last rank done.
+struct RelayedResult {
+  double seconds = 0;
+  std::uint64_t batches = 0, upstream_waits = 0, ops = 0;
+};
+
+StatusOr<RelayedResult> RelayedRendezvous(const Options& o,
+                                          const std::string& address,
+                                          const std::string& job_id) {
+  using dstrain::agent::RendezvousRelay;
+  const int world = o.agents * o.ranks_per_node;
+  const std::string prefix = CoordinatorKvStore::KeyPrefix(2);
+  std::vector<std::unique_ptr<RendezvousRelay>> relays;
+  for (int a = 0; a < o.agents; ++a) {
+    // A channel each: a node's agent has its own connection, made when the
+    // agent started (a real relay shares the agent's, connected since it
+    // registered), so it is connected before the clock starts.
+    grpc::ChannelArguments args;
+    args.SetInt("dstrain.agent", a);
+    std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
+        address, grpc::InsecureChannelCredentials(), args);
+    if (!channel->WaitForConnected(std::chrono::system_clock::now() +
+                                   std::chrono::seconds(30))) {
+      return dstrain::Internal("agent " + std::to_string(a) +
+                               "'s relay could not connect");
+    }
+    relays.push_back(std::make_unique<RendezvousRelay>(std::move(channel)));
+  }
+  std::mutex mu;
+  std::condition_variable cv;
+  int done = 0;
+  Status first;
+  const auto finish = [&](const Status& s) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!s.ok() && first.ok()) first = s;
+    ++done;
+    cv.notify_all();
+  };
+  const auto op = [](dstrain::proto::KvOp::Kind kind, const std::string& key) {
+    dstrain::proto::KvOp o;
+    o.set_kind(kind);
+    o.set_key(key);
+    return o;
+  };
+  const auto failed = [](const grpc::Status& s,
+                         const dstrain::proto::KvOpResult& r,
+                         const char* what) -> Status {
+    if (!s.ok())
+      return dstrain::Internal(std::string(what) + ": " + s.error_message());
+    if (r.code() != 0)
+      return dstrain::Internal(std::string(what) + ": " + r.message());
+    return Status::Ok();
+  };
+  const auto deadline =
+      std::chrono::system_clock::now() + std::chrono::minutes(10);
+  const Clock::time_point start = Clock::now();
+  for (int r = 0; r < world; ++r) {
+    RendezvousRelay* relay = relays[r / o.ranks_per_node].get();
+    // Phase 2: the barrier, then both ring neighbours' addresses.
+    auto exchange = [=, &finish, &op, &failed, &prefix, &job_id] {
+      relay->Wait(
+          job_id, kToken, {prefix + "ready"}, deadline,
+          [=, &finish, &op, &failed, &prefix, &job_id](const grpc::Status& s,
+                                                       const std::string&) {
+            if (!s.ok()) {
+              finish(dstrain::Internal("wait: " + s.error_message()));
+              return;
+            }
+            auto left = std::make_shared<std::atomic<int>>(2);
+            for (int peer : {(r + 1) % world, (r + world - 1) % world}) {
+              auto get = op(dstrain::proto::KvOp::GET,
+                            prefix + "addr/" + std::to_string(peer));
+              relay->Submit(
+                  job_id, kToken, get,
+                  [=, &finish, &failed](const grpc::Status& gs,
+                                        const dstrain::proto::KvOpResult& gr,
+                                        const std::string&) {
+                    Status e = failed(gs, gr, "get");
+                    if (e.ok() && gr.value() != AddressOf(peer)) {
+                      e = dstrain::Internal("a wrong address");
+                    }
+                    if (!e.ok()) {
+                      if (left->exchange(-100) > 0) finish(e);
+                      return;
+                    }
+                    if (left->fetch_sub(1) == 1) finish(e);
+                  });
+            }
+          });
+    };
+    // Phase 1: the address, the count, "ready" from the last to arrive.
+    auto set =
+        op(dstrain::proto::KvOp::SET, prefix + "addr/" + std::to_string(r));
+    set.set_value(AddressOf(r));
+    relay->Submit(
+        job_id, kToken, set,
+        [=, &finish, &op, &failed, &prefix, &job_id](
+            const grpc::Status& s, const dstrain::proto::KvOpResult& res,
+            const std::string&) {
+          Status e = failed(s, res, "set");
+          if (!e.ok()) return finish(e);
+          auto add = op(dstrain::proto::KvOp::ADD, prefix + "arrived");
+          add.set_delta(1);
+          relay->Submit(
+              job_id, kToken, add,
+              [=, &finish, &op, &failed, &prefix, &job_id](
+                  const grpc::Status& as, const dstrain::proto::KvOpResult& ar,
+                  const std::string&) {
+                Status ae = failed(as, ar, "add");
+                if (!ae.ok()) return finish(ae);
+                if (ar.number() != world) return exchange();
+                auto ready = op(dstrain::proto::KvOp::SET, prefix + "ready");
+                ready.set_value("1");
+                relay->Submit(
+                    job_id, kToken, ready,
+                    [=, &finish, &failed](const grpc::Status& rs,
+                                          const dstrain::proto::KvOpResult& rr,
+                                          const std::string&) {
+                      Status re = failed(rs, rr, "set ready");
+                      if (!re.ok()) return finish(re);
+                      exchange();
+                    });
+              });
+        });
+  }
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return done == world; });
+  }
+  RelayedResult result;
+  result.seconds = Seconds(Clock::now() - start);
+  for (auto& relay : relays) {
+    const RendezvousRelay::Counters c = relay->counters();
+    result.batches += c.batches;
+    result.upstream_waits += c.upstream_waits;
+    result.ops += c.ops;
+  }
+  for (auto& relay : relays) relay->Shutdown();
+  DSTRAIN_RETURN_IF_ERROR(first);
+  return result;
+}
+
 Status Run(const Options& o) {
   const int world = o.agents * o.ranks_per_node;
   DSTRAIN_ASSIGN_OR_RETURN(Child child, ForkCoordinator());
@@ -431,6 +583,18 @@ Status Run(const Options& o) {
     after_parked = ReadUsage(child.pid);
   }
 
+  RelayedResult relayed;
+  ProcessUsage after_relayed = after_parked;
+  if (rdzv.ok()) {
+    StatusOr<RelayedResult> r = RelayedRendezvous(o, child.address, job_id);
+    if (r.ok()) {
+      relayed = *r;
+    } else {
+      rdzv = r.status();
+    }
+    after_relayed = ReadUsage(child.pid);
+  }
+
   std::this_thread::sleep_until(
       hb_start + std::chrono::milliseconds(static_cast<int>(o.hold_s * 1000)));
   stop = true;
@@ -458,6 +622,14 @@ Status Run(const Options& o) {
     std::printf("parked_rendezvous_cpu_s %.3f\n",
                 after_parked.cpu_s - after_rdzv.cpu_s);
   }
+  std::printf(
+      "relayed_rendezvous_s %.3f (through %d agents' relays: %llu ops in "
+      "%llu batches, %llu upstream waits)\n",
+      relayed.seconds, o.agents, static_cast<unsigned long long>(relayed.ops),
+      static_cast<unsigned long long>(relayed.batches),
+      static_cast<unsigned long long>(relayed.upstream_waits));
+  std::printf("relayed_rendezvous_cpu_s %.3f\n",
+              after_relayed.cpu_s - after_parked.cpu_s);
   std::printf("coordinator_cpu_s %.3f\n", end.cpu_s);
   std::printf("coordinator_peak_rss_mib %.1f\n", end.peak_rss_kib / 1024.0);
   std::printf("heartbeats %zu over %.1f s (%d failed)\n", latencies_ms.size(),
@@ -475,7 +647,9 @@ Status Run(const Options& o) {
               peer.c_str());
   const double peer_s = ValueOf(peer, "tcpstore_rendezvous_s");
   if (peer_s > 0) {
-    std::printf("dstrain_speedup_vs_tcpstore %.2f\n", peer_s / rdzv_s);
+    std::printf("dstrain_direct_speedup_vs_tcpstore %.2f\n", peer_s / rdzv_s);
+    std::printf("dstrain_relayed_speedup_vs_tcpstore %.2f\n",
+                peer_s / relayed.seconds);
   }
   return Status::Ok();
 }

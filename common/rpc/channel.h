@@ -24,6 +24,11 @@ namespace dstrain::rpc {
 // history is far above gRPC's 4 MiB default.
 inline constexpr int kMaxMessageBytes = 256 * 1024 * 1024;
 
+// Turns off Abseil's Mutex deadlock detection for the process (gRPC's
+// locks pay for it on every acquisition in Debian's build). Idempotent;
+// MakeChannel and StartServer call it.
+void UseReleaseMutexes();
+
 // A channel to `address` ("host:port"). Connection happens lazily on the
 // first call.
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address);

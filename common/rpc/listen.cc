@@ -166,6 +166,7 @@ StatusOr<StartedServer> StartServer(grpc::ServerBuilder* builder,
   }
   StartedServer started;
   builder->AddListeningPort(address, MakeServerCredentials(), &started.port);
+  UseReleaseMutexes();
   ConfigureServerBuilder(builder);
   started.server = builder->BuildAndStart();
   if (started.server != nullptr && started.port != 0) return started;
