@@ -113,9 +113,15 @@ StatusOr<std::string> NodeManager::Register(
   auto at = std::upper_bound(
       nodes_.begin(), nodes_.end(), node.order,
       [](std::int64_t order, const NodeInfo& n) { return order < n.order; });
+  const bool last = at == nodes_.end();
   nodes_.insert(at, std::move(node));
-  index_.clear();
-  for (std::size_t i = 0; i < nodes_.size(); ++i) index_[nodes_[i].node_id] = i;
+  if (last) {
+    index_[record.id] = nodes_.size() - 1;
+  } else {  // rare: the positions after it moved
+    for (std::size_t i = 0; i < nodes_.size(); ++i) {
+      index_[nodes_[i].node_id] = i;
+    }
+  }
   return record.id;
 }
 

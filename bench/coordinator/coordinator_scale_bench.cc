@@ -339,12 +339,14 @@ StatusOr<double> ParkedRendezvous(const Options& o, const std::string& address,
 // Returns the seconds from the first operation to the last rank done.
 struct RelayedResult {
   double seconds = 0;
+  double coordinator_cpu_s = 0;  // during those seconds
   std::uint64_t batches = 0, upstream_waits = 0, ops = 0;
 };
 
 StatusOr<RelayedResult> RelayedRendezvous(const Options& o,
                                           const std::string& address,
-                                          const std::string& job_id) {
+                                          const std::string& job_id,
+                                          pid_t coordinator) {
   using dstrain::agent::RendezvousRelay;
   const int world = o.agents * o.ranks_per_node;
   const std::string prefix = CoordinatorKvStore::KeyPrefix(2);
@@ -391,6 +393,7 @@ StatusOr<RelayedResult> RelayedRendezvous(const Options& o,
   };
   const auto deadline =
       std::chrono::system_clock::now() + std::chrono::minutes(10);
+  const ProcessUsage before = ReadUsage(coordinator);
   const Clock::time_point start = Clock::now();
   for (int r = 0; r < world; ++r) {
     RendezvousRelay* relay = relays[r / o.ranks_per_node].get();
@@ -467,6 +470,7 @@ StatusOr<RelayedResult> RelayedRendezvous(const Options& o,
   }
   RelayedResult result;
   result.seconds = Seconds(Clock::now() - start);
+  result.coordinator_cpu_s = ReadUsage(coordinator).cpu_s - before.cpu_s;
   for (auto& relay : relays) {
     const RendezvousRelay::Counters c = relay->counters();
     result.batches += c.batches;
@@ -584,15 +588,13 @@ Status Run(const Options& o) {
   }
 
   RelayedResult relayed;
-  ProcessUsage after_relayed = after_parked;
   if (rdzv.ok()) {
-    StatusOr<RelayedResult> r = RelayedRendezvous(o, child.address, job_id);
+    StatusOr<RelayedResult> r = RelayedRendezvous(o, child.address, job_id, child.pid);
     if (r.ok()) {
       relayed = *r;
     } else {
       rdzv = r.status();
     }
-    after_relayed = ReadUsage(child.pid);
   }
 
   std::this_thread::sleep_until(
@@ -628,8 +630,7 @@ Status Run(const Options& o) {
       relayed.seconds, o.agents, static_cast<unsigned long long>(relayed.ops),
       static_cast<unsigned long long>(relayed.batches),
       static_cast<unsigned long long>(relayed.upstream_waits));
-  std::printf("relayed_rendezvous_cpu_s %.3f\n",
-              after_relayed.cpu_s - after_parked.cpu_s);
+  std::printf("relayed_rendezvous_cpu_s %.3f\n", relayed.coordinator_cpu_s);
   std::printf("coordinator_cpu_s %.3f\n", end.cpu_s);
   std::printf("coordinator_peak_rss_mib %.1f\n", end.peak_rss_kib / 1024.0);
   std::printf("heartbeats %zu over %.1f s (%d failed)\n", latencies_ms.size(),
