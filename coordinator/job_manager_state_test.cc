@@ -155,6 +155,24 @@ class JobManagerStateTest : public ::testing::Test {
     Start();
   }
   Coordinator& c() { return *coordinator_; }
+  // What an agent on "alpha" does after a restart: registers again under
+  // `node` with the work it still has; returns the jobs it is to stop.
+  std::vector<std::string> ComeBack(const std::string& node,
+                                    const std::vector<proto::RunningJob>& work) {
+    proto::NodeInventory alpha;
+    alpha.set_hostname("alpha");
+    StatusOr<std::string> id = c().nodes.Register(alpha, "alpha:9000", node);
+    EXPECT_THAT(id, IsOk());
+    EXPECT_EQ(id.ok() ? *id : "", node);
+    return c().jobs.AdoptNode(node, work);
+  }
+  static proto::RunningJob Running(const std::string& job,
+                                   const std::vector<int>& ranks) {
+    proto::RunningJob r;
+    r.set_job_id(job);
+    for (int rank : ranks) r.add_ranks(rank);
+    return r;
+  }
 
   fs::path root_;
   FakeClock clock_;
@@ -258,17 +276,7 @@ TEST_F(JobManagerStateTest, ARunningJobIsReadoptedAndAPendingOneQueued) {
 
   // The agent registers again with the workers it still runs: same node
   // id, nothing started anew, nothing stopped.
-  proto::NodeInventory alpha;
-  alpha.set_hostname("alpha");
-  StatusOr<std::string> again = c().nodes.Register(alpha, "alpha:9000", node);
-  ASSERT_THAT(again, IsOk());
-  EXPECT_EQ(*again, node);
-  proto::RunningJob work;
-  work.set_job_id(*running);
-  work.set_attempt(0);
-  work.add_ranks(0);
-  work.add_ranks(1);
-  EXPECT_TRUE(c().jobs.AdoptNode(node, {work}).empty());
+  EXPECT_TRUE(ComeBack(node, {Running(*running, {0, 1})}).empty());
   c().jobs.Schedule();
   proto::JobStatus adopted = c().StatusOf(*running);
   EXPECT_EQ(adopted.state(), proto::JOB_RUNNING);
@@ -325,14 +333,8 @@ TEST_F(JobManagerStateTest, ARankThatVanishedWhileTheCoordinatorWasDownFails) {
 
   Restart();
 
-  proto::NodeInventory alpha;
-  alpha.set_hostname("alpha");
-  ASSERT_THAT(c().nodes.Register(alpha, "alpha:9000", node), IsOk());
-  proto::RunningJob work;
-  work.set_job_id(*id);
-  work.set_attempt(0);
-  work.add_ranks(0);  // rank 1 is gone, and no exit of it is recorded
-  EXPECT_TRUE(c().jobs.AdoptNode(node, {work}).empty());
+  // Rank 1 is gone, and no exit of it is recorded.
+  EXPECT_TRUE(ComeBack(node, {Running(*id, {0})}).empty());
   proto::JobStatus failed = c().StatusOf(*id);
   EXPECT_EQ(failed.state(), proto::JOB_FAILED);
   EXPECT_EQ(failed.reason(),
@@ -352,14 +354,7 @@ TEST_F(JobManagerStateTest, ExitsDeliveredBeforeTheAgentIsBackCount) {
   // Rank 1's exit reaches the new coordinator before its agent registers
   // again; rank 0 still runs.
   ASSERT_THAT(c().jobs.ReportWorkerExit(node, *id, 0, Exit(1, 0)), IsOk());
-  proto::NodeInventory alpha;
-  alpha.set_hostname("alpha");
-  ASSERT_THAT(c().nodes.Register(alpha, "alpha:9000", node), IsOk());
-  proto::RunningJob work;
-  work.set_job_id(*id);
-  work.set_attempt(0);
-  work.add_ranks(0);
-  EXPECT_TRUE(c().jobs.AdoptNode(node, {work}).empty());
+  EXPECT_TRUE(ComeBack(node, {Running(*id, {0})}).empty());
   EXPECT_EQ(c().StatusOf(*id).state(), proto::JOB_RUNNING);
   ASSERT_THAT(c().jobs.ReportWorkerExit(node, *id, 0, Exit(0, 0)), IsOk());
   EXPECT_EQ(c().StatusOf(*id).state(), proto::JOB_SUCCEEDED);
@@ -373,16 +368,8 @@ TEST_F(JobManagerStateTest, WorkOfJobsTheCoordinatorDoesNotRunIsStopped) {
 
   Restart();
 
-  proto::NodeInventory alpha;
-  alpha.set_hostname("alpha");
-  ASSERT_THAT(c().nodes.Register(alpha, "alpha:9000", node), IsOk());
-  proto::RunningJob ended;  // cancelled before the restart
-  ended.set_job_id(*id);
-  ended.add_ranks(0);
-  proto::RunningJob unknown;
-  unknown.set_job_id("j-nobody");
-  unknown.add_ranks(0);
-  EXPECT_EQ(c().jobs.AdoptNode(node, {ended, unknown}),
+  // One job cancelled before the restart, one never heard of.
+  EXPECT_EQ(ComeBack(node, {Running(*id, {0}), Running("j-nobody", {0})}),
             (std::vector<std::string>{*id, "j-nobody"}));
 }
 

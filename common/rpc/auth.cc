@@ -68,6 +68,21 @@ grpc::Status CheckToken(const grpc::ServerContextBase& context,
   return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, s.message());
 }
 
+namespace {
+
+std::string LowerHex(const unsigned char* bytes, std::size_t n) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(2 * n);
+  for (std::size_t i = 0; i < n; ++i) {
+    hex.push_back(kHex[bytes[i] >> 4]);
+    hex.push_back(kHex[bytes[i] & 0xf]);
+  }
+  return hex;
+}
+
+}  // namespace
+
 StatusOr<std::string> GenerateToken() {
   unsigned char bytes[32];
   std::FILE* f = std::fopen("/dev/urandom", "rb");
@@ -75,28 +90,14 @@ StatusOr<std::string> GenerateToken() {
   std::size_t n = std::fread(bytes, 1, sizeof(bytes), f);
   std::fclose(f);
   if (n != sizeof(bytes)) return Internal("short read from /dev/urandom");
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string token;
-  token.reserve(2 * sizeof(bytes));
-  for (unsigned char b : bytes) {
-    token.push_back(kHex[b >> 4]);
-    token.push_back(kHex[b & 0xf]);
-  }
-  return token;
+  return LowerHex(bytes, sizeof(bytes));
 }
 
 std::string TokenDigest(std::string_view token) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(),
          digest);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(2 * sizeof(digest));
-  for (unsigned char b : digest) {
-    hex.push_back(kHex[b >> 4]);
-    hex.push_back(kHex[b & 0xf]);
-  }
-  return hex;
+  return LowerHex(digest, sizeof(digest));
 }
 
 Status ValidateToken(std::string_view token, std::string_view what) {
