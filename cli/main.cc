@@ -63,6 +63,10 @@ int main(int argc, char** argv) {
   launch_cmd->add_option("--run-dir", launch.run_dir,
                          "where metrics.jsonl and summary.json go "
                          "(default runs/<job name>)");
+  launch_cmd->add_option("--tensorboard", launch.tensorboard_dir,
+                         "also write the step metrics as TensorBoard event "
+                         "files into DIR (the job's `tensorboard: true` "
+                         "uses <run dir>/tensorboard)");
   AddOverrides(launch_cmd, &launch.overrides);
   launch_cmd->add_flag("--quiet", launch.quiet,
                        "no worker output and no progress; summary only");

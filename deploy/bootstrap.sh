@@ -10,6 +10,7 @@
 set -euo pipefail
 
 TORCH_VERSION="${DSTRAIN_TORCH_VERSION:-2.11.0}"
+TENSORBOARD_VERSION="2.21.0"
 VENV="${DSTRAIN_VENV:-$HOME/.cache/dstrain/venv}"
 
 DEBIAN_PACKAGES=(
@@ -61,5 +62,15 @@ install_python_packages() {
     "torch==$TORCH_VERSION" numpy
 }
 
+# TensorBoard's own event reader checks the files `launch --tensorboard`
+# writes (tests/tensorboard_launch_test.cc); training does not need it.
+install_tensorboard() {
+  "$VENV/bin/python" -c "import tensorboard" 2>/dev/null && return 0
+  log "installing tensorboard $TENSORBOARD_VERSION into $VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check \
+    "tensorboard==$TENSORBOARD_VERSION"
+}
+
 install_debian_packages
 install_python_packages
+install_tensorboard

@@ -21,6 +21,7 @@
 #include "cli/progress.h"
 #include "cli/run_summary.h"
 #include "cli/signal_watcher.h"
+#include "cli/tensorboard_writer.h"
 #include "common/config/job_config_loader.h"
 #include "common/contract/checkpoint_dir.h"
 #include "common/rpc/auth.h"
@@ -79,6 +80,7 @@ class LaunchRun {
   void NoteRestart(const proto::JobStatus& st);
   std::string ResumePointText() const;
   void ShowProgress();
+  Status WriteTensorBoard(const proto::StepMetrics& m);
   void Teardown();
   int Finish(int code);
 
@@ -96,6 +98,7 @@ class LaunchRun {
   std::string job_id_;
   std::unique_ptr<Console> console_;
   std::unique_ptr<MetricsLog> metrics_;
+  std::unique_ptr<TensorBoardWriter> tensorboard_;  // from the first step
   bool metrics_error_shown_ = false;
 
   std::mutex mu_;
@@ -259,12 +262,30 @@ void LaunchRun::TakeHistory(const proto::JobStatus& st) {
     }
     history_.push_back(m);
     Status wrote = metrics_->Add(m.step(), StepMetricsJson(m));
+    if (wrote.ok()) wrote = WriteTensorBoard(m);
     if (!wrote.ok() && !metrics_error_shown_) {
       metrics_error_shown_ = true;
       console_->Note("dstrain: " + wrote.message());
     }
   }
   if (static_cast<int>(history_.size()) != before) ShowProgress();
+}
+
+Status LaunchRun::WriteTensorBoard(const proto::StepMetrics& m) {
+  std::string dir = o_.tensorboard_dir;
+  if (dir.empty() && job_.tensorboard) {
+    dir = (fs::path(run_dir_) / "tensorboard").string();
+  }
+  if (dir.empty()) return Status::Ok();
+  // Made at the first step, like metrics.jsonl: a launch that trains
+  // nothing leaves no empty event file.
+  if (tensorboard_ == nullptr) {
+    DSTRAIN_ASSIGN_OR_RETURN(tensorboard_, TensorBoardWriter::Open(dir));
+  }
+  const double wall = std::chrono::duration<double>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  return tensorboard_->AddStep(m, wall);
 }
 
 void LaunchRun::ShowProgress() {

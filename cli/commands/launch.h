@@ -38,6 +38,10 @@ struct LaunchOptions {
   std::string token_file;   // with `coordinator`
   rpc::TlsFiles tls;        // with `coordinator`: mutual TLS to it
   std::string run_dir;      // "" = runs/<job name>
+  // --tensorboard DIR: also write the steps as TensorBoard event files
+  // there (cli/tensorboard_writer.h); the job's `tensorboard: true` writes
+  // them to <run dir>/tensorboard.
+  std::string tensorboard_dir;
   std::vector<std::string> overrides;
   bool quiet = false;   // no worker lines, no progress
   bool json = false;    // summary as JSON on stdout; human output on stderr

@@ -109,6 +109,9 @@ struct JobConfig {
   // Order in a coordinator's queue: higher first, then submission order.
   int priority = 0;
   int threads_per_proc = 1;  // intra-op threads per rank
+  // Write the step metrics as TensorBoard event files into the run
+  // directory's tensorboard/ (dstrain launch).
+  bool tensorboard = false;
   Device device = Device::kCpu;
   Backend backend = Backend::kAuto;
   TopologyConfig topology;

@@ -74,6 +74,7 @@ std::vector<Field> BuildFields() {
   f.push_back(Int("procs_per_node", 1, 1024, MEMBER(i, procs_per_node)));
   f.push_back(Int("priority", -1000000, 1000000, MEMBER(i, priority)));
   f.push_back(Int("threads_per_proc", 1, 1024, MEMBER(i, threads_per_proc)));
+  f.push_back(Make("tensorboard", K::kBool, MEMBER(b, tensorboard)));
   f.push_back(Enum("device", {"cpu", "cuda"}, MEMBER(i, device)));
   f.push_back(
       Enum("backend", {"auto", "nccl", "gloo", "mpi"}, MEMBER(i, backend)));
