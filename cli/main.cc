@@ -10,6 +10,7 @@
 #include "agent/agent_main.h"
 #include "cli/commands/bench_comm.h"
 #include "cli/commands/launch.h"
+#include "cli/commands/operate.h"
 #include "cli/commands/version.h"
 #include "cli/engine/worker.h"
 #include "cli/topo/topo.h"
@@ -258,6 +259,43 @@ int main(int argc, char** argv) {
   CLI::App* version_cmd =
       app.add_subcommand("version", "print versions and exit");
 
+  // The operators' commands (cli/commands/operate.h): one set of
+  // connection flags, each command its own arguments.
+  dstrain::cli::OperateOptions operate;
+  std::string op_job, op_node, op_reason;
+  auto operate_cmd = [&](const char* name, const char* what) {
+    CLI::App* cmd = app.add_subcommand(name, what);
+    cmd->add_option("--coordinator", operate.coordinator,
+                    "host:port of the coordinator (default: "
+                    "$DSTRAIN_COORDINATOR)");
+    cmd->add_option("--token-file", operate.token_file,
+                    "file (mode 0600) holding the cluster token; default: "
+                    "$DSTRAIN_TOKEN");
+    AddTlsFlags(cmd, &operate.tls, "client");
+    cmd->add_flag("--json", operate.json,
+                  "one JSON document (stable field names: "
+                  "docs/operators.md)");
+    cmd->footer(
+        "Exit codes: 0 done, 1 the coordinator failed or is unreachable, 2 "
+        "bad usage, 3 no such job or node, 4 not allowed for this "
+        "credential.");
+    return cmd;
+  };
+  CLI::App* jobs_cmd = operate_cmd(
+      "jobs", "list the coordinator's jobs, queued ones with their reason");
+  CLI::App* nodes_cmd =
+      operate_cmd("nodes", "list the nodes: state, heartbeat, resources, job");
+  CLI::App* cancel_cmd = operate_cmd("cancel", "cancel a job");
+  cancel_cmd->add_option("job", op_job, "the job id")->required();
+  cancel_cmd->add_option("--reason", op_reason, "recorded with the job");
+  CLI::App* drain_cmd =
+      operate_cmd("drain", "give a node no new job (the one it runs finishes)");
+  drain_cmd->add_option("node", op_node, "node id or hostname")->required();
+  drain_cmd->add_option("--reason", op_reason, "shown by `dstrain nodes`");
+  CLI::App* undrain_cmd =
+      operate_cmd("undrain", "let a drained node take jobs again");
+  undrain_cmd->add_option("node", op_node, "node id or hostname")->required();
+
   // CLI11 reads an unknown first word as a stray positional ("A subcommand
   // is required"); name it instead.
   auto known = [&](const char* name) {
@@ -269,8 +307,9 @@ int main(int argc, char** argv) {
   };
   if (argc >= 2 && argv[1][0] != '-' && !known(argv[1])) {
     std::fprintf(stderr,
-                 "dstrain: unknown command `%s`; commands: launch, worker, "
-                 "coordinator, agent, bench, topo, version (dstrain --help)\n",
+                 "dstrain: unknown command `%s`; commands: launch, jobs, "
+                 "nodes, cancel, drain, undrain, worker, coordinator, agent, "
+                 "bench, topo, version (dstrain --help)\n",
                  argv[1]);
     return 2;
   }
@@ -292,5 +331,16 @@ int main(int argc, char** argv) {
   if (*bench_comm_cmd) return dstrain::cli::RunBenchComm(bench_comm);
   if (*topo_cmd) return dstrain::cli::RunTopo(topo);
   if (*version_cmd) return dstrain::cli::RunVersion();
+  if (*jobs_cmd) return dstrain::cli::RunJobsCommand(operate);
+  if (*nodes_cmd) return dstrain::cli::RunNodesCommand(operate);
+  if (*cancel_cmd) {
+    return dstrain::cli::RunCancelCommand(operate, op_job, op_reason);
+  }
+  if (*drain_cmd) {
+    return dstrain::cli::RunDrainCommand(operate, op_node, op_reason, false);
+  }
+  if (*undrain_cmd) {
+    return dstrain::cli::RunDrainCommand(operate, op_node, "", true);
+  }
   return 2;
 }

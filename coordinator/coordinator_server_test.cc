@@ -6,7 +6,6 @@
 
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
-
 #include <stdlib.h>
 
 #include <csignal>
@@ -516,7 +515,6 @@ TEST_F(CoordinatorServerTest, WrongOrMissingTokenIsRefusedEverywhere) {
   EXPECT_EQ(server_->pending_rendezvous_waits(), 0u);
 }
 
-
 // A coordinator with a state directory stops in the middle of a job's
 // rendezvous and starts again on the same directory and port: the job's
 // workers keep their credential, their agent gets its node back with the
@@ -543,8 +541,8 @@ TEST_F(CoordinatorServerTest, ARendezvousUnderWayCompletesAcrossARestart) {
     ASSERT_TRUE(WaitUntil(
         [&] {
           started = CoordinatorServer::Start(o);
-          return started.ok() || started.status().code() !=
-                                     StatusCode::kUnavailable;
+          return started.ok() ||
+                 started.status().code() != StatusCode::kUnavailable;
         },
         seconds(10)));
     ASSERT_THAT(started, IsOk());
@@ -568,10 +566,10 @@ TEST_F(CoordinatorServerTest, ARendezvousUnderWayCompletesAcrossARestart) {
   CoordinatorKvStore rank1(address, job_token, *id, 0);
   ASSERT_THAT(rank0.Set("addr/0", "a0"), IsOk());
   ASSERT_THAT(rank0.Add("arrived", 1), IsOk());
-  std::future<Status> waiting = std::async(std::launch::async, [&] {
-    return rank0.Wait({"ready"}, seconds(60));
-  });
-  ASSERT_TRUE(WaitUntil([&] { return server_->pending_rendezvous_waits() == 1; }));
+  std::future<Status> waiting = std::async(
+      std::launch::async, [&] { return rank0.Wait({"ready"}, seconds(60)); });
+  ASSERT_TRUE(
+      WaitUntil([&] { return server_->pending_rendezvous_waits() == 1; }));
 
   ASSERT_NO_FATAL_FAILURE(start_on(address));
   ASSERT_EQ(server_->address(), address);

@@ -164,6 +164,66 @@ grpc::ServerUnaryReactor* CoordinatorService::CancelJob(
   });
 }
 
+grpc::ServerUnaryReactor* CoordinatorService::ListJobs(
+    grpc::CallbackServerContext* context, const proto::ListJobsRequest*,
+    proto::ListJobsResponse* response) {
+  return Unary(context, "ListJobs", Role::kOperator, "", [&]() -> Status {
+    for (proto::JobSummary& s : jobs_->ListJobs()) {
+      *response->add_jobs() = std::move(s);
+    }
+    return Status::Ok();
+  });
+}
+
+grpc::ServerUnaryReactor* CoordinatorService::ListNodes(
+    grpc::CallbackServerContext* context, const proto::ListNodesRequest*,
+    proto::ListNodesResponse* response) {
+  return Unary(context, "ListNodes", Role::kOperator, "", [&]() -> Status {
+    const std::map<std::string, std::string> jobs = jobs_->JobsByNode();
+    const Clock::TimePoint now = nodes_->Now();
+    for (const NodeInfo& n : nodes_->List()) {
+      proto::NodeStatus* s = response->add_nodes();
+      s->set_node_id(n.node_id);
+      s->set_hostname(n.host());
+      s->set_state(n.alive ? (n.drained ? "drained" : "alive")
+                           : (n.awaiting ? "awaiting" : "lost"));
+      s->set_heartbeat_age_s(
+          n.alive
+              ? std::chrono::duration<double>(now - n.last_heartbeat).count()
+              : -1);
+      s->set_cpus(n.inventory.cpus());
+      s->set_memory_bytes(n.inventory.memory_bytes());
+      s->set_gpus(n.inventory.gpus_size());
+      s->set_hcas(n.inventory.hcas_size());
+      auto job = jobs.find(n.node_id);
+      if (job != jobs.end()) s->set_job_id(job->second);
+      s->set_drain_reason(n.drain_reason);
+      s->set_agent_address(n.agent_address);
+    }
+    return Status::Ok();
+  });
+}
+
+grpc::ServerUnaryReactor* CoordinatorService::DrainNode(
+    grpc::CallbackServerContext* context,
+    const proto::DrainNodeRequest* request,
+    proto::DrainNodeResponse* response) {
+  return Unary(context, "DrainNode", Role::kOperator, "", [&]() -> Status {
+    DSTRAIN_ASSIGN_OR_RETURN(
+        std::string id,
+        nodes_->SetDrain(request->node(), !request->undrain(),
+                         request->reason().empty() ? std::string("drained")
+                                                   : request->reason()));
+    response->set_node_id(id);
+    log::Info(
+        "coordinator: node " + id +
+        (request->undrain() ? " undrained" : " drained: " + request->reason()));
+    // An undrained node may take a pending job now.
+    if (request->undrain()) jobs_->Schedule();
+    return Status::Ok();
+  });
+}
+
 grpc::ServerUnaryReactor* CoordinatorService::ReportMetrics(
     grpc::CallbackServerContext* context,
     const proto::ReportMetricsRequest* request, proto::ReportMetricsResponse*) {

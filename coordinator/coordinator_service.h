@@ -50,6 +50,18 @@ class CoordinatorService final : public proto::Coordinator::CallbackService {
       grpc::CallbackServerContext* context,
       const proto::CancelJobRequest* request,
       proto::CancelJobResponse* response) override;
+  grpc::ServerUnaryReactor* ListJobs(
+      grpc::CallbackServerContext* context,
+      const proto::ListJobsRequest* request,
+      proto::ListJobsResponse* response) override;
+  grpc::ServerUnaryReactor* ListNodes(
+      grpc::CallbackServerContext* context,
+      const proto::ListNodesRequest* request,
+      proto::ListNodesResponse* response) override;
+  grpc::ServerUnaryReactor* DrainNode(
+      grpc::CallbackServerContext* context,
+      const proto::DrainNodeRequest* request,
+      proto::DrainNodeResponse* response) override;
   grpc::ServerUnaryReactor* ReportMetrics(
       grpc::CallbackServerContext* context,
       const proto::ReportMetricsRequest* request,

@@ -435,10 +435,17 @@ std::string JobManager::WhyWaiting(
     why += ", " + std::to_string(busy_by.size()) + " busy running job" +
            (holders.size() == 1 ? " " : "s ") + jobs;
   }
+  const std::size_t drained = live - nodes_->SchedulableNodes().size();
+  if (drained > 0) {
+    why += ", " + std::to_string(drained) + " drained";
+  }
   if (live < static_cast<std::size_t>(need)) {
     why += "; waiting for " + std::to_string(need - live) + " more to register";
   } else if (free_nodes < static_cast<std::size_t>(need)) {
-    why += "; waiting for a job to end";
+    why += busy_by.empty() ? "; waiting for a node to be undrained"
+           : drained > 0   ? "; waiting for a job to end or a node to be "
+                             "undrained"
+                           : "; waiting for a job to end";
   }
   return why;
 }
@@ -465,7 +472,8 @@ void JobManager::SchedulePassLocked(Effects* effects) {
     return a->order < b->order;
   });
   std::vector<NodeInfo> free;
-  for (NodeInfo& node : nodes_->LiveNodes()) {
+  // Drained nodes take no new job.
+  for (NodeInfo& node : nodes_->SchedulableNodes()) {
     if (busy.count(node.node_id) == 0) free.push_back(std::move(node));
   }
   for (std::size_t i = 0; i < pending.size(); ++i) {
@@ -1004,6 +1012,55 @@ JobManager::CredentialCheck JobManager::CheckJobCredential(
   check.active = it->second.state == proto::JOB_STARTING ||
                  it->second.state == proto::JOB_RUNNING;
   return check;
+}
+
+std::vector<proto::JobSummary> JobManager::ListJobs() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<const Job*> ordered;
+  for (const auto& [id, job] : jobs_) ordered.push_back(&job);
+  std::sort(ordered.begin(), ordered.end(),
+            [](const Job* a, const Job* b) { return a->order < b->order; });
+  std::vector<proto::JobSummary> out;
+  out.reserve(ordered.size());
+  for (const Job* job : ordered) {
+    proto::JobSummary& s = out.emplace_back();
+    s.set_job_id(job->id);
+    s.set_name(job->spec.name());
+    s.set_state(job->state);
+    s.set_nodes(static_cast<int>(job->nodes.size()));
+    s.set_world_size(job->world_size);
+    s.set_attempt(job->attempt);
+    s.set_priority(job->spec.priority());
+    s.set_submitted_unix_us(job->submitted_us);
+    s.set_reason(job->reason);
+    if (job->state == proto::JOB_PENDING) {
+      s.set_pending_reason(job->pending_reason);
+    }
+    // Rank 0's newest step: its latest report, else the history's end.
+    const proto::StepMetrics* m = nullptr;
+    auto latest = job->latest.find(0);
+    if (latest != job->latest.end()) m = &latest->second;
+    if (m == nullptr && !job->history.empty()) m = &job->history.back();
+    if (m != nullptr) {
+      s.set_step(m->step());
+      s.set_total_steps(m->total_steps());
+      s.set_loss(m->loss());
+      s.set_tokens_per_s(m->tokens_per_s());
+    }
+  }
+  return out;
+}
+
+std::map<std::string, std::string> JobManager::JobsByNode() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::map<std::string, std::string> by_node;
+  for (const auto& [id, job] : jobs_) {
+    if (!IsActive(job.state)) continue;
+    for (const Placement& p : job.nodes) {
+      if (!p.lost) by_node[p.node_id] = id;
+    }
+  }
+  return by_node;
 }
 
 StatusOr<proto::JobStatus> JobManager::GetJobStatus(const std::string& job_id,

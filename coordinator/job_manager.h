@@ -193,6 +193,11 @@ class JobManager {
   };
   CredentialCheck CheckJobCredential(std::string_view token) const;
 
+  // Every job, in submission order, one line each (`dstrain jobs`).
+  std::vector<proto::JobSummary> ListJobs() const;
+  // The starting or running job on each node that has one: node id -> job.
+  std::map<std::string, std::string> JobsByNode() const;
+
   // history holds rank 0's steps > since_step.
   StatusOr<proto::JobStatus> GetJobStatus(const std::string& job_id,
                                           int since_step) const;

@@ -157,8 +157,8 @@ class JobManagerStateTest : public ::testing::Test {
   Coordinator& c() { return *coordinator_; }
   // What an agent on "alpha" does after a restart: registers again under
   // `node` with the work it still has; returns the jobs it is to stop.
-  std::vector<std::string> ComeBack(const std::string& node,
-                                    const std::vector<proto::RunningJob>& work) {
+  std::vector<std::string> ComeBack(
+      const std::string& node, const std::vector<proto::RunningJob>& work) {
     proto::NodeInventory alpha;
     alpha.set_hostname("alpha");
     StatusOr<std::string> id = c().nodes.Register(alpha, "alpha:9000", node);

@@ -36,6 +36,8 @@ Status NodeManager::Restore(const std::vector<StoredNode>& stored) {
     node.alive = false;
     // registered_at is the Restore's time: restore_grace counts from it.
     node.awaiting = !s.lost;
+    node.drained = s.drained;
+    node.drain_reason = s.drain_reason;
     next_order_ = std::max(next_order_, s.ordinal + 1);
     index_[node.node_id] = nodes_.size();
     nodes_.push_back(std::move(node));
@@ -70,6 +72,8 @@ StatusOr<std::string> NodeManager::Register(
       record.id = known->node_id;
       record.ordinal = known->order;
       record.registered_us = known->registered_unix_us;
+      record.drained = known->drained;
+      record.drain_reason = known->drain_reason;
     } else {
       record.ordinal = next_order_++;
       record.id = "n-" + std::to_string(record.ordinal);
@@ -186,6 +190,55 @@ std::optional<NodeInfo> NodeManager::Get(const std::string& node_id) const {
 std::vector<NodeInfo> NodeManager::List() const {
   std::lock_guard<std::mutex> lock(mu_);
   return nodes_;
+}
+
+std::vector<NodeInfo> NodeManager::SchedulableNodes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<NodeInfo> nodes;
+  for (const NodeInfo& node : nodes_) {
+    if (node.alive && !node.drained) nodes.push_back(node);
+  }
+  return nodes;
+}
+
+StatusOr<std::string> NodeManager::SetDrain(const std::string& name,
+                                            bool drained,
+                                            const std::string& reason) {
+  StoredNode record;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    NodeInfo* node = FindLocked(name);
+    if (node == nullptr) {
+      // A hostname: the live (or awaiting) node of that name.
+      std::vector<NodeInfo*> named;
+      for (NodeInfo& n : nodes_) {
+        if (n.host() == name && (n.alive || n.awaiting)) named.push_back(&n);
+      }
+      if (named.size() > 1) {
+        return InvalidArgument("node `" + name +
+                               "`: " + std::to_string(named.size()) +
+                               " nodes have that hostname; give the node id");
+      }
+      if (named.empty()) {
+        return NotFound("no node `" + name +
+                        "` (neither a node id nor the hostname of a live "
+                        "node; `dstrain nodes` lists them)");
+      }
+      node = named[0];
+    }
+    node->drained = drained;
+    node->drain_reason = drained ? reason : "";
+    record.id = node->node_id;
+    record.ordinal = node->order;
+    record.inventory = node->inventory;
+    record.agent_address = node->agent_address;
+    record.registered_us = node->registered_unix_us;
+    record.lost = !node->alive && !node->awaiting;
+    record.drained = node->drained;
+    record.drain_reason = node->drain_reason;
+  }
+  DSTRAIN_RETURN_IF_ERROR(store_->UpdateNode(record));
+  return record.id;
 }
 
 std::vector<NodeInfo> NodeManager::LiveNodes() const {

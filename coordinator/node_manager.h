@@ -61,7 +61,10 @@ struct NodeInfo {
   bool alive = true;
   // Restored from an earlier run and not registered again yet.
   bool awaiting = false;
-  bool reviving = false;           // its registration is being recorded
+  bool reviving = false;  // its registration is being recorded
+  // Drained by an operator: alive, but given no new job.
+  bool drained = false;
+  std::string drain_reason;
   std::vector<int> running_ranks;  // as last reported by the agent
 
   // The inventory's hostname, or the node id when the agent sent none.
@@ -79,6 +82,7 @@ class NodeManager {
               Clock::Duration restore_grace = std::chrono::seconds(30));
 
   Clock::Duration heartbeat_interval() const { return heartbeat_interval_; }
+  Clock::TimePoint Now() const { return clock_->Now(); }
 
   // Before any other call: the nodes an earlier run recorded, the live
   // ones awaiting, the lost ones lost. FAILED_PRECONDITION after a
@@ -106,6 +110,15 @@ class NodeManager {
   std::vector<NodeInfo> List() const;
   // The nodes alive now, in registration order.
   std::vector<NodeInfo> LiveNodes() const;
+  // Those of them that may take new work (not drained).
+  std::vector<NodeInfo> SchedulableNodes() const;
+
+  // Drains (or undrains) the node named by id or hostname: no new job is
+  // placed on it, the one it runs goes on; recorded, so a restarted
+  // coordinator keeps it. NOT_FOUND for an unknown node, INVALID_ARGUMENT
+  // when a hostname names several live nodes. Returns the node's id.
+  StatusOr<std::string> SetDrain(const std::string& node, bool drained,
+                                 const std::string& reason);
 
  private:
   const Clock* const clock_;

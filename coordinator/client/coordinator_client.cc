@@ -105,6 +105,41 @@ Status CoordinatorClient::CancelJob(const std::string& job_id,
   return rpc::FromGrpcStatus(s, "CancelJob to " + address_);
 }
 
+StatusOr<proto::ListJobsResponse> CoordinatorClient::ListJobs() {
+  grpc::ClientContext context;
+  impl_->Prepare(&context);
+  proto::ListJobsResponse response;
+  grpc::Status s =
+      impl_->stub->ListJobs(&context, proto::ListJobsRequest(), &response);
+  if (!s.ok()) return rpc::FromGrpcStatus(s, "ListJobs to " + address_);
+  return response;
+}
+
+StatusOr<proto::ListNodesResponse> CoordinatorClient::ListNodes() {
+  grpc::ClientContext context;
+  impl_->Prepare(&context);
+  proto::ListNodesResponse response;
+  grpc::Status s =
+      impl_->stub->ListNodes(&context, proto::ListNodesRequest(), &response);
+  if (!s.ok()) return rpc::FromGrpcStatus(s, "ListNodes to " + address_);
+  return response;
+}
+
+StatusOr<std::string> CoordinatorClient::DrainNode(const std::string& node,
+                                                   const std::string& reason,
+                                                   bool undrain) {
+  grpc::ClientContext context;
+  impl_->Prepare(&context);
+  proto::DrainNodeRequest request;
+  request.set_node(node);
+  request.set_reason(reason);
+  request.set_undrain(undrain);
+  proto::DrainNodeResponse response;
+  grpc::Status s = impl_->stub->DrainNode(&context, request, &response);
+  if (!s.ok()) return rpc::FromGrpcStatus(s, "DrainNode to " + address_);
+  return response.node_id();
+}
+
 Status CoordinatorClient::ReportMetrics(
     const proto::ReportMetricsRequest& request,
     std::chrono::milliseconds timeout) {

@@ -52,6 +52,12 @@ class CoordinatorClient {
   StatusOr<proto::JobStatus> GetJobStatus(const std::string& job_id,
                                           int since_step = 0);
   Status CancelJob(const std::string& job_id, const std::string& reason = "");
+  // The operators' views (`dstrain jobs`, `nodes`, `drain`).
+  StatusOr<proto::ListJobsResponse> ListJobs();
+  StatusOr<proto::ListNodesResponse> ListNodes();
+  // Returns the node's id.
+  StatusOr<std::string> DrainNode(const std::string& node,
+                                  const std::string& reason, bool undrain);
   Status ReportMetrics(const proto::ReportMetricsRequest& request,
                        std::chrono::milliseconds timeout = {});
   Status ReportWorkerExit(const std::string& node_id, const std::string& job_id,

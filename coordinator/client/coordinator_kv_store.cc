@@ -35,11 +35,11 @@ struct CoordinatorKvStore::Impl {
     std::string instance;
   };
   mutable std::mutex mu;
-  mutable std::string instance;                      // guarded by mu
-  mutable std::map<std::string, OwnSet> sets;        // guarded by mu; wire key
+  mutable std::string instance;                // guarded by mu
+  mutable std::map<std::string, OwnSet> sets;  // guarded by mu; wire key
   mutable std::map<std::string, std::map<std::string, std::int64_t>>
-      adds;                                          // guarded by mu; key ->
-                                                     // instance -> delta
+      adds;                      // guarded by mu; key ->
+                                 // instance -> delta
   mutable bool suspect = false;  // guarded by mu: UNAVAILABLE seen since
   mutable std::mutex replay_mu;  // one replay at a time
 

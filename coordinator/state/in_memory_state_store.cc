@@ -117,6 +117,8 @@ Status InMemoryStateStore::UpdateNode(const StoredNode& node) {
   it->second.inventory = node.inventory;
   it->second.agent_address = node.agent_address;
   it->second.lost = node.lost;
+  it->second.drained = node.drained;
+  it->second.drain_reason = node.drain_reason;
   return Status::Ok();
 }
 

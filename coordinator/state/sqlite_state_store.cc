@@ -88,10 +88,12 @@ PRAGMA application_id = 1685288050;
 )sql",
     // Version 2: the SHA-256 of each job's current credential, so that a
     // restarted coordinator still knows its running workers; each node's
-    // latest heartbeat time (written in batches).
+    // latest heartbeat time (written in batches); operators' drains.
     R"sql(
 ALTER TABLE jobs ADD COLUMN credential_sha256 TEXT NOT NULL DEFAULT '';
 ALTER TABLE nodes ADD COLUMN last_heartbeat_us INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE nodes ADD COLUMN drained INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE nodes ADD COLUMN drain_reason TEXT NOT NULL DEFAULT '';
 )sql",
 };
 constexpr int kLatestVersion = static_cast<int>(std::size(kMigrations));
@@ -580,10 +582,10 @@ Status SqliteStateStore::PutNode(const StoredNode& node) {
 Status SqliteStateStore::UpdateNode(const StoredNode& node) {
   return Write("node " + node.id, [&]() -> Status {
     Statement q(db_,
-                "UPDATE nodes SET inventory = ?, agent_address = ?, lost = ? "
-                "WHERE id = ?");
+                "UPDATE nodes SET inventory = ?, agent_address = ?, lost = ?, "
+                "drained = ?, drain_reason = ? WHERE id = ?");
     q.BindAll(Serialized(node.inventory), node.agent_address, node.lost ? 1 : 0,
-              node.id);
+              node.drained ? 1 : 0, node.drain_reason, node.id);
     DSTRAIN_RETURN_IF_ERROR(q.Run());
     if (sqlite3_changes(db_) == 0) {
       return NotFound("state store: no node `" + node.id + "`");
@@ -733,7 +735,8 @@ StatusOr<StoredState> SqliteStateStore::Load() const {
                  }));
     Statement nodes(db_,
                     "SELECT id, ord, inventory, agent_address, registered_us, "
-                    "lost, last_heartbeat_us FROM nodes ORDER BY ord");
+                    "lost, last_heartbeat_us, drained, drain_reason "
+                    "FROM nodes ORDER BY ord");
     while (true) {
       DSTRAIN_ASSIGN_OR_RETURN(bool row, nodes.Step());
       if (!row) break;
@@ -746,6 +749,8 @@ StatusOr<StoredState> SqliteStateStore::Load() const {
       node.registered_us = nodes.Int(4);
       node.lost = nodes.Int(5) != 0;
       node.last_heartbeat_us = nodes.Int(6);
+      node.drained = nodes.Int(7) != 0;
+      node.drain_reason = nodes.Text(8);
       state.nodes.push_back(std::move(node));
     }
     return Status::Ok();

@@ -342,6 +342,8 @@ TEST_F(SqliteStateStoreTest, AVersion1DatabaseIsMigratedKeepingItsJobs) {
   // Back to what version 1 wrote.
   Sql("ALTER TABLE jobs DROP COLUMN credential_sha256; "
       "ALTER TABLE nodes DROP COLUMN last_heartbeat_us; "
+      "ALTER TABLE nodes DROP COLUMN drained; "
+      "ALTER TABLE nodes DROP COLUMN drain_reason; "
       "PRAGMA user_version = 1");
   ASSERT_EQ(SqlText("PRAGMA user_version"), "1");
   std::unique_ptr<SqliteStateStore> store = OpenOrDie();

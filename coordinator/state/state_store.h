@@ -117,6 +117,9 @@ struct StoredNode {
   std::int64_t registered_us = 0;  // Unix µs
   bool lost = false;
   std::int64_t last_heartbeat_us = 0;  // Unix µs, as last recorded; 0: none
+  // Drained by an operator (takes no new job), and why; "" when not.
+  bool drained = false;
+  std::string drain_reason;
 };
 
 // A job as Load gives it back.
@@ -159,8 +162,9 @@ class StateStore {
                             const proto::WorkerExit& exit) = 0;
 
   virtual Status PutNode(const StoredNode& node) = 0;
-  // A node registering again under its id: replaces its inventory, agent
-  // address and lost flag (id, ordinal and registration time stay).
+  // A node registering again under its id, or drained or undrained:
+  // replaces its inventory, agent address, lost flag and drain (id,
+  // ordinal and registration time stay).
   // NOT_FOUND for an id never put.
   virtual Status UpdateNode(const StoredNode& node) = 0;
   // Sets the lost flag of every node named (all of them or none: an

@@ -443,6 +443,8 @@ TEST_P(StateStoreContractTest, AnUpdatedNodeKeepsItsIdOrdinalAndTime) {
   again.agent_address = "10.0.0.9:7001";
   again.registered_us = 1;
   again.lost = false;
+  again.drained = true;
+  again.drain_reason = "bad DIMM";
   ASSERT_THAT(store_->UpdateNode(again), IsOk());
   EXPECT_THAT(store_->UpdateNode(Node("n-9", 9)),
               StatusIs(StatusCode::kNotFound, HasSubstr("n-9")));
@@ -453,6 +455,8 @@ TEST_P(StateStoreContractTest, AnUpdatedNodeKeepsItsIdOrdinalAndTime) {
   EXPECT_EQ(s.nodes[0].inventory.cpus(), 64);
   EXPECT_EQ(s.nodes[0].agent_address, "10.0.0.9:7001");
   EXPECT_FALSE(s.nodes[0].lost);
+  EXPECT_TRUE(s.nodes[0].drained);
+  EXPECT_EQ(s.nodes[0].drain_reason, "bad DIMM");
 }
 
 // The digest of a job's credential is part of its progress.

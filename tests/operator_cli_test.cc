@@ -1,0 +1,208 @@
+// The operators' commands (cli/commands/operate.h) against a running
+// coordinator with one agent and two jobs, one running and one queued
+// behind it: `jobs` and `nodes`, as tables and as JSON; `cancel` refused
+// for a node credential (exit 4) and done for the operator's, with no
+// worker left; `drain` keeps the queued job off the node (its reason says
+// so) and `undrain` lets it start; unknown jobs are exit 3, a missing
+// coordinator exit 2.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include "tests/util/dstrain_test.h"
+#include "tests/util/process_table.h"
+#include "tests/util/subprocess.h"
+#include "tests/util/wait_for.h"
+
+namespace dstrain {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::Subprocess;
+using testing::WaitFor;
+
+constexpr const char* kOperator = "operator-cli-test-token";
+constexpr const char* kNode = "operator-cli-test-node-token";
+
+struct Ran {
+  int code = -1;
+  std::string out, err;
+};
+
+class OperatorCliTest : public testing::DstrainTest {
+ protected:
+  void SetUp() override {
+    DstrainTest::SetUp();
+    op_token_ = WriteTokenFile("operator", kOperator);
+    node_token_ = WriteTokenFile("node", kNode);
+    coord_ = StartCoordinator(op_token_, &address_,
+                              {"--node-token-file", node_token_});
+    ASSERT_TRUE(coord_);
+    agent_ = StartDstrain({"agent", "--coordinator", address_, "--token-file",
+                           node_token_, "--listen", "127.0.0.1:0",
+                           "--hostname", "node-a"});
+    ASSERT_TRUE(agent_);
+    ASSERT_TRUE(WaitFor(
+        [&] { return agent_->Stdout().find("serving on") != std::string::npos; },
+        30s));
+  }
+  void TearDown() override {
+    for (auto* p : {&agent_, &coord_}) {
+      if (*p == nullptr || (*p)->exited()) continue;
+      (*p)->Signal(SIGTERM);
+      (*p)->Wait(20s);
+    }
+    DstrainTest::TearDown();
+  }
+
+  // `dstrain <args> --coordinator ADDR --token-file TOKEN`, to its end.
+  Ran Run(std::vector<std::string> args, const std::string& token = "") {
+    args.insert(args.end(), {"--coordinator", address_, "--token-file",
+                             token.empty() ? op_token_ : token});
+    return RunBare(args);
+  }
+  Ran RunBare(const std::vector<std::string>& args) {
+    Ran r;
+    auto p = StartDstrain(args);
+    EXPECT_TRUE(p);
+    if (!p) return r;
+    auto st = p->Wait(60s);
+    EXPECT_TRUE(st.has_value());
+    r.code = testing::ShellExitCode(st.value_or(-1));
+    r.out = p->Stdout();
+    r.err = p->Stderr();
+    return r;
+  }
+  std::string Submit(const std::string& name) {
+    const std::string job = WriteFile(
+        name + ".yaml", testing::TinyJobYaml(name, 100000, /*procs=*/2));
+    Ran r = RunBare({"launch", job, "--coordinator", address_, "--token-file",
+                     op_token_, "--run-dir", (dir_ / name).string(),
+                     "--detach"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    while (!r.out.empty() && r.out.back() == '\n') r.out.pop_back();
+    return r.out;
+  }
+  // The job's line of `dstrain jobs --json`.
+  google::protobuf::Struct JobLine(const std::string& id) {
+    Ran r = Run({"jobs", "--json"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    const google::protobuf::Struct all = testing::ParseJson(r.out);
+    for (const auto& v : all.fields().at("jobs").list_value().values()) {
+      if (testing::Str(v.struct_value(), "job_id") == id) {
+        return v.struct_value();
+      }
+    }
+    ADD_FAILURE() << id << " not in " << r.out;
+    return {};
+  }
+  google::protobuf::Struct OnlyNode() {
+    Ran r = Run({"nodes", "--json"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    const google::protobuf::Struct all = testing::ParseJson(r.out);
+    const auto& nodes = all.fields().at("nodes").list_value();
+    EXPECT_EQ(nodes.values_size(), 1) << r.out;
+    return nodes.values_size() > 0 ? nodes.values(0).struct_value()
+                                   : google::protobuf::Struct();
+  }
+  std::size_t Workers() {
+    std::size_t n = 0;
+    for (const testing::ProcInfo& p : testing::ListProcesses()) {
+      n += p.ppid == agent_->pid() &&
+           p.cmdline.find(" worker ") != std::string::npos;
+    }
+    return n;
+  }
+
+  std::string op_token_, node_token_, address_;
+  std::unique_ptr<Subprocess> coord_, agent_;
+};
+
+TEST_F(OperatorCliTest, JobsNodesCancelDrainAndUndrain) {
+  const std::string first = Submit("first");
+  const std::string second = Submit("second");
+  ASSERT_TRUE(WaitFor(
+      [&] { return testing::Num(JobLine(first), "step") > 0; }, 120s));
+
+  // jobs: the running one with its progress, the queued one with why.
+  google::protobuf::Struct running = JobLine(first);
+  EXPECT_EQ(testing::Str(running, "state"), "RUNNING");
+  EXPECT_EQ(testing::Str(running, "name"), "first");
+  EXPECT_EQ(testing::Num(running, "nodes"), 1);
+  EXPECT_EQ(testing::Num(running, "world_size"), 2);
+  EXPECT_EQ(testing::Num(running, "total_steps"), 100000);
+  EXPECT_GT(testing::Num(running, "loss"), 0);
+  EXPECT_GT(testing::Num(running, "tokens_per_s"), 0);
+  EXPECT_GE(testing::Num(running, "age_s"), 0);
+  google::protobuf::Struct queued = JobLine(second);
+  EXPECT_EQ(testing::Str(queued, "state"), "PENDING");
+  EXPECT_NE(testing::Str(queued, "pending_reason")
+                .find("1 busy running job " + first),
+            std::string::npos)
+      << testing::Str(queued, "pending_reason");
+  Ran table = Run({"jobs"});
+  ASSERT_EQ(table.code, 0) << table.err;
+  EXPECT_EQ(table.out.rfind("JOB ", 0), 0u) << table.out;
+  EXPECT_NE(table.out.find(first), std::string::npos);
+  EXPECT_NE(table.out.find("RUNNING"), std::string::npos);
+  EXPECT_NE(table.out.find("/100000"), std::string::npos);
+  EXPECT_NE(table.out.find("PENDING"), std::string::npos);
+  EXPECT_NE(table.out.find("busy running job"), std::string::npos);
+
+  // nodes: alive, beating, running the first job.
+  google::protobuf::Struct node = OnlyNode();
+  EXPECT_EQ(testing::Str(node, "hostname"), "node-a");
+  EXPECT_EQ(testing::Str(node, "state"), "alive");
+  EXPECT_EQ(testing::Str(node, "job_id"), first);
+  EXPECT_GT(testing::Num(node, "cpus"), 0);
+  EXPECT_GT(testing::Num(node, "memory_bytes"), 0);
+  EXPECT_LT(testing::Num(node, "heartbeat_age_s"), 10);
+  Ran nodes_table = Run({"nodes"});
+  EXPECT_NE(nodes_table.out.find("node-a"), std::string::npos)
+      << nodes_table.out;
+
+  // A node's credential may not cancel.
+  Ran refused = Run({"cancel", first}, node_token_);
+  EXPECT_EQ(refused.code, 4) << refused.err;
+  EXPECT_NE(refused.err.find("CancelJob"), std::string::npos) << refused.err;
+  EXPECT_EQ(testing::Str(JobLine(first), "state"), "RUNNING");
+
+  // Drained, the node keeps running its job; cancelled, its workers go and
+  // the queued job still may not start there.
+  Ran drained = Run({"drain", "node-a", "--reason", "new DIMM"});
+  ASSERT_EQ(drained.code, 0) << drained.err;
+  node = OnlyNode();
+  EXPECT_EQ(testing::Str(node, "state"), "drained");
+  EXPECT_EQ(testing::Str(node, "drain_reason"), "new DIMM");
+  EXPECT_EQ(testing::Str(JobLine(first), "state"), "RUNNING");
+  Ran cancelled = Run({"cancel", first, "--json"});
+  ASSERT_EQ(cancelled.code, 0) << cancelled.err;
+  EXPECT_EQ(testing::Str(testing::ParseJson(cancelled.out), "state"),
+            "CANCELLED");
+  ASSERT_TRUE(WaitFor([&] { return Workers() == 0; }, 30s))
+      << testing::Describe(testing::ListProcesses());
+  queued = JobLine(second);
+  EXPECT_EQ(testing::Str(queued, "state"), "PENDING");
+  EXPECT_NE(testing::Str(queued, "pending_reason").find("1 drained"),
+            std::string::npos)
+      << testing::Str(queued, "pending_reason");
+
+  // Undrained, it takes the queued job.
+  Ran undrained = Run({"undrain", "node-a"});
+  ASSERT_EQ(undrained.code, 0) << undrained.err;
+  ASSERT_TRUE(WaitFor(
+      [&] { return testing::Str(JobLine(second), "state") == "RUNNING"; },
+      60s));
+  EXPECT_EQ(Run({"cancel", second}).code, 0);
+
+  // Exit codes for what cannot be done.
+  Ran unknown = Run({"cancel", "j-nothere"});
+  EXPECT_EQ(unknown.code, 3) << unknown.err;
+  EXPECT_EQ(Run({"drain", "no-such-node"}).code, 3);
+  Ran nowhere = RunBare({"jobs", "--token-file", op_token_});
+  EXPECT_EQ(nowhere.code, 2);
+  EXPECT_NE(nowhere.err.find("DSTRAIN_COORDINATOR"), std::string::npos)
+      << nowhere.err;
+}
+
+}  // namespace
+}  // namespace dstrain
