@@ -285,6 +285,19 @@ int main(int argc, char** argv) {
       "jobs", "list the coordinator's jobs, queued ones with their reason");
   CLI::App* nodes_cmd =
       operate_cmd("nodes", "list the nodes: state, heartbeat, resources, job");
+  CLI::App* status_cmd = operate_cmd(
+      "status", "one job: state, placement, restarts, metrics, events");
+  status_cmd->add_option("job", op_job, "the job id")->required();
+  std::string op_since;
+  bool op_follow = false;
+  CLI::App* events_cmd = operate_cmd(
+      "events", "changes of state of one job or all, with times and causes");
+  events_cmd->add_option("job", op_job, "the job id (default: every job)");
+  events_cmd->add_option("--since", op_since,
+                         "only events after this: 90s, 10m, 2h, 1d back, or "
+                         "a Unix time");
+  events_cmd->add_flag("--follow", op_follow,
+                       "keep printing new events until interrupted");
   CLI::App* cancel_cmd = operate_cmd("cancel", "cancel a job");
   cancel_cmd->add_option("job", op_job, "the job id")->required();
   cancel_cmd->add_option("--reason", op_reason, "recorded with the job");
@@ -308,8 +321,8 @@ int main(int argc, char** argv) {
   if (argc >= 2 && argv[1][0] != '-' && !known(argv[1])) {
     std::fprintf(stderr,
                  "dstrain: unknown command `%s`; commands: launch, jobs, "
-                 "nodes, cancel, drain, undrain, worker, coordinator, agent, "
-                 "bench, topo, version (dstrain --help)\n",
+                 "status, events, nodes, cancel, drain, undrain, worker, "
+                 "coordinator, agent, bench, topo, version (dstrain --help)\n",
                  argv[1]);
     return 2;
   }
@@ -333,6 +346,10 @@ int main(int argc, char** argv) {
   if (*version_cmd) return dstrain::cli::RunVersion();
   if (*jobs_cmd) return dstrain::cli::RunJobsCommand(operate);
   if (*nodes_cmd) return dstrain::cli::RunNodesCommand(operate);
+  if (*status_cmd) return dstrain::cli::RunStatusCommand(operate, op_job);
+  if (*events_cmd) {
+    return dstrain::cli::RunEventsCommand(operate, op_job, op_since, op_follow);
+  }
   if (*cancel_cmd) {
     return dstrain::cli::RunCancelCommand(operate, op_job, op_reason);
   }

@@ -38,11 +38,13 @@ class OperatorCliTest : public testing::DstrainTest {
                               {"--node-token-file", node_token_});
     ASSERT_TRUE(coord_);
     agent_ = StartDstrain({"agent", "--coordinator", address_, "--token-file",
-                           node_token_, "--listen", "127.0.0.1:0",
-                           "--hostname", "node-a"});
+                           node_token_, "--listen", "127.0.0.1:0", "--hostname",
+                           "node-a"});
     ASSERT_TRUE(agent_);
     ASSERT_TRUE(WaitFor(
-        [&] { return agent_->Stdout().find("serving on") != std::string::npos; },
+        [&] {
+          return agent_->Stdout().find("serving on") != std::string::npos;
+        },
         30s));
   }
   void TearDown() override {
@@ -75,9 +77,9 @@ class OperatorCliTest : public testing::DstrainTest {
   std::string Submit(const std::string& name) {
     const std::string job = WriteFile(
         name + ".yaml", testing::TinyJobYaml(name, 100000, /*procs=*/2));
-    Ran r = RunBare({"launch", job, "--coordinator", address_, "--token-file",
-                     op_token_, "--run-dir", (dir_ / name).string(),
-                     "--detach"});
+    Ran r =
+        RunBare({"launch", job, "--coordinator", address_, "--token-file",
+                 op_token_, "--run-dir", (dir_ / name).string(), "--detach"});
     EXPECT_EQ(r.code, 0) << r.err;
     while (!r.out.empty() && r.out.back() == '\n') r.out.pop_back();
     return r.out;
@@ -120,8 +122,8 @@ class OperatorCliTest : public testing::DstrainTest {
 TEST_F(OperatorCliTest, JobsNodesCancelDrainAndUndrain) {
   const std::string first = Submit("first");
   const std::string second = Submit("second");
-  ASSERT_TRUE(WaitFor(
-      [&] { return testing::Num(JobLine(first), "step") > 0; }, 120s));
+  ASSERT_TRUE(
+      WaitFor([&] { return testing::Num(JobLine(first), "step") > 0; }, 120s));
 
   // jobs: the running one with its progress, the queued one with why.
   google::protobuf::Struct running = JobLine(first);
@@ -159,6 +161,26 @@ TEST_F(OperatorCliTest, JobsNodesCancelDrainAndUndrain) {
   Ran nodes_table = Run({"nodes"});
   EXPECT_NE(nodes_table.out.find("node-a"), std::string::npos)
       << nodes_table.out;
+
+  // status: the coordinator's record of one job; events: its changes.
+  Ran status = Run({"status", first, "--json"});
+  ASSERT_EQ(status.code, 0) << status.err;
+  const google::protobuf::Struct st = testing::ParseJson(status.out);
+  EXPECT_EQ(testing::Str(st, "state"), "JOB_RUNNING");
+  EXPECT_EQ(st.fields().at("ranks").list_value().values_size(), 2);
+  Ran status_text = Run({"status", first});
+  EXPECT_NE(status_text.out.find("node-a (n-1)  ranks 0-1"), std::string::npos)
+      << status_text.out;
+  Ran events = Run({"events", first, "--since", "1h"});
+  ASSERT_EQ(events.code, 0) << events.err;
+  EXPECT_NE(events.out.find("submitted"), std::string::npos) << events.out;
+  EXPECT_NE(events.out.find("placed on 1 node (node-a)"), std::string::npos);
+  Ran all_events = Run({"events", "--json"});
+  ASSERT_EQ(all_events.code, 0) << all_events.err;
+  EXPECT_NE(all_events.out.find("\"job_id\":\"" + second + "\""),
+            std::string::npos)
+      << all_events.out;
+  EXPECT_EQ(Run({"events", "--since", "yesterday"}).code, 2);
 
   // A node's credential may not cancel.
   Ran refused = Run({"cancel", first}, node_token_);

@@ -1,11 +1,17 @@
 #include "cli/commands/operate.h"
 
+#include <google/protobuf/util/json_util.h>
+
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <limits>
+#include <map>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "common/json_writer.h"
@@ -237,16 +243,182 @@ int RunNodesCommand(const OperateOptions& o) {
       {"NODE", "HOST", "STATE", "HEARTBEAT", "CPUS", "MEMORY", "GPUS", "HCAS",
        "JOB", "REASON"}};
   for (const proto::NodeStatus& n : nodes->nodes()) {
-    rows.push_back({n.node_id(), n.hostname(), n.state(),
-                    n.heartbeat_age_s() < 0
-                        ? "-"
-                        : Fixed(n.heartbeat_age_s(), 1) + "s ago",
-                    std::to_string(n.cpus()),
-                    Fixed(n.memory_bytes() / (1024.0 * 1024 * 1024), 1) + " GiB",
-                    std::to_string(n.gpus()), std::to_string(n.hcas()),
-                    n.job_id().empty() ? "-" : n.job_id(), n.drain_reason()});
+    rows.push_back(
+        {n.node_id(), n.hostname(), n.state(),
+         n.heartbeat_age_s() < 0 ? "-"
+                                 : Fixed(n.heartbeat_age_s(), 1) + "s ago",
+         std::to_string(n.cpus()),
+         Fixed(n.memory_bytes() / (1024.0 * 1024 * 1024), 1) + " GiB",
+         std::to_string(n.gpus()), std::to_string(n.hcas()),
+         n.job_id().empty() ? "-" : n.job_id(), n.drain_reason()});
   }
   std::fputs(FormatTable(rows).c_str(), stdout);
+  return kOperateOk;
+}
+
+StatusOr<double> ParseSince(const std::string& since, double now) {
+  if (since.empty()) return 0.0;
+  std::size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(since, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  const std::string unit = since.substr(used);
+  if (used > 0 && v >= 0 && std::isfinite(v)) {
+    if (unit.empty()) return v;  // a Unix time
+    if (unit == "s") return now - v;
+    if (unit == "m") return now - 60 * v;
+    if (unit == "h") return now - 3600 * v;
+    if (unit == "d") return now - 86400 * v;
+  }
+  return InvalidArgument("--since `" + since +
+                         "`: give a duration back from now (90s, 10m, 2h, "
+                         "1d) or a Unix time in seconds");
+}
+
+namespace {
+
+struct EventLine {
+  double time_s = 0;
+  std::string job_id, name;
+  proto::JobEvent event;
+};
+
+void PrintEvent(const EventLine& e, bool json) {
+  if (json) {
+    JsonWriter w;
+    w.BeginObject()
+        .Key("time_unix_s")
+        .Number(e.time_s)
+        .Key("job_id")
+        .String(e.job_id)
+        .Key("name")
+        .String(e.name)
+        .Key("from")
+        .String(e.event.from_state() == proto::JOB_STATE_UNSPECIFIED
+                    ? ""
+                    : StateName(e.event.from_state()))
+        .Key("to")
+        .String(StateName(e.event.to_state()))
+        .Key("attempt")
+        .Int(e.event.attempt())
+        .Key("cause")
+        .String(e.event.cause())
+        .EndObject();
+    std::printf("%s\n", w.str().c_str());
+  } else {
+    const std::time_t t = static_cast<std::time_t>(e.time_s);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char when[32];
+    std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    std::printf("%s  %s  %-9s  %s\n", when, e.job_id.c_str(),
+                StateName(e.event.to_state()).c_str(), e.event.cause().c_str());
+  }
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int RunEventsCommand(const OperateOptions& o, const std::string& job,
+                     const std::string& since, bool follow) {
+  StatusOr<double> from = ParseSince(since, NowUnixSeconds());
+  if (!from.ok()) return Fail("events", from.status());
+  auto client = Connect(o);
+  if (!client.ok()) return Fail("events", client.status());
+  // Printed so far, per job: events are only ever appended to a job's list.
+  std::map<std::string, int> printed;
+  while (true) {
+    std::vector<std::string> ids;
+    if (!job.empty()) {
+      ids.push_back(job);
+    } else {
+      StatusOr<proto::ListJobsResponse> jobs = (*client)->ListJobs();
+      if (!jobs.ok()) return Fail("events", jobs.status());
+      for (const proto::JobSummary& j : jobs->jobs()) ids.push_back(j.job_id());
+    }
+    std::vector<EventLine> fresh;
+    for (const std::string& id : ids) {
+      StatusOr<proto::JobStatus> st = (*client)->GetJobStatus(id);
+      if (!st.ok()) return Fail("events", st.status());
+      int& done = printed[id];
+      for (int i = done; i < st->events_size(); ++i) {
+        const proto::JobEvent& e = st->events(i);
+        if (e.time_unix_us() / 1e6 < *from) continue;
+        fresh.push_back(EventLine{e.time_unix_us() / 1e6, id, st->name(), e});
+      }
+      done = st->events_size();
+    }
+    std::stable_sort(fresh.begin(), fresh.end(),
+                     [](const EventLine& a, const EventLine& b) {
+                       return a.time_s < b.time_s;
+                     });
+    for (const EventLine& e : fresh) PrintEvent(e, o.json);
+    if (!follow) return kOperateOk;
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+}
+
+int RunStatusCommand(const OperateOptions& o, const std::string& job) {
+  auto client = Connect(o);
+  if (!client.ok()) return Fail("status", client.status());
+  StatusOr<proto::JobStatus> st = (*client)->GetJobStatus(job);
+  if (!st.ok()) return Fail("status", st.status());
+  if (o.json) {
+    // The coordinator's JobStatus as it is, with its proto field names.
+    std::string out;
+    google::protobuf::util::JsonPrintOptions options;
+    options.preserve_proto_field_names = true;
+    options.always_print_primitive_fields = true;
+    (void)google::protobuf::util::MessageToJsonString(*st, &out, options);
+    std::printf("%s\n", out.c_str());
+    return kOperateOk;
+  }
+  const proto::JobStatus& s = *st;
+  std::printf("job       %s (%s)\n", s.job_id().c_str(), s.name().c_str());
+  std::printf("state     %s", StateName(s.state()).c_str());
+  if (!s.reason().empty()) std::printf(": %s", s.reason().c_str());
+  if (!s.pending_reason().empty()) {
+    std::printf(": %s", s.pending_reason().c_str());
+  }
+  std::printf("\nelapsed   %s\n", FormatAge(s.elapsed_s()).c_str());
+  std::printf("attempt   %d of at most %d restarts", s.attempt(),
+              s.max_restarts());
+  if (!s.restart_reason().empty()) {
+    std::printf(" (latest: %s)", s.restart_reason().c_str());
+  }
+  std::printf("\n");
+  // Placement, one line per node: its host and its ranks.
+  std::map<int, std::pair<std::string, std::vector<int>>> by_node;
+  for (const proto::RankAssignment& a : s.ranks()) {
+    auto& node = by_node[a.node_rank()];
+    node.first = a.host() + " (" + a.node_id() + ")";
+    node.second.push_back(a.rank());
+  }
+  if (!by_node.empty()) {
+    std::printf("ranks     %d on %zu node%s\n", s.world_size(), by_node.size(),
+                by_node.size() == 1 ? "" : "s");
+    for (const auto& [n, node] : by_node) {
+      std::printf("  node %d  %s  ranks %d-%d\n", n, node.first.c_str(),
+                  node.second.front(), node.second.back());
+    }
+  }
+  if (!s.placement().empty()) {
+    std::printf("placement %s\n", s.placement().c_str());
+  }
+  if (s.history_size() > 0) {
+    const proto::StepMetrics& m = s.history(s.history_size() - 1);
+    std::printf("step      %d/%d  loss %.4f  %.0f tokens/s  %.3f s/step\n",
+                m.step(), m.total_steps(), m.loss(), m.tokens_per_s(),
+                m.step_time_s());
+  }
+  std::printf("events\n");
+  for (const proto::JobEvent& e : s.events()) {
+    PrintEvent(EventLine{e.time_unix_us() / 1e6, s.job_id(), s.name(), e},
+               false);
+  }
   return kOperateOk;
 }
 

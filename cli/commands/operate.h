@@ -7,6 +7,11 @@
 //   dstrain nodes                   every node: id, host, state, heartbeat
 //                                   age, CPUs, memory, GPUs, HCAs, job,
 //                                   drain reason
+//   dstrain status JOB              one job: state and why, placement,
+//                                   restarts, latest metrics, its events
+//   dstrain events [JOB] [--since D] [--follow]
+//                                   every change of state of one job or of
+//                                   all, with times and causes
 //   dstrain cancel JOB [--reason]   cancel a job (its workers are stopped)
 //   dstrain drain NODE [--reason]   no new job on NODE; its job finishes
 //   dstrain undrain NODE
@@ -26,6 +31,7 @@
 #include <vector>
 
 #include "common/rpc/tls.h"
+#include "common/status.h"
 
 namespace dstrain::cli {
 
@@ -44,6 +50,12 @@ inline constexpr int kOperateDenied = 4;
 
 int RunJobsCommand(const OperateOptions& options);
 int RunNodesCommand(const OperateOptions& options);
+int RunStatusCommand(const OperateOptions& options, const std::string& job);
+// `since`: "" (everything), a duration back from now ("90s", "10m", "2h",
+// "1d") or a Unix time in seconds. `follow`: keep printing new events,
+// once a second, until interrupted.
+int RunEventsCommand(const OperateOptions& options, const std::string& job,
+                     const std::string& since, bool follow);
 int RunCancelCommand(const OperateOptions& options, const std::string& job,
                      const std::string& reason);
 int RunDrainCommand(const OperateOptions& options, const std::string& node,
@@ -54,5 +66,8 @@ int RunDrainCommand(const OperateOptions& options, const std::string& node,
 std::string FormatTable(const std::vector<std::vector<std::string>>& rows);
 // "45s", "12m", "3h05m", "2d04h".
 std::string FormatAge(double seconds);
+// --since as a Unix time in seconds, given the time now; INVALID_ARGUMENT
+// naming the flag for anything else.
+StatusOr<double> ParseSince(const std::string& since, double now_unix_s);
 
 }  // namespace dstrain::cli

@@ -22,5 +22,19 @@ TEST(OperateFormatTest, ColumnsLineUpAndLinesEndWithoutSpaces) {
             "j-000002  PENDING  needs 1 free node\n");
 }
 
+TEST(OperateFormatTest, SinceIsADurationBackOrAUnixTime) {
+  EXPECT_DOUBLE_EQ(*ParseSince("", 1000), 0);
+  EXPECT_DOUBLE_EQ(*ParseSince("90s", 1000), 910);
+  EXPECT_DOUBLE_EQ(*ParseSince("10m", 1000), 400);
+  EXPECT_DOUBLE_EQ(*ParseSince("2h", 100000), 92800);
+  EXPECT_DOUBLE_EQ(*ParseSince("1d", 100000), 13600);
+  EXPECT_DOUBLE_EQ(*ParseSince("1700000000", 5), 1700000000);
+  for (const char* bad : {"yesterday", "-5m", "10 m", "5w", "nan"}) {
+    StatusOr<double> r = ParseSince(bad, 1000);
+    EXPECT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.status().message().find("--since"), std::string::npos);
+  }
+}
+
 }  // namespace
 }  // namespace dstrain::cli

@@ -24,10 +24,10 @@
 #include <string>
 #include <vector>
 
+#include "common/crc32c.h"
 #include "tests/fuzz/fuzz_harness.h"
 #include "tests/fuzz/loader_checks.h"
 #include "tests/fuzz/mutator.h"
-#include "worker/checkpoint/crc32c.h"
 
 namespace dstrain::fuzz {
 namespace {
@@ -114,8 +114,7 @@ std::string WithChecksum(const std::string& text) {
   const std::size_t at = text.rfind("\ncrc32c ");
   if (at == std::string::npos) return text;
   const std::string body = text.substr(0, at + 1);
-  return body + "crc32c " +
-         checkpoint::Crc32cHex(checkpoint::Crc32cOf(body.data(), body.size())) +
+  return body + "crc32c " + Crc32cHex(Crc32cOf(body.data(), body.size())) +
          "\n";
 }
 

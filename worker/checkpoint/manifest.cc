@@ -7,9 +7,9 @@
 #include <optional>
 #include <sstream>
 
+#include "common/crc32c.h"
 #include "common/fnv1a.h"
 #include "common/strings.h"
-#include "worker/checkpoint/crc32c.h"
 
 namespace dstrain::checkpoint {
 namespace {
@@ -252,8 +252,16 @@ StatusOr<Manifest> ParseManifest(std::string_view text,
       DSTRAIN_ASSIGN_OR_RETURN(std::int64_t off,
                                r.Int("offset", pf["offset"], 0));
       p.offset = off;
+      // The product is checked as it grows: a hostile shape must not
+      // overflow (it is at most what the unit has left to cover).
       std::int64_t n = 1;
-      for (std::int64_t d : p.shape) n *= d;
+      for (std::int64_t d : p.shape) {
+        if (__builtin_mul_overflow(n, d, &n) || n > u.numel - covered) {
+          return r.Error("param " + p.name + ": shape " + pf["shape"] +
+                         " holds more elements than unit " + u.name +
+                         " has left (numel " + std::to_string(u.numel) + ")");
+        }
+      }
       if (p.offset != covered || n == 0) {
         return r.Error("param " + p.name + " does not follow the previous one");
       }

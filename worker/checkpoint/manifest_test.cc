@@ -106,6 +106,23 @@ TEST(ManifestTest, IntFieldsDoNotWrap) {
   }
 }
 
+// Found by loaders_libfuzzer (UBSan: signed overflow multiplying the
+// dimensions): a shape whose product does not fit is refused, naming it.
+TEST(ManifestTest, AShapeTooLargeForItsUnitIsRefused) {
+  for (const char* shape :
+       {"2x44444444x44444444444444443", "4x3", "9223372036854775807x2"}) {
+    std::string text = SerializeManifest(Sample());
+    const std::string from = "shape=2x3";
+    text.replace(text.find(from), from.size(), std::string("shape=") + shape);
+    StatusOr<Manifest> m = ParseManifest(text, "m.txt");
+    ASSERT_THAT(m, Not(IsOk())) << shape;
+    EXPECT_NE(m.status().message().find(std::string("shape ") + shape +
+                                        " holds more elements than unit root"),
+              std::string::npos)
+        << m.status().message();
+  }
+}
+
 TEST(ManifestTest, ModelHashFollowsTheShapesOnly) {
   config::ModelConfig a;
   config::ModelConfig b = a;

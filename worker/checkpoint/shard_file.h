@@ -22,7 +22,7 @@
 
 #include "common/status.h"
 #include "common/unique_fd.h"
-#include "worker/checkpoint/crc32c.h"
+#include "common/crc32c.h"
 
 namespace dstrain::checkpoint {
 
