@@ -2,6 +2,8 @@
 
 #include <grpcpp/client_context.h>
 
+#include <optional>
+
 #include <algorithm>
 #include <utility>
 
@@ -41,9 +43,7 @@ struct RendezvousRelay::WaitGroup {
 RendezvousRelay::RendezvousRelay(std::shared_ptr<grpc::Channel> coordinator,
                                  RelayOptions options)
     : stub_(proto::Coordinator::NewStub(std::move(coordinator))),
-      options_(options) {
-  flusher_ = std::thread([this] { FlushLoop(); });
-}
+      options_(options) {}
 
 RendezvousRelay::~RendezvousRelay() { Shutdown(); }
 
@@ -56,6 +56,7 @@ void RendezvousRelay::CallDone() {
 void RendezvousRelay::Submit(const std::string& job_id,
                              const std::string& token, proto::KvOp op,
                              OpDone done) {
+  std::optional<Queue> full;
   {
     std::unique_lock<std::mutex> lock(mu_);
     if (!stopping_) {
@@ -67,62 +68,86 @@ void RendezvousRelay::Submit(const std::string& job_id,
         q.first = SteadyClock::now();
       }
       q.ops.push_back(Pending{std::move(op), std::move(done)});
-      // The flusher sends at once a full queue, else after the window.
-      if (q.ops.size() == 1 ||
-          static_cast<int>(q.ops.size()) >= options_.max_batch) {
-        cv_.notify_all();
+      if (static_cast<int>(q.ops.size()) < options_.max_batch) {
+        // Sent when its window ends.
+        ArmLocked(q.first + options_.window);
+        return;
       }
-      return;
+      full = std::move(q);
+      queues_.erase({job_id, token});
     }
+  }
+  if (full.has_value()) {
+    SendBatch(std::move(*full));
+    return;
   }
   done(grpc::Status(grpc::StatusCode::UNAVAILABLE,
                     "the agent's rendezvous relay is shutting down"),
        proto::KvOpResult(), "");
 }
 
-void RendezvousRelay::FlushLoop() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (true) {
-    if (stopping_) break;
-    // Due: full queues, and those whose window is over.
+void RendezvousRelay::ArmLocked(SteadyClock::time_point when) {
+  // Windows open in time order, so an armed alarm is never later than a
+  // new queue's end of window; the alarm re-arms for what it leaves.
+  if (alarm_armed_ || stopping_) return;
+  alarm_armed_ = true;
+  ++in_flight_;
+  // A fresh alarm each time (a gRPC alarm is set once); replacing the
+  // previous one is safe even from its own callback, which holds its own
+  // reference to what it runs on.
+  alarm_ = std::make_unique<grpc::Alarm>();
+  alarm_->Set(std::chrono::system_clock::now() + (when - SteadyClock::now()),
+              [this](bool) { OnAlarm(); });
+}
+
+void RendezvousRelay::OnAlarm() {
+  std::vector<Queue> due;
+  std::vector<FenceQueue> due_fences;
+  bool stopping = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    alarm_armed_ = false;
+    stopping = stopping_;
+    // Due: the queues whose window is over (all of them when stopping).
     const SteadyClock::time_point now = SteadyClock::now();
     SteadyClock::time_point next = SteadyClock::time_point::max();
-    std::vector<Queue> due;
     for (auto it = queues_.begin(); it != queues_.end();) {
-      Queue& q = it->second;
-      if (static_cast<int>(q.ops.size()) >= options_.max_batch ||
-          now >= q.first + options_.window) {
-        due.push_back(std::move(q));
+      if (stopping || now >= it->second.first + options_.window) {
+        due.push_back(std::move(it->second));
         it = queues_.erase(it);
       } else {
-        next = std::min(next, q.first + options_.window);
+        next = std::min(next, it->second.first + options_.window);
         ++it;
       }
     }
-    if (!due.empty()) {
-      lock.unlock();
-      for (Queue& q : due) SendBatch(std::move(q));
-      lock.lock();
-      continue;
+    for (auto it = fences_.begin(); it != fences_.end();) {
+      if (stopping || now >= it->second.first + options_.window) {
+        due_fences.push_back(std::move(it->second));
+        it = fences_.erase(it);
+      } else {
+        next = std::min(next, it->second.first + options_.window);
+        ++it;
+      }
     }
-    if (next == SteadyClock::time_point::max()) {
-      cv_.wait(lock);
-    } else {
-      cv_.wait_until(lock, next);
-    }
+    if (next != SteadyClock::time_point::max()) ArmLocked(next);
   }
-  // Stopping: what is queued is answered, not sent.
-  std::vector<Queue> left;
-  for (auto& [key, q] : queues_) left.push_back(std::move(q));
-  queues_.clear();
-  lock.unlock();
-  for (Queue& q : left) {
-    for (Pending& p : q.ops) {
-      p.done(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                          "the agent's rendezvous relay is shutting down"),
-             proto::KvOpResult(), "");
+  if (stopping) {
+    // What is queued is answered, not sent.
+    const grpc::Status down(grpc::StatusCode::UNAVAILABLE,
+                            "the agent's rendezvous relay is shutting down");
+    for (Queue& q : due) {
+      for (Pending& p : q.ops) p.done(down, proto::KvOpResult(), "");
     }
+    for (FenceQueue& f : due_fences) {
+      for (FenceCaller& c : f.callers) {
+        c.done(down, proto::KvFenceResponse(), "");
+      }
+    }
+  } else {
+    for (Queue& q : due) SendBatch(std::move(q));
+    for (FenceQueue& f : due_fences) SendFence(std::move(f));
   }
+  CallDone();
 }
 
 void RendezvousRelay::SendBatch(Queue queue) {
@@ -164,6 +189,97 @@ void RendezvousRelay::SendBatch(Queue queue) {
               status,
               answered ? call->response.results(static_cast<int>(i)) : none,
               instance);
+        }
+        delete call;
+        CallDone();
+      });
+}
+
+void RendezvousRelay::Fence(const std::string& token,
+                            proto::KvFenceRequest request,
+                            std::chrono::system_clock::time_point deadline,
+                            FenceDone done) {
+  deadline = std::min(
+      deadline, std::chrono::system_clock::now() + std::chrono::hours(24));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!stopping_) {
+      ++counters_.fence_joins;
+      const std::string key = request.job_id() + '\n' + token + '\n' +
+                              request.name() + '\n' +
+                              std::to_string(request.world());
+      FenceQueue& f = fences_[key];
+      if (f.callers.empty()) {
+        f.token = token;
+        f.request.set_job_id(request.job_id());
+        f.request.set_name(request.name());
+        f.request.set_world(request.world());
+        f.deadline = deadline;
+        f.first = SteadyClock::now();
+        ArmLocked(f.first + options_.window);
+      }
+      f.deadline = std::max(f.deadline, deadline);
+      for (proto::KvFenceRecord& c : *request.mutable_contributions()) {
+        *f.request.add_contributions() = std::move(c);
+      }
+      for (int r : request.want()) f.request.add_want(r);
+      f.callers.push_back(FenceCaller{
+          std::vector<int>(request.want().begin(), request.want().end()),
+          std::move(done)});
+      return;
+    }
+  }
+  done(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                    "the agent's rendezvous relay is shutting down"),
+       proto::KvFenceResponse(), "");
+}
+
+void RendezvousRelay::SendFence(FenceQueue fence) {
+  struct Call {
+    grpc::ClientContext context;
+    proto::KvFenceRequest request;
+    proto::KvFenceResponse response;
+    std::vector<FenceCaller> callers;
+  };
+  auto* call = new Call;
+  call->request = std::move(fence.request);
+  // Each wanted rank once: the node's ranks often want the same ones.
+  std::vector<int> want(call->request.want().begin(),
+                        call->request.want().end());
+  std::sort(want.begin(), want.end());
+  want.erase(std::unique(want.begin(), want.end()), want.end());
+  call->request.clear_want();
+  for (int r : want) call->request.add_want(r);
+  call->callers = std::move(fence.callers);
+  rpc::AddToken(&call->context, fence.token);
+  call->context.set_deadline(fence.deadline);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++counters_.upstream_fences;
+    ++in_flight_;
+  }
+  stub_->async()->KvFence(
+      &call->context, &call->request, &call->response,
+      [this, call](grpc::Status status) {
+        const std::string instance = InstanceOf(call->context);
+        std::map<int, const proto::KvFenceRecord*> by_rank;
+        for (const proto::KvFenceRecord& r : call->response.records()) {
+          by_rank[r.rank()] = &r;
+        }
+        for (FenceCaller& c : call->callers) {
+          proto::KvFenceResponse mine;
+          grpc::Status s = status;
+          for (int r : c.want) {
+            auto it = by_rank.find(r);
+            if (it != by_rank.end()) {
+              *mine.add_records() = *it->second;
+            } else if (s.ok()) {
+              s = grpc::Status(grpc::StatusCode::INTERNAL,
+                               "KvFence answered without rank " +
+                                   std::to_string(r) + "'s record");
+            }
+          }
+          c.done(s, mine, instance);
         }
         delete call;
         CallDone();
@@ -297,15 +413,17 @@ void RendezvousRelay::Check(const std::string& token,
 
 void RendezvousRelay::Shutdown() {
   std::vector<std::shared_ptr<WaitGroup>> groups;
+  grpc::Alarm* armed = nullptr;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!stopping_) {
-      stopping_ = true;
-      cv_.notify_all();
-    }
+    if (stopping_ && in_flight_ == 0) return;
+    stopping_ = true;
     for (auto& [key, group] : wait_groups_) groups.push_back(group);
+    armed = alarm_armed_ ? alarm_.get() : nullptr;
   }
-  if (flusher_.joinable()) flusher_.join();
+  // Once stopping, the alarm is never replaced. Cancelled, it fires now
+  // and answers what is queued (outside the lock: it takes the lock).
+  if (armed != nullptr) armed->Cancel();
   for (auto& group : groups) group->context.TryCancel();
   std::unique_lock<std::mutex> lock(mu_);
   cv_.wait(lock, [&] { return in_flight_ == 0; });

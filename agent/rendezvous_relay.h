@@ -15,6 +15,12 @@
 //            whose upstream deadline is not before its own; the upstream
 //            deadline is the first waiter's plus `wait_slack` (each waiter
 //            leaves at its own deadline: CancelWait).
+//   Fence    joins of the same fence (job, credential, name, world) are
+//            queued like Submit's operations and go out as one KvFence
+//            holding every queued rank's record and the union of what
+//            they want; each caller gets the records it asked for. A
+//            node's eight ranks joining a fence cost the coordinator one
+//            call, which it answers when the fence is complete.
 //   Check    forwarded as it is.
 //
 // The relay keeps no keys and decides nothing: the coordinator checks each
@@ -29,11 +35,13 @@
 //
 // The gRPC face ranks call is RendezvousRelayService
 // (rendezvous_relay_service.h); the coordinator benchmark drives this core
-// directly. Thread-safe. Callbacks run on gRPC's threads or the flusher
+// directly. Thread-safe. Callbacks run on gRPC's threads (a gRPC alarm
+// ends each window: the relay has no thread of its own) or on a caller's
 // thread, never under the relay's lock, and must not block. Shutdown (and
 // the destructor) answers what is queued with UNAVAILABLE, cancels the
 // upstream calls and returns once their callbacks have run.
 
+#include <grpcpp/alarm.h>
 #include <grpcpp/channel.h>
 
 #include <chrono>
@@ -68,6 +76,9 @@ class RendezvousRelay {
   using CheckDone = std::function<void(const grpc::Status& status,
                                        const proto::KvCheckResponse& response,
                                        const std::string& instance)>;
+  using FenceDone = std::function<void(const grpc::Status& status,
+                                       const proto::KvFenceResponse& records,
+                                       const std::string& instance)>;
   using WaitId = std::uint64_t;
 
   RendezvousRelay(std::shared_ptr<grpc::Channel> coordinator,
@@ -87,6 +98,12 @@ class RendezvousRelay {
   void CancelWait(WaitId id);
   void Check(const std::string& token, const proto::KvCheckRequest& request,
              CheckDone done);
+  // Joins `request`'s contributions to its fence; `done` gets, once the
+  // fence is complete, the records of request.want() (the relay's answer
+  // carries only those). The upstream call's deadline is the latest of
+  // its callers'.
+  void Fence(const std::string& token, proto::KvFenceRequest request,
+             std::chrono::system_clock::time_point deadline, FenceDone done);
 
   void Shutdown();
 
@@ -95,6 +112,8 @@ class RendezvousRelay {
     std::uint64_t batches = 0;         // KvBatch calls sent
     std::uint64_t waits = 0;           // Wait calls
     std::uint64_t upstream_waits = 0;  // KvWait calls sent
+    std::uint64_t fence_joins = 0;     // Fence calls
+    std::uint64_t upstream_fences = 0; // KvFence calls sent
   };
   Counters counters() const;
 
@@ -108,10 +127,25 @@ class RendezvousRelay {
     std::vector<Pending> ops;
     std::chrono::steady_clock::time_point first;
   };
+  struct FenceCaller {
+    std::vector<int> want;
+    FenceDone done;
+  };
+  struct FenceQueue {
+    std::string token;
+    proto::KvFenceRequest request;  // contributions and wants so far
+    std::vector<FenceCaller> callers;
+    std::chrono::system_clock::time_point deadline;
+    std::chrono::steady_clock::time_point first;
+  };
   struct WaitGroup;
 
-  void FlushLoop();
+  // Arms the alarm for `when` unless one is armed (expects mu_ held).
+  void ArmLocked(std::chrono::steady_clock::time_point when);
+  // Sends the queues whose window is over; re-arms for the rest.
+  void OnAlarm();
   void SendBatch(Queue queue);
+  void SendFence(FenceQueue fence);
   void StartUpstreamWait(std::shared_ptr<WaitGroup> group);
   void CallDone();
 
@@ -122,14 +156,17 @@ class RendezvousRelay {
   std::condition_variable cv_;
   // Guarded by mu_.
   std::map<std::pair<std::string, std::string>, Queue> queues_;
+  std::map<std::string, FenceQueue> fences_;  // by job, token, name, world
   std::multimap<std::string, std::shared_ptr<WaitGroup>> wait_groups_;
   std::map<WaitId, std::shared_ptr<WaitGroup>> waiter_group_;
   WaitId next_wait_ = 1;
   int in_flight_ = 0;  // upstream calls not yet called back
   bool stopping_ = false;
   Counters counters_;
-
-  std::thread flusher_;
+  // One gRPC alarm for the earliest end of window, so a relay holds no
+  // thread of its own (guarded by mu_).
+  std::unique_ptr<grpc::Alarm> alarm_;
+  bool alarm_armed_ = false;
 };
 
 }  // namespace dstrain::agent

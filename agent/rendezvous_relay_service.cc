@@ -192,4 +192,27 @@ grpc::ServerUnaryReactor* RendezvousRelayService::KvWait(
   return new RelayWaitReactor(relay_, context, *request, *token);
 }
 
+grpc::ServerUnaryReactor* RendezvousRelayService::KvFence(
+    grpc::CallbackServerContext* context, const proto::KvFenceRequest* request,
+    proto::KvFenceResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  StatusOr<std::string> token = rpc::PresentedToken(context->client_metadata());
+  if (!token.ok()) {
+    reactor->Finish(Unauthenticated(token.status()));
+    return reactor;
+  }
+  // The relay answers by the call's deadline at the latest (the upstream
+  // call's is the latest of its callers'), so the call stays open until
+  // then rather than holding a waiter to cancel.
+  relay_->Fence(*token, *request, context->deadline(),
+                [context, reactor, response](const grpc::Status& status,
+                                             const proto::KvFenceResponse& r,
+                                             const std::string& instance) {
+                  NoteInstance(context, instance);
+                  if (status.ok()) *response = r;
+                  reactor->Finish(status);
+                });
+  return reactor;
+}
+
 }  // namespace dstrain::agent

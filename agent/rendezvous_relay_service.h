@@ -1,8 +1,8 @@
 #pragma once
 // The gRPC face of an agent's RendezvousRelay (rendezvous_relay.h): the
 // Coordinator service's key-value methods (KvSet, KvGet, KvAdd,
-// KvCompareSet, KvDelete, KvCheck, KvWait) served on the agent's own
-// server, so a worker's CoordinatorKvStore works unchanged whether it is
+// KvCompareSet, KvDelete, KvCheck, KvWait, KvFence) served on the agent's
+// own server, so a worker's CoordinatorKvStore works unchanged whether it is
 // pointed at the coordinator or at its agent; every other Coordinator
 // method is UNIMPLEMENTED here. The caller's credential is forwarded, not
 // checked (the coordinator checks it; a call without one is
@@ -47,6 +47,9 @@ class RendezvousRelayService final
   grpc::ServerUnaryReactor* KvWait(grpc::CallbackServerContext* context,
                                    const proto::KvWaitRequest* request,
                                    proto::KvWaitResponse* response) override;
+  grpc::ServerUnaryReactor* KvFence(grpc::CallbackServerContext* context,
+                                    const proto::KvFenceRequest* request,
+                                    proto::KvFenceResponse* response) override;
 
  private:
   // Relays `op` and finishes the call; `fill` copies the result into the

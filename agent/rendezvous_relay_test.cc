@@ -185,5 +185,83 @@ TEST_F(RendezvousRelayTest, ARendezvousCompletesAcrossACoordinatorRestart) {
   EXPECT_THAT(waiting.get(), IsOk());
 }
 
+TEST_F(RendezvousRelayTest, ANodesRanksJoinAFenceInOneCall) {
+  constexpr int kNode = 8, kWorld = 10;
+  // Ranks 8 and 9 are on another node and call the coordinator directly.
+  std::vector<std::future<StatusOr<rendezvous::FenceRecords>>> ranks;
+  for (int r = 0; r < kWorld; ++r) {
+    ranks.push_back(std::async(std::launch::async, [this, r] {
+      std::unique_ptr<CoordinatorKvStore> kv =
+          r < kNode ? Rank()
+                    : std::make_unique<CoordinatorKvStore>(server_->address(),
+                                                           kToken, job_, 0);
+      rendezvous::FenceRequest f;
+      f.name = "boot";
+      f.world = kWorld;
+      f.rank = r;
+      f.record = "addr of " + std::to_string(r);
+      f.want = {(r + 1) % kWorld, (r + kWorld - 1) % kWorld};
+      f.timeout = 20s;
+      return kv->Fence(f);
+    }));
+  }
+  for (int r = 0; r < kWorld; ++r) {
+    StatusOr<rendezvous::FenceRecords> got = ranks[r].get();
+    ASSERT_THAT(got, IsOk());
+    EXPECT_EQ(got->at((r + 1) % kWorld),
+              "addr of " + std::to_string((r + 1) % kWorld));
+    EXPECT_EQ(got->at((r + kWorld - 1) % kWorld),
+              "addr of " + std::to_string((r + kWorld - 1) % kWorld));
+  }
+  const RendezvousRelay::Counters c = relay_->counters();
+  EXPECT_EQ(c.fence_joins, 8u);
+  // The eight joins arrive within a few windows of each other; without
+  // the relay they would be eight calls.
+  EXPECT_LE(c.upstream_fences, 3u);
+  EXPECT_GE(c.upstream_fences, 1u);
+}
+
+TEST_F(RendezvousRelayTest, AFenceWithAnotherJobsCredentialIsRefused) {
+  auto kv = Rank("not-a-credential");
+  rendezvous::FenceRequest f;
+  f.name = "boot";
+  f.world = 2;
+  f.rank = 0;
+  f.timeout = 5s;
+  EXPECT_THAT(kv->Fence(f), StatusIs(StatusCode::kUnauthenticated));
+}
+
+TEST_F(RendezvousRelayTest, AFenceUnderWayCompletesAcrossACoordinatorRestart) {
+  const auto join = [this](int rank) {
+    return std::async(std::launch::async, [this, rank] {
+      rendezvous::FenceRequest f;
+      f.name = "boot";
+      f.world = 2;
+      f.rank = rank;
+      f.record = "r" + std::to_string(rank);
+      f.want = {0, 1};
+      f.timeout = 60s;
+      return Rank()->Fence(f);
+    });
+  };
+  auto first = join(0);
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return server_->pending_rendezvous_waits() == 1; }, 10s));
+  const std::string address = server_->address();
+  server_->Shutdown();
+  server_.reset();
+  ASSERT_NO_FATAL_FAILURE(StartCoordinator(address));
+  // Rank 0's relayed call failed with the old coordinator and is sent
+  // again to the new one, which counts it once.
+  auto second = join(1);
+  for (auto* f : {&first, &second}) {
+    ASSERT_EQ(f->wait_for(30s), std::future_status::ready);
+    StatusOr<rendezvous::FenceRecords> got = f->get();
+    ASSERT_THAT(got, IsOk());
+    EXPECT_EQ(got->at(0), "r0");
+    EXPECT_EQ(got->at(1), "r1");
+  }
+}
+
 }  // namespace
 }  // namespace dstrain::agent

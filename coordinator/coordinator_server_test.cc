@@ -424,6 +424,68 @@ TEST_F(CoordinatorServerTest, KvWaitTimeoutNamesTheMissingKeys) {
       WaitUntil([&] { return server_->pending_rendezvous_waits() == 0; }));
 }
 
+TEST_F(CoordinatorServerTest, AFenceAnswersEveryCallerOnceAllRanksJoined) {
+  std::string job = PendingJob();
+  auto stub = proto::Coordinator::NewStub(rpc::MakeChannel(server_->address()));
+  const auto fence = [&](std::vector<int> ranks, std::vector<int> want,
+                         int world, proto::KvFenceResponse* out) {
+    grpc::ClientContext ctx;
+    rpc::AddToken(&ctx, kToken);
+    ctx.set_deadline(rpc::DeadlineAfter(seconds(20)));
+    proto::KvFenceRequest req;
+    req.set_job_id(job);
+    req.set_name("boot");
+    req.set_world(world);
+    for (int r : ranks) {
+      proto::KvFenceRecord* c = req.add_contributions();
+      c->set_rank(r);
+      c->set_record("rec" + std::to_string(r));
+    }
+    for (int r : want) req.add_want(r);
+    return stub->KvFence(&ctx, req, out);
+  };
+  // A node's three ranks in one call; it waits for the fourth.
+  proto::KvFenceResponse node_a, again, node_b;
+  auto first = std::async(std::launch::async,
+                          [&] { return fence({0, 1, 2}, {3}, 4, &node_a); });
+  ASSERT_TRUE(
+      WaitUntil([&] { return server_->pending_rendezvous_waits() == 1; }));
+  // Rank 2 again (a retry): counted once, so the fence is still open.
+  auto retry = std::async(std::launch::async,
+                          [&] { return fence({2}, {2}, 4, &again); });
+  ASSERT_TRUE(
+      WaitUntil([&] { return server_->pending_rendezvous_waits() == 2; }));
+  grpc::Status last = fence({3}, {0, 1}, 4, &node_b);
+  ASSERT_TRUE(last.ok()) << last.error_message();
+  ASSERT_TRUE(first.get().ok());
+  ASSERT_TRUE(retry.get().ok());
+  ASSERT_EQ(node_a.records_size(), 1);
+  EXPECT_EQ(node_a.records(0).rank(), 3);
+  EXPECT_EQ(node_a.records(0).record(), "rec3");
+  ASSERT_EQ(node_b.records_size(), 2);
+  EXPECT_EQ(node_b.records(1).record(), "rec1");
+  {  // The fence's keys are plain keys of the job's namespace.
+    grpc::ClientContext ctx;
+    rpc::AddToken(&ctx, kToken);
+    proto::KvGetRequest req;
+    req.set_job_id(job);
+    req.set_key("boot/count");
+    proto::KvGetResponse resp;
+    ASSERT_TRUE(stub->KvGet(&ctx, req, &resp).ok());
+    EXPECT_EQ(resp.value(), "4");
+  }
+
+  // What cannot be a fence is refused naming the field.
+  proto::KvFenceResponse none;
+  grpc::Status bad = fence({5}, {}, 4, &none);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(bad.error_message().find("rank 5 is outside a world of 4"),
+            std::string::npos)
+      << bad.error_message();
+  EXPECT_EQ(fence({}, {}, 4, &none).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 TEST_F(CoordinatorServerTest, EndingTheJobReleasesItsWaiters) {
   std::string job = PendingJob();
   CoordinatorKvStore kv(server_->address(), kToken, job, 0);
@@ -592,6 +654,13 @@ TEST_F(CoordinatorServerTest, ARendezvousUnderWayCompletesAcrossARestart) {
   StatusOr<std::string> a0 = rank1.Get("addr/0", seconds(30));
   ASSERT_THAT(a0, IsOk());
   EXPECT_EQ(*a0, "a0");
+  // Rank 0 replays its key, then its count: an Add of rank 1's between the
+  // two would see 1 (see CoordinatorKvStore's limits), so rank 1 waits
+  // for the count.
+  ASSERT_TRUE(WaitUntil([&] {
+    StatusOr<std::string> n = rank1.Get("arrived", seconds(1));
+    return n.ok() && *n == "1";
+  }));
   StatusOr<std::int64_t> arrived = rank1.Add("arrived", 1);
   ASSERT_THAT(arrived, IsOk());
   EXPECT_EQ(*arrived, 2);

@@ -1,31 +1,42 @@
 #include "coordinator/coordinator_service.h"
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <vector>
 
 #include "common/log.h"
+#include "common/rendezvous/fence.h"
 #include "common/rpc/auth.h"
 #include "common/rpc/status_convert.h"
+#include "coordinator/node_status.h"
 
 namespace dstrain::coordinator {
 namespace {
 
-// KvWait's reactor. Finish must happen exactly once, from either the
-// waiter's callback or OnCancel, which may race on different threads; the
-// flag deciding it lives in a shared block the callback keeps alive, because
-// the callback may run after the reactor is finished and deleted (a losing
-// callback then touches only the block).
-class KvWaitReactor : public grpc::ServerUnaryReactor {
+// The reactor of a call answered when keys exist: KvWait, and KvFence once
+// its done key is written. Finish must happen exactly once, from either
+// the waiter's callback or OnCancel, which may race on different threads;
+// the flag deciding it lives in a shared block the callback keeps alive,
+// because the callback may run after the reactor is finished and deleted
+// (a losing callback then touches only the block). `answer` runs once the
+// keys exist, before Finish, to fill the response.
+class KeyWaitReactor : public grpc::ServerUnaryReactor {
  public:
-  KvWaitReactor(RendezvousStore* kv, const proto::KvWaitRequest& request)
-      : kv_(kv), shared_(std::make_shared<Shared>()) {
+  using Answer = std::function<Status()>;
+
+  KeyWaitReactor(RendezvousStore* kv, const std::string& job_id,
+                 const std::vector<std::string>& keys, const char* method,
+                 Answer answer)
+      : kv_(kv), method_(method), shared_(std::make_shared<Shared>()) {
     shared_->reactor = this;
-    std::vector<std::string> keys(request.keys().begin(), request.keys().end());
+    shared_->answer = std::move(answer);
     std::shared_ptr<Shared> shared = shared_;
-    id_ = kv_->WaitAsync(request.job_id(), keys, [shared](const Status& s) {
+    id_ = kv_->WaitAsync(job_id, keys, [shared](const Status& s) {
       if (!shared->finished.exchange(true)) {
-        shared->reactor->Finish(rpc::ToGrpcStatus(s));
+        Status answered = s;
+        if (answered.ok() && shared->answer) answered = shared->answer();
+        shared->reactor->Finish(rpc::ToGrpcStatus(answered));
       }
     });
   }
@@ -34,7 +45,8 @@ class KvWaitReactor : public grpc::ServerUnaryReactor {
     kv_->CancelWait(id_);
     if (!shared_->finished.exchange(true)) {
       Finish(grpc::Status(grpc::StatusCode::CANCELLED,
-                          "KvWait cancelled (client deadline or hang-up)"));
+                          std::string(method_) +
+                              " cancelled (client deadline or hang-up)"));
     }
   }
 
@@ -46,13 +58,33 @@ class KvWaitReactor : public grpc::ServerUnaryReactor {
  private:
   struct Shared {
     std::atomic<bool> finished{false};
-    KvWaitReactor* reactor = nullptr;  // valid until finished is set
+    KeyWaitReactor* reactor = nullptr;  // valid until finished is set
+    Answer answer;
   };
 
   RendezvousStore* const kv_;
+  const char* const method_;
   std::shared_ptr<Shared> shared_;
   RendezvousStore::WaiterId id_ = 0;
 };
+
+// INVALID_ARGUMENT naming the field when a KvFence cannot be a fence.
+Status CheckFence(const proto::KvFenceRequest& request) {
+  rendezvous::FenceRequest each;
+  each.name = request.name();
+  each.world = request.world();
+  each.want.assign(request.want().begin(), request.want().end());
+  if (request.contributions().empty()) {
+    return InvalidArgument("KvFence `" + request.name() +
+                           "`: no contribution; a call joins one rank or more");
+  }
+  for (const proto::KvFenceRecord& c : request.contributions()) {
+    each.rank = c.rank();
+    DSTRAIN_RETURN_IF_ERROR(rendezvous::CheckFenceRequest(each));
+    each.want.clear();  // checked once
+  }
+  return Status::Ok();
+}
 
 }  // namespace
 
@@ -179,26 +211,8 @@ grpc::ServerUnaryReactor* CoordinatorService::ListNodes(
     grpc::CallbackServerContext* context, const proto::ListNodesRequest*,
     proto::ListNodesResponse* response) {
   return Unary(context, "ListNodes", Role::kOperator, "", [&]() -> Status {
-    const std::map<std::string, std::string> jobs = jobs_->JobsByNode();
-    const Clock::TimePoint now = nodes_->Now();
-    for (const NodeInfo& n : nodes_->List()) {
-      proto::NodeStatus* s = response->add_nodes();
-      s->set_node_id(n.node_id);
-      s->set_hostname(n.host());
-      s->set_state(n.alive ? (n.drained ? "drained" : "alive")
-                           : (n.awaiting ? "awaiting" : "lost"));
-      s->set_heartbeat_age_s(
-          n.alive
-              ? std::chrono::duration<double>(now - n.last_heartbeat).count()
-              : -1);
-      s->set_cpus(n.inventory.cpus());
-      s->set_memory_bytes(n.inventory.memory_bytes());
-      s->set_gpus(n.inventory.gpus_size());
-      s->set_hcas(n.inventory.hcas_size());
-      auto job = jobs.find(n.node_id);
-      if (job != jobs.end()) s->set_job_id(job->second);
-      s->set_drain_reason(n.drain_reason);
-      s->set_agent_address(n.agent_address);
+    for (proto::NodeStatus& n : NodeStatuses(*nodes_, *jobs_)) {
+      *response->add_nodes() = std::move(n);
     }
     return Status::Ok();
   });
@@ -384,7 +398,55 @@ grpc::ServerUnaryReactor* CoordinatorService::KvWait(
     reactor->Finish(auth);
     return reactor;
   }
-  return new KvWaitReactor(kv_, *request);
+  std::vector<std::string> keys(request->keys().begin(), request->keys().end());
+  return new KeyWaitReactor(kv_, request->job_id(), keys, "KvWait", nullptr);
+}
+
+grpc::ServerUnaryReactor* CoordinatorService::KvFence(
+    grpc::CallbackServerContext* context, const proto::KvFenceRequest* request,
+    proto::KvFenceResponse* response) {
+  context->AddInitialMetadata(rpc::kCoordinatorInstanceKey, instance_);
+  grpc::Status refused = Check(context, "KvFence", Role::kJob, request->job_id());
+  Status joined;
+  if (refused.ok()) {
+    joined = CheckFence(*request);
+    if (joined.ok()) {
+      std::vector<std::pair<int, std::string>> contributions;
+      contributions.reserve(request->contributions_size());
+      for (const proto::KvFenceRecord& c : request->contributions()) {
+        contributions.emplace_back(c.rank(), c.record());
+      }
+      joined = kv_->JoinFence(request->job_id(), request->name(),
+                              request->world(), contributions)
+                   .status();
+    }
+    if (!joined.ok()) refused = rpc::ToGrpcStatus(joined);
+  }
+  if (!refused.ok()) {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(refused);
+    return reactor;
+  }
+  const std::string job = request->job_id();
+  const std::string name = request->name();
+  return new KeyWaitReactor(
+      kv_, job, {rendezvous::FenceDoneKey(name)}, "KvFence",
+      [this, job, name, request, response]() -> Status {
+        for (int rank : request->want()) {
+          DSTRAIN_ASSIGN_OR_RETURN(
+              std::optional<std::string> record,
+              kv_->Get(job, rendezvous::FenceRecordKey(name, rank)));
+          if (!record.has_value()) {
+            return FailedPrecondition("fence `" + name + "`: rank " +
+                                      std::to_string(rank) +
+                                      "'s record was deleted");
+          }
+          proto::KvFenceRecord* out = response->add_records();
+          out->set_rank(rank);
+          out->set_record(std::move(*record));
+        }
+        return Status::Ok();
+      });
 }
 
 }  // namespace dstrain::coordinator

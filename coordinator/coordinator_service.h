@@ -4,10 +4,10 @@
 // or job), then forward to the managers and translate Status. Refusals are
 // logged with the peer's address, never with the credential.
 //
-// Every handler but KvWait finishes before returning (the managers never
-// block). KvWait registers a rendezvous waiter and finishes from the
-// waiter's callback, so a waiting rank holds no gRPC thread; when the
-// client's deadline passes or it goes away, OnCancel drops the waiter.
+// Every handler but KvWait and KvFence finishes before returning (the
+// managers never block). Those two register a rendezvous waiter and finish
+// from the waiter's callback, so a waiting rank holds no gRPC thread; when
+// the client's deadline passes or it goes away, OnCancel drops the waiter.
 //
 // The managers must outlive the server that serves this service (the
 // server is shut down first). Thread-safe: the service has no state of its
@@ -97,6 +97,12 @@ class CoordinatorService final : public proto::Coordinator::CallbackService {
   grpc::ServerUnaryReactor* KvWait(grpc::CallbackServerContext* context,
                                    const proto::KvWaitRequest* request,
                                    proto::KvWaitResponse* response) override;
+  // Joins the request's ranks to the fence, then finishes once it is
+  // complete, with the wanted records (as KvWait, from the store's
+  // callback).
+  grpc::ServerUnaryReactor* KvFence(grpc::CallbackServerContext* context,
+                                    const proto::KvFenceRequest* request,
+                                    proto::KvFenceResponse* response) override;
 
  private:
   // Checks the token, runs `body` (which returns a dstrain::Status) if it

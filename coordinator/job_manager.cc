@@ -80,7 +80,12 @@ void JobManager::TransitionLocked(Job* job, proto::JobState to,
                                   const std::string& cause, bool placed,
                                   Effects* effects) {
   const std::int64_t now = clock_->UnixMicros();
-  if (to == proto::JOB_STARTING) job->started_us = now;
+  if (to == proto::JOB_STARTING) {
+    job->started_us = now;
+    job->running_us = 0;
+    job->startup_s = -1;
+  }
+  if (to == proto::JOB_RUNNING) job->running_us = now;
   if (IsEnded(to)) job->ended_us = now;
   proto::JobEvent event;
   event.set_time_unix_us(now);
@@ -947,6 +952,12 @@ Status JobManager::TakeMetrics(const proto::ReportMetricsRequest& request,
         continue;  // a repeat or a late arrival; history stays increasing
       }
       job->history.push_back(latest);
+      job->step_seconds_sum += m.step_time_s();
+      ++job->steps_observed;
+      if (job->startup_s < 0 && job->running_us > 0) {
+        job->startup_s =
+            static_cast<double>(clock_->UnixMicros() - job->running_us) / 1e6;
+      }
       StepsChange& change = steps_of(job_id);
       change.steps.push_back(latest);
       if (job->history.size() > options_.max_history) {
@@ -1103,6 +1114,9 @@ StatusOr<proto::JobStatus> JobManager::GetJobStatus(const std::string& job_id,
   for (const proto::SubCommunicator& c : job.communicators)
     *status.add_communicators() = c;
   status.set_grad_allreduce(FormatGradRoutes(job.grad_routes));
+  status.set_step_time_sum_s(job.step_seconds_sum);
+  status.set_steps_observed(job.steps_observed);
+  status.set_startup_s(job.startup_s);
   return status;
 }
 

@@ -231,6 +231,14 @@ class JobManager {
     int starts_pending = 0;                    // agents yet to answer
     std::map<int, proto::StepMetrics> latest;  // by rank
     std::deque<proto::StepMetrics> history;    // rank 0, steps increasing
+    // Every rank-0 step taken into the history in this coordinator's run,
+    // for the step-time summary /metrics exports (history is capped).
+    double step_seconds_sum = 0;
+    std::int64_t steps_observed = 0;
+    // The current attempt's: when its workers all started (Unix µs, 0 when
+    // not in this run) and the seconds from then to its first step.
+    std::int64_t running_us = 0;
+    double startup_s = -1;
     std::map<int, proto::RankResult> results;  // by rank
     std::map<int, proto::WorkerExit> exits;    // by rank, first report wins
     // Set from a failure until the failed attempt's workers have all

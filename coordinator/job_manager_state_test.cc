@@ -112,8 +112,14 @@ struct Coordinator {
 
 // The record a restart keeps: everything but the per-rank latest metrics
 // (state_store.h: not kept).
+// What the record keeps across a coordinator restart: not the latest
+// per-rank metrics, nor the counters of this coordinator process (the
+// /metrics step-time totals and the attempt's start-up time).
 proto::JobStatus Kept(proto::JobStatus s) {
   s.clear_latest();
+  s.clear_step_time_sum_s();
+  s.clear_steps_observed();
+  s.clear_startup_s();
   return s;
 }
 

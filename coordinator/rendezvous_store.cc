@@ -1,5 +1,6 @@
 #include "coordinator/rendezvous_store.h"
 
+#include "common/rendezvous/fence.h"
 #include "common/strings.h"
 
 namespace dstrain::coordinator {
@@ -168,6 +169,51 @@ StatusOr<std::int64_t> RendezvousStore::NumKeys(
   const Namespace* ns = FindJob(job_id);
   if (ns == nullptr) return UnknownJob(job_id);
   return static_cast<std::int64_t>(ns->size());
+}
+
+StatusOr<std::int64_t> RendezvousStore::JoinFence(
+    const std::string& job_id, const std::string& name, std::int64_t world,
+    const std::vector<std::pair<int, std::string>>& contributions) {
+  Fired fired;
+  std::int64_t count = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto job = jobs_.find(job_id);
+    if (job == jobs_.end()) return UnknownJob(job_id);
+    Namespace& ns = job->second;
+    const std::string count_key = rendezvous::FenceCountKey(name);
+    auto counted = ns.find(count_key);
+    if (counted != ns.end()) {
+      const std::optional<std::int64_t> v =
+          ParseInteger<std::int64_t>(counted->second);
+      if (!v) {
+        return InvalidArgument("fence `" + name + "`: its count key holds `" +
+                               counted->second + "`, not an integer");
+      }
+      count = *v;
+    }
+    std::vector<std::string> written;
+    for (const auto& [rank, record] : contributions) {
+      std::string key = rendezvous::FenceRecordKey(name, rank);
+      if (ns.emplace(key, record).second) {
+        ++count;
+        written.push_back(std::move(key));
+      }
+    }
+    if (!written.empty()) {
+      ns[count_key] = std::to_string(count);
+      written.push_back(count_key);
+    }
+    const std::string done_key = rendezvous::FenceDoneKey(name);
+    if (count >= world && ns.emplace(done_key, "1").second) {
+      written.push_back(done_key);
+    }
+    for (const std::string& key : written) {
+      CollectSatisfied(job_id, key, ns, &fired);
+    }
+  }
+  Run(&fired);
+  return count;
 }
 
 RendezvousStore::WaiterId RendezvousStore::WaitAsync(

@@ -71,6 +71,15 @@ class RendezvousStore {
                               const std::vector<std::string>& keys) const;
   StatusOr<std::int64_t> NumKeys(const std::string& job_id) const;
 
+  // Joins ranks to the fence `name` (common/rendezvous/fence.h keys), in
+  // one critical section: each contribution whose record key is absent is
+  // written and counted (a rank joining again is counted once), and the
+  // contribution that brings the count to `world` writes the done key.
+  // Returns the count after the call.
+  StatusOr<std::int64_t> JoinFence(
+      const std::string& job_id, const std::string& name, std::int64_t world,
+      const std::vector<std::pair<int, std::string>>& contributions);
+
   // Calls `callback` once every key of `keys` exists in the job (see the
   // class comment). Returns 0 when the callback already ran.
   WaiterId WaitAsync(const std::string& job_id,

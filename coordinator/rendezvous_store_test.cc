@@ -204,5 +204,21 @@ TEST_F(RendezvousStoreTest, ConcurrentAddsAndWaits) {
   EXPECT_EQ(kv_.PendingWaits(), 0u);
 }
 
+TEST_F(RendezvousStoreTest, AFenceCountsEachRankOnceAndWakesItsWaitersAtWorld) {
+  bool woken = false;
+  kv_.WaitAsync("j", {"f/done"}, [&](const Status& s) { woken = s.ok(); });
+  EXPECT_EQ(*kv_.JoinFence("j", "f", 3, {{0, "zero"}, {1, "one"}}), 2);
+  // A retry of rank 1 (its answer was lost) changes nothing.
+  EXPECT_EQ(*kv_.JoinFence("j", "f", 3, {{1, "one"}}), 2);
+  EXPECT_FALSE(woken);
+  EXPECT_FALSE(kv_.Get("j", "f/done")->has_value());
+  EXPECT_EQ(*kv_.JoinFence("j", "f", 3, {{2, "two"}}), 3);
+  EXPECT_TRUE(woken);
+  EXPECT_EQ(kv_.Get("j", "f/r/1")->value(), "one");
+  EXPECT_EQ(kv_.Get("j", "f/count")->value(), "3");
+  EXPECT_THAT(kv_.JoinFence("nope", "f", 1, {{0, ""}}),
+              ::dstrain::testing::StatusIs(StatusCode::kNotFound));
+}
+
 }  // namespace
 }  // namespace dstrain::coordinator

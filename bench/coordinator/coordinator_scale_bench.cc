@@ -7,7 +7,7 @@
 //
 //   coordinator_scale_bench [--agents 2048] [--ranks-per-node 8]
 //       [--clients 64] [--heartbeat-threads 16] [--hold-s 6]
-//       [--parked-waits 1]
+//       [--parked-waits 1] [--fence-only 0]
 //       [--python PY --peer-script tcpstore_rendezvous.py]
 //
 // The coordinator runs in a forked child process (in-memory state), so its
@@ -30,7 +30,12 @@
 // are parked in the coordinator at a time (a real job parks one per rank).
 // Heartbeats come from their own threads, spread evenly over the period.
 // --parked-waits 1 then runs the first phase again with every rank's wait
-// parked in the coordinator, as a real job does (ParkedRendezvous).
+// parked in the coordinator, as a real job does (ParkedRendezvous). Then
+// the same pattern through each simulated agent's rendezvous relay
+// (RelayedRendezvous), and the same result as one fence through the relays
+// (FenceRendezvous: every rank's address in, both neighbours' out, the
+// fence being the barrier), which is how dstrain's NCCL bootstrap joins.
+// --fence-only 1 runs only the fence (for profiling it).
 
 #include <grpcpp/client_context.h>
 #include <grpcpp/completion_queue.h>
@@ -78,6 +83,7 @@ struct Options {
   int ranks_per_node = 8;
   int clients = 64;
   int heartbeat_threads = 16;
+  bool fence_only = false;  // only the fence rendezvous (for profiling)
   double hold_s = 6;  // heartbeats keep going at least this long
   bool parked_waits = true;
   std::string python;
@@ -329,6 +335,44 @@ StatusOr<double> ParkedRendezvous(const Options& o, const std::string& address,
   return seconds;
 }
 
+// One relay per simulated agent, each with its own channel: a node's agent
+// has its own connection, made when the agent started (a real relay shares
+// the agent's, which has carried its registration and heartbeats), so it
+// is connected, and has carried a call (gRPC sets up a connection's first
+// stream lazily), before the clock starts.
+StatusOr<std::vector<std::unique_ptr<dstrain::agent::RendezvousRelay>>>
+ConnectRelays(const Options& o, const std::string& address,
+              const std::string& job_id) {
+  std::vector<std::unique_ptr<dstrain::agent::RendezvousRelay>> relays;
+  for (int a = 0; a < o.agents; ++a) {
+    grpc::ChannelArguments args = dstrain::rpc::DefaultChannelArguments();
+    args.SetInt("dstrain.agent", a);
+    std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
+        address, grpc::InsecureChannelCredentials(), args);
+    if (!channel->WaitForConnected(std::chrono::system_clock::now() +
+                                   std::chrono::seconds(30))) {
+      return dstrain::Internal("agent " + std::to_string(a) +
+                               "'s relay could not connect");
+    }
+    grpc::ClientContext context;
+    dstrain::rpc::AddToken(&context, kToken);
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(30));
+    dstrain::proto::KvCheckRequest check;
+    check.set_job_id(job_id);
+    dstrain::proto::KvCheckResponse answer;
+    grpc::Status warm = dstrain::proto::Coordinator::NewStub(channel)->KvCheck(
+        &context, check, &answer);
+    if (!warm.ok()) {
+      return dstrain::Internal("agent " + std::to_string(a) +
+                               "'s first call failed: " + warm.error_message());
+    }
+    relays.push_back(
+        std::make_unique<dstrain::agent::RendezvousRelay>(std::move(channel)));
+  }
+  return relays;
+}
+
 // The rendezvous as dstrain's agents run it (agent/rendezvous_relay.h):
 // each simulated agent has its own relay, with its own connection to the
 // coordinator, and its ranks_per_node ranks call it in-process, as their
@@ -350,22 +394,8 @@ StatusOr<RelayedResult> RelayedRendezvous(const Options& o,
   using dstrain::agent::RendezvousRelay;
   const int world = o.agents * o.ranks_per_node;
   const std::string prefix = CoordinatorKvStore::KeyPrefix(2);
-  std::vector<std::unique_ptr<RendezvousRelay>> relays;
-  for (int a = 0; a < o.agents; ++a) {
-    // A channel each: a node's agent has its own connection, made when the
-    // agent started (a real relay shares the agent's, connected since it
-    // registered), so it is connected before the clock starts.
-    grpc::ChannelArguments args;
-    args.SetInt("dstrain.agent", a);
-    std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
-        address, grpc::InsecureChannelCredentials(), args);
-    if (!channel->WaitForConnected(std::chrono::system_clock::now() +
-                                   std::chrono::seconds(30))) {
-      return dstrain::Internal("agent " + std::to_string(a) +
-                               "'s relay could not connect");
-    }
-    relays.push_back(std::make_unique<RendezvousRelay>(std::move(channel)));
-  }
+  DSTRAIN_ASSIGN_OR_RETURN(std::vector<std::unique_ptr<RendezvousRelay>> relays,
+                           ConnectRelays(o, address, job_id));
   std::mutex mu;
   std::condition_variable cv;
   int done = 0;
@@ -482,6 +512,89 @@ StatusOr<RelayedResult> RelayedRendezvous(const Options& o,
   return result;
 }
 
+// The same rendezvous as one fence (common/rendezvous/fence.h), as
+// dstrain's NCCL bootstrap joins it: each rank contributes its address and
+// wants both ring neighbours'; the fence is the barrier. Each simulated
+// agent's ranks call its relay in-process, which joins them in one KvFence
+// per window; the coordinator answers every agent once all have joined.
+// Attempt 3's keys. Returns the seconds from the first join to the last
+// rank answered.
+struct FenceResult {
+  double seconds = 0;
+  double coordinator_cpu_s = 0;
+  std::uint64_t joins = 0, upstream_fences = 0;
+};
+
+StatusOr<FenceResult> FenceRendezvous(const Options& o,
+                                      const std::string& address,
+                                      const std::string& job_id,
+                                      pid_t coordinator) {
+  using dstrain::agent::RendezvousRelay;
+  const int world = o.agents * o.ranks_per_node;
+  DSTRAIN_ASSIGN_OR_RETURN(std::vector<std::unique_ptr<RendezvousRelay>> relays,
+                           ConnectRelays(o, address, job_id));
+  std::mutex mu;
+  std::condition_variable cv;
+  int done = 0;
+  Status first;
+  const auto deadline =
+      std::chrono::system_clock::now() + std::chrono::minutes(10);
+  const std::string name = CoordinatorKvStore::KeyPrefix(3) + "boot";
+  const ProcessUsage before = ReadUsage(coordinator);
+  const Clock::time_point start = Clock::now();
+  for (int r = 0; r < world; ++r) {
+    const int right = (r + 1) % world, left = (r + world - 1) % world;
+    dstrain::proto::KvFenceRequest join;
+    join.set_job_id(job_id);
+    join.set_name(name);
+    join.set_world(world);
+    dstrain::proto::KvFenceRecord* mine = join.add_contributions();
+    mine->set_rank(r);
+    mine->set_record(AddressOf(r));
+    join.add_want(right);
+    join.add_want(left);
+    relays[r / o.ranks_per_node]->Fence(
+        kToken, std::move(join), deadline,
+        [&, right, left](const grpc::Status& s,
+                         const dstrain::proto::KvFenceResponse& got,
+                         const std::string&) {
+          Status e;
+          if (!s.ok()) {
+            e = dstrain::Internal("fence: " + s.error_message());
+          } else {
+            for (const auto& rec : got.records()) {
+              if ((rec.rank() != right && rec.rank() != left) ||
+                  rec.record() != AddressOf(rec.rank())) {
+                e = dstrain::Internal("a wrong address");
+              }
+            }
+            if (e.ok() && got.records_size() != (right == left ? 1 : 2)) {
+              e = dstrain::Internal("a neighbour's address is missing");
+            }
+          }
+          std::lock_guard<std::mutex> lock(mu);
+          if (!e.ok() && first.ok()) first = e;
+          ++done;
+          cv.notify_all();
+        });
+  }
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return done == world; });
+  }
+  FenceResult result;
+  result.seconds = Seconds(Clock::now() - start);
+  result.coordinator_cpu_s = ReadUsage(coordinator).cpu_s - before.cpu_s;
+  for (auto& relay : relays) {
+    const RendezvousRelay::Counters c = relay->counters();
+    result.joins += c.fence_joins;
+    result.upstream_fences += c.upstream_fences;
+  }
+  for (auto& relay : relays) relay->Shutdown();
+  DSTRAIN_RETURN_IF_ERROR(first);
+  return result;
+}
+
 Status Run(const Options& o) {
   const int world = o.agents * o.ranks_per_node;
   DSTRAIN_ASSIGN_OR_RETURN(Child child, ForkCoordinator());
@@ -562,7 +675,7 @@ Status Run(const Options& o) {
   const ProcessUsage before_rdzv = ReadUsage(child.pid);
   const double client_cpu_before = ClientCpuSeconds();
   const Clock::time_point rdzv_start = Clock::now();
-  Status rdzv = RunThreads(o.clients, [&](int t) -> Status {
+  Status rdzv = o.fence_only ? Status::Ok() : RunThreads(o.clients, [&](int t) -> Status {
     for (int r = t; r < world; r += o.clients) {
       DSTRAIN_RETURN_IF_ERROR(Arrive(*stores[t], r, world));
     }
@@ -577,7 +690,7 @@ Status Run(const Options& o) {
 
   double parked_s = 0;
   ProcessUsage after_parked = after_rdzv;
-  if (rdzv.ok() && o.parked_waits) {
+  if (rdzv.ok() && o.parked_waits && !o.fence_only) {
     StatusOr<double> parked = ParkedRendezvous(o, child.address, job_id);
     if (parked.ok()) {
       parked_s = *parked;
@@ -588,10 +701,20 @@ Status Run(const Options& o) {
   }
 
   RelayedResult relayed;
-  if (rdzv.ok()) {
+  if (rdzv.ok() && !o.fence_only) {
     StatusOr<RelayedResult> r = RelayedRendezvous(o, child.address, job_id, child.pid);
     if (r.ok()) {
       relayed = *r;
+    } else {
+      rdzv = r.status();
+    }
+  }
+
+  FenceResult fenced;
+  if (rdzv.ok()) {
+    StatusOr<FenceResult> r = FenceRendezvous(o, child.address, job_id, child.pid);
+    if (r.ok()) {
+      fenced = *r;
     } else {
       rdzv = r.status();
     }
@@ -613,6 +736,7 @@ Status Run(const Options& o) {
               o.agents, world, o.clients);
   std::printf("register_s %.3f\n", register_s);
   std::printf("register_cpu_s %.3f\n", after_register.cpu_s - idle.cpu_s);
+  if (!o.fence_only) {
   std::printf("rendezvous_s %.3f\n", rdzv_s);
   std::printf("rendezvous_cpu_s %.3f\n", after_rdzv.cpu_s - before_rdzv.cpu_s);
   std::printf("rendezvous_client_cpu_s %.3f (heartbeats included)\n",
@@ -631,6 +755,13 @@ Status Run(const Options& o) {
       static_cast<unsigned long long>(relayed.batches),
       static_cast<unsigned long long>(relayed.upstream_waits));
   std::printf("relayed_rendezvous_cpu_s %.3f\n", relayed.coordinator_cpu_s);
+  }
+  std::printf(
+      "fence_rendezvous_s %.3f (one fence through %d agents' relays: %llu "
+      "joins in %llu KvFence calls)\n",
+      fenced.seconds, o.agents, static_cast<unsigned long long>(fenced.joins),
+      static_cast<unsigned long long>(fenced.upstream_fences));
+  std::printf("fence_rendezvous_cpu_s %.3f\n", fenced.coordinator_cpu_s);
   std::printf("coordinator_cpu_s %.3f\n", end.cpu_s);
   std::printf("coordinator_peak_rss_mib %.1f\n", end.peak_rss_kib / 1024.0);
   std::printf("heartbeats %zu over %.1f s (%d failed)\n", latencies_ms.size(),
@@ -647,10 +778,14 @@ Status Run(const Options& o) {
   std::printf("## torch TCPStore, same pattern and client threads\n%s",
               peer.c_str());
   const double peer_s = ValueOf(peer, "tcpstore_rendezvous_s");
-  if (peer_s > 0) {
+  if (peer_s > 0 && !o.fence_only) {
     std::printf("dstrain_direct_speedup_vs_tcpstore %.2f\n", peer_s / rdzv_s);
     std::printf("dstrain_relayed_speedup_vs_tcpstore %.2f\n",
                 peer_s / relayed.seconds);
+  }
+  if (peer_s > 0) {
+    std::printf("dstrain_fence_speedup_vs_tcpstore %.2f\n",
+                peer_s / fenced.seconds);
   }
   return Status::Ok();
 }
@@ -671,6 +806,8 @@ int main(int argc, char** argv) {
       o.heartbeat_threads = std::stoi(v);
     } else if (flag == "--hold-s") {
       o.hold_s = std::stod(v);
+    } else if (flag == "--fence-only") {
+      o.fence_only = v != "0";
     } else if (flag == "--parked-waits") {
       o.parked_waits = v != "0";
     } else if (flag == "--python") {

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "common/rendezvous/fence.h"
 #include "common/status.h"
 
 namespace dstrain::rendezvous {
@@ -46,6 +47,15 @@ class KeyValueStore {
   // Waits until every key exists; DEADLINE_EXCEEDED names the missing ones.
   virtual Status Wait(const std::vector<std::string>& keys,
                       std::chrono::milliseconds timeout) = 0;
+
+  // A barrier and an exchange in one call (fence.h): returns, once all
+  // request.world ranks have joined, the records of request.want.
+  // DEADLINE_EXCEEDED after request.timeout names ranks that never came.
+  // This default costs a set, an add, a wait and a get per wanted record;
+  // the coordinator's store joins a whole node's ranks in one request.
+  virtual StatusOr<FenceRecords> Fence(const FenceRequest& request) {
+    return FenceThroughStore(*this, request);
+  }
 };
 
 }  // namespace dstrain::rendezvous

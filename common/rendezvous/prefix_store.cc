@@ -58,4 +58,10 @@ Status PrefixStore::Wait(const std::vector<std::string>& keys,
   return store_->Wait(Scoped(keys), timeout);
 }
 
+StatusOr<FenceRecords> PrefixStore::Fence(const FenceRequest& request) {
+  FenceRequest scoped = request;
+  scoped.name = Scoped(request.name);
+  return store_->Fence(scoped);
+}
+
 }  // namespace dstrain::rendezvous

@@ -34,6 +34,8 @@ class PrefixStore : public KeyValueStore {
   StatusOr<std::int64_t> NumKeys() override;
   Status Wait(const std::vector<std::string>& keys,
               std::chrono::milliseconds timeout) override;
+  // The wrapped store's fence, under the scoped name.
+  StatusOr<FenceRecords> Fence(const FenceRequest& request) override;
 
  private:
   std::string Scoped(const std::string& key) const;

@@ -25,7 +25,7 @@ void UseReleaseMutexes() {
   });
 }
 
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
+grpc::ChannelArguments DefaultChannelArguments() {
   UseReleaseMutexes();
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_ENABLE_HTTP_PROXY, 0);
@@ -35,6 +35,14 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
   // backoff of up to two minutes.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+  // No bandwidth-delay probing: control-plane messages are small, and each
+  // probe is a PING round trip on the connection per burst of data.
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  return args;
+}
+
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
+  grpc::ChannelArguments args = DefaultChannelArguments();
   std::shared_ptr<grpc::ChannelCredentials> credentials =
       grpc::InsecureChannelCredentials();
   if (std::optional<TlsConfig> tls = CurrentTls()) {
@@ -63,6 +71,7 @@ void ConfigureServerBuilder(grpc::ServerBuilder* builder) {
   // gRPC sets SO_REUSEPORT by default, which would let a second server bind
   // a port that is in use and split the traffic with the first.
   builder->AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder->AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);  // as channels
   builder->SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder->SetMaxSendMessageSize(kMaxMessageBytes);
 }

@@ -29,6 +29,10 @@ inline constexpr int kMaxMessageBytes = 256 * 1024 * 1024;
 // MakeChannel and StartServer call it.
 void UseReleaseMutexes();
 
+// The arguments of every channel MakeChannel makes (no proxy, message
+// limits, quick reconnects, no BDP probing), for callers that add their own.
+grpc::ChannelArguments DefaultChannelArguments();
+
 // A channel to `address` ("host:port"). Connection happens lazily on the
 // first call.
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address);
@@ -36,7 +40,7 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address);
 std::shared_ptr<grpc::ServerCredentials> MakeServerCredentials();
 
 // Applies the server-side settings every dstrain server shares (message
-// size limits) to a builder.
+// size limits, no SO_REUSEPORT, no BDP probing) to a builder.
 void ConfigureServerBuilder(grpc::ServerBuilder* builder);
 
 // now + timeout, as gRPC deadlines want it.

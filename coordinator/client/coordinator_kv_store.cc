@@ -430,4 +430,50 @@ Status CoordinatorKvStore::Wait(const std::vector<std::string>& keys,
   return s;
 }
 
+StatusOr<rendezvous::FenceRecords> CoordinatorKvStore::Fence(
+    const rendezvous::FenceRequest& fence) {
+  DSTRAIN_RETURN_IF_ERROR(rendezvous::CheckFenceRequest(fence));
+  proto::KvFenceRequest request;
+  request.set_job_id(impl_->job_id);
+  request.set_name(impl_->Key(fence.name));
+  request.set_world(fence.world);
+  proto::KvFenceRecord* mine = request.add_contributions();
+  mine->set_rank(fence.rank);
+  mine->set_record(fence.record);
+  for (int r : fence.want) request.add_want(r);
+  proto::KvFenceResponse response;
+  std::string seen;
+  Status s = impl_->Call(
+      "KvFence", Clock::now() + fence.timeout,
+      [&](grpc::ClientContext* c) {
+        response.Clear();
+        return impl_->stub->KvFence(c, request, &response);
+      },
+      /*patient=*/true, &seen);
+  if (s.code() == StatusCode::kDeadlineExceeded) {
+    return DeadlineExceeded(
+        "fence `" + fence.name + "` of " + std::to_string(fence.world) +
+        " ranks (job " + impl_->job_id + " attempt " +
+        std::to_string(impl_->attempt) + ") did not complete within " +
+        std::to_string(fence.timeout.count()) + " ms" +
+        rendezvous::FenceLatecomers(*this, fence.name, fence.world));
+  }
+  DSTRAIN_RETURN_IF_ERROR(s);
+  impl_->RecordSet(impl_->Key(rendezvous::FenceRecordKey(fence.name, fence.rank)),
+                   fence.record, seen);
+  impl_->RecordAdd(impl_->Key(rendezvous::FenceCountKey(fence.name)), 1, seen);
+  impl_->RecordSet(impl_->Key(rendezvous::FenceDoneKey(fence.name)), "1", seen);
+  rendezvous::FenceRecords records;
+  for (const proto::KvFenceRecord& r : response.records()) {
+    records[r.rank()] = r.record();
+  }
+  for (int r : fence.want) {
+    if (records.count(r) == 0) {
+      return Internal("fence `" + fence.name + "`: the answer lacks rank " +
+                      std::to_string(r) + "'s record");
+    }
+  }
+  return records;
+}
+
 }  // namespace dstrain::coordinator

@@ -21,8 +21,12 @@
 // newer value) and its counter contributions. So a rendezvous under way
 // when the coordinator restarts completes once the ranks' calls reach the
 // new one. Limits: a key another client deleted comes back if its writer
-// replays it, and an Add whose answer was lost on the way from a
-// coordinator that then kept running is applied twice (as any retried Add).
+// replays it; an Add whose answer was lost on the way from a coordinator
+// that then kept running is applied twice (as any retried Add); and
+// another client's Add may land before a replayed contribution, so a
+// barrier that counts arrivals with Add can miss its last arriver across
+// a restart. A fence (Fence) has none of these: the coordinator counts
+// each rank once.
 //
 // Thread-safe: the replay record is guarded by a mutex; replays are
 // serialised. Includes no gRPC or torch headers.
@@ -66,6 +70,12 @@ class CoordinatorKvStore : public rendezvous::KeyValueStore {
   StatusOr<std::int64_t> NumKeys() override;
   Status Wait(const std::vector<std::string>& keys,
               std::chrono::milliseconds timeout) override;
+  // One KvFence call (to an agent's relay, which joins the node's ranks
+  // into one request, or to the coordinator); retried like any call, and
+  // counted once however often it is sent. The rank's record, the count
+  // and the done key join what is replayed into a restarted coordinator.
+  StatusOr<rendezvous::FenceRecords> Fence(
+      const rendezvous::FenceRequest& request) override;
 
  private:
   struct Impl;

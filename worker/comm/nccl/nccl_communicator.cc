@@ -435,19 +435,6 @@ StatusOr<std::unique_ptr<Communicator>> MakeNccl(
       std::move(group), std::move(store), options));
 }
 
-// Which ranks have not announced themselves under `prefix/joined/`.
-std::string RanksNotJoined(rendezvous::KeyValueStore& store,
-                           const std::string& prefix, int size) {
-  std::vector<int> missing;
-  for (int r = 0; r < size; ++r) {
-    StatusOr<bool> there =
-        store.Check({prefix + "/joined/" + std::to_string(r)});
-    if (!there.ok()) return "";
-    if (!*there) missing.push_back(r);
-  }
-  return missing.empty() ? "" : "; " + FormatRanks(missing) + " never arrived";
-}
-
 }  // namespace
 
 StatusOr<std::unique_ptr<Communicator>> CreateNcclCommunicator(
@@ -480,29 +467,34 @@ StatusOr<std::unique_ptr<Communicator>> CreateNcclCommunicator(
                             std::to_string(rank) +
                             ", cuda:" + std::to_string(device) + ")";
 
-  // The unique id: made by rank 0, read by the others through the store.
-  const std::string id_key = options.key_prefix + "/unique_id";
+  // The unique id: made by rank 0 and handed to every rank by one fence,
+  // which is also the barrier before ncclCommInitRank (a node's ranks join
+  // it through their agent in one request). The others contribute an
+  // empty record; a fence that times out names the ranks that never came.
   ncclUniqueId id;
+  rendezvous::FenceRequest fence;
+  fence.name = options.key_prefix + "/unique_id";
+  fence.world = size;
+  fence.rank = rank;
+  fence.want = {0};
+  fence.timeout = options.timeout;
   if (rank == 0) {
     const ncclResult_t r = ncclGetUniqueId(&id);
     if (r != ncclSuccess) {
       return Unavailable(where +
                          ": ncclGetUniqueId: " + NcclErrorText(r, nullptr));
     }
-    DSTRAIN_RETURN_IF_ERROR(store->Set(id_key, nccl::EncodeUniqueId(id)));
-  } else {
-    StatusOr<std::string> hex = store->Get(id_key, options.timeout);
-    if (!hex.ok()) {
-      return Status(hex.status().code(),
-                    where + ": waiting for rank 0's " +
-                        "NCCL id: " + hex.status().message());
-    }
-    DSTRAIN_ASSIGN_OR_RETURN(ncclUniqueId decoded,
-                             nccl::DecodeUniqueId(*hex, id_key));
-    id = decoded;
+    fence.record = nccl::EncodeUniqueId(id);
   }
-  DSTRAIN_RETURN_IF_ERROR(
-      store->Set(options.key_prefix + "/joined/" + std::to_string(rank), "1"));
+  StatusOr<rendezvous::FenceRecords> records = store->Fence(fence);
+  if (!records.ok()) {
+    return Status(records.status().code(),
+                  where + ": waiting for rank 0's NCCL id: " +
+                      records.status().message());
+  }
+  DSTRAIN_ASSIGN_OR_RETURN(ncclUniqueId decoded,
+                           nccl::DecodeUniqueId(records->at(0), fence.name));
+  id = decoded;
 
   c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(device));
   ncclConfig_t config = NCCL_CONFIG_INITIALIZER;
@@ -516,9 +508,11 @@ StatusOr<std::unique_ptr<Communicator>> CreateNcclCommunicator(
     const std::string why = NcclErrorText(r, comm);
     if (comm != nullptr) ncclCommAbort(comm);
     if (r == ncclInProgress) {
+      // Every rank passed the fence: the hang is inside NCCL's own
+      // bootstrap or transport set-up, not a missing rank.
       return DeadlineExceeded(where + " did not form within " +
                               FormatDuration(options.timeout) +
-                              RanksNotJoined(*store, options.key_prefix, size));
+                              " though all ranks had joined");
     }
     return Unavailable(where + " could not form: " + why);
   }

@@ -4,13 +4,14 @@
 // CUDA stream of that device (c10::cuda::getCurrentCUDAStream), so the
 // caching allocator's stream rules hold without recordStream.
 //
-// Bootstrap: rank 0 calls ncclGetUniqueId and publishes it as hex
-// (nccl_unique_id.h) at `key_prefix/unique_id` in the rendezvous store; the
-// others read it, waiting up to `timeout`. The NCCL communicator is created
-// non-blocking (ncclConfig_t.blocking = 0) so that no NCCL call can hang the
-// caller: creation, collectives, splits and teardown are polled with
-// ncclCommGetAsyncError against `timeout`, and ncclCommAbort ends a stuck
-// one.
+// Bootstrap: rank 0 calls ncclGetUniqueId, and every rank joins the store's
+// fence `key_prefix/unique_id` (common/rendezvous/fence.h), rank 0 with the
+// id as hex (nccl_unique_id.h), wanting rank 0's record; it returns once
+// all ranks have joined, or after `timeout` naming those that did not. The
+// NCCL communicator is created non-blocking (ncclConfig_t.blocking = 0) so
+// that no NCCL call can hang the caller: creation, collectives, splits and
+// teardown are polled with ncclCommGetAsyncError against `timeout`, and
+// ncclCommAbort ends a stuck one.
 //
 // Work: a CUDA event recorded on the stream after the collective. Wait makes
 // the caller's current stream wait on it (later kernels are ordered after
