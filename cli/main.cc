@@ -16,7 +16,7 @@
 #include "cli/topo/topo.h"
 #include "common/rpc/listen.h"
 #include "common/rpc/tls.h"
-#include "coordinator/coordinator_main.h"
+#include "coordinator/command/coordinator_main.h"
 
 namespace {
 
@@ -124,6 +124,17 @@ int main(int argc, char** argv) {
                    "re-adopted) before those nodes are lost")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  coord_cmd->add_option("--viewer-token-file", coord.viewer_token_file,
+                        "file (mode 0600) with a read-only token: it may list "
+                        "jobs and nodes, read a job's status and /metrics, "
+                        "and nothing else (for dashboards and Prometheus)");
+  coord_cmd->add_option("--http", coord.http_listen,
+                        "host:port (port 0: any) to serve HTTP on: "
+                        "Prometheus' /metrics and /healthz (HTTPS with the "
+                        "--tls-cert pair); default: no HTTP");
+  coord_cmd->add_flag("--metrics-per-rank", coord.metrics_per_rank,
+                      "also export each rank's gauges on /metrics (one "
+                      "series per rank and metric: mind a big job)");
   coord_cmd->add_option("--generate-token", coord.generate_token,
                         "write a new random cluster token to this new file "
                         "(mode 0600) and use it");
@@ -338,6 +349,7 @@ int main(int argc, char** argv) {
     return dstrain::cli::RunWorker(worker);
   }
   if (*coord_cmd) {
+    coord.version = dstrain::cli::DstrainVersion();
     return dstrain::coordinator::RunCoordinatorCommand(coord);
   }
   if (*agent_cmd) return dstrain::agent::RunAgentCommand(agent);

@@ -58,6 +58,10 @@ if(NOT DSTRAIN_ENGINE_ONLY)
   find_package(SQLite3 REQUIRED)
   # SHA-256 of job credentials (common/rpc/auth.h); gRPC links it anyway.
   find_package(OpenSSL REQUIRED COMPONENTS Crypto)
+  # The coordinator's HTTP port (/metrics): Debian's cpp-httplib, compiled
+  # as a library; its .pc file carries the HTTPS/zlib/brotli switches.
+  find_package(PkgConfig REQUIRED)
+  pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 endif()
 
 if(DSTRAIN_BUILD_TESTS)

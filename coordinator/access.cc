@@ -13,6 +13,8 @@ const char* RoleName(Role r) {
       return "a node";
     case Role::kJob:
       return "a job";
+    case Role::kViewer:
+      return "a viewer";
   }
   return "a";
 }
@@ -31,22 +33,26 @@ Status Authorize(const Credentials& credentials, const JobManager& jobs,
   const bool is_operator =
       rpc::ConstantTimeEquals(token, credentials.operator_token);
   const bool is_node = rpc::ConstantTimeEquals(token, credentials.node_token);
+  const bool is_viewer =
+      !credentials.viewer_token.empty() &&
+      rpc::ConstantTimeEquals(token, credentials.viewer_token);
   // Operators administer the cluster: they may also look into a job's
-  // rendezvous (to debug one that hangs).
-  if ((role == Role::kOperator || role == Role::kJob) && is_operator) {
-    return Status::Ok();
-  }
+  // rendezvous (to debug one that hangs), and read what viewers read.
+  if (is_operator && role != Role::kNode) return Status::Ok();
   if (role == Role::kNode && is_node) return Status::Ok();
-  if (is_operator || is_node) {
-    return Denied(is_operator ? Role::kOperator : Role::kNode, method, "");
+  if (role == Role::kViewer && is_viewer) return Status::Ok();
+  if (is_operator || is_node || is_viewer) {
+    return Denied(is_operator ? Role::kOperator
+                              : (is_node ? Role::kNode : Role::kViewer),
+                  method, "");
   }
   // Not a cluster credential: a job's, or nothing.
   const JobManager::CredentialCheck job = jobs.CheckJobCredential(token);
   if (!job.known) {
     return Status(StatusCode::kUnauthenticated,
                   "unknown credential for " + std::string(method) +
-                      ": not the cluster token, the node token or a job's "
-                      "(check --token-file)");
+                      ": not the cluster token, the node token, the viewer "
+                      "token or a job's (check --token-file)");
   }
   if (role != Role::kJob) return Denied(Role::kJob, method, "");
   if (job.job_id != job_id) {

@@ -9,6 +9,10 @@
 //   job       minted per job attempt and handed to that attempt's workers
 //             by their agent: the rendezvous of that job only, and only
 //             while the attempt runs
+//   viewer    `--viewer-token-file`, optional: read-only — list jobs and
+//             nodes, a job's status and events, /metrics and the web page
+//             (what dashboards and Prometheus are given). Operators may
+//             read too.
 //
 // A credential that is none of these is UNAUTHENTICATED; one that is known
 // but not allowed the call is PERMISSION_DENIED. Messages say which kind of
@@ -24,11 +28,12 @@
 
 namespace dstrain::coordinator {
 
-enum class Role { kOperator, kNode, kJob };
+enum class Role { kOperator, kNode, kJob, kViewer };
 
 struct Credentials {
   std::string operator_token;
   std::string node_token;  // == operator_token in single-credential mode
+  std::string viewer_token;  // empty: no viewer credential
 };
 
 // May `token` call `method`, which needs `role`? For kJob, on `job_id`.

@@ -36,9 +36,12 @@ struct CoordinatorServer::Impl {
         jobs(&nodes, &kv, &agents, &executor, &clock,
              JobManagerOptions{.node_network = o.node_network,
                                .store = store.get()}),
-        service(
-            Credentials{o.token, o.node_token.empty() ? o.token : o.node_token},
-            &nodes, &jobs, &kv, NewInstanceId()) {}
+        credentials{o.token, o.node_token.empty() ? o.token : o.node_token,
+                    o.viewer_token},
+        service(credentials, &nodes, &jobs, &kv, NewInstanceId()),
+        start_time_unix_s(std::chrono::duration<double>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count()) {}
 
   // A random name for this process of the coordinator (rpc::
   // kCoordinatorInstanceKey); the time is the fallback, unique enough
@@ -58,7 +61,9 @@ struct CoordinatorServer::Impl {
   GrpcAgentClient agents;
   SerialExecutor executor;
   JobManager jobs;
+  Credentials credentials;
   CoordinatorService service;
+  double start_time_unix_s;
   std::unique_ptr<grpc::Server> server;
 };
 
@@ -87,6 +92,16 @@ StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
       return InvalidArgument(
           "coordinator: the node token is the operator token; give nodes "
           "their own (or leave --node-token-file out for one token)");
+    }
+  }
+  if (!options.viewer_token.empty()) {
+    DSTRAIN_RETURN_IF_ERROR(
+        rpc::ValidateToken(options.viewer_token, "coordinator viewer token"));
+    if (rpc::ConstantTimeEquals(options.viewer_token, options.token) ||
+        rpc::ConstantTimeEquals(options.viewer_token, options.node_token)) {
+      return InvalidArgument(
+          "coordinator: the viewer token is the operator's or the nodes'; "
+          "a read-only credential needs a token of its own");
     }
   }
   if (!(options.heartbeat_s > 0)) {
@@ -184,6 +199,15 @@ void CoordinatorServer::Shutdown() {
 
 std::size_t CoordinatorServer::pending_rendezvous_waits() const {
   return impl_->kv.PendingWaits();
+}
+
+const JobManager& CoordinatorServer::jobs() const { return impl_->jobs; }
+const NodeManager& CoordinatorServer::nodes() const { return impl_->nodes; }
+const Credentials& CoordinatorServer::credentials() const {
+  return impl_->credentials;
+}
+double CoordinatorServer::start_time_unix_s() const {
+  return impl_->start_time_unix_s;
 }
 
 void CoordinatorServer::Wait() {

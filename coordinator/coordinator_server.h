@@ -8,7 +8,7 @@
 // service and a background thread that checks heartbeats about four times
 // per interval, and returns; the caller owns the server. It is used embedded
 // (`dstrain launch` without --coordinator) and standalone
-// (`dstrain coordinator`, coordinator_main.h).
+// (`dstrain coordinator`, command/coordinator_main.h).
 //
 // Threads: Start, address and Wait may be called from any thread.
 // Shutdown is idempotent and thread-safe (a second caller waits for the
@@ -27,7 +27,10 @@
 #include <thread>
 
 #include "common/status.h"
+#include "coordinator/access.h"
+#include "coordinator/job_manager.h"
 #include "coordinator/node_address.h"
+#include "coordinator/node_manager.h"
 #include "coordinator/state/state_store.h"
 
 namespace grpc {
@@ -42,6 +45,8 @@ struct CoordinatorOptions {
   // The nodes' credential (coordinator/access.h); empty: `token` serves
   // nodes too. The coordinator also calls agents with it.
   std::string node_token;
+  // Read-only credential (access.h's viewer); empty: none.
+  std::string viewer_token;
   double heartbeat_s = 2.0;  // agents are told this interval
   int missed_heartbeats_before_lost = 3;
   // After a restart on a stored state: how long the agents of the nodes
@@ -82,6 +87,14 @@ class CoordinatorServer {
   // KvWait calls now parked in the rendezvous store (for diagnostics and
   // tests: a waiter shows here once the server holds it).
   std::size_t pending_rendezvous_waits() const;
+
+  // For views served beside the gRPC service (coordinator/http): the
+  // managers (thread-safe, valid until the server is destroyed), who may
+  // call what, and when this server started (Unix seconds).
+  const JobManager& jobs() const;
+  const NodeManager& nodes() const;
+  const Credentials& credentials() const;
+  double start_time_unix_s() const;
 
  private:
   struct Impl;

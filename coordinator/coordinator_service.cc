@@ -179,7 +179,7 @@ grpc::ServerUnaryReactor* CoordinatorService::LaunchJob(
 grpc::ServerUnaryReactor* CoordinatorService::GetJobStatus(
     grpc::CallbackServerContext* context,
     const proto::JobStatusRequest* request, proto::JobStatus* response) {
-  return Unary(context, "GetJobStatus", Role::kOperator, "", [&]() -> Status {
+  return Unary(context, "GetJobStatus", Role::kViewer, "", [&]() -> Status {
     DSTRAIN_ASSIGN_OR_RETURN(
         proto::JobStatus status,
         jobs_->GetJobStatus(request->job_id(), request->since_step()));
@@ -199,7 +199,7 @@ grpc::ServerUnaryReactor* CoordinatorService::CancelJob(
 grpc::ServerUnaryReactor* CoordinatorService::ListJobs(
     grpc::CallbackServerContext* context, const proto::ListJobsRequest*,
     proto::ListJobsResponse* response) {
-  return Unary(context, "ListJobs", Role::kOperator, "", [&]() -> Status {
+  return Unary(context, "ListJobs", Role::kViewer, "", [&]() -> Status {
     for (proto::JobSummary& s : jobs_->ListJobs()) {
       *response->add_jobs() = std::move(s);
     }
@@ -210,7 +210,7 @@ grpc::ServerUnaryReactor* CoordinatorService::ListJobs(
 grpc::ServerUnaryReactor* CoordinatorService::ListNodes(
     grpc::CallbackServerContext* context, const proto::ListNodesRequest*,
     proto::ListNodesResponse* response) {
-  return Unary(context, "ListNodes", Role::kOperator, "", [&]() -> Status {
+  return Unary(context, "ListNodes", Role::kViewer, "", [&]() -> Status {
     for (proto::NodeStatus& n : NodeStatuses(*nodes_, *jobs_)) {
       *response->add_nodes() = std::move(n);
     }

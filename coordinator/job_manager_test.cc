@@ -182,6 +182,27 @@ TEST_F(JobManagerTest, CredentialsAreCheckedByRoleAndJob) {
       StatusIs(StatusCode::kPermissionDenied, ::testing::HasSubstr("expired")));
 }
 
+// The viewer credential reads and does nothing else; operators read too;
+// without a viewer token configured, an empty token is still nobody.
+TEST_F(JobManagerTest, AViewerCredentialOnlyReads) {
+  const Credentials creds{"operator-secret", "node-secret", "viewer-secret"};
+  auto check = [&](std::string_view token, const char* method, Role role) {
+    return Authorize(creds, jobs_, token, method, role, "");
+  };
+  EXPECT_THAT(check("viewer-secret", "ListJobs", Role::kViewer), IsOk());
+  EXPECT_THAT(check("operator-secret", "GET /metrics", Role::kViewer), IsOk());
+  EXPECT_THAT(check("viewer-secret", "CancelJob", Role::kOperator),
+              StatusIs(StatusCode::kPermissionDenied,
+                       "a viewer credential may not call CancelJob"));
+  EXPECT_THAT(check("viewer-secret", "Heartbeat", Role::kNode),
+              StatusIs(StatusCode::kPermissionDenied));
+  EXPECT_THAT(check("node-secret", "ListJobs", Role::kViewer),
+              StatusIs(StatusCode::kPermissionDenied));
+  const Credentials no_viewer{"operator-secret", "node-secret", ""};
+  EXPECT_THAT(Authorize(no_viewer, jobs_, "", "ListJobs", Role::kViewer, ""),
+              StatusIs(StatusCode::kUnauthenticated));
+}
+
 // A cuda job goes only where there is a GPU per rank, and says so while no
 // such node is free.
 TEST_F(JobManagerTest, ACudaJobWaitsForANodeWithEnoughGpus) {

@@ -22,6 +22,8 @@ DEBIAN_PACKAGES=(
   fortunes python3-venv procps
   clang-14 libfuzzer-14-dev
   graphviz  # `dstrain topo ... --dot | dot -Tsvg`, and the test that draws it
+  libcpp-httplib-dev  # the coordinator's HTTP port (/metrics)
+  prometheus  # the test that scrapes /metrics with a real Prometheus
 )
 
 log() { printf 'bootstrap: %s\n' "$*" >&2; }

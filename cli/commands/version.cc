@@ -11,6 +11,8 @@
 
 namespace dstrain::cli {
 
+std::string DstrainVersion() { return DSTRAIN_VERSION; }
+
 std::string VersionText() {
   return StrFormat(
       "dstrain %s\nlibtorch %s\nNCCL %s\ngRPC %s\nprotobuf %s", DSTRAIN_VERSION,

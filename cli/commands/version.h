@@ -9,6 +9,8 @@ namespace dstrain::cli {
 // One library per line, no trailing newline; also what `dstrain --version`
 // prints.
 std::string VersionText();
+// dstrain's own version, e.g. "0.1.0".
+std::string DstrainVersion();
 
 int RunVersion();
 

@@ -32,10 +32,21 @@ struct CoordinatorCommandOptions {
   // agents of the nodes that were live have to register again before their
   // nodes are lost (coordinator_server.h).
   double restore_grace_s = 30.0;
+  // --viewer-token-file: a read-only credential (coordinator/access.h);
+  // empty: none.
+  std::string viewer_token_file;
+  // --http HOST:PORT: serve /metrics and /healthz there
+  // (coordinator/http/http_server.h), over HTTPS when `tls` is given;
+  // empty: no HTTP. --metrics-per-rank adds each rank's gauges.
+  std::string http_listen;
+  bool metrics_per_rank = false;
+  std::string version;  // dstrain_build_info's label
 };
 
 // Prints "dstrain coordinator listening on <address>" to stdout once
-// serving (after saying where a generated token was written). Blocks SIGINT
+// serving (after saying where a generated token was written), and with
+// --http "dstrain coordinator: HTTP on <url> (/metrics, /healthz)" before
+// it. Blocks SIGINT
 // and SIGTERM in the calling thread (and the server threads it starts) and
 // waits for one, then shuts down and restores the signal mask.
 // Returns 0 after a clean shutdown, 2 for bad arguments or a state directory

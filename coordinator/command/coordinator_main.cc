@@ -1,4 +1,4 @@
-#include "coordinator/coordinator_main.h"
+#include "coordinator/command/coordinator_main.h"
 
 #include <cstdio>
 #include <iostream>
@@ -7,6 +7,7 @@
 #include "common/rpc/token_file.h"
 #include "common/termination_signals.h"
 #include "coordinator/coordinator_server.h"
+#include "coordinator/http/http_server.h"
 #include "coordinator/node_address.h"
 #include "coordinator/state/sqlite_state_store.h"
 
@@ -44,6 +45,16 @@ int RunCoordinatorCommand(const CoordinatorCommandOptions& options) {
     return 2;
   }
 
+  std::string viewer_token;
+  if (!options.viewer_token_file.empty()) {
+    StatusOr<std::string> t =
+        rpc::ReadTokenFile(options.viewer_token_file, "--viewer-token-file");
+    if (!t.ok()) {
+      std::cerr << "dstrain coordinator: " << t.status().message() << "\n";
+      return 2;
+    }
+    viewer_token = *t;
+  }
   std::string node_token;
   if (!options.node_token_file.empty()) {
     StatusOr<std::string> t =
@@ -97,6 +108,7 @@ int RunCoordinatorCommand(const CoordinatorCommandOptions& options) {
       options.listen.empty() ? "127.0.0.1:0" : options.listen;
   server_options.token = *token;
   server_options.node_token = node_token;
+  server_options.viewer_token = viewer_token;
   server_options.node_network = node_network;
   server_options.restore_grace_s = options.restore_grace_s;
   StatusOr<std::unique_ptr<CoordinatorServer>> server =
@@ -114,9 +126,37 @@ int RunCoordinatorCommand(const CoordinatorCommandOptions& options) {
               << "\n";
     return server.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
   }
+  std::unique_ptr<http::HttpServer> http_server;
+  if (!options.http_listen.empty()) {
+    http::HttpOptions http_options;
+    http_options.listen = options.http_listen;
+    http_options.metrics.per_rank = options.metrics_per_rank;
+    http_options.version = options.version;
+    http_options.tls_cert_file = options.tls.cert;
+    http_options.tls_key_file = options.tls.key;
+    StatusOr<std::unique_ptr<http::HttpServer>> started =
+        http::HttpServer::Start(http_options, server->get());
+    if (!started.ok()) {
+      (*server)->Shutdown();
+      if (!options.generate_token.empty()) {
+        std::remove(options.generate_token.c_str());
+      }
+      const std::string& m = started.status().message();
+      std::cerr << (m.rfind("coordinator: ", 0) == 0
+                        ? "dstrain " + m
+                        : "dstrain coordinator: " + m)
+                << "\n";
+      return started.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
+    }
+    http_server = std::move(started).value();
+  }
   if (store != nullptr) {
     std::cout << "dstrain coordinator: state in " << store->Describe()
               << std::endl;
+  }
+  if (http_server != nullptr) {
+    std::cout << "dstrain coordinator: HTTP on " << http_server->url()
+              << " (/metrics, /healthz)" << std::endl;
   }
   std::cout << "dstrain coordinator listening on " << (*server)->address()
             << std::endl;
@@ -125,6 +165,7 @@ int RunCoordinatorCommand(const CoordinatorCommandOptions& options) {
   std::cout << "dstrain coordinator: received "
             << (received == SIGINT ? "SIGINT" : "SIGTERM") << ", shutting down"
             << std::endl;
+  if (http_server != nullptr) http_server->Shutdown();
   (*server)->Shutdown();
   server.value().reset();
   return 0;

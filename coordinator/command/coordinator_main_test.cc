@@ -1,4 +1,4 @@
-#include "coordinator/coordinator_main.h"
+#include "coordinator/command/coordinator_main.h"
 
 #include <gtest/gtest.h>
 #include <pthread.h>
