@@ -11,6 +11,7 @@
 #include "cli/commands/bench_comm.h"
 #include "cli/commands/launch.h"
 #include "cli/commands/operate.h"
+#include "cli/commands/top.h"
 #include "cli/commands/version.h"
 #include "cli/engine/worker.h"
 #include "cli/topo/topo.h"
@@ -309,6 +310,19 @@ int main(int argc, char** argv) {
                          "a Unix time");
   events_cmd->add_flag("--follow", op_follow,
                        "keep printing new events until interrupted");
+  std::string top_sort;
+  bool top_once = false;
+  CLI::App* top_cmd = operate_cmd(
+      "top",
+      "a live table of a job's ranks (step, time, tokens/s, loss, memory, "
+      "communication and data wait), refreshed every second");
+  top_cmd->add_option("job", op_job, "the job id")->required();
+  top_cmd->add_option("--sort", top_sort,
+                      "first order: rank, host, step, time, tokens, loss, "
+                      "scale, memory, comm or data (keys: s next, r reverse, "
+                      "q quit)");
+  top_cmd->add_flag("--once", top_once,
+                    "print one frame and exit (with --json: one document)");
   CLI::App* cancel_cmd = operate_cmd("cancel", "cancel a job");
   cancel_cmd->add_option("job", op_job, "the job id")->required();
   cancel_cmd->add_option("--reason", op_reason, "recorded with the job");
@@ -332,7 +346,7 @@ int main(int argc, char** argv) {
   if (argc >= 2 && argv[1][0] != '-' && !known(argv[1])) {
     std::fprintf(stderr,
                  "dstrain: unknown command `%s`; commands: launch, jobs, "
-                 "status, events, nodes, cancel, drain, undrain, worker, "
+                 "status, events, top, nodes, cancel, drain, undrain, worker, "
                  "coordinator, agent, bench, topo, version (dstrain --help)\n",
                  argv[1]);
     return 2;
@@ -359,6 +373,9 @@ int main(int argc, char** argv) {
   if (*jobs_cmd) return dstrain::cli::RunJobsCommand(operate);
   if (*nodes_cmd) return dstrain::cli::RunNodesCommand(operate);
   if (*status_cmd) return dstrain::cli::RunStatusCommand(operate, op_job);
+  if (*top_cmd) {
+    return dstrain::cli::RunTopCommand(operate, op_job, top_sort, top_once);
+  }
   if (*events_cmd) {
     return dstrain::cli::RunEventsCommand(operate, op_job, op_since, op_follow);
   }

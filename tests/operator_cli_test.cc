@@ -4,7 +4,7 @@
 // for a node credential (exit 4) and done for the operator's, with no
 // worker left; `drain` keeps the queued job off the node (its reason says
 // so) and `undrain` lets it start; unknown jobs are exit 3, a missing
-// coordinator exit 2.
+// coordinator exit 2; `top --once` shows every rank of the running job.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -181,6 +181,32 @@ TEST_F(OperatorCliTest, JobsNodesCancelDrainAndUndrain) {
             std::string::npos)
       << all_events.out;
   EXPECT_EQ(Run({"events", "--since", "yesterday"}).code, 2);
+
+  // top --once: a row per rank with the host and a step, the slowest
+  // marked; --json the same as one document; a bad sort key is usage.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        Ran top = Run({"top", first, "--once", "--json"});
+        if (top.code != 0) return false;
+        const google::protobuf::Struct t = testing::ParseJson(top.out);
+        const auto& ranks = t.fields().at("ranks").list_value();
+        if (ranks.values_size() != 2) return false;
+        for (const auto& r : ranks.values()) {
+          if (testing::Str(r.struct_value(), "host") != "node-a" ||
+              testing::Num(r.struct_value(), "step") < 1) {
+            return false;
+          }
+        }
+        return testing::Num(t, "slowest_rank") >= 0;
+      },
+      60s));
+  Ran top = Run({"top", first, "--once", "--sort", "time"});
+  ASSERT_EQ(top.code, 0) << top.err;
+  EXPECT_NE(top.out.find("RANK  HOST"), std::string::npos) << top.out;
+  EXPECT_NE(top.out.find("sort time"), std::string::npos) << top.out;
+  EXPECT_NE(top.out.find("<- slowest"), std::string::npos) << top.out;
+  EXPECT_EQ(top.out.find("\x1b["), std::string::npos) << "no ANSI in a pipe";
+  EXPECT_EQ(Run({"top", first, "--once", "--sort", "speed"}).code, 2);
 
   // A node's credential may not cancel.
   Ran refused = Run({"cancel", first}, node_token_);

@@ -17,67 +17,11 @@
 #include "common/json_writer.h"
 #include "common/rpc/auth.h"
 #include "common/rpc/token_file.h"
+#include "cli/commands/coordinator_connection.h"
 #include "coordinator/client/coordinator_client.h"
 
 namespace dstrain::cli {
 namespace {
-
-int Fail(const std::string& command, const Status& s) {
-  std::fprintf(stderr, "dstrain %s: %s\n", command.c_str(),
-               s.message().c_str());
-  switch (s.code()) {
-    case StatusCode::kNotFound:
-      return kOperateNotFound;
-    case StatusCode::kUnauthenticated:
-    case StatusCode::kPermissionDenied:
-      return kOperateDenied;
-    case StatusCode::kInvalidArgument:
-      return kOperateUsage;
-    default:
-      return kOperateFailed;
-  }
-}
-
-// The client for `command`, or an exit code (usage) after saying why.
-StatusOr<std::unique_ptr<coordinator::CoordinatorClient>> Connect(
-    const OperateOptions& o) {
-  std::string address = o.coordinator;
-  if (address.empty()) {
-    const char* env = std::getenv("DSTRAIN_COORDINATOR");
-    if (env != nullptr) address = env;
-  }
-  if (address.empty()) {
-    return InvalidArgument(
-        "no coordinator: give --coordinator HOST:PORT or set "
-        "DSTRAIN_COORDINATOR");
-  }
-  DSTRAIN_ASSIGN_OR_RETURN(
-      std::string token,
-      rpc::ResolveClusterToken(o.token_file, "--token-file"));
-  DSTRAIN_ASSIGN_OR_RETURN(std::optional<rpc::TlsConfig> tls,
-                           rpc::LoadTls(o.tls));
-  if (tls.has_value()) rpc::UseTls(std::move(*tls));
-  return std::make_unique<coordinator::CoordinatorClient>(address, token);
-}
-
-std::string StateName(proto::JobState s) {
-  switch (s) {
-    case proto::JOB_PENDING:
-      return "PENDING";
-    case proto::JOB_STARTING:
-      return "STARTING";
-    case proto::JOB_RUNNING:
-      return "RUNNING";
-    case proto::JOB_SUCCEEDED:
-      return "SUCCEEDED";
-    case proto::JOB_FAILED:
-      return "FAILED";
-    case proto::JOB_CANCELLED:
-      return "CANCELLED";
-    default:
-      return "UNKNOWN";
-  }
-}
 
 double NowUnixSeconds() {
   return std::chrono::duration<double>(
@@ -131,10 +75,10 @@ std::string FormatTable(const std::vector<std::vector<std::string>>& rows) {
 }
 
 int RunJobsCommand(const OperateOptions& o) {
-  auto client = Connect(o);
-  if (!client.ok()) return Fail("jobs", client.status());
+  auto client = ConnectOperator(o);
+  if (!client.ok()) return OperateFail("jobs", client.status());
   StatusOr<proto::ListJobsResponse> jobs = (*client)->ListJobs();
-  if (!jobs.ok()) return Fail("jobs", jobs.status());
+  if (!jobs.ok()) return OperateFail("jobs", jobs.status());
   const double now = NowUnixSeconds();
   if (o.json) {
     JsonWriter w;
@@ -146,7 +90,7 @@ int RunJobsCommand(const OperateOptions& o) {
           .Key("name")
           .String(j.name())
           .Key("state")
-          .String(StateName(j.state()))
+          .String(JobStateName(j.state()))
           .Key("nodes")
           .Int(j.nodes())
           .Key("world_size")
@@ -185,7 +129,7 @@ int RunJobsCommand(const OperateOptions& o) {
     const std::string why =
         j.state() == proto::JOB_PENDING ? j.pending_reason() : j.reason();
     rows.push_back(
-        {j.job_id(), j.name(), StateName(j.state()), std::to_string(j.nodes()),
+        {j.job_id(), j.name(), JobStateName(j.state()), std::to_string(j.nodes()),
          j.step() > 0
              ? std::to_string(j.step()) + "/" + std::to_string(j.total_steps())
              : "-",
@@ -198,10 +142,10 @@ int RunJobsCommand(const OperateOptions& o) {
 }
 
 int RunNodesCommand(const OperateOptions& o) {
-  auto client = Connect(o);
-  if (!client.ok()) return Fail("nodes", client.status());
+  auto client = ConnectOperator(o);
+  if (!client.ok()) return OperateFail("nodes", client.status());
   StatusOr<proto::ListNodesResponse> nodes = (*client)->ListNodes();
-  if (!nodes.ok()) return Fail("nodes", nodes.status());
+  if (!nodes.ok()) return OperateFail("nodes", nodes.status());
   if (o.json) {
     JsonWriter w;
     w.BeginObject().Key("nodes").BeginArray();
@@ -299,9 +243,9 @@ void PrintEvent(const EventLine& e, bool json) {
         .Key("from")
         .String(e.event.from_state() == proto::JOB_STATE_UNSPECIFIED
                     ? ""
-                    : StateName(e.event.from_state()))
+                    : JobStateName(e.event.from_state()))
         .Key("to")
-        .String(StateName(e.event.to_state()))
+        .String(JobStateName(e.event.to_state()))
         .Key("attempt")
         .Int(e.event.attempt())
         .Key("cause")
@@ -315,7 +259,7 @@ void PrintEvent(const EventLine& e, bool json) {
     char when[32];
     std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
     std::printf("%s  %s  %-9s  %s\n", when, e.job_id.c_str(),
-                StateName(e.event.to_state()).c_str(), e.event.cause().c_str());
+                JobStateName(e.event.to_state()).c_str(), e.event.cause().c_str());
   }
   std::fflush(stdout);
 }
@@ -325,9 +269,9 @@ void PrintEvent(const EventLine& e, bool json) {
 int RunEventsCommand(const OperateOptions& o, const std::string& job,
                      const std::string& since, bool follow) {
   StatusOr<double> from = ParseSince(since, NowUnixSeconds());
-  if (!from.ok()) return Fail("events", from.status());
-  auto client = Connect(o);
-  if (!client.ok()) return Fail("events", client.status());
+  if (!from.ok()) return OperateFail("events", from.status());
+  auto client = ConnectOperator(o);
+  if (!client.ok()) return OperateFail("events", client.status());
   // Printed so far, per job: events are only ever appended to a job's list.
   std::map<std::string, int> printed;
   while (true) {
@@ -336,13 +280,13 @@ int RunEventsCommand(const OperateOptions& o, const std::string& job,
       ids.push_back(job);
     } else {
       StatusOr<proto::ListJobsResponse> jobs = (*client)->ListJobs();
-      if (!jobs.ok()) return Fail("events", jobs.status());
+      if (!jobs.ok()) return OperateFail("events", jobs.status());
       for (const proto::JobSummary& j : jobs->jobs()) ids.push_back(j.job_id());
     }
     std::vector<EventLine> fresh;
     for (const std::string& id : ids) {
       StatusOr<proto::JobStatus> st = (*client)->GetJobStatus(id);
-      if (!st.ok()) return Fail("events", st.status());
+      if (!st.ok()) return OperateFail("events", st.status());
       int& done = printed[id];
       for (int i = done; i < st->events_size(); ++i) {
         const proto::JobEvent& e = st->events(i);
@@ -362,10 +306,10 @@ int RunEventsCommand(const OperateOptions& o, const std::string& job,
 }
 
 int RunStatusCommand(const OperateOptions& o, const std::string& job) {
-  auto client = Connect(o);
-  if (!client.ok()) return Fail("status", client.status());
+  auto client = ConnectOperator(o);
+  if (!client.ok()) return OperateFail("status", client.status());
   StatusOr<proto::JobStatus> st = (*client)->GetJobStatus(job);
-  if (!st.ok()) return Fail("status", st.status());
+  if (!st.ok()) return OperateFail("status", st.status());
   if (o.json) {
     // The coordinator's JobStatus as it is, with its proto field names.
     std::string out;
@@ -378,7 +322,7 @@ int RunStatusCommand(const OperateOptions& o, const std::string& job) {
   }
   const proto::JobStatus& s = *st;
   std::printf("job       %s (%s)\n", s.job_id().c_str(), s.name().c_str());
-  std::printf("state     %s", StateName(s.state()).c_str());
+  std::printf("state     %s", JobStateName(s.state()).c_str());
   if (!s.reason().empty()) std::printf(": %s", s.reason().c_str());
   if (!s.pending_reason().empty()) {
     std::printf(": %s", s.pending_reason().c_str());
@@ -424,14 +368,14 @@ int RunStatusCommand(const OperateOptions& o, const std::string& job) {
 
 int RunCancelCommand(const OperateOptions& o, const std::string& job,
                      const std::string& reason) {
-  auto client = Connect(o);
-  if (!client.ok()) return Fail("cancel", client.status());
+  auto client = ConnectOperator(o);
+  if (!client.ok()) return OperateFail("cancel", client.status());
   Status s = (*client)->CancelJob(
       job, reason.empty() ? std::string("cancelled by an operator") : reason);
-  if (!s.ok()) return Fail("cancel", s);
+  if (!s.ok()) return OperateFail("cancel", s);
   StatusOr<proto::JobStatus> st = (*client)->GetJobStatus(job);
   const std::string state =
-      st.ok() ? StateName(st->state()) : std::string("UNKNOWN");
+      st.ok() ? JobStateName(st->state()) : std::string("UNKNOWN");
   if (o.json) {
     JsonWriter w;
     w.BeginObject()
@@ -450,10 +394,10 @@ int RunCancelCommand(const OperateOptions& o, const std::string& job,
 int RunDrainCommand(const OperateOptions& o, const std::string& node,
                     const std::string& reason, bool undrain) {
   const std::string command = undrain ? "undrain" : "drain";
-  auto client = Connect(o);
-  if (!client.ok()) return Fail(command, client.status());
+  auto client = ConnectOperator(o);
+  if (!client.ok()) return OperateFail(command, client.status());
   StatusOr<std::string> id = (*client)->DrainNode(node, reason, undrain);
-  if (!id.ok()) return Fail(command, id.status());
+  if (!id.ok()) return OperateFail(command, id.status());
   if (o.json) {
     JsonWriter w;
     w.BeginObject()

@@ -19,6 +19,7 @@ std::string StepLine(const LineLabels& labels, const StepMetrics& s) {
   w.Key("tokens_per_s").Number(s.tokens_per_s);
   w.Key("step_time_s").Number(s.step_time_s);
   w.Key("comm_time_s").Number(s.comm_time_s);
+  w.Key("data_wait_s").Number(s.data_wait_s);
   w.Key("loss_scale").Number(s.loss_scale);
   w.Key("skipped").Bool(s.skipped);
   w.Key("skipped_steps").Int(s.skipped_steps);

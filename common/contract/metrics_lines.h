@@ -7,7 +7,7 @@
 //   {"type":"step","job_id":"j","rank":0,"attempt":0,"step":1,
 //    "total_steps":300,"loss":5.54,"lr":0.0003,"grad_norm":1.2,
 //    "tokens_per_s":9000,"step_time_s":0.2,"comm_time_s":0.01,
-//    "loss_scale":1,"skipped":false,"skipped_steps":0,"elapsed_s":0.2,
+//    "data_wait_s":0.001,"loss_scale":1,"skipped":false,"skipped_steps":0,"elapsed_s":0.2,
 //    "peak_rss_bytes":123456,"param_bytes":1750016,"grad_bytes":1750016,
 //    "optimizer_bytes":3500032,"model_state_peak_bytes":7000064,
 //    "activation_peak_bytes":9437184}
@@ -45,6 +45,9 @@ struct StepMetrics {
   double tokens_per_s = 0;  // whole job: global batch tokens / step time
   double step_time_s = 0;
   double comm_time_s = 0;
+  // Time the step waited for its batches (the prefetching reader was
+  // behind): the data loader's share of the step.
+  double data_wait_s = 0;
   // The fp16 loss scale this step's loss was multiplied by (1 without a
   // loss scaler: amp.dtype off or bf16).
   double loss_scale = 1;

@@ -23,6 +23,7 @@ TEST(MetricsLinesTest, StepLineHasProtoFieldNamesInOneLine) {
   r.tokens_per_s = 1000;
   r.step_time_s = 0.25;
   r.comm_time_s = 0.125;
+  r.data_wait_s = 0.0625;
   r.loss_scale = 32768;
   r.skipped = true;
   r.skipped_steps = 2;
@@ -38,7 +39,8 @@ TEST(MetricsLinesTest, StepLineHasProtoFieldNamesInOneLine) {
             "\"attempt\":2,\"step\":7,\"total_steps\":300,\"loss\":2.5,"
             "\"lr\":0.1,\"grad_norm\":0.3333333333333333,"
             "\"tokens_per_s\":1000,\"step_time_s\":0.25,"
-            "\"comm_time_s\":0.125,\"loss_scale\":32768,\"skipped\":true,"
+            "\"comm_time_s\":0.125,\"data_wait_s\":0.0625,"
+            "\"loss_scale\":32768,\"skipped\":true,"
             "\"skipped_steps\":2,\"elapsed_s\":10,"
             "\"peak_rss_bytes\":123456789012,\"param_bytes\":1,"
             "\"grad_bytes\":2,\"optimizer_bytes\":3,"

@@ -306,8 +306,11 @@ void Trainer::Impl::Step() {
   const std::int64_t activation_base =
       memory_->live(MemoryCategory::kActivation);
   double loss_sum = 0;
+  double data_wait_s = 0;
   for (int micro = 0; micro < accum; ++micro) {
+    const Clock::time_point asked = Clock::now();
     data::MicroBatch mb = batches_->Next();
+    data_wait_s += Seconds(asked, Clock::now());
     {
       const at::Tensor host = torch::from_blob(
           mb.tokens.data(), {micro_batch, seq_len + 1}, torch::kInt64);
@@ -376,6 +379,7 @@ void Trainer::Impl::Step() {
     r.tokens_per_s =
         r.step_time_s > 0 ? setup_.tokens_per_step / r.step_time_s : 0;
     r.comm_time_s = engine.comm_wait_s();
+    r.data_wait_s = data_wait_s;
     r.loss_scale = loss_scale;
     r.skipped = skip;
     r.skipped_steps = skipped_steps_;
