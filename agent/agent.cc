@@ -15,6 +15,7 @@
 #include "agent/retry_delay.h"
 #include "agent/worker_env.h"
 #include "agent/worker_launcher.h"
+#include "agent/worker_logs.h"
 #include "common/cpu_affinity.h"
 #include "common/log.h"
 #include "common/rpc/channel.h"
@@ -46,6 +47,11 @@ class ClientReportSink : public ReportSink {
 class Agent::Control : public WorkerControl {
  public:
   explicit Control(Agent* agent) : agent_(agent) {}
+
+  StatusOr<proto::ReadLogsResponse> ReadLogs(
+      const proto::ReadLogsRequest& request) override {
+    return agent_->logs_->Read(request);
+  }
 
   StatusOr<std::vector<int>> StartWorkers(
       const proto::StartWorkersRequest& request) override {
@@ -164,6 +170,26 @@ StatusOr<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& options) {
   };
   DSTRAIN_ASSIGN_OR_RETURN(a->job_files_, JobFiles::Create());
   JobFiles* job_files = a->job_files_.get();
+  WorkerLogsOptions log_options;
+  log_options.max_file_bytes = options.log_max_file_bytes;
+  log_options.max_total_bytes = options.log_max_total_bytes;
+  if (options.log_dir.empty()) {
+    log_options.dir = job_files->dir() + "/logs";
+    log_options.remove_at_close = true;
+  } else {
+    log_options.dir =
+        options.log_dir + "/dstrain-logs-" + a->inventory_.hostname();
+  }
+  DSTRAIN_ASSIGN_OR_RETURN(a->logs_, WorkerLogs::Open(log_options));
+  WorkerLogs* logs = a->logs_.get();
+  lopts.callbacks.on_output = [logs](const std::string& job, int attempt,
+                                     int rank, bool from_stderr,
+                                     const std::string& text) {
+    logs->Append(job, attempt, rank, from_stderr, text,
+                 std::chrono::duration_cast<std::chrono::microseconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count());
+  };
   lopts.callbacks.on_job_done = [job_files](const std::string& job,
                                             int attempt) {
     job_files->Remove(job, attempt);

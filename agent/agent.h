@@ -18,6 +18,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -43,6 +44,7 @@ class AgentService;
 class RendezvousRelay;
 class RendezvousRelayService;
 class JobFiles;
+class WorkerLogs;
 class MetricsReporter;
 class WorkerLauncher;
 class ClientReportSink;
@@ -70,6 +72,14 @@ struct AgentOptions {
   // The workers' rendezvous goes through this agent, batched per node
   // (rendezvous_relay.h); false: each worker calls the coordinator.
   bool relay_rendezvous = true;
+  // Where the workers' output is kept for `dstrain logs` (worker_logs.h):
+  // <log_dir>/dstrain-logs-<hostname>, emptied at start; "" = a temporary
+  // folder removed at exit. Each rank's file is capped at
+  // log_max_file_bytes (one rotated file more), all jobs at
+  // log_max_total_bytes.
+  std::string log_dir;
+  std::int64_t log_max_file_bytes = 8 << 20;
+  std::int64_t log_max_total_bytes = std::int64_t{1} << 30;
 };
 
 class Agent {
@@ -111,6 +121,7 @@ class Agent {
   proto::NodeInventory inventory_;
   std::string address_;
   std::unique_ptr<JobFiles> job_files_;
+  std::unique_ptr<WorkerLogs> logs_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

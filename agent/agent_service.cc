@@ -46,4 +46,20 @@ grpc::ServerUnaryReactor* AgentService::StopWorkers(
   return reactor;
 }
 
+grpc::ServerUnaryReactor* AgentService::ReadLogs(
+    grpc::CallbackServerContext* context, const proto::ReadLogsRequest* request,
+    proto::ReadLogsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  grpc::Status auth = rpc::CheckToken(*context, token_);
+  if (!auth.ok()) {
+    reactor->Finish(auth);
+    return reactor;
+  }
+  StatusOr<proto::ReadLogsResponse> read = control_->ReadLogs(*request);
+  if (read.ok()) *response = std::move(read).value();
+  reactor->Finish(read.ok() ? grpc::Status::OK
+                            : rpc::ToGrpcStatus(read.status()));
+  return reactor;
+}
+
 }  // namespace dstrain::agent

@@ -27,6 +27,9 @@ class WorkerControl {
   // `done(stopped)` once the job's workers are all reaped.
   virtual void StopWorkers(const proto::StopWorkersRequest& request,
                            std::function<void(int stopped)> done) = 0;
+  // The workers' kept output (worker_logs.h).
+  virtual StatusOr<proto::ReadLogsResponse> ReadLogs(
+      const proto::ReadLogsRequest& request) = 0;
 };
 
 class AgentService final : public proto::Agent::CallbackService {
@@ -41,6 +44,9 @@ class AgentService final : public proto::Agent::CallbackService {
       grpc::CallbackServerContext* context,
       const proto::StopWorkersRequest* request,
       proto::StopWorkersResponse* response) override;
+  grpc::ServerUnaryReactor* ReadLogs(grpc::CallbackServerContext* context,
+                                     const proto::ReadLogsRequest* request,
+                                     proto::ReadLogsResponse* response) override;
 
  private:
   const std::string token_;

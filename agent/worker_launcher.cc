@@ -283,6 +283,12 @@ void WorkerLauncher::HandleLineLocked(Job& job, Rank& r, int which,
     });
   };
   if (which != kMetrics) {
+    if (cb.on_output) {
+      events.push_back([this, id = job.id, a = job.attempt, rank = r.rank,
+                        err = which == kStderr, text = std::string(line)] {
+        options_.callbacks.on_output(id, a, rank, err, text);
+      });
+    }
     if (which == kStderr &&
         line.find_first_not_of(" \t\r") != std::string_view::npos) {
       r.last_stderr.emplace_back(line.substr(0, kMaxLastErrorLine));

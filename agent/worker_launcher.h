@@ -56,6 +56,11 @@ struct LauncherCallbacks {
   // One relayed line of a rank's stdout or stderr, already prefixed with
   // "[rank N host] ". Default: written to stderr.
   std::function<void(int rank, const std::string& line)> on_log;
+  // The same line as the rank wrote it (no prefix), with its job, attempt
+  // and stream: what the agent keeps for `dstrain logs`.
+  std::function<void(const std::string& job_id, int attempt, int rank,
+                     bool from_stderr, const std::string& text)>
+      on_output;
   // Parsed metrics lines. rank, job_id and attempt are filled in by the
   // launcher (it knows which pipe the line came from).
   std::function<void(const std::string& job_id, int attempt,

@@ -10,6 +10,7 @@
 #include "agent/agent_main.h"
 #include "cli/commands/bench_comm.h"
 #include "cli/commands/launch.h"
+#include "cli/commands/logs.h"
 #include "cli/commands/operate.h"
 #include "cli/commands/top.h"
 #include "cli/commands/version.h"
@@ -323,6 +324,18 @@ int main(int argc, char** argv) {
                       "q quit)");
   top_cmd->add_flag("--once", top_once,
                     "print one frame and exit (with --json: one document)");
+  dstrain::cli::LogsOptions logs_options;
+  CLI::App* logs_cmd = operate_cmd(
+      "logs", "what a job's workers wrote, kept on their nodes (all ranks "
+              "by default)");
+  logs_cmd->add_option("job", op_job, "the job id")->required();
+  logs_cmd->add_option("--rank", logs_options.rank, "only this rank");
+  logs_cmd->add_option("--node", logs_options.node,
+                       "only the ranks on this node (id or hostname)");
+  logs_cmd->add_option("--tail", logs_options.tail,
+                       "only each rank's last K lines (0: all kept)");
+  logs_cmd->add_flag("--follow,-f", logs_options.follow,
+                     "then print new lines as they come, until the job ends");
   CLI::App* cancel_cmd = operate_cmd("cancel", "cancel a job");
   cancel_cmd->add_option("job", op_job, "the job id")->required();
   cancel_cmd->add_option("--reason", op_reason, "recorded with the job");
@@ -346,8 +359,9 @@ int main(int argc, char** argv) {
   if (argc >= 2 && argv[1][0] != '-' && !known(argv[1])) {
     std::fprintf(stderr,
                  "dstrain: unknown command `%s`; commands: launch, jobs, "
-                 "status, events, top, nodes, cancel, drain, undrain, worker, "
-                 "coordinator, agent, bench, topo, version (dstrain --help)\n",
+                 "status, events, top, logs, nodes, cancel, drain, undrain, "
+                 "worker, coordinator, agent, bench, topo, version (dstrain "
+                 "--help)\n",
                  argv[1]);
     return 2;
   }
@@ -373,6 +387,9 @@ int main(int argc, char** argv) {
   if (*jobs_cmd) return dstrain::cli::RunJobsCommand(operate);
   if (*nodes_cmd) return dstrain::cli::RunNodesCommand(operate);
   if (*status_cmd) return dstrain::cli::RunStatusCommand(operate, op_job);
+  if (*logs_cmd) {
+    return dstrain::cli::RunLogsCommand(operate, op_job, logs_options);
+  }
   if (*top_cmd) {
     return dstrain::cli::RunTopCommand(operate, op_job, top_sort, top_once);
   }

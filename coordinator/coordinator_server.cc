@@ -38,7 +38,7 @@ struct CoordinatorServer::Impl {
                                .store = store.get()}),
         credentials{o.token, o.node_token.empty() ? o.token : o.node_token,
                     o.viewer_token},
-        service(credentials, &nodes, &jobs, &kv, NewInstanceId()),
+        service(credentials, &nodes, &jobs, &kv, &agents, NewInstanceId()),
         start_time_unix_s(std::chrono::duration<double>(
                               std::chrono::system_clock::now().time_since_epoch())
                               .count()) {}

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -9,6 +10,7 @@
 #include "common/rendezvous/fence.h"
 #include "common/rpc/auth.h"
 #include "common/rpc/status_convert.h"
+#include "coordinator/log_gather.h"
 #include "coordinator/node_status.h"
 
 namespace dstrain::coordinator {
@@ -91,12 +93,14 @@ Status CheckFence(const proto::KvFenceRequest& request) {
 CoordinatorService::CoordinatorService(Credentials credentials,
                                        NodeManager* nodes, JobManager* jobs,
                                        RendezvousStore* kv,
+                                       AgentClient* agents,
                                        std::string instance)
     : instance_(std::move(instance)),
       credentials_(std::move(credentials)),
       nodes_(nodes),
       jobs_(jobs),
-      kv_(kv) {}
+      kv_(kv),
+      agents_(agents) {}
 
 grpc::Status CoordinatorService::Check(grpc::CallbackServerContext* context,
                                        const char* method, Role role,
@@ -447,6 +451,61 @@ grpc::ServerUnaryReactor* CoordinatorService::KvFence(
         }
         return Status::Ok();
       });
+}
+
+grpc::ServerUnaryReactor* CoordinatorService::GetLogs(
+    grpc::CallbackServerContext* context, const proto::GetLogsRequest* request,
+    proto::GetLogsResponse* response) {
+  context->AddInitialMetadata(rpc::kCoordinatorInstanceKey, instance_);
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  grpc::Status auth = Check(context, "GetLogs", Role::kViewer, "");
+  if (!auth.ok()) {
+    reactor->Finish(auth);
+    return reactor;
+  }
+  StatusOr<proto::JobStatus> job =
+      jobs_->GetJobStatus(request->job_id(), std::numeric_limits<int>::max());
+  StatusOr<std::vector<LogRead>> reads =
+      job.ok() ? PlanLogReads(*request, *job, nodes_->List())
+               : StatusOr<std::vector<LogRead>>(job.status());
+  if (!reads.ok()) {
+    reactor->Finish(rpc::ToGrpcStatus(reads.status()));
+    return reactor;
+  }
+  const int attempt =
+      request->has_attempt() ? request->attempt() : job->attempt();
+  // Every agent at once; the last answer merges and finishes.
+  struct Gather {
+    std::vector<LogRead> reads;
+    std::vector<StatusOr<proto::ReadLogsResponse>> results;
+    std::atomic<int> left{0};
+  };
+  auto gather = std::make_shared<Gather>();
+  gather->reads = std::move(reads).value();
+  gather->results.assign(gather->reads.size(),
+                         Status(StatusCode::kUnavailable, "not read"));
+  gather->left = static_cast<int>(gather->reads.size());
+  const auto finish = [gather, reactor, response, attempt] {
+    *response = MergeLogReads(gather->reads, gather->results, attempt);
+    reactor->Finish(grpc::Status::OK);
+  };
+  if (gather->reads.empty()) {
+    finish();
+    return reactor;
+  }
+  for (std::size_t i = 0; i < gather->reads.size(); ++i) {
+    const LogRead& read = gather->reads[i];
+    auto done = [gather, i, finish](StatusOr<proto::ReadLogsResponse> r) {
+      gather->results[i] = std::move(r);
+      if (gather->left.fetch_sub(1) == 1) finish();
+    };
+    if (read.agent_address.empty()) {
+      done(Status(StatusCode::kUnavailable, "its agent's address is unknown"));
+    } else {
+      agents_->ReadLogsAsync(read.agent_address, read.request, done);
+    }
+  }
+  return reactor;
 }
 
 }  // namespace dstrain::coordinator

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "coordinator/access.h"
+#include "coordinator/agent_client.h"
 #include "coordinator/job_manager.h"
 #include "coordinator/node_manager.h"
 #include "coordinator/rendezvous_store.h"
@@ -29,7 +30,7 @@ class CoordinatorService final : public proto::Coordinator::CallbackService {
   // it (rpc::kCoordinatorInstanceKey), so clients see a restart.
   CoordinatorService(Credentials credentials, NodeManager* nodes,
                      JobManager* jobs, RendezvousStore* kv,
-                     std::string instance);
+                     AgentClient* agents, std::string instance);
 
   grpc::ServerUnaryReactor* RegisterNode(
       grpc::CallbackServerContext* context,
@@ -100,6 +101,11 @@ class CoordinatorService final : public proto::Coordinator::CallbackService {
   // Joins the request's ranks to the fence, then finishes once it is
   // complete, with the wanted records (as KvWait, from the store's
   // callback).
+  // Reads the job's ranks' output from their agents (log_gather.h), all
+  // at once without holding a thread, and finishes when all answered.
+  grpc::ServerUnaryReactor* GetLogs(grpc::CallbackServerContext* context,
+                                    const proto::GetLogsRequest* request,
+                                    proto::GetLogsResponse* response) override;
   grpc::ServerUnaryReactor* KvFence(grpc::CallbackServerContext* context,
                                     const proto::KvFenceRequest* request,
                                     proto::KvFenceResponse* response) override;
@@ -122,6 +128,7 @@ class CoordinatorService final : public proto::Coordinator::CallbackService {
   NodeManager* const nodes_;
   JobManager* const jobs_;
   RendezvousStore* const kv_;
+  AgentClient* const agents_;
 };
 
 }  // namespace dstrain::coordinator

@@ -52,4 +52,34 @@ StatusOr<proto::StopWorkersResponse> GrpcAgentClient::StopWorkers(
   return response;
 }
 
+void GrpcAgentClient::ReadLogsAsync(const std::string& agent_address,
+                                    const proto::ReadLogsRequest& request,
+                                    ReadLogsDone done) {
+  struct Call {
+    grpc::ClientContext context;
+    proto::ReadLogsRequest request;
+    proto::ReadLogsResponse response;
+    ReadLogsDone done;
+    std::string address;
+  };
+  auto* call = new Call;
+  call->request = request;
+  call->done = std::move(done);
+  call->address = agent_address;
+  rpc::AddToken(&call->context, token_);
+  call->context.set_deadline(rpc::DeadlineAfter(std::chrono::seconds(10)));
+  StubFor(agent_address)
+      ->async()
+      ->ReadLogs(&call->context, &call->request, &call->response,
+                 [call](grpc::Status s) {
+                   if (s.ok()) {
+                     call->done(std::move(call->response));
+                   } else {
+                     call->done(rpc::FromGrpcStatus(
+                         s, "ReadLogs on agent " + call->address));
+                   }
+                   delete call;
+                 });
+}
+
 }  // namespace dstrain::coordinator

@@ -29,6 +29,10 @@ class GrpcAgentClient : public AgentClient {
       const std::string& agent_address,
       const proto::StopWorkersRequest& request) override;
 
+  void ReadLogsAsync(const std::string& agent_address,
+                     const proto::ReadLogsRequest& request,
+                     ReadLogsDone done) override;
+
  private:
   proto::Agent::Stub* StubFor(const std::string& address);
 

@@ -4,7 +4,8 @@
 // for a node credential (exit 4) and done for the operator's, with no
 // worker left; `drain` keeps the queued job off the node (its reason says
 // so) and `undrain` lets it start; unknown jobs are exit 3, a missing
-// coordinator exit 2; `top --once` shows every rank of the running job.
+// coordinator exit 2; `top --once` shows every rank of the running job;
+// `logs` reads a rank's output from its agent and `--follow` streams it.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -75,8 +76,10 @@ class OperatorCliTest : public testing::DstrainTest {
     return r;
   }
   std::string Submit(const std::string& name) {
+    // Every rank prints a step line every 20 steps, for `logs`.
     const std::string job = WriteFile(
-        name + ".yaml", testing::TinyJobYaml(name, 100000, /*procs=*/2));
+        name + ".yaml",
+        testing::TinyJobYaml(name, 100000, /*procs=*/2) + "  log_every: 20\n");
     Ran r =
         RunBare({"launch", job, "--coordinator", address_, "--token-file",
                  op_token_, "--run-dir", (dir_ / name).string(), "--detach"});
@@ -207,6 +210,45 @@ TEST_F(OperatorCliTest, JobsNodesCancelDrainAndUndrain) {
   EXPECT_NE(top.out.find("<- slowest"), std::string::npos) << top.out;
   EXPECT_EQ(top.out.find("\x1b["), std::string::npos) << "no ANSI in a pipe";
   EXPECT_EQ(Run({"top", first, "--once", "--sort", "speed"}).code, 2);
+
+  // logs: rank 1's last lines from its agent; --follow streams new ones.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        Ran logs = Run({"logs", first, "--rank", "1", "--tail", "3"});
+        return logs.code == 0 &&
+               logs.out.find("[rank 1 node-a] step ") != std::string::npos;
+      },
+      60s));
+  Ran tail = Run({"logs", first, "--rank", "1", "--tail", "3"});
+  ASSERT_EQ(tail.code, 0) << tail.err;
+  int lines = 0;
+  for (char c : tail.out) lines += c == '\n';
+  EXPECT_LE(lines, 3) << tail.out;
+  EXPECT_EQ(tail.out.find("[rank 0"), std::string::npos) << tail.out;
+  std::unique_ptr<Subprocess> follow = StartDstrain(
+      {"logs", first, "--rank", "1", "--follow", "--json", "--coordinator",
+       address_, "--token-file", op_token_});
+  ASSERT_TRUE(follow);
+  // New lines keep coming: steps later than any the first read showed.
+  const auto last_step = [](const std::string& out) {
+    int best = -1;
+    for (std::size_t at = out.find("step "); at != std::string::npos;
+         at = out.find("step ", at + 5)) {
+      best = std::max(best, std::atoi(out.c_str() + at + 5));
+    }
+    return best;
+  };
+  ASSERT_TRUE(WaitFor([&] { return last_step(follow->Stdout()) > 0; }, 60s));
+  const int seen = last_step(follow->Stdout());
+  ASSERT_TRUE(
+      WaitFor([&] { return last_step(follow->Stdout()) >= seen + 40; }, 60s))
+      << follow->Stdout();
+  EXPECT_NE(follow->Stdout().find("\"rank\":1,\"host\":\"node-a\""),
+            std::string::npos);
+  follow->Signal(SIGTERM);
+  follow->Wait(10s);
+  EXPECT_EQ(Run({"logs", first, "--rank", "7"}).code, 3);
+  EXPECT_EQ(Run({"logs", first}, node_token_).code, 4);
 
   // A node's credential may not cancel.
   Ran refused = Run({"cancel", first}, node_token_);

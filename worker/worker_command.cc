@@ -193,7 +193,8 @@ class WorkerObserver : public engine::TrainObserver {
       const std::string line = contract::StepLine(labels_, r);
       for (auto& sink : sinks_) sink->Write(line);
     }
-    if (ctx_.rank == 0 && !has_fd_) {
+    const int every = job_.train.log_every;
+    if ((ctx_.rank == 0 && !has_fd_) || (every > 0 && r.step % every == 0)) {
       log::Print(StrFormat(
           "step %d/%d loss %.4f lr %.3g grad_norm %.3f %.3f s/step (comm "
           "%.3f) %.0f tok/s",

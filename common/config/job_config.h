@@ -66,6 +66,9 @@ struct TrainConfig {
   ScheduleConfig schedule;
   double clip_grad_norm = 1.0;  // 0 = off
   std::uint64_t seed = 1234;
+  // Every rank prints a step line to its output every N steps (what
+  // `dstrain logs` shows of each rank); 0 = off.
+  int log_every = 0;
 };
 
 struct ZeroConfig {

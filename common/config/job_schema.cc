@@ -134,6 +134,8 @@ std::vector<Field> BuildFields() {
   f.push_back(Num("train.clip_grad_norm", 0, false, std::nullopt, false,
                   MEMBER(d, train.clip_grad_norm)));
   f.push_back(Make("train.seed", K::kUint64, MEMBER(u, train.seed)));
+  f.push_back(
+      Int("train.log_every", 0, std::nullopt, MEMBER(i, train.log_every)));
   f.push_back(Int("zero.stage", 0, 3, MEMBER(i, zero.stage)));
   f.push_back(Int("zero.prefetch", 0, std::nullopt, MEMBER(i, zero.prefetch)));
   f.push_back(Make("zero.reshard_after_forward", K::kBool,

@@ -115,6 +115,16 @@ StatusOr<proto::ListJobsResponse> CoordinatorClient::ListJobs() {
   return response;
 }
 
+StatusOr<proto::GetLogsResponse> CoordinatorClient::GetLogs(
+    const proto::GetLogsRequest& request) {
+  grpc::ClientContext context;
+  impl_->Prepare(&context);
+  proto::GetLogsResponse response;
+  grpc::Status s = impl_->stub->GetLogs(&context, request, &response);
+  if (!s.ok()) return rpc::FromGrpcStatus(s, "GetLogs to " + address_);
+  return response;
+}
+
 StatusOr<proto::ListNodesResponse> CoordinatorClient::ListNodes() {
   grpc::ClientContext context;
   impl_->Prepare(&context);

@@ -55,6 +55,8 @@ class CoordinatorClient {
   // The operators' views (`dstrain jobs`, `nodes`, `drain`).
   StatusOr<proto::ListJobsResponse> ListJobs();
   StatusOr<proto::ListNodesResponse> ListNodes();
+  // Workers' output, read from their agents (`dstrain logs`).
+  StatusOr<proto::GetLogsResponse> GetLogs(const proto::GetLogsRequest& request);
   // Returns the node's id.
   StatusOr<std::string> DrainNode(const std::string& node,
                                   const std::string& reason, bool undrain);
