@@ -43,6 +43,8 @@ int RunAgentCommand(const AgentCommandOptions& options) {
   ao.listen_address = options.listen;
   ao.worker_executable = *exe;
   ao.hostname = options.hostname;
+  ao.log_dir = options.log_dir;
+  ao.log_max_file_bytes = std::int64_t{options.log_cap_mib} << 20;
   // Workers get the same files, by absolute path (they run elsewhere).
   if (options.tls.any()) {
     std::error_code ec;

@@ -21,6 +21,12 @@ struct AgentCommandOptions {
   // --tls-cert/--tls-key/--tls-ca: mutual TLS for the agent's server, its
   // calls to the coordinator and its workers' (common/rpc/tls.h).
   rpc::TlsFiles tls;
+  // --log-dir: keep the workers' output (for `dstrain logs`) under it, in
+  // dstrain-logs-<hostname>; "" = a temporary folder removed at exit.
+  // --log-cap-mib: each rank's file rotates at this size (one older file
+  // kept).
+  std::string log_dir;
+  int log_cap_mib = 8;
 };
 
 // Blocks SIGINT and SIGTERM in the calling thread (the agent's threads

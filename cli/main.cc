@@ -153,6 +153,16 @@ int main(int argc, char** argv) {
                         "host:port (port 0: any); default: this machine's "
                         "address on the route to the coordinator");
   AddTlsFlags(agent_cmd, &agent.tls, "node");
+  agent_cmd->add_option("--log-dir", agent.log_dir,
+                        "keep the workers' output (for `dstrain logs`) in "
+                        "DIR/dstrain-logs-<hostname>, emptied at start "
+                        "(default: a temporary folder removed at exit)");
+  agent_cmd
+      ->add_option("--log-cap-mib", agent.log_cap_mib,
+                   "each rank's log file rotates at this size; one older "
+                   "file is kept, all jobs together at most 1 GiB")
+      ->check(CLI::Range(1, 1 << 20))
+      ->capture_default_str();
   agent_cmd->add_option("--hostname", agent.hostname,
                         "name this node registers as (default: hostname)");
 

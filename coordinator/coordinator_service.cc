@@ -499,7 +499,9 @@ grpc::ServerUnaryReactor* CoordinatorService::GetLogs(
       gather->results[i] = std::move(r);
       if (gather->left.fetch_sub(1) == 1) finish();
     };
-    if (read.agent_address.empty()) {
+    if (read.lost) {
+      done(Status(StatusCode::kUnavailable, "the node is lost"));
+    } else if (read.agent_address.empty()) {
       done(Status(StatusCode::kUnavailable, "its agent's address is unknown"));
     } else {
       agents_->ReadLogsAsync(read.agent_address, read.request, done);

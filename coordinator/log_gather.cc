@@ -36,7 +36,10 @@ StatusOr<std::vector<LogRead>> PlanLogReads(const proto::GetLogsRequest& request
       read.node_id = a.node_id();
       read.host = a.host();
       auto node = by_id.find(a.node_id());
-      if (node != by_id.end()) read.agent_address = node->second->agent_address;
+      if (node != by_id.end()) {
+        read.agent_address = node->second->agent_address;
+        read.lost = !node->second->alive;
+      }
       read.request.set_job_id(job.job_id());
       read.request.set_attempt(attempt);
       read.request.set_tail(request.tail());

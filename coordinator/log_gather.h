@@ -16,6 +16,7 @@ struct LogRead {
   std::string node_id;
   std::string host;
   std::string agent_address;
+  bool lost = false;  // the node is lost: its agent is not asked
   proto::ReadLogsRequest request;
 };
 

@@ -54,6 +54,10 @@ TEST(LogGatherTest, OneReadPerNodeWithItsRanksAndCursors) {
   ASSERT_EQ((*reads)[1].request.after_size(), 1);
   EXPECT_EQ((*reads)[1].request.after(0).next_line(), 42);
   EXPECT_EQ((*reads)[0].request.after_size(), 0);
+  EXPECT_FALSE((*reads)[0].lost);
+  std::vector<NodeInfo> one_lost = Nodes();
+  one_lost[1].alive = false;
+  EXPECT_TRUE((*PlanLogReads(all, Job(), one_lost))[1].lost);
 
   proto::GetLogsRequest one;
   one.set_job_id("j-4");

@@ -160,5 +160,66 @@ TEST_F(NetnsLaunchTest, ANodeWhoseLinkGoesDownIsLostWithinThreeHeartbeats) {
   EXPECT_LE(after, 3 * 2.0 + 2.0) << err;
 }
 
+// `dstrain logs JOB --rank 3 --follow`, run on the coordinator's host,
+// streams what rank 3 writes on node-2 as it writes it; and the launch
+// following the job shows the other nodes' worker lines too.
+TEST_F(NetnsLaunchTest, ARanksLogsStreamFromAnotherNode) {
+  const std::string job = WriteFile(
+      "logs.yaml", testing::TinyJobYaml("logs", 1000000, 2) +
+                       "  log_every: 5\nnodes: {min: 2, max: 2}\n");
+  const fs::path run_dir = dir_ / "logs";
+  auto launch = Launch(job, run_dir);
+  ASSERT_TRUE(launch);
+  std::string job_id;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto jobs = In(0, {"jobs", "--json", "--coordinator", coordinator_,
+                           "--token-file", token_});
+        if (!jobs || !jobs->Wait(30s)) return false;
+        const Struct all = testing::ParseJson(jobs->Stdout());
+        const auto& list = all.fields().at("jobs").list_value();
+        if (list.values_size() == 0) return false;
+        job_id = testing::Str(list.values(0).struct_value(), "job_id");
+        return !job_id.empty();
+      },
+      60s));
+  auto follow = In(0, {"logs", job_id, "--rank", "3", "--follow",
+                       "--coordinator", coordinator_, "--token-file", token_});
+  ASSERT_TRUE(follow);
+  const auto last_step = [](const std::string& out) {
+    int best = -1;
+    for (std::size_t at = out.find("[rank 3 node-2] step ");
+         at != std::string::npos;
+         at = out.find("[rank 3 node-2] step ", at + 1)) {
+      best = std::max(best, std::atoi(out.c_str() + at + 21));
+    }
+    return best;
+  };
+  ASSERT_TRUE(WaitFor([&] { return last_step(follow->Stdout()) > 0; }, 120s))
+      << follow->Stdout() << follow->Stderr();
+  const int seen = last_step(follow->Stdout());
+  ASSERT_TRUE(
+      WaitFor([&] { return last_step(follow->Stdout()) >= seen + 10; }, 60s))
+      << "no new lines streamed after step " << seen << ":\n"
+      << follow->Stdout() << follow->Stderr();
+  EXPECT_EQ(follow->Stdout().find("[rank 2 "), std::string::npos)
+      << "--rank 3 shows only rank 3";
+  // The launch following the job relays node-2's workers' lines as well.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return (launch->Stdout() + launch->Stderr()).find("[rank 3 node-2] step") !=
+               std::string::npos;
+      },
+      30s))
+      << launch->Stdout() << launch->Stderr();
+  auto cancel = In(0, {"cancel", job_id, "--coordinator", coordinator_,
+                       "--token-file", token_});
+  ASSERT_TRUE(cancel);
+  EXPECT_TRUE(cancel->Wait(30s).has_value());
+  // --follow ends once the job has ended.
+  EXPECT_TRUE(follow->Wait(30s).has_value()) << "logs --follow outlived the job";
+  EXPECT_TRUE(launch->Wait(60s).has_value());
+}
+
 }  // namespace
 }  // namespace dstrain

@@ -8,12 +8,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <sstream>
 
 #include "agent/agent.h"
 #include "agent/worker_env.h"
+#include "cli/commands/logs.h"
 #include "cli/console.h"
 #include "cli/job_spec.h"
 #include "cli/metrics_log.h"
@@ -78,6 +80,9 @@ class LaunchRun {
   bool WantsCancel(int sig);
   void TakeHistory(const proto::JobStatus& st);
   void NoteRestart(const proto::JobStatus& st);
+  // With --coordinator: prints the workers' new output lines from every
+  // node (dstrain logs' source), as the embedded agent prints its own.
+  void RelayWorkerOutput();
   std::string ResumePointText() const;
   void ShowProgress();
   Status WriteTensorBoard(const proto::StepMetrics& m);
@@ -117,6 +122,10 @@ class LaunchRun {
   PlainProgressPacer pacer_;
   bool cancelled_by_signal_ = false;
   bool detached_ = false;  // left a standalone coordinator's job running
+  // RelayWorkerOutput's place in each rank's output, and the attempt.
+  std::map<int, std::int64_t> log_cursors_;
+  int log_attempt_ = -1;
+  bool relay_output_ = true;  // false once the coordinator cannot serve it
 };
 
 int LaunchRun::Prepare() {
@@ -328,6 +337,43 @@ bool LaunchRun::WantsCancel(int sig) {
   return answer[0] == 'c' || answer[0] == 'C';
 }
 
+void LaunchRun::RelayWorkerOutput() {
+  if (o_.coordinator.empty() || !relay_output_) return;
+  if (last_status_.attempt() != log_attempt_) {
+    log_cursors_.clear();  // a new attempt: its output from the start
+  }
+  proto::GetLogsRequest request;
+  request.set_job_id(job_id_);
+  request.set_all_ranks(true);
+  request.set_attempt(last_status_.attempt());
+  for (const auto& [rank, next] : log_cursors_) {
+    proto::LogCursor* c = request.add_after();
+    c->set_rank(rank);
+    c->set_next_line(next);
+  }
+  // Briefly: the progress line and the job's end must not wait on a node
+  // that does not answer; its lines come at a later poll.
+  StatusOr<proto::GetLogsResponse> got =
+      client_->GetLogs(request, std::chrono::milliseconds(1500));
+  if (!got.ok()) {
+    // Not placed yet, or an agent away: try again at the next poll. A
+    // coordinator that cannot serve output at all is not asked again.
+    if (got.status().code() == StatusCode::kUnimplemented) {
+      relay_output_ = false;
+    }
+    return;
+  }
+  log_attempt_ = last_status_.attempt();
+  for (const proto::LogLine& line : got->lines()) {
+    std::string text = FormatLogLine(line, /*json=*/false);
+    if (!text.empty() && text.back() == '\n') text.pop_back();
+    console_->Log(text);
+  }
+  for (const proto::LogCursor& c : got->next()) {
+    log_cursors_[c.rank()] = c.next_line();
+  }
+}
+
 int LaunchRun::Follow() {
   bool cancel_sent = false;
   bool killed = false;
@@ -350,7 +396,11 @@ int LaunchRun::Follow() {
         TakeHistory(*st);
       }
       last_status_ = std::move(*st);
-      if (IsEnded(last_status_.state())) break;
+      RelayWorkerOutput();
+      if (IsEnded(last_status_.state())) {
+        RelayWorkerOutput();  // the last lines, written before the end
+        break;
+      }
       // A job stays PENDING until enough nodes are free: say why (again
       // when the reason changes) rather than look hung.
       if (last_status_.state() == proto::JOB_PENDING &&

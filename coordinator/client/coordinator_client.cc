@@ -116,9 +116,9 @@ StatusOr<proto::ListJobsResponse> CoordinatorClient::ListJobs() {
 }
 
 StatusOr<proto::GetLogsResponse> CoordinatorClient::GetLogs(
-    const proto::GetLogsRequest& request) {
+    const proto::GetLogsRequest& request, std::chrono::milliseconds timeout) {
   grpc::ClientContext context;
-  impl_->Prepare(&context);
+  impl_->Prepare(&context, timeout);
   proto::GetLogsResponse response;
   grpc::Status s = impl_->stub->GetLogs(&context, request, &response);
   if (!s.ok()) return rpc::FromGrpcStatus(s, "GetLogs to " + address_);

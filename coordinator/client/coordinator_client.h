@@ -56,7 +56,9 @@ class CoordinatorClient {
   StatusOr<proto::ListJobsResponse> ListJobs();
   StatusOr<proto::ListNodesResponse> ListNodes();
   // Workers' output, read from their agents (`dstrain logs`).
-  StatusOr<proto::GetLogsResponse> GetLogs(const proto::GetLogsRequest& request);
+  StatusOr<proto::GetLogsResponse> GetLogs(
+      const proto::GetLogsRequest& request,
+      std::chrono::milliseconds timeout = {});
   // Returns the node's id.
   StatusOr<std::string> DrainNode(const std::string& node,
                                   const std::string& reason, bool undrain);
