@@ -93,6 +93,13 @@ class RendezvousRelayTest : public ::testing::Test {
     ASSERT_THAT(s, IsOk());
     server_ = std::move(s).value();
   }
+  // Stops the coordinator and starts it again on its port and state.
+  void RestartCoordinator() {
+    const std::string address = server_->address();
+    server_->Shutdown();
+    server_.reset();
+    StartCoordinator(address);
+  }
   std::unique_ptr<CoordinatorKvStore> Rank(const std::string& token = kToken) {
     return std::make_unique<CoordinatorKvStore>(relay_address_, token, job_, 0);
   }
@@ -169,10 +176,7 @@ TEST_F(RendezvousRelayTest, ARendezvousCompletesAcrossACoordinatorRestart) {
       [&] { return server_->pending_rendezvous_waits() == 1; }, 10s));
   // The coordinator restarts on its port and state: the pending job is
   // back, its keys are not.
-  const std::string address = server_->address();
-  server_->Shutdown();
-  server_.reset();
-  ASSERT_NO_FATAL_FAILURE(StartCoordinator(address));
+  ASSERT_NO_FATAL_FAILURE(RestartCoordinator());
   ASSERT_THAT(rank1->Set("addr/1", "a1"), IsOk());
   StatusOr<std::string> a0 = rank1->Get("addr/0", 30s);
   ASSERT_THAT(a0, IsOk());
@@ -247,10 +251,7 @@ TEST_F(RendezvousRelayTest, AFenceUnderWayCompletesAcrossACoordinatorRestart) {
   auto first = join(0);
   ASSERT_TRUE(testing::WaitFor(
       [&] { return server_->pending_rendezvous_waits() == 1; }, 10s));
-  const std::string address = server_->address();
-  server_->Shutdown();
-  server_.reset();
-  ASSERT_NO_FATAL_FAILURE(StartCoordinator(address));
+  ASSERT_NO_FATAL_FAILURE(RestartCoordinator());
   // Rank 0's relayed call failed with the old coordinator and is sent
   // again to the new one, which counts it once.
   auto second = join(1);

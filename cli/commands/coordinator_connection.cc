@@ -46,23 +46,4 @@ StatusOr<std::unique_ptr<coordinator::CoordinatorClient>> ConnectOperator(
   return std::make_unique<coordinator::CoordinatorClient>(address, token);
 }
 
-std::string JobStateName(proto::JobState s) {
-  switch (s) {
-    case proto::JOB_PENDING:
-      return "PENDING";
-    case proto::JOB_STARTING:
-      return "STARTING";
-    case proto::JOB_RUNNING:
-      return "RUNNING";
-    case proto::JOB_SUCCEEDED:
-      return "SUCCEEDED";
-    case proto::JOB_FAILED:
-      return "FAILED";
-    case proto::JOB_CANCELLED:
-      return "CANCELLED";
-    default:
-      return "UNKNOWN";
-  }
-}
-
 }  // namespace dstrain::cli

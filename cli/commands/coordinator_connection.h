@@ -7,6 +7,7 @@
 #include <string>
 
 #include "cli/commands/operate.h"
+#include "cli/run_summary.h"  // JobStateName
 #include "common/status.h"
 #include "coordinator/client/coordinator_client.h"
 #include "dstrain.pb.h"
@@ -23,8 +24,5 @@ StatusOr<std::unique_ptr<coordinator::CoordinatorClient>> ConnectOperator(
 // code for `s`: 3 not found, 4 unauthenticated or denied, 2 bad usage,
 // else 1.
 int OperateFail(const std::string& command, const Status& s);
-
-// "PENDING", "RUNNING", ...
-std::string JobStateName(proto::JobState state);
 
 }  // namespace dstrain::cli

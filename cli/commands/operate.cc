@@ -259,7 +259,7 @@ void PrintEvent(const EventLine& e, bool json) {
     char when[32];
     std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
     std::printf("%s  %s  %-9s  %s\n", when, e.job_id.c_str(),
-                JobStateName(e.event.to_state()).c_str(), e.event.cause().c_str());
+                JobStateName(e.event.to_state()), e.event.cause().c_str());
   }
   std::fflush(stdout);
 }
@@ -322,7 +322,7 @@ int RunStatusCommand(const OperateOptions& o, const std::string& job) {
   }
   const proto::JobStatus& s = *st;
   std::printf("job       %s (%s)\n", s.job_id().c_str(), s.name().c_str());
-  std::printf("state     %s", JobStateName(s.state()).c_str());
+  std::printf("state     %s", JobStateName(s.state()));
   if (!s.reason().empty()) std::printf(": %s", s.reason().c_str());
   if (!s.pending_reason().empty()) {
     std::printf(": %s", s.pending_reason().c_str());
