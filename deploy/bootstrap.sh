@@ -11,6 +11,7 @@ set -euo pipefail
 
 TORCH_VERSION="${DSTRAIN_TORCH_VERSION:-2.11.0}"
 TENSORBOARD_VERSION="2.21.0"
+SELENIUM_VERSION="4.51.0"
 VENV="${DSTRAIN_VENV:-$HOME/.cache/dstrain/venv}"
 
 DEBIAN_PACKAGES=(
@@ -24,6 +25,7 @@ DEBIAN_PACKAGES=(
   graphviz  # `dstrain topo ... --dot | dot -Tsvg`, and the test that draws it
   libcpp-httplib-dev  # the coordinator's HTTP port (/metrics)
   prometheus  # the test that scrapes /metrics with a real Prometheus
+  chromium chromium-driver  # the web page's test in a headless browser
 )
 
 log() { printf 'bootstrap: %s\n' "$*" >&2; }
@@ -73,6 +75,16 @@ install_tensorboard() {
     "tensorboard==$TENSORBOARD_VERSION"
 }
 
+# Selenium drives headless Chromium through the web page's test
+# (tests/web/job_page_test.py); nothing else uses it.
+install_selenium() {
+  "$VENV/bin/python" -c "import selenium" 2>/dev/null && return 0
+  log "installing selenium $SELENIUM_VERSION into $VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check \
+    "selenium==$SELENIUM_VERSION"
+}
+
 install_debian_packages
 install_python_packages
 install_tensorboard
+install_selenium

@@ -1,5 +1,6 @@
 #include "coordinator/http/http_server.h"
 
+#include <google/protobuf/util/json_util.h>
 #include <httplib.h>
 
 #include <chrono>
@@ -8,6 +9,8 @@
 #include "common/log.h"
 #include "common/rpc/listen.h"
 #include "coordinator/access.h"
+#include "coordinator/http/web_page.h"
+#include "coordinator/node_status.h"
 
 namespace dstrain::coordinator::http {
 namespace {
@@ -21,6 +24,22 @@ std::string BearerToken(const httplib::Request& request) {
     return "";
   }
   return header.substr(kBearer.size());
+}
+
+// A message as JSON with the proto's field names (the CLI's --json names).
+void Json(const google::protobuf::Message& message,
+          httplib::Response& response) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  std::string out;
+  if (!google::protobuf::util::MessageToJsonString(message, &out, options)
+           .ok()) {
+    response.status = 500;
+    response.set_content("cannot write JSON\n", "text/plain; charset=utf-8");
+    return;
+  }
+  response.set_header("Cache-Control", "no-store");
+  response.set_content(out, "application/json");
 }
 
 }  // namespace
@@ -67,6 +86,54 @@ struct HttpServer::Impl {
       response.set_content(
           WriteExposition(CoordinatorMetrics(snapshot, options.metrics)),
           kExpositionContentType);
+    });
+    server->Get("/", [](const httplib::Request&, httplib::Response& response) {
+      response.set_header("Cache-Control", "no-store");
+      response.set_content(WebPageHtml(), "text/html; charset=utf-8");
+    });
+    server->Get("/api/jobs", [this](const httplib::Request& request,
+                                    httplib::Response& response) {
+      if (!MayRead(request, response, "GET /api/jobs")) return;
+      proto::ListJobsResponse jobs;
+      for (proto::JobSummary& j : coordinator->jobs().ListJobs()) {
+        *jobs.add_jobs() = std::move(j);
+      }
+      Json(jobs, response);
+    });
+    server->Get(R"(/api/jobs/([^/]+))", [this](const httplib::Request& request,
+                                               httplib::Response& response) {
+      if (!MayRead(request, response, "GET /api/jobs/JOB")) return;
+      int since = 0;
+      if (request.has_param("since")) {
+        try {
+          since = std::stoi(request.get_param_value("since"));
+        } catch (const std::exception&) {
+          response.status = 400;
+          response.set_content("since: not a step number\n",
+                               "text/plain; charset=utf-8");
+          return;
+        }
+      }
+      StatusOr<proto::JobStatus> status =
+          coordinator->jobs().GetJobStatus(request.matches[1], since);
+      if (!status.ok()) {
+        response.status =
+            status.status().code() == StatusCode::kNotFound ? 404 : 500;
+        response.set_content(status.status().message() + "\n",
+                             "text/plain; charset=utf-8");
+        return;
+      }
+      Json(*status, response);
+    });
+    server->Get("/api/nodes", [this](const httplib::Request& request,
+                                     httplib::Response& response) {
+      if (!MayRead(request, response, "GET /api/nodes")) return;
+      proto::ListNodesResponse nodes;
+      for (proto::NodeStatus& n :
+           NodeStatuses(coordinator->nodes(), coordinator->jobs())) {
+        *nodes.add_nodes() = std::move(n);
+      }
+      Json(nodes, response);
     });
     server->Get("/healthz",
                 [](const httplib::Request&, httplib::Response& response) {

@@ -2,13 +2,18 @@
 // The coordinator's HTTP port (`dstrain coordinator --http HOST:PORT`):
 //
 //   GET /metrics  Prometheus' text format (coordinator_metrics.h)
+//   GET /         the live web page (web_page.h); it holds no data itself
+//   GET /api/jobs, /api/jobs/<id>[?since=STEP], /api/nodes
+//                 ListJobs, GetJobStatus and ListNodes as JSON with the
+//                 proto's field names (what the page draws)
 //   GET /healthz  "ok" while the coordinator serves (no credential: for
 //                 load balancers and liveness probes)
 //
-// Every other path is 404. /metrics needs a credential that may read
-// (access.h: the operator's or the viewer's), as `Authorization: Bearer
-// TOKEN` — what Prometheus sends with `authorization: {credentials_file:
-// ...}`: none is 401 with `WWW-Authenticate: Bearer`, one that may not
+// Every other path is 404. /metrics and /api/ need a credential that may
+// read (access.h: the operator's or the viewer's), as `Authorization:
+// Bearer TOKEN` — what Prometheus sends with `authorization:
+// {credentials_file: ...}`, and the page with the token it was given: none
+// is 401 with `WWW-Authenticate: Bearer`, one that may not
 // read is 403, each with a one-line reason and logged with the peer's
 // address, never the token. With a certificate and key it serves HTTPS
 // (the coordinator's own pair), else plain HTTP.

@@ -103,6 +103,48 @@ TEST_F(HttpServerTest, MetricsShowTheCoordinatorsJobs) {
   EXPECT_THAT(r->body, HasSubstr("# TYPE dstrain_job_step_seconds summary\n"));
 }
 
+TEST_F(HttpServerTest, ThePageIsServedAndItsDataNeedsACredential) {
+  httplib::Result page = Get("/", "");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_THAT(page->get_header_value("Content-Type"), HasSubstr("text/html"));
+  EXPECT_THAT(page->body, HasSubstr("id=\"rank-table\""));
+  // Nothing fetched from elsewhere (no CDN): no external script, style
+  // sheet or image.
+  for (const char* external : {"src=\"http", "href=\"http", "<link",
+                               "@import", "url(http"}) {
+    EXPECT_EQ(page->body.find(external), std::string::npos) << external;
+  }
+  for (const char* path : {"/api/jobs", "/api/nodes", "/api/jobs/j-1"}) {
+    httplib::Result none = Get(path, "");
+    ASSERT_TRUE(none);
+    EXPECT_EQ(none->status, 401) << path;
+  }
+  CoordinatorClient client(coordinator_->address(), kOperator);
+  proto::JobSpec spec;
+  spec.set_name("listed");
+  spec.set_procs_per_node(1);
+  spec.set_nodes_min(1);
+  StatusOr<std::string> id = client.LaunchJob(spec);
+  ASSERT_THAT(id, IsOk());
+  httplib::Result jobs = Get("/api/jobs", kViewer);
+  ASSERT_TRUE(jobs);
+  EXPECT_EQ(jobs->status, 200);
+  EXPECT_EQ(jobs->get_header_value("Content-Type"), "application/json");
+  EXPECT_THAT(jobs->body, HasSubstr("\"job_id\":\"" + *id + "\""));
+  EXPECT_THAT(jobs->body, HasSubstr("\"state\":\"JOB_PENDING\""));
+  httplib::Result one = Get("/api/jobs/" + *id + "?since=0", kViewer);
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->status, 200);
+  EXPECT_THAT(one->body, HasSubstr("\"name\":\"listed\""));
+  httplib::Result missing = Get("/api/jobs/j-none", kViewer);
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  httplib::Result bad = Get("/api/jobs/" + *id + "?since=x", kViewer);
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+}
+
 TEST_F(HttpServerTest, APortInUseIsRefusedInOneLine) {
   const std::string taken = http_->url().substr(std::string("http://").size());
   HttpOptions h;

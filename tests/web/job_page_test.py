@@ -1,0 +1,218 @@
+#!/usr/bin/env python3
+"""The coordinator's web page in a real browser (headless Chromium through
+Selenium): a coordinator with --http, two agents (node-a, node-b) and a
+2-node x 2-rank job; the job's page must show a row for every rank, its
+loss curve must gain points as steps pass, and its nodes view must mark
+node-b lost once node-b's agent is killed. Saves a screenshot of the page
+into --out.
+
+Exit 0 when all holds, 1 on a failure (saying which), 77 (ctest's skip)
+when Selenium, Chromium or chromedriver are missing or the browser cannot
+start, saying what.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+SKIP = 77
+TINY_JOB = """name: web
+procs_per_node: 2
+nodes: {min: 2, max: 2}
+device: cpu
+backend: gloo
+model: {type: gpt, vocab: 256, layers: 1, d_model: 32, heads: 2, seq_len: 32}
+data: {type: text, path: /usr/share/games/fortunes}
+train:
+  steps: 1000000
+  micro_batch: 4
+  optimizer: {type: adamw, lr: 1.0e-2}
+  schedule: {type: constant}
+"""
+
+
+def skip(why):
+    print("SKIP: " + why, flush=True)
+    sys.exit(SKIP)
+
+
+def fail(why):
+    print("FAIL: " + why, flush=True)
+    sys.exit(1)
+
+
+class Process:
+    """A child whose stdout is read into a buffer by a thread."""
+
+    def __init__(self, argv, cwd):
+        self.p = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True,
+                                  start_new_session=True)
+        self.out = ""
+        self._lock = threading.Lock()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.p.stdout:
+            with self._lock:
+                self.out += line
+
+    def text(self):
+        with self._lock:
+            return self.out
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.p.poll() is None:
+            try:
+                os.killpg(self.p.pid, sig)
+            except ProcessLookupError:
+                pass
+            try:
+                self.p.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.p.pid, signal.SIGKILL)
+                self.p.wait()
+
+
+def wait_for(what, predicate, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    fail("timed out after %d s waiting for %s" % (timeout, what))
+
+
+def token_file(folder, name, token):
+    path = os.path.join(folder, name)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(token + "\n")
+    return path
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dstrain", required=True)
+    ap.add_argument("--out", required=True)
+    a = ap.parse_args()
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.options import Options
+        from selenium.webdriver.chrome.service import Service
+        from selenium.webdriver.common.by import By
+    except ImportError as e:
+        skip("no selenium (deploy/bootstrap.sh installs it): %s" % e)
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver_path = shutil.which("chromedriver")
+    if not chromium or not driver_path:
+        skip("no chromium or chromedriver on PATH (Debian's chromium and "
+             "chromium-driver; deploy/bootstrap.sh installs them)")
+
+    work = tempfile.mkdtemp(prefix="dstrain_web_")
+    procs = []
+    browser = None
+    try:
+        op = token_file(work, "operator", "web-test-operator-token")
+        viewer_token = "web-test-viewer-token-0"
+        viewer = token_file(work, "viewer", viewer_token)
+        coord = Process([a.dstrain, "coordinator", "--listen", "127.0.0.1:0",
+                         "--token-file", op, "--viewer-token-file", viewer,
+                         "--http", "127.0.0.1:0"], work)
+        procs.append(coord)
+        address = wait_for("the coordinator", lambda: (re.search(
+            r"listening on (\S+)", coord.text()) or [None, None])[1], 30)
+        http = wait_for("its HTTP port", lambda: (re.search(
+            r"HTTP on (http://\S+)", coord.text()) or [None, None])[1], 30)
+        agents = {}
+        for host in ("node-a", "node-b"):
+            agent = Process([a.dstrain, "agent", "--coordinator", address,
+                             "--token-file", op, "--listen", "127.0.0.1:0",
+                             "--hostname", host], work)
+            procs.append(agent)
+            agents[host] = agent
+            wait_for(host + "'s agent",
+                     lambda: "serving on" in agent.text(), 30)
+        job_file = os.path.join(work, "web.yaml")
+        with open(job_file, "w") as f:
+            f.write(TINY_JOB)
+        launched = subprocess.run(
+            [a.dstrain, "launch", job_file, "--coordinator", address,
+             "--token-file", op, "--run-dir", os.path.join(work, "run"),
+             "--detach"], cwd=work, capture_output=True, text=True,
+            timeout=60)
+        if launched.returncode != 0:
+            fail("launch --detach: " + launched.stderr)
+        job = launched.stdout.strip().splitlines()[-1]
+
+        options = Options()
+        options.binary_location = chromium
+        for flag in ("--headless=new", "--no-sandbox", "--disable-gpu",
+                     "--disable-dev-shm-usage", "--window-size=1200,1400"):
+            options.add_argument(flag)
+        try:
+            browser = webdriver.Chrome(service=Service(driver_path),
+                                       options=options)
+        except Exception as e:  # the browser itself cannot start here
+            skip("headless Chromium does not start: %s" %
+                 str(e).splitlines()[0])
+        browser.get(http + "/#token=" + viewer_token)
+        browser.get(http + "/#job=" + job)
+
+        def rank_rows():
+            rows = browser.find_elements(By.CSS_SELECTOR, "#rank-table tbody tr")
+            ranks = {}
+            for row in rows:
+                cells = [c.text for c in row.find_elements(By.TAG_NAME, "td")]
+                if len(cells) >= 3 and cells[2].isdigit():
+                    ranks[int(cells[0])] = cells
+            return ranks
+
+        ranks = wait_for("a row with a step for every rank",
+                         lambda: len(rank_rows()) == 4 and rank_rows(), 120)
+        hosts = sorted(set(cells[1] for cells in ranks.values()))
+        if hosts != ["node-a", "node-b"]:
+            fail("the rank table's hosts are %s" % hosts)
+
+        def points():
+            chart = browser.find_element(By.ID, "loss-chart")
+            return int(chart.get_attribute("data-points") or 0)
+
+        first = wait_for("loss points", points, 60)
+        wait_for("the loss curve to gain points (had %d)" % first,
+                 lambda: points() > first, 60)
+
+        def node_state(host):
+            found = browser.find_elements(
+                By.CSS_SELECTOR, '#fabric [data-node="%s"]' % host)
+            return found[0].get_attribute("data-state") if found else ""
+
+        wait_for("node-b shown alive", lambda: node_state("node-b") == "alive",
+                 30)
+        agents["node-b"].stop(signal.SIGKILL)
+        wait_for("node-b marked lost", lambda: node_state("node-b") == "lost",
+                 60)
+        os.makedirs(a.out, exist_ok=True)
+        shot = os.path.join(a.out, "job_page.png")
+        browser.save_screenshot(shot)
+        print("ok: every rank shown, the loss curve grew past %d points, "
+              "node-b marked lost; screenshot %s" % (first, shot), flush=True)
+        return 0
+    finally:
+        if browser is not None:
+            browser.quit()
+        for p in reversed(procs):
+            p.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
