@@ -108,7 +108,6 @@ def main():
         from selenium import webdriver
         from selenium.webdriver.chrome.options import Options
         from selenium.webdriver.chrome.service import Service
-        from selenium.webdriver.common.by import By
     except ImportError as e:
         skip("no selenium (deploy/bootstrap.sh installs it): %s" % e)
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -167,11 +166,16 @@ def main():
         browser.get(http + "/#token=" + viewer_token)
         browser.get(http + "/#job=" + job)
 
+        # Each read is one script run in the page: the page redraws its
+        # tables every two seconds, which would leave elements found one
+        # call earlier stale.
         def rank_rows():
-            rows = browser.find_elements(By.CSS_SELECTOR, "#rank-table tbody tr")
+            rows = browser.execute_script(
+                "return Array.from(document.querySelectorAll("
+                "'#rank-table tbody tr')).map(r => Array.from(r.cells)"
+                ".map(c => c.textContent));")
             ranks = {}
-            for row in rows:
-                cells = [c.text for c in row.find_elements(By.TAG_NAME, "td")]
+            for cells in rows or []:
                 if len(cells) >= 3 and cells[2].isdigit():
                     ranks[int(cells[0])] = cells
             return ranks
@@ -183,17 +187,19 @@ def main():
             fail("the rank table's hosts are %s" % hosts)
 
         def points():
-            chart = browser.find_element(By.ID, "loss-chart")
-            return int(chart.get_attribute("data-points") or 0)
+            return int(browser.execute_script(
+                "const c = document.getElementById('loss-chart');"
+                "return c ? c.getAttribute('data-points') : null;") or 0)
 
         first = wait_for("loss points", points, 60)
         wait_for("the loss curve to gain points (had %d)" % first,
                  lambda: points() > first, 60)
 
         def node_state(host):
-            found = browser.find_elements(
-                By.CSS_SELECTOR, '#fabric [data-node="%s"]' % host)
-            return found[0].get_attribute("data-state") if found else ""
+            return browser.execute_script(
+                "const n = document.querySelector("
+                "'#fabric [data-node=\"' + arguments[0] + '\"]');"
+                "return n ? n.getAttribute('data-state') : '';", host) or ""
 
         wait_for("node-b shown alive", lambda: node_state("node-b") == "alive",
                  30)
