@@ -381,13 +381,60 @@ ConnectRelays(const Options& o, const std::string& address,
 // coordinator is one KvBatch per agent per window and one shared KvWait
 // per agent. Attempt 2's keys ("a2/"), so the runs before do not interfere.
 // Returns the seconds from the first operation to the last rank done.
-struct RelayedResult {
+struct RelayRunResult {
   double seconds = 0;
   double coordinator_cpu_s = 0;  // during those seconds
-  std::uint64_t batches = 0, upstream_waits = 0, ops = 0;
+  dstrain::agent::RendezvousRelay::Counters totals;  // every relay's, summed
 };
 
-StatusOr<RelayedResult> RelayedRendezvous(const Options& o,
+// Counts the ranks that finished (from the relays' callbacks) and keeps
+// the first error; Wait returns once `world` have.
+class RanksDone {
+ public:
+  void Finish(const Status& s) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!s.ok() && first_.ok()) first_ = s;
+    ++done_;
+    cv_.notify_all();
+  }
+  Status Wait(int world) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return done_ == world; });
+    return first_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int done_ = 0;
+  Status first_;
+};
+
+// Once every rank finished: the time since `start`, the coordinator's CPU
+// since `before`, the relays' counters summed; then the relays stop.
+StatusOr<RelayRunResult> EndRelayRun(
+    RanksDone& ranks, int world, Clock::time_point start,
+    const ProcessUsage& before, pid_t coordinator,
+    std::vector<std::unique_ptr<dstrain::agent::RendezvousRelay>>& relays) {
+  const Status first = ranks.Wait(world);
+  RelayRunResult result;
+  result.seconds = Seconds(Clock::now() - start);
+  result.coordinator_cpu_s = ReadUsage(coordinator).cpu_s - before.cpu_s;
+  for (auto& relay : relays) {
+    const dstrain::agent::RendezvousRelay::Counters c = relay->counters();
+    result.totals.ops += c.ops;
+    result.totals.batches += c.batches;
+    result.totals.waits += c.waits;
+    result.totals.upstream_waits += c.upstream_waits;
+    result.totals.fence_joins += c.fence_joins;
+    result.totals.upstream_fences += c.upstream_fences;
+  }
+  for (auto& relay : relays) relay->Shutdown();
+  DSTRAIN_RETURN_IF_ERROR(first);
+  return result;
+}
+
+StatusOr<RelayRunResult> RelayedRendezvous(const Options& o,
                                           const std::string& address,
                                           const std::string& job_id,
                                           pid_t coordinator) {
@@ -396,16 +443,8 @@ StatusOr<RelayedResult> RelayedRendezvous(const Options& o,
   const std::string prefix = CoordinatorKvStore::KeyPrefix(2);
   DSTRAIN_ASSIGN_OR_RETURN(std::vector<std::unique_ptr<RendezvousRelay>> relays,
                            ConnectRelays(o, address, job_id));
-  std::mutex mu;
-  std::condition_variable cv;
-  int done = 0;
-  Status first;
-  const auto finish = [&](const Status& s) {
-    std::lock_guard<std::mutex> lock(mu);
-    if (!s.ok() && first.ok()) first = s;
-    ++done;
-    cv.notify_all();
-  };
+  RanksDone ranks;
+  const auto finish = [&ranks](const Status& s) { ranks.Finish(s); };
   const auto op = [](dstrain::proto::KvOp::Kind kind, const std::string& key) {
     dstrain::proto::KvOp o;
     o.set_kind(kind);
@@ -494,22 +533,7 @@ StatusOr<RelayedResult> RelayedRendezvous(const Options& o,
               });
         });
   }
-  {
-    std::unique_lock<std::mutex> lock(mu);
-    cv.wait(lock, [&] { return done == world; });
-  }
-  RelayedResult result;
-  result.seconds = Seconds(Clock::now() - start);
-  result.coordinator_cpu_s = ReadUsage(coordinator).cpu_s - before.cpu_s;
-  for (auto& relay : relays) {
-    const RendezvousRelay::Counters c = relay->counters();
-    result.batches += c.batches;
-    result.upstream_waits += c.upstream_waits;
-    result.ops += c.ops;
-  }
-  for (auto& relay : relays) relay->Shutdown();
-  DSTRAIN_RETURN_IF_ERROR(first);
-  return result;
+  return EndRelayRun(ranks, world, start, before, coordinator, relays);
 }
 
 // The same rendezvous as one fence (common/rendezvous/fence.h), as
@@ -519,13 +543,7 @@ StatusOr<RelayedResult> RelayedRendezvous(const Options& o,
 // per window; the coordinator answers every agent once all have joined.
 // Attempt 3's keys. Returns the seconds from the first join to the last
 // rank answered.
-struct FenceResult {
-  double seconds = 0;
-  double coordinator_cpu_s = 0;
-  std::uint64_t joins = 0, upstream_fences = 0;
-};
-
-StatusOr<FenceResult> FenceRendezvous(const Options& o,
+StatusOr<RelayRunResult> FenceRendezvous(const Options& o,
                                       const std::string& address,
                                       const std::string& job_id,
                                       pid_t coordinator) {
@@ -533,10 +551,7 @@ StatusOr<FenceResult> FenceRendezvous(const Options& o,
   const int world = o.agents * o.ranks_per_node;
   DSTRAIN_ASSIGN_OR_RETURN(std::vector<std::unique_ptr<RendezvousRelay>> relays,
                            ConnectRelays(o, address, job_id));
-  std::mutex mu;
-  std::condition_variable cv;
-  int done = 0;
-  Status first;
+  RanksDone ranks;
   const auto deadline =
       std::chrono::system_clock::now() + std::chrono::minutes(10);
   const std::string name = CoordinatorKvStore::KeyPrefix(3) + "boot";
@@ -572,27 +587,10 @@ StatusOr<FenceResult> FenceRendezvous(const Options& o,
               e = dstrain::Internal("a neighbour's address is missing");
             }
           }
-          std::lock_guard<std::mutex> lock(mu);
-          if (!e.ok() && first.ok()) first = e;
-          ++done;
-          cv.notify_all();
+          ranks.Finish(e);
         });
   }
-  {
-    std::unique_lock<std::mutex> lock(mu);
-    cv.wait(lock, [&] { return done == world; });
-  }
-  FenceResult result;
-  result.seconds = Seconds(Clock::now() - start);
-  result.coordinator_cpu_s = ReadUsage(coordinator).cpu_s - before.cpu_s;
-  for (auto& relay : relays) {
-    const RendezvousRelay::Counters c = relay->counters();
-    result.joins += c.fence_joins;
-    result.upstream_fences += c.upstream_fences;
-  }
-  for (auto& relay : relays) relay->Shutdown();
-  DSTRAIN_RETURN_IF_ERROR(first);
-  return result;
+  return EndRelayRun(ranks, world, start, before, coordinator, relays);
 }
 
 Status Run(const Options& o) {
@@ -700,9 +698,9 @@ Status Run(const Options& o) {
     after_parked = ReadUsage(child.pid);
   }
 
-  RelayedResult relayed;
+  RelayRunResult relayed;
   if (rdzv.ok() && !o.fence_only) {
-    StatusOr<RelayedResult> r = RelayedRendezvous(o, child.address, job_id, child.pid);
+    StatusOr<RelayRunResult> r = RelayedRendezvous(o, child.address, job_id, child.pid);
     if (r.ok()) {
       relayed = *r;
     } else {
@@ -710,9 +708,9 @@ Status Run(const Options& o) {
     }
   }
 
-  FenceResult fenced;
+  RelayRunResult fenced;
   if (rdzv.ok()) {
-    StatusOr<FenceResult> r = FenceRendezvous(o, child.address, job_id, child.pid);
+    StatusOr<RelayRunResult> r = FenceRendezvous(o, child.address, job_id, child.pid);
     if (r.ok()) {
       fenced = *r;
     } else {
@@ -751,16 +749,18 @@ Status Run(const Options& o) {
   std::printf(
       "relayed_rendezvous_s %.3f (through %d agents' relays: %llu ops in "
       "%llu batches, %llu upstream waits)\n",
-      relayed.seconds, o.agents, static_cast<unsigned long long>(relayed.ops),
-      static_cast<unsigned long long>(relayed.batches),
-      static_cast<unsigned long long>(relayed.upstream_waits));
+      relayed.seconds, o.agents,
+      static_cast<unsigned long long>(relayed.totals.ops),
+      static_cast<unsigned long long>(relayed.totals.batches),
+      static_cast<unsigned long long>(relayed.totals.upstream_waits));
   std::printf("relayed_rendezvous_cpu_s %.3f\n", relayed.coordinator_cpu_s);
   }
   std::printf(
       "fence_rendezvous_s %.3f (one fence through %d agents' relays: %llu "
       "joins in %llu KvFence calls)\n",
-      fenced.seconds, o.agents, static_cast<unsigned long long>(fenced.joins),
-      static_cast<unsigned long long>(fenced.upstream_fences));
+      fenced.seconds, o.agents,
+      static_cast<unsigned long long>(fenced.totals.fence_joins),
+      static_cast<unsigned long long>(fenced.totals.upstream_fences));
   std::printf("fence_rendezvous_cpu_s %.3f\n", fenced.coordinator_cpu_s);
   std::printf("coordinator_cpu_s %.3f\n", end.cpu_s);
   std::printf("coordinator_peak_rss_mib %.1f\n", end.peak_rss_kib / 1024.0);
