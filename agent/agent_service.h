@@ -44,9 +44,10 @@ class AgentService final : public proto::Agent::CallbackService {
       grpc::CallbackServerContext* context,
       const proto::StopWorkersRequest* request,
       proto::StopWorkersResponse* response) override;
-  grpc::ServerUnaryReactor* ReadLogs(grpc::CallbackServerContext* context,
-                                     const proto::ReadLogsRequest* request,
-                                     proto::ReadLogsResponse* response) override;
+  grpc::ServerUnaryReactor* ReadLogs(
+      grpc::CallbackServerContext* context,
+      const proto::ReadLogsRequest* request,
+      proto::ReadLogsResponse* response) override;
 
  private:
   const std::string token_;

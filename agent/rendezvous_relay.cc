@@ -2,9 +2,8 @@
 
 #include <grpcpp/client_context.h>
 
-#include <optional>
-
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "common/rpc/auth.h"

@@ -108,12 +108,12 @@ class RendezvousRelay {
   void Shutdown();
 
   struct Counters {
-    std::uint64_t ops = 0;             // operations submitted
-    std::uint64_t batches = 0;         // KvBatch calls sent
-    std::uint64_t waits = 0;           // Wait calls
-    std::uint64_t upstream_waits = 0;  // KvWait calls sent
-    std::uint64_t fence_joins = 0;     // Fence calls
-    std::uint64_t upstream_fences = 0; // KvFence calls sent
+    std::uint64_t ops = 0;              // operations submitted
+    std::uint64_t batches = 0;          // KvBatch calls sent
+    std::uint64_t waits = 0;            // Wait calls
+    std::uint64_t upstream_waits = 0;   // KvWait calls sent
+    std::uint64_t fence_joins = 0;      // Fence calls
+    std::uint64_t upstream_fences = 0;  // KvFence calls sent
   };
   Counters counters() const;
 

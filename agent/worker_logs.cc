@@ -1,10 +1,9 @@
 #include "agent/worker_logs.h"
 
 #include <fcntl.h>
+#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <ftw.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -76,7 +75,7 @@ void ReadRange(const std::string& path, std::int64_t first, std::int64_t from,
   std::ifstream in(path);
   std::string stored;
   std::int64_t n = first;
-  while (n < to && *budget > 0 && std::getline(in, stored)) {
+  while (n<to&& * budget> 0 && std::getline(in, stored)) {
     if (n >= from) {
       proto::LogLine* line = out->add_lines();
       line->set_rank(rank);
@@ -149,8 +148,8 @@ void WorkerLogs::Append(const std::string& job_id, int attempt, int rank,
     log.path = folder + "/rank-" + std::to_string(rank) + ".log";
   }
   if (log.fd < 0) {
-    log.fd = ::open(log.path.c_str(),
-                    O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    log.fd = ::open(log.path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+                    0640);
     if (log.fd < 0) return;  // a full or broken disk loses the line
   }
   const std::string stored = std::to_string(time_unix_us) +

@@ -58,9 +58,9 @@ class WorkerLogs {
 
  private:
   struct RankLog {
-    std::string path;            // rank-<r>.log; rotated: path + ".1"
+    std::string path;  // rank-<r>.log; rotated: path + ".1"
     int fd = -1;
-    std::int64_t bytes = 0;      // in the current file
+    std::int64_t bytes = 0;  // in the current file
     std::int64_t rotated_bytes = 0;
     std::int64_t first_line = 0;     // number of the oldest kept line
     std::int64_t current_first = 0;  // number of the current file's first

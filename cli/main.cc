@@ -335,9 +335,10 @@ int main(int argc, char** argv) {
   top_cmd->add_flag("--once", top_once,
                     "print one frame and exit (with --json: one document)");
   dstrain::cli::LogsOptions logs_options;
-  CLI::App* logs_cmd = operate_cmd(
-      "logs", "what a job's workers wrote, kept on their nodes (all ranks "
-              "by default)");
+  CLI::App* logs_cmd =
+      operate_cmd("logs",
+                  "what a job's workers wrote, kept on their nodes (all ranks "
+                  "by default)");
   logs_cmd->add_option("job", op_job, "the job id")->required();
   logs_cmd->add_option("--rank", logs_options.rank, "only this rank");
   logs_cmd->add_option("--node", logs_options.node,

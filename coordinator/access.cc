@@ -42,9 +42,9 @@ Status Authorize(const Credentials& credentials, const JobManager& jobs,
   if (role == Role::kNode && is_node) return Status::Ok();
   if (role == Role::kViewer && is_viewer) return Status::Ok();
   if (is_operator || is_node || is_viewer) {
-    return Denied(is_operator ? Role::kOperator
-                              : (is_node ? Role::kNode : Role::kViewer),
-                  method, "");
+    return Denied(
+        is_operator ? Role::kOperator : (is_node ? Role::kNode : Role::kViewer),
+        method, "");
   }
   // Not a cluster credential: a job's, or nothing.
   const JobManager::CredentialCheck job = jobs.CheckJobCredential(token);

@@ -32,7 +32,7 @@ enum class Role { kOperator, kNode, kJob, kViewer };
 
 struct Credentials {
   std::string operator_token;
-  std::string node_token;  // == operator_token in single-credential mode
+  std::string node_token;    // == operator_token in single-credential mode
   std::string viewer_token;  // empty: no viewer credential
 };
 

@@ -39,9 +39,10 @@ struct CoordinatorServer::Impl {
         credentials{o.token, o.node_token.empty() ? o.token : o.node_token,
                     o.viewer_token},
         service(credentials, &nodes, &jobs, &kv, &agents, NewInstanceId()),
-        start_time_unix_s(std::chrono::duration<double>(
-                              std::chrono::system_clock::now().time_since_epoch())
-                              .count()) {}
+        start_time_unix_s(
+            std::chrono::duration<double>(
+                std::chrono::system_clock::now().time_since_epoch())
+                .count()) {}
 
   // A random name for this process of the coordinator (rpc::
   // kCoordinatorInstanceKey); the time is the fallback, unique enough

@@ -446,8 +446,9 @@ TEST_F(CoordinatorServerTest, AFenceAnswersEveryCallerOnceAllRanksJoined) {
   };
   // A node's three ranks in one call; it waits for the fourth.
   proto::KvFenceResponse node_a, again, node_b;
-  auto first = std::async(std::launch::async,
-                          [&] { return fence({0, 1, 2}, {3}, 4, &node_a); });
+  auto first = std::async(std::launch::async, [&] {
+    return fence({0, 1, 2}, {3}, 4, &node_a);
+  });
   ASSERT_TRUE(
       WaitUntil([&] { return server_->pending_rendezvous_waits() == 1; }));
   // Rank 2 again (a retry): counted once, so the fence is still open.

@@ -46,9 +46,9 @@ class KeyWaitReactor : public grpc::ServerUnaryReactor {
   void OnCancel() override {
     kv_->CancelWait(id_);
     if (!shared_->finished.exchange(true)) {
-      Finish(grpc::Status(grpc::StatusCode::CANCELLED,
-                          std::string(method_) +
-                              " cancelled (client deadline or hang-up)"));
+      Finish(grpc::Status(
+          grpc::StatusCode::CANCELLED,
+          std::string(method_) + " cancelled (client deadline or hang-up)"));
     }
   }
 
@@ -92,8 +92,7 @@ Status CheckFence(const proto::KvFenceRequest& request) {
 
 CoordinatorService::CoordinatorService(Credentials credentials,
                                        NodeManager* nodes, JobManager* jobs,
-                                       RendezvousStore* kv,
-                                       AgentClient* agents,
+                                       RendezvousStore* kv, AgentClient* agents,
                                        std::string instance)
     : instance_(std::move(instance)),
       credentials_(std::move(credentials)),
@@ -410,7 +409,8 @@ grpc::ServerUnaryReactor* CoordinatorService::KvFence(
     grpc::CallbackServerContext* context, const proto::KvFenceRequest* request,
     proto::KvFenceResponse* response) {
   context->AddInitialMetadata(rpc::kCoordinatorInstanceKey, instance_);
-  grpc::Status refused = Check(context, "KvFence", Role::kJob, request->job_id());
+  grpc::Status refused =
+      Check(context, "KvFence", Role::kJob, request->job_id());
   Status joined;
   if (refused.ok()) {
     joined = CheckFence(*request);

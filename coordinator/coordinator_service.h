@@ -29,8 +29,8 @@ class CoordinatorService final : public proto::Coordinator::CallbackService {
   // `instance` names this process of the coordinator: every answer carries
   // it (rpc::kCoordinatorInstanceKey), so clients see a restart.
   CoordinatorService(Credentials credentials, NodeManager* nodes,
-                     JobManager* jobs, RendezvousStore* kv,
-                     AgentClient* agents, std::string instance);
+                     JobManager* jobs, RendezvousStore* kv, AgentClient* agents,
+                     std::string instance);
 
   grpc::ServerUnaryReactor* RegisterNode(
       grpc::CallbackServerContext* context,

@@ -6,9 +6,9 @@
 
 namespace dstrain::coordinator {
 
-StatusOr<std::vector<LogRead>> PlanLogReads(const proto::GetLogsRequest& request,
-                                            const proto::JobStatus& job,
-                                            const std::vector<NodeInfo>& nodes) {
+StatusOr<std::vector<LogRead>> PlanLogReads(
+    const proto::GetLogsRequest& request, const proto::JobStatus& job,
+    const std::vector<NodeInfo>& nodes) {
   if (job.ranks_size() == 0) {
     return FailedPrecondition("job " + job.job_id() +
                               " has not been placed on nodes yet: no worker "
@@ -90,13 +90,12 @@ proto::GetLogsResponse MergeLogReads(
     for (const proto::LogCursor& c : r->next()) *out.add_next() = c;
     out.set_dropped(out.dropped() + r->dropped());
   }
-  std::stable_sort(lines.begin(), lines.end(),
-                   [](const proto::LogLine& a, const proto::LogLine& b) {
-                     return std::make_tuple(a.time_unix_us(), a.rank(),
-                                            a.line_no()) <
-                            std::make_tuple(b.time_unix_us(), b.rank(),
-                                            b.line_no());
-                   });
+  std::stable_sort(
+      lines.begin(), lines.end(),
+      [](const proto::LogLine& a, const proto::LogLine& b) {
+        return std::make_tuple(a.time_unix_us(), a.rank(), a.line_no()) <
+               std::make_tuple(b.time_unix_us(), b.rank(), b.line_no());
+      });
   for (proto::LogLine& l : lines) *out.add_lines() = std::move(l);
   return out;
 }

@@ -24,9 +24,9 @@ struct LogRead {
 // request's attempt (default: the job's current one). NOT_FOUND naming
 // what is missing for a rank outside the job or a node it does not run
 // on; FAILED_PRECONDITION for a job not placed (yet).
-StatusOr<std::vector<LogRead>> PlanLogReads(const proto::GetLogsRequest& request,
-                                            const proto::JobStatus& job,
-                                            const std::vector<NodeInfo>& nodes);
+StatusOr<std::vector<LogRead>> PlanLogReads(
+    const proto::GetLogsRequest& request, const proto::JobStatus& job,
+    const std::vector<NodeInfo>& nodes);
 
 // Every line in time order (then rank, then number) with its node's name,
 // every cursor, the dropped count, and "host: why" for each read that
@@ -34,7 +34,6 @@ StatusOr<std::vector<LogRead>> PlanLogReads(const proto::GetLogsRequest& request
 // node kept nothing of the job, not a failure).
 proto::GetLogsResponse MergeLogReads(
     const std::vector<LogRead>& reads,
-    const std::vector<StatusOr<proto::ReadLogsResponse>>& results,
-    int attempt);
+    const std::vector<StatusOr<proto::ReadLogsResponse>>& results, int attempt);
 
 }  // namespace dstrain::coordinator

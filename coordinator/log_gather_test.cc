@@ -85,8 +85,9 @@ TEST(LogGatherTest, WhatTheJobDoesNotHaveIsNotFound) {
               StatusIs(StatusCode::kNotFound, HasSubstr("has no rank 9")));
   r.set_all_ranks(true);
   r.set_node("zz");
-  EXPECT_THAT(PlanLogReads(r, Job(), Nodes()),
-              StatusIs(StatusCode::kNotFound, HasSubstr("no rank on node `zz`")));
+  EXPECT_THAT(
+      PlanLogReads(r, Job(), Nodes()),
+      StatusIs(StatusCode::kNotFound, HasSubstr("no rank on node `zz`")));
   proto::JobStatus pending;
   pending.set_job_id("j-5");
   EXPECT_THAT(PlanLogReads(r, pending, Nodes()),

@@ -164,9 +164,9 @@ TEST_F(NetnsLaunchTest, ANodeWhoseLinkGoesDownIsLostWithinThreeHeartbeats) {
 // streams what rank 3 writes on node-2 as it writes it; and the launch
 // following the job shows the other nodes' worker lines too.
 TEST_F(NetnsLaunchTest, ARanksLogsStreamFromAnotherNode) {
-  const std::string job = WriteFile(
-      "logs.yaml", testing::TinyJobYaml("logs", 1000000, 2) +
-                       "  log_every: 5\nnodes: {min: 2, max: 2}\n");
+  const std::string job =
+      WriteFile("logs.yaml", testing::TinyJobYaml("logs", 1000000, 2) +
+                                 "  log_every: 5\nnodes: {min: 2, max: 2}\n");
   const fs::path run_dir = dir_ / "logs";
   auto launch = Launch(job, run_dir);
   ASSERT_TRUE(launch);
@@ -207,8 +207,8 @@ TEST_F(NetnsLaunchTest, ARanksLogsStreamFromAnotherNode) {
   // The launch following the job relays node-2's workers' lines as well.
   ASSERT_TRUE(WaitFor(
       [&] {
-        return (launch->Stdout() + launch->Stderr()).find("[rank 3 node-2] step") !=
-               std::string::npos;
+        return (launch->Stdout() + launch->Stderr())
+                   .find("[rank 3 node-2] step") != std::string::npos;
       },
       30s))
       << launch->Stdout() << launch->Stderr();
@@ -217,7 +217,8 @@ TEST_F(NetnsLaunchTest, ARanksLogsStreamFromAnotherNode) {
   ASSERT_TRUE(cancel);
   EXPECT_TRUE(cancel->Wait(30s).has_value());
   // --follow ends once the job has ended.
-  EXPECT_TRUE(follow->Wait(30s).has_value()) << "logs --follow outlived the job";
+  EXPECT_TRUE(follow->Wait(30s).has_value())
+      << "logs --follow outlived the job";
   EXPECT_TRUE(launch->Wait(60s).has_value());
 }
 

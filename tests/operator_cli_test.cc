@@ -225,9 +225,9 @@ TEST_F(OperatorCliTest, JobsNodesCancelDrainAndUndrain) {
   for (char c : tail.out) lines += c == '\n';
   EXPECT_LE(lines, 3) << tail.out;
   EXPECT_EQ(tail.out.find("[rank 0"), std::string::npos) << tail.out;
-  std::unique_ptr<Subprocess> follow = StartDstrain(
-      {"logs", first, "--rank", "1", "--follow", "--json", "--coordinator",
-       address_, "--token-file", op_token_});
+  std::unique_ptr<Subprocess> follow =
+      StartDstrain({"logs", first, "--rank", "1", "--follow", "--json",
+                    "--coordinator", address_, "--token-file", op_token_});
   ASSERT_TRUE(follow);
   // New lines keep coming: steps later than any the first read showed.
   const auto last_step = [](const std::string& out) {

@@ -55,9 +55,8 @@ class PrometheusTest : public testing::DstrainTest {
   double Query(const std::string& promql) {
     httplib::Client client("127.0.0.1", prometheus_port_);
     httplib::Params params{{"query", promql}};
-    httplib::Result r =
-        client.Get("/api/v1/query", params, httplib::Headers{},
-                   httplib::Progress());
+    httplib::Result r = client.Get("/api/v1/query", params, httplib::Headers{},
+                                   httplib::Progress());
     if (!r || r->status != 200) return NAN;
     google::protobuf::Struct reply = testing::ParseJson(r->body);
     const auto& data = reply.fields().at("data").struct_value();
@@ -79,11 +78,11 @@ TEST_F(PrometheusTest, ARealPrometheusScrapesTheJobsValues) {
                     "deploy/bootstrap.sh installs it)";
   }
   const std::string op = WriteTokenFile("operator", "prometheus-test-operator");
-  const std::string viewer = WriteTokenFile("viewer", "prometheus-test-viewer00");
+  const std::string viewer =
+      WriteTokenFile("viewer", "prometheus-test-viewer00");
   std::string address;
-  coord_ = StartCoordinator(op, &address,
-                            {"--http", "127.0.0.1:0", "--viewer-token-file",
-                             viewer});
+  coord_ = StartCoordinator(
+      op, &address, {"--http", "127.0.0.1:0", "--viewer-token-file", viewer});
   ASSERT_TRUE(coord_);
   std::string http;
   ASSERT_TRUE(WaitFor(
@@ -103,26 +102,28 @@ TEST_F(PrometheusTest, ARealPrometheusScrapesTheJobsValues) {
 
   prometheus_port_ = FreeLoopbackPort();
   ASSERT_GT(prometheus_port_, 0);
-  const std::string config = WriteFile(
-      "prometheus.yml",
-      "global:\n"
-      "  scrape_interval: 1s\n"
-      "  evaluation_interval: 1s\n"
-      "scrape_configs:\n"
-      "  - job_name: dstrain\n"
-      "    scrape_interval: 1s\n"
-      "    authorization:\n"
-      "      type: Bearer\n"
-      "      credentials_file: " + viewer + "\n"
-      "    static_configs:\n"
-      "      - targets: ['" + http + "']\n");
+  const std::string config = WriteFile("prometheus.yml",
+                                       "global:\n"
+                                       "  scrape_interval: 1s\n"
+                                       "  evaluation_interval: 1s\n"
+                                       "scrape_configs:\n"
+                                       "  - job_name: dstrain\n"
+                                       "    scrape_interval: 1s\n"
+                                       "    authorization:\n"
+                                       "      type: Bearer\n"
+                                       "      credentials_file: " +
+                                           viewer +
+                                           "\n"
+                                           "    static_configs:\n"
+                                           "      - targets: ['" +
+                                           http + "']\n");
   std::string error;
   testing::SubprocessOptions po;
-  po.argv = {prometheus,
-             "--config.file=" + config,
-             "--storage.tsdb.path=" + (dir_ / "tsdb").string(),
-             "--web.listen-address=127.0.0.1:" + std::to_string(prometheus_port_),
-             "--log.level=warn"};
+  po.argv = {
+      prometheus, "--config.file=" + config,
+      "--storage.tsdb.path=" + (dir_ / "tsdb").string(),
+      "--web.listen-address=127.0.0.1:" + std::to_string(prometheus_port_),
+      "--log.level=warn"};
   po.working_dir = dir_.string();
   prometheus_ = Subprocess::Start(po, &error);
   ASSERT_TRUE(prometheus_) << error;

@@ -84,7 +84,7 @@ struct Options {
   int clients = 64;
   int heartbeat_threads = 16;
   bool fence_only = false;  // only the fence rendezvous (for profiling)
-  double hold_s = 6;  // heartbeats keep going at least this long
+  double hold_s = 6;        // heartbeats keep going at least this long
   bool parked_waits = true;
   std::string python;
   std::string peer_script;
@@ -383,7 +383,7 @@ ConnectRelays(const Options& o, const std::string& address,
 // Returns the seconds from the first operation to the last rank done.
 struct RelayRunResult {
   double seconds = 0;
-  double coordinator_cpu_s = 0;  // during those seconds
+  double coordinator_cpu_s = 0;                      // during those seconds
   dstrain::agent::RendezvousRelay::Counters totals;  // every relay's, summed
 };
 
@@ -435,9 +435,9 @@ StatusOr<RelayRunResult> EndRelayRun(
 }
 
 StatusOr<RelayRunResult> RelayedRendezvous(const Options& o,
-                                          const std::string& address,
-                                          const std::string& job_id,
-                                          pid_t coordinator) {
+                                           const std::string& address,
+                                           const std::string& job_id,
+                                           pid_t coordinator) {
   using dstrain::agent::RendezvousRelay;
   const int world = o.agents * o.ranks_per_node;
   const std::string prefix = CoordinatorKvStore::KeyPrefix(2);
@@ -544,9 +544,9 @@ StatusOr<RelayRunResult> RelayedRendezvous(const Options& o,
 // Attempt 3's keys. Returns the seconds from the first join to the last
 // rank answered.
 StatusOr<RelayRunResult> FenceRendezvous(const Options& o,
-                                      const std::string& address,
-                                      const std::string& job_id,
-                                      pid_t coordinator) {
+                                         const std::string& address,
+                                         const std::string& job_id,
+                                         pid_t coordinator) {
   using dstrain::agent::RendezvousRelay;
   const int world = o.agents * o.ranks_per_node;
   DSTRAIN_ASSIGN_OR_RETURN(std::vector<std::unique_ptr<RendezvousRelay>> relays,
@@ -673,15 +673,16 @@ Status Run(const Options& o) {
   const ProcessUsage before_rdzv = ReadUsage(child.pid);
   const double client_cpu_before = ClientCpuSeconds();
   const Clock::time_point rdzv_start = Clock::now();
-  Status rdzv = o.fence_only ? Status::Ok() : RunThreads(o.clients, [&](int t) -> Status {
-    for (int r = t; r < world; r += o.clients) {
-      DSTRAIN_RETURN_IF_ERROR(Arrive(*stores[t], r, world));
-    }
-    for (int r = t; r < world; r += o.clients) {
-      DSTRAIN_RETURN_IF_ERROR(Exchange(*stores[t], r, world));
-    }
-    return Status::Ok();
-  });
+  Status rdzv =
+      o.fence_only ? Status::Ok() : RunThreads(o.clients, [&](int t) -> Status {
+        for (int r = t; r < world; r += o.clients) {
+          DSTRAIN_RETURN_IF_ERROR(Arrive(*stores[t], r, world));
+        }
+        for (int r = t; r < world; r += o.clients) {
+          DSTRAIN_RETURN_IF_ERROR(Exchange(*stores[t], r, world));
+        }
+        return Status::Ok();
+      });
   const double rdzv_s = Seconds(Clock::now() - rdzv_start);
   const ProcessUsage after_rdzv = ReadUsage(child.pid);
   const double client_cpu_s = ClientCpuSeconds() - client_cpu_before;
@@ -700,7 +701,8 @@ Status Run(const Options& o) {
 
   RelayRunResult relayed;
   if (rdzv.ok() && !o.fence_only) {
-    StatusOr<RelayRunResult> r = RelayedRendezvous(o, child.address, job_id, child.pid);
+    StatusOr<RelayRunResult> r =
+        RelayedRendezvous(o, child.address, job_id, child.pid);
     if (r.ok()) {
       relayed = *r;
     } else {
@@ -710,7 +712,8 @@ Status Run(const Options& o) {
 
   RelayRunResult fenced;
   if (rdzv.ok()) {
-    StatusOr<RelayRunResult> r = FenceRendezvous(o, child.address, job_id, child.pid);
+    StatusOr<RelayRunResult> r =
+        FenceRendezvous(o, child.address, job_id, child.pid);
     if (r.ok()) {
       fenced = *r;
     } else {
@@ -735,25 +738,26 @@ Status Run(const Options& o) {
   std::printf("register_s %.3f\n", register_s);
   std::printf("register_cpu_s %.3f\n", after_register.cpu_s - idle.cpu_s);
   if (!o.fence_only) {
-  std::printf("rendezvous_s %.3f\n", rdzv_s);
-  std::printf("rendezvous_cpu_s %.3f\n", after_rdzv.cpu_s - before_rdzv.cpu_s);
-  std::printf("rendezvous_client_cpu_s %.3f (heartbeats included)\n",
-              client_cpu_s);
-  if (o.parked_waits) {
+    std::printf("rendezvous_s %.3f\n", rdzv_s);
+    std::printf("rendezvous_cpu_s %.3f\n",
+                after_rdzv.cpu_s - before_rdzv.cpu_s);
+    std::printf("rendezvous_client_cpu_s %.3f (heartbeats included)\n",
+                client_cpu_s);
+    if (o.parked_waits) {
+      std::printf(
+          "parked_rendezvous_s %.3f (all %d waits parked, phase 1 only)\n",
+          parked_s, world);
+      std::printf("parked_rendezvous_cpu_s %.3f\n",
+                  after_parked.cpu_s - after_rdzv.cpu_s);
+    }
     std::printf(
-        "parked_rendezvous_s %.3f (all %d waits parked, phase 1 only)\n",
-        parked_s, world);
-    std::printf("parked_rendezvous_cpu_s %.3f\n",
-                after_parked.cpu_s - after_rdzv.cpu_s);
-  }
-  std::printf(
-      "relayed_rendezvous_s %.3f (through %d agents' relays: %llu ops in "
-      "%llu batches, %llu upstream waits)\n",
-      relayed.seconds, o.agents,
-      static_cast<unsigned long long>(relayed.totals.ops),
-      static_cast<unsigned long long>(relayed.totals.batches),
-      static_cast<unsigned long long>(relayed.totals.upstream_waits));
-  std::printf("relayed_rendezvous_cpu_s %.3f\n", relayed.coordinator_cpu_s);
+        "relayed_rendezvous_s %.3f (through %d agents' relays: %llu ops in "
+        "%llu batches, %llu upstream waits)\n",
+        relayed.seconds, o.agents,
+        static_cast<unsigned long long>(relayed.totals.ops),
+        static_cast<unsigned long long>(relayed.totals.batches),
+        static_cast<unsigned long long>(relayed.totals.upstream_waits));
+    std::printf("relayed_rendezvous_cpu_s %.3f\n", relayed.coordinator_cpu_s);
   }
   std::printf(
       "fence_rendezvous_s %.3f (one fence through %d agents' relays: %llu "

@@ -40,9 +40,9 @@ std::string FormatLogLine(const proto::LogLine& line, bool json) {
 int RunLogsCommand(const OperateOptions& o, const std::string& job,
                    const LogsOptions& logs) {
   if (logs.tail < 0) {
-    return OperateFail("logs", InvalidArgument("--tail " +
-                                               std::to_string(logs.tail) +
-                                               " must be 0 (all) or more"));
+    return OperateFail("logs",
+                       InvalidArgument("--tail " + std::to_string(logs.tail) +
+                                       " must be 0 (all) or more"));
   }
   auto client = ConnectOperator(o);
   if (!client.ok()) return OperateFail("logs", client.status());
@@ -80,7 +80,8 @@ int RunLogsCommand(const OperateOptions& o, const std::string& job,
     StatusOr<proto::GetLogsResponse> got = (*client)->GetLogs(request);
     if (!got.ok()) {
       // Not placed yet: a follower waits for the job to start.
-      if (logs.follow && got.status().code() == StatusCode::kFailedPrecondition) {
+      if (logs.follow &&
+          got.status().code() == StatusCode::kFailedPrecondition) {
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
         continue;
       }

@@ -14,10 +14,10 @@
 #include <thread>
 #include <vector>
 
+#include "cli/commands/coordinator_connection.h"
 #include "common/json_writer.h"
 #include "common/rpc/auth.h"
 #include "common/rpc/token_file.h"
-#include "cli/commands/coordinator_connection.h"
 #include "coordinator/client/coordinator_client.h"
 
 namespace dstrain::cli {
@@ -128,14 +128,14 @@ int RunJobsCommand(const OperateOptions& o) {
   for (const proto::JobSummary& j : jobs->jobs()) {
     const std::string why =
         j.state() == proto::JOB_PENDING ? j.pending_reason() : j.reason();
-    rows.push_back(
-        {j.job_id(), j.name(), JobStateName(j.state()), std::to_string(j.nodes()),
-         j.step() > 0
-             ? std::to_string(j.step()) + "/" + std::to_string(j.total_steps())
-             : "-",
-         j.step() > 0 ? Fixed(j.loss(), 4) : "-",
-         j.step() > 0 ? Fixed(j.tokens_per_s(), 0) : "-",
-         FormatAge(now - j.submitted_unix_us() / 1e6), why});
+    rows.push_back({j.job_id(), j.name(), JobStateName(j.state()),
+                    std::to_string(j.nodes()),
+                    j.step() > 0 ? std::to_string(j.step()) + "/" +
+                                       std::to_string(j.total_steps())
+                                 : "-",
+                    j.step() > 0 ? Fixed(j.loss(), 4) : "-",
+                    j.step() > 0 ? Fixed(j.tokens_per_s(), 0) : "-",
+                    FormatAge(now - j.submitted_unix_us() / 1e6), why});
   }
   std::fputs(FormatTable(rows).c_str(), stdout);
   return kOperateOk;

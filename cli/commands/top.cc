@@ -21,11 +21,10 @@
 namespace dstrain::cli {
 namespace {
 
-constexpr TopSort kSorts[] = {TopSort::kRank,   TopSort::kHost,
-                              TopSort::kStep,   TopSort::kTime,
-                              TopSort::kTokens, TopSort::kLoss,
-                              TopSort::kScale,  TopSort::kMemory,
-                              TopSort::kComm,   TopSort::kData};
+constexpr TopSort kSorts[] = {TopSort::kRank,  TopSort::kHost,   TopSort::kStep,
+                              TopSort::kTime,  TopSort::kTokens, TopSort::kLoss,
+                              TopSort::kScale, TopSort::kMemory, TopSort::kComm,
+                              TopSort::kData};
 
 double Share(double part, double whole) {
   return whole > 0 ? std::clamp(part / whole, 0.0, 1.0) : 0.0;
@@ -114,16 +113,26 @@ StatusOr<TopSort> ParseTopSort(const std::string& key) {
 
 std::string TopSortName(TopSort sort) {
   switch (sort) {
-    case TopSort::kRank: return "rank";
-    case TopSort::kHost: return "host";
-    case TopSort::kStep: return "step";
-    case TopSort::kTime: return "time";
-    case TopSort::kTokens: return "tokens";
-    case TopSort::kLoss: return "loss";
-    case TopSort::kScale: return "scale";
-    case TopSort::kMemory: return "memory";
-    case TopSort::kComm: return "comm";
-    case TopSort::kData: return "data";
+    case TopSort::kRank:
+      return "rank";
+    case TopSort::kHost:
+      return "host";
+    case TopSort::kStep:
+      return "step";
+    case TopSort::kTime:
+      return "time";
+    case TopSort::kTokens:
+      return "tokens";
+    case TopSort::kLoss:
+      return "loss";
+    case TopSort::kScale:
+      return "scale";
+    case TopSort::kMemory:
+      return "memory";
+    case TopSort::kComm:
+      return "comm";
+    case TopSort::kData:
+      return "data";
   }
   return "rank";
 }
@@ -189,16 +198,15 @@ std::string RenderTopFrame(const proto::JobStatus& status,
       total = r.latest.total_steps();
     }
   }
-  std::string out = "job " + status.job_id() + " (" + status.name() + ")  " +
-                    JobStateName(status.state()) + "  step " +
-                    std::to_string(step) + "/" + std::to_string(total) +
-                    "  ranks " + std::to_string(rows.size()) + "  attempt " +
-                    std::to_string(status.attempt()) + "  sort " +
-                    TopSortName(view.sort) + (view.reverse ? " (reversed)" : "") +
-                    "\n\n";
-  std::vector<std::vector<std::string>> table{
-      {"RANK", "HOST", "STEP", "STEP_S", "TOK/S", "LOSS", "SCALE", "PEAK_MEM",
-       "COMM", "DATA", ""}};
+  std::string out =
+      "job " + status.job_id() + " (" + status.name() + ")  " +
+      JobStateName(status.state()) + "  step " + std::to_string(step) + "/" +
+      std::to_string(total) + "  ranks " + std::to_string(rows.size()) +
+      "  attempt " + std::to_string(status.attempt()) + "  sort " +
+      TopSortName(view.sort) + (view.reverse ? " (reversed)" : "") + "\n\n";
+  std::vector<std::vector<std::string>> table{{"RANK", "HOST", "STEP", "STEP_S",
+                                               "TOK/S", "LOSS", "SCALE",
+                                               "PEAK_MEM", "COMM", "DATA", ""}};
   for (const TopRow& r : rows) {
     const proto::StepMetrics& m = r.latest;
     if (!r.reported) {
@@ -206,14 +214,13 @@ std::string RenderTopFrame(const proto::JobStatus& status,
                        "-", "-", "-", ""});
       continue;
     }
-    table.push_back(
-        {std::to_string(r.rank), r.host, std::to_string(m.step()),
-         Fixed(m.step_time_s(), 3), Fixed(m.tokens_per_s(), 0),
-         Fixed(m.loss(), 4), Fixed(m.loss_scale(), 0),
-         FormatByteSize(m.peak_rss_bytes()),
-         Percent(Share(m.comm_time_s(), m.step_time_s())),
-         Percent(Share(m.data_wait_s(), m.step_time_s())),
-         r.rank == slowest ? "<- slowest" : ""});
+    table.push_back({std::to_string(r.rank), r.host, std::to_string(m.step()),
+                     Fixed(m.step_time_s(), 3), Fixed(m.tokens_per_s(), 0),
+                     Fixed(m.loss(), 4), Fixed(m.loss_scale(), 0),
+                     FormatByteSize(m.peak_rss_bytes()),
+                     Percent(Share(m.comm_time_s(), m.step_time_s())),
+                     Percent(Share(m.data_wait_s(), m.step_time_s())),
+                     r.rank == slowest ? "<- slowest" : ""});
   }
   const std::string text = FormatTable(table);
   // The slowest rank's line in reverse video on a terminal.

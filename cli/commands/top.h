@@ -22,7 +22,16 @@
 namespace dstrain::cli {
 
 enum class TopSort {
-  kRank, kHost, kStep, kTime, kTokens, kLoss, kScale, kMemory, kComm, kData
+  kRank,
+  kHost,
+  kStep,
+  kTime,
+  kTokens,
+  kLoss,
+  kScale,
+  kMemory,
+  kComm,
+  kData
 };
 
 // "rank", "host", "step", "time", "tokens", "loss", "scale", "memory",
@@ -58,8 +67,7 @@ int SlowestRank(const std::vector<TopRow>& rows);
 // The frame: a header (job, name, state, step/total, ranks, attempt, sort
 // key) and the table, the slowest rank marked ("<- slowest", in reverse
 // video with ansi).
-std::string RenderTopFrame(const proto::JobStatus& status,
-                           const TopView& view);
+std::string RenderTopFrame(const proto::JobStatus& status, const TopView& view);
 // `top --once --json`: {"job_id", "state", "step", "total_steps",
 // "slowest_rank", "ranks": [{"rank", "host", "step", "step_time_s",
 // "tokens_per_s", "loss", "loss_scale", "peak_rss_bytes", "comm_share",

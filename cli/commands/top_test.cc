@@ -86,7 +86,8 @@ TEST(TopTest, TheFrameShowsEveryRankAndMarksTheSlowest) {
 TEST(TopTest, JsonHasEveryRank) {
   const std::string json = TopJson(Status4(), {});
   EXPECT_THAT(json, HasSubstr("\"slowest_rank\":2"));
-  EXPECT_THAT(json, HasSubstr("\"rank\":3,\"host\":\"node-b\",\"reported\":false"));
+  EXPECT_THAT(json,
+              HasSubstr("\"rank\":3,\"host\":\"node-b\",\"reported\":false"));
   EXPECT_THAT(json, HasSubstr("\"data_share\":0.5"));
 }
 

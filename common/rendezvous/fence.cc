@@ -45,10 +45,9 @@ Status CheckFenceRequest(const FenceRequest& request) {
   }
   const auto outside = [&](int r) { return r < 0 || r >= request.world; };
   if (outside(request.rank)) {
-    return InvalidArgument("fence `" + request.name + "`: rank " +
-                           std::to_string(request.rank) +
-                           " is outside a world of " +
-                           std::to_string(request.world));
+    return InvalidArgument(
+        "fence `" + request.name + "`: rank " + std::to_string(request.rank) +
+        " is outside a world of " + std::to_string(request.world));
   }
   for (int r : request.want) {
     if (outside(r)) {
@@ -82,7 +81,8 @@ StatusOr<FenceRecords> FenceThroughStore(KeyValueStore& store,
   FenceRecords records;
   for (int r : request.want) {
     DSTRAIN_ASSIGN_OR_RETURN(
-        records[r], store.Get(FenceRecordKey(request.name, r), request.timeout));
+        records[r],
+        store.Get(FenceRecordKey(request.name, r), request.timeout));
   }
   return records;
 }
@@ -98,9 +98,9 @@ std::string FenceLatecomers(KeyValueStore& store, const std::string& name,
   std::string list;
   for (int r : missing) list += (list.empty() ? "" : ", ") + std::to_string(r);
   return std::string(missing.size() == 1 ? "; rank " : "; ranks ") + list +
-         (missing.size() >= kNamed ? " (the first " + std::to_string(kNamed) +
-                                         " found)"
-                                   : "") +
+         (missing.size() >= kNamed
+              ? " (the first " + std::to_string(kNamed) + " found)"
+              : "") +
          " never arrived";
 }
 

@@ -25,11 +25,11 @@ namespace dstrain::rendezvous {
 class KeyValueStore;
 
 struct FenceRequest {
-  std::string name;                // scoped like any key of the store
-  int world = 0;                   // ranks that complete the fence
-  int rank = 0;                    // the caller's, in [0, world)
-  std::string record;              // the caller's contribution
-  std::vector<int> want;           // ranks whose records come back
+  std::string name;       // scoped like any key of the store
+  int world = 0;          // ranks that complete the fence
+  int rank = 0;           // the caller's, in [0, world)
+  std::string record;     // the caller's contribution
+  std::vector<int> want;  // ranks whose records come back
   std::chrono::milliseconds timeout{30000};
 };
 

@@ -16,8 +16,8 @@ namespace {
 
 using ::dstrain::testing::IsOk;
 using ::dstrain::testing::StatusIs;
-using ::testing::HasSubstr;
 using std::chrono::milliseconds;
+using ::testing::HasSubstr;
 
 FenceRequest Join(const std::string& name, int world, int rank,
                   std::vector<int> want) {
@@ -39,8 +39,8 @@ TEST(FenceTest, EveryRankGetsTheRecordsItAsksForOnceAllHaveJoined) {
   std::vector<std::thread> ranks;
   for (int r = 0; r < kWorld; ++r) {
     ranks.emplace_back([&, r] {
-      got[r] = scoped.Fence(
-          Join("boot", kWorld, r, {(r + 1) % kWorld, (r + kWorld - 1) % kWorld}));
+      got[r] = scoped.Fence(Join(
+          "boot", kWorld, r, {(r + 1) % kWorld, (r + kWorld - 1) % kWorld}));
     });
   }
   for (std::thread& t : ranks) t.join();
@@ -81,9 +81,9 @@ TEST(FenceTest, ARequestThatCannotBeAFenceIsRefused) {
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("world is 0")));
   EXPECT_THAT(store.Fence(Join("f", 2, 2, {})),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("rank 2")));
-  EXPECT_THAT(store.Fence(Join("f", 2, 0, {-1})),
-              StatusIs(StatusCode::kInvalidArgument,
-                       HasSubstr("wanted rank -1")));
+  EXPECT_THAT(
+      store.Fence(Join("f", 2, 0, {-1})),
+      StatusIs(StatusCode::kInvalidArgument, HasSubstr("wanted rank -1")));
   EXPECT_EQ(*store.NumKeys(), 0) << "nothing written";
 }
 

@@ -1,11 +1,10 @@
 #include "common/rpc/channel.h"
 
+#include <absl/synchronization/mutex.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/support/channel_arguments.h>
-
-#include <absl/synchronization/mutex.h>
 
 #include <mutex>
 #include <optional>

@@ -459,8 +459,9 @@ StatusOr<rendezvous::FenceRecords> CoordinatorKvStore::Fence(
         rendezvous::FenceLatecomers(*this, fence.name, fence.world));
   }
   DSTRAIN_RETURN_IF_ERROR(s);
-  impl_->RecordSet(impl_->Key(rendezvous::FenceRecordKey(fence.name, fence.rank)),
-                   fence.record, seen);
+  impl_->RecordSet(
+      impl_->Key(rendezvous::FenceRecordKey(fence.name, fence.rank)),
+      fence.record, seen);
   impl_->RecordAdd(impl_->Key(rendezvous::FenceCountKey(fence.name)), 1, seen);
   impl_->RecordSet(impl_->Key(rendezvous::FenceDoneKey(fence.name)), "1", seen);
   rendezvous::FenceRecords records;

@@ -16,9 +16,9 @@ using Labels = std::vector<std::pair<std::string, std::string>>;
 const std::vector<std::pair<proto::JobState, std::string>>& JobStates() {
   static const auto* states =
       new std::vector<std::pair<proto::JobState, std::string>>{
-          {proto::JOB_PENDING, "pending"},     {proto::JOB_STARTING, "starting"},
-          {proto::JOB_RUNNING, "running"},     {proto::JOB_SUCCEEDED, "succeeded"},
-          {proto::JOB_FAILED, "failed"},       {proto::JOB_CANCELLED, "cancelled"}};
+          {proto::JOB_PENDING, "pending"}, {proto::JOB_STARTING, "starting"},
+          {proto::JOB_RUNNING, "running"}, {proto::JOB_SUCCEEDED, "succeeded"},
+          {proto::JOB_FAILED, "failed"},   {proto::JOB_CANCELLED, "cancelled"}};
   return *states;
 }
 
@@ -45,8 +45,9 @@ double Quantile(std::vector<double> values, double q) {
   std::sort(values.begin(), values.end());
   // Nearest rank: the smallest value with at least q of them at or below.
   const double rank = std::ceil(q * static_cast<double>(values.size()));
-  const std::size_t i =
-      rank < 1 ? 0 : std::min(values.size() - 1, static_cast<std::size_t>(rank) - 1);
+  const std::size_t i = rank < 1 ? 0
+                                 : std::min(values.size() - 1,
+                                            static_cast<std::size_t>(rank) - 1);
   return values[i];
 }
 
@@ -85,9 +86,9 @@ std::vector<MetricFamily> CoordinatorMetrics(const CoordinatorSnapshot& s,
     jobs.Add({{"state", name}}, by_state[state]);
   }
   out.push_back(std::move(jobs));
-  out.push_back(Family("dstrain_queue_length",
-                       "Jobs waiting for nodes (state pending).")
-                    .Add({}, by_state[proto::JOB_PENDING]));
+  out.push_back(
+      Family("dstrain_queue_length", "Jobs waiting for nodes (state pending).")
+          .Add({}, by_state[proto::JOB_PENDING]));
 
   std::map<std::string, int> node_states{
       {"alive", 0}, {"drained", 0}, {"awaiting", 0}, {"lost", 0}};
@@ -105,8 +106,9 @@ std::vector<MetricFamily> CoordinatorMetrics(const CoordinatorSnapshot& s,
   out.push_back(Family("dstrain_nodes_busy", "Nodes running a job's workers.")
                     .Add({}, busy));
 
-  MetricFamily info = Family(
-      "dstrain_job_info", "Always 1 per job; its state as a label, to join on.");
+  MetricFamily info =
+      Family("dstrain_job_info",
+             "Always 1 per job; its state as a label, to join on.");
   MetricFamily step = Family("dstrain_job_step", "Rank 0's latest step.");
   MetricFamily total = Family("dstrain_job_total_steps", "Steps the job runs.");
   MetricFamily loss = Family("dstrain_job_loss", "Rank 0's latest loss.");
@@ -130,13 +132,13 @@ std::vector<MetricFamily> CoordinatorMetrics(const CoordinatorSnapshot& s,
   MetricFamily rank_step = Family("dstrain_rank_step", "A rank's latest step.");
   MetricFamily rank_seconds =
       Family("dstrain_rank_step_seconds", "A rank's latest step time.");
-  MetricFamily rank_comm = Family(
-      "dstrain_rank_comm_seconds",
-      "Seconds of a rank's latest step spent waiting in communication.");
-  MetricFamily rank_tokens = Family("dstrain_rank_tokens_per_second",
-                                    "A rank's latest throughput.");
-  MetricFamily rank_scale =
-      Family("dstrain_rank_loss_scale", "A rank's fp16 loss scale (1 off fp16).");
+  MetricFamily rank_comm =
+      Family("dstrain_rank_comm_seconds",
+             "Seconds of a rank's latest step spent waiting in communication.");
+  MetricFamily rank_tokens =
+      Family("dstrain_rank_tokens_per_second", "A rank's latest throughput.");
+  MetricFamily rank_scale = Family("dstrain_rank_loss_scale",
+                                   "A rank's fp16 loss scale (1 off fp16).");
   MetricFamily rank_rss = Family("dstrain_rank_peak_rss_bytes",
                                  "A rank's peak resident memory so far.");
 
@@ -172,7 +174,8 @@ std::vector<MetricFamily> CoordinatorMetrics(const CoordinatorSnapshot& s,
     }
     if (!options.per_rank) continue;
     std::map<int, std::string> host_of;
-    for (const proto::RankAssignment& a : st.ranks()) host_of[a.rank()] = a.host();
+    for (const proto::RankAssignment& a : st.ranks())
+      host_of[a.rank()] = a.host();
     for (const proto::StepMetrics& m : st.latest()) {
       const Labels r{{"job_id", j.job_id()},
                      {"rank", std::to_string(m.rank())},
@@ -190,8 +193,8 @@ std::vector<MetricFamily> CoordinatorMetrics(const CoordinatorSnapshot& s,
     out.push_back(std::move(*f));
   }
   if (options.per_rank) {
-    for (MetricFamily* f : {&rank_step, &rank_seconds, &rank_comm,
-                            &rank_tokens, &rank_scale, &rank_rss}) {
+    for (MetricFamily* f : {&rank_step, &rank_seconds, &rank_comm, &rank_tokens,
+                            &rank_scale, &rank_rss}) {
       out.push_back(std::move(*f));
     }
   }

@@ -29,7 +29,8 @@ CoordinatorSnapshot Snapshot() {
   CoordinatorSnapshot s;
   s.version = "9.9.9";
   s.start_time_unix_s = 1700000000;
-  s.jobs = {Job("j-1", proto::JOB_RUNNING, 40), Job("j-2", proto::JOB_PENDING, 0),
+  s.jobs = {Job("j-1", proto::JOB_RUNNING, 40),
+            Job("j-2", proto::JOB_PENDING, 0),
             Job("j-3", proto::JOB_PENDING, 0)};
   proto::JobStatus running;
   for (int i = 1; i <= 10; ++i) {
@@ -73,19 +74,29 @@ TEST(CoordinatorMetricsTest, ClusterJobAndSummaryValues) {
   EXPECT_THAT(text, HasSubstr("dstrain_nodes{state=\"lost\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("dstrain_nodes{state=\"awaiting\"} 0\n"));
   EXPECT_THAT(text, HasSubstr("dstrain_nodes_busy 1\n"));
-  EXPECT_THAT(text, HasSubstr("dstrain_job_info{job_id=\"j-2\",name=\"name-j-2\","
-                              "state=\"pending\"} 1\n"));
-  EXPECT_THAT(text, HasSubstr("dstrain_job_step{job_id=\"j-1\",name=\"name-j-1\"} 40\n"));
-  EXPECT_THAT(text, HasSubstr("dstrain_job_loss{job_id=\"j-1\",name=\"name-j-1\"} 2.5\n"));
+  EXPECT_THAT(text,
+              HasSubstr("dstrain_job_info{job_id=\"j-2\",name=\"name-j-2\","
+                        "state=\"pending\"} 1\n"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("dstrain_job_step{job_id=\"j-1\",name=\"name-j-1\"} 40\n"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("dstrain_job_loss{job_id=\"j-1\",name=\"name-j-1\"} 2.5\n"));
   // No loss before a job's first step.
   EXPECT_THAT(text, Not(HasSubstr("dstrain_job_loss{job_id=\"j-2\"")));
-  EXPECT_THAT(text, HasSubstr("dstrain_job_startup_seconds{job_id=\"j-1\",name=\"name-j-1\"} 3.25\n"));
-  EXPECT_THAT(text, HasSubstr("dstrain_job_step_seconds{job_id=\"j-1\",name=\"name-j-1\","
-                              "quantile=\"0.5\"} 0.5\n"));
+  EXPECT_THAT(text, HasSubstr("dstrain_job_startup_seconds{job_id=\"j-1\",name="
+                              "\"name-j-1\"} 3.25\n"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("dstrain_job_step_seconds{job_id=\"j-1\",name=\"name-j-1\","
+                "quantile=\"0.5\"} 0.5\n"));
   EXPECT_THAT(text, HasSubstr("quantile=\"0.9\"} 0.9"));
   EXPECT_THAT(text, HasSubstr("quantile=\"0.99\"} 1\n"));
-  EXPECT_THAT(text, HasSubstr("dstrain_job_step_seconds_sum{job_id=\"j-1\",name=\"name-j-1\"} 12.5\n"));
-  EXPECT_THAT(text, HasSubstr("dstrain_job_step_seconds_count{job_id=\"j-1\",name=\"name-j-1\"} 40\n"));
+  EXPECT_THAT(text, HasSubstr("dstrain_job_step_seconds_sum{job_id=\"j-1\","
+                              "name=\"name-j-1\"} 12.5\n"));
+  EXPECT_THAT(text, HasSubstr("dstrain_job_step_seconds_count{job_id=\"j-1\","
+                              "name=\"name-j-1\"} 40\n"));
   // Per-rank series only when asked for.
   EXPECT_THAT(text, Not(HasSubstr("dstrain_rank_")));
 }
@@ -94,12 +105,15 @@ TEST(CoordinatorMetricsTest, PerRankGaugesWhenAskedFor) {
   MetricsOptions o;
   o.per_rank = true;
   const std::string text = WriteExposition(CoordinatorMetrics(Snapshot(), o));
-  EXPECT_THAT(text, HasSubstr("dstrain_rank_step_seconds{job_id=\"j-1\",rank=\"1\","
-                              "host=\"node-b\"} 1.5\n"));
-  EXPECT_THAT(text, HasSubstr("dstrain_rank_comm_seconds{job_id=\"j-1\",rank=\"0\","
-                              "host=\"node-a\"} 0.125\n"));
-  EXPECT_THAT(text, HasSubstr("dstrain_rank_peak_rss_bytes{job_id=\"j-1\",rank=\"0\","
-                              "host=\"node-a\"} 1048576\n"));
+  EXPECT_THAT(text,
+              HasSubstr("dstrain_rank_step_seconds{job_id=\"j-1\",rank=\"1\","
+                        "host=\"node-b\"} 1.5\n"));
+  EXPECT_THAT(text,
+              HasSubstr("dstrain_rank_comm_seconds{job_id=\"j-1\",rank=\"0\","
+                        "host=\"node-a\"} 0.125\n"));
+  EXPECT_THAT(text,
+              HasSubstr("dstrain_rank_peak_rss_bytes{job_id=\"j-1\",rank=\"0\","
+                        "host=\"node-a\"} 1048576\n"));
 }
 
 TEST(CoordinatorMetricsTest, QuantileIsTheNearestRank) {

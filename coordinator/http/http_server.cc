@@ -225,8 +225,8 @@ StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
   std::unique_ptr<HttpServer> server(new HttpServer(std::move(impl)));
   const std::string shown =
       host.empty() || host == "0.0.0.0" || host == "::" ? "127.0.0.1"
-      : host.find(':') != std::string::npos           ? "[" + host + "]"
-                                                      : host;
+      : host.find(':') != std::string::npos             ? "[" + host + "]"
+                                                        : host;
   server->url_ = std::string(tls ? "https://" : "http://") + shown + ":" +
                  std::to_string(bound);
   return server;

@@ -29,7 +29,8 @@ class HttpServerTest : public ::testing::Test {
     o.token = kOperator;
     o.node_token = kNode;
     o.viewer_token = kViewer;
-    StatusOr<std::unique_ptr<CoordinatorServer>> c = CoordinatorServer::Start(o);
+    StatusOr<std::unique_ptr<CoordinatorServer>> c =
+        CoordinatorServer::Start(o);
     ASSERT_THAT(c, IsOk());
     coordinator_ = std::move(c).value();
     HttpOptions h;
@@ -69,7 +70,8 @@ TEST_F(HttpServerTest, MetricsNeedACredentialThatMayRead) {
   httplib::Result node = Get("/metrics", kNode);
   ASSERT_TRUE(node);
   EXPECT_EQ(node->status, 403);
-  EXPECT_THAT(node->body, HasSubstr("a node credential may not call GET /metrics"));
+  EXPECT_THAT(node->body,
+              HasSubstr("a node credential may not call GET /metrics"));
   for (const char* token : {kViewer, kOperator}) {
     httplib::Result ok = Get("/metrics", token);
     ASSERT_TRUE(ok);
@@ -111,8 +113,8 @@ TEST_F(HttpServerTest, ThePageIsServedAndItsDataNeedsACredential) {
   EXPECT_THAT(page->body, HasSubstr("id=\"rank-table\""));
   // Nothing fetched from elsewhere (no CDN): no external script, style
   // sheet or image.
-  for (const char* external : {"src=\"http", "href=\"http", "<link",
-                               "@import", "url(http"}) {
+  for (const char* external :
+       {"src=\"http", "href=\"http", "<link", "@import", "url(http"}) {
     EXPECT_EQ(page->body.find(external), std::string::npos) << external;
   }
   for (const char* path : {"/api/jobs", "/api/nodes", "/api/jobs/j-1"}) {

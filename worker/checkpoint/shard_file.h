@@ -20,9 +20,9 @@
 #include <string>
 #include <vector>
 
+#include "common/crc32c.h"
 #include "common/status.h"
 #include "common/unique_fd.h"
-#include "common/crc32c.h"
 
 namespace dstrain::checkpoint {
 

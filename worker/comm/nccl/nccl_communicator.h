@@ -36,8 +36,8 @@
 #include <memory>
 #include <string>
 
-#include "worker/comm/communicator.h"
 #include "common/rendezvous/kv_store.h"
+#include "worker/comm/communicator.h"
 
 namespace dstrain::comm {
 
