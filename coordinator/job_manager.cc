@@ -10,6 +10,7 @@
 #include "common/rpc/auth.h"
 #include "common/rpc/worker_exit.h"
 #include "coordinator/exit_description.h"
+#include "coordinator/job_fabric.h"
 #include "coordinator/state/in_memory_state_store.h"
 #include "topology/model/rank_layout.h"
 
@@ -145,6 +146,22 @@ Status JobManager::Restore(std::vector<StoredJob> stored) {
       next_order_ = std::max(next_order_, s.order + 1);
       Job* j = &jobs_.emplace(s.id, std::move(job)).first->second;
       if (IsEnded(j->state)) continue;
+      // Its cluster description again: a running job's next attempt and
+      // its fabric view need it as much as a queued job's placement.
+      Status cluster_loaded;
+      if (!j->spec.topology().cluster_path().empty()) {
+        StatusOr<std::shared_ptr<const JobCluster>> cluster =
+            LoadJobCluster(j->spec.topology());
+        if (cluster.ok()) {
+          j->cluster = std::move(cluster).value();
+        } else {
+          cluster_loaded = cluster.status();
+          j->cluster_error = std::string(kCoordinatorRestarted) +
+                             " and the job's cluster description no longer "
+                             "loads: " +
+                             cluster.status().message();
+        }
+      }
       if (j->state != proto::JOB_PENDING) {
         ReadoptLocked(j, s.progress.credential_sha256, &effects);
         ++adopting;
@@ -152,19 +169,12 @@ Status JobManager::Restore(std::vector<StoredJob> stored) {
       }
       j->ranks.clear();
       std::string cause = std::string(kCoordinatorRestarted) + "; queued again";
-      if (!j->spec.topology().cluster_path().empty()) {
-        StatusOr<std::shared_ptr<const JobCluster>> cluster =
-            LoadJobCluster(j->spec.topology());
-        if (!cluster.ok()) {
-          j->reason = std::string(kCoordinatorRestarted) +
-                      " and the job's cluster description no longer loads: " +
-                      cluster.status().message();
-          TransitionLocked(j, proto::JOB_FAILED, j->reason, /*placed=*/false,
-                           &effects);
-          ++failed;
-          continue;
-        }
-        j->cluster = std::move(cluster).value();
+      if (!cluster_loaded.ok()) {
+        j->reason = j->cluster_error;
+        TransitionLocked(j, proto::JOB_FAILED, j->reason, /*placed=*/false,
+                         &effects);
+        ++failed;
+        continue;
       }
       kv_->OpenJob(j->id);
       TransitionLocked(j, proto::JOB_PENDING, cause, /*placed=*/false,
@@ -528,6 +538,14 @@ void JobManager::StartLocked(Job* job, const std::vector<NodeInfo>& given,
   // the rank order); otherwise registration order.
   std::vector<NodeInfo> nodes = given;
   std::vector<std::map<std::string, std::string>> plan_env(nodes.size());
+  if (!job->cluster_error.empty()) {
+    // Restored running, its description unreadable since: a new attempt
+    // cannot be placed as the job asked.
+    job->nodes.clear();
+    EndLocked(job, proto::JOB_FAILED, "topology plan: " + job->cluster_error,
+              /*stop_workers=*/false, effects);
+    return;
+  }
   if (job->cluster != nullptr) {
     std::vector<std::string> hostnames;
     for (const NodeInfo& node : given) hostnames.push_back(node.host());
@@ -1072,6 +1090,46 @@ std::map<std::string, std::string> JobManager::JobsByNode() const {
     }
   }
   return by_node;
+}
+
+StatusOr<proto::JobFabric> JobManager::GetJobFabric(
+    const std::string& job_id) const {
+  std::shared_ptr<const JobCluster> cluster;
+  std::vector<FabricPlacement> placed;
+  int ppn = 0;
+  int attempt = 0;
+  std::string placement;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = jobs_.find(job_id);
+    if (it == jobs_.end()) return UnknownJob(job_id);
+    const Job& job = it->second;
+    cluster = job.cluster;
+    ppn = job.spec.procs_per_node();
+    attempt = job.attempt;
+    placement = job.placement;
+    for (const Placement& p : job.nodes) {
+      placed.push_back(FabricPlacement{p.node_id, p.host, p.lost});
+    }
+    // A job ended before this coordinator started has its placement only
+    // in its rank assignments.
+    for (const proto::RankAssignment& a : job.ranks) {
+      const std::size_t n = static_cast<std::size_t>(a.node_rank());
+      if (!job.nodes.empty() || n >= job.ranks.size()) continue;
+      if (n >= placed.size()) placed.resize(n + 1);
+      placed[n].node_id = a.node_id();
+      placed[n].hostname = a.host();
+    }
+  }
+  proto::JobFabric fabric = DescribeJobFabric(
+      cluster == nullptr ? nullptr : &cluster->cluster, placed, ppn);
+  fabric.set_job_id(job_id);
+  fabric.set_attempt(attempt);
+  fabric.set_placement(placement);
+  if (cluster != nullptr && fabric.cluster().empty()) {
+    fabric.set_cluster(cluster->path);
+  }
+  return fabric;
 }
 
 StatusOr<proto::JobStatus> JobManager::GetJobStatus(const std::string& job_id,

@@ -74,10 +74,12 @@
 // that was lost before the restart; a failed exit already recorded makes
 // the job fail (or restart) at once. Workers keep using their credential
 // and set their rendezvous keys again (coordinator_kv_store.h). Each job
-// restored gets an event saying the coordinator restarted. Not kept across
-// a restart: the topology plan's text and sub-communicators (GetJobStatus
-// shows them empty), the latest metrics of ranks other than rank 0's
-// history. New job ids are checked against the restored ones and the
+// restored gets an event saying the coordinator restarted. A job not ended
+// reads its cluster description again (its next attempt is planned with
+// it; when it no longer loads, a queued job fails at once and a running
+// one when it would start another attempt). Not kept across a restart: the
+// topology plan's text and sub-communicators (GetJobStatus shows them
+// empty), the latest metrics of ranks other than rank 0's history. New job ids are checked against the restored ones and the
 // submission order continues after theirs, so nothing is named twice.
 //
 // Threads: every public method may be called from any thread. mu_ guards
@@ -202,6 +204,12 @@ class JobManager {
   StatusOr<proto::JobStatus> GetJobStatus(const std::string& job_id,
                                           int since_step) const;
 
+  // The job's nodes on the fabric its plan used (job_fabric.h), for the
+  // current attempt's placement; no nodes while it waits for its first.
+  // NOT_FOUND for an unknown job. The drawing is made after mu_ is
+  // released (the description is immutable and shared).
+  StatusOr<proto::JobFabric> GetJobFabric(const std::string& job_id) const;
+
  private:
   struct Placement {
     std::string node_id;
@@ -224,6 +232,9 @@ class JobManager {
     int world_size = 0;
     std::vector<Placement> nodes;               // by node_rank
     std::shared_ptr<const JobCluster> cluster;  // null: no topology plan
+    // Restored with a description that no longer loads: why (its next
+    // attempt fails with it).
+    std::string cluster_error;
     std::string placement;                      // the plan's, when planned
     std::vector<proto::SubCommunicator> communicators;
     std::vector<GradRoute> grad_routes;

@@ -12,6 +12,7 @@
 
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 
 #include "common/testing/status_matchers.h"
@@ -417,6 +418,57 @@ TEST_F(JobManagerStateTest, AJobsOwnRestartsAreKept) {
     }
   }
   EXPECT_TRUE(restart_event);
+}
+
+// A running job with a cluster description reads it again at restore: its
+// fabric view shows it, and its next attempt is planned with it; once the
+// file is gone, that next attempt fails saying so instead of being placed
+// without the plan.
+TEST_F(JobManagerStateTest, ARunningPlannedJobReadsItsClusterAgain) {
+  const std::string cluster = (root_ / "one-leaf.yaml").string();
+  std::ofstream(cluster) << "name: one-leaf\n"
+                            "fabric: {kind: fat-tree}\n"
+                            "defaults: {devices: 2}\n"
+                            "switches:\n"
+                            "  - {name: leaf0, level: 0}\n"
+                            "  - {name: spine0, level: 1}\n"
+                            "hosts:\n"
+                            "  - {name: alpha, leaf: leaf0}\n"
+                            "links:\n"
+                            "  - {a: leaf0, b: spine0}\n";
+  const std::string node = c().AddNode("alpha");
+  proto::JobSpec spec = Spec("planned", 2, /*max_restarts=*/1);
+  spec.mutable_topology()->set_cluster_path(cluster);
+  StatusOr<std::string> id = c().jobs.LaunchJob(spec);
+  ASSERT_THAT(id, IsOk());
+  ASSERT_EQ(c().StatusOf(*id).state(), proto::JOB_RUNNING);
+
+  Restart();
+
+  StatusOr<proto::JobFabric> fabric = c().jobs.GetJobFabric(*id);
+  ASSERT_THAT(fabric, IsOk());
+  EXPECT_EQ(fabric->kind(), "fat-tree");
+  EXPECT_EQ(fabric->cluster(), "one-leaf");
+  ASSERT_EQ(fabric->nodes_size(), 1);
+  EXPECT_EQ(fabric->nodes(0).hostname(), "alpha");
+  ASSERT_EQ(fabric->nodes(0).leaves_size(), 1);
+  EXPECT_EQ(fabric->nodes(0).leaves(0), "leaf0");
+  EXPECT_THAT(c().jobs.GetJobFabric("j-none"),
+              StatusIs(StatusCode::kNotFound));
+
+  fs::remove(cluster);
+  Restart();
+  EXPECT_TRUE(ComeBack(node, {Running(*id, {0, 1})}).empty());
+  ASSERT_EQ(c().StatusOf(*id).state(), proto::JOB_RUNNING);
+  ASSERT_THAT(c().jobs.ReportWorkerExit(node, *id, 0, Exit(1, 0, SIGKILL)),
+              IsOk());
+  ASSERT_THAT(c().jobs.ReportWorkerExit(node, *id, 0, Exit(0, 0, SIGTERM)),
+              IsOk());
+  const proto::JobStatus st = c().StatusOf(*id);
+  EXPECT_EQ(st.state(), proto::JOB_FAILED);
+  EXPECT_THAT(st.reason(),
+              HasSubstr("topology plan: the coordinator restarted and the "
+                        "job's cluster description no longer loads"));
 }
 
 // Refuses writes on demand.

@@ -582,6 +582,24 @@ TEST_F(JobManagerTest, PlanOrdersRanksByLeafAndHandsOutSubCommunicators) {
   EXPECT_EQ(agents_.starts[1].address, "hostC:9000");
   EXPECT_EQ(agents_.starts[1].start.ranks(0).rank(), 2);
   EXPECT_EQ(agents_.starts[2].address, "hostB:9000");
+  // The fabric view: the nodes in plan order under their leaves.
+  StatusOr<proto::JobFabric> fabric = jobs_.GetJobFabric(*id);
+  ASSERT_THAT(fabric, IsOk());
+  EXPECT_EQ(fabric->kind(), "fat-tree");
+  EXPECT_EQ(fabric->placement(), "leaf-contiguous");
+  ASSERT_EQ(fabric->nodes_size(), 4);
+  for (int n = 0; n < 4; ++n) {
+    EXPECT_EQ(fabric->nodes(n).hostname(), hosts[n]);
+    ASSERT_EQ(fabric->nodes(n).leaves_size(), 1);
+    EXPECT_EQ(fabric->nodes(n).leaves(0), n < 2 ? "leaf0" : "leaf1");
+    EXPECT_FALSE(fabric->nodes(n).lost());
+  }
+  // A node lost is marked where it sits.
+  jobs_.OnNodesLost({c});
+  fabric = jobs_.GetJobFabric(*id);
+  ASSERT_THAT(fabric, IsOk());
+  EXPECT_TRUE(fabric->nodes(1).lost());
+  EXPECT_FALSE(fabric->nodes(0).lost());
   std::filesystem::remove(cluster);
 }
 

@@ -6,6 +6,8 @@
 //   GET /api/jobs, /api/jobs/<id>[?since=STEP], /api/nodes
 //                 ListJobs, GetJobStatus and ListNodes as JSON with the
 //                 proto's field names (what the page draws)
+//   GET /api/jobs/<id>/fabric
+//                 the job's nodes on its fabric (JobFabric, job_fabric.h)
 //   GET /healthz  "ok" while the coordinator serves (no credential: for
 //                 load balancers and liveness probes)
 //

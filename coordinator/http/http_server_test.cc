@@ -139,6 +139,12 @@ TEST_F(HttpServerTest, ThePageIsServedAndItsDataNeedsACredential) {
   ASSERT_TRUE(one);
   EXPECT_EQ(one->status, 200);
   EXPECT_THAT(one->body, HasSubstr("\"name\":\"listed\""));
+  httplib::Result fabric = Get("/api/jobs/" + *id + "/fabric", kViewer);
+  ASSERT_TRUE(fabric);
+  EXPECT_EQ(fabric->status, 200);
+  EXPECT_THAT(fabric->body, HasSubstr("\"kind\":\"none\""));
+  EXPECT_EQ(Get("/api/jobs/" + *id + "/fabric", "")->status, 401);
+  EXPECT_EQ(Get("/api/jobs/j-none/fabric", kViewer)->status, 404);
   httplib::Result missing = Get("/api/jobs/j-none", kViewer);
   ASSERT_TRUE(missing);
   EXPECT_EQ(missing->status, 404);
