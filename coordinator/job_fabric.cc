@@ -47,9 +47,9 @@ proto::JobFabric DescribeJobFabric(const Cluster* cluster,
                                    const std::vector<FabricPlacement>& nodes,
                                    int procs_per_node) {
   proto::JobFabric out;
-  out.set_kind(cluster == nullptr ? "none"
-                                  : topology::FabricKindName(
-                                        cluster->fabric().kind));
+  out.set_kind(cluster == nullptr
+                   ? "none"
+                   : topology::FabricKindName(cluster->fabric().kind));
   if (cluster != nullptr) out.set_cluster(cluster->name());
   std::vector<VertexId> leaves;  // in the order the nodes first use them
   std::set<VertexId> seen;

@@ -79,8 +79,8 @@ TEST(JobFabricTest, AJobOnOneLeafShowsThatLeafOnly) {
   StatusOr<topology::Cluster> c =
       topology::ParseClusterYaml(kTwoLeaves, "two-leaves.yaml");
   ASSERT_THAT(c, IsOk());
-  const proto::JobFabric f =
-      DescribeJobFabric(&*c, {{"a", "spare2", false}, {"b", "hostA", false}}, 1);
+  const proto::JobFabric f = DescribeJobFabric(
+      &*c, {{"a", "spare2", false}, {"b", "hostA", false}}, 1);
   EXPECT_THAT(Names(f, 0), ElementsAre("leaf1"));
   EXPECT_THAT(Names(f, 1), ElementsAre("spine0"));
 }
@@ -172,8 +172,8 @@ TEST(JobFabricTest, AHostTheDescriptionNoLongerHasStandsAlone) {
   StatusOr<topology::Cluster> c =
       topology::ParseClusterYaml(kTwoLeaves, "two-leaves.yaml");
   ASSERT_THAT(c, IsOk());
-  const proto::JobFabric f = DescribeJobFabric(
-      &*c, {{"a", "gone", false}, {"b", "hostB", false}}, 1);
+  const proto::JobFabric f =
+      DescribeJobFabric(&*c, {{"a", "gone", false}, {"b", "hostB", false}}, 1);
   EXPECT_THAT(f.nodes(0).leaves(), IsEmpty());
   EXPECT_THAT(Names(f, 0), ElementsAre("leaf0"));
 }

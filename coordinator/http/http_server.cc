@@ -125,24 +125,23 @@ struct HttpServer::Impl {
       }
       Json(*status, response);
     });
-    server->Get(R"(/api/jobs/([^/]+)/fabric)",
-                [this](const httplib::Request& request,
-                       httplib::Response& response) {
-                  if (!MayRead(request, response, "GET /api/jobs/JOB/fabric")) {
-                    return;
-                  }
-                  StatusOr<proto::JobFabric> fabric =
-                      coordinator->jobs().GetJobFabric(request.matches[1]);
-                  if (!fabric.ok()) {
-                    response.status =
-                        fabric.status().code() == StatusCode::kNotFound ? 404
-                                                                        : 500;
-                    response.set_content(fabric.status().message() + "\n",
-                                         "text/plain; charset=utf-8");
-                    return;
-                  }
-                  Json(*fabric, response);
-                });
+    server->Get(
+        R"(/api/jobs/([^/]+)/fabric)",
+        [this](const httplib::Request& request, httplib::Response& response) {
+          if (!MayRead(request, response, "GET /api/jobs/JOB/fabric")) {
+            return;
+          }
+          StatusOr<proto::JobFabric> fabric =
+              coordinator->jobs().GetJobFabric(request.matches[1]);
+          if (!fabric.ok()) {
+            response.status =
+                fabric.status().code() == StatusCode::kNotFound ? 404 : 500;
+            response.set_content(fabric.status().message() + "\n",
+                                 "text/plain; charset=utf-8");
+            return;
+          }
+          Json(*fabric, response);
+        });
     server->Get("/api/nodes", [this](const httplib::Request& request,
                                      httplib::Response& response) {
       if (!MayRead(request, response, "GET /api/nodes")) return;

@@ -1,9 +1,12 @@
 #include "coordinator/http/web_page.h"
 
-namespace dstrain::coordinator::http {
+#include "coordinator/http/web_fabric_view.h"
 
-const char* WebPageHtml() {
-  return R"HTML(<!doctype html>
+namespace dstrain::coordinator::http {
+namespace {
+
+// Up to the page's own script; the fabric view's script goes between.
+constexpr const char* kHead = R"HTML(<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -17,11 +20,8 @@ th { background: #f4f4f4; }
 tr.slowest td { background: #fde2e2; font-weight: bold; }
 .state-RUNNING { color: #0a6; } .state-FAILED { color: #c22; }
 .state-PENDING { color: #a60; } .state-SUCCEEDED { color: #06a; }
-.node { display: inline-block; margin: 0.3em; padding: 0.5em 0.8em;
-        border-radius: 4px; border: 1px solid #888; }
-.node.alive { background: #dff5e3; } .node.lost { background: #f8c9c9; }
-.node.drained { background: #eee; } .node.awaiting { background: #fff3c4; }
 svg { background: #fafafa; border: 1px solid #ddd; }
+#fabric-caption, #fabric-legend { color: #555; font-size: 0.9em; }
 #error { color: #c22; }
 </style>
 </head>
@@ -45,14 +45,19 @@ svg { background: #fafafa; border: 1px solid #ddd; }
   <table id="rank-table"><thead><tr><th>rank</th><th>host</th><th>step</th>
   <th>step s</th><th>tok/s</th><th>loss</th><th>scale</th><th>peak mem</th>
   <th>comm</th><th>data</th></tr></thead><tbody></tbody></table>
-  <h2>Nodes</h2><div id="fabric"></div>
+  <h2>Fabric</h2><div id="fabric"></div>
   <h2>Events</h2><ul id="events"></ul>
 </div>
 <script>
 "use strict";
+)HTML";
+
+constexpr const char* kScript = R"HTML(
 let token = sessionStorage.getItem("dstrain-token") || "";
 let steps = [];  // rank 0's steps of the job shown
 let stepsJob = "";
+let fabric = null;  // the job's fabric (/api/jobs/<id>/fabric) ...
+let fabricKey = "";  // ... for this job, attempt and placement
 const $ = (id) => document.getElementById(id);
 
 function takeTokenFromAddress() {
@@ -202,19 +207,19 @@ async function showJob(id) {
     body.appendChild(tr);
   }
 
-  // The job's nodes, coloured by state.
-  const used = new Set((st.ranks || []).map(a => a.node_id));
-  const fabric = $("fabric");
-  fabric.textContent = "";
-  for (const n of nodes.nodes || []) {
-    if (!used.has(n.node_id)) continue;
-    const d = document.createElement("span");
-    d.className = "node " + n.state;
-    d.setAttribute("data-node", n.hostname);
-    d.setAttribute("data-state", n.state);
-    d.textContent = n.hostname + " (" + n.state + ")";
-    fabric.appendChild(d);
+  // The job's nodes where they sit on the fabric: its shape changes only
+  // with a new attempt or placement, their colours at every refresh.
+  const key = id + "/" + (st.attempt || 0) + "/" +
+      (st.ranks || []).map(a => a.node_id).join(",");
+  if (key !== fabricKey) {
+    fabric = await api("/api/jobs/" + encodeURIComponent(id) + "/fabric");
+    fabricKey = key;
   }
+  const nodeState = {};
+  for (const n of nodes.nodes || []) nodeState[n.node_id] = n.state;
+  drawFabric($("fabric"), fabric, (nodeId) => nodeState[nodeId],
+             (rank) => latest[rank] ? Number(latest[rank].step_time_s || 0) : undefined,
+             slowest);
 
   const events = $("events");
   events.textContent = "";
@@ -254,6 +259,13 @@ setInterval(refresh, 2000);
 </body>
 </html>
 )HTML";
+
+}  // namespace
+
+const std::string& WebPageHtml() {
+  static const std::string* const page =
+      new std::string(std::string(kHead) + FabricViewScript() + kScript);
+  return *page;
 }
 
 }  // namespace dstrain::coordinator::http

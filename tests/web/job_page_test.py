@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """The coordinator's web page in a real browser (headless Chromium through
 Selenium): a coordinator with --http, two agents (node-a, node-b) and a
-2-node x 2-rank job; the job's page must show a row for every rank, its
-loss curve must gain points as steps pass, and its nodes view must mark
-node-b lost once node-b's agent is killed. Saves a screenshot of the page
-into --out.
+2-node x 2-rank job on a described two-leaf fat-tree (node-b under leaf0,
+node-a under leaf1, one spine); the job's page must show a row for every
+rank, its loss curve must gain points as steps pass, and its fabric view
+must draw the spine and both leaves with each node under its own leaf,
+coloured by its step time, and mark node-b lost once node-b's agent is
+killed. Saves a screenshot of the page into --out.
 
 Exit 0 when all holds, 1 on a failure (saying which), 77 (ctest's skip)
 when Selenium, Chromium or chromedriver are missing or the browser cannot
@@ -23,11 +25,25 @@ import threading
 import time
 
 SKIP = 77
+# node-b under leaf0, node-a under leaf1, spares the job does not get.
+CLUSTER = """name: two-leaves
+fabric: {kind: fat-tree, k: 8, levels: 2, oversubscription: 1}
+defaults: {devices: 2, bandwidth: 100 Gb/s, latency: 1 us}
+switches:
+  - {name: "leaf[0-1]", level: 0}
+  - {name: spine0, level: 1}
+hosts:
+  - {name: "node-b,spare[0-1]", leaf: leaf0}
+  - {name: "node-a,spare[2-3]", leaf: leaf1}
+links:
+  - {a: "leaf[0-1]", b: spine0, count: 2}
+"""
 TINY_JOB = """name: web
 procs_per_node: 2
 nodes: {min: 2, max: 2}
 device: cpu
 backend: gloo
+topology: {cluster: %s}
 model: {type: gpt, vocab: 256, layers: 1, d_model: 32, heads: 2, seq_len: 32}
 data: {type: text, path: /usr/share/games/fortunes}
 train:
@@ -140,9 +156,12 @@ def main():
             agents[host] = agent
             wait_for(host + "'s agent",
                      lambda: "serving on" in agent.text(), 30)
+        cluster_file = os.path.join(work, "two-leaves.yaml")
+        with open(cluster_file, "w") as f:
+            f.write(CLUSTER)
         job_file = os.path.join(work, "web.yaml")
         with open(job_file, "w") as f:
-            f.write(TINY_JOB)
+            f.write(TINY_JOB % cluster_file)
         launched = subprocess.run(
             [a.dstrain, "launch", job_file, "--coordinator", address,
              "--token-file", op, "--run-dir", os.path.join(work, "run"),
@@ -195,22 +214,54 @@ def main():
         wait_for("the loss curve to gain points (had %d)" % first,
                  lambda: points() > first, 60)
 
-        def node_state(host):
+        def fabric():
             return browser.execute_script(
-                "const n = document.querySelector("
-                "'#fabric [data-node=\"' + arguments[0] + '\"]');"
-                "return n ? n.getAttribute('data-state') : '';", host) or ""
+                "const f = document.getElementById('fabric');"
+                "const out = {switches: {}, nodes: {}};"
+                "for (const s of f.querySelectorAll('[data-switch]'))"
+                "  out.switches[s.getAttribute('data-switch')] ="
+                "      Number(s.getAttribute('data-level'));"
+                "for (const n of f.querySelectorAll('[data-node]'))"
+                "  out.nodes[n.getAttribute('data-node')] = {"
+                "    state: n.getAttribute('data-state'),"
+                "    leaf: n.getAttribute('data-leaf'),"
+                "    step: n.getAttribute('data-step-time'),"
+                "    fill: n.querySelector('rect').getAttribute('fill')};"
+                "return out;") or {"switches": {}, "nodes": {}}
 
-        wait_for("node-b shown alive", lambda: node_state("node-b") == "alive",
-                 30)
+        def timed():
+            f = fabric()
+            nodes = f["nodes"]
+            return (len(nodes) == 2 and
+                    all(n["state"] == "alive" and n["step"]
+                        for n in nodes.values()) and f)
+
+        drawn = wait_for("both nodes alive on the fabric with a step time",
+                         timed, 60)
+        if drawn["switches"] != {"leaf0": 0, "leaf1": 0, "spine0": 1}:
+            fail("the fabric view's switches are %s (want leaf0, leaf1 and "
+                 "spine0 only)" % drawn["switches"])
+        leaves = {h: n["leaf"] for h, n in drawn["nodes"].items()}
+        if leaves != {"node-a": "leaf1", "node-b": "leaf0"}:
+            fail("the fabric view puts the nodes under %s" % leaves)
+        for h, n in drawn["nodes"].items():
+            if not n["fill"].startswith("hsl("):
+                fail("%s is not coloured by its step time: %s" % (h, n))
+
         agents["node-b"].stop(signal.SIGKILL)
-        wait_for("node-b marked lost", lambda: node_state("node-b") == "lost",
-                 60)
+        lost = wait_for(
+            "node-b marked lost on the fabric",
+            lambda: (fabric()["nodes"].get("node-b", {}).get("state") ==
+                     "lost" and fabric()), 60)
+        if lost["nodes"]["node-b"]["leaf"] != "leaf0":
+            fail("lost node-b is no longer drawn under leaf0: %s" % lost)
         os.makedirs(a.out, exist_ok=True)
         shot = os.path.join(a.out, "job_page.png")
         browser.save_screenshot(shot)
         print("ok: every rank shown, the loss curve grew past %d points, "
-              "node-b marked lost; screenshot %s" % (first, shot), flush=True)
+              "the fabric view drew spine0 over leaf0 (node-b) and leaf1 "
+              "(node-a) coloured by step time, node-b marked lost; "
+              "screenshot %s" % (first, shot), flush=True)
         return 0
     finally:
         if browser is not None:
