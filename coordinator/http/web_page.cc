@@ -56,6 +56,7 @@ constexpr const char* kScript = R"HTML(
 let token = sessionStorage.getItem("dstrain-token") || "";
 let steps = [];  // rank 0's steps of the job shown
 let stepsJob = "";
+let stepsAttempt = -1;  // the attempt the curves were read for
 let fabric = null;  // the job's fabric (/api/jobs/<id>/fabric) ...
 let fabricKey = "";  // ... for this job, attempt and placement
 const $ = (id) => document.getElementById(id);
@@ -155,11 +156,19 @@ async function showJobs() {
 }
 
 async function showJob(id) {
-  if (stepsJob !== id) { steps = []; stepsJob = id; }
+  if (stepsJob !== id) { steps = []; stepsJob = id; stepsAttempt = -1; }
   const since = steps.length ? steps[steps.length - 1].step : 0;
-  const [st, nodes] = await Promise.all([
+  let [st, nodes] = await Promise.all([
     api("/api/jobs/" + encodeURIComponent(id) + "?since=" + since),
     api("/api/nodes")]);
+  // A new attempt resumes from its checkpoint and redoes the steps after
+  // it: the curves are read again from the start, as rank 0's history
+  // holds them now.
+  if ((st.attempt || 0) !== stepsAttempt) {
+    if (since > 0) st = await api("/api/jobs/" + encodeURIComponent(id) + "?since=0");
+    steps = [];
+    stepsAttempt = st.attempt || 0;
+  }
   for (const h of st.history || []) {
     if (steps.length && h.step <= steps[steps.length - 1].step) continue;
     steps.push(h);
