@@ -15,6 +15,7 @@
 #include "agent/retry_delay.h"
 #include "agent/worker_env.h"
 #include "agent/worker_launcher.h"
+#include "agent/progress_watch.h"
 #include "agent/worker_logs.h"
 #include "common/cpu_affinity.h"
 #include "common/log.h"
@@ -77,12 +78,28 @@ class Agent::Control : public WorkerControl {
           agent_->job_files_->Write(request.job_id(), request.attempt(),
                                     request.spec().yaml()));
     }
-    DSTRAIN_ASSIGN_OR_RETURN(JobLaunch launch, BuildJobLaunch(request, ctx));
-    StatusOr<std::vector<pid_t>> pids = agent_->launcher_->Start(launch);
+    std::vector<int> ranks;
+    for (const proto::RankAssignment& a : request.ranks()) {
+      ranks.push_back(a.rank());
+    }
+    DSTRAIN_ASSIGN_OR_RETURN(
+        ctx.progress_dir,
+        agent_->progress_->Prepare(request.job_id(), request.attempt(), ranks));
+    StatusOr<JobLaunch> launch = BuildJobLaunch(request, ctx);
+    StatusOr<std::vector<pid_t>> pids =
+        launch.ok() ? agent_->launcher_->Start(*launch)
+                    : StatusOr<std::vector<pid_t>>(launch.status());
     if (!pids.ok()) {
       agent_->job_files_->Remove(request.job_id(), request.attempt());
+      agent_->progress_->Remove(request.job_id(), request.attempt());
       return pids.status();
     }
+    std::vector<std::pair<int, pid_t>> started;
+    for (std::size_t i = 0; i < pids->size() && i < launch->ranks.size();
+         ++i) {
+      started.emplace_back(launch->ranks[i].rank, (*pids)[i]);
+    }
+    agent_->progress_->Attach(request.job_id(), request.attempt(), started);
     log::Debug("agent: started " + std::to_string(pids->size()) +
                " workers of job " + request.job_id());
     return std::vector<int>(pids->begin(), pids->end());
@@ -170,6 +187,8 @@ StatusOr<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& options) {
   };
   DSTRAIN_ASSIGN_OR_RETURN(a->job_files_, JobFiles::Create());
   JobFiles* job_files = a->job_files_.get();
+  DSTRAIN_ASSIGN_OR_RETURN(a->progress_, ProgressWatch::Create());
+  ProgressWatch* progress = a->progress_.get();
   WorkerLogsOptions log_options;
   log_options.max_file_bytes = options.log_max_file_bytes;
   log_options.max_total_bytes = options.log_max_total_bytes;
@@ -190,9 +209,10 @@ StatusOr<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& options) {
                      std::chrono::system_clock::now().time_since_epoch())
                      .count());
   };
-  lopts.callbacks.on_job_done = [job_files](const std::string& job,
-                                            int attempt) {
+  lopts.callbacks.on_job_done = [job_files, progress](const std::string& job,
+                                                      int attempt) {
     job_files->Remove(job, attempt);
+    progress->Remove(job, attempt);
   };
   a->launcher_ = std::make_unique<WorkerLauncher>(std::move(lopts));
 
@@ -325,7 +345,8 @@ void Agent::HeartbeatLoop() {
     StatusOr<bool> known = client_->Heartbeat(
         id, launcher_->RunningRanks(),
         std::chrono::duration_cast<std::chrono::milliseconds>(every) +
-            std::chrono::milliseconds(500));
+            std::chrono::milliseconds(500),
+        progress_->Snapshot());
     if (!known.ok()) {
       if (!failing)
         log::Warn("agent: heartbeat failed: " + known.status().message() +

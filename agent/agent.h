@@ -44,6 +44,7 @@ class AgentService;
 class RendezvousRelay;
 class RendezvousRelayService;
 class JobFiles;
+class ProgressWatch;
 class WorkerLogs;
 class MetricsReporter;
 class WorkerLauncher;
@@ -122,6 +123,7 @@ class Agent {
   std::string address_;
   std::unique_ptr<JobFiles> job_files_;
   std::unique_ptr<WorkerLogs> logs_;
+  std::unique_ptr<ProgressWatch> progress_;  // the workers' records
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

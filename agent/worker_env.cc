@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 
+#include "agent/progress_watch.h"
 #include "common/contract/grad_routes.h"
 #include "common/contract/worker_env.h"
 
@@ -110,6 +111,7 @@ StatusOr<JobLaunch> BuildJobLaunch(const proto::StartWorkersRequest& req,
       contract::kToken,        contract::kJobId,
       contract::kAttempt,      contract::kRunDir,
       contract::kResume,       contract::kMetricsFd,
+      contract::kProgressFile,
       contract::kNumaNode,     contract::kSubCommunicators,
       contract::kGradAllReduce};
   StatusOr<contract::WorkerEnv> passed = contract::DecodeWorkerEnv(
@@ -186,6 +188,9 @@ StatusOr<JobLaunch> BuildJobLaunch(const proto::StartWorkersRequest& req,
     rank_env.rank = a.rank();
     rank_env.local_rank = a.local_rank();
     rank_env.numa_node = b.numa_node;
+    if (!ctx.progress_dir.empty()) {
+      rank_env.progress_file = ProgressFileOf(ctx.progress_dir, a.rank());
+    }
     for (const auto& c : req.communicators())
       rank_env.sub_communicators.push_back(
           {c.name(), c.color(a.rank()), c.key(a.rank())});

@@ -41,6 +41,9 @@ struct WorkerEnvContext {
   // Where the workers' rendezvous calls go (DSTRAIN_COORDINATOR): this
   // agent's relay; empty: the coordinator's address from the request.
   std::string rendezvous_address;
+  // Where each rank's progress record is (agent/progress_watch.h):
+  // <progress_dir>/rank-<r>.progress, made before the start; empty: none.
+  std::string progress_dir;
 };
 
 StatusOr<JobLaunch> BuildJobLaunch(const proto::StartWorkersRequest& request,

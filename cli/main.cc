@@ -126,6 +126,18 @@ int main(int argc, char** argv) {
                    "re-adopted) before those nodes are lost")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  coord_cmd
+      ->add_option("--heartbeat", coord.heartbeat_s,
+                   "seconds between each agent's heartbeats (agents are "
+                   "told at registration)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  coord_cmd
+      ->add_option("--missed-heartbeats", coord.missed_heartbeats,
+                   "heartbeats a node may miss before it is lost and its "
+                   "jobs fail or restart")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
   coord_cmd->add_option("--viewer-token-file", coord.viewer_token_file,
                         "file (mode 0600) with a read-only token: it may list "
                         "jobs and nodes, read a job's status and /metrics, "

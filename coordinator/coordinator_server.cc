@@ -172,6 +172,7 @@ void CoordinatorServer::LivenessLoop() {
     lock.unlock();
     std::vector<std::string> lost = impl_->nodes.CheckLiveness();
     if (!lost.empty()) impl_->jobs.OnNodesLost(lost);
+    impl_->jobs.CheckHangs();
     lock.lock();
   }
 }

@@ -47,7 +47,7 @@ struct CoordinatorOptions {
   std::string node_token;
   // Read-only credential (access.h's viewer); empty: none.
   std::string viewer_token;
-  double heartbeat_s = 2.0;  // agents are told this interval
+  double heartbeat_s = 1.0;  // agents are told this interval
   int missed_heartbeats_before_lost = 3;
   // After a restart on a stored state: how long the agents of the nodes
   // that were live have to register again (their running workers are then

@@ -160,7 +160,7 @@ TEST_F(CoordinatorServerTest, RegisterAndHeartbeat) {
   auto r = client_->RegisterNode(inv, "127.0.0.1:5555");
   ASSERT_THAT(r, IsOk()) << r.status().ToString();
   EXPECT_FALSE(r->node_id().empty());
-  EXPECT_DOUBLE_EQ(r->heartbeat_s(), 2.0);
+  EXPECT_DOUBLE_EQ(r->heartbeat_s(), 1.0);
   auto known = client_->Heartbeat(r->node_id(), {0, 1});
   ASSERT_THAT(known, IsOk());
   EXPECT_TRUE(*known);

@@ -164,6 +164,11 @@ grpc::ServerUnaryReactor* CoordinatorService::Heartbeat(
     std::vector<int> ranks(request->running_ranks().begin(),
                            request->running_ranks().end());
     response->set_known(nodes_->Heartbeat(request->node_id(), ranks));
+    if (response->known() && request->progress_size() > 0) {
+      jobs_->ReportProgress(request->node_id(),
+                            {request->progress().begin(),
+                             request->progress().end()});
+    }
     return Status::Ok();
   });
 }

@@ -10,6 +10,7 @@
 #include "common/rpc/auth.h"
 #include "common/rpc/worker_exit.h"
 #include "coordinator/exit_description.h"
+#include "coordinator/hang_report.h"
 #include "coordinator/job_fabric.h"
 #include "coordinator/state/in_memory_state_store.h"
 #include "topology/model/rank_layout.h"
@@ -61,6 +62,11 @@ JobManager::JobManager(NodeManager* nodes, RendezvousStore* kv,
       coordinator_address_(options_.coordinator_address),
       rng_(std::random_device{}()) {}
 
+JobManager::~JobManager() {
+  std::lock_guard<std::mutex> lock(lifetime_->mu);
+  lifetime_->alive = false;
+}
+
 void JobManager::SetCoordinatorAddress(const std::string& address) {
   std::lock_guard<std::mutex> lock(mu_);
   coordinator_address_ = address;
@@ -86,7 +92,11 @@ void JobManager::TransitionLocked(Job* job, proto::JobState to,
     job->running_us = 0;
     job->startup_s = -1;
   }
-  if (to == proto::JOB_RUNNING) job->running_us = now;
+  if (to == proto::JOB_STARTING) job->progress.clear();
+  if (to == proto::JOB_RUNNING) {
+    job->running_us = now;
+    job->progress_since = clock_->Now();
+  }
   if (IsEnded(to)) job->ended_us = now;
   proto::JobEvent event;
   event.set_time_unix_us(now);
@@ -861,6 +871,146 @@ Status JobManager::ReportWorkerExit(const std::string& node_id,
   return effects.store_error;
 }
 
+namespace {
+
+// Whether `b` is further than `a`: any change of step, phase or a
+// collective's numbers (the process state is not progress).
+bool Progressed(const proto::RankProgress& a, const proto::RankProgress& b) {
+  if (a.step() != b.step() || a.phase() != b.phase() ||
+      a.comms_size() != b.comms_size()) {
+    return true;
+  }
+  for (int i = 0; i < a.comms_size(); ++i) {
+    if (a.comms(i).started_seq() != b.comms(i).started_seq() ||
+        a.comms(i).completed_seq() != b.comms(i).completed_seq()) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+void JobManager::ReportProgress(
+    const std::string& node_id,
+    const std::vector<proto::RankProgress>& progress) {
+  if (progress.empty()) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  const Clock::TimePoint now = clock_->Now();
+  for (const proto::RankProgress& p : progress) {
+    Job* job = FindLocked(p.job_id());
+    if (job == nullptr || job->state != proto::JOB_RUNNING ||
+        job->attempt != p.attempt() || p.rank() < 0 ||
+        p.rank() >= static_cast<int>(job->ranks.size()) ||
+        job->ranks[p.rank()].node_id() != node_id) {
+      continue;
+    }
+    auto it = job->progress.find(p.rank());
+    if (it == job->progress.end()) {
+      job->progress.emplace(p.rank(), Job::Progress{p, now});
+    } else {
+      if (Progressed(it->second.last, p)) it->second.changed_at = now;
+      it->second.last = p;
+    }
+  }
+}
+
+void JobManager::CheckHangs() {
+  Effects effects;
+  struct Hung {
+    std::string job_id;
+    int attempt = 0;
+    std::int64_t detected_us = 0;
+  };
+  std::vector<Hung> hung;
+  std::vector<std::map<std::string, std::vector<int>>> culprit_agents;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const Clock::TimePoint now = clock_->Now();
+    for (auto& [id, job] : jobs_) {
+      if (job.state != proto::JOB_RUNNING || job.restarting ||
+          job.progress.empty() || !(job.spec.hang_timeout_s() > 0)) {
+        continue;
+      }
+      Clock::TimePoint last = job.progress_since;
+      bool checkpointing = false;
+      for (const auto& [rank, p] : job.progress) {
+        if (job.exits.count(rank) != 0) continue;
+        last = std::max(last, p.changed_at);
+        checkpointing = checkpointing || p.last.phase() == "checkpoint";
+      }
+      const double limit =
+          job.spec.hang_timeout_s() * (checkpointing ? 10.0 : 1.0);
+      const double stalled = Seconds(now - last);
+      if (stalled < limit) continue;
+      std::vector<RankView> views;
+      for (const proto::RankAssignment& a : job.ranks) {
+        if (job.exits.count(a.rank()) != 0) continue;
+        RankView v;
+        v.rank = a.rank();
+        v.host = a.host();
+        auto p = job.progress.find(a.rank());
+        if (p != job.progress.end()) {
+          v.has_progress = true;
+          v.progress = p->second.last;
+        }
+        views.push_back(std::move(v));
+      }
+      proto::HangReport report = DescribeHang(views, stalled);
+      report.set_detected_unix_us(clock_->UnixMicros());
+      std::map<std::string, std::vector<int>> agents;
+      for (const proto::HangRank& c : report.culprits()) {
+        const proto::RankAssignment& a = job.ranks[c.rank()];
+        const Placement& node = job.nodes[a.node_rank()];
+        if (!node.lost) agents[node.agent_address].push_back(c.rank());
+      }
+      job.hang = report;
+      log::Warn("coordinator: job " + id + " hangs: " + report.summary());
+      hung.push_back(Hung{id, job.attempt, report.detected_unix_us()});
+      culprit_agents.push_back(std::move(agents));
+      FailOrRestartLocked(&job, "hang: " + report.summary(), &effects);
+    }
+  }
+  Apply(&effects);
+  for (std::size_t i = 0; i < hung.size(); ++i) {
+    FetchHangLogs(hung[i].job_id, hung[i].attempt, hung[i].detected_us,
+                  culprit_agents[i]);
+  }
+}
+
+void JobManager::FetchHangLogs(
+    const std::string& job_id, int attempt, std::int64_t detected_us,
+    const std::map<std::string, std::vector<int>>& by_agent) {
+  constexpr int kLastLines = 5;
+  for (const auto& [address, ranks] : by_agent) {
+    proto::ReadLogsRequest request;
+    request.set_job_id(job_id);
+    request.set_attempt(attempt);
+    for (int r : ranks) request.add_ranks(r);
+    request.set_tail(kLastLines);
+    agents_->ReadLogsAsync(
+        address, request,
+        [this, lifetime = lifetime_, job_id,
+         detected_us](StatusOr<proto::ReadLogsResponse> got) {
+          if (!got.ok()) return;  // the report stands without them
+          std::lock_guard<std::mutex> alive(lifetime->mu);
+          if (!lifetime->alive) return;
+          std::lock_guard<std::mutex> lock(mu_);
+          Job* job = FindLocked(job_id);
+          // Only into the report this call was made for.
+          if (job == nullptr || !job->hang.has_value() ||
+              job->hang->detected_unix_us() != detected_us) {
+            return;
+          }
+          for (proto::HangRank& c : *job->hang->mutable_culprits()) {
+            for (const proto::LogLine& line : got->lines()) {
+              if (line.rank() == c.rank()) c.add_last_lines(line.text());
+            }
+          }
+        });
+  }
+}
+
 void JobManager::OnNodesLost(const std::vector<std::string>& node_ids) {
   if (node_ids.empty()) return;
   std::set<std::string> lost(node_ids.begin(), node_ids.end());
@@ -1150,6 +1300,7 @@ StatusOr<proto::JobStatus> JobManager::GetJobStatus(const std::string& job_id,
   status.set_attempt(job.attempt);
   status.set_restart_reason(job.restart_reason);
   status.set_max_restarts(job.spec.max_restarts());
+  if (job.hang.has_value()) *status.mutable_hang() = *job.hang;
   for (const proto::RankAssignment& a : job.ranks) *status.add_ranks() = a;
   for (const auto& [rank, m] : job.latest) *status.add_latest() = m;
   auto first = std::upper_bound(

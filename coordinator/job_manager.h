@@ -146,6 +146,10 @@ class JobManager {
              Executor* executor, const Clock* clock,
              JobManagerOptions options = {});
 
+  // Answers to the manager's asynchronous agent calls (FetchHangLogs) that
+  // arrive later are dropped.
+  ~JobManager();
+
   void SetCoordinatorAddress(const std::string& address);
 
   // Before any job is launched: an earlier run's jobs, as Load gave them
@@ -170,6 +174,22 @@ class JobManager {
 
   // Fails the running jobs placed on any of these nodes.
   void OnNodesLost(const std::vector<std::string>& node_ids);
+
+  // Hangs. Each heartbeat brings its node's ranks' progress records
+  // (proto RankProgress; another attempt's, or a job not running, are
+  // ignored). CheckHangs, called with the liveness checks, finds each
+  // running job none of whose ranks changed its step, phase or
+  // collectives for spec.hang_timeout_s (ten times that while a rank is in
+  // its "checkpoint" phase; counted from the attempt's RUNNING at the
+  // earliest; ranks that exited do not count; a job with no record at all
+  // is not judged), records the wavefront (hang_report.h) as
+  // JobStatus.hang, and fails or restarts the job with the report's
+  // summary ("hang: no progress for 31 s: ..."). Then it asks the
+  // culprits' agents for their last output lines, which the report gains
+  // when they answer.
+  void ReportProgress(const std::string& node_id,
+                      const std::vector<proto::RankProgress>& progress);
+  void CheckHangs();
 
   // A node restored from an earlier run registered again (NodeManager gave
   // it its id back) and its agent runs `running`. Each restored job placed
@@ -250,6 +270,15 @@ class JobManager {
     // not in this run) and the seconds from then to its first step.
     std::int64_t running_us = 0;
     double startup_s = -1;
+    // The current attempt's progress records (by rank) and when each last
+    // changed; the newest hang found.
+    struct Progress {
+      proto::RankProgress last;
+      Clock::TimePoint changed_at;
+    };
+    std::map<int, Progress> progress;
+    Clock::TimePoint progress_since;  // the attempt's RUNNING
+    std::optional<proto::HangReport> hang;
     std::map<int, proto::RankResult> results;  // by rank
     std::map<int, proto::WorkerExit> exits;    // by rank, first report wins
     // Set from a failure until the failed attempt's workers have all
@@ -324,6 +353,10 @@ class JobManager {
   // write (*written, when there is one).
   Status TakeMetrics(const proto::ReportMetricsRequest& request,
                      std::optional<GroupCommit::Ticket>* written);
+  // Adds the culprits' last output lines to the job's hang report.
+  void FetchHangLogs(const std::string& job_id, int attempt,
+                     std::int64_t detected_us,
+                     const std::map<std::string, std::vector<int>>& by_agent);
   void OnStartResult(const std::string& job_id, int attempt,
                      const std::string& node_id, const Status& status);
 
@@ -345,6 +378,14 @@ class JobManager {
   std::set<std::string> reserved_ids_;  // guarded by mu_
   std::mt19937_64 rng_;                 // guarded by mu_
   bool scheduling_ = false;             // guarded by mu_
+  // Whether the manager still exists, for callbacks of asynchronous agent
+  // calls: they hold `mu` while they use the manager; the destructor
+  // clears `alive` under it.
+  struct Lifetime {
+    std::mutex mu;
+    bool alive = true;
+  };
+  const std::shared_ptr<Lifetime> lifetime_ = std::make_shared<Lifetime>();
   bool reschedule_ = false;             // guarded by mu_
 };
 

@@ -63,6 +63,7 @@ engine::RankContext ContextFrom(const contract::WorkerEnv& env) {
   ctx.grad_routes = env.grad_routes;
   ctx.run_dir = env.run_dir;
   ctx.resume = env.resume;
+  ctx.progress_file = env.progress_file;
   return ctx;
 }
 
@@ -97,7 +98,7 @@ StatusOr<std::shared_ptr<rendezvous::KeyValueStore>> PickStore(
   o.is_server = ctx.rank == 0;
   o.world_size = ctx.world_size;
   o.timeout = std::chrono::milliseconds(
-      static_cast<std::int64_t>(job.fault_tolerance.hang_timeout_s * 1000));
+      static_cast<std::int64_t>(job.fault_tolerance.collective_timeout_s() * 1000));
   return rendezvous::ConnectTcpStore(o);
 }
 
@@ -316,7 +317,7 @@ int RunUnderMpi(const WorkerCommandOptions& options,
     mpi::MpiStoreOptions o;
     o.host = ctx.comm_host;
     o.timeout = std::chrono::milliseconds(
-        static_cast<std::int64_t>(job.fault_tolerance.hang_timeout_s * 1000));
+        static_cast<std::int64_t>(job.fault_tolerance.collective_timeout_s() * 1000));
     StatusOr<std::shared_ptr<rendezvous::KeyValueStore>> store =
         mpi::ConnectMpiStore(o);
     if (!store.ok()) {

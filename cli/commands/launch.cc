@@ -561,6 +561,7 @@ int LaunchRun::Run() {
       MakeJobSpec(job_, yaml_, source_path_, o_.overrides, run_dir_);
   spec.set_resume(o_.resume);
   spec.set_max_restarts(job_.fault_tolerance.max_restarts);
+  spec.set_hang_timeout_s(job_.fault_tolerance.hang_timeout_s);
   auto id = client_->LaunchJob(spec);
   if (!id.ok()) {
     const StatusCode code = id.status().code();

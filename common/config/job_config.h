@@ -97,8 +97,12 @@ struct CheckpointConfig {
 
 struct FaultToleranceConfig {
   int max_restarts = 0;
-  double heartbeat_s = 2.0;
-  double hang_timeout_s = 300.0;
+  double heartbeat_s = 1.0;
+  // A coordinator declares a hang after this long without progress; the
+  // workers' own collective and rendezvous timeout, the backstop where no
+  // coordinator watches, is twice as long (collective_timeout_s).
+  double hang_timeout_s = 30.0;
+  double collective_timeout_s() const { return 2 * hang_timeout_s; }
 };
 
 struct BindingConfig {

@@ -55,6 +55,7 @@ std::vector<std::pair<std::string, std::string>> EncodeWorkerEnv(
   optional(kToken, env.token);
   if (env.metrics_fd >= 0)
     out.emplace_back(kMetricsFd, std::to_string(env.metrics_fd));
+  optional(kProgressFile, env.progress_file);
   optional(kTlsCert, env.tls_cert);
   optional(kTlsKey, env.tls_key);
   optional(kTlsCa, env.tls_ca);
@@ -80,7 +81,7 @@ const std::vector<std::string>& WorkerEnvVariables() {
       kRank, kWorldSize, kLocalRank, kLocalWorldSize, kNodeRank,
       kMasterAddr, kMasterPort, kCoordinator, kToken, kJobId, kJobName,
       kAttempt, kNumNodes, kDstrainNodeRank, kRunDir, kResume, kMetricsFd,
-      kTlsCert, kTlsKey, kTlsCa, kNodeName, kCommHost, kGlooSocketIfname,
+      kProgressFile, kTlsCert, kTlsKey, kTlsCa, kNodeName, kCommHost, kGlooSocketIfname,
       kNumaNode, kSubCommunicators, kGradAllReduce};
   // clang-format on
   return kAll;
@@ -130,6 +131,7 @@ StatusOr<WorkerEnv> DecodeWorkerEnv(const EnvLookup& lookup) {
   env.resume = resume == "1";
   DSTRAIN_RETURN_IF_ERROR(
       DecodeInt(lookup, kMetricsFd, 0, 1 << 20, &env.metrics_fd));
+  DecodeString(lookup, kProgressFile, &env.progress_file);
   DecodeString(lookup, kTlsCert, &env.tls_cert);
   DecodeString(lookup, kTlsKey, &env.tls_key);
   DecodeString(lookup, kTlsCa, &env.tls_ca);

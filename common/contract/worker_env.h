@@ -18,6 +18,8 @@
 //   DSTRAIN_RESUME=0|1           resume from the newest complete checkpoint
 //   DSTRAIN_METRICS_FD           where the worker writes its metrics lines
 //                                (common/contract/metrics_lines.h)
+//   DSTRAIN_PROGRESS_FILE        the shared record of its collectives its
+//                                agent reads (common/contract/progress_record.h)
 //   DSTRAIN_TLS_CERT DSTRAIN_TLS_KEY DSTRAIN_TLS_CA   PEM files for mutual
 //                                TLS to the coordinator (common/rpc/tls.h),
 //                                when the agent uses TLS
@@ -70,6 +72,7 @@ inline constexpr char kDstrainNodeRank[] = "DSTRAIN_NODE_RANK";
 inline constexpr char kRunDir[] = "DSTRAIN_RUN_DIR";
 inline constexpr char kResume[] = "DSTRAIN_RESUME";
 inline constexpr char kMetricsFd[] = "DSTRAIN_METRICS_FD";
+inline constexpr char kProgressFile[] = "DSTRAIN_PROGRESS_FILE";
 inline constexpr char kTlsCert[] = "DSTRAIN_TLS_CERT";
 inline constexpr char kTlsKey[] = "DSTRAIN_TLS_KEY";
 inline constexpr char kTlsCa[] = "DSTRAIN_TLS_CA";
@@ -108,6 +111,7 @@ struct WorkerEnv {
   std::string run_dir;
   bool resume = false;
   int metrics_fd = -1;                    // < 0: none
+  std::string progress_file;              // empty: none
   std::string tls_cert, tls_key, tls_ca;  // paths; empty: plaintext
   std::string node_name;                  // empty: the machine's hostname
   std::string comm_host;       // empty: the worker picks (see worker_command)

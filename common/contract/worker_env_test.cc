@@ -38,6 +38,7 @@ TEST(WorkerEnvTest, EveryFieldSurvivesEncodeThenDecode) {
   env.run_dir = "/runs/charlm";
   env.resume = true;
   env.metrics_fd = 3;
+  env.progress_file = "/dev/shm/dstrain-progress/rank-2.progress";
   env.comm_host = "10.0.0.2";
   env.node_name = "node-b";
   env.tls_cert = "/etc/dstrain/node.pem";

@@ -57,12 +57,16 @@ StatusOr<proto::RegisterNodeResponse> CoordinatorClient::RegisterNode(
 
 StatusOr<bool> CoordinatorClient::Heartbeat(
     const std::string& node_id, const std::vector<int>& running_ranks,
-    std::chrono::milliseconds timeout) {
+    std::chrono::milliseconds timeout,
+    std::vector<proto::RankProgress> progress) {
   grpc::ClientContext context;
   impl_->Prepare(&context, timeout);
   proto::HeartbeatRequest request;
   request.set_node_id(node_id);
   for (int r : running_ranks) request.add_running_ranks(r);
+  for (proto::RankProgress& p : progress) {
+    *request.add_progress() = std::move(p);
+  }
   proto::HeartbeatResponse response;
   grpc::Status s = impl_->stub->Heartbeat(&context, request, &response);
   if (!s.ok()) return rpc::FromGrpcStatus(s, "Heartbeat to " + address_);

@@ -43,10 +43,12 @@ class CoordinatorClient {
       const proto::NodeInventory& inventory, const std::string& agent_address,
       const std::string& previous_node_id = "",
       const std::vector<proto::RunningJob>& running_jobs = {});
-  // The coordinator's `known`: false means register again.
+  // The coordinator's `known`: false means register again. `progress`:
+  // the running ranks' collectives (for hang detection).
   StatusOr<bool> Heartbeat(const std::string& node_id,
                            const std::vector<int>& running_ranks,
-                           std::chrono::milliseconds timeout = {});
+                           std::chrono::milliseconds timeout = {},
+                           std::vector<proto::RankProgress> progress = {});
   // Returns the job id.
   StatusOr<std::string> LaunchJob(const proto::JobSpec& spec);
   StatusOr<proto::JobStatus> GetJobStatus(const std::string& job_id,

@@ -111,6 +111,8 @@ int RunCoordinatorCommand(const CoordinatorCommandOptions& options) {
   server_options.viewer_token = viewer_token;
   server_options.node_network = node_network;
   server_options.restore_grace_s = options.restore_grace_s;
+  server_options.heartbeat_s = options.heartbeat_s;
+  server_options.missed_heartbeats_before_lost = options.missed_heartbeats;
   StatusOr<std::unique_ptr<CoordinatorServer>> server =
       CoordinatorServer::Start(server_options);
   if (!server.ok()) {

@@ -32,6 +32,10 @@ struct CoordinatorCommandOptions {
   // agents of the nodes that were live have to register again before their
   // nodes are lost (coordinator_server.h).
   double restore_grace_s = 30.0;
+  // --heartbeat SECONDS, --missed-heartbeats N: a node is lost after N
+  // intervals without a heartbeat (coordinator_server.h).
+  double heartbeat_s = 1.0;
+  int missed_heartbeats = 3;
   // --viewer-token-file: a read-only credential (coordinator/access.h);
   // empty: none.
   std::string viewer_token_file;

@@ -36,6 +36,9 @@ struct RankContext {
   // > 0, a restart, resumes too).
   std::string run_dir;
   bool resume = false;
+  // Where this rank reports its collectives and step to its agent
+  // (common/contract/progress_record.h); empty: nowhere.
+  std::string progress_file;
 };
 
 }  // namespace dstrain::base

@@ -24,6 +24,7 @@
 #include <optional>
 
 #include "common/config/job_validation.h"
+#include "common/contract/progress_record.h"
 #include "common/fnv1a.h"
 #include "common/units.h"
 #include "worker/amp/amp_step.h"
@@ -33,6 +34,7 @@
 #include "worker/checkpoint/train_checkpoints.h"
 #include "worker/comm/communicator_factory.h"
 #include "worker/comm/plan_communicators.h"
+#include "worker/comm/progress_communicator.h"
 #include "worker/data/batch_prefetcher.h"
 #include "worker/data/sampler.h"
 #include "worker/data/text_dataset.h"
@@ -161,6 +163,10 @@ class Trainer::Impl {
   std::optional<data::BatchPrefetcher> batches_;
   std::unique_ptr<TrainableModel> model_;
   std::optional<amp::AmpStep> amp_;
+  // The rank's record for its agent (progress_record.h); null when the
+  // worker was started without one. Declared before the communicators
+  // that write to it.
+  std::unique_ptr<contract::ProgressWriter> progress_;
   std::unique_ptr<comm::Communicator> world_;
   comm::RankPlanComms plan_;
   comm::Communicator* comm_ = nullptr;  // world_ or the plan's composed one
@@ -226,9 +232,16 @@ Status Trainer::Impl::Init(std::shared_ptr<rendezvous::KeyValueStore> store) {
   spec.host = ctx_.comm_host;
   spec.interface = ctx_.comm_interface;
   spec.timeout = std::chrono::milliseconds(
-      static_cast<std::int64_t>(job_.fault_tolerance.hang_timeout_s * 1000));
+      static_cast<std::int64_t>(job_.fault_tolerance.collective_timeout_s() * 1000));
   spec.store = std::move(store);
   DSTRAIN_ASSIGN_OR_RETURN(world_, comm::MakeCommunicator(spec));
+  if (!ctx_.progress_file.empty()) {
+    DSTRAIN_ASSIGN_OR_RETURN(progress_,
+                             contract::ProgressWriter::Open(ctx_.progress_file));
+    progress_->SetPhase("setup");
+    world_ = comm::WithProgressReports(std::move(world_), progress_.get(),
+                                       "world");
+  }
   // The topology plan's sub-communicators, and the gradient all-reduce
   // through them when the plan routes it there (plan_communicators.h).
   DSTRAIN_ASSIGN_OR_RETURN(
@@ -295,6 +308,10 @@ void Trainer::Impl::StartData(std::int64_t data_step) {
 
 void Trainer::Impl::Step() {
   const Clock::time_point t0 = Clock::now();
+  if (progress_ != nullptr) {
+    progress_->SetStep(step_ + 1);
+    progress_->SetPhase("train");
+  }
   const int accum = job_.train.grad_accum;
   const int micro_batch = job_.train.micro_batch;
   const int seq_len = job_.model.seq_len;
@@ -393,9 +410,12 @@ void Trainer::Impl::Step() {
     observer_->OnStep(r);
   }
 
-  // Saves every checkpoint.every_steps steps.
+  // Saves every checkpoint.every_steps steps. A save may keep a rank out
+  // of collectives for long: the phase says so to the hang detection.
+  if (progress_ != nullptr) progress_->SetPhase("checkpoint");
   ThrowIfError(checkpoints_->AfterStep(step_, DataPosition(), ScalerState(),
                                        engine, *comm_));
+  if (progress_ != nullptr) progress_->SetPhase("train");
 }
 
 void Trainer::Impl::Save() {
