@@ -968,6 +968,12 @@ void JobManager::CheckHangs() {
       log::Warn("coordinator: job " + id + " hangs: " + report.summary());
       hung.push_back(Hung{id, job.attempt, report.detected_unix_us()});
       culprit_agents.push_back(std::move(agents));
+      // Seen now, in the events, even when the restart itself waits for
+      // every worker to be gone (a failure's own event says it anyway).
+      if (job.attempt < job.spec.max_restarts()) {
+        TransitionLocked(&job, job.state, "hang: " + report.summary(),
+                         /*placed=*/false, &effects);
+      }
       FailOrRestartLocked(&job, "hang: " + report.summary(), &effects);
     }
   }

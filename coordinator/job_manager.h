@@ -184,7 +184,8 @@ class JobManager {
   // earliest; ranks that exited do not count; a job with no record at all
   // is not judged), records the wavefront (hang_report.h) as
   // JobStatus.hang, and fails or restarts the job with the report's
-  // summary ("hang: no progress for 31 s: ..."). Then it asks the
+  // summary ("hang: no progress for 31 s: ..."; an event says it at once
+  // when the job will restart). Then it asks the
   // culprits' agents for their last output lines, which the report gains
   // when they answer.
   void ReportProgress(const std::string& node_id,

@@ -1,15 +1,21 @@
 // Several hosts for real: a coordinator and two agents in three network
 // namespaces on one bridge (tests/util/netns.h), each with its own 10.x
 // address. A 2-node x 2-rank job trains across them with the losses of the
-// same job on one host, and a node whose link goes down is declared lost
-// within three heartbeats. Skips (with the reason) where namespaces cannot
-// be made; CI runs as root and makes them.
+// same job on one host; a node whose link goes down is declared lost
+// within three heartbeats; a rank stopped by SIGSTOP is named, with its
+// host and the collective the others wait in, within hang_timeout_s + 5 s
+// and the job restarts. Skips (with the reason) where namespaces cannot be
+// made; CI runs as root and makes them.
 
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <dirent.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <fstream>
 #include <regex>
 
 #include "tests/util/dstrain_test.h"
@@ -146,7 +152,7 @@ TEST_F(NetnsLaunchTest, ANodeWhoseLinkGoesDownIsLostWithinThreeHeartbeats) {
 
   ASSERT_TRUE(hosts_->SetLinkUp(2, false));
   const auto cut = std::chrono::steady_clock::now();
-  // The coordinator's heartbeat is 2 s and a node is lost after 3 missed:
+  // The coordinator's heartbeat is 1 s and a node is lost after 3 missed:
   // the job must fail on it by then (plus one poll of the launcher).
   auto st = launch->Wait(60s);
   const double after =
@@ -157,7 +163,126 @@ TEST_F(NetnsLaunchTest, ANodeWhoseLinkGoesDownIsLostWithinThreeHeartbeats) {
   const std::string err = launch->Stderr();
   EXPECT_NE(err.find("node node-2 stopped heartbeating"), std::string::npos)
       << err;
-  EXPECT_LE(after, 3 * 2.0 + 2.0) << err;
+  EXPECT_LE(after, 3 * 1.0 + 2.0) << err;
+}
+
+// The pid of the worker process whose environment holds every one of
+// `vars` ("KEY=VALUE"); -1 when none does. The namespaces share one pid
+// space, so the test sees the agents' workers.
+pid_t FindWorker(const std::vector<std::string>& vars) {
+  DIR* proc = ::opendir("/proc");
+  if (proc == nullptr) return -1;
+  pid_t found = -1;
+  while (dirent* e = ::readdir(proc)) {
+    const pid_t pid = std::atoi(e->d_name);
+    if (pid <= 0) continue;
+    std::ifstream in("/proc/" + std::string(e->d_name) + "/environ");
+    std::string env((std::istreambuf_iterator<char>(in)),
+                    std::istreambuf_iterator<char>());
+    std::vector<std::string> entries;
+    for (std::size_t at = 0; at < env.size();) {
+      const std::size_t end = env.find('\0', at);
+      entries.push_back(env.substr(at, end == std::string::npos ? end
+                                                               : end - at));
+      if (end == std::string::npos) break;
+      at = end + 1;
+    }
+    bool all = true;
+    for (const std::string& v : vars) {
+      all = all && std::find(entries.begin(), entries.end(), v) != entries.end();
+    }
+    if (all) {
+      found = pid;
+      break;
+    }
+  }
+  ::closedir(proc);
+  return found;
+}
+
+// A rank stopped with SIGSTOP: the others wait for it in a collective and
+// nothing moves. Within hang_timeout_s (5 s) + 5 s the coordinator names
+// it — rank 3 on node-2, stopped — and the collective the others wait in,
+// in `dstrain status` and in the job's events; then the job restarts.
+TEST_F(NetnsLaunchTest, AStoppedRankIsNamedWithTheCollectiveTheOthersWaitIn) {
+  const std::string job = WriteFile(
+      "hang.yaml", Job("hang", 2, 2, 1000000) +
+                       "fault_tolerance: {hang_timeout_s: 5, max_restarts: 1}\n");
+  const fs::path run_dir = dir_ / "hang";
+  auto launch = Launch(job, run_dir);
+  ASSERT_TRUE(launch);
+  ASSERT_TRUE(WaitFor(
+      [&] { return ReadJsonLines(run_dir / "metrics.jsonl").size() >= 3; },
+      120s))
+      << launch->Stdout() << launch->Stderr();
+  const pid_t rank3 = FindWorker(
+      {"RANK=3", "DSTRAIN_NODE_NAME=node-2", "DSTRAIN_ATTEMPT=0"});
+  ASSERT_GT(rank3, 0) << "rank 3's worker not found in /proc";
+  std::string job_id;
+  const auto status = [&]() -> Struct {
+    auto jobs = In(0, {"jobs", "--json", "--coordinator", coordinator_,
+                       "--token-file", token_});
+    if (!jobs || !jobs->Wait(30s)) return Struct();
+    const Struct all = testing::ParseJson(jobs->Stdout());
+    const auto& list = all.fields().at("jobs").list_value();
+    if (list.values_size() == 0) return Struct();
+    job_id = testing::Str(list.values(0).struct_value(), "job_id");
+    auto st = In(0, {"status", job_id, "--json", "--coordinator", coordinator_,
+                     "--token-file", token_});
+    if (!st || !st->Wait(30s)) return Struct();
+    return testing::ParseJson(st->Stdout());
+  };
+  ASSERT_EQ(::kill(rank3, SIGSTOP), 0);
+  const auto stopped = std::chrono::steady_clock::now();
+  Struct st;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        st = status();
+        return st.fields().count("hang") != 0;
+      },
+      60s))
+      << launch->Stdout() << launch->Stderr();
+  const double after =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - stopped)
+          .count();
+  EXPECT_LE(after, 5.0 + 5.0);
+  const Struct& hang = st.fields().at("hang").struct_value();
+  const std::string collective = testing::Str(hang, "collective");
+  EXPECT_TRUE(std::regex_search(collective, std::regex("^world [a-z-]+ #[0-9]+")))
+      << collective;
+  const auto& culprits = hang.fields().at("culprits").list_value();
+  ASSERT_EQ(culprits.values_size(), 1) << launch->Stderr();
+  const Struct& c = culprits.values(0).struct_value();
+  EXPECT_EQ(testing::Num(c, "rank"), 3);
+  EXPECT_EQ(testing::Str(c, "host"), "node-2");
+  EXPECT_EQ(testing::Str(c, "why"), "stopped");
+  EXPECT_EQ(testing::Str(c, "process"), "stopped");
+  bool event = false;
+  for (const auto& e : st.fields().at("events").list_value().values()) {
+    const std::string cause = testing::Str(e.struct_value(), "cause");
+    event = event || (cause.find("hang: no progress for") != std::string::npos &&
+                      cause.find("rank 3 on node-2 is stopped") !=
+                          std::string::npos &&
+                      cause.find(collective) != std::string::npos);
+  }
+  EXPECT_TRUE(event) << "no event names the stopped rank and the collective";
+  // The job restarts: the stopped worker is killed with the rest and
+  // attempt 1 trains.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        const Struct now = status();
+        return now.fields().count("attempt") != 0 &&
+               testing::Num(now, "attempt") == 1 &&
+               testing::Str(now, "state") == "JOB_RUNNING" &&
+               now.fields().at("latest").list_value().values_size() > 0;
+      },
+      120s))
+      << launch->Stdout() << launch->Stderr();
+  auto cancel = In(0, {"cancel", job_id, "--coordinator", coordinator_,
+                       "--token-file", token_});
+  ASSERT_TRUE(cancel);
+  EXPECT_TRUE(cancel->Wait(30s).has_value());
+  EXPECT_TRUE(launch->Wait(60s).has_value());
 }
 
 // `dstrain logs JOB --rank 3 --follow`, run on the coordinator's host,

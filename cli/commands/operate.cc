@@ -358,6 +358,30 @@ int RunStatusCommand(const OperateOptions& o, const std::string& job) {
                 m.step(), m.total_steps(), m.loss(), m.tokens_per_s(),
                 m.step_time_s());
   }
+  if (s.has_hang()) {
+    // The wavefront: where the waiting ranks are, who never arrived.
+    const proto::HangReport& h = s.hang();
+    std::printf("hang      after %.0f s without progress\n", h.stalled_s());
+    if (h.waiting_size() > 0) {
+      std::printf("  %d rank%s waiting in %s\n", h.waiting_size(),
+                  h.waiting_size() == 1 ? "" : "s", h.collective().c_str());
+    }
+    for (const proto::HangRank& c : h.culprits()) {
+      std::printf("  rank %d on %s: %s", c.rank(), c.host().c_str(),
+                  c.why().c_str());
+      if (c.seq() > 0) {
+        std::printf(", last %s #%lld %s", c.op().c_str(),
+                    static_cast<long long>(c.seq()),
+                    c.completed() ? "done" : "waiting");
+      }
+      if (c.step() > 0) std::printf(", step %lld", static_cast<long long>(c.step()));
+      if (!c.process().empty()) std::printf(", process %s", c.process().c_str());
+      std::printf("\n");
+      for (const std::string& line : c.last_lines()) {
+        std::printf("    | %s\n", line.c_str());
+      }
+    }
+  }
   std::printf("events\n");
   for (const proto::JobEvent& e : s.events()) {
     PrintEvent(EventLine{e.time_unix_us() / 1e6, s.job_id(), s.name(), e},
