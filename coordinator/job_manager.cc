@@ -22,6 +22,31 @@ Status UnknownJob(const std::string& job_id) {
   return NotFound("unknown job `" + job_id + "`");
 }
 
+// A failure's reason with what differs between ranks taken out: numbers
+// become N and the job's host names HOST ("rank N on HOST exited with code
+// N: ..."), so that the same error on another rank compares equal.
+std::string FailureSignature(const std::string& reason,
+                             const std::vector<std::string>& hosts) {
+  std::string text = reason;
+  for (const std::string& h : hosts) {
+    if (h.empty()) continue;
+    for (std::size_t at = text.find(h); at != std::string::npos;
+         at = text.find(h, at + 4)) {
+      text.replace(at, h.size(), "HOST");
+    }
+  }
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const bool digit = text[i] >= '0' && text[i] <= '9';
+    if (!digit) {
+      out += text[i];
+    } else if (out.empty() || out.back() != 'N') {
+      out += 'N';
+    }
+  }
+  return out;
+}
+
 double Seconds(Clock::Duration d) {
   return std::chrono::duration<double>(d).count();
 }
@@ -748,6 +773,46 @@ void JobManager::FailOrRestartLocked(Job* job, const std::string& reason,
     EndLocked(job, proto::JOB_FAILED, reason, /*stop_workers=*/true, effects);
     return;
   }
+  // Restarts are for what a restart can mend. The same failure at the
+  // same step as the attempt before, or an attempt that resumed where the
+  // one before did (no newer checkpoint) and failed no further on, will
+  // fail again: the job stops here instead of spending every restart.
+  int fail_step = 0;
+  for (const auto& [rank, m] : job->latest) {
+    fail_step = std::max(fail_step, m.step());
+  }
+  std::vector<std::string> hosts;
+  for (const Placement& p : job->nodes) hosts.push_back(p.host);
+  const std::string signature =
+      FailureSignature(reason, hosts) + " @" + std::to_string(fail_step);
+  const int left = job->spec.max_restarts() - job->attempt;
+  const std::string unspent = "; not restarting what cannot succeed (" +
+                              std::to_string(left) + " restart" +
+                              (left == 1 ? "" : "s") + " left)";
+  if (job->attempt > 0 && signature == job->previous_failure) {
+    EndLocked(job, proto::JOB_FAILED,
+              "the same failure as attempt " +
+                  std::to_string(job->attempt - 1) + ", at step " +
+                  std::to_string(fail_step) + ": " + reason + unspent,
+              /*stop_workers=*/true, effects);
+    return;
+  }
+  if (job->attempt > 0 && job->first_step >= 0 &&
+      job->first_step == job->previous_first_step &&
+      fail_step <= job->previous_fail_step) {
+    EndLocked(job, proto::JOB_FAILED,
+              "attempts " + std::to_string(job->attempt - 1) + " and " +
+                  std::to_string(job->attempt) + " both resumed at step " +
+                  std::to_string(job->first_step) +
+                  " (no newer checkpoint) and failed by step " +
+                  std::to_string(job->previous_fail_step) + ": " + reason +
+                  unspent,
+              /*stop_workers=*/true, effects);
+    return;
+  }
+  job->previous_failure = signature;
+  job->previous_first_step = job->first_step;
+  job->previous_fail_step = fail_step;
   job->restarting = true;
   job->restart_reason = reason;
   StopWorkersLocked(*job, reason, effects);
@@ -770,6 +835,7 @@ void JobManager::MaybeRestartLocked(Job* job, Effects* effects) {
   job->exits.clear();
   job->latest.clear();
   job->results.clear();
+  job->first_step = -1;
   job->starts_pending = 0;
   TransitionLocked(job, proto::JOB_PENDING,
                    "restart " + std::to_string(job->attempt) + " of " +
@@ -1110,6 +1176,9 @@ Status JobManager::TakeMetrics(const proto::ReportMetricsRequest& request,
       latest = m;
       latest.set_job_id(job_id);
       if (m.rank() != 0) continue;
+      if (job->first_step < 0 || m.step() < job->first_step) {
+        job->first_step = m.step();
+      }
       if (!job->history.empty() &&
           m.attempt() > job->history.back().attempt()) {
         // A restarted attempt repeats the steps after its checkpoint: they

@@ -39,7 +39,11 @@
 // Rendezvous keys are scoped by attempt ("a<attempt>/"), and reports of an
 // older attempt are ignored. GetJobStatus gives the attempt, the latest
 // restart's reason and max_restarts; rank 0's history keeps the steps of
-// earlier attempts up to where the new attempt's steps begin.
+// earlier attempts up to where the new attempt's steps begin. A failure
+// that will recur ends the job FAILED with restarts left, saying why: the
+// same failure as the attempt before (its reason with numbers and host
+// names taken out) at the same step, or an attempt that resumed at the
+// same step as the one before (no newer checkpoint) and failed no further.
 //
 // Metrics: the latest StepMetrics per rank, rank 0's history (the newest
 // `max_history` steps, steps increasing) and each rank's RankResult.
@@ -286,6 +290,13 @@ class JobManager {
     // exited; then the next attempt is scheduled.
     bool restarting = false;
     std::string restart_reason;           // the latest restart's
+    // Not restarting what cannot succeed: the current attempt's first
+    // rank-0 step (-1 before one), and the previous failure's signature
+    // (numbers and hosts taken out, and its step), first step and step.
+    int first_step = -1;
+    std::string previous_failure;
+    int previous_first_step = -1;
+    int previous_fail_step = -1;
     std::vector<proto::JobEvent> events;  // oldest first
     // Restored from the store: launched_at means nothing, and its elapsed
     // time comes from the Unix times.

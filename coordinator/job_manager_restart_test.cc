@@ -195,3 +195,79 @@ TEST_F(JobManagerRestartTest, LostNodeRestartsOnceTheOthersExited) {
 
 }  // namespace
 }  // namespace dstrain::coordinator
+
+namespace dstrain::coordinator {
+namespace {
+
+// Not restarting what cannot succeed.
+class JobManagerRecurringFailureTest : public JobManagerRestartTest {
+ protected:
+  // Rank `rank` of `attempt` fails at `step` with `message` (after rank 0
+  // reported that step); the other rank is stopped.
+  void FailAt(const std::string& id, int attempt, int first_step, int step,
+              int rank, const std::string& message) {
+    for (int s = first_step; s <= step; ++s) ReportStep(id, attempt, s);
+    proto::WorkerExit e = Exit(rank, 1);
+    e.set_last_error(message);
+    ASSERT_THAT(jobs_.ReportWorkerExit("", id, attempt, e), IsOk());
+    if (StatusOf(id).state() == proto::JOB_RUNNING &&
+        StatusOf(id).attempt() == attempt) {
+      ASSERT_THAT(jobs_.ReportWorkerExit("", id, attempt,
+                                         Exit(1 - rank, 0, SIGTERM)),
+                  IsOk());
+    }
+  }
+};
+
+TEST_F(JobManagerRecurringFailureTest, TheSameFailureTwiceStopsWithRestartsLeft) {
+  AddNode("vm");
+  const std::string id = Launch(/*ppn=*/2, /*max_restarts=*/5);
+  FailAt(id, 0, 1, 3, 1, "dstrain worker: rank 1: bad batch 17");
+  ASSERT_EQ(StatusOf(id).attempt(), 1);
+  // The same error on the other rank, at the same step: it will recur.
+  FailAt(id, 1, 1, 3, 0, "dstrain worker: rank 0: bad batch 17");
+  const proto::JobStatus st = StatusOf(id);
+  EXPECT_EQ(st.state(), proto::JOB_FAILED);
+  EXPECT_EQ(st.attempt(), 1);
+  EXPECT_EQ(st.reason(),
+            "the same failure as attempt 0, at step 3: rank 0 on vm exited "
+            "with code 1: dstrain worker: rank 0: bad batch 17; not "
+            "restarting what cannot succeed (4 restarts left)");
+}
+
+TEST_F(JobManagerRecurringFailureTest, ADifferentFailureOrStepRestartsAgain) {
+  AddNode("vm");
+  const std::string id = Launch(/*ppn=*/2, /*max_restarts=*/3);
+  FailAt(id, 0, 1, 3, 1, "dstrain worker: out of disk");
+  ASSERT_EQ(StatusOf(id).attempt(), 1);
+  // Another step (the attempt got further: resumed at 3, failed at 9).
+  FailAt(id, 1, 3, 9, 1, "dstrain worker: out of disk");
+  ASSERT_EQ(StatusOf(id).attempt(), 2);
+  // Another error.
+  FailAt(id, 2, 9, 12, 1, "dstrain worker: connection reset");
+  EXPECT_EQ(StatusOf(id).attempt(), 3);
+  EXPECT_EQ(StatusOf(id).state(), proto::JOB_RUNNING);
+}
+
+TEST_F(JobManagerRecurringFailureTest, NoNewerCheckpointAndNoFurtherStops) {
+  AddNode("vm");
+  const std::string id = Launch(/*ppn=*/2, /*max_restarts=*/5);
+  FailAt(id, 0, 1, 8, 1, "dstrain worker: error A");
+  ASSERT_EQ(StatusOf(id).attempt(), 1);
+  // Resumed at 6 (a checkpoint at 5), failed at 8 differently.
+  FailAt(id, 1, 6, 8, 1, "dstrain worker: error B");
+  ASSERT_EQ(StatusOf(id).attempt(), 2);
+  // Resumed at 6 again (nothing newer was saved) and failed at 7: it
+  // would go round for ever.
+  FailAt(id, 2, 6, 7, 1, "dstrain worker: error C");
+  const proto::JobStatus st = StatusOf(id);
+  EXPECT_EQ(st.state(), proto::JOB_FAILED);
+  EXPECT_EQ(st.reason(),
+            "attempts 1 and 2 both resumed at step 6 (no newer checkpoint) "
+            "and failed by step 8: rank 1 on vm exited with code 1: dstrain "
+            "worker: error C; not restarting what cannot succeed (3 restarts "
+            "left)");
+}
+
+}  // namespace
+}  // namespace dstrain::coordinator

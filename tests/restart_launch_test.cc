@@ -5,7 +5,9 @@
 // attempt, starts the next, the workers resume from the newest complete
 // checkpoint, and the job succeeds with exactly the parameters of an
 // uninterrupted run (param_digest). Then `--resume` of the finished run
-// starts from its last checkpoint.
+// starts from its last checkpoint. And a job that fails the same way at
+// step 3 in every attempt (DSTRAIN_FAULT_INJECT) stops after the second
+// identical failure with restarts left, naming the cause.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -145,6 +147,32 @@ TEST_F(RestartLaunchTest, KilledWorkerRestartsFromACheckpointAndSucceeds) {
   EXPECT_NE(out2.find("already finished"), std::string::npos) << out2;
   EXPECT_NE(out2.find("step 120 of 120"), std::string::npos) << out2;
   EXPECT_EQ(ReadJsonLines(metrics).size(), lines.size());
+}
+
+TEST_F(RestartLaunchTest, AFailureThatRecursStopsBeforeTheRestartsAreSpent) {
+  auto sp = StartDstrain(
+      {"launch", job_, "--run-dir", (dir_ / "recurs").string(), "--set",
+       "fault_tolerance.max_restarts=5", "--set", "checkpoint.every_steps=0"},
+      {"DSTRAIN_FAULT_INJECT=exit:rank=1,step=3"});
+  ASSERT_TRUE(sp);
+  auto st = sp->Wait(300s);
+  ASSERT_TRUE(st.has_value()) << "launch did not finish\n" << sp->Stderr();
+  const std::string out = sp->Stdout() + sp->Stderr();
+  EXPECT_NE(testing::ShellExitCode(*st), 0) << out;
+  EXPECT_NE(out.find("the same failure as attempt 0, at step 3: rank 1 on "),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("injected failure after step 3"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("not restarting what cannot succeed (4 restarts left)"),
+            std::string::npos)
+      << out;
+  // Two attempts ran, not six.
+  int attempts = 0;
+  for (const Struct& s : ReadJsonLines(dir_ / "recurs" / "metrics.jsonl")) {
+    attempts = std::max(attempts, static_cast<int>(Num(s, "attempt")) + 1);
+  }
+  EXPECT_EQ(attempts, 2) << out;
 }
 
 }  // namespace

@@ -6,7 +6,9 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <chrono>
 #include <optional>
+#include <thread>
 
 #include "common/config/job_config_loader.h"
 #include "common/contract/checkpoint_dir.h"
@@ -22,6 +24,7 @@
 #include "common/unique_fd.h"
 #include "worker/comm/backend_choice.h"
 #include "worker/engine/trainer.h"
+#include "worker/fault_injection.h"
 #include "worker/rendezvous/tcp_kv_store.h"
 #include "worker/setup_line.h"
 #ifdef DSTRAIN_HAVE_MPI
@@ -31,6 +34,10 @@
 
 namespace dstrain {
 namespace {
+
+using worker::InjectedFaults;
+using worker::kFaultInjectEnv;
+using worker::ParseInjectedFaults;
 
 constexpr int kExitFailure = 1;
 constexpr int kExitInvalid = 2;
@@ -175,8 +182,14 @@ StatusOr<config::JobConfig> LoadJob(const WorkerCommandOptions& options) {
 class WorkerObserver : public engine::TrainObserver {
  public:
   WorkerObserver(const config::JobConfig& job, const engine::RankContext& ctx,
-                 std::vector<std::unique_ptr<MetricsSink>>& sinks, bool has_fd)
-      : job_(job), ctx_(ctx), sinks_(sinks), has_fd_(has_fd) {
+                 std::vector<std::unique_ptr<MetricsSink>>& sinks, bool has_fd,
+                 InjectedFaults faults)
+      : job_(job),
+        ctx_(ctx),
+        sinks_(sinks),
+        has_fd_(has_fd),
+        faults_(std::move(faults)),
+        delay_s_(faults_.DelayFor(ctx.rank, ctx.attempt)) {
     labels_.job_id = ctx.job_id;
     labels_.rank = ctx.rank;
     labels_.attempt = ctx.attempt;
@@ -189,10 +202,24 @@ class WorkerObserver : public engine::TrainObserver {
                           contract::ResolveCheckpointDir(job_, ctx_.run_dir)));
   }
 
+  void BeforeStep(int step) override {
+    (void)step;
+    if (delay_s_ > 0) {
+      std::this_thread::sleep_for(std::chrono::duration<double>(delay_s_));
+    }
+  }
+
   void OnStep(const engine::StepReport& r) override {
     if (!sinks_.empty()) {
       const std::string line = contract::StepLine(labels_, r);
       for (auto& sink : sinks_) sink->Write(line);
+    }
+    if (std::optional<int> code =
+            faults_.ExitAfter(ctx_.rank, r.step, ctx_.attempt)) {
+      log::PrintError(StrFormat(
+          "dstrain worker: injected failure after step %d (%s)", r.step,
+          kFaultInjectEnv));
+      std::_Exit(*code);
     }
     const int every = job_.train.log_every;
     if ((ctx_.rank == 0 && !has_fd_) || (every > 0 && r.step % every == 0)) {
@@ -226,6 +253,8 @@ class WorkerObserver : public engine::TrainObserver {
   const engine::RankContext& ctx_;
   std::vector<std::unique_ptr<MetricsSink>>& sinks_;
   const bool has_fd_;
+  const InjectedFaults faults_;
+  const double delay_s_;  // slept inside each step (DSTRAIN_FAULT_INJECT)
   contract::LineLabels labels_;
 };
 
@@ -250,7 +279,14 @@ int Train(const WorkerCommandOptions& options, const config::JobConfig& job,
         env.numa_node, FormatCpuList(ThisProcessCpus()).c_str()));
   }
 
-  WorkerObserver observer(job, ctx, sinks, has_fd);
+  const char* inject = std::getenv(kFaultInjectEnv);
+  StatusOr<InjectedFaults> faults =
+      ParseInjectedFaults(inject == nullptr ? "" : inject);
+  if (!faults.ok()) {
+    Fail(faults.status());
+    return kExitInvalid;
+  }
+  WorkerObserver observer(job, ctx, sinks, has_fd, *faults);
   StatusOr<engine::TrainResult> result =
       [&]() -> StatusOr<engine::TrainResult> {
     DSTRAIN_ASSIGN_OR_RETURN(

@@ -308,6 +308,7 @@ void Trainer::Impl::StartData(std::int64_t data_step) {
 
 void Trainer::Impl::Step() {
   const Clock::time_point t0 = Clock::now();
+  if (observer_ != nullptr) observer_->BeforeStep(step_ + 1);
   if (progress_ != nullptr) {
     progress_->SetStep(step_ + 1);
     progress_->SetPhase("train");

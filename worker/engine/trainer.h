@@ -77,6 +77,9 @@ class TrainObserver {
   virtual void OnSetup(const TrainSetup& setup) {}
   // After every optimizer step (skipped ones included).
   virtual void OnStep(const StepReport& step) {}
+  // At the start of every step, inside its timing (fault injection's
+  // delays).
+  virtual void BeforeStep(int step) {}
   // Whether to compute OnMasterDigest's digest (a copy of the weights).
   virtual bool WantsMasterDigests() const { return false; }
   // After each step: the FNV-1a 64 digest (hex) of this rank's fp32 master
