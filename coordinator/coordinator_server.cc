@@ -173,6 +173,7 @@ void CoordinatorServer::LivenessLoop() {
     std::vector<std::string> lost = impl_->nodes.CheckLiveness();
     if (!lost.empty()) impl_->jobs.OnNodesLost(lost);
     impl_->jobs.CheckHangs();
+    impl_->jobs.CheckStragglers();
     lock.lock();
   }
 }

@@ -12,6 +12,7 @@
 #include "coordinator/exit_description.h"
 #include "coordinator/hang_report.h"
 #include "coordinator/job_fabric.h"
+#include "coordinator/straggler_check.h"
 #include "coordinator/state/in_memory_state_store.h"
 #include "topology/model/rank_layout.h"
 
@@ -836,6 +837,11 @@ void JobManager::MaybeRestartLocked(Job* job, Effects* effects) {
   job->latest.clear();
   job->results.clear();
   job->first_step = -1;
+  job->work.clear();
+  job->window_start = 0;
+  job->slow_before.clear();
+  job->stragglers_reported.clear();
+  job->stragglers.clear();
   job->starts_pending = 0;
   TransitionLocked(job, proto::JOB_PENDING,
                    "restart " + std::to_string(job->attempt) + " of " +
@@ -1050,6 +1056,69 @@ void JobManager::CheckHangs() {
   }
 }
 
+void JobManager::CheckStragglers() {
+  Effects effects;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [id, job] : jobs_) {
+      const int window = job.spec.straggler_window_steps();
+      if (job.state != proto::JOB_RUNNING || job.restarting ||
+          !(job.spec.straggler_factor() > 1) || window < 1) {
+        continue;
+      }
+      auto rank0 = job.latest.find(0);
+      if (rank0 == job.latest.end()) continue;
+      const int step = rank0->second.step();
+      if (job.window_start == 0 || step < job.window_start) {
+        job.window_start = step;  // the attempt's first window
+        job.work.clear();
+        continue;
+      }
+      if (step < job.window_start + window) continue;
+      std::vector<RankWork> ranks;
+      for (const auto& [rank, w] : job.work) {
+        if (w.second == 0 || rank >= static_cast<int>(job.ranks.size())) {
+          continue;
+        }
+        RankWork r;
+        r.rank = rank;
+        r.host = job.ranks[rank].host();
+        if (job.cluster != nullptr) {
+          const topology::Cluster& c = job.cluster->cluster;
+          const topology::VertexId host = c.Find(r.host);
+          if (c.IsHost(host)) {
+            const topology::VertexId leaf = c.LeafOf(host);
+            if (leaf != topology::kNoVertex) r.leaf = c.vertex(leaf).name;
+          }
+        }
+        r.work_s = w.first / w.second;
+        ranks.push_back(std::move(r));
+      }
+      const Stragglers found =
+          FindStragglers(ranks, job.spec.straggler_factor());
+      const std::set<int> slow(found.ranks.begin(), found.ranks.end());
+      bool persistent = !slow.empty();
+      for (int r : slow) persistent = persistent && job.slow_before.count(r);
+      const std::string steps = "steps " + std::to_string(job.window_start) +
+                                "-" + std::to_string(step);
+      if (persistent && slow != job.stragglers_reported) {
+        job.stragglers = found.summary + " (" + steps + ")";
+        log::Warn("coordinator: job " + id + ": straggler: " + job.stragglers);
+        TransitionLocked(&job, job.state, "straggler: " + job.stragglers,
+                         /*placed=*/false, &effects);
+        job.stragglers_reported = slow;
+      } else if (slow.empty()) {
+        job.stragglers.clear();
+        job.stragglers_reported.clear();
+      }
+      job.slow_before = slow;
+      job.window_start = step;
+      job.work.clear();
+    }
+  }
+  Apply(&effects);
+}
+
 void JobManager::FetchHangLogs(
     const std::string& job_id, int attempt, std::int64_t detected_us,
     const std::map<std::string, std::vector<int>>& by_agent) {
@@ -1175,6 +1244,10 @@ Status JobManager::TakeMetrics(const proto::ReportMetricsRequest& request,
       proto::StepMetrics& latest = job->latest[m.rank()];
       latest = m;
       latest.set_job_id(job_id);
+      auto& [work_s, work_steps] = job->work[m.rank()];
+      work_s += std::max(0.0, m.step_time_s() - m.comm_time_s() -
+                                  m.data_wait_s());
+      ++work_steps;
       if (m.rank() != 0) continue;
       if (job->first_step < 0 || m.step() < job->first_step) {
         job->first_step = m.step();
@@ -1376,6 +1449,7 @@ StatusOr<proto::JobStatus> JobManager::GetJobStatus(const std::string& job_id,
   status.set_restart_reason(job.restart_reason);
   status.set_max_restarts(job.spec.max_restarts());
   if (job.hang.has_value()) *status.mutable_hang() = *job.hang;
+  status.set_stragglers(job.stragglers);
   for (const proto::RankAssignment& a : job.ranks) *status.add_ranks() = a;
   for (const auto& [rank, m] : job.latest) *status.add_latest() = m;
   auto first = std::upper_bound(

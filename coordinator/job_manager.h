@@ -196,6 +196,17 @@ class JobManager {
                       const std::vector<proto::RankProgress>& progress);
   void CheckHangs();
 
+  // Stragglers. Each rank's own work per step (step time less its waits
+  // for collectives and data) is summed from its step metrics; once rank 0
+  // is spec.straggler_window_steps past the window's start, CheckStragglers
+  // (called with the liveness checks) compares the ranks' means with the
+  // median (straggler_check.h, leaves from the cluster description). Ranks
+  // slow in two windows in a row are reported as an event ("straggler:
+  // rank 1 on node-2 (leaf0): ...", or the leaf when slow ranks share one
+  // across hosts), once per change of who they are, and in
+  // JobStatus.stragglers.
+  void CheckStragglers();
+
   // A node restored from an earlier run registered again (NodeManager gave
   // it its id back) and its agent runs `running`. Each restored job placed
   // there takes its workers back; one whose ranks there neither run nor
@@ -284,6 +295,14 @@ class JobManager {
     std::map<int, Progress> progress;
     Clock::TimePoint progress_since;  // the attempt's RUNNING
     std::optional<proto::HangReport> hang;
+    // Stragglers: each rank's work in the current window (sum, steps), the
+    // window's first step, who was slow in the window before and who was
+    // reported last.
+    std::map<int, std::pair<double, int>> work;
+    int window_start = 0;
+    std::set<int> slow_before;
+    std::set<int> stragglers_reported;
+    std::string stragglers;
     std::map<int, proto::RankResult> results;  // by rank
     std::map<int, proto::WorkerExit> exits;    // by rank, first report wins
     // Set from a failure until the failed attempt's workers have all

@@ -2,7 +2,8 @@
 // that makes no progress for its hang_timeout_s restarts with the
 // wavefront in its event and its status, the culprits' last output lines
 // are fetched into the report, a checkpoint gets longer, and records of
-// another attempt or node are ignored. Fake agents, fake clock, inline
+// another attempt or node are ignored. And stragglers: a rank slow in two
+// windows in a row is reported once. Fake agents, fake clock, inline
 // executor.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -223,6 +224,69 @@ TEST_F(JobManagerHangTest, RecordsOfAnotherAttemptOrNodeAreIgnored) {
   // Ranks 1, 2, 3 never reported a collective.
   EXPECT_EQ(st.hang().culprits_size(), 3);
   EXPECT_EQ(st.hang().culprits(0).why(), "no-record");
+}
+
+// Every rank's metrics for steps first..last: rank 3 works `slow_s` per
+// step, the others 0.05 s (their step time includes waiting for it).
+void ReportSteps(JobManager& jobs, const std::string& id, int first,
+                 int last, double slow_s) {
+  proto::ReportMetricsRequest r;
+  r.set_job_id(id);
+  for (int step = first; step <= last; ++step) {
+    for (int rank = 0; rank < 4; ++rank) {
+      proto::StepMetrics* m = r.add_metrics();
+      m->set_job_id(id);
+      m->set_rank(rank);
+      m->set_step(step);
+      const double work = rank == 3 ? slow_s : 0.05;
+      m->set_step_time_s(slow_s + 0.01);
+      m->set_comm_time_s(slow_s + 0.01 - work);
+    }
+  }
+  ASSERT_THAT(jobs.ReportMetrics(r), IsOk());
+}
+
+TEST_F(JobManagerHangTest, ARankSlowTwoWindowsInARowIsReportedOnce) {
+  proto::JobSpec spec;
+  spec.set_name("s");
+  spec.set_procs_per_node(2);
+  spec.set_nodes_min(2);
+  spec.set_nodes_max(2);
+  spec.set_yaml("name: s\n");
+  spec.set_straggler_factor(1.5);
+  spec.set_straggler_window_steps(5);
+  StatusOr<std::string> id = jobs_.LaunchJob(spec);
+  ASSERT_THAT(id, IsOk());
+  a_ = AddNode("node-a");
+  b_ = AddNode("node-b");
+  const auto stragglers = [&] {
+    int n = 0;
+    const proto::JobStatus st = StatusOf(*id);
+    for (const proto::JobEvent& e : st.events()) {
+      n += e.cause().rfind("straggler: ", 0) == 0;
+    }
+    return n;
+  };
+  ReportSteps(jobs_, *id, 1, 1, 0.05);
+  jobs_.CheckStragglers();  // the first window starts
+  ReportSteps(jobs_, *id, 2, 6, 0.2);
+  jobs_.CheckStragglers();  // slow once: not yet
+  EXPECT_EQ(stragglers(), 0);
+  ReportSteps(jobs_, *id, 7, 11, 0.2);
+  jobs_.CheckStragglers();  // slow twice: reported
+  ASSERT_EQ(stragglers(), 1);
+  const proto::JobStatus st = StatusOf(*id);
+  EXPECT_EQ(st.stragglers(),
+            "rank 3 on node-b: 0.200 s of work per step, 4.0x the median "
+            "0.050 s (steps 6-11)");
+  EXPECT_EQ(st.events(st.events_size() - 1).cause(),
+            "straggler: " + st.stragglers());
+  ReportSteps(jobs_, *id, 12, 16, 0.2);
+  jobs_.CheckStragglers();  // still the same rank: said already
+  EXPECT_EQ(stragglers(), 1);
+  ReportSteps(jobs_, *id, 17, 21, 0.05);
+  jobs_.CheckStragglers();  // recovered
+  EXPECT_EQ(StatusOf(*id).stragglers(), "");
 }
 
 }  // namespace

@@ -57,12 +57,23 @@ class NetnsLaunchTest : public testing::DstrainTest {
         },
         30s))
         << coord_->Stderr();
+    StartAgents(AgentEnv());
+  }
+
+  // What the agents (and so their workers) get in their environment.
+  virtual std::vector<std::string> AgentEnv() const { return {}; }
+
+  // An agent on hosts 1 and 2 (node-1, node-2), `env` ("KEY=VALUE") in
+  // their environment and so in their workers'.
+  void StartAgents(const std::vector<std::string>& env) {
     for (int i : {1, 2}) {
       // No --listen: each agent listens on its address toward the
       // coordinator, the one the other namespaces reach.
       agents_.push_back(
-          In(i, {"agent", "--coordinator", coordinator_, "--token-file", token_,
-                 "--hostname", "node-" + std::to_string(i)}));
+          In(i,
+             {"agent", "--coordinator", coordinator_, "--token-file", token_,
+              "--hostname", "node-" + std::to_string(i)},
+             env));
       ASSERT_TRUE(agents_.back());
       ASSERT_TRUE(WaitFor(
           [&] {
@@ -76,11 +87,13 @@ class NetnsLaunchTest : public testing::DstrainTest {
 
   // `dstrain <args>` inside host i.
   std::unique_ptr<testing::Subprocess> In(
-      int i, const std::vector<std::string>& args) {
+      int i, const std::vector<std::string>& args,
+      const std::vector<std::string>& env = {}) {
     std::vector<std::string> argv = {testing::DstrainBinary()};
     argv.insert(argv.end(), args.begin(), args.end());
     testing::SubprocessOptions o;
     o.argv = hosts_->In(i, argv);
+    o.extra_env = env;
     o.working_dir = dir_.string();
     std::string error;
     auto sp = testing::Subprocess::Start(o, &error);
@@ -283,6 +296,86 @@ TEST_F(NetnsLaunchTest, AStoppedRankIsNamedWithTheCollectiveTheOthersWaitIn) {
   ASSERT_TRUE(cancel);
   EXPECT_TRUE(cancel->Wait(30s).has_value());
   EXPECT_TRUE(launch->Wait(60s).has_value());
+}
+
+// Stragglers: ranks slowed on purpose (DSTRAIN_FAULT_INJECT delays inside
+// their steps) are reported by the coordinator in the job's events: one
+// by its host; two on different hosts under one leaf switch (a cluster
+// description puts node-1 and node-2 on leaf0) by that leaf.
+class NetnsStragglerTest : public NetnsLaunchTest {
+ protected:
+  // Runs a 2 x 3-rank job with `extra` job keys until a straggler event
+  // appears; returns its cause ("" when none within the deadline).
+  std::string StragglerEvent(const std::string& extra) {
+    const std::string job = WriteFile(
+        "slow.yaml", Job("slow", 2, 3, 1000000) +
+                         "fault_tolerance: {straggler_window_steps: 10}\n" +
+                         extra);
+    auto launch = Launch(job, dir_ / "slow");
+    if (!launch) return "";
+    std::string cause;
+    WaitFor(
+        [&] {
+          auto jobs = In(0, {"events", "--json", "--coordinator", coordinator_,
+                             "--token-file", token_});
+          if (!jobs || !jobs->Wait(30s)) return false;
+          const std::string out = jobs->Stdout();
+          const std::size_t at = out.find("straggler: ");
+          if (at == std::string::npos) return false;
+          cause = out.substr(at, out.find('"', at) - at);
+          return true;
+        },
+        120s);
+    if (cause.empty()) {
+      ADD_FAILURE() << "no straggler event; the launch said:\n"
+                    << launch->Stdout() << launch->Stderr()
+                    << "\nthe coordinator said:\n"
+                    << coord_->Stdout() << coord_->Stderr();
+    }
+    launch.reset();  // the job ends with the agents at teardown
+    return cause;
+  }
+};
+
+// Rank 4 (node-2) slowed.
+class NetnsOneStragglerTest : public NetnsStragglerTest {
+  std::vector<std::string> AgentEnv() const override {
+    return {"DSTRAIN_FAULT_INJECT=delay:rank=4,seconds=0.1"};
+  }
+};
+
+// Rank 1 (node-1) and rank 4 (node-2) slowed.
+class NetnsLeafStragglerTest : public NetnsStragglerTest {
+  std::vector<std::string> AgentEnv() const override {
+    return {"DSTRAIN_FAULT_INJECT=delay:rank=1,seconds=0.1;"
+            "delay:rank=4,seconds=0.1"};
+  }
+};
+
+TEST_F(NetnsOneStragglerTest, ASlowedRankIsReportedWithItsHost) {
+  const std::string cause = StragglerEvent("");
+  EXPECT_NE(cause.find("straggler: rank 4 on node-2: "), std::string::npos)
+      << cause;
+}
+
+TEST_F(NetnsLeafStragglerTest, TwoSlowedRanksUnderOneLeafAreReportedAsTheLeaf) {
+  WriteFile("leaf.yaml",
+            "name: one-leaf\n"
+            "fabric: {kind: fat-tree, k: 8, levels: 2, oversubscription: 1}\n"
+            "defaults: {devices: 3}\n"
+            "switches:\n"
+            "  - {name: \"leaf[0-1]\", level: 0}\n"
+            "  - {name: spine0, level: 1}\n"
+            "hosts:\n"
+            "  - {name: \"node-1,node-2\", leaf: leaf0}\n"
+            "  - {name: \"spare[0-1]\", leaf: leaf1}\n"
+            "links:\n"
+            "  - {a: \"leaf[0-1]\", b: spine0}\n");
+  const std::string cause = StragglerEvent("topology: {cluster: leaf.yaml}\n");
+  EXPECT_NE(cause.find("straggler: leaf leaf0 (ranks 1 on node-"),
+            std::string::npos)
+      << cause;
+  EXPECT_NE(cause.find(", 4 on node-"), std::string::npos) << cause;
 }
 
 // `dstrain logs JOB --rank 3 --follow`, run on the coordinator's host,

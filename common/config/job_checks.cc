@@ -62,6 +62,14 @@ std::vector<Status> CombinationErrors(const JobConfig& job, const Origins& o) {
                         o.Ref("fault_tolerance.heartbeat_s",
                               Num(job.fault_tolerance.heartbeat_s))));
   }
+  // A factor of 1 or less would call half the ranks slow.
+  const double factor = job.fault_tolerance.straggler_factor;
+  if (factor != 0 && factor <= 1) {
+    out.push_back(InvalidArgument(
+        o.Ref("fault_tolerance.straggler_factor", Num(factor)) +
+        " must be 0 (not watched) or greater than 1 (e.g. 1.5: half as slow "
+        "again as the median)"));
+  }
   return out;
 }
 

@@ -103,6 +103,11 @@ struct FaultToleranceConfig {
   // coordinator watches, is twice as long (collective_timeout_s).
   double hang_timeout_s = 30.0;
   double collective_timeout_s() const { return 2 * hang_timeout_s; }
+  // A rank whose own work per step (step time less its waits for
+  // collectives and data) stays above this factor of the job's median for
+  // two windows of straggler_window_steps is reported; 0: not watched.
+  double straggler_factor = 1.5;
+  int straggler_window_steps = 20;
 };
 
 struct BindingConfig {

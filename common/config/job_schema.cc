@@ -157,6 +157,10 @@ std::vector<Field> BuildFields() {
                   MEMBER(d, fault_tolerance.heartbeat_s)));
   f.push_back(Num("fault_tolerance.hang_timeout_s", 0, true, std::nullopt,
                   false, MEMBER(d, fault_tolerance.hang_timeout_s)));
+  f.push_back(Num("fault_tolerance.straggler_factor", 0, false, 100, false,
+                  MEMBER(d, fault_tolerance.straggler_factor)));
+  f.push_back(Int("fault_tolerance.straggler_window_steps", 2, std::nullopt,
+                  MEMBER(i, fault_tolerance.straggler_window_steps)));
   f.push_back(Enum("binding.numa", {"auto", "none"}, MEMBER(s, binding.numa)));
   // Every int field is capped at what an int holds.
   for (Field& field : f) {

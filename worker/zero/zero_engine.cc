@@ -155,7 +155,7 @@ void ZeroEngine::Init(const config::OptimizerConfig& optimizer) {
     }
     if (world_ > 1) {
       ScopedMemoryCategory comm_category(MemoryCategory::kComm);
-      Await(*Issue(comm_.Broadcast(init, /*root=*/0)));
+      Await(*Issue([&] { return comm_.Broadcast(init, /*root=*/0); }));
     }
     unit->full = stage <= 2
                      ? param_arena_.narrow(0, arena_offset, l.padded_numel)
@@ -213,7 +213,7 @@ void ZeroEngine::Init(const config::OptimizerConfig& optimizer) {
 
 // ---- collectives ------------------------------------------------------------
 
-std::unique_ptr<comm::Work> ZeroEngine::Issue(
+std::unique_ptr<comm::Work> ZeroEngine::Started(
     StatusOr<std::unique_ptr<comm::Work>> w) {
   if (!w.ok()) throw base::StatusError(w.status());
   return std::move(w).value();
@@ -273,7 +273,7 @@ void ZeroEngine::IssueGather(int u) {
   }
   x.gather_src = src;
   ScopedMemoryCategory category(MemoryCategory::kComm);
-  x.gather = Issue(comm_.AllGather(src, x.full));
+  x.gather = Issue([&] { return comm_.AllGather(src, x.full); });
   ++gathers_;
 }
 
@@ -344,7 +344,9 @@ void ZeroEngine::ReduceUnitGrad(int u) {
   {
     ScopedMemoryCategory category(MemoryCategory::kComm);
     r->work =
-        Issue(comm_.ReduceScatter(r->input, r->output, comm::ReduceOp::kAvg));
+        Issue([&] {
+          return comm_.ReduceScatter(r->input, r->output, comm::ReduceOp::kAvg);
+        });
   }
   ++reductions_issued_;
   reductions_.push_back(std::move(r));
@@ -469,7 +471,8 @@ void ZeroEngine::FinishMicroBatch(bool last) {
       std::unique_ptr<comm::Work> w;
       {
         ScopedMemoryCategory category(MemoryCategory::kComm);
-        w = Issue(comm_.AllReduce(grad_arena_, comm::ReduceOp::kAvg));
+        w = Issue(
+            [&] { return comm_.AllReduce(grad_arena_, comm::ReduceOp::kAvg); });
       }
       ++reductions_issued_;
       Await(*w);
@@ -503,7 +506,7 @@ StepStats ZeroEngine::ReduceStats(double local_loss, bool local_found_inf) {
                      .to(options_.device);
   if (world_ > 1) {
     ScopedMemoryCategory category(MemoryCategory::kComm);
-    Await(*Issue(comm_.AllReduce(t, comm::ReduceOp::kSum)));
+    Await(*Issue([&] { return comm_.AllReduce(t, comm::ReduceOp::kSum); }));
   }
   if (!t.is_cpu()) t = t.cpu();
   const double* v = t.data_ptr<double>();

@@ -58,6 +58,7 @@
 #include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -195,7 +196,19 @@ class ZeroEngine {
   void WaitOldestReduction();
   void CheckGradViews(int u) const;
 
-  std::unique_ptr<comm::Work> Issue(StatusOr<std::unique_ptr<comm::Work>> w);
+  // Starts a collective: `start` calls the communicator. The time spent in
+  // the call counts as communication too: a composed all-reduce (the
+  // topology plan's hierarchical route) does some of its phases there.
+  template <class Start>
+  std::unique_ptr<comm::Work> Issue(Start&& start) {
+    const auto t0 = std::chrono::steady_clock::now();
+    StatusOr<std::unique_ptr<comm::Work>> w = start();
+    comm_wait_s_ +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+            .count();
+    return Started(std::move(w));
+  }
+  std::unique_ptr<comm::Work> Started(StatusOr<std::unique_ptr<comm::Work>> w);
   void Await(comm::Work& work);
   void AddTransient(std::int64_t param_bytes, std::int64_t grad_bytes);
 
