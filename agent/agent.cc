@@ -10,12 +10,12 @@
 #include "agent/job_files.h"
 #include "agent/metrics_reporter.h"
 #include "agent/node_probe.h"
+#include "agent/progress_watch.h"
 #include "agent/rendezvous_relay.h"
 #include "agent/rendezvous_relay_service.h"
 #include "agent/retry_delay.h"
 #include "agent/worker_env.h"
 #include "agent/worker_launcher.h"
-#include "agent/progress_watch.h"
 #include "agent/worker_logs.h"
 #include "common/cpu_affinity.h"
 #include "common/log.h"
@@ -95,8 +95,7 @@ class Agent::Control : public WorkerControl {
       return pids.status();
     }
     std::vector<std::pair<int, pid_t>> started;
-    for (std::size_t i = 0; i < pids->size() && i < launch->ranks.size();
-         ++i) {
+    for (std::size_t i = 0; i < pids->size() && i < launch->ranks.size(); ++i) {
       started.emplace_back(launch->ranks[i].rank, (*pids)[i]);
     }
     agent_->progress_->Attach(request.job_id(), request.attempt(), started);

@@ -109,8 +109,7 @@ ProgressWatch::~ProgressWatch() {
   RemoveTree(root_, 1);
 }
 
-std::string ProgressWatch::DirOf(const std::string& job_id,
-                                 int attempt) const {
+std::string ProgressWatch::DirOf(const std::string& job_id, int attempt) const {
   return root_ + "/" + FileSafe(job_id) + ".a" + std::to_string(attempt);
 }
 
@@ -145,7 +144,8 @@ void ProgressWatch::Attach(const std::string& job_id, int attempt,
                 " reports no progress: " + reader.status().message());
       continue;
     }
-    ranks_[Key{job_id, attempt, rank}] = Watched{pid, std::move(reader).value()};
+    ranks_[Key{job_id, attempt, rank}] =
+        Watched{pid, std::move(reader).value()};
   }
 }
 

@@ -104,15 +104,23 @@ StatusOr<JobLaunch> BuildJobLaunch(const proto::StartWorkersRequest& req,
   // The contract's variables that this request decides, so stale values in
   // the agent's environment never reach the workers.
   static const std::set<std::string> kDecidedHere = {
-      contract::kRank,         contract::kWorldSize,
-      contract::kLocalRank,    contract::kLocalWorldSize,
-      contract::kNodeRank,     contract::kDstrainNodeRank,
-      contract::kNumNodes,     contract::kCoordinator,
-      contract::kToken,        contract::kJobId,
-      contract::kAttempt,      contract::kRunDir,
-      contract::kResume,       contract::kMetricsFd,
+      contract::kRank,
+      contract::kWorldSize,
+      contract::kLocalRank,
+      contract::kLocalWorldSize,
+      contract::kNodeRank,
+      contract::kDstrainNodeRank,
+      contract::kNumNodes,
+      contract::kCoordinator,
+      contract::kToken,
+      contract::kJobId,
+      contract::kAttempt,
+      contract::kRunDir,
+      contract::kResume,
+      contract::kMetricsFd,
       contract::kProgressFile,
-      contract::kNumaNode,     contract::kSubCommunicators,
+      contract::kNumaNode,
+      contract::kSubCommunicators,
       contract::kGradAllReduce};
   StatusOr<contract::WorkerEnv> passed = contract::DecodeWorkerEnv(
       [&](const char* name) -> std::optional<std::string> {

@@ -165,9 +165,8 @@ grpc::ServerUnaryReactor* CoordinatorService::Heartbeat(
                            request->running_ranks().end());
     response->set_known(nodes_->Heartbeat(request->node_id(), ranks));
     if (response->known() && request->progress_size() > 0) {
-      jobs_->ReportProgress(request->node_id(),
-                            {request->progress().begin(),
-                             request->progress().end()});
+      jobs_->ReportProgress(request->node_id(), {request->progress().begin(),
+                                                 request->progress().end()});
     }
     return Status::Ok();
   });

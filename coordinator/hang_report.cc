@@ -110,8 +110,9 @@ proto::HangReport DescribeHang(const std::vector<RankView>& ranks,
   std::vector<std::string> parts;
   std::vector<int> waiting(out.waiting().begin(), out.waiting().end());
   if (!waiting.empty()) {
-    parts.push_back(Ranks(waiting) + (waiting.size() == 1 ? " waits" : " wait") +
-                    " in " + out.collective());
+    parts.push_back(Ranks(waiting) +
+                    (waiting.size() == 1 ? " waits" : " wait") + " in " +
+                    out.collective());
   }
   const int named = std::min<int>(kNamedCulprits, out.culprits_size());
   for (int i = 0; i < named; ++i) {

@@ -32,10 +32,10 @@ RankView Rank(int rank, const std::string& host, std::int64_t started,
 }
 
 TEST(HangReportTest, NamesTheRankThatNeverArrived) {
-  const proto::HangReport h = DescribeHang(
-      {Rank(0, "node-a", 413, 412), Rank(1, "node-a", 413, 412),
-       Rank(2, "node-b", 412, 412), Rank(3, "node-b", 413, 412)},
-      31.2);
+  const proto::HangReport h =
+      DescribeHang({Rank(0, "node-a", 413, 412), Rank(1, "node-a", 413, 412),
+                    Rank(2, "node-b", 412, 412), Rank(3, "node-b", 413, 412)},
+                   31.2);
   EXPECT_EQ(h.collective(), "world all-reduce #413 (10976 x float32)");
   EXPECT_THAT(h.waiting(), ElementsAre(0, 1, 3));
   ASSERT_EQ(h.culprits_size(), 1);
@@ -67,8 +67,7 @@ TEST(HangReportTest, ARankWithoutARecordNeverReachedACollective) {
   RankView silent;
   silent.rank = 1;
   silent.host = "b";
-  const proto::HangReport h =
-      DescribeHang({Rank(0, "a", 1, 0), silent}, 45);
+  const proto::HangReport h = DescribeHang({Rank(0, "a", 1, 0), silent}, 45);
   ASSERT_EQ(h.culprits_size(), 1);
   EXPECT_EQ(h.culprits(0).why(), "no-record");
   EXPECT_THAT(h.summary(), HasSubstr("rank 1 on b never reached a collective"));

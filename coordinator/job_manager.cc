@@ -12,8 +12,8 @@
 #include "coordinator/exit_description.h"
 #include "coordinator/hang_report.h"
 #include "coordinator/job_fabric.h"
-#include "coordinator/straggler_check.h"
 #include "coordinator/state/in_memory_state_store.h"
+#include "coordinator/straggler_check.h"
 #include "topology/model/rank_layout.h"
 
 namespace dstrain::coordinator {
@@ -1245,8 +1245,8 @@ Status JobManager::TakeMetrics(const proto::ReportMetricsRequest& request,
       latest = m;
       latest.set_job_id(job_id);
       auto& [work_s, work_steps] = job->work[m.rank()];
-      work_s += std::max(0.0, m.step_time_s() - m.comm_time_s() -
-                                  m.data_wait_s());
+      work_s +=
+          std::max(0.0, m.step_time_s() - m.comm_time_s() - m.data_wait_s());
       ++work_steps;
       if (m.rank() != 0) continue;
       if (job->first_step < 0 || m.step() < job->first_step) {

@@ -83,8 +83,9 @@
 // it; when it no longer loads, a queued job fails at once and a running
 // one when it would start another attempt). Not kept across a restart: the
 // topology plan's text and sub-communicators (GetJobStatus shows them
-// empty), the latest metrics of ranks other than rank 0's history. New job ids are checked against the restored ones and the
-// submission order continues after theirs, so nothing is named twice.
+// empty), the latest metrics of ranks other than rank 0's history. New job ids
+// are checked against the restored ones and the submission order continues
+// after theirs, so nothing is named twice.
 //
 // Threads: every public method may be called from any thread. mu_ guards
 // jobs_, the coordinator address and the id generator. Lock order: mu_,
@@ -271,7 +272,7 @@ class JobManager {
     // Restored with a description that no longer loads: why (its next
     // attempt fails with it).
     std::string cluster_error;
-    std::string placement;                      // the plan's, when planned
+    std::string placement;  // the plan's, when planned
     std::vector<proto::SubCommunicator> communicators;
     std::vector<GradRoute> grad_routes;
     std::vector<proto::RankAssignment> ranks;  // by rank
@@ -308,7 +309,7 @@ class JobManager {
     // Set from a failure until the failed attempt's workers have all
     // exited; then the next attempt is scheduled.
     bool restarting = false;
-    std::string restart_reason;           // the latest restart's
+    std::string restart_reason;  // the latest restart's
     // Not restarting what cannot succeed: the current attempt's first
     // rank-0 step (-1 before one), and the previous failure's signature
     // (numbers and hosts taken out, and its step), first step and step.
@@ -417,7 +418,7 @@ class JobManager {
     bool alive = true;
   };
   const std::shared_ptr<Lifetime> lifetime_ = std::make_shared<Lifetime>();
-  bool reschedule_ = false;             // guarded by mu_
+  bool reschedule_ = false;  // guarded by mu_
 };
 
 }  // namespace dstrain::coordinator

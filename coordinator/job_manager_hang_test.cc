@@ -18,9 +18,9 @@ namespace dstrain::coordinator {
 namespace {
 
 using ::dstrain::testing::IsOk;
+using std::chrono::seconds;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using std::chrono::seconds;
 
 // Agents that keep the last lines of every rank: "line <k> of rank <r>".
 class LoggingAgents : public FakeAgentClient {
@@ -105,10 +105,9 @@ class JobManagerHangTest : public ::testing::Test {
             const std::string& phase = "train") {
     jobs_.ReportProgress(a_, {Record(job, 0, started, started - 1, phase),
                               Record(job, 1, started, started - 1, phase)});
-    jobs_.ReportProgress(
-        b_, {Record(job, 2, started, started - 1, phase),
-             Record(job, 3, rank3_started, rank3_started, phase,
-                    rank3_process)});
+    jobs_.ReportProgress(b_, {Record(job, 2, started, started - 1, phase),
+                              Record(job, 3, rank3_started, rank3_started,
+                                     phase, rank3_process)});
   }
   proto::JobStatus StatusOf(const std::string& job) {
     StatusOr<proto::JobStatus> s = jobs_.GetJobStatus(job, 0);
@@ -151,10 +150,8 @@ TEST_F(JobManagerHangTest, NoProgressForTheTimeoutRestartsNamingTheCulprit) {
   EXPECT_EQ(st.hang().culprits(0).rank(), 3);
   EXPECT_EQ(st.hang().culprits(0).host(), "node-b");
   EXPECT_EQ(st.hang().culprits(0).why(), "never-arrived");
-  EXPECT_EQ(st.restart_reason(),
-            "hang: " + st.hang().summary());
-  EXPECT_THAT(st.restart_reason(),
-              HasSubstr("rank 3 on node-b never arrived"));
+  EXPECT_EQ(st.restart_reason(), "hang: " + st.hang().summary());
+  EXPECT_THAT(st.restart_reason(), HasSubstr("rank 3 on node-b never arrived"));
   // In the events at once, before the restart itself.
   ASSERT_GE(st.events_size(), 1);
   EXPECT_EQ(st.events(st.events_size() - 1).cause(), st.restart_reason());
@@ -165,10 +162,10 @@ TEST_F(JobManagerHangTest, NoProgressForTheTimeoutRestartsNamingTheCulprit) {
   ASSERT_EQ(agents_.log_reads.size(), 1u);
   EXPECT_EQ(agents_.log_reads[0].first, "node-b:9000");
   EXPECT_THAT(agents_.log_reads[0].second.ranks(), ElementsAre(3));
-  EXPECT_THAT(st.hang().culprits(0).last_lines(),
-              ElementsAre("line 0 of rank 3", "line 1 of rank 3",
-                          "line 2 of rank 3", "line 3 of rank 3",
-                          "line 4 of rank 3"));
+  EXPECT_THAT(
+      st.hang().culprits(0).last_lines(),
+      ElementsAre("line 0 of rank 3", "line 1 of rank 3", "line 2 of rank 3",
+                  "line 3 of rank 3", "line 4 of rank 3"));
   // Found once: the job is on its way to the next attempt.
   clock_.Advance(seconds(60));
   jobs_.CheckHangs();
@@ -228,8 +225,8 @@ TEST_F(JobManagerHangTest, RecordsOfAnotherAttemptOrNodeAreIgnored) {
 
 // Every rank's metrics for steps first..last: rank 3 works `slow_s` per
 // step, the others 0.05 s (their step time includes waiting for it).
-void ReportSteps(JobManager& jobs, const std::string& id, int first,
-                 int last, double slow_s) {
+void ReportSteps(JobManager& jobs, const std::string& id, int first, int last,
+                 double slow_s) {
   proto::ReportMetricsRequest r;
   r.set_job_id(id);
   for (int step = first; step <= last; ++step) {

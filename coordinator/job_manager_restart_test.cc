@@ -212,14 +212,15 @@ class JobManagerRecurringFailureTest : public JobManagerRestartTest {
     ASSERT_THAT(jobs_.ReportWorkerExit("", id, attempt, e), IsOk());
     if (StatusOf(id).state() == proto::JOB_RUNNING &&
         StatusOf(id).attempt() == attempt) {
-      ASSERT_THAT(jobs_.ReportWorkerExit("", id, attempt,
-                                         Exit(1 - rank, 0, SIGTERM)),
-                  IsOk());
+      ASSERT_THAT(
+          jobs_.ReportWorkerExit("", id, attempt, Exit(1 - rank, 0, SIGTERM)),
+          IsOk());
     }
   }
 };
 
-TEST_F(JobManagerRecurringFailureTest, TheSameFailureTwiceStopsWithRestartsLeft) {
+TEST_F(JobManagerRecurringFailureTest,
+       TheSameFailureTwiceStopsWithRestartsLeft) {
   AddNode("vm");
   const std::string id = Launch(/*ppn=*/2, /*max_restarts=*/5);
   FailAt(id, 0, 1, 3, 1, "dstrain worker: rank 1: bad batch 17");

@@ -453,8 +453,7 @@ TEST_F(JobManagerStateTest, ARunningPlannedJobReadsItsClusterAgain) {
   EXPECT_EQ(fabric->nodes(0).hostname(), "alpha");
   ASSERT_EQ(fabric->nodes(0).leaves_size(), 1);
   EXPECT_EQ(fabric->nodes(0).leaves(0), "leaf0");
-  EXPECT_THAT(c().jobs.GetJobFabric("j-none"),
-              StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(c().jobs.GetJobFabric("j-none"), StatusIs(StatusCode::kNotFound));
 
   fs::remove(cluster);
   Restart();

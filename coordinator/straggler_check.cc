@@ -17,8 +17,7 @@ std::string Fixed(double v, const char* format) {
 }
 
 // "0.120 s" or "0.120-0.131 s"; "2.3x" or "2.3-2.5x".
-std::string Range(double lo, double hi, const char* format,
-                  const char* unit) {
+std::string Range(double lo, double hi, const char* format, const char* unit) {
   if (Fixed(lo, format) == Fixed(hi, format)) return Fixed(lo, format) + unit;
   return Fixed(lo, format) + "-" + Fixed(hi, format) + unit;
 }
@@ -68,10 +67,10 @@ Stragglers FindStragglers(const std::vector<RankWork>& ranks, double factor) {
         lo = std::min(lo, s->work_s);
         hi = std::max(hi, s->work_s);
       }
-      parts.push_back("leaf " + r->leaf + " (ranks " + who + "): " +
-                      Range(lo, hi, "%.3f", " s") + " of work per step, " +
-                      Range(lo / median, hi / median, "%.1f", "x") +
-                      " the median " + med);
+      parts.push_back(
+          "leaf " + r->leaf + " (ranks " + who +
+          "): " + Range(lo, hi, "%.3f", " s") + " of work per step, " +
+          Range(lo / median, hi / median, "%.1f", "x") + " the median " + med);
     } else {
       parts.push_back("rank " + std::to_string(r->rank) + " on " + r->host +
                       (r->leaf.empty() ? "" : " (" + r->leaf + ")") + ": " +

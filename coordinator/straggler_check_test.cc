@@ -41,12 +41,12 @@ TEST(StragglerCheckTest, SlowRanksOnTwoHostsOfOneLeafNameTheLeaf) {
 
 TEST(StragglerCheckTest, NoiseAndEvenWorkAreNoStragglers) {
   // Twice the median but under a millisecond: a tiny model's jitter.
-  EXPECT_THAT(FindStragglers({{0, "a", "", 0.0004}, {1, "a", "", 0.0009}}, 1.5)
-                  .ranks,
-              IsEmpty());
-  EXPECT_THAT(FindStragglers({{0, "a", "", 0.05}, {1, "b", "", 0.06}}, 1.5)
-                  .ranks,
-              IsEmpty());
+  EXPECT_THAT(
+      FindStragglers({{0, "a", "", 0.0004}, {1, "a", "", 0.0009}}, 1.5).ranks,
+      IsEmpty());
+  EXPECT_THAT(
+      FindStragglers({{0, "a", "", 0.05}, {1, "b", "", 0.06}}, 1.5).ranks,
+      IsEmpty());
   EXPECT_THAT(FindStragglers({{0, "a", "", 0.05}}, 1.5).ranks, IsEmpty());
   EXPECT_THAT(FindStragglers({{0, "a", "", 0.05}, {1, "b", "", 0.5}}, 0).ranks,
               IsEmpty());  // off

@@ -7,10 +7,9 @@
 // and the job restarts. Skips (with the reason) where namespaces cannot be
 // made; CI runs as root and makes them.
 
+#include <dirent.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-
-#include <dirent.h>
 
 #include <algorithm>
 #include <chrono>
@@ -195,14 +194,15 @@ pid_t FindWorker(const std::vector<std::string>& vars) {
     std::vector<std::string> entries;
     for (std::size_t at = 0; at < env.size();) {
       const std::size_t end = env.find('\0', at);
-      entries.push_back(env.substr(at, end == std::string::npos ? end
-                                                               : end - at));
+      entries.push_back(
+          env.substr(at, end == std::string::npos ? end : end - at));
       if (end == std::string::npos) break;
       at = end + 1;
     }
     bool all = true;
     for (const std::string& v : vars) {
-      all = all && std::find(entries.begin(), entries.end(), v) != entries.end();
+      all =
+          all && std::find(entries.begin(), entries.end(), v) != entries.end();
     }
     if (all) {
       found = pid;
@@ -218,9 +218,10 @@ pid_t FindWorker(const std::vector<std::string>& vars) {
 // it — rank 3 on node-2, stopped — and the collective the others wait in,
 // in `dstrain status` and in the job's events; then the job restarts.
 TEST_F(NetnsLaunchTest, AStoppedRankIsNamedWithTheCollectiveTheOthersWaitIn) {
-  const std::string job = WriteFile(
-      "hang.yaml", Job("hang", 2, 2, 1000000) +
-                       "fault_tolerance: {hang_timeout_s: 5, max_restarts: 1}\n");
+  const std::string job =
+      WriteFile("hang.yaml",
+                Job("hang", 2, 2, 1000000) +
+                    "fault_tolerance: {hang_timeout_s: 5, max_restarts: 1}\n");
   const fs::path run_dir = dir_ / "hang";
   auto launch = Launch(job, run_dir);
   ASSERT_TRUE(launch);
@@ -228,8 +229,8 @@ TEST_F(NetnsLaunchTest, AStoppedRankIsNamedWithTheCollectiveTheOthersWaitIn) {
       [&] { return ReadJsonLines(run_dir / "metrics.jsonl").size() >= 3; },
       120s))
       << launch->Stdout() << launch->Stderr();
-  const pid_t rank3 = FindWorker(
-      {"RANK=3", "DSTRAIN_NODE_NAME=node-2", "DSTRAIN_ATTEMPT=0"});
+  const pid_t rank3 =
+      FindWorker({"RANK=3", "DSTRAIN_NODE_NAME=node-2", "DSTRAIN_ATTEMPT=0"});
   ASSERT_GT(rank3, 0) << "rank 3's worker not found in /proc";
   std::string job_id;
   const auto status = [&]() -> Struct {
@@ -261,7 +262,8 @@ TEST_F(NetnsLaunchTest, AStoppedRankIsNamedWithTheCollectiveTheOthersWaitIn) {
   EXPECT_LE(after, 5.0 + 5.0);
   const Struct& hang = st.fields().at("hang").struct_value();
   const std::string collective = testing::Str(hang, "collective");
-  EXPECT_TRUE(std::regex_search(collective, std::regex("^world [a-z-]+ #[0-9]+")))
+  EXPECT_TRUE(
+      std::regex_search(collective, std::regex("^world [a-z-]+ #[0-9]+")))
       << collective;
   const auto& culprits = hang.fields().at("culprits").list_value();
   ASSERT_EQ(culprits.values_size(), 1) << launch->Stderr();
@@ -273,10 +275,10 @@ TEST_F(NetnsLaunchTest, AStoppedRankIsNamedWithTheCollectiveTheOthersWaitIn) {
   bool event = false;
   for (const auto& e : st.fields().at("events").list_value().values()) {
     const std::string cause = testing::Str(e.struct_value(), "cause");
-    event = event || (cause.find("hang: no progress for") != std::string::npos &&
-                      cause.find("rank 3 on node-2 is stopped") !=
-                          std::string::npos &&
-                      cause.find(collective) != std::string::npos);
+    event = event ||
+            (cause.find("hang: no progress for") != std::string::npos &&
+             cause.find("rank 3 on node-2 is stopped") != std::string::npos &&
+             cause.find(collective) != std::string::npos);
   }
   EXPECT_TRUE(event) << "no event names the stopped rank and the collective";
   // The job restarts: the stopped worker is killed with the rest and
@@ -347,8 +349,9 @@ class NetnsOneStragglerTest : public NetnsStragglerTest {
 // Rank 1 (node-1) and rank 4 (node-2) slowed.
 class NetnsLeafStragglerTest : public NetnsStragglerTest {
   std::vector<std::string> AgentEnv() const override {
-    return {"DSTRAIN_FAULT_INJECT=delay:rank=1,seconds=0.1;"
-            "delay:rank=4,seconds=0.1"};
+    return {
+        "DSTRAIN_FAULT_INJECT=delay:rank=1,seconds=0.1;"
+        "delay:rank=4,seconds=0.1"};
   }
 };
 

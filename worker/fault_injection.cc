@@ -70,7 +70,8 @@ StatusOr<InjectedFaults> ParseInjectedFaults(const std::string& text) {
     std::map<std::string, std::string> kv;
     for (const std::string& item : Split(entry.substr(colon + 1), ',')) {
       const std::size_t eq = item.find('=');
-      if (eq == std::string::npos) return Bad(entry, "`" + item + "` is not key=value");
+      if (eq == std::string::npos)
+        return Bad(entry, "`" + item + "` is not key=value");
       if (!kv.emplace(item.substr(0, eq), item.substr(eq + 1)).second) {
         return Bad(entry, "`" + item.substr(0, eq) + "` given twice");
       }
@@ -82,7 +83,8 @@ StatusOr<InjectedFaults> ParseInjectedFaults(const std::string& text) {
         return required ? Bad(entry, "needs " + key) : Status::Ok();
       }
       if (!ToInt(it->second, lo, hi, v)) {
-        return Bad(entry, key + " `" + it->second + "` is not a whole number from " +
+        return Bad(entry, key + " `" + it->second +
+                              "` is not a whole number from " +
                               std::to_string(lo) + " to " + std::to_string(hi));
       }
       kv.erase(it);
@@ -93,13 +95,16 @@ StatusOr<InjectedFaults> ParseInjectedFaults(const std::string& text) {
       DSTRAIN_RETURN_IF_ERROR(take_int("rank", 0, 1 << 24, &e.rank, true));
       DSTRAIN_RETURN_IF_ERROR(take_int("step", 1, 1 << 30, &e.step, true));
       DSTRAIN_RETURN_IF_ERROR(take_int("code", 1, 255, &e.code, false));
-      DSTRAIN_RETURN_IF_ERROR(take_int("attempt", 0, 1 << 20, &e.attempt, false));
-      if (!kv.empty()) return Bad(entry, "unknown key `" + kv.begin()->first + "`");
+      DSTRAIN_RETURN_IF_ERROR(
+          take_int("attempt", 0, 1 << 20, &e.attempt, false));
+      if (!kv.empty())
+        return Bad(entry, "unknown key `" + kv.begin()->first + "`");
       out.exits.push_back(e);
     } else if (kind == "delay") {
       InjectedFaults::Delay d;
       DSTRAIN_RETURN_IF_ERROR(take_int("rank", 0, 1 << 24, &d.rank, true));
-      DSTRAIN_RETURN_IF_ERROR(take_int("attempt", 0, 1 << 20, &d.attempt, false));
+      DSTRAIN_RETURN_IF_ERROR(
+          take_int("attempt", 0, 1 << 20, &d.attempt, false));
       auto it = kv.find("seconds");
       if (it == kv.end()) return Bad(entry, "needs seconds");
       char* end = nullptr;
@@ -110,7 +115,8 @@ StatusOr<InjectedFaults> ParseInjectedFaults(const std::string& text) {
                               "` is not a number from 0 to 3600");
       }
       kv.erase(it);
-      if (!kv.empty()) return Bad(entry, "unknown key `" + kv.begin()->first + "`");
+      if (!kv.empty())
+        return Bad(entry, "unknown key `" + kv.begin()->first + "`");
       out.delays.push_back(d);
     } else {
       return Bad(entry, "unknown kind `" + kind + "`");

@@ -35,8 +35,9 @@ TEST(FaultInjectionTest, MalformedEntriesAreNamed) {
   for (const char* bad :
        {"exit", "exit:rank=1", "exit:rank=x,step=3", "exit:rank=1,step=0",
         "exit:rank=1,step=3,code=300", "exit:rank=1,step=3,rank=2",
-        "exit:rank=1,step=3,color=red", "delay:rank=1", "delay:rank=1,seconds=-1",
-        "delay:rank=1,seconds=nan", "crash:rank=1", "exit:rank=99999999999,step=1"}) {
+        "exit:rank=1,step=3,color=red", "delay:rank=1",
+        "delay:rank=1,seconds=-1", "delay:rank=1,seconds=nan", "crash:rank=1",
+        "exit:rank=99999999999,step=1"}) {
     EXPECT_THAT(ParseInjectedFaults(bad),
                 StatusIs(StatusCode::kInvalidArgument,
                          HasSubstr("DSTRAIN_FAULT_INJECT: `")))

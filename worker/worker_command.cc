@@ -4,9 +4,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
-#include <chrono>
 #include <optional>
 #include <thread>
 
@@ -104,8 +104,8 @@ StatusOr<std::shared_ptr<rendezvous::KeyValueStore>> PickStore(
   o.port = env.master_port;
   o.is_server = ctx.rank == 0;
   o.world_size = ctx.world_size;
-  o.timeout = std::chrono::milliseconds(
-      static_cast<std::int64_t>(job.fault_tolerance.collective_timeout_s() * 1000));
+  o.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(
+      job.fault_tolerance.collective_timeout_s() * 1000));
   return rendezvous::ConnectTcpStore(o);
 }
 
@@ -216,9 +216,9 @@ class WorkerObserver : public engine::TrainObserver {
     }
     if (std::optional<int> code =
             faults_.ExitAfter(ctx_.rank, r.step, ctx_.attempt)) {
-      log::PrintError(StrFormat(
-          "dstrain worker: injected failure after step %d (%s)", r.step,
-          kFaultInjectEnv));
+      log::PrintError(
+          StrFormat("dstrain worker: injected failure after step %d (%s)",
+                    r.step, kFaultInjectEnv));
       std::_Exit(*code);
     }
     const int every = job_.train.log_every;
@@ -352,8 +352,8 @@ int RunUnderMpi(const WorkerCommandOptions& options,
   } else {
     mpi::MpiStoreOptions o;
     o.host = ctx.comm_host;
-    o.timeout = std::chrono::milliseconds(
-        static_cast<std::int64_t>(job.fault_tolerance.collective_timeout_s() * 1000));
+    o.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(
+        job.fault_tolerance.collective_timeout_s() * 1000));
     StatusOr<std::shared_ptr<rendezvous::KeyValueStore>> store =
         mpi::ConnectMpiStore(o);
     if (!store.ok()) {

@@ -563,8 +563,7 @@ int LaunchRun::Run() {
   spec.set_max_restarts(job_.fault_tolerance.max_restarts);
   spec.set_hang_timeout_s(job_.fault_tolerance.hang_timeout_s);
   spec.set_straggler_factor(job_.fault_tolerance.straggler_factor);
-  spec.set_straggler_window_steps(
-      job_.fault_tolerance.straggler_window_steps);
+  spec.set_straggler_window_steps(job_.fault_tolerance.straggler_window_steps);
   auto id = client_->LaunchJob(spec);
   if (!id.ok()) {
     const StatusCode code = id.status().code();

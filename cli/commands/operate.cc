@@ -374,8 +374,10 @@ int RunStatusCommand(const OperateOptions& o, const std::string& job) {
                     static_cast<long long>(c.seq()),
                     c.completed() ? "done" : "waiting");
       }
-      if (c.step() > 0) std::printf(", step %lld", static_cast<long long>(c.step()));
-      if (!c.process().empty()) std::printf(", process %s", c.process().c_str());
+      if (c.step() > 0)
+        std::printf(", step %lld", static_cast<long long>(c.step()));
+      if (!c.process().empty())
+        std::printf(", process %s", c.process().c_str());
       std::printf("\n");
       for (const std::string& line : c.last_lines()) {
         std::printf("    | %s\n", line.c_str());

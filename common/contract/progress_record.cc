@@ -52,7 +52,8 @@ std::int64_t NowUnixMicros() {
 }
 
 StatusOr<void*> Map(const std::string& path, bool writable) {
-  const int fd = ::open(path.c_str(), (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+  const int fd =
+      ::open(path.c_str(), (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
   if (fd < 0) {
     return NotFound("progress file " + path + ": " + std::strerror(errno));
   }
@@ -63,13 +64,13 @@ StatusOr<void*> Map(const std::string& path, bool writable) {
                               std::to_string(kFileBytes) +
                               " bytes: not made by CreateProgressFile");
   }
-  void* p = ::mmap(nullptr, kFileBytes,
-                   writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED,
-                   fd, 0);
+  void* p =
+      ::mmap(nullptr, kFileBytes, writable ? PROT_READ | PROT_WRITE : PROT_READ,
+             MAP_SHARED, fd, 0);
   ::close(fd);
   if (p == MAP_FAILED) {
-    return Internal("progress file " + path + ": mmap: " +
-                    std::strerror(errno));
+    return Internal("progress file " + path +
+                    ": mmap: " + std::strerror(errno));
   }
   return p;
 }
@@ -98,8 +99,8 @@ Status CreateProgressFile(const std::string& path) {
   char zeros[kFileBytes] = {};
   std::uint64_t magic = kMagic;
   std::memcpy(zeros, &magic, sizeof(magic));
-  const bool ok = ::write(fd, zeros, kFileBytes) ==
-                  static_cast<ssize_t>(kFileBytes);
+  const bool ok =
+      ::write(fd, zeros, kFileBytes) == static_cast<ssize_t>(kFileBytes);
   const int err = errno;
   ::close(fd);
   if (!ok) {
@@ -205,7 +206,8 @@ StatusOr<ProgressSnapshot> ProgressReader::Read() const {
     if (before % 2 != 0) continue;
     ProgressSnapshot s;
     s.step = layout_->step.load(std::memory_order_relaxed);
-    s.updated_unix_us = layout_->updated_unix_us.load(std::memory_order_relaxed);
+    s.updated_unix_us =
+        layout_->updated_unix_us.load(std::memory_order_relaxed);
     s.phase = layout_->phase.Get();
     const std::int64_t used = std::min<std::int64_t>(
         kProgressSlots,

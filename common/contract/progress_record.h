@@ -45,7 +45,7 @@ struct CollectiveProgress {
 struct ProgressSnapshot {
   std::int64_t step = 0;  // the optimizer step the rank is working on
   std::string phase;      // "" before the worker set one
-  std::int64_t updated_unix_us = 0;  // the last write
+  std::int64_t updated_unix_us = 0;       // the last write
   std::vector<CollectiveProgress> comms;  // the slots in use, by slot
 };
 
@@ -79,7 +79,7 @@ class ProgressWriter {
   void EndWrite();
 
   ProgressLayout* const layout_;
-  std::mutex mu_;  // serialises this process's writers
+  std::mutex mu_;       // serialises this process's writers
   int slots_used_ = 0;  // guarded by mu_
 };
 

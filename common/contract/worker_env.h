@@ -19,7 +19,8 @@
 //   DSTRAIN_METRICS_FD           where the worker writes its metrics lines
 //                                (common/contract/metrics_lines.h)
 //   DSTRAIN_PROGRESS_FILE        the shared record of its collectives its
-//                                agent reads (common/contract/progress_record.h)
+//                                agent reads
+//                                (common/contract/progress_record.h)
 //   DSTRAIN_TLS_CERT DSTRAIN_TLS_KEY DSTRAIN_TLS_CA   PEM files for mutual
 //                                TLS to the coordinator (common/rpc/tls.h),
 //                                when the agent uses TLS

@@ -98,8 +98,7 @@ std::unique_ptr<Communicator> WithProgressReports(
     std::unique_ptr<Communicator> inner, contract::ProgressWriter* writer,
     const std::string& name) {
   const int slot = writer->AddComm(name);
-  return std::make_unique<ProgressCommunicator>(std::move(inner), writer,
-                                                slot);
+  return std::make_unique<ProgressCommunicator>(std::move(inner), writer, slot);
 }
 
 }  // namespace dstrain::comm

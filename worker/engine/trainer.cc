@@ -231,16 +231,16 @@ Status Trainer::Impl::Init(std::shared_ptr<rendezvous::KeyValueStore> store) {
   spec.size = ctx_.world_size;
   spec.host = ctx_.comm_host;
   spec.interface = ctx_.comm_interface;
-  spec.timeout = std::chrono::milliseconds(
-      static_cast<std::int64_t>(job_.fault_tolerance.collective_timeout_s() * 1000));
+  spec.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(
+      job_.fault_tolerance.collective_timeout_s() * 1000));
   spec.store = std::move(store);
   DSTRAIN_ASSIGN_OR_RETURN(world_, comm::MakeCommunicator(spec));
   if (!ctx_.progress_file.empty()) {
-    DSTRAIN_ASSIGN_OR_RETURN(progress_,
-                             contract::ProgressWriter::Open(ctx_.progress_file));
+    DSTRAIN_ASSIGN_OR_RETURN(
+        progress_, contract::ProgressWriter::Open(ctx_.progress_file));
     progress_->SetPhase("setup");
-    world_ = comm::WithProgressReports(std::move(world_), progress_.get(),
-                                       "world");
+    world_ =
+        comm::WithProgressReports(std::move(world_), progress_.get(), "world");
   }
   // The topology plan's sub-communicators, and the gradient all-reduce
   // through them when the plan routes it there (plan_communicators.h).

@@ -343,10 +343,9 @@ void ZeroEngine::ReduceUnitGrad(int u) {
   }
   {
     ScopedMemoryCategory category(MemoryCategory::kComm);
-    r->work =
-        Issue([&] {
-          return comm_.ReduceScatter(r->input, r->output, comm::ReduceOp::kAvg);
-        });
+    r->work = Issue([&] {
+      return comm_.ReduceScatter(r->input, r->output, comm::ReduceOp::kAvg);
+    });
   }
   ++reductions_issued_;
   reductions_.push_back(std::move(r));
