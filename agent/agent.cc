@@ -82,9 +82,13 @@ class Agent::Control : public WorkerControl {
     for (const proto::RankAssignment& a : request.ranks()) {
       ranks.push_back(a.rank());
     }
-    DSTRAIN_ASSIGN_OR_RETURN(
-        ctx.progress_dir,
-        agent_->progress_->Prepare(request.job_id(), request.attempt(), ranks));
+    StatusOr<std::string> progress_dir =
+        agent_->progress_->Prepare(request.job_id(), request.attempt(), ranks);
+    if (!progress_dir.ok()) {
+      agent_->job_files_->Remove(request.job_id(), request.attempt());
+      return progress_dir.status();
+    }
+    ctx.progress_dir = *progress_dir;
     StatusOr<JobLaunch> launch = BuildJobLaunch(request, ctx);
     StatusOr<std::vector<pid_t>> pids =
         launch.ok() ? agent_->launcher_->Start(*launch)
