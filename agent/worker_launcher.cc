@@ -1,5 +1,7 @@
 #include "agent/worker_launcher.h"
 
+#include "common/contract/exit_codes.h"
+
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -368,7 +370,10 @@ void WorkerLauncher::ReapLocked(Job& job, Rank& r, int wait_status,
   // "rank 0 on vm was killed by SIGTERM (stopped after rank 1 exited with
   // code 3)".
   if (job.stopping) exit.set_reason(job.stop_reason);
-  bool failed = rpc::IsFailure(exit);
+  // A rank that stopped on request with a checkpoint (exit 75) is no
+  // failure: the others are stopping the same way.
+  bool failed = rpc::IsFailure(exit) &&
+                !(exit.signal() == 0 && exit.exit_code() == contract::kExitRequeue);
   // A rank that failed by itself usually said why on stderr just before.
   if (failed && !job.stopping && !r.last_stderr.empty()) {
     std::string last;

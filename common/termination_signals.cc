@@ -8,6 +8,7 @@ TerminationSignals::TerminationSignals() {
   sigemptyset(&set_);
   sigaddset(&set_, SIGINT);
   sigaddset(&set_, SIGTERM);
+  sigaddset(&set_, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &set_, &old_mask_);
 }
 

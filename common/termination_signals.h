@@ -1,5 +1,6 @@
 #pragma once
-// Blocks SIGINT and SIGTERM in the calling thread for this object's
+// Blocks SIGINT, SIGTERM and SIGUSR1 (what Slurm sends before a time limit
+// with --signal=USR1@...) in the calling thread for this object's
 // lifetime, so long-running commands (`dstrain launch`, `coordinator`,
 // `agent`) receive them in ordinary code (sigwait, signalfd) instead of in a
 // signal handler. Threads started afterwards inherit the mask, so construct
@@ -19,7 +20,7 @@ class TerminationSignals {
   TerminationSignals(const TerminationSignals&) = delete;
   TerminationSignals& operator=(const TerminationSignals&) = delete;
 
-  // {SIGINT, SIGTERM}, e.g. for signalfd().
+  // {SIGINT, SIGTERM, SIGUSR1}, e.g. for signalfd().
   const sigset_t& set() const { return set_; }
 
   // Blocks until one of them arrives; returns it.

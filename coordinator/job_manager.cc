@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <set>
 
+#include "common/contract/exit_codes.h"
 #include "common/contract/worker_env.h"
 #include "common/log.h"
 #include "common/rpc/auth.h"
@@ -927,16 +928,38 @@ Status JobManager::ReportWorkerExit(const std::string& node_id,
     const proto::RankAssignment& a = job->ranks[exit.rank()];
     job->exits.emplace(exit.rank(), exit);
     if (IsEnded(job->state)) return Status::Ok();
+    const auto requeue = [](const proto::WorkerExit& e) {
+      return e.signal() == 0 && e.exit_code() == contract::kExitRequeue;
+    };
     if (job->restarting) {
       MaybeRestartLocked(job, &effects);
-    } else if (rpc::IsFailure(exit)) {
+    } else if (rpc::IsFailure(exit) && !requeue(exit)) {
       FailOrRestartLocked(
           job, DescribeExit(exit, job->nodes[a.node_rank()].host), &effects);
     } else if (static_cast<int>(job->exits.size()) == job->world_size) {
       // Every rank has reported and none failed (a failure ends the job
-      // before this point).
-      EndLocked(job, proto::JOB_SUCCEEDED, "", /*stop_workers=*/false,
-                &effects);
+      // before this point). Ranks that stopped on request with a
+      // checkpoint (preemption) end it CANCELLED, to be run again with
+      // --resume; not restarted here.
+      int stopped = 0;
+      for (const auto& [rank, e] : job->exits) stopped += requeue(e);
+      if (stopped > 0) {
+        int step = 0;
+        for (const auto& [rank, m] : job->latest) {
+          step = std::max(step, m.step());
+        }
+        EndLocked(job, proto::JOB_CANCELLED,
+                  "preempted: every rank stopped on request after step " +
+                      std::to_string(step) +
+                      " with a checkpoint of it (exit " +
+                      std::to_string(contract::kExitRequeue) +
+                      ": requeue; --resume goes on from step " +
+                      std::to_string(step + 1) + ")",
+                  /*stop_workers=*/false, &effects);
+      } else {
+        EndLocked(job, proto::JOB_SUCCEEDED, "", /*stop_workers=*/false,
+                  &effects);
+      }
     }
   }
   Apply(&effects);

@@ -7,9 +7,15 @@
 // uninterrupted run (param_digest). Then `--resume` of the finished run
 // starts from its last checkpoint. And a job that fails the same way at
 // step 3 in every attempt (DSTRAIN_FAULT_INJECT) stops after the second
-// identical failure with restarts left, naming the cause.
+// identical failure with restarts left, naming the cause. And SIGTERM to
+// the launch (a preemption) makes every rank checkpoint its step and exit
+// 75 (requeue); `--resume` goes on from the next step to the parameters of
+// an uninterrupted run.
 #include <gtest/gtest.h>
 #include <signal.h>
+
+#include <map>
+#include <regex>
 
 #include "tests/util/dstrain_test.h"
 #include "tests/util/process_table.h"
@@ -173,6 +179,69 @@ TEST_F(RestartLaunchTest, AFailureThatRecursStopsBeforeTheRestartsAreSpent) {
     attempts = std::max(attempts, static_cast<int>(Num(s, "attempt")) + 1);
   }
   EXPECT_EQ(attempts, 2) << out;
+}
+
+// Each step's loss, the last row of each step winning (a resumed run
+// repeats none, but be exact about it).
+std::map<int, double> LossByStep(const fs::path& metrics) {
+  std::map<int, double> out;
+  for (const Struct& s : ReadJsonLines(metrics)) {
+    out[static_cast<int>(Num(s, "step"))] = Num(s, "loss");
+  }
+  return out;
+}
+
+TEST_F(RestartLaunchTest, SigtermCheckpointsExitsToBeRequeuedAndResumesExactly) {
+  const std::vector<std::string> no_periodic = {
+      "--set", "checkpoint.every_steps=0", "--set",
+      "fault_tolerance.max_restarts=0"};
+  LaunchToSuccess(job_, "whole", no_periodic, 300s);
+  ASSERT_FALSE(HasFailure());
+
+  auto sp = Start("preempted", no_periodic);
+  ASSERT_TRUE(sp);
+  const fs::path metrics = dir_ / "preempted" / "metrics.jsonl";
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        const auto lines = ReadJsonLines(metrics);
+        return !lines.empty() && Num(lines.back(), "step") >= 15;
+      },
+      120s))
+      << sp->Stderr();
+  sp->Signal(SIGTERM);
+  auto st = sp->Wait(120s);
+  ASSERT_TRUE(st.has_value()) << "launch did not stop\n" << sp->Stderr();
+  const std::string out = sp->Stdout() + sp->Stderr();
+  ASSERT_EQ(testing::ShellExitCode(*st), 75) << out;
+  const std::regex stopped("stopped on request after step ([0-9]+) with a "
+                           "checkpoint of it");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(out, m, stopped)) << out;
+  const int step = std::stoi(m[1]);
+  EXPECT_GE(step, 15);
+  EXPECT_LT(step, 120);
+  EXPECT_TRUE(fs::exists(dir_ / "preempted" / "ckpt")) << out;
+
+  auto again = Start("preempted", {"--resume", "--set",
+                                   "checkpoint.every_steps=0"});
+  ASSERT_TRUE(again);
+  auto st2 = again->Wait(300s);
+  ASSERT_TRUE(st2.has_value()) << again->Stderr();
+  ASSERT_EQ(testing::ShellExitCode(*st2), 0) << again->Stderr();
+  const std::string out2 = again->Stdout() + again->Stderr();
+  EXPECT_NE(out2.find("resuming from step " + std::to_string(step)),
+            std::string::npos)
+      << out2;
+  // The next step and every one after it, as the uninterrupted run had
+  // them; the same model to the bit.
+  const std::map<int, double> whole = LossByStep(dir_ / "whole" / "metrics.jsonl");
+  const std::map<int, double> resumed = LossByStep(metrics);
+  ASSERT_EQ(resumed.size(), 120u);
+  for (const auto& [s, loss] : whole) {
+    ASSERT_EQ(resumed.count(s), 1u) << "step " << s;
+    EXPECT_DOUBLE_EQ(resumed.at(s), loss) << "step " << s;
+  }
+  EXPECT_EQ(Digest(dir_ / "preempted"), Digest(dir_ / "whole"));
 }
 
 }  // namespace

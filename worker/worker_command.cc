@@ -1,8 +1,11 @@
 #include "worker/worker_command.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -12,6 +15,7 @@
 
 #include "common/config/job_config_loader.h"
 #include "common/contract/checkpoint_dir.h"
+#include "common/contract/exit_codes.h"
 #include "common/contract/metrics_lines.h"
 #include "common/contract/mpi_launch_env.h"
 #include "common/contract/worker_env.h"
@@ -38,6 +42,29 @@ namespace {
 using worker::InjectedFaults;
 using worker::kFaultInjectEnv;
 using worker::ParseInjectedFaults;
+
+// The preemption signal this process got (SIGTERM or SIGUSR1), 0 before
+// one: set by the handler, read by the training thread at each step.
+std::atomic<int> g_stop_signal{0};
+
+void OnStopSignal(int sig) { g_stop_signal.store(sig); }
+
+// SIGTERM and SIGUSR1 ask the run to stop after its current step with a
+// checkpoint (contract::kExitRequeue); a second one changes nothing, and
+// SIGKILL (the launcher's escalation after its grace) still ends it.
+void CatchStopSignals() {
+  struct sigaction sa {};
+  sa.sa_handler = OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sigset_t mine;
+  sigemptyset(&mine);
+  for (int sig : {SIGTERM, SIGUSR1}) {
+    ::sigaction(sig, &sa, nullptr);
+    sigaddset(&mine, sig);
+  }
+  ::pthread_sigmask(SIG_UNBLOCK, &mine, nullptr);
+}
 
 constexpr int kExitFailure = 1;
 constexpr int kExitInvalid = 2;
@@ -202,6 +229,8 @@ class WorkerObserver : public engine::TrainObserver {
                           contract::ResolveCheckpointDir(job_, ctx_.run_dir)));
   }
 
+  bool StopRequested() override { return g_stop_signal.load() != 0; }
+
   void BeforeStep(int step) override {
     (void)step;
     if (delay_s_ > 0) {
@@ -287,6 +316,7 @@ int Train(const WorkerCommandOptions& options, const config::JobConfig& job,
     return kExitInvalid;
   }
   WorkerObserver observer(job, ctx, sinks, has_fd, *faults);
+  CatchStopSignals();
   StatusOr<engine::TrainResult> result =
       [&]() -> StatusOr<engine::TrainResult> {
     DSTRAIN_ASSIGN_OR_RETURN(
@@ -299,6 +329,18 @@ int Train(const WorkerCommandOptions& options, const config::JobConfig& job,
     return kExitFailure;
   }
   observer.OnResult(*result);
+  if (result->stopped) {
+    const int sig = g_stop_signal.load();
+    log::PrintError(StrFormat(
+        "dstrain worker: rank %d stopped after step %d on request (%s) with "
+        "a checkpoint of it; exit %d: requeue, --resume goes on from step %d",
+        ctx.rank, result->steps,
+        sig == SIGUSR1   ? "SIGUSR1"
+        : sig == SIGTERM ? "SIGTERM"
+                         : "another rank's signal",
+        contract::kExitRequeue, result->steps + 1));
+    return contract::kExitRequeue;
+  }
   return 0;
 }
 

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <thread>
 #include <condition_variable>
 #include <cstdio>
 #include <filesystem>
@@ -23,6 +24,7 @@
 #include "cli/progress.h"
 #include "cli/run_summary.h"
 #include "cli/signal_watcher.h"
+#include "common/contract/exit_codes.h"
 #include "cli/tensorboard_writer.h"
 #include "common/config/job_config_loader.h"
 #include "common/contract/checkpoint_dir.h"
@@ -42,6 +44,9 @@ constexpr auto kPollEvery = std::chrono::milliseconds(150);
 constexpr int kExitFailed = 1;
 constexpr int kExitUsage = 2;
 constexpr int kExitInterrupted = 130;
+// SIGTERM or SIGUSR1 (preemption, a time limit): how long the workers get
+// to finish their step and write its checkpoint before they are killed.
+constexpr double kPreemptGraceS = 120.0;
 // How long the workers get between SIGTERM and SIGKILL when the job is
 // cancelled or this process shuts its agent down.
 constexpr double kStopGraceS = 3.0;
@@ -122,6 +127,9 @@ class LaunchRun {
   PlainProgressPacer pacer_;
   bool cancelled_by_signal_ = false;
   bool detached_ = false;  // left a standalone coordinator's job running
+  // Stops the embedded agent's workers after a preemption signal (they
+  // checkpoint and exit contract::kExitRequeue); joined at teardown.
+  std::thread preempt_;
   // RelayWorkerOutput's place in each rank's output, and the attempt.
   std::map<int, std::int64_t> log_cursors_;
   int log_attempt_ = -1;
@@ -435,6 +443,21 @@ int LaunchRun::Follow() {
       detached_ = true;
       return kExitInterrupted;
     }
+    if (signals >= 1 && !cancel_sent && agent_ &&
+        (sig == SIGTERM || sig == SIGUSR1)) {
+      // Preemption or a time limit (Slurm's --signal): the workers finish
+      // their step, write its checkpoint and exit 75; the job ends
+      // preempted and this launch exits 75 (requeue).
+      cancel_sent = true;
+      const std::string name = sig == SIGTERM ? "SIGTERM" : "SIGUSR1";
+      console_->Note("dstrain: " + name +
+                     ": the workers checkpoint after their current step and "
+                     "stop (again to kill them at once)");
+      agent::Agent* agent = agent_.get();
+      preempt_ = std::thread([agent, name] {
+        agent->StopAllWorkers(kPreemptGraceS, "preempted by " + name);
+      });
+    }
     if (signals >= 1 && !cancel_sent) {
       cancel_sent = true;
       cancelled_by_signal_ = true;
@@ -459,10 +482,19 @@ int LaunchRun::Follow() {
   console_->EndProgress();
   if (cancelled_by_signal_) return kExitInterrupted;
   if (last_status_.state() == proto::JOB_SUCCEEDED) return 0;
+  // Stopped on request with a checkpoint: run again with --resume.
+  if (last_status_.state() == proto::JOB_CANCELLED) {
+    for (const proto::WorkerExit& e : last_status_.exits()) {
+      if (e.signal() == 0 && e.exit_code() == contract::kExitRequeue) {
+        return contract::kExitRequeue;
+      }
+    }
+  }
   return kExitFailed;
 }
 
 void LaunchRun::Teardown() {
+  if (preempt_.joinable()) preempt_.join();
   if (agent_) {
     // Normally every worker has exited already (the job ended on their
     // exits); Shutdown stops any straggler and reaps everything.

@@ -133,6 +133,7 @@ class Trainer::Impl {
 
   int step() const { return step_; }
   int total_steps() const { return job_.train.steps; }
+  bool stopped() const { return stopped_; }
   const TrainSetup& setup() const { return setup_; }
   const RankContext& ctx() const { return ctx_; }
 
@@ -179,6 +180,7 @@ class Trainer::Impl {
   std::int64_t data_step_ = 0;  // its first data step
   int skipped_steps_ = 0;
   double last_loss_ = 0;
+  bool stopped_ = false;  // the ranks agreed to stop after step_
 };
 
 Status Trainer::Impl::Init(std::shared_ptr<rendezvous::KeyValueStore> store) {
@@ -360,7 +362,9 @@ void Trainer::Impl::Step() {
   }
   const double loss_scale = amp.scale();
   const bool local_inf = ValueOrThrow(amp.UnscaleAndCheck(engine.grads()));
-  const zero::StepStats stats = engine.ReduceStats(loss_sum / accum, local_inf);
+  const bool local_stop = observer_ != nullptr && observer_->StopRequested();
+  const zero::StepStats stats =
+      engine.ReduceStats(loss_sum / accum, local_inf, local_stop);
   const bool skip = ValueOrThrow(amp.Agree(stats.found_inf));
   const double lr = optim::LearningRate(*schedule_, step_);
   if (!skip) {
@@ -416,6 +420,19 @@ void Trainer::Impl::Step() {
   if (progress_ != nullptr) progress_->SetPhase("checkpoint");
   ThrowIfError(checkpoints_->AfterStep(step_, DataPosition(), ScalerState(),
                                        engine, *comm_));
+  if (stats.stop) {
+    // Asked to stop: every rank ends after this step with a checkpoint of
+    // it (unless AfterStep has just written one), to be resumed.
+    const int every = job_.checkpoint.every_steps;
+    const bool saved = every > 0 && (step_ % every == 0 ||
+                                     (step_ == job_.train.steps &&
+                                      job_.checkpoint.save_final));
+    if (!saved) {
+      ThrowIfError(checkpoints_->SaveNow(step_, DataPosition(), ScalerState(),
+                                         engine, *comm_));
+    }
+    stopped_ = true;
+  }
   if (progress_ != nullptr) progress_->SetPhase("train");
 }
 
@@ -445,6 +462,7 @@ TrainResult Trainer::Impl::Finish() {
   result.final_loss = last_loss_;
   result.param_count = zero_->param_count();
   result.resumed_from_step = setup_.resumed_from_step;
+  result.stopped = stopped_;
   result.param_digest = Digest(model_->module());
   // Nobody leaves while a peer may still be inside a collective with it.
   ThrowIfError(comm::Await(comm_->Barrier()));
@@ -493,6 +511,7 @@ StatusOr<std::unique_ptr<Trainer>> Trainer::Create(
 
 int Trainer::step() const { return impl_->step(); }
 int Trainer::total_steps() const { return impl_->total_steps(); }
+bool Trainer::stopped() const { return impl_->stopped(); }
 const TrainSetup& Trainer::setup() const { return impl_->setup(); }
 
 Status Trainer::Step() {

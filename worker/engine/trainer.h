@@ -66,6 +66,9 @@ struct TrainResult {
   std::int64_t param_count = 0;
   // The checkpoint step this run resumed from; 0 when it started afresh.
   int resumed_from_step = 0;
+  // Asked to stop (TrainObserver::StopRequested on some rank): every rank
+  // ended after the same step, `steps`, with a checkpoint of it.
+  bool stopped = false;
 };
 
 // What a run tells whoever watches it. Every method is called on the
@@ -80,6 +83,10 @@ class TrainObserver {
   // At the start of every step, inside its timing (fault injection's
   // delays).
   virtual void BeforeStep(int step) {}
+  // Whether this rank was asked to stop (a preemption signal). Asked once
+  // per step; when any rank says yes, every rank ends after that step
+  // with a checkpoint of it (the ranks agree in the step's reduction).
+  virtual bool StopRequested() { return false; }
   // Whether to compute OnMasterDigest's digest (a copy of the weights).
   virtual bool WantsMasterDigests() const { return false; }
   // After each step: the FNV-1a 64 digest (hex) of this rank's fp32 master
@@ -106,7 +113,9 @@ class Trainer {
 
   int step() const;         // optimizer steps done (resumed ones included)
   int total_steps() const;  // train.steps
-  bool done() const { return step() >= total_steps(); }
+  // Every step done, or the ranks agreed to stop (TrainResult::stopped).
+  bool done() const { return step() >= total_steps() || stopped(); }
+  bool stopped() const;
   const TrainSetup& setup() const;
 
   // One optimizer step: grad_accum micro-batches of forward and backward,

@@ -492,7 +492,8 @@ void ZeroEngine::FinishMicroBatch(bool last) {
   }
 }
 
-StepStats ZeroEngine::ReduceStats(double local_loss, bool local_found_inf) {
+StepStats ZeroEngine::ReduceStats(double local_loss, bool local_found_inf,
+                                  bool local_stop) {
   at::NoGradGuard no_grad;
   double sq = 0;
   // Stage 0: every rank holds the same full gradient, so one counts it.
@@ -500,7 +501,8 @@ StepStats ZeroEngine::ReduceStats(double local_loss, bool local_found_inf) {
     const double n = grads_.norm().item<double>();
     sq = n * n;
   }
-  at::Tensor t = at::tensor({local_loss, sq, local_found_inf ? 1.0 : 0.0},
+  at::Tensor t = at::tensor({local_loss, sq, local_found_inf ? 1.0 : 0.0,
+                             local_stop ? 1.0 : 0.0},
                             at::TensorOptions().dtype(at::kDouble))
                      .to(options_.device);
   if (world_ > 1) {
@@ -513,6 +515,7 @@ StepStats ZeroEngine::ReduceStats(double local_loss, bool local_found_inf) {
   s.loss = v[0] / world_;
   s.grad_norm = std::sqrt(v[1]);
   s.found_inf = v[2] > 0;
+  s.stop = v[3] > 0;
   return s;
 }
 

@@ -98,6 +98,7 @@ struct StepStats {
   double loss = 0;         // mean over ranks of the local losses
   double grad_norm = 0;    // global L2 norm of the reduced gradient
   bool found_inf = false;  // some rank reported inf/NaN
+  bool stop = false;       // some rank was asked to stop (preemption)
 };
 
 struct MemoryStats {
@@ -139,7 +140,8 @@ class ZeroEngine {
   const at::Tensor& grads() const { return grads_; }
   // One all-reduce: the mean of the ranks' losses, the global gradient
   // norm, and whether any rank found inf/NaN.
-  StepStats ReduceStats(double local_loss, bool local_found_inf);
+  StepStats ReduceStats(double local_loss, bool local_found_inf,
+                        bool local_stop = false);
   void ScaleGrads(double factor);
   // AdamW on this rank's master at `lr`, then the compute parameters
   // follow (stage 0: in place; 1/2: all-gathers, waited before each
