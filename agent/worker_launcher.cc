@@ -1,7 +1,5 @@
 #include "agent/worker_launcher.h"
 
-#include "common/contract/exit_codes.h"
-
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -19,6 +17,7 @@
 #include "agent/exit_status.h"
 #include "agent/line_splitter.h"
 #include "agent/metrics_line.h"
+#include "common/contract/exit_codes.h"
 #include "common/rpc/worker_exit.h"
 
 namespace dstrain::agent {
@@ -372,8 +371,9 @@ void WorkerLauncher::ReapLocked(Job& job, Rank& r, int wait_status,
   if (job.stopping) exit.set_reason(job.stop_reason);
   // A rank that stopped on request with a checkpoint (exit 75) is no
   // failure: the others are stopping the same way.
-  bool failed = rpc::IsFailure(exit) &&
-                !(exit.signal() == 0 && exit.exit_code() == contract::kExitRequeue);
+  bool failed =
+      rpc::IsFailure(exit) &&
+      !(exit.signal() == 0 && exit.exit_code() == contract::kExitRequeue);
   // A rank that failed by itself usually said why on stderr just before.
   if (failed && !job.stopping && !r.last_stderr.empty()) {
     std::string last;

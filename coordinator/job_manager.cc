@@ -950,8 +950,7 @@ Status JobManager::ReportWorkerExit(const std::string& node_id,
         }
         EndLocked(job, proto::JOB_CANCELLED,
                   "preempted: every rank stopped on request after step " +
-                      std::to_string(step) +
-                      " with a checkpoint of it (exit " +
+                      std::to_string(step) + " with a checkpoint of it (exit " +
                       std::to_string(contract::kExitRequeue) +
                       ": requeue; --resume goes on from step " +
                       std::to_string(step + 1) + ")",

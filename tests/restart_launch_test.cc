@@ -191,7 +191,8 @@ std::map<int, double> LossByStep(const fs::path& metrics) {
   return out;
 }
 
-TEST_F(RestartLaunchTest, SigtermCheckpointsExitsToBeRequeuedAndResumesExactly) {
+TEST_F(RestartLaunchTest,
+       SigtermCheckpointsExitsToBeRequeuedAndResumesExactly) {
   const std::vector<std::string> no_periodic = {
       "--set", "checkpoint.every_steps=0", "--set",
       "fault_tolerance.max_restarts=0"};
@@ -213,8 +214,9 @@ TEST_F(RestartLaunchTest, SigtermCheckpointsExitsToBeRequeuedAndResumesExactly) 
   ASSERT_TRUE(st.has_value()) << "launch did not stop\n" << sp->Stderr();
   const std::string out = sp->Stdout() + sp->Stderr();
   ASSERT_EQ(testing::ShellExitCode(*st), 75) << out;
-  const std::regex stopped("stopped on request after step ([0-9]+) with a "
-                           "checkpoint of it");
+  const std::regex stopped(
+      "stopped on request after step ([0-9]+) with a "
+      "checkpoint of it");
   std::smatch m;
   ASSERT_TRUE(std::regex_search(out, m, stopped)) << out;
   const int step = std::stoi(m[1]);
@@ -222,8 +224,8 @@ TEST_F(RestartLaunchTest, SigtermCheckpointsExitsToBeRequeuedAndResumesExactly) 
   EXPECT_LT(step, 120);
   EXPECT_TRUE(fs::exists(dir_ / "preempted" / "ckpt")) << out;
 
-  auto again = Start("preempted", {"--resume", "--set",
-                                   "checkpoint.every_steps=0"});
+  auto again =
+      Start("preempted", {"--resume", "--set", "checkpoint.every_steps=0"});
   ASSERT_TRUE(again);
   auto st2 = again->Wait(300s);
   ASSERT_TRUE(st2.has_value()) << again->Stderr();
@@ -234,7 +236,8 @@ TEST_F(RestartLaunchTest, SigtermCheckpointsExitsToBeRequeuedAndResumesExactly) 
       << out2;
   // The next step and every one after it, as the uninterrupted run had
   // them; the same model to the bit.
-  const std::map<int, double> whole = LossByStep(dir_ / "whole" / "metrics.jsonl");
+  const std::map<int, double> whole =
+      LossByStep(dir_ / "whole" / "metrics.jsonl");
   const std::map<int, double> resumed = LossByStep(metrics);
   ASSERT_EQ(resumed.size(), 120u);
   for (const auto& [s, loss] : whole) {

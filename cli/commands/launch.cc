@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <thread>
 #include <condition_variable>
 #include <cstdio>
 #include <filesystem>
@@ -13,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <sstream>
+#include <thread>
 
 #include "agent/agent.h"
 #include "agent/worker_env.h"
@@ -24,10 +24,10 @@
 #include "cli/progress.h"
 #include "cli/run_summary.h"
 #include "cli/signal_watcher.h"
-#include "common/contract/exit_codes.h"
 #include "cli/tensorboard_writer.h"
 #include "common/config/job_config_loader.h"
 #include "common/contract/checkpoint_dir.h"
+#include "common/contract/exit_codes.h"
 #include "common/rpc/auth.h"
 #include "common/rpc/tls.h"
 #include "common/rpc/token_file.h"

@@ -424,9 +424,9 @@ void Trainer::Impl::Step() {
     // Asked to stop: every rank ends after this step with a checkpoint of
     // it (unless AfterStep has just written one), to be resumed.
     const int every = job_.checkpoint.every_steps;
-    const bool saved = every > 0 && (step_ % every == 0 ||
-                                     (step_ == job_.train.steps &&
-                                      job_.checkpoint.save_final));
+    const bool saved =
+        every > 0 && (step_ % every == 0 || (step_ == job_.train.steps &&
+                                             job_.checkpoint.save_final));
     if (!saved) {
       ThrowIfError(checkpoints_->SaveNow(step_, DataPosition(), ScalerState(),
                                          engine, *comm_));
