@@ -28,8 +28,12 @@
 //
 // Exit codes: 0 trained; 1 failed (one line `dstrain worker: <reason>` on
 // stderr); 2 invalid job file, overrides, environment or backend for this
-// launch (nothing started; under MPI only rank 0 prints a job file error).
-// Rank 0 prints a startup line and a summary to stdout; without a metrics
+// launch (nothing started; under MPI only rank 0 prints a job file error);
+// 75 stopped on request: SIGTERM or SIGUSR1 to any rank makes every rank
+// end after the same step with a checkpoint of it
+// (common/contract/exit_codes.h). Those signals no longer end a worker at
+// once, so whoever stops workers escalates to SIGKILL after a grace (the
+// agent does). Rank 0 prints a startup line and a summary to stdout; without a metrics
 // fd it also prints a progress line per step. Call from the main thread.
 
 #include <memory>
