@@ -371,9 +371,8 @@ void WorkerLauncher::ReapLocked(Job& job, Rank& r, int wait_status,
   if (job.stopping) exit.set_reason(job.stop_reason);
   // A rank that stopped on request with a checkpoint (exit 75) is no
   // failure: the others are stopping the same way.
-  bool failed =
-      rpc::IsFailure(exit) &&
-      !(exit.signal() == 0 && exit.exit_code() == contract::kExitRequeue);
+  bool failed = rpc::IsFailure(exit) &&
+                !contract::IsRequeue(exit.exit_code(), exit.signal());
   // A rank that failed by itself usually said why on stderr just before.
   if (failed && !job.stopping && !r.last_stderr.empty()) {
     std::string last;

@@ -929,7 +929,7 @@ Status JobManager::ReportWorkerExit(const std::string& node_id,
     job->exits.emplace(exit.rank(), exit);
     if (IsEnded(job->state)) return Status::Ok();
     const auto requeue = [](const proto::WorkerExit& e) {
-      return e.signal() == 0 && e.exit_code() == contract::kExitRequeue;
+      return contract::IsRequeue(e.exit_code(), e.signal());
     };
     if (job->restarting) {
       MaybeRestartLocked(job, &effects);
@@ -1011,13 +1011,14 @@ void JobManager::ReportProgress(
 
 void JobManager::CheckHangs() {
   Effects effects;
+  // Each hang found, for fetching its culprits' last lines afterwards.
   struct Hung {
     std::string job_id;
     int attempt = 0;
     std::int64_t detected_us = 0;
+    std::map<std::string, std::vector<int>> culprits_by_agent;
   };
   std::vector<Hung> hung;
-  std::vector<std::map<std::string, std::vector<int>>> culprit_agents;
   {
     std::lock_guard<std::mutex> lock(mu_);
     const Clock::TimePoint now = clock_->Now();
@@ -1052,16 +1053,17 @@ void JobManager::CheckHangs() {
       }
       proto::HangReport report = DescribeHang(views, stalled);
       report.set_detected_unix_us(clock_->UnixMicros());
-      std::map<std::string, std::vector<int>> agents;
+      Hung& found = hung.emplace_back(
+          Hung{id, job.attempt, report.detected_unix_us(), {}});
       for (const proto::HangRank& c : report.culprits()) {
         const proto::RankAssignment& a = job.ranks[c.rank()];
         const Placement& node = job.nodes[a.node_rank()];
-        if (!node.lost) agents[node.agent_address].push_back(c.rank());
+        if (!node.lost) {
+          found.culprits_by_agent[node.agent_address].push_back(c.rank());
+        }
       }
       job.hang = report;
       log::Warn("coordinator: job " + id + " hangs: " + report.summary());
-      hung.push_back(Hung{id, job.attempt, report.detected_unix_us()});
-      culprit_agents.push_back(std::move(agents));
       // Seen now, in the events, even when the restart itself waits for
       // every worker to be gone (a failure's own event says it anyway).
       if (job.attempt < job.spec.max_restarts()) {
@@ -1072,9 +1074,8 @@ void JobManager::CheckHangs() {
     }
   }
   Apply(&effects);
-  for (std::size_t i = 0; i < hung.size(); ++i) {
-    FetchHangLogs(hung[i].job_id, hung[i].attempt, hung[i].detected_us,
-                  culprit_agents[i]);
+  for (const Hung& h : hung) {
+    FetchHangLogs(h.job_id, h.attempt, h.detected_us, h.culprits_by_agent);
   }
 }
 

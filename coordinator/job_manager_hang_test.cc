@@ -13,6 +13,7 @@
 #include "common/testing/status_matchers.h"
 #include "coordinator/job_manager.h"
 #include "coordinator/testing/fake_agents.h"
+#include "coordinator/testing/register_node.h"
 
 namespace dstrain::coordinator {
 namespace {
@@ -54,12 +55,7 @@ class JobManagerHangTest : public ::testing::Test {
               JobManagerOptions{"127.0.0.1:7000", 2.5, 1000}) {}
 
   std::string AddNode(const std::string& host) {
-    proto::NodeInventory inv;
-    inv.set_hostname(host);
-    StatusOr<std::string> id = nodes_.Register(inv, host + ":9000");
-    EXPECT_THAT(id, IsOk());
-    jobs_.Schedule();
-    return id.ok() ? *id : "";
+    return RegisterNode(nodes_, jobs_, host);
   }
   // Two nodes of two ranks: a (ranks 0, 1) and b (ranks 2, 3).
   std::string Launch(int max_restarts) {

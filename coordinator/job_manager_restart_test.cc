@@ -10,6 +10,7 @@
 #include "common/testing/status_matchers.h"
 #include "coordinator/job_manager.h"
 #include "coordinator/testing/fake_agents.h"
+#include "coordinator/testing/register_node.h"
 
 namespace dstrain::coordinator {
 namespace {
@@ -47,12 +48,7 @@ class JobManagerRestartTest : public ::testing::Test {
               JobManagerOptions{"127.0.0.1:7000", 2.5, 1000}) {}
 
   std::string AddNode(const std::string& host) {
-    proto::NodeInventory inv;
-    inv.set_hostname(host);
-    StatusOr<std::string> id = nodes_.Register(inv, host + ":9000");
-    EXPECT_THAT(id, IsOk());
-    jobs_.Schedule();
-    return id.ok() ? *id : "";
+    return RegisterNode(nodes_, jobs_, host);
   }
   std::string Launch(int ppn, int max_restarts) {
     proto::JobSpec spec;

@@ -20,6 +20,7 @@
 #include "coordinator/state/in_memory_state_store.h"
 #include "coordinator/state/sqlite_state_store.h"
 #include "coordinator/testing/fake_agents.h"
+#include "coordinator/testing/register_node.h"
 
 namespace dstrain::coordinator {
 namespace {
@@ -91,12 +92,7 @@ struct Coordinator {
     return jobs.Restore(std::move(state.jobs));
   }
   std::string AddNode(const std::string& host) {
-    proto::NodeInventory inv;
-    inv.set_hostname(host);
-    StatusOr<std::string> id = nodes.Register(inv, host + ":9000");
-    EXPECT_THAT(id, IsOk());
-    jobs.Schedule();
-    return id.ok() ? *id : "";
+    return RegisterNode(nodes, jobs, host);
   }
   proto::JobStatus StatusOf(const std::string& job) {
     StatusOr<proto::JobStatus> s = jobs.GetJobStatus(job, 0);

@@ -11,6 +11,7 @@
 #include "common/testing/status_matchers.h"
 #include "coordinator/access.h"
 #include "coordinator/testing/fake_agents.h"
+#include "coordinator/testing/register_node.h"
 
 namespace dstrain::coordinator {
 namespace {
@@ -48,12 +49,7 @@ class JobManagerTest : public ::testing::Test {
               JobManagerOptions{"127.0.0.1:7000", 2.5, 5}) {}
 
   std::string AddNode(const std::string& host) {
-    proto::NodeInventory inv;
-    inv.set_hostname(host);
-    StatusOr<std::string> id = nodes_.Register(inv, host + ":9000");
-    EXPECT_THAT(id, IsOk());
-    jobs_.Schedule();
-    return id.ok() ? *id : "";
+    return RegisterNode(nodes_, jobs_, host);
   }
   proto::JobStatus StatusOf(const std::string& job, int since = 0) {
     StatusOr<proto::JobStatus> s = jobs_.GetJobStatus(job, since);

@@ -33,8 +33,9 @@
 // end after the same step with a checkpoint of it
 // (common/contract/exit_codes.h). Those signals no longer end a worker at
 // once, so whoever stops workers escalates to SIGKILL after a grace (the
-// agent does). Rank 0 prints a startup line and a summary to stdout; without a metrics
-// fd it also prints a progress line per step. Call from the main thread.
+// agent does). Rank 0 prints a startup line and a summary to stdout; without a
+// metrics fd it also prints a progress line per step. Call from the main
+// thread.
 
 #include <memory>
 #include <string>

@@ -485,7 +485,7 @@ int LaunchRun::Follow() {
   // Stopped on request with a checkpoint: run again with --resume.
   if (last_status_.state() == proto::JOB_CANCELLED) {
     for (const proto::WorkerExit& e : last_status_.exits()) {
-      if (e.signal() == 0 && e.exit_code() == contract::kExitRequeue) {
+      if (contract::IsRequeue(e.exit_code(), e.signal())) {
         return contract::kExitRequeue;
       }
     }

@@ -13,4 +13,10 @@ namespace dstrain::contract {
 
 inline constexpr int kExitRequeue = 75;
 
+// Whether a process that ended with `exit_code` (or by `signal`, when not
+// 0) stopped on request to be requeued.
+constexpr bool IsRequeue(int exit_code, int signal) {
+  return signal == 0 && exit_code == kExitRequeue;
+}
+
 }  // namespace dstrain::contract
