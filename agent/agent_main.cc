@@ -65,9 +65,22 @@ int RunAgentCommand(const AgentCommandOptions& options) {
             << (*agent)->address() << std::endl;
 
   const int received = signals.Wait();
-  std::cout << "dstrain agent: received "
-            << (received == SIGINT ? "SIGINT" : "SIGTERM")
-            << ", stopping workers" << std::endl;
+  const char* name = received == SIGINT    ? "SIGINT"
+                     : received == SIGUSR1 ? "SIGUSR1"
+                                           : "SIGTERM";
+  if (received == SIGINT) {
+    std::cout << "dstrain agent: received SIGINT, stopping workers"
+              << std::endl;
+  } else {
+    // A preemption: the workers checkpoint their step and exit 75 while
+    // the agent still heartbeats and reports their exits.
+    std::cout << "dstrain agent: received " << name
+              << ", stopping workers with a checkpoint (up to "
+              << options.preempt_grace_s << " s)" << std::endl;
+    (*agent)->StopAllWorkers(options.preempt_grace_s,
+                             std::string("the agent got ") + name +
+                                 " (preempted)");
+  }
   (*agent)->Shutdown();
   agent.value().reset();
   return 0;

@@ -27,9 +27,14 @@ struct AgentCommandOptions {
   // kept).
   std::string log_dir;
   int log_cap_mib = 8;
+  // SIGTERM or SIGUSR1 (a preemption, a time limit): the workers get
+  // SIGTERM, finish their step, write a checkpoint and exit 75 (requeue);
+  // SIGKILL after this many seconds. The agent keeps heartbeating and
+  // reports their exits meanwhile. SIGINT stops them with the short grace.
+  double preempt_grace_s = 120;
 };
 
-// Blocks SIGINT and SIGTERM in the calling thread (the agent's threads
+// Blocks SIGINT, SIGTERM and SIGUSR1 in the calling thread (the agent's threads
 // inherit the mask) and waits for one. Prints "dstrain agent <node id>
 // serving on <address>" to stdout once registered. Returns 0 after a clean
 // shutdown, 2 for bad arguments, 1 when the agent cannot start or register.

@@ -38,6 +38,7 @@ TEST(MetricsLineTest, EveryFieldTheWorkerWritesRoundTrips) {
   s.optimizer_bytes = 13;
   s.model_state_peak_bytes = 14;
   s.activation_peak_bytes = 15;
+  s.checkpoint_s = 1.75;
   const std::string line = contract::StepLine(labels, s);
   auto m = ParseMetricsLine(line);
   ASSERT_THAT(m, IsOk()) << m.status().ToString();
@@ -63,6 +64,7 @@ TEST(MetricsLineTest, EveryFieldTheWorkerWritesRoundTrips) {
   want.set_optimizer_bytes(13);
   want.set_model_state_peak_bytes(14);
   want.set_activation_peak_bytes(15);
+  want.set_checkpoint_s(1.75);
   EXPECT_EQ(m->step.SerializeAsString(), want.SerializeAsString())
       << m->step.DebugString();
   // Every proto field is one the line names.

@@ -24,6 +24,8 @@ proto::JobSpec MakeJobSpec(const config::JobConfig& job,
   spec.set_numa_binding(job.binding.numa);
   spec.set_device(config::DeviceName(job.device));
   spec.set_priority(job.priority);
+  spec.set_micro_batch(job.train.micro_batch);
+  spec.set_grad_accum(job.train.grad_accum);
   return spec;
 }
 

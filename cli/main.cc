@@ -138,6 +138,18 @@ int main(int argc, char** argv) {
                    "jobs fail or restart")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
+  coord_cmd
+      ->add_option("--cordon-after", coord.cordon_after,
+                   "failures a node may cause within an hour before it is "
+                   "cordoned (given no job for --cordon-for); 0: never")
+      ->check(CLI::Range(0, 1000))
+      ->capture_default_str();
+  coord_cmd
+      ->add_option("--cordon-for", coord.cordon_s,
+                   "seconds a cordoned node takes no job (`dstrain undrain` "
+                   "lifts it sooner)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   coord_cmd->add_option("--viewer-token-file", coord.viewer_token_file,
                         "file (mode 0600) with a read-only token: it may list "
                         "jobs and nodes, read a job's status and /metrics, "
@@ -177,6 +189,13 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   agent_cmd->add_option("--hostname", agent.hostname,
                         "name this node registers as (default: hostname)");
+  agent_cmd
+      ->add_option("--preempt-grace", agent.preempt_grace_s,
+                   "on SIGTERM or SIGUSR1, seconds the workers get to "
+                   "checkpoint their step and exit 75 (requeue) before "
+                   "SIGKILL")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
 
   dstrain::cli::BenchCommOptions bench_comm;
   CLI::App* bench_cmd = app.add_subcommand("bench", "benchmarks: comm");
@@ -362,6 +381,17 @@ int main(int argc, char** argv) {
   CLI::App* cancel_cmd = operate_cmd("cancel", "cancel a job");
   cancel_cmd->add_option("job", op_job, "the job id")->required();
   cancel_cmd->add_option("--reason", op_reason, "recorded with the job");
+  double preempt_warning = 120;
+  CLI::App* preempt_cmd = operate_cmd(
+      "preempt",
+      "stop a job with a checkpoint of its current step (exit 75: requeue; "
+      "`launch --resume` goes on from there)");
+  preempt_cmd->add_option("job", op_job, "the job id")->required();
+  preempt_cmd
+      ->add_option("--warning", preempt_warning,
+                   "seconds before the workers are killed (default 120)")
+      ->check(CLI::Range(1.0, 86400.0));
+  preempt_cmd->add_option("--reason", op_reason, "recorded with the job");
   CLI::App* drain_cmd =
       operate_cmd("drain", "give a node no new job (the one it runs finishes)");
   drain_cmd->add_option("node", op_node, "node id or hostname")->required();
@@ -382,7 +412,7 @@ int main(int argc, char** argv) {
   if (argc >= 2 && argv[1][0] != '-' && !known(argv[1])) {
     std::fprintf(stderr,
                  "dstrain: unknown command `%s`; commands: launch, jobs, "
-                 "status, events, top, logs, nodes, cancel, drain, undrain, "
+                 "status, events, top, logs, nodes, cancel, preempt, drain, undrain, "
                  "worker, coordinator, agent, bench, topo, version (dstrain "
                  "--help)\n",
                  argv[1]);
@@ -421,6 +451,10 @@ int main(int argc, char** argv) {
   }
   if (*cancel_cmd) {
     return dstrain::cli::RunCancelCommand(operate, op_job, op_reason);
+  }
+  if (*preempt_cmd) {
+    return dstrain::cli::RunPreemptCommand(operate, op_job, preempt_warning,
+                                           op_reason);
   }
   if (*drain_cmd) {
     return dstrain::cli::RunDrainCommand(operate, op_node, op_reason, false);

@@ -34,8 +34,12 @@ struct CoordinatorServer::Impl {
                   std::chrono::duration<double>(o.restore_grace_s))),
         agents(o.node_token.empty() ? o.token : o.node_token),
         jobs(&nodes, &kv, &agents, &executor, &clock,
-             JobManagerOptions{.node_network = o.node_network,
-                               .store = store.get()}),
+             JobManagerOptions{
+                 .node_network = o.node_network,
+                 .store = store.get(),
+                 .cordon_after_failures = o.cordon_after_failures,
+                 .cordon_for = std::chrono::duration_cast<Clock::Duration>(
+                     std::chrono::duration<double>(o.cordon_s))}),
         credentials{o.token, o.node_token.empty() ? o.token : o.node_token,
                     o.viewer_token},
         service(credentials, &nodes, &jobs, &kv, &agents, NewInstanceId()),

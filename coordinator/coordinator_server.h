@@ -49,6 +49,10 @@ struct CoordinatorOptions {
   std::string viewer_token;
   double heartbeat_s = 1.0;  // agents are told this interval
   int missed_heartbeats_before_lost = 3;
+  // Cordons (job_manager.h): a node that is the root cause of this many
+  // failures within an hour is given no job for cordon_s; 0: never.
+  int cordon_after_failures = 2;
+  double cordon_s = 600;
   // After a restart on a stored state: how long the agents of the nodes
   // that were live have to register again (their running workers are then
   // re-adopted) before those nodes are lost (node_manager.h). Agents retry

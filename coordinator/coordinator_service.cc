@@ -197,9 +197,20 @@ grpc::ServerUnaryReactor* CoordinatorService::GetJobStatus(
 
 grpc::ServerUnaryReactor* CoordinatorService::CancelJob(
     grpc::CallbackServerContext* context,
-    const proto::CancelJobRequest* request, proto::CancelJobResponse*) {
+    const proto::CancelJobRequest* request,
+    proto::CancelJobResponse* response) {
   return Unary(context, "CancelJob", Role::kOperator, "", [&]() -> Status {
-    return jobs_->CancelJob(request->job_id(), request->reason());
+    if (!request->preempt()) {
+      return jobs_->CancelJob(request->job_id(), request->reason());
+    }
+    DSTRAIN_ASSIGN_OR_RETURN(
+        PreemptEstimate estimate,
+        jobs_->PreemptJob(request->job_id(), request->warning_s(),
+                          request->reason()));
+    response->set_checkpoint_estimate_s(estimate.checkpoint_estimate_s);
+    response->set_fits(estimate.fits);
+    response->set_estimate(estimate.how);
+    return Status::Ok();
   });
 }
 

@@ -10,6 +10,8 @@
 #include "common/log.h"
 #include "common/rpc/auth.h"
 #include "common/rpc/worker_exit.h"
+#include "common/units.h"
+#include "coordinator/elastic.h"
 #include "coordinator/exit_description.h"
 #include "coordinator/hang_report.h"
 #include "coordinator/job_fabric.h"
@@ -272,13 +274,18 @@ void JobManager::ReadoptLocked(Job* j, const std::string& credential_sha256,
   }
   if (!lost_host.empty()) {
     FailOrRestartLocked(
-        j, "node " + lost_host + " was lost before the coordinator restarted",
+        j,
+        {"node " + lost_host + " was lost before the coordinator restarted",
+         clock_->Now()},
         effects);
   } else if (failed_exit != nullptr) {
     // It was failing (perhaps restarting) when the coordinator stopped.
     const proto::RankAssignment& a = j->ranks[failed_exit->rank()];
     FailOrRestartLocked(
-        j, DescribeExit(*failed_exit, j->nodes[a.node_rank()].host), effects);
+        j,
+        {DescribeExit(*failed_exit, j->nodes[a.node_rank()].host),
+         clock_->Now(), a.node_id(), failed_exit->rank()},
+        effects);
   } else if (static_cast<int>(j->exits.size()) == j->world_size) {
     EndLocked(j, proto::JOB_SUCCEEDED, "", /*stop_workers=*/false, effects);
   }
@@ -340,11 +347,12 @@ std::vector<std::string> JobManager::AdoptNode(
       if (!gone.empty()) {
         FailOrRestartLocked(
             &job,
-            "rank" +
-                std::string(gone.find(',') == std::string::npos ? " " : "s ") +
-                gone + " on " + placed->host +
-                " no longer ran when its agent registered "
-                "again after the coordinator restarted",
+            {"rank" +
+                 std::string(gone.find(',') == std::string::npos ? " " : "s ") +
+                 gone + " on " + placed->host +
+                 " no longer ran when its agent registered "
+                 "again after the coordinator restarted",
+             clock_->Now()},
             &effects);
         continue;
       }
@@ -555,12 +563,28 @@ void JobManager::SchedulePassLocked(Effects* effects) {
       return;
     }
     job->pending_reason.clear();
+    // A restart takes its previous nodes first, then spares on their
+    // leaves (elastic.h).
+    std::vector<CandidateNode> candidates;
+    for (std::size_t n : fitting) {
+      candidates.push_back({free[n].node_id, LeafOf(*job, free[n].host())});
+    }
+    std::vector<std::size_t> preferred;
+    for (std::size_t k : PreferNodes(candidates, job->previous_nodes,
+                                     job->previous_leaves)) {
+      preferred.push_back(fitting[k]);
+    }
+    fitting = std::move(preferred);
     const std::size_t take = std::min(
         fitting.size(), static_cast<std::size_t>(job->spec.nodes_max()));
+    std::vector<std::size_t> taken(fitting.begin(), fitting.begin() + take);
+    // Registration order among the taken (the plan, or node_rank, orders
+    // them from there).
+    std::sort(taken.begin(), taken.end());
     std::vector<NodeInfo> mine;
-    for (std::size_t k = 0; k < take; ++k) mine.push_back(free[fitting[k]]);
-    for (std::size_t k = take; k-- > 0;) {
-      free.erase(free.begin() + static_cast<std::ptrdiff_t>(fitting[k]));
+    for (std::size_t n : taken) mine.push_back(free[n]);
+    for (std::size_t k = taken.size(); k-- > 0;) {
+      free.erase(free.begin() + static_cast<std::ptrdiff_t>(taken[k]));
     }
     StartLocked(job, mine, effects);
   }
@@ -663,15 +687,27 @@ void JobManager::StartLocked(Job* job, const std::vector<NodeInfo>& given,
   // restarted coordinator still knows the workers: the credential itself
   // goes to the agents and nowhere else.
   job->credential_sha256 = rpc::TokenDigest(credential);
-  TransitionLocked(job, proto::JOB_STARTING, PlacedOn(nodes), /*placed=*/true,
-                   effects);
+  // An elastic job off its full size keeps its global batch (elastic.h).
+  proto::JobSpec spec = job->spec;
+  std::string placed = PlacedOn(nodes);
+  if (spec.grad_accum() > 0 && spec.micro_batch() > 0) {
+    const ElasticBatch batch =
+        KeepGlobalBatch(ppn, spec.nodes_max(), static_cast<int>(nodes.size()),
+                        spec.micro_batch(), spec.grad_accum());
+    if (batch.grad_accum != spec.grad_accum()) {
+      spec.add_overrides("train.grad_accum=" +
+                         std::to_string(batch.grad_accum));
+    }
+    if (!batch.note.empty()) placed += "; " + batch.note;
+  }
+  TransitionLocked(job, proto::JOB_STARTING, placed, /*placed=*/true, effects);
   job->starts_pending = static_cast<int>(nodes.size());
   for (std::size_t n = 0; n < job->nodes.size(); ++n) {
     const Placement& p = job->nodes[n];
     proto::StartWorkersRequest request;
     request.set_job_id(job->id);
     request.set_attempt(job->attempt);
-    *request.mutable_spec() = job->spec;
+    *request.mutable_spec() = spec;
     request.set_world_size(job->world_size);
     for (int l = 0; l < ppn; ++l) {
       *request.add_ranks() = job->ranks[n * ppn + l];
@@ -768,11 +804,114 @@ void JobManager::StopWorkersLocked(const Job& job, const std::string& reason,
   }
 }
 
-void JobManager::FailOrRestartLocked(Job* job, const std::string& reason,
+std::string JobManager::LeafOf(const Job& job, const std::string& host) {
+  if (job.cluster == nullptr) return "";
+  const topology::Cluster& c = job.cluster->cluster;
+  const topology::VertexId v = c.Find(host);
+  if (!c.IsHost(v)) return "";
+  const topology::VertexId leaf = c.LeafOf(v);
+  return leaf == topology::kNoVertex ? "" : c.vertex(leaf).name;
+}
+
+bool JobManager::ReviseRootCauseLocked(Job* job, const Job::Failure& failure,
+                                       Effects* effects) {
+  if (!job->root_cause.has_value() || failure.at >= job->root_cause->at) {
+    return false;
+  }
+  const Job::Failure was = *job->root_cause;
+  job->root_cause = failure;
+  if (was.rank >= 0) {
+    auto e = job->exits.find(was.rank);
+    if (e != job->exits.end()) e->second.set_collateral(true);
+  }
+  const std::string why = failure.reason + " (before " + was.reason +
+                          ", which followed from it)";
+  if (job->restarting) {
+    job->restart_reason = why;  // the restart's event says it
+  } else if (job->state == proto::JOB_FAILED) {
+    job->reason = why;
+    TransitionLocked(job, proto::JOB_FAILED, "root cause: " + why,
+                     /*placed=*/false, effects);
+  }
+  return true;
+}
+
+std::string JobManager::MarkCollateralLocked(Job* job) {
+  std::string ranks;
+  for (auto& [rank, e] : job->exits) {
+    if (job->root_cause.has_value() && job->root_cause->rank == rank) continue;
+    if (!rpc::IsFailure(e) || contract::IsRequeue(e.exit_code(), e.signal())) {
+      continue;
+    }
+    e.set_collateral(true);
+    ranks += (ranks.empty() ? "" : ", ") + std::to_string(rank);
+  }
+  return ranks;
+}
+
+void JobManager::NoteNodeFailureLocked(Job* job, Effects* effects) {
+  if (options_.cordon_after_failures <= 0 || !job->root_cause.has_value() ||
+      job->root_cause->node_id.empty()) {
+    return;
+  }
+  std::string host = job->root_cause->node_id;
+  for (const Placement& p : job->nodes) {
+    if (p.node_id == job->root_cause->node_id) host = p.host;
+  }
+  // By hostname: a lost node registers again under a new id.
+  std::deque<Clock::TimePoint>& times = node_failures_[host];
+  const Clock::TimePoint now = clock_->Now();
+  times.push_back(now);
+  while (!times.empty() && now - times.front() > options_.cordon_window) {
+    times.pop_front();
+  }
+  if (static_cast<int>(times.size()) < options_.cordon_after_failures) return;
+  const auto minutes = [](Clock::Duration d) {
+    return std::to_string(
+               std::chrono::duration_cast<std::chrono::minutes>(d).count()) +
+           " min";
+  };
+  const std::string reason =
+      std::to_string(times.size()) + " failures in " +
+      minutes(options_.cordon_window) + ", the latest: " +
+      job->root_cause->reason;
+  times.clear();
+  for (StoredNode& record :
+       nodes_->Cordon(host, options_.cordon_for, reason)) {
+    effects->node_writes.push_back(std::move(record));
+  }
+  TransitionLocked(job, job->state,
+                   "node " + host + " cordoned for " +
+                       minutes(options_.cordon_for) + ": " + reason,
+                   /*placed=*/false, effects);
+}
+
+void JobManager::FailOrRestartLocked(Job* job, const Job::Failure& failure,
                                      Effects* effects) {
-  if (job->restarting) return;  // already on its way to the next attempt
+  if (job->restarting) {
+    // On its way to the next attempt: this failure is collateral, unless
+    // it happened first.
+    ReviseRootCauseLocked(job, failure, effects);
+    return;
+  }
+  job->root_cause = failure;
+  const std::string& reason = failure.reason;
+  if (job->preempting) {
+    // A rank killed before its checkpoint was written (the warning was
+    // too short) or failing on the way: the job was asked to stop.
+    EndLocked(job, proto::JOB_CANCELLED,
+              "preempted, but not every rank wrote its checkpoint within "
+              "the " +
+                  FormatLatency(job->preempt_warning_s) +
+                  " warning: " + reason +
+                  " (--resume goes on from the newest complete checkpoint)",
+              /*stop_workers=*/true, effects);
+    return;
+  }
   if (job->attempt >= job->spec.max_restarts()) {
     EndLocked(job, proto::JOB_FAILED, reason, /*stop_workers=*/true, effects);
+    job->ended_at = clock_->Now();
+    NoteNodeFailureLocked(job, effects);
     return;
   }
   // Restarts are for what a restart can mend. The same failure at the
@@ -817,6 +956,11 @@ void JobManager::FailOrRestartLocked(Job* job, const std::string& reason,
   job->previous_fail_step = fail_step;
   job->restarting = true;
   job->restart_reason = reason;
+  // Seen now, in the events (the detection time), though the restart
+  // itself waits for every worker of the attempt to be gone.
+  TransitionLocked(job, job->state,
+                   reason + "; restarting: stopping every rank",
+                   /*placed=*/false, effects);
   StopWorkersLocked(*job, reason, effects);
   MaybeRestartLocked(job, effects);
 }
@@ -830,7 +974,25 @@ void JobManager::MaybeRestartLocked(Job* job, Effects* effects) {
   }
   // Every worker of the failed attempt is gone: no rank of it can still
   // touch the checkpoint directory or the next attempt's rendezvous keys.
+  // The root cause is final now.
+  const std::string collateral = MarkCollateralLocked(job);
+  const std::string collateral_note =
+      collateral.empty()
+          ? std::string()
+          : std::string("; collateral: rank") +
+                (collateral.find(',') == std::string::npos ? " " : "s ") +
+                collateral + " stopped because of it";
+  NoteNodeFailureLocked(job, effects);
+  job->previous_nodes.clear();
+  job->previous_leaves.clear();
+  for (const Placement& p : job->nodes) {
+    if (!p.lost) job->previous_nodes.insert(p.node_id);
+    // A lost node's leaf too: a spare there takes its place best.
+    const std::string leaf = LeafOf(*job, p.host);
+    if (!leaf.empty()) job->previous_leaves.insert(leaf);
+  }
   job->restarting = false;
+  job->root_cause.reset();
   ++job->attempt;
   job->nodes.clear();
   job->ranks.clear();
@@ -847,7 +1009,7 @@ void JobManager::MaybeRestartLocked(Job* job, Effects* effects) {
   TransitionLocked(job, proto::JOB_PENDING,
                    "restart " + std::to_string(job->attempt) + " of " +
                        std::to_string(job->spec.max_restarts()) + ": " +
-                       job->restart_reason,
+                       job->restart_reason + collateral_note,
                    /*placed=*/false, effects);
   ScheduleLocked(effects);
 }
@@ -859,6 +1021,10 @@ void JobManager::Apply(Effects* effects) {
     NoteStore(commit_.Await(t), effects);
   }
   effects->writes.clear();
+  for (const StoredNode& record : effects->node_writes) {
+    NoteStore(nodes_->RecordNode(record), effects);
+  }
+  effects->node_writes.clear();
   for (auto& [job_id, reason] : effects->dropped_namespaces) {
     kv_->DropJob(job_id, reason);
   }
@@ -926,7 +1092,15 @@ Status JobManager::ReportWorkerExit(const std::string& node_id,
         CheckExitLocked(node_id, job_id, attempt, exit, &job));
     if (job == nullptr) return Status::Ok();
     const proto::RankAssignment& a = job->ranks[exit.rank()];
-    job->exits.emplace(exit.rank(), exit);
+    const bool inserted = job->exits.emplace(exit.rank(), exit).second;
+    // A failed exit after the attempt's root cause was torn down because
+    // of it (a later one that happened first revises the root cause, in
+    // OnNodesLost).
+    if (inserted && job->root_cause.has_value() &&
+        (job->restarting || IsEnded(job->state)) && rpc::IsFailure(exit) &&
+        !contract::IsRequeue(exit.exit_code(), exit.signal())) {
+      job->exits[exit.rank()].set_collateral(true);
+    }
     if (IsEnded(job->state)) return Status::Ok();
     const auto requeue = [](const proto::WorkerExit& e) {
       return contract::IsRequeue(e.exit_code(), e.signal());
@@ -935,7 +1109,10 @@ Status JobManager::ReportWorkerExit(const std::string& node_id,
       MaybeRestartLocked(job, &effects);
     } else if (rpc::IsFailure(exit) && !requeue(exit)) {
       FailOrRestartLocked(
-          job, DescribeExit(exit, job->nodes[a.node_rank()].host), &effects);
+          job,
+          {DescribeExit(exit, job->nodes[a.node_rank()].host), clock_->Now(),
+           a.node_id(), exit.rank()},
+          &effects);
     } else if (static_cast<int>(job->exits.size()) == job->world_size) {
       // Every rank has reported and none failed (a failure ends the job
       // before this point). Ranks that stopped on request with a
@@ -1064,13 +1241,8 @@ void JobManager::CheckHangs() {
       }
       job.hang = report;
       log::Warn("coordinator: job " + id + " hangs: " + report.summary());
-      // Seen now, in the events, even when the restart itself waits for
-      // every worker to be gone (a failure's own event says it anyway).
-      if (job.attempt < job.spec.max_restarts()) {
-        TransitionLocked(&job, job.state, "hang: " + report.summary(),
-                         /*placed=*/false, &effects);
-      }
-      FailOrRestartLocked(&job, "hang: " + report.summary(), &effects);
+      FailOrRestartLocked(&job, {"hang: " + report.summary(), clock_->Now()},
+                          &effects);
     }
   }
   Apply(&effects);
@@ -1181,31 +1353,39 @@ void JobManager::OnNodesLost(const std::vector<std::string>& node_ids) {
   Effects effects;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    const Clock::TimePoint now = clock_->Now();
     for (auto& [id, job] : jobs_) {
-      if (!IsActive(job.state)) continue;
-      std::string first_lost_host;
-      bool never_came_back = false;
+      // A job that failed just before may have failed because of this
+      // node (a peer's broken connection came first): its root cause is
+      // revised below. A minute covers any sane heartbeat setting.
+      const bool just_failed = job.state == proto::JOB_FAILED &&
+                               job.root_cause.has_value() &&
+                               now - job.ended_at < std::chrono::minutes(1);
+      if (!IsActive(job.state) && !just_failed) continue;
+      std::optional<Job::Failure> first;
       for (Placement& p : job.nodes) {
         if (lost.count(p.node_id) == 0) continue;
-        if (first_lost_host.empty()) {
-          first_lost_host = p.host;
-          never_came_back = p.awaiting;
-        }
+        // When it failed: at its last heartbeat, for a node that had one
+        // in this run.
+        Job::Failure f{"node " + p.host +
+                           (p.awaiting ? " did not register again after the "
+                                         "coordinator restarted"
+                                       : " stopped heartbeating"),
+                       now, p.node_id, -1};
+        const std::optional<NodeInfo> node = nodes_->Get(p.node_id);
+        if (!p.awaiting && node.has_value()) f.at = node->last_heartbeat;
+        if (!first.has_value() || f.at < first->at) first = f;
         p.lost = true;
         p.awaiting = false;
       }
-      if (first_lost_host.empty()) continue;
-      if (job.restarting) {
+      if (!first.has_value()) continue;
+      if (just_failed) {
+        ReviseRootCauseLocked(&job, *first, &effects);
+      } else if (job.restarting) {
+        ReviseRootCauseLocked(&job, *first, &effects);
         MaybeRestartLocked(&job, &effects);
       } else {
-        FailOrRestartLocked(
-            &job,
-            "node " + first_lost_host +
-                (never_came_back
-                     ? " did not register again after the coordinator "
-                       "restarted"
-                     : " stopped heartbeating"),
-            &effects);
+        FailOrRestartLocked(&job, *first, &effects);
       }
     }
   }
@@ -1226,6 +1406,82 @@ Status JobManager::CancelJob(const std::string& job_id,
   }
   Apply(&effects);
   return effects.store_error;
+}
+
+StatusOr<PreemptEstimate> JobManager::PreemptJob(const std::string& job_id,
+                                                 double warning_s,
+                                                 const std::string& reason) {
+  if (!(warning_s >= 1)) {
+    return InvalidArgument("--warning " + FormatLatency(warning_s) +
+                           ": a preemption needs at least 1 s for the "
+                           "workers to finish their step and checkpoint");
+  }
+  PreemptEstimate estimate;
+  Effects effects;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Job* job = FindLocked(job_id);
+    if (job == nullptr) return UnknownJob(job_id);
+    if (IsEnded(job->state)) {
+      return FailedPrecondition("job " + job_id + " has ended (" +
+                                proto::JobState_Name(job->state) +
+                                "); nothing to preempt");
+    }
+    const std::string why =
+        reason.empty() ? std::string("preempted") : reason;
+    if (!IsActive(job->state) || job->restarting) {
+      // No worker to checkpoint (a restart's workers are gone or going):
+      // --resume starts from the newest complete checkpoint.
+      EndLocked(job, proto::JOB_CANCELLED,
+                why + " while " +
+                    (job->restarting ? std::string("restarting")
+                                     : std::string("pending")) +
+                    " (--resume goes on from the newest complete checkpoint)",
+                /*stop_workers=*/IsActive(job->state), &effects);
+    } else {
+      double step_s = 0;
+      for (const auto& [rank, m] : job->latest) {
+        step_s = std::max(step_s, m.step_time_s());
+      }
+      if (!job->checkpoint_seconds.empty()) {
+        const double ckpt = *std::max_element(job->checkpoint_seconds.begin(),
+                                              job->checkpoint_seconds.end());
+        estimate.checkpoint_estimate_s = step_s + ckpt;
+        estimate.fits = estimate.checkpoint_estimate_s <= warning_s;
+        estimate.how = "step " + FormatLatency(step_s) + " + checkpoint " +
+                       FormatLatency(ckpt) + " (slowest of the last " +
+                       std::to_string(job->checkpoint_seconds.size()) + ")";
+      } else {
+        estimate.how = "no checkpoint written yet in this coordinator's run";
+      }
+      job->preempting = true;
+      job->preempt_warning_s = warning_s;
+      TransitionLocked(
+          job, job->state,
+          why + ": stopping with a checkpoint within " +
+              FormatLatency(warning_s) + " (expected " +
+              (estimate.checkpoint_estimate_s < 0
+                   ? std::string("unknown: ")
+                   : FormatLatency(estimate.checkpoint_estimate_s) + ", " +
+                         (estimate.fits ? "fits: " : "does NOT fit: ")) +
+              estimate.how + ")",
+          /*placed=*/false, &effects);
+      for (const Placement& p : job->nodes) {
+        if (p.lost) continue;
+        proto::StopWorkersRequest request;
+        request.set_job_id(job->id);
+        request.set_reason(why);
+        request.set_grace_s(warning_s);
+        effects.agent_calls.push_back(
+            [this, request = std::move(request), address = p.agent_address] {
+              (void)agents_->StopWorkers(address, request);
+            });
+      }
+    }
+  }
+  Apply(&effects);
+  if (!effects.store_error.ok()) return effects.store_error;
+  return estimate;
 }
 
 Status JobManager::ReportMetrics(const proto::ReportMetricsRequest& request) {
@@ -1272,6 +1528,12 @@ Status JobManager::TakeMetrics(const proto::ReportMetricsRequest& request,
           std::max(0.0, m.step_time_s() - m.comm_time_s() - m.data_wait_s());
       ++work_steps;
       if (m.rank() != 0) continue;
+      if (m.checkpoint_s() > 0) {
+        job->checkpoint_seconds.push_back(m.checkpoint_s());
+        while (job->checkpoint_seconds.size() > 3) {
+          job->checkpoint_seconds.pop_front();
+        }
+      }
       if (job->first_step < 0 || m.step() < job->first_step) {
         job->first_step = m.step();
       }

@@ -29,6 +29,28 @@
 // lost one). On any end the job's rendezvous namespace is dropped, which
 // fails the waits of ranks still blocked in it.
 //
+// Elastic jobs (nodes_min < nodes_max): each attempt takes up to
+// nodes_max of the free nodes, at least nodes_min, so a job that lost a
+// node goes on with the nodes left (or a spare); the workers reshard the
+// checkpoint to the new world size, and each attempt's ranks accumulate
+// the micro-batches that keep the job's global batch (elastic.h; the
+// attempt's spec gains the override train.grad_accum=N, and its placement
+// event says so). A restart prefers the previous attempt's nodes, then
+// spares on their leaf switches. A node that registers while a job runs
+// below nodes_max is taken at the job's next restart.
+//
+// Root cause and cordons: the root cause of a failed attempt is its first
+// failure in time: a rank's exit at the time it is reported, a lost node
+// at its last heartbeat. A node that dies often makes its peers fail
+// first (a broken connection), and is found lost only heartbeats later:
+// the loss then replaces the peer's exit as the restart's (or the end's)
+// reason, and every other failed exit of the attempt is marked collateral
+// (WorkerExit.collateral). When a node is the root cause of
+// options.cordon_after_failures failures within cordon_window (a failure
+// judged to recur, which ends the job, does not count: it is the job's,
+// not the node's), it is cordoned for cordon_for (NodeManager::Cordon):
+// no job is placed on it until then, so a restart goes to a spare.
+//
 // Restarts (spec.max_restarts > 0): a failure (a rank's failed exit, a lost
 // node) while restarts are left does not end the job. Its workers are
 // stopped (StopWorkers to every reachable agent), and once every rank of
@@ -97,6 +119,7 @@
 // options' store must outlive the manager, and the executor must be drained
 // before the manager dies (its tasks call back into the manager).
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -139,6 +162,23 @@ struct JobManagerOptions {
   // Where every change is recorded (state_store.h); null: a store in memory
   // of the manager's own.
   StateStore* store = nullptr;
+  // Cordons (see "Root cause and cordons" above): a node that is the root
+  // cause of this many failures within cordon_window is given no job for
+  // cordon_for. 0: never cordon (the embedded coordinator of `dstrain
+  // launch`, whose only node is the machine itself).
+  int cordon_after_failures = 2;
+  Clock::Duration cordon_window = std::chrono::hours(1);
+  Clock::Duration cordon_for = std::chrono::minutes(10);
+};
+
+// What a preemption expects (JobManager::PreemptJob).
+struct PreemptEstimate {
+  // Seconds from the signal to the workers' exit: the slowest rank's
+  // latest step plus the slowest of the last few checkpoint writes; -1
+  // when the job has written no checkpoint in this coordinator's run.
+  double checkpoint_estimate_s = -1;
+  bool fits = false;  // estimate <= warning (false when unknown)
+  std::string how;    // "step 0.31 s + checkpoint 2.40 s (slowest of 3)"
 };
 
 // Whether `node` can hold one node's share of `spec`'s ranks: a cuda job
@@ -219,6 +259,18 @@ class JobManager {
 
   // NOT_FOUND for an unknown job; a job already ended is left as it is.
   Status CancelJob(const std::string& job_id, const std::string& reason);
+
+  // Preemption through the coordinator (`dstrain preempt`): every worker
+  // gets SIGTERM, finishes its step, writes a checkpoint of it and exits
+  // 75; SIGKILL follows after `warning_s`. The job ends CANCELLED
+  // ("preempted ..."), never restarted, also when a rank is killed before
+  // its checkpoint is written (the reason says so: --resume then goes on
+  // from the newest complete one). A pending job is cancelled. NOT_FOUND
+  // for an unknown job, FAILED_PRECONDITION for one already ended,
+  // INVALID_ARGUMENT for a warning below 1 s.
+  StatusOr<PreemptEstimate> PreemptJob(const std::string& job_id,
+                                       double warning_s,
+                                       const std::string& reason);
 
   Status ReportMetrics(const proto::ReportMetricsRequest& request);
 
@@ -310,6 +362,26 @@ class JobManager {
     // exited; then the next attempt is scheduled.
     bool restarting = false;
     std::string restart_reason;  // the latest restart's
+    // The current attempt's root cause (see "Root cause and cordons"):
+    // the first failure in time, revised while the attempt winds down or
+    // just after the job failed.
+    struct Failure {
+      std::string reason;
+      Clock::TimePoint at;
+      std::string node_id;  // "" when no node is to blame (a hang)
+      int rank = -1;        // the rank whose exit it is, or -1
+    };
+    std::optional<Failure> root_cause;
+    Clock::TimePoint ended_at;  // this run's clock, when it ended
+    // The previous attempt's nodes and their leaf switches: a restart
+    // prefers them (elastic.h).
+    std::set<std::string> previous_nodes;
+    std::set<std::string> previous_leaves;
+    // A preemption is under way (PreemptJob): exits end the job CANCELLED.
+    bool preempting = false;
+    double preempt_warning_s = 0;
+    // Rank 0's latest checkpoint writes (seconds, newest last, a few).
+    std::deque<double> checkpoint_seconds;
     // Not restarting what cannot succeed: the current attempt's first
     // rank-0 step (-1 before one), and the previous failure's signature
     // (numbers and hosts taken out, and its step), first step and step.
@@ -332,6 +404,8 @@ class JobManager {
     std::vector<GroupCommit::Ticket> writes;
     std::vector<std::pair<std::string, Status>> dropped_namespaces;
     std::vector<std::function<void()>> agent_calls;
+    // Node records to write (cordons), after `writes`.
+    std::vector<StoredNode> node_writes;
     Status store_error;  // the first write to the store that failed
   };
 
@@ -371,9 +445,23 @@ class JobManager {
   void EndLocked(Job* job, proto::JobState state, const std::string& reason,
                  bool stop_workers, Effects* effects);
   void Apply(Effects* effects);
-  // A failure: restart when restarts are left, else end FAILED.
-  void FailOrRestartLocked(Job* job, const std::string& reason,
+  // A failure: restart when restarts are left, else end FAILED. The
+  // first of an attempt is its root cause; a later one that happened
+  // earlier (a node's last heartbeat before the first exit) replaces it.
+  void FailOrRestartLocked(Job* job, const Job::Failure& failure,
                            Effects* effects);
+  // Replaces the root cause of a job restarting or just failed by an
+  // earlier failure; false when `failure` is not earlier.
+  bool ReviseRootCauseLocked(Job* job, const Job::Failure& failure,
+                             Effects* effects);
+  // The exits of the attempt other than the root cause's, marked
+  // collateral, for the event: "ranks 0, 2".
+  std::string MarkCollateralLocked(Job* job);
+  // Counts the attempt's root cause against its node; cordons the node
+  // when its failures repeat (options.cordon_after_failures).
+  void NoteNodeFailureLocked(Job* job, Effects* effects);
+  // The leaf switch of `host` in the job's cluster description, or "".
+  static std::string LeafOf(const Job& job, const std::string& host);
   // Schedules the next attempt once every rank of a restarting job is gone.
   void MaybeRestartLocked(Job* job, Effects* effects);
   void StopWorkersLocked(const Job& job, const std::string& reason,
@@ -419,6 +507,10 @@ class JobManager {
   };
   const std::shared_ptr<Lifetime> lifetime_ = std::make_shared<Lifetime>();
   bool reschedule_ = false;  // guarded by mu_
+  // Root-cause failures per node (see "Root cause and cordons"), within
+  // options.cordon_window.
+  std::map<std::string, std::deque<Clock::TimePoint>>
+      node_failures_;  // guarded by mu_
 };
 
 }  // namespace dstrain::coordinator

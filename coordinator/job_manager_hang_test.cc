@@ -150,7 +150,8 @@ TEST_F(JobManagerHangTest, NoProgressForTheTimeoutRestartsNamingTheCulprit) {
   EXPECT_THAT(st.restart_reason(), HasSubstr("rank 3 on node-b never arrived"));
   // In the events at once, before the restart itself.
   ASSERT_GE(st.events_size(), 1);
-  EXPECT_EQ(st.events(st.events_size() - 1).cause(), st.restart_reason());
+  EXPECT_EQ(st.events(st.events_size() - 1).cause(),
+            st.restart_reason() + "; restarting: stopping every rank");
   EXPECT_EQ(st.events(st.events_size() - 1).to_state(), proto::JOB_RUNNING);
   // The workers are stopped for the restart, and the culprit's agent was
   // asked for its last lines, which the report now holds.

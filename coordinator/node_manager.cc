@@ -38,6 +38,15 @@ Status NodeManager::Restore(const std::vector<StoredNode>& stored) {
     node.awaiting = !s.lost;
     node.drained = s.drained;
     node.drain_reason = s.drain_reason;
+    if (s.cordoned_until_us > clock_->UnixMicros()) {
+      node.cordoned_until_unix_us = s.cordoned_until_us;
+      node.cordoned_until =
+          clock_->Now() + std::chrono::microseconds(s.cordoned_until_us -
+                                                    clock_->UnixMicros());
+      node.cordon_reason = s.cordon_reason;
+      cordons_[node.host()] = {node.cordoned_until, s.cordoned_until_us,
+                               s.cordon_reason};
+    }
     next_order_ = std::max(next_order_, s.ordinal + 1);
     index_[node.node_id] = nodes_.size();
     nodes_.push_back(std::move(node));
@@ -74,6 +83,8 @@ StatusOr<std::string> NodeManager::Register(
       record.registered_us = known->registered_unix_us;
       record.drained = known->drained;
       record.drain_reason = known->drain_reason;
+      record.cordoned_until_us = known->cordoned_until_unix_us;
+      record.cordon_reason = known->cordon_reason;
     } else {
       record.ordinal = next_order_++;
       record.id = "n-" + std::to_string(record.ordinal);
@@ -112,6 +123,12 @@ StatusOr<std::string> NodeManager::Register(
   node.registered_at = clock_->Now();
   node.registered_unix_us = record.registered_us;
   node.last_heartbeat = node.registered_at;
+  auto cordon = cordons_.find(node.host());
+  if (cordon != cordons_.end() && node.registered_at < cordon->second.until) {
+    node.cordoned_until = cordon->second.until;
+    node.cordoned_until_unix_us = cordon->second.until_unix_us;
+    node.cordon_reason = cordon->second.reason;
+  }
   registered_ = true;
   // In registration order, also when two registrations crossed.
   auto at = std::upper_bound(
@@ -194,11 +211,50 @@ std::vector<NodeInfo> NodeManager::List() const {
 
 std::vector<NodeInfo> NodeManager::SchedulableNodes() const {
   std::lock_guard<std::mutex> lock(mu_);
+  const Clock::TimePoint now = clock_->Now();
   std::vector<NodeInfo> nodes;
   for (const NodeInfo& node : nodes_) {
-    if (node.alive && !node.drained) nodes.push_back(node);
+    if (node.alive && !node.drained && !node.Cordoned(now)) {
+      nodes.push_back(node);
+    }
   }
   return nodes;
+}
+
+StoredNode NodeManager::RecordOf(const NodeInfo& node) {
+  StoredNode record;
+  record.id = node.node_id;
+  record.ordinal = node.order;
+  record.inventory = node.inventory;
+  record.agent_address = node.agent_address;
+  record.registered_us = node.registered_unix_us;
+  record.lost = !node.alive && !node.awaiting;
+  record.drained = node.drained;
+  record.drain_reason = node.drain_reason;
+  record.cordoned_until_us = node.cordoned_until_unix_us;
+  record.cordon_reason = node.cordon_reason;
+  return record;
+}
+
+std::vector<StoredNode> NodeManager::Cordon(const std::string& hostname,
+                                            Clock::Duration duration,
+                                            const std::string& reason) {
+  std::lock_guard<std::mutex> lock(mu_);
+  HostCordon& c = cordons_[hostname];
+  c.until = clock_->Now() + duration;
+  c.until_unix_us =
+      clock_->UnixMicros() +
+      std::chrono::duration_cast<std::chrono::microseconds>(duration).count();
+  c.reason = reason;
+  std::vector<StoredNode> records;
+  for (NodeInfo& node : nodes_) {
+    if (node.host() != hostname) continue;
+    node.cordoned_until = c.until;
+    node.cordoned_until_unix_us = c.until_unix_us;
+    node.cordon_reason = reason;
+    records.push_back(RecordOf(node));
+  }
+  return records;
 }
 
 StatusOr<std::string> NodeManager::SetDrain(const std::string& name,
@@ -228,14 +284,12 @@ StatusOr<std::string> NodeManager::SetDrain(const std::string& name,
     }
     node->drained = drained;
     node->drain_reason = drained ? reason : "";
-    record.id = node->node_id;
-    record.ordinal = node->order;
-    record.inventory = node->inventory;
-    record.agent_address = node->agent_address;
-    record.registered_us = node->registered_unix_us;
-    record.lost = !node->alive && !node->awaiting;
-    record.drained = node->drained;
-    record.drain_reason = node->drain_reason;
+    if (!drained) {
+      cordons_.erase(node->host());
+      node->cordoned_until_unix_us = 0;
+      node->cordon_reason.clear();
+    }
+    record = RecordOf(*node);
   }
   DSTRAIN_RETURN_IF_ERROR(store_->UpdateNode(record));
   return record.id;

@@ -65,6 +65,14 @@ struct NodeInfo {
   // Drained by an operator: alive, but given no new job.
   bool drained = false;
   std::string drain_reason;
+  // Cordoned by the coordinator (its failures repeat): no new job until
+  // cordoned_until (this run's clock; the Unix µs for records).
+  Clock::TimePoint cordoned_until{};
+  std::int64_t cordoned_until_unix_us = 0;
+  std::string cordon_reason;
+  bool Cordoned(Clock::TimePoint now) const {
+    return cordoned_until_unix_us != 0 && now < cordoned_until;
+  }
   std::vector<int> running_ranks;  // as last reported by the agent
 
   // The inventory's hostname, or the node id when the agent sent none.
@@ -110,15 +118,28 @@ class NodeManager {
   std::vector<NodeInfo> List() const;
   // The nodes alive now, in registration order.
   std::vector<NodeInfo> LiveNodes() const;
-  // Those of them that may take new work (not drained).
+  // Those of them that may take new work (neither drained nor cordoned).
   std::vector<NodeInfo> SchedulableNodes() const;
 
   // Drains (or undrains) the node named by id or hostname: no new job is
   // placed on it, the one it runs goes on; recorded, so a restarted
   // coordinator keeps it. NOT_FOUND for an unknown node, INVALID_ARGUMENT
   // when a hostname names several live nodes. Returns the node's id.
+  // Undraining also lifts a cordon.
   StatusOr<std::string> SetDrain(const std::string& node, bool drained,
                                  const std::string& reason);
+
+  // Cordons the machine `hostname` for `duration` (from now): its nodes,
+  // and a node it registers again as (a lost node comes back under a new
+  // id), take no new job until then. In memory at once; returns the
+  // records to write (RecordNode), so that a caller holding its own lock
+  // writes after releasing it. Undraining a node lifts its cordon.
+  std::vector<StoredNode> Cordon(const std::string& hostname,
+                                 Clock::Duration duration,
+                                 const std::string& reason);
+  Status RecordNode(const StoredNode& record) {
+    return store_->UpdateNode(record);
+  }
 
  private:
   const Clock* const clock_;
@@ -130,6 +151,8 @@ class NodeManager {
   StateStore* const store_;
 
   NodeInfo* FindLocked(const std::string& node_id);
+  // The node's record as the store keeps it.
+  static StoredNode RecordOf(const NodeInfo& node);
 
   mutable std::mutex mu_;
   std::vector<NodeInfo> nodes_;  // guarded by mu_; in registration order
@@ -138,6 +161,13 @@ class NodeManager {
   std::map<std::string, std::int64_t> dirty_heartbeats_;  // guarded by mu_
   Clock::TimePoint last_heartbeat_flush_{};               // guarded by mu_
   std::int64_t next_order_ = 1;                           // guarded by mu_
+  // Cordons by hostname, for nodes that register again.
+  struct HostCordon {
+    Clock::TimePoint until;
+    std::int64_t until_unix_us = 0;
+    std::string reason;
+  };
+  std::map<std::string, HostCordon> cordons_;  // guarded by mu_
   bool registered_ = false;  // guarded by mu_; Register has added a node
 };
 

@@ -15,7 +15,9 @@ std::vector<proto::NodeStatus> NodeStatuses(const NodeManager& nodes,
     proto::NodeStatus& s = out.emplace_back();
     s.set_node_id(n.node_id);
     s.set_hostname(n.host());
-    s.set_state(n.alive ? (n.drained ? "drained" : "alive")
+    s.set_state(n.alive ? (n.drained           ? "drained"
+                           : n.Cordoned(now) ? "cordoned"
+                                             : "alive")
                         : (n.awaiting ? "awaiting" : "lost"));
     s.set_heartbeat_age_s(
         n.alive ? std::chrono::duration<double>(now - n.last_heartbeat).count()
@@ -27,6 +29,10 @@ std::vector<proto::NodeStatus> NodeStatuses(const NodeManager& nodes,
     auto job = by_node.find(n.node_id);
     if (job != by_node.end()) s.set_job_id(job->second);
     s.set_drain_reason(n.drain_reason);
+    if (n.Cordoned(now)) {
+      s.set_cordoned_until_unix_us(n.cordoned_until_unix_us);
+      s.set_cordon_reason(n.cordon_reason);
+    }
     s.set_agent_address(n.agent_address);
   }
   return out;

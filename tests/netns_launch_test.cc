@@ -7,7 +7,6 @@
 // and the job restarts. Skips (with the reason) where namespaces cannot be
 // made; CI runs as root and makes them.
 
-#include <dirent.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -18,7 +17,7 @@
 #include <regex>
 
 #include "tests/util/dstrain_test.h"
-#include "tests/util/netns.h"
+#include "tests/util/netns_launch_fixture.h"
 #include "tests/util/subprocess.h"
 #include "tests/util/wait_for.h"
 
@@ -28,104 +27,13 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using google::protobuf::Struct;
+using testing::FindWorker;
+using testing::Job;
+using testing::Losses;
+using testing::NetnsLaunchTest;
 using testing::Num;
 using testing::ReadJsonLines;
 using testing::WaitFor;
-
-std::string Job(const std::string& name, int nodes, int ppn, int steps) {
-  return testing::TinyJobYaml(name, steps, ppn) +
-         "nodes: {min: " + std::to_string(nodes) +
-         ", max: " + std::to_string(nodes) + "}\n";
-}
-
-class NetnsLaunchTest : public testing::DstrainTest {
- protected:
-  void SetUp() override {
-    DstrainTest::SetUp();
-    std::string why;
-    hosts_ = testing::NetnsHosts::Create(3, &why);
-    if (!hosts_) GTEST_SKIP() << "no network namespaces here: " << why;
-    token_ = WriteTokenFile("token", "netns-test-token");
-    coordinator_ = hosts_->Address(0) + ":7000";
-    coord_ = In(
-        0, {"coordinator", "--listen", coordinator_, "--token-file", token_});
-    ASSERT_TRUE(coord_);
-    ASSERT_TRUE(WaitFor(
-        [&] {
-          return coord_->Stdout().find("listening on") != std::string::npos;
-        },
-        30s))
-        << coord_->Stderr();
-    StartAgents(AgentEnv());
-  }
-
-  // What the agents (and so their workers) get in their environment.
-  virtual std::vector<std::string> AgentEnv() const { return {}; }
-
-  // An agent on hosts 1 and 2 (node-1, node-2), `env` ("KEY=VALUE") in
-  // their environment and so in their workers'.
-  void StartAgents(const std::vector<std::string>& env) {
-    for (int i : {1, 2}) {
-      // No --listen: each agent listens on its address toward the
-      // coordinator, the one the other namespaces reach.
-      agents_.push_back(
-          In(i,
-             {"agent", "--coordinator", coordinator_, "--token-file", token_,
-              "--hostname", "node-" + std::to_string(i)},
-             env));
-      ASSERT_TRUE(agents_.back());
-      ASSERT_TRUE(WaitFor(
-          [&] {
-            return agents_.back()->Stdout().find(
-                       "serving on " + hosts_->Address(i)) != std::string::npos;
-          },
-          30s))
-          << agents_.back()->Stdout() << agents_.back()->Stderr();
-    }
-  }
-
-  // `dstrain <args>` inside host i.
-  std::unique_ptr<testing::Subprocess> In(
-      int i, const std::vector<std::string>& args,
-      const std::vector<std::string>& env = {}) {
-    std::vector<std::string> argv = {testing::DstrainBinary()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    testing::SubprocessOptions o;
-    o.argv = hosts_->In(i, argv);
-    o.extra_env = env;
-    o.working_dir = dir_.string();
-    std::string error;
-    auto sp = testing::Subprocess::Start(o, &error);
-    EXPECT_TRUE(sp != nullptr) << error;
-    return sp;
-  }
-
-  std::unique_ptr<testing::Subprocess> Launch(const std::string& job,
-                                              const fs::path& run_dir) {
-    return In(0, {"launch", job, "--coordinator", coordinator_, "--token-file",
-                  token_, "--run-dir", run_dir.string()});
-  }
-
-  void TearDown() override {
-    agents_.clear();
-    coord_.reset();
-    hosts_.reset();
-    DstrainTest::TearDown();
-  }
-
-  std::unique_ptr<testing::NetnsHosts> hosts_;
-  std::string token_, coordinator_;
-  std::unique_ptr<testing::Subprocess> coord_;
-  std::vector<std::unique_ptr<testing::Subprocess>> agents_;
-};
-
-std::vector<double> Losses(const fs::path& run_dir) {
-  std::vector<double> out;
-  for (const Struct& line : ReadJsonLines(run_dir / "metrics.jsonl")) {
-    out.push_back(Num(line, "loss"));
-  }
-  return out;
-}
 
 TEST_F(NetnsLaunchTest, TwoNodesTrainAcrossHostsWithTheLossesOfOneHost) {
   const std::string job = WriteFile("two.yaml", Job("two", 2, 2, 8));
@@ -176,41 +84,6 @@ TEST_F(NetnsLaunchTest, ANodeWhoseLinkGoesDownIsLostWithinThreeHeartbeats) {
   EXPECT_NE(err.find("node node-2 stopped heartbeating"), std::string::npos)
       << err;
   EXPECT_LE(after, 3 * 1.0 + 2.0) << err;
-}
-
-// The pid of the worker process whose environment holds every one of
-// `vars` ("KEY=VALUE"); -1 when none does. The namespaces share one pid
-// space, so the test sees the agents' workers.
-pid_t FindWorker(const std::vector<std::string>& vars) {
-  DIR* proc = ::opendir("/proc");
-  if (proc == nullptr) return -1;
-  pid_t found = -1;
-  while (dirent* e = ::readdir(proc)) {
-    const pid_t pid = std::atoi(e->d_name);
-    if (pid <= 0) continue;
-    std::ifstream in("/proc/" + std::string(e->d_name) + "/environ");
-    std::string env((std::istreambuf_iterator<char>(in)),
-                    std::istreambuf_iterator<char>());
-    std::vector<std::string> entries;
-    for (std::size_t at = 0; at < env.size();) {
-      const std::size_t end = env.find('\0', at);
-      entries.push_back(
-          env.substr(at, end == std::string::npos ? end : end - at));
-      if (end == std::string::npos) break;
-      at = end + 1;
-    }
-    bool all = true;
-    for (const std::string& v : vars) {
-      all =
-          all && std::find(entries.begin(), entries.end(), v) != entries.end();
-    }
-    if (all) {
-      found = pid;
-      break;
-    }
-  }
-  ::closedir(proc);
-  return found;
 }
 
 // A rank stopped with SIGSTOP: the others wait for it in a collective and

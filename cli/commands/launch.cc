@@ -223,6 +223,8 @@ Status LaunchRun::StartEmbedded() {
   coordinator::CoordinatorOptions co;
   co.listen_address = "127.0.0.1:0";
   co.token = token_;
+  // Its only node is this machine: cordoning it would strand the job.
+  co.cordon_after_failures = 0;
   DSTRAIN_ASSIGN_OR_RETURN(auto server,
                            coordinator::CoordinatorServer::Start(co));
   server_ = std::move(server);

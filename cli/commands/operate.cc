@@ -16,6 +16,7 @@
 
 #include "cli/commands/coordinator_connection.h"
 #include "common/json_writer.h"
+#include "common/units.h"
 #include "common/rpc/auth.h"
 #include "common/rpc/token_file.h"
 #include "coordinator/client/coordinator_client.h"
@@ -33,6 +34,15 @@ std::string Fixed(double v, int digits) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", digits, v);
   return buf;
+}
+
+// The REASON column: the drain's reason, or the cordon's with its time
+// left ("cordoned 9m more: 2 failures in 60 min, the latest: ...").
+std::string NodeReason(const proto::NodeStatus& n, double now_unix_s) {
+  if (n.state() != "cordoned") return n.drain_reason();
+  return "cordoned " +
+         FormatAge(n.cordoned_until_unix_us() / 1e6 - now_unix_s) +
+         " more: " + n.cordon_reason();
 }
 
 }  // namespace
@@ -175,6 +185,10 @@ int RunNodesCommand(const OperateOptions& o) {
           .String(n.job_id())
           .Key("drain_reason")
           .String(n.drain_reason())
+          .Key("cordoned_until_unix_s")
+          .Number(n.cordoned_until_unix_us() / 1e6)
+          .Key("cordon_reason")
+          .String(n.cordon_reason())
           .Key("agent_address")
           .String(n.agent_address())
           .EndObject();
@@ -183,6 +197,7 @@ int RunNodesCommand(const OperateOptions& o) {
     std::printf("%s\n", w.str().c_str());
     return kOperateOk;
   }
+  const double now = NowUnixSeconds();
   std::vector<std::vector<std::string>> rows = {
       {"NODE", "HOST", "STATE", "HEARTBEAT", "CPUS", "MEMORY", "GPUS", "HCAS",
        "JOB", "REASON"}};
@@ -194,7 +209,7 @@ int RunNodesCommand(const OperateOptions& o) {
          std::to_string(n.cpus()),
          Fixed(n.memory_bytes() / (1024.0 * 1024 * 1024), 1) + " GiB",
          std::to_string(n.gpus()), std::to_string(n.hcas()),
-         n.job_id().empty() ? "-" : n.job_id(), n.drain_reason()});
+         n.job_id().empty() ? "-" : n.job_id(), NodeReason(n, now)});
   }
   std::fputs(FormatTable(rows).c_str(), stdout);
   return kOperateOk;
@@ -413,6 +428,48 @@ int RunCancelCommand(const OperateOptions& o, const std::string& job,
     std::printf("%s\n", w.str().c_str());
   } else {
     std::printf("job %s: %s\n", job.c_str(), state.c_str());
+  }
+  return kOperateOk;
+}
+
+int RunPreemptCommand(const OperateOptions& o, const std::string& job,
+                      double warning_s, const std::string& reason) {
+  auto client = ConnectOperator(o);
+  if (!client.ok()) return OperateFail("preempt", client.status());
+  StatusOr<proto::CancelJobResponse> r = (*client)->PreemptJob(
+      job, warning_s,
+      reason.empty() ? std::string("preempted by an operator") : reason);
+  if (!r.ok()) return OperateFail("preempt", r.status());
+  if (o.json) {
+    JsonWriter w;
+    w.BeginObject()
+        .Key("job_id")
+        .String(job)
+        .Key("warning_s")
+        .Number(warning_s)
+        .Key("checkpoint_estimate_s")
+        .Number(r->checkpoint_estimate_s())
+        .Key("fits")
+        .Bool(r->fits())
+        .Key("estimate")
+        .String(r->estimate())
+        .EndObject();
+    std::printf("%s\n", w.str().c_str());
+    return kOperateOk;
+  }
+  if (r->checkpoint_estimate_s() < 0) {
+    std::printf("job %s: stopping with a checkpoint within %s (%s)\n",
+                job.c_str(), FormatLatency(warning_s).c_str(),
+                r->estimate().empty() ? "no estimate"
+                                      : r->estimate().c_str());
+  } else {
+    std::printf(
+        "job %s: stopping with a checkpoint within %s: expected %s (%s), "
+        "%s\n",
+        job.c_str(), FormatLatency(warning_s).c_str(),
+        FormatLatency(r->checkpoint_estimate_s()).c_str(),
+        r->estimate().c_str(),
+        r->fits() ? "fits" : "does NOT fit: ranks may be killed first");
   }
   return kOperateOk;
 }

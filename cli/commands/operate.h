@@ -13,6 +13,11 @@
 //                                   every change of state of one job or of
 //                                   all, with times and causes
 //   dstrain cancel JOB [--reason]   cancel a job (its workers are stopped)
+//   dstrain preempt JOB [--warning S] [--reason]
+//                                   stop a job with a checkpoint of its
+//                                   current step (exit 75, requeue): says
+//                                   whether the checkpoint is expected to
+//                                   fit in the warning
 //   dstrain drain NODE [--reason]   no new job on NODE; its job finishes
 //   dstrain undrain NODE
 //
@@ -58,6 +63,8 @@ int RunEventsCommand(const OperateOptions& options, const std::string& job,
                      const std::string& since, bool follow);
 int RunCancelCommand(const OperateOptions& options, const std::string& job,
                      const std::string& reason);
+int RunPreemptCommand(const OperateOptions& options, const std::string& job,
+                      double warning_s, const std::string& reason);
 int RunDrainCommand(const OperateOptions& options, const std::string& node,
                     const std::string& reason, bool undrain);
 

@@ -30,6 +30,7 @@ std::string StepLine(const LineLabels& labels, const StepMetrics& s) {
   w.Key("optimizer_bytes").Int(s.optimizer_bytes);
   w.Key("model_state_peak_bytes").Int(s.model_state_peak_bytes);
   w.Key("activation_peak_bytes").Int(s.activation_peak_bytes);
+  w.Key("checkpoint_s").Number(s.checkpoint_s);
   w.EndObject();
   return w.str() + "\n";
 }

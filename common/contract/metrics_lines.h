@@ -72,6 +72,11 @@ struct StepMetrics {
   // they reach their buffers), counted by the engine's allocator
   // (worker/base/memory_tracker.h); 0 where it cannot count (CUDA).
   std::int64_t activation_peak_bytes = 0;
+  // Seconds the training loop spent writing the checkpoint due after the
+  // previous step (the part it waited for; with checkpoint.async the
+  // host copy), 0 when none was due: what a preemption's checkpoint is
+  // expected to take.
+  double checkpoint_s = 0;
 };
 
 // What a rank ended with.

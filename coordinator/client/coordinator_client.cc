@@ -109,6 +109,21 @@ Status CoordinatorClient::CancelJob(const std::string& job_id,
   return rpc::FromGrpcStatus(s, "CancelJob to " + address_);
 }
 
+StatusOr<proto::CancelJobResponse> CoordinatorClient::PreemptJob(
+    const std::string& job_id, double warning_s, const std::string& reason) {
+  grpc::ClientContext context;
+  impl_->Prepare(&context);
+  proto::CancelJobRequest request;
+  request.set_job_id(job_id);
+  request.set_reason(reason);
+  request.set_preempt(true);
+  request.set_warning_s(warning_s);
+  proto::CancelJobResponse response;
+  grpc::Status s = impl_->stub->CancelJob(&context, request, &response);
+  if (!s.ok()) return rpc::FromGrpcStatus(s, "CancelJob to " + address_);
+  return response;
+}
+
 StatusOr<proto::ListJobsResponse> CoordinatorClient::ListJobs() {
   grpc::ClientContext context;
   impl_->Prepare(&context);

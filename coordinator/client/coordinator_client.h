@@ -54,6 +54,10 @@ class CoordinatorClient {
   StatusOr<proto::JobStatus> GetJobStatus(const std::string& job_id,
                                           int since_step = 0);
   Status CancelJob(const std::string& job_id, const std::string& reason = "");
+  // A preemption (JobManager::PreemptJob): the estimate in the response.
+  StatusOr<proto::CancelJobResponse> PreemptJob(const std::string& job_id,
+                                                double warning_s,
+                                                const std::string& reason);
   // The operators' views (`dstrain jobs`, `nodes`, `drain`).
   StatusOr<proto::ListJobsResponse> ListJobs();
   StatusOr<proto::ListNodesResponse> ListNodes();

@@ -113,6 +113,8 @@ int RunCoordinatorCommand(const CoordinatorCommandOptions& options) {
   server_options.restore_grace_s = options.restore_grace_s;
   server_options.heartbeat_s = options.heartbeat_s;
   server_options.missed_heartbeats_before_lost = options.missed_heartbeats;
+  server_options.cordon_after_failures = options.cordon_after;
+  server_options.cordon_s = options.cordon_s;
   StatusOr<std::unique_ptr<CoordinatorServer>> server =
       CoordinatorServer::Start(server_options);
   if (!server.ok()) {

@@ -36,6 +36,10 @@ struct CoordinatorCommandOptions {
   // intervals without a heartbeat (coordinator_server.h).
   double heartbeat_s = 1.0;
   int missed_heartbeats = 3;
+  // Cordons (job_manager.h): a node that is the root cause of this many
+  // failures within an hour takes no job for cordon_s (0: never cordon).
+  int cordon_after = 2;
+  double cordon_s = 600;
   // --viewer-token-file: a read-only credential (coordinator/access.h);
   // empty: none.
   std::string viewer_token_file;

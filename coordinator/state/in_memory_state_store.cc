@@ -119,6 +119,8 @@ Status InMemoryStateStore::UpdateNode(const StoredNode& node) {
   it->second.lost = node.lost;
   it->second.drained = node.drained;
   it->second.drain_reason = node.drain_reason;
+  it->second.cordoned_until_us = node.cordoned_until_us;
+  it->second.cordon_reason = node.cordon_reason;
   return Status::Ok();
 }
 

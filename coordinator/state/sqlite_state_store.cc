@@ -95,6 +95,12 @@ ALTER TABLE nodes ADD COLUMN last_heartbeat_us INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE nodes ADD COLUMN drained INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE nodes ADD COLUMN drain_reason TEXT NOT NULL DEFAULT '';
 )sql",
+    // Version 3: cordons (a node whose failures repeat takes no job until
+    // the time given).
+    R"sql(
+ALTER TABLE nodes ADD COLUMN cordoned_until_us INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE nodes ADD COLUMN cordon_reason TEXT NOT NULL DEFAULT '';
+)sql",
 };
 constexpr int kLatestVersion = static_cast<int>(std::size(kMigrations));
 static_assert(SqliteStateStore::kApplicationId == 1685288050,
@@ -583,9 +589,11 @@ Status SqliteStateStore::UpdateNode(const StoredNode& node) {
   return Write("node " + node.id, [&]() -> Status {
     Statement q(db_,
                 "UPDATE nodes SET inventory = ?, agent_address = ?, lost = ?, "
-                "drained = ?, drain_reason = ? WHERE id = ?");
+                "drained = ?, drain_reason = ?, cordoned_until_us = ?, "
+                "cordon_reason = ? WHERE id = ?");
     q.BindAll(Serialized(node.inventory), node.agent_address, node.lost ? 1 : 0,
-              node.drained ? 1 : 0, node.drain_reason, node.id);
+              node.drained ? 1 : 0, node.drain_reason, node.cordoned_until_us,
+              node.cordon_reason, node.id);
     DSTRAIN_RETURN_IF_ERROR(q.Run());
     if (sqlite3_changes(db_) == 0) {
       return NotFound("state store: no node `" + node.id + "`");
@@ -735,8 +743,8 @@ StatusOr<StoredState> SqliteStateStore::Load() const {
                  }));
     Statement nodes(db_,
                     "SELECT id, ord, inventory, agent_address, registered_us, "
-                    "lost, last_heartbeat_us, drained, drain_reason "
-                    "FROM nodes ORDER BY ord");
+                    "lost, last_heartbeat_us, drained, drain_reason, "
+                    "cordoned_until_us, cordon_reason FROM nodes ORDER BY ord");
     while (true) {
       DSTRAIN_ASSIGN_OR_RETURN(bool row, nodes.Step());
       if (!row) break;
@@ -751,6 +759,8 @@ StatusOr<StoredState> SqliteStateStore::Load() const {
       node.last_heartbeat_us = nodes.Int(6);
       node.drained = nodes.Int(7) != 0;
       node.drain_reason = nodes.Text(8);
+      node.cordoned_until_us = nodes.Int(9);
+      node.cordon_reason = nodes.Text(10);
       state.nodes.push_back(std::move(node));
     }
     return Status::Ok();

@@ -120,6 +120,9 @@ struct StoredNode {
   // Drained by an operator (takes no new job), and why; "" when not.
   bool drained = false;
   std::string drain_reason;
+  // Cordoned until (Unix µs; 0: not), and why.
+  std::int64_t cordoned_until_us = 0;
+  std::string cordon_reason;
 };
 
 // A job as Load gives it back.

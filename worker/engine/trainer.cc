@@ -179,6 +179,10 @@ class Trainer::Impl {
   int first_step_ = 0;          // the step this data stream started at
   std::int64_t data_step_ = 0;  // its first data step
   int skipped_steps_ = 0;
+  // Seconds the loop spent writing the checkpoint due after the previous
+  // step (reported with the next step, StepMetrics.checkpoint_s); 0 when
+  // none was due.
+  double last_checkpoint_s_ = 0;
   double last_loss_ = 0;
   bool stopped_ = false;  // the ranks agreed to stop after step_
 };
@@ -412,14 +416,20 @@ void Trainer::Impl::Step() {
     r.optimizer_bytes = m.now.optimizer;
     r.model_state_peak_bytes = m.peak_model_state;
     r.activation_peak_bytes = activation_peak;
+    r.checkpoint_s = last_checkpoint_s_;
     observer_->OnStep(r);
   }
 
   // Saves every checkpoint.every_steps steps. A save may keep a rank out
   // of collectives for long: the phase says so to the hang detection.
   if (progress_ != nullptr) progress_->SetPhase("checkpoint");
+  const Clock::time_point saving = Clock::now();
   ThrowIfError(checkpoints_->AfterStep(step_, DataPosition(), ScalerState(),
                                        engine, *comm_));
+  const int every_steps = job_.checkpoint.every_steps;
+  last_checkpoint_s_ = every_steps > 0 && step_ % every_steps == 0
+                           ? Seconds(saving, Clock::now())
+                           : 0;
   if (stats.stop) {
     // Asked to stop: every rank ends after this step with a checkpoint of
     // it (unless AfterStep has just written one), to be resumed.
