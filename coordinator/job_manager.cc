@@ -495,17 +495,25 @@ std::string JobManager::WhyWaiting(
     why += ", " + std::to_string(busy_by.size()) + " busy running job" +
            (holders.size() == 1 ? " " : "s ") + jobs;
   }
-  const std::size_t drained = live - nodes_->SchedulableNodes().size();
-  if (drained > 0) {
-    why += ", " + std::to_string(drained) + " drained";
+  std::size_t drained = 0, cordoned = 0;
+  const Clock::TimePoint now = clock_->Now();
+  for (const NodeInfo& node : nodes_->LiveNodes()) {
+    drained += node.drained;
+    cordoned += !node.drained && node.Cordoned(now);
   }
+  if (drained > 0) why += ", " + std::to_string(drained) + " drained";
+  if (cordoned > 0) why += ", " + std::to_string(cordoned) + " cordoned";
   if (live < static_cast<std::size_t>(need)) {
     why += "; waiting for " + std::to_string(need - live) + " more to register";
   } else if (free_nodes < static_cast<std::size_t>(need)) {
-    why += busy_by.empty() ? "; waiting for a node to be undrained"
-           : drained > 0   ? "; waiting for a job to end or a node to be "
-                             "undrained"
-                           : "; waiting for a job to end";
+    const std::string freed = cordoned > 0 && drained == 0
+                                  ? "a cordon to expire"
+                              : cordoned > 0 ? "a node to be undrained or a "
+                                               "cordon to expire"
+                                             : "a node to be undrained";
+    why += busy_by.empty()               ? "; waiting for " + freed
+           : drained + cordoned > 0 ? "; waiting for a job to end or " + freed
+                                    : std::string("; waiting for a job to end");
   }
   return why;
 }
@@ -532,25 +540,44 @@ void JobManager::SchedulePassLocked(Effects* effects) {
     return a->order < b->order;
   });
   std::vector<NodeInfo> free;
-  // Drained nodes take no new job.
-  for (NodeInfo& node : nodes_->SchedulableNodes()) {
-    if (busy.count(node.node_id) == 0) free.push_back(std::move(node));
+  // Drained nodes take no new job, nor do cordoned ones: but a restart
+  // that cannot go on without its cordoned nodes takes them back rather
+  // than wait out the cordon (they come last, and only as many as it
+  // needs).
+  const Clock::TimePoint now = clock_->Now();
+  std::set<std::string> cordoned;
+  for (NodeInfo& node : nodes_->LiveNodes()) {
+    if (node.drained || busy.count(node.node_id) != 0) continue;
+    if (node.Cordoned(now)) cordoned.insert(node.node_id);
+    free.push_back(std::move(node));
   }
   for (std::size_t i = 0; i < pending.size(); ++i) {
     Job* job = pending[i];
     // Only nodes that can hold the job's ranks count for it.
-    std::vector<std::size_t> fitting;
+    std::vector<std::size_t> fitting, fitting_cordoned;
     for (std::size_t n = 0; n < free.size(); ++n) {
-      if (NodeFits(job->spec, free[n].inventory)) fitting.push_back(n);
+      if (!NodeFits(job->spec, free[n].inventory)) continue;
+      (cordoned.count(free[n].node_id) == 0 ? fitting : fitting_cordoned)
+          .push_back(n);
+    }
+    const std::size_t need = static_cast<std::size_t>(job->spec.nodes_min());
+    std::size_t cordoned_taken = 0;
+    if (job->attempt > 0 && fitting.size() < need &&
+        fitting.size() + fitting_cordoned.size() >= need) {
+      cordoned_taken = need - fitting.size();
     }
     // In queue order: a later (or lower-priority), smaller job does not
     // overtake one that waits for more nodes.
-    if (static_cast<int>(fitting.size()) < job->spec.nodes_min()) {
-      job->pending_reason = WhyWaiting(*job, busy_by, free.size());
-      if (fitting.size() < free.size()) {
+    if (fitting.size() + cordoned_taken < need) {
+      std::size_t usable = 0;  // free and neither drained nor cordoned
+      for (const NodeInfo& node : free) {
+        usable += cordoned.count(node.node_id) == 0;
+      }
+      job->pending_reason = WhyWaiting(*job, busy_by, usable);
+      if (fitting.size() < usable) {
         job->pending_reason +=
-            "; " + std::to_string(free.size() - fitting.size()) + " free node" +
-            (free.size() - fitting.size() == 1 ? " has" : "s have") +
+            "; " + std::to_string(usable - fitting.size()) + " free node" +
+            (usable - fitting.size() == 1 ? " has" : "s have") +
             " fewer than the " + std::to_string(job->spec.procs_per_node()) +
             " GPUs a cuda job with procs_per_node " +
             std::to_string(job->spec.procs_per_node()) + " needs";
@@ -575,6 +602,8 @@ void JobManager::SchedulePassLocked(Effects* effects) {
       preferred.push_back(fitting[k]);
     }
     fitting = std::move(preferred);
+    fitting.insert(fitting.end(), fitting_cordoned.begin(),
+                   fitting_cordoned.begin() + cordoned_taken);
     const std::size_t take = std::min(
         fitting.size(), static_cast<std::size_t>(job->spec.nodes_max()));
     std::vector<std::size_t> taken(fitting.begin(), fitting.begin() + take);

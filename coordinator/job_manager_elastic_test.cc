@@ -64,7 +64,11 @@ class JobManagerElasticTest : public ::testing::Test {
   JobManagerElasticTest()
       : nodes_(&clock_, seconds(1), 3),
         jobs_(&nodes_, &kv_, &agents_, &executor_, &clock_,
-              JobManagerOptions{.coordinator_address = "127.0.0.1:7000"}) {}
+              JobManagerOptions{.coordinator_address = "127.0.0.1:7000",
+                                .stop_grace_s = 2.5,
+                                .max_history = 1000,
+                                .node_network = std::nullopt,
+                                .store = nullptr}) {}
 
   std::string AddNode(const std::string& host) {
     return RegisterNode(nodes_, jobs_, host);
@@ -89,7 +93,8 @@ class JobManagerElasticTest : public ::testing::Test {
   }
   std::vector<std::string> Causes(const std::string& job) {
     std::vector<std::string> out;
-    for (const proto::JobEvent& e : StatusOf(job).events()) {
+    const proto::JobStatus st = StatusOf(job);
+    for (const proto::JobEvent& e : st.events()) {
       out.push_back(e.cause());
     }
     return out;
@@ -206,11 +211,15 @@ TEST_F(JobManagerElasticTest, ANodeWhoseFailuresRepeatIsCordonedForASpare) {
 }
 
 TEST_F(JobManagerElasticTest, AnElasticJobGoesOnWithTheNodesLeftAtTheSameBatch) {
-  AddNode("a");
-  const std::string b = AddNode("b");
+  const std::string a = AddNode("a");
+  AddNode("b");
   const std::string id = Launch(2, 1, 2, 1);
   ASSERT_EQ(StatusOf(id).world_size(), 4);
-  jobs_.OnNodesLost({b});
+  // b goes silent.
+  clock_.Advance(seconds(2));
+  ASSERT_TRUE(nodes_.Heartbeat(a, {0, 1}));
+  clock_.Advance(seconds(2));
+  jobs_.OnNodesLost(nodes_.CheckLiveness());
   ASSERT_THAT(jobs_.ReportWorkerExit("", id, 0, Exit(0, 0, SIGTERM)), IsOk());
   ASSERT_THAT(jobs_.ReportWorkerExit("", id, 0, Exit(1, 0, SIGTERM)), IsOk());
   const proto::JobStatus st = StatusOf(id);

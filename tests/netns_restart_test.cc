@@ -89,7 +89,7 @@ std::map<int, double> LossByStep(const fs::path& run) {
 
 class NetnsRestartTest : public NetnsLaunchTest {
  protected:
-  // The only job's status (`dstrain status --json`); empty before it
+  // The latest job's status (`dstrain status --json`); empty before one
   // exists.
   Struct Status() {
     auto jobs = In(0, {"jobs", "--json", "--coordinator", coordinator_,
@@ -98,7 +98,7 @@ class NetnsRestartTest : public NetnsLaunchTest {
     const Struct all = testing::ParseJson(jobs->Stdout());
     const auto& list = all.fields().at("jobs").list_value();
     if (list.values_size() == 0) return Struct();
-    job_id_ = Str(list.values(0).struct_value(), "job_id");
+    job_id_ = Str(list.values(list.values_size() - 1).struct_value(), "job_id");
     auto st = In(0, {"status", job_id_, "--json", "--coordinator",
                      coordinator_, "--token-file", token_});
     if (!st || !st->Wait(30s)) return Struct();
@@ -262,6 +262,7 @@ TEST_F(NetnsRestartTest, AnElasticJobGoesOnReshardedOnTheNodeLeft) {
   auto again = testing::Subprocess::Start(
       {.argv = {testing::DstrainBinary(), "launch", one, "--resume", "--run-dir",
                 ref.string(), "--set", "train.grad_accum=2"},
+       .extra_env = {},
        .working_dir = dir_.string()},
       &error);
   ASSERT_TRUE(again) << error;

@@ -140,7 +140,7 @@ def parse_args():
     p.add_argument("--d-ff", type=int, default=0, help="0: 4 * d_model")
     p.add_argument("--micro-batch", type=int, default=16)
     p.add_argument("--steps", type=int, default=24)
-    p.add_argument("--lr", type=float, default=3e-3)
+    p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--beta1", type=float, default=0.9)
     p.add_argument("--beta2", type=float, default=0.95)
     p.add_argument("--eps", type=float, default=1e-8)
