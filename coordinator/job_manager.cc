@@ -506,14 +506,18 @@ std::string JobManager::WhyWaiting(
   if (live < static_cast<std::size_t>(need)) {
     why += "; waiting for " + std::to_string(need - live) + " more to register";
   } else if (free_nodes < static_cast<std::size_t>(need)) {
-    const std::string freed = cordoned > 0 && drained == 0
-                                  ? "a cordon to expire"
-                              : cordoned > 0 ? "a node to be undrained or a "
-                                               "cordon to expire"
-                                             : "a node to be undrained";
-    why += busy_by.empty()               ? "; waiting for " + freed
-           : drained + cordoned > 0 ? "; waiting for a job to end or " + freed
-                                    : std::string("; waiting for a job to end");
+    // What would free a node.
+    std::string freed;
+    if (drained > 0 || (busy_by.empty() && cordoned == 0)) {
+      freed = "a node to be undrained";
+    }
+    if (cordoned > 0) {
+      freed += (freed.empty() ? "" : " or ") + std::string("a cordon to expire");
+    }
+    if (!busy_by.empty()) {
+      freed = "a job to end" + (freed.empty() ? "" : " or " + freed);
+    }
+    why += "; waiting for " + freed;
   }
   return why;
 }

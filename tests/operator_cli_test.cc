@@ -6,6 +6,9 @@
 // so) and `undrain` lets it start; unknown jobs are exit 3, a missing
 // coordinator exit 2; `top --once` shows every rank of the running job;
 // `logs` reads a rank's output from its agent and `--follow` streams it.
+// `preempt` stops a checkpointing job with a checkpoint of its step (exit
+// 75), says whether that fits the warning, and the job ends CANCELLED
+// "preempted", not restarted; SIGTERM to the agent does the same.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -75,11 +78,11 @@ class OperatorCliTest : public testing::DstrainTest {
     r.err = p->Stderr();
     return r;
   }
-  std::string Submit(const std::string& name) {
+  std::string Submit(const std::string& name, const std::string& extra = "") {
     // Every rank prints a step line every 20 steps, for `logs`.
     const std::string job = WriteFile(
-        name + ".yaml",
-        testing::TinyJobYaml(name, 100000, /*procs=*/2) + "  log_every: 20\n");
+        name + ".yaml", testing::TinyJobYaml(name, 100000, /*procs=*/2) +
+                            "  log_every: 20\n" + extra);
     Ran r =
         RunBare({"launch", job, "--coordinator", address_, "--token-file",
                  op_token_, "--run-dir", (dir_ / name).string(), "--detach"});
@@ -292,6 +295,58 @@ TEST_F(OperatorCliTest, JobsNodesCancelDrainAndUndrain) {
   EXPECT_EQ(nowhere.code, 2);
   EXPECT_NE(nowhere.err.find("DSTRAIN_COORDINATOR"), std::string::npos)
       << nowhere.err;
+}
+
+// A job that checkpoints every 20 steps and may restart: preempted, every
+// rank checkpoints its step and exits 75, and the job ends CANCELLED
+// without a restart; the answer estimated the checkpoint from the job's.
+TEST_F(OperatorCliTest, PreemptStopsAJobWithACheckpointAndSaysWhetherItFits) {
+  const std::string id =
+      Submit("preempted",
+             "checkpoint: {every_steps: 20}\n"
+             "fault_tolerance: {max_restarts: 3}\n");
+  // Past two checkpoints, so there is a write to estimate from.
+  ASSERT_TRUE(
+      WaitFor([&] { return testing::Num(JobLine(id), "step") > 45; }, 120s));
+  Ran r = Run({"preempt", id, "--warning", "60", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const google::protobuf::Struct answer = testing::ParseJson(r.out);
+  EXPECT_GT(testing::Num(answer, "checkpoint_estimate_s"), 0) << r.out;
+  EXPECT_TRUE(answer.fields().at("fits").bool_value()) << r.out;
+  ASSERT_TRUE(WaitFor(
+      [&] { return testing::Str(JobLine(id), "state") == "CANCELLED"; }, 60s));
+  const google::protobuf::Struct line = JobLine(id);
+  EXPECT_NE(testing::Str(line, "reason").find("preempted: every rank stopped "
+                                              "on request"),
+            std::string::npos)
+      << testing::Str(line, "reason");
+  Ran st = Run({"status", id, "--json"});
+  const google::protobuf::Struct status = testing::ParseJson(st.out);
+  EXPECT_EQ(testing::Num(status, "attempt"), 0);
+  for (const auto& e : status.fields().at("exits").list_value().values()) {
+    EXPECT_EQ(testing::Num(e.struct_value(), "exit_code"), 75) << st.out;
+  }
+  EXPECT_EQ(Run({"preempt", id}).code, 1);  // ended: nothing to preempt
+  EXPECT_EQ(Run({"preempt", "j-nothere"}).code, 3);
+  EXPECT_EQ(Run({"preempt", id, "--warning", "0"}).code, 2);
+}
+
+TEST_F(OperatorCliTest, SigtermToAnAgentPreemptsItsWorkers) {
+  const std::string id = Submit("agent-stop", "checkpoint: {every_steps: 50}\n");
+  ASSERT_TRUE(
+      WaitFor([&] { return testing::Num(JobLine(id), "step") > 5; }, 120s));
+  agent_->Signal(SIGTERM);
+  auto st = agent_->Wait(60s);
+  ASSERT_TRUE(st.has_value());
+  EXPECT_EQ(testing::ShellExitCode(*st), 0);
+  EXPECT_NE(agent_->Stdout().find("received SIGTERM, stopping workers with a "
+                                  "checkpoint"),
+            std::string::npos)
+      << agent_->Stdout();
+  ASSERT_TRUE(WaitFor(
+      [&] { return testing::Str(JobLine(id), "state") == "CANCELLED"; }, 60s));
+  EXPECT_NE(testing::Str(JobLine(id), "reason").find("preempted"),
+            std::string::npos);
 }
 
 }  // namespace

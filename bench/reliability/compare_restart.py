@@ -16,7 +16,9 @@ steps, one restart allowed:
      train.log_every: 1 so every rank prints a line per step);
  (b) `torchrun --standalone --max-restarts 1 bench/reliability/ddp_train.py`
      (DDP; rank 0 saves atomically, every rank resumes from the newest
-     checkpoint; each rank logs every step with its wall-clock time).
+     checkpoint; each rank logs every step with its wall-clock time), with
+     TORCH_DISABLE_SHARE_RDZV_TCP_STORE=1: without it about one restart in
+     four fails here (see torchrun_env).
 Once the job has completed step --kill-step, the last rank's worker
 process (found under the launcher in /proc by its RANK and attempt
 environment variables) gets SIGKILL. Measured from the kill:
@@ -45,15 +47,17 @@ Output lines are timestamped as they arrive on this process's pipes; the
   - a node lost: a local `dstrain coordinator`, two `dstrain agent`s
     announcing node-a and node-b, `launch --coordinator` of the job with
     nodes {min: 1, max: 2}; SIGKILL to the process group of the agent that
-    does not run rank 0 (its workers die with it); detected when `dstrain
-    nodes` shows it lost (polled every 0.2 s); the restart event's time from
-    `dstrain events`, the first step's from `dstrain logs --json` (the time
-    its agent read the line).
+    does not run rank 0 (its workers die with it); detected at the
+    coordinator's event naming the node ("node-b stopped heartbeating"),
+    with the time `dstrain events` gives it; the first step's time from
+    `dstrain logs --json` (when its agent read the line).
 
-Every run's raw output (timestamped lines), its job file, the torchrun
-ranks' logs and a JSON of every measured time are kept under --out, with
-the printed report as report.md. Every wait has a deadline; every process
-started (and its process groups) is killed on exit.
+Every run's raw output (timestamped lines), its job file, metrics, the
+torchrun ranks' logs and the coordinator's events are kept under
+--out/<run>/ (checkpoints are removed), every measured time in
+results.json, the printed report in report.md. Every wait has a deadline;
+every process started is killed on exit, by process group where it is
+still ours.
 """
 
 import argparse
@@ -79,13 +83,19 @@ DATA = "/usr/share/games/fortunes"
 VENV_PYTHON = os.path.join(os.environ.get("DSTRAIN_VENV", os.path.expanduser(
     "~/.cache/dstrain/venv")), "bin/python")
 TICK = 0.01  # seconds between polls of /proc, pipes' lines and log files
+# Both trainers' learning rate: peak and warm-up steps (cosine to 0.1x).
+LR, WARMUP_STEPS = 1e-3, 5
 
 
 def log(msg):
     print(msg, file=sys.stderr, flush=True)
 
 
-class Timeout(Exception):
+class RunFailed(Exception):
+    """A run that did not get as far as its measurement."""
+
+
+class Timeout(RunFailed):
     pass
 
 
@@ -235,7 +245,6 @@ class ProcTree:
         self.ppid = {}  # every pid read so far -> its parent
         self.pending = {}  # descendant pid -> when first seen, not known yet
         self.workers = {}  # pid -> Worker
-        self.not_workers = set()
 
     def root_of(self, pid):
         for _ in range(64):
@@ -277,7 +286,6 @@ class ProcTree:
         elif env is None or now - seen > 2.0:
             # Gone, or not a worker (an exec'd worker has its environment
             # at once; before exec it shows its parent's).
-            self.not_workers.add(pid)
             del self.pending[pid]
 
     def find(self, rank, attempt):
@@ -414,13 +422,30 @@ def first_step(view, attempt):
     return min(found, key=lambda s: s.t) if found else None
 
 
+def wait_step(a, proc, view, on_tick=None):
+    """Until the first attempt has completed step --kill-step; RunFailed if
+    the launcher ends first."""
+    wait_for(lambda: max_step(view, 0) >= a.kill_step or
+             proc.returncode() is not None, a.start_timeout,
+             f"step {a.kill_step}", on_tick)
+    if max_step(view, 0) < a.kill_step:
+        raise RunFailed(f"the launcher exited ({proc.returncode()}) before "
+                        f"step {a.kill_step}")
+
+
+def wait_first_step(a, proc, view, attempt, on_tick=None):
+    """The first Step of `attempt`; RunFailed as soon as the launcher ends
+    without one (a failed restart), Timeout after --restart-timeout."""
+    found = wait_for(lambda: first_step(view, attempt) or
+                     proc.returncode() is not None, a.restart_timeout,
+                     f"first step of attempt {attempt}", on_tick)
+    if found is True:
+        raise RunFailed(f"the launcher exited ({proc.returncode()}) with no "
+                        f"step of attempt {attempt}")
+    return found
+
+
 # ------------------------------------------------------------------- jobs
-
-def model_args(a):
-    return {"layers": a.layers, "d_model": a.d_model, "heads": a.heads,
-            "seq_len": a.seq_len, "micro_batch": a.micro_batch,
-            "threads": 1}
-
 
 def dstrain_job(a, name, run_dir, procs_per_node, extra=""):
     """A job file in run_dir with absolute paths (relative ones would
@@ -437,9 +462,9 @@ train:
   steps: {a.steps}
   micro_batch: {a.micro_batch}
   log_every: 1
-  optimizer: {{type: adamw, lr: 1.0e-3, betas: [0.9, 0.95], \
+  optimizer: {{type: adamw, lr: {LR}, betas: [0.9, 0.95], \
 weight_decay: 0.1}}
-  schedule: {{type: cosine, warmup_steps: 5, min_lr_ratio: 0.1}}
+  schedule: {{type: cosine, warmup_steps: {WARMUP_STEPS}, min_lr_ratio: 0.1}}
   clip_grad_norm: 1.0
   seed: 1234
 checkpoint: {{dir: {os.path.join(run_dir, "ckpt")}, \
@@ -458,6 +483,12 @@ def fresh_dir(a, tag):
     return d
 
 
+def drop_checkpoints(d):
+    """A run's checkpoints (about 20 MB) are no output: removed once it
+    ended, so --out keeps only what was printed and measured."""
+    shutil.rmtree(os.path.join(d, "ckpt"), ignore_errors=True)
+
+
 def dstrain_launch_cmd(a, job, run_dir, *extra):
     return [a.dstrain, "launch", job, "--run-dir", run_dir, *extra]
 
@@ -468,7 +499,8 @@ def torchrun_cmd(a, run_dir):
             DDP_TRAIN, "--layers", str(a.layers), "--d-model", str(a.d_model),
             "--heads", str(a.heads), "--seq-len", str(a.seq_len),
             "--micro-batch", str(a.micro_batch), "--steps", str(a.steps),
-            "--lr", "1e-3", "--warmup-steps", "5", "--threads", "1",
+            "--lr", str(LR), "--warmup-steps", str(WARMUP_STEPS),
+            "--threads", "1",
             "--ckpt-dir", os.path.join(run_dir, "ckpt"),
             "--ckpt-every", str(a.ckpt_every),
             "--log-dir", os.path.join(run_dir, "ranks")]
@@ -479,6 +511,12 @@ def torchrun_env():
     # INFO: torchrun's line about the failure and the restart; one thread
     # per rank as threads_per_proc: 1.
     env.update(LOGLEVEL="INFO", OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+    # PyTorch's opt-out of sharing the rendezvous TCPStore with the workers
+    # (pytorch/pytorch#135712): shared, the restarted ranks find the killed
+    # attempt's Gloo addresses under the same keys and, about one restart in
+    # four here, connect to them ("Gloo connectFullMesh failed ...
+    # Connection refused"), which fails the job with its restart spent.
+    env["TORCH_DISABLE_SHARE_RDZV_TCP_STORE"] = "1"
     return env
 
 
@@ -495,15 +533,12 @@ def measure_kill(a, proc, view, tree, sig=signal.SIGKILL):
         view.poll()
         proc.returncode()
 
-    wait_for(lambda: max_step(view, 0) >= a.kill_step or
-             proc.returncode() is not None, a.start_timeout,
-             f"step {a.kill_step}", tick)
+    wait_step(a, proc, view, tick)
     victim = wait_for(lambda: tree.find(victim_rank, 0), 10,
                       f"rank {victim_rank}'s worker", tick)
     t0 = time.time()
     victim.kill(sig)
-    first = wait_for(lambda: first_step(view, 1), a.restart_timeout,
-                     "first step after the restart", tick)
+    first = wait_first_step(a, proc, view, 1, tick)
     rc = proc.wait_exit(a.exit_timeout, "end of the run")
     tick()
     detected = view.detected()
@@ -532,7 +567,10 @@ def measure_kill(a, proc, view, tree, sig=signal.SIGKILL):
     }
 
 
-def run_dstrain_kill(a, tag, sig=signal.SIGKILL, extra_job=""):
+def run_dstrain_kill(a, tag, sig=signal.SIGKILL, extra_job="",
+                     annotate=None):
+    """(a): one `dstrain launch` run; `annotate(proc, result)` may add what
+    else its output shows."""
     d = fresh_dir(a, tag)
     job = dstrain_job(a, "restart-bench", d, a.ranks,
                       "fault_tolerance: {max_restarts: 1" + extra_job + "}\n")
@@ -540,11 +578,12 @@ def run_dstrain_kill(a, tag, sig=signal.SIGKILL, extra_job=""):
     tree = ProcTree([proc.pid], "DSTRAIN_ATTEMPT")
     try:
         r = measure_kill(a, proc, DstrainView(proc), tree, sig)
-        if sig != signal.SIGKILL:
-            r["proc"] = proc  # for run_hang, which reads more of its lines
+        if annotate is not None:
+            annotate(proc, r)
         return r
     finally:
         proc.close(tree.workers.values())
+        drop_checkpoints(d)
 
 
 def run_torchrun_kill(a, tag):
@@ -556,6 +595,7 @@ def run_torchrun_kill(a, tag):
             d, "ranks")), tree)
     finally:
         proc.close(tree.workers.values())
+        drop_checkpoints(d)
 
 
 def compare(a):
@@ -568,7 +608,7 @@ def compare(a):
             log(f"[{tag}] load {os.getloadavg()[0]:.2f}")
             try:
                 r = fn(a, tag)
-            except Timeout as e:
+            except RunFailed as e:
                 r = {"error": str(e)}
             r["load_1min"] = os.getloadavg()[0]
             log(f"[{tag}] {summary_line(r)}")
@@ -596,10 +636,9 @@ def run_preemption(a):
     tree = ProcTree([proc.pid], "DSTRAIN_ATTEMPT")
     resume = None
     try:
-        wait_for(lambda: max_step(view, 0) >= a.kill_step, a.start_timeout,
-                 f"step {a.kill_step}", tree.poll)
+        wait_step(a, proc, view, tree.poll)
         t0 = time.time()
-        os.kill(proc.pid, signal.SIGTERM)
+        os.kill(proc.pid, signal.SIGTERM)  # as a batch system would
         rc = proc.wait_exit(150, "exit after SIGTERM")
         note = proc.find(re.compile(r"^dstrain: SIGTERM: "))
         stopped = proc.find(re.compile(r"stopped on request after step "
@@ -608,8 +647,7 @@ def run_preemption(a):
         resume = Proc(dstrain_launch_cmd(a, job, d, "--resume"), d,
                       "launch-resume")
         rview = DstrainView(resume)
-        first = wait_for(lambda: first_step(rview, 0), a.restart_timeout,
-                         "first step of --resume")
+        first = wait_first_step(a, resume, rview, 0)
         rc2 = resume.wait_exit(a.exit_timeout, "end of --resume")
         return {
             "rc": rc, "rc_resume": rc2, "t_signal": t0,
@@ -627,19 +665,23 @@ def run_preemption(a):
         proc.close(tree.workers.values())
         if resume:
             resume.close()
+        drop_checkpoints(d)
 
 
 def run_hang(a):
     """SIGSTOP to a worker: found by the embedded coordinator's hang check
     (no rank's step or collectives moved for hang_timeout_s)."""
-    r = run_dstrain_kill(a, "fault-hang", signal.SIGSTOP,
-                         f", hang_timeout_s: {a.hang_timeout:g}")
-    hang = r["proc"].find(re.compile(r"coordinator: job \S+ hangs: (.*)"))
-    r["restart_line_s"] = r["detected_s"]
-    r["detected_s"] = round(hang[0] - r["t_signal"], 3) if hang else None
-    r["hang_line"] = hang[1].group(1) if hang else None
-    del r["proc"]
-    return r
+    def note_hang(proc, r):
+        # Detected when the coordinator logs the hang (on launch's stderr);
+        # launch's restart line comes once the workers are gone.
+        hang = proc.find(re.compile(r"coordinator: job \S+ hangs: (.*)"))
+        r["restart_line_s"] = r["detected_s"]
+        r["detected_s"] = round(hang[0] - r["t_signal"], 3) if hang else None
+        r["hang_line"] = hang[1].group(1) if hang else None
+
+    return run_dstrain_kill(a, "fault-hang", signal.SIGSTOP,
+                            f", hang_timeout_s: {a.hang_timeout:g}",
+                            note_hang)
 
 
 class Cluster:
@@ -690,7 +732,8 @@ class Cluster:
         return None
 
     def close(self, workers):
-        # Agents first, so that they stop their workers; then everything.
+        # SIGTERM: the agents stop their workers; then SIGKILL whatever is
+        # left.
         for p in reversed(self.procs):
             if p.popen.poll() is None:  # not reaped: the pid is still its
                 os.kill(p.pid, signal.SIGTERM)
@@ -700,6 +743,7 @@ class Cluster:
             except Timeout:
                 pass
             p.close(workers)
+        os.remove(self.token)  # its coordinator is gone; no secret left
 
 
 def run_node_loss(a):
@@ -723,16 +767,14 @@ def run_node_loss(a):
 
         job_id = wait_for(lambda: launch.find(
             re.compile(r"^dstrain: job \S+ \((\S+)\)")), 30, "job id")[1][1]
-        wait_for(lambda: max_step(view, 0) >= a.kill_step, a.start_timeout,
-                 f"step {a.kill_step}", tick)
+        wait_step(a, launch, view, tick)
         # The node without rank 0: rank 0 goes on reporting the steps.
         zero = wait_for(lambda: tree.find(0, 0), 10, "rank 0's worker", tick)
         host, agent = next((h, p) for h, p in cluster.agents.items()
                            if p.pid != zero.root)
         t0 = time.time()
         os.killpg(agent.pid, signal.SIGKILL)
-        first = wait_for(lambda: first_step(view, 1), a.restart_timeout,
-                         "first step after the restart", tick)
+        first = wait_first_step(a, launch, view, 1, tick)
         # The agent's own time for that line: launch relays lines in
         # batches, at its polls.
         logged = [x for x in cluster.operate("logs", job_id, "--rank", "0")
@@ -778,6 +820,7 @@ def run_node_loss(a):
     finally:
         launch.close(tree.workers.values())
         cluster.close(tree.workers.values())
+        drop_checkpoints(d)
 
 
 def faults(a, kill_runs):
@@ -787,7 +830,7 @@ def faults(a, kill_runs):
         log(f"[fault {name}] load {os.getloadavg()[0]:.2f}")
         try:
             r = fn(a)
-        except Timeout as e:
+        except RunFailed as e:
             r = {"error": str(e)}
         log(f"[fault {name}] " + ("FAILED: " + r["error"] if "error" in r
                                    else f"rc {r['rc']}, detected "
@@ -819,6 +862,12 @@ def cell(runs, key, unit="s"):
     return f"{value} ({each})" if len(runs) > 1 else value
 
 
+def short(text, limit=60):
+    """The start of an event's cause, for a table cell."""
+    text = text or ""
+    return text if len(text) <= limit else text[:limit].rstrip() + " …"
+
+
 def ratio(d, t):
     if d is None or t is None or t == 0:
         return "n/a"
@@ -838,8 +887,8 @@ def compare_section(a, runs):
                      f"{cell(t_ok, key, unit)} | "
                      f"{ratio(med(d_ok, key), med(t_ok, key))} |")
     parts = [("old attempt's workers all gone", "old_workers_gone_s"),
-             ("launcher reports the restart", "detected_s"),
              ("first new worker process", "new_worker_seen_s"),
+             ("launcher reports the restart", "detected_s"),
              ("new rank 0 ready (setup done, checkpoint loaded)",
               "new_rank0_ready_s"),
              ("first step completed", "first_step_s")]
@@ -904,8 +953,8 @@ def faults_section(a, f):
         f"{fmt_s(ok[0].get('restart_line_s'))}")
     row("a node lost: SIGKILL to an agent's process group",
         "the coordinator: 3 missed heartbeats (its event)", f["node_loss"],
-        lambda ok: f"first event (the survivor's exit) after "
-        f"{fmt_s(ok[0].get('first_event_s'))}; restarted on "
+        lambda ok: f"first event after {fmt_s(ok[0].get('first_event_s'))}: "
+        f"\"{short(ok[0].get('first_event_cause'))}\"; restarted on "
         f"{ok[0].get('new_world_size')} rank(s): "
         f"\"{ok[0].get('new_attempt_placed')}\"")
     return "\n".join(["### dstrain's reliability table", "",

@@ -33,6 +33,7 @@ TEST(MetricsLinesTest, StepLineHasProtoFieldNamesInOneLine) {
   r.optimizer_bytes = 3;
   r.model_state_peak_bytes = 4;
   r.activation_peak_bytes = 5;
+  r.checkpoint_s = 1.5;
   EXPECT_EQ(StepLine(ctx, r),
             "{\"type\":\"step\",\"job_id\":\"job-\\\"1\\\"\",\"rank\":3,"
             "\"attempt\":2,\"step\":7,\"total_steps\":300,\"loss\":2.5,"
@@ -43,7 +44,8 @@ TEST(MetricsLinesTest, StepLineHasProtoFieldNamesInOneLine) {
             "\"skipped_steps\":2,\"elapsed_s\":10,"
             "\"peak_rss_bytes\":123456789012,\"param_bytes\":1,"
             "\"grad_bytes\":2,\"optimizer_bytes\":3,"
-            "\"model_state_peak_bytes\":4,\"activation_peak_bytes\":5}\n");
+            "\"model_state_peak_bytes\":4,\"activation_peak_bytes\":5,"
+            "\"checkpoint_s\":1.5}\n");
 }
 
 TEST(MetricsLinesTest, NonFiniteNumbersAreNull) {

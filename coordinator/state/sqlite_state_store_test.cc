@@ -344,6 +344,8 @@ TEST_F(SqliteStateStoreTest, AVersion1DatabaseIsMigratedKeepingItsJobs) {
       "ALTER TABLE nodes DROP COLUMN last_heartbeat_us; "
       "ALTER TABLE nodes DROP COLUMN drained; "
       "ALTER TABLE nodes DROP COLUMN drain_reason; "
+      "ALTER TABLE nodes DROP COLUMN cordoned_until_us; "
+      "ALTER TABLE nodes DROP COLUMN cordon_reason; "
       "PRAGMA user_version = 1");
   ASSERT_EQ(SqlText("PRAGMA user_version"), "1");
   std::unique_ptr<SqliteStateStore> store = OpenOrDie();
