@@ -66,8 +66,10 @@ struct AgentOptions {
   std::string tls_cert, tls_key, tls_ca;
   // Receives each relayed worker line, "[rank N host] ..."; default stderr.
   std::function<void(int rank, const std::string& line)> log_sink;
-  double failure_grace_s = 3.0;  // the rest of a failed job: SIGTERM→SIGKILL
-  double stop_grace_s = 3.0;     // Shutdown's grace
+  // The rest of a failed job (worker_launcher.h): SIGKILL at once (0), or
+  // SIGTERM and SIGKILL after this long.
+  double failure_grace_s = 0;
+  double stop_grace_s = 3.0;  // Shutdown's grace
   std::chrono::milliseconds metrics_flush_interval{100};
   std::chrono::milliseconds rpc_timeout{10000};
   // The workers' rendezvous goes through this agent, batched per node

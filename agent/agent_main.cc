@@ -77,9 +77,9 @@ int RunAgentCommand(const AgentCommandOptions& options) {
     std::cout << "dstrain agent: received " << name
               << ", stopping workers with a checkpoint (up to "
               << options.preempt_grace_s << " s)" << std::endl;
-    (*agent)->StopAllWorkers(options.preempt_grace_s,
-                             std::string("the agent got ") + name +
-                                 " (preempted)");
+    (*agent)->StopAllWorkers(
+        options.preempt_grace_s,
+        std::string("the agent got ") + name + " (preempted)");
   }
   (*agent)->Shutdown();
   agent.value().reset();

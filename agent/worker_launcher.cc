@@ -366,7 +366,7 @@ void WorkerLauncher::ReapLocked(Job& job, Rank& r, int wait_status,
   const std::string what = rpc::ExitText(exit);
   // The first failure needs no explanation; the ranks stopped because of it
   // (or because someone asked) say why, so a report reads
-  // "rank 0 on vm was killed by SIGTERM (stopped after rank 1 exited with
+  // "rank 0 on vm was killed by SIGKILL (stopped after rank 1 exited with
   // code 3)".
   if (job.stopping) exit.set_reason(job.stop_reason);
   // A rank that stopped on request with a checkpoint (exit 75) is no

@@ -9,10 +9,13 @@
 // its exit. Callbacks must be quick and must not call Start (they may call
 // Stop).
 //
-// Policy: when a rank exits non-zero or by a signal, the launcher SIGTERMs
-// the rest of that job's group at once and SIGKILLs it after
-// `failure_grace_s`, without waiting to be told. Stop does the same with
-// the caller's grace. A job is forgotten once every rank is reaped.
+// Policy: when a rank exits non-zero or by a signal, the launcher stops
+// the rest of that job's group at once, without waiting to be told: with
+// SIGKILL by default (failure_grace_s 0), since their collectives cannot
+// complete and a worker takes SIGTERM as a preemption (finish the step,
+// write a checkpoint), which would only delay the restart; with a grace,
+// SIGTERM first and SIGKILL after it. Stop signals with the caller's
+// grace. A job is forgotten once every rank is reaped.
 //
 // Start/Stop/StopAll/queries are thread-safe. The destructor stops every job
 // (SIGKILL at once) and reaps it before returning.
@@ -79,7 +82,7 @@ struct LauncherCallbacks {
 
 struct LauncherOptions {
   std::string hostname;  // in the "[rank N host] " prefix
-  double failure_grace_s = 3.0;
+  double failure_grace_s = 0;
   LauncherCallbacks callbacks;
 };
 

@@ -410,12 +410,13 @@ int main(int argc, char** argv) {
     }
   };
   if (argc >= 2 && argv[1][0] != '-' && !known(argv[1])) {
-    std::fprintf(stderr,
-                 "dstrain: unknown command `%s`; commands: launch, jobs, "
-                 "status, events, top, logs, nodes, cancel, preempt, drain, undrain, "
-                 "worker, coordinator, agent, bench, topo, version (dstrain "
-                 "--help)\n",
-                 argv[1]);
+    std::fprintf(
+        stderr,
+        "dstrain: unknown command `%s`; commands: launch, jobs, "
+        "status, events, top, logs, nodes, cancel, preempt, drain, undrain, "
+        "worker, coordinator, agent, bench, topo, version (dstrain "
+        "--help)\n",
+        argv[1]);
     return 2;
   }
   try {

@@ -34,12 +34,7 @@ struct CoordinatorServer::Impl {
                   std::chrono::duration<double>(o.restore_grace_s))),
         agents(o.node_token.empty() ? o.token : o.node_token),
         jobs(&nodes, &kv, &agents, &executor, &clock,
-             JobManagerOptions{
-                 .node_network = o.node_network,
-                 .store = store.get(),
-                 .cordon_after_failures = o.cordon_after_failures,
-                 .cordon_for = std::chrono::duration_cast<Clock::Duration>(
-                     std::chrono::duration<double>(o.cordon_s))}),
+             JobOptions(o, store.get())),
         credentials{o.token, o.node_token.empty() ? o.token : o.node_token,
                     o.viewer_token},
         service(credentials, &nodes, &jobs, &kv, &agents, NewInstanceId()),
@@ -47,6 +42,17 @@ struct CoordinatorServer::Impl {
             std::chrono::duration<double>(
                 std::chrono::system_clock::now().time_since_epoch())
                 .count()) {}
+
+  static JobManagerOptions JobOptions(const CoordinatorOptions& o,
+                                      StateStore* store) {
+    JobManagerOptions j;
+    j.node_network = o.node_network;
+    j.store = store;
+    j.cordon_after_failures = o.cordon_after_failures;
+    j.cordon_for = std::chrono::duration_cast<Clock::Duration>(
+        std::chrono::duration<double>(o.cordon_s));
+    return j;
+  }
 
   // A random name for this process of the coordinator (rpc::
   // kCoordinatorInstanceKey); the time is the fallback, unique enough

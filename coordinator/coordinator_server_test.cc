@@ -239,7 +239,7 @@ TEST_F(CoordinatorServerTest, JobRunsAndFailsWhenARankIsKilled) {
   EXPECT_EQ(st->reason(), "rank 1 on vm was killed by SIGKILL");
   ASSERT_TRUE(WaitUntil([&] { return agent_.stops().size() == 1; }));
   EXPECT_EQ(agent_.stops()[0].job_id(), *id);
-  EXPECT_GT(agent_.stops()[0].grace_s(), 0);
+  EXPECT_EQ(agent_.stops()[0].grace_s(), 0);  // a failure: killed at once
 }
 
 TEST_F(CoordinatorServerTest, JobSucceedsAndCancelStopsAgents) {

@@ -24,10 +24,10 @@ ElasticBatch KeepGlobalBatch(int procs_per_node, int nodes_max, int nodes,
   }
   out.kept = false;
   const std::int64_t now = ranks * grad_accum * micro_batch;
-  out.note = "the global batch changes from " + std::to_string(full) +
-             " to " + std::to_string(now) + " sequences: " +
-             std::to_string(micro_steps) + " micro-batches do not divide over " +
-             std::to_string(ranks) + " ranks";
+  out.note =
+      "the global batch changes from " + std::to_string(full) + " to " +
+      std::to_string(now) + " sequences: " + std::to_string(micro_steps) +
+      " micro-batches do not divide over " + std::to_string(ranks) + " ranks";
   return out;
 }
 

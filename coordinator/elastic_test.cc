@@ -37,9 +37,11 @@ TEST(KeepGlobalBatchTest, WhatDoesNotDivideKeepsTheJobsAccumulation) {
 }
 
 TEST(PreferNodesTest, PreviousNodesThenTheirLeavesThenTheRest) {
-  const std::vector<CandidateNode> free = {
-      {"n-1", "leaf1"}, {"n-2", "leaf0"}, {"n-3", ""}, {"n-4", "leaf0"},
-      {"n-5", "leaf2"}};
+  const std::vector<CandidateNode> free = {{"n-1", "leaf1"},
+                                           {"n-2", "leaf0"},
+                                           {"n-3", ""},
+                                           {"n-4", "leaf0"},
+                                           {"n-5", "leaf2"}};
   EXPECT_THAT(PreferNodes(free, {"n-4"}, {"leaf0"}),
               ElementsAre(3, 1, 0, 2, 4));
 }

@@ -512,7 +512,8 @@ std::string JobManager::WhyWaiting(
       freed = "a node to be undrained";
     }
     if (cordoned > 0) {
-      freed += (freed.empty() ? "" : " or ") + std::string("a cordon to expire");
+      freed +=
+          (freed.empty() ? "" : " or ") + std::string("a cordon to expire");
     }
     if (!busy_by.empty()) {
       freed = "a job to end" + (freed.empty() ? "" : " or " + freed);
@@ -601,8 +602,8 @@ void JobManager::SchedulePassLocked(Effects* effects) {
       candidates.push_back({free[n].node_id, LeafOf(*job, free[n].host())});
     }
     std::vector<std::size_t> preferred;
-    for (std::size_t k : PreferNodes(candidates, job->previous_nodes,
-                                     job->previous_leaves)) {
+    for (std::size_t k :
+         PreferNodes(candidates, job->previous_nodes, job->previous_leaves)) {
       preferred.push_back(fitting[k]);
     }
     fitting = std::move(preferred);
@@ -813,19 +814,23 @@ void JobManager::EndLocked(Job* job, proto::JobState state,
              "job " + job->id + " ended: " +
                  (reason.empty() ? std::string("succeeded") : reason)));
   job->restarting = false;
-  if (stop_workers) StopWorkersLocked(*job, reason, effects);
+  if (stop_workers) {
+    StopWorkersLocked(*job, reason,
+                      state == proto::JOB_FAILED ? 0 : options_.stop_grace_s,
+                      effects);
+  }
   // The nodes are free again: the next pending job may fit.
   ScheduleLocked(effects);
 }
 
 void JobManager::StopWorkersLocked(const Job& job, const std::string& reason,
-                                   Effects* effects) {
+                                   double grace_s, Effects* effects) {
   for (const Placement& p : job.nodes) {
     if (p.lost) continue;  // unreachable; its workers die with their node
     proto::StopWorkersRequest request;
     request.set_job_id(job.id);
     request.set_reason(reason);
-    request.set_grace_s(options_.stop_grace_s);
+    request.set_grace_s(grace_s);
     effects->agent_calls.push_back(
         [this, request = std::move(request), address = p.agent_address] {
           // Best effort: an agent that cannot be reached is either gone
@@ -857,8 +862,8 @@ bool JobManager::ReviseRootCauseLocked(Job* job, const Job::Failure& failure,
     auto e = job->exits.find(was.rank);
     if (e != job->exits.end()) e->second.set_collateral(true);
   }
-  const std::string why = failure.reason + " (before " + was.reason +
-                          ", which followed from it)";
+  const std::string why =
+      failure.reason + " (before " + was.reason + ", which followed from it)";
   if (job->restarting) {
     job->restart_reason = why;  // the restart's event says it
   } else if (job->state == proto::JOB_FAILED) {
@@ -904,13 +909,11 @@ void JobManager::NoteNodeFailureLocked(Job* job, Effects* effects) {
                std::chrono::duration_cast<std::chrono::minutes>(d).count()) +
            " min";
   };
-  const std::string reason =
-      std::to_string(times.size()) + " failures in " +
-      minutes(options_.cordon_window) + ", the latest: " +
-      job->root_cause->reason;
+  const std::string reason = std::to_string(times.size()) + " failures in " +
+                             minutes(options_.cordon_window) +
+                             ", the latest: " + job->root_cause->reason;
   times.clear();
-  for (StoredNode& record :
-       nodes_->Cordon(host, options_.cordon_for, reason)) {
+  for (StoredNode& record : nodes_->Cordon(host, options_.cordon_for, reason)) {
     effects->node_writes.push_back(std::move(record));
   }
   TransitionLocked(job, job->state,
@@ -932,13 +935,15 @@ void JobManager::FailOrRestartLocked(Job* job, const Job::Failure& failure,
   if (job->preempting) {
     // A rank killed before its checkpoint was written (the warning was
     // too short) or failing on the way: the job was asked to stop.
+    // Every agent is stopping its workers with the warning as their grace
+    // already; a failed rank's own agent stops its others at once.
     EndLocked(job, proto::JOB_CANCELLED,
               "preempted, but not every rank wrote its checkpoint within "
               "the " +
                   FormatLatency(job->preempt_warning_s) +
                   " warning: " + reason +
                   " (--resume goes on from the newest complete checkpoint)",
-              /*stop_workers=*/true, effects);
+              /*stop_workers=*/false, effects);
     return;
   }
   if (job->attempt >= job->spec.max_restarts()) {
@@ -994,7 +999,7 @@ void JobManager::FailOrRestartLocked(Job* job, const Job::Failure& failure,
   TransitionLocked(job, job->state,
                    reason + "; restarting: stopping every rank",
                    /*placed=*/false, effects);
-  StopWorkersLocked(*job, reason, effects);
+  StopWorkersLocked(*job, reason, /*grace_s=*/0, effects);
   MaybeRestartLocked(job, effects);
 }
 
@@ -1141,11 +1146,10 @@ Status JobManager::ReportWorkerExit(const std::string& node_id,
     if (job->restarting) {
       MaybeRestartLocked(job, &effects);
     } else if (rpc::IsFailure(exit) && !requeue(exit)) {
-      FailOrRestartLocked(
-          job,
-          {DescribeExit(exit, job->nodes[a.node_rank()].host), clock_->Now(),
-           a.node_id(), exit.rank()},
-          &effects);
+      FailOrRestartLocked(job,
+                          {DescribeExit(exit, job->nodes[a.node_rank()].host),
+                           clock_->Now(), a.node_id(), exit.rank()},
+                          &effects);
     } else if (static_cast<int>(job->exits.size()) == job->world_size) {
       // Every rank has reported and none failed (a failure ends the job
       // before this point). Ranks that stopped on request with a
@@ -1460,8 +1464,7 @@ StatusOr<PreemptEstimate> JobManager::PreemptJob(const std::string& job_id,
                                 proto::JobState_Name(job->state) +
                                 "); nothing to preempt");
     }
-    const std::string why =
-        reason.empty() ? std::string("preempted") : reason;
+    const std::string why = reason.empty() ? std::string("preempted") : reason;
     if (!IsActive(job->state) || job->restarting) {
       // No worker to checkpoint (a restart's workers are gone or going):
       // --resume starts from the newest complete checkpoint.

@@ -26,8 +26,9 @@
 //              stopped heartbeating"), or an agent could not start workers;
 //   CANCELLED  CancelJob.
 // On FAILED and CANCELLED, StopWorkers goes to every agent of the job (but a
-// lost one). On any end the job's rendezvous namespace is dropped, which
-// fails the waits of ranks still blocked in it.
+// lost one): SIGKILL at once for a failure, SIGTERM with options.
+// stop_grace_s for a cancel. On any end the job's rendezvous namespace is
+// dropped, which fails the waits of ranks still blocked in it.
 //
 // Elastic jobs (nodes_min < nodes_max): each attempt takes up to
 // nodes_max of the free nodes, at least nodes_min, so a job that lost a
@@ -151,7 +152,9 @@ struct JobManagerOptions {
   // Told to the workers (StartWorkersRequest.coordinator_address); may also
   // be set later with SetCoordinatorAddress, before jobs start.
   std::string coordinator_address;
-  // SIGTERM, then SIGKILL after this long, when a job's workers are stopped.
+  // SIGTERM, then SIGKILL after this long, when a cancelled job's workers
+  // are stopped (they take SIGTERM as a preemption: finish the step and
+  // checkpoint it if they can). A failed attempt's are killed at once.
   double stop_grace_s = 3.0;
   // Rank-0 steps kept for GetJobStatus history.
   std::size_t max_history = 100000;
@@ -464,8 +467,11 @@ class JobManager {
   static std::string LeafOf(const Job& job, const std::string& host);
   // Schedules the next attempt once every rank of a restarting job is gone.
   void MaybeRestartLocked(Job* job, Effects* effects);
+  // `grace_s`: SIGTERM, then SIGKILL after it; 0: SIGKILL at once (a
+  // failed attempt's ranks, whose collectives cannot complete, and which
+  // would take SIGTERM as a preemption and try to checkpoint first).
   void StopWorkersLocked(const Job& job, const std::string& reason,
-                         Effects* effects);
+                         double grace_s, Effects* effects);
   // ReportWorkerExit's checks; *job is null for a stale attempt (OK).
   Status CheckExitLocked(const std::string& node_id, const std::string& job_id,
                          int attempt, const proto::WorkerExit& exit, Job** job);

@@ -29,35 +29,15 @@ using ::testing::HasSubstr;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-class Agents : public AgentClient {
- public:
-  StatusOr<proto::StartWorkersResponse> StartWorkers(
-      const std::string& address,
-      const proto::StartWorkersRequest& request) override {
-    std::lock_guard<std::mutex> lock(mu);
-    starts.push_back({address, request});
-    return proto::StartWorkersResponse();
+// The agents a start of `attempt` went to, in order.
+std::vector<std::string> StartedOn(FakeAgentClient& agents, int attempt) {
+  std::lock_guard<std::mutex> lock(agents.mu);
+  std::vector<std::string> out;
+  for (const FakeAgentClient::Call& c : agents.starts) {
+    if (c.start.attempt() == attempt) out.push_back(c.address);
   }
-  StatusOr<proto::StopWorkersResponse> StopWorkers(
-      const std::string& address,
-      const proto::StopWorkersRequest& request) override {
-    std::lock_guard<std::mutex> lock(mu);
-    stops.push_back({address, request});
-    return proto::StopWorkersResponse();
-  }
-  // The agents the latest start went to.
-  std::vector<std::string> LastStartedOn(int attempt) {
-    std::lock_guard<std::mutex> lock(mu);
-    std::vector<std::string> out;
-    for (const auto& [address, r] : starts) {
-      if (r.attempt() == attempt) out.push_back(address);
-    }
-    return out;
-  }
-  std::mutex mu;
-  std::vector<std::pair<std::string, proto::StartWorkersRequest>> starts;
-  std::vector<std::pair<std::string, proto::StopWorkersRequest>> stops;
-};
+  return out;
+}
 
 class JobManagerElasticTest : public ::testing::Test {
  protected:
@@ -117,7 +97,7 @@ class JobManagerElasticTest : public ::testing::Test {
   FakeClock clock_;
   NodeManager nodes_;
   RendezvousStore kv_;
-  Agents agents_;
+  FakeAgentClient agents_;
   InlineExecutor executor_;
   JobManager jobs_;
 };
@@ -133,8 +113,7 @@ TEST_F(JobManagerElasticTest, ALostNodeIsTheRootCauseOfItsPeersEarlierExit) {
   ASSERT_TRUE(nodes_.Heartbeat(a, {0}));
   clock_.Advance(milliseconds(500));
   ASSERT_THAT(jobs_.ReportWorkerExit(a, id, 0, Exit(0, 1)), IsOk());
-  EXPECT_EQ(StatusOf(id).restart_reason(),
-            "rank 0 on a exited with code 1");
+  EXPECT_EQ(StatusOf(id).restart_reason(), "rank 0 on a exited with code 1");
   clock_.Advance(seconds(3));
   jobs_.OnNodesLost({b});
   const proto::JobStatus st = StatusOf(id);
@@ -166,7 +145,7 @@ TEST_F(JobManagerElasticTest, ANodeWhoseFailuresRepeatIsCordonedForASpare) {
   const std::string b = AddNode("b");
   const std::string c = AddNode("c");
   const std::string id = Launch(1, 2, 2, 3);
-  EXPECT_EQ(agents_.LastStartedOn(0),
+  EXPECT_EQ(StartedOn(agents_, 0),
             (std::vector<std::string>{"a:9000", "b:9000"}));
   // Rank 1 on b fails at step 5, then (another attempt, further on) at 9.
   ReportStep(id, 0, 5);
@@ -174,7 +153,7 @@ TEST_F(JobManagerElasticTest, ANodeWhoseFailuresRepeatIsCordonedForASpare) {
   ASSERT_THAT(jobs_.ReportWorkerExit(a, id, 0, Exit(0, 0, SIGTERM)), IsOk());
   ASSERT_EQ(StatusOf(id).attempt(), 1);
   // The restart takes its previous nodes again.
-  EXPECT_EQ(agents_.LastStartedOn(1),
+  EXPECT_EQ(StartedOn(agents_, 1),
             (std::vector<std::string>{"a:9000", "b:9000"}));
   ReportStep(id, 1, 6);
   ReportStep(id, 1, 9);
@@ -183,7 +162,7 @@ TEST_F(JobManagerElasticTest, ANodeWhoseFailuresRepeatIsCordonedForASpare) {
   const proto::JobStatus st = StatusOf(id);
   ASSERT_EQ(st.attempt(), 2);
   // b is cordoned: the spare c takes its place.
-  EXPECT_EQ(agents_.LastStartedOn(2),
+  EXPECT_EQ(StartedOn(agents_, 2),
             (std::vector<std::string>{"a:9000", "c:9000"}));
   EXPECT_THAT(Causes(id),
               Contains(HasSubstr("node b cordoned for 10 min: 2 failures in "
@@ -210,7 +189,8 @@ TEST_F(JobManagerElasticTest, ANodeWhoseFailuresRepeatIsCordonedForASpare) {
   EXPECT_TRUE(schedulable);
 }
 
-TEST_F(JobManagerElasticTest, AnElasticJobGoesOnWithTheNodesLeftAtTheSameBatch) {
+TEST_F(JobManagerElasticTest,
+       AnElasticJobGoesOnWithTheNodesLeftAtTheSameBatch) {
   const std::string a = AddNode("a");
   AddNode("b");
   const std::string id = Launch(2, 1, 2, 1);
@@ -225,14 +205,14 @@ TEST_F(JobManagerElasticTest, AnElasticJobGoesOnWithTheNodesLeftAtTheSameBatch) 
   const proto::JobStatus st = StatusOf(id);
   EXPECT_EQ(st.attempt(), 1);
   EXPECT_EQ(st.world_size(), 2);
-  const proto::StartWorkersRequest& r = agents_.starts.back().second;
+  const proto::StartWorkersRequest& r = agents_.starts.back().start;
   EXPECT_EQ(r.attempt(), 1);
   EXPECT_THAT(r.spec().overrides(), Contains("train.grad_accum=2"));
   EXPECT_THAT(Causes(id),
               Contains(HasSubstr("placed on 1 node (a); grad_accum 2 keeps "
                                  "the global batch of 16 sequences")));
   // At full size nothing is overridden.
-  EXPECT_THAT(agents_.starts.front().second.spec().overrides(),
+  EXPECT_THAT(agents_.starts.front().start.spec().overrides(),
               ::testing::IsEmpty());
 }
 
@@ -247,7 +227,7 @@ TEST_F(JobManagerElasticTest, APreemptionSaysWhetherTheCheckpointFits) {
   EXPECT_TRUE(e->fits);
   EXPECT_THAT(e->how, HasSubstr("checkpoint 2 s"));
   ASSERT_FALSE(agents_.stops.empty());
-  EXPECT_DOUBLE_EQ(agents_.stops.back().second.grace_s(), 30);
+  EXPECT_DOUBLE_EQ(agents_.stops.back().stop.grace_s(), 30);
   for (int rank : {0, 1}) {
     ASSERT_THAT(
         jobs_.ReportWorkerExit(a, id, 0, Exit(rank, contract::kExitRequeue)),
@@ -267,17 +247,15 @@ TEST_F(JobManagerElasticTest, ARankKilledBeforeItsCheckpointIsNoRestart) {
   StatusOr<PreemptEstimate> e = jobs_.PreemptJob(id, 5, "spot reclaim");
   ASSERT_THAT(e, IsOk());
   EXPECT_LT(e->checkpoint_estimate_s, 0);  // no checkpoint seen yet
-  ASSERT_THAT(
-      jobs_.ReportWorkerExit(a, id, 0, Exit(0, contract::kExitRequeue)),
-      IsOk());
+  ASSERT_THAT(jobs_.ReportWorkerExit(a, id, 0, Exit(0, contract::kExitRequeue)),
+              IsOk());
   ASSERT_THAT(jobs_.ReportWorkerExit(a, id, 0, Exit(1, 0, SIGKILL)), IsOk());
   const proto::JobStatus st = StatusOf(id);
   EXPECT_EQ(st.state(), proto::JOB_CANCELLED);
   EXPECT_THAT(st.reason(),
               HasSubstr("not every rank wrote its checkpoint within the 5"));
   EXPECT_EQ(st.attempt(), 0);
-  EXPECT_THAT(jobs_.PreemptJob("nope", 5, ""),
-              StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(jobs_.PreemptJob("nope", 5, ""), StatusIs(StatusCode::kNotFound));
   EXPECT_THAT(jobs_.PreemptJob(id, 0.5, ""),
               StatusIs(StatusCode::kInvalidArgument));
 }

@@ -409,8 +409,8 @@ TEST_F(JobManagerStateTest, AJobsOwnRestartsAreKept) {
   bool restart_event = false;
   for (const proto::JobEvent& e : after.events()) {
     // "...; collateral: rank 0 stopped because of it"
-    if (e.cause().rfind(
-            "restart 1 of 1: rank 1 on alpha was killed by SIGKILL", 0) == 0) {
+    if (e.cause().rfind("restart 1 of 1: rank 1 on alpha was killed by SIGKILL",
+                        0) == 0) {
       restart_event = e.from_state() == proto::JOB_RUNNING &&
                       e.to_state() == proto::JOB_PENDING && e.attempt() == 1;
     }

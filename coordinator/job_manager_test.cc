@@ -300,7 +300,9 @@ TEST_F(JobManagerTest, NonZeroExitFailsTheJobAndStopsEveryAgent) {
   EXPECT_EQ(agents_.StopAddresses(),
             (std::vector<std::string>{"vm2:9000", "vm:9000"}));
   EXPECT_EQ(agents_.stops[0].stop.job_id(), id);
-  EXPECT_DOUBLE_EQ(agents_.stops[0].stop.grace_s(), 2.5);
+  // A failed job's workers are killed at once: their collectives cannot
+  // complete.
+  EXPECT_DOUBLE_EQ(agents_.stops[0].stop.grace_s(), 0);
   EXPECT_EQ(agents_.stops[0].stop.reason(), st.reason());
   // The rendezvous namespace went with the job.
   EXPECT_FALSE(kv_.HasJob(id));

@@ -41,8 +41,8 @@ Status NodeManager::Restore(const std::vector<StoredNode>& stored) {
     if (s.cordoned_until_us > clock_->UnixMicros()) {
       node.cordoned_until_unix_us = s.cordoned_until_us;
       node.cordoned_until =
-          clock_->Now() + std::chrono::microseconds(s.cordoned_until_us -
-                                                    clock_->UnixMicros());
+          clock_->Now() +
+          std::chrono::microseconds(s.cordoned_until_us - clock_->UnixMicros());
       node.cordon_reason = s.cordon_reason;
       cordons_[node.host()] = {node.cordoned_until, s.cordoned_until_us,
                                s.cordon_reason};

@@ -15,7 +15,7 @@ std::vector<proto::NodeStatus> NodeStatuses(const NodeManager& nodes,
     proto::NodeStatus& s = out.emplace_back();
     s.set_node_id(n.node_id);
     s.set_hostname(n.host());
-    s.set_state(n.alive ? (n.drained           ? "drained"
+    s.set_state(n.alive ? (n.drained         ? "drained"
                            : n.Cordoned(now) ? "cordoned"
                                              : "alive")
                         : (n.awaiting ? "awaiting" : "lost"));

@@ -301,10 +301,9 @@ TEST_F(OperatorCliTest, JobsNodesCancelDrainAndUndrain) {
 // rank checkpoints its step and exits 75, and the job ends CANCELLED
 // without a restart; the answer estimated the checkpoint from the job's.
 TEST_F(OperatorCliTest, PreemptStopsAJobWithACheckpointAndSaysWhetherItFits) {
-  const std::string id =
-      Submit("preempted",
-             "checkpoint: {every_steps: 20}\n"
-             "fault_tolerance: {max_restarts: 3}\n");
+  const std::string id = Submit("preempted",
+                                "checkpoint: {every_steps: 20}\n"
+                                "fault_tolerance: {max_restarts: 3}\n");
   // Past two checkpoints, so there is a write to estimate from.
   ASSERT_TRUE(
       WaitFor([&] { return testing::Num(JobLine(id), "step") > 45; }, 120s));
@@ -316,8 +315,9 @@ TEST_F(OperatorCliTest, PreemptStopsAJobWithACheckpointAndSaysWhetherItFits) {
   ASSERT_TRUE(WaitFor(
       [&] { return testing::Str(JobLine(id), "state") == "CANCELLED"; }, 60s));
   const google::protobuf::Struct line = JobLine(id);
-  EXPECT_NE(testing::Str(line, "reason").find("preempted: every rank stopped "
-                                              "on request"),
+  EXPECT_NE(testing::Str(line, "reason")
+                .find("preempted: every rank stopped "
+                      "on request"),
             std::string::npos)
       << testing::Str(line, "reason");
   Ran st = Run({"status", id, "--json"});
@@ -332,7 +332,8 @@ TEST_F(OperatorCliTest, PreemptStopsAJobWithACheckpointAndSaysWhetherItFits) {
 }
 
 TEST_F(OperatorCliTest, SigtermToAnAgentPreemptsItsWorkers) {
-  const std::string id = Submit("agent-stop", "checkpoint: {every_steps: 50}\n");
+  const std::string id =
+      Submit("agent-stop", "checkpoint: {every_steps: 50}\n");
   ASSERT_TRUE(
       WaitFor([&] { return testing::Num(JobLine(id), "step") > 5; }, 120s));
   agent_->Signal(SIGTERM);

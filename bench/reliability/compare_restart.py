@@ -219,9 +219,15 @@ def on_signal(sig, _frame):
 
 
 class Worker:
+    """A worker process: `started` is its start time in clock ticks (to
+    tell it from a later process with its pid), `root` the launcher or
+    agent above it, `seen` and `gone` the times it was first seen running
+    and seen gone."""
+
     def __init__(self, pid, started, rank, attempt, root, seen):
         self.pid, self.started, self.rank = pid, started, rank
-        self.attempt, self.root, self.seen, self.gone = attempt, root, seen, None
+        self.attempt, self.root = attempt, root
+        self.seen, self.gone = seen, None
 
     def kill(self, sig):
         """Signals the worker if it still runs; a pid reused since (this
@@ -639,6 +645,7 @@ def run_preemption(a):
         wait_step(a, proc, view, tree.poll)
         t0 = time.time()
         os.kill(proc.pid, signal.SIGTERM)  # as a batch system would
+        # launch gives its workers 120 s to finish the step and checkpoint.
         rc = proc.wait_exit(150, "exit after SIGTERM")
         note = proc.find(re.compile(r"^dstrain: SIGTERM: "))
         stopped = proc.find(re.compile(r"stopped on request after step "
@@ -902,9 +909,10 @@ def compare_section(a, runs):
     dk, tk = med(d_ok, "first_step_s"), med(t_ok, "first_step_s")
     targets = "n/a"
     if dk is not None and tk is not None:
-        targets = (f"under half of torchrun's: **{'met' if dk < tk / 2 else 'missed'}** "
-                   f"({dk / tk:.2f}); under 10 s: "
-                   f"**{'met' if dk < 10 else 'missed'}** ({dk:.2f} s)")
+        half = "met" if dk < tk / 2 else "missed"
+        ten = "met" if dk < 10 else "missed"
+        targets = (f"under half of torchrun's: **{half}** ({dk / tk:.2f}); "
+                   f"under 10 s: **{ten}** ({dk:.2f} s)")
     cmds = [shell(dstrain_launch_cmd(a, "JOB", "RUN_DIR")),
             shell(torchrun_cmd(a, "RUN_DIR"))]
     return "\n".join(
@@ -917,6 +925,9 @@ def compare_section(a, runs):
          f"{a.kill_step}; {a.repeats} runs each, interleaved (medians, "
          f"each run in parentheses).", "",
          "```"] + cmds + ["```", ""] + lines + ["",
+         "Detected: dstrain's line comes once every worker of the killed "
+         "attempt has exited (the coordinator restarts then); torchrun's "
+         "once it has sent SIGTERM to the others.", "",
          "Target, kill → first step: " + targets + "."] +
         (["", "Failed runs: " + "; ".join(failed) + "."] if failed else []) +
         ["", "Where the time goes:", ""] + breakdown)

@@ -16,9 +16,9 @@
 
 #include "cli/commands/coordinator_connection.h"
 #include "common/json_writer.h"
-#include "common/units.h"
 #include "common/rpc/auth.h"
 #include "common/rpc/token_file.h"
+#include "common/units.h"
 #include "coordinator/client/coordinator_client.h"
 
 namespace dstrain::cli {
@@ -460,8 +460,7 @@ int RunPreemptCommand(const OperateOptions& o, const std::string& job,
   if (r->checkpoint_estimate_s() < 0) {
     std::printf("job %s: stopping with a checkpoint within %s (%s)\n",
                 job.c_str(), FormatLatency(warning_s).c_str(),
-                r->estimate().empty() ? "no estimate"
-                                      : r->estimate().c_str());
+                r->estimate().empty() ? "no estimate" : r->estimate().c_str());
   } else {
     std::printf(
         "job %s: stopping with a checkpoint within %s: expected %s (%s), "

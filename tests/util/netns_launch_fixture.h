@@ -7,8 +7,8 @@
 // binary includes it.
 
 #include <dirent.h>
-#include <sys/types.h>
 #include <gtest/gtest.h>
+#include <sys/types.h>
 
 #include <algorithm>
 #include <chrono>
@@ -86,9 +86,8 @@ class NetnsLaunchTest : public DstrainTest {
   }
 
   // `dstrain <args>` inside host i.
-  std::unique_ptr<Subprocess> In(
-      int i, const std::vector<std::string>& args,
-      const std::vector<std::string>& env = {}) {
+  std::unique_ptr<Subprocess> In(int i, const std::vector<std::string>& args,
+                                 const std::vector<std::string>& env = {}) {
     std::vector<std::string> argv = {DstrainBinary()};
     argv.insert(argv.end(), args.begin(), args.end());
     SubprocessOptions o;
@@ -102,7 +101,7 @@ class NetnsLaunchTest : public DstrainTest {
   }
 
   std::unique_ptr<Subprocess> Launch(const std::string& job,
-                                              const fs::path& run_dir) {
+                                     const fs::path& run_dir) {
     return In(0, {"launch", job, "--coordinator", coordinator_, "--token-file",
                   token_, "--run-dir", run_dir.string()});
   }
@@ -162,7 +161,6 @@ inline pid_t FindWorker(const std::vector<std::string>& vars) {
   ::closedir(proc);
   return found;
 }
-
 
 }  // namespace netns_fixture
 
