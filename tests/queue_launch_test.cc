@@ -80,6 +80,15 @@ class QueueLaunchTest : public testing::DstrainTest {
     return st.ok() ? *st : proto::JobStatus();
   }
 
+  // The agents (and with them their workers) go before the test's
+  // directory, which their workers write into.
+  void TearDown() override {
+    client_.reset();
+    agents_.clear();
+    coord_.reset();
+    DstrainTest::TearDown();
+  }
+
   std::string token_, address_;
   std::unique_ptr<testing::Subprocess> coord_;
   std::vector<std::unique_ptr<testing::Subprocess>> agents_;
