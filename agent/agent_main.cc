@@ -1,5 +1,6 @@
 #include "agent/agent_main.h"
 
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -43,6 +44,13 @@ int RunAgentCommand(const AgentCommandOptions& options) {
   ao.listen_address = options.listen;
   ao.worker_executable = *exe;
   ao.hostname = options.hostname;
+  // Under srun the node's Slurm name: several slurmd may share one
+  // machine's hostname, and the site's topology.conf names Slurm nodes.
+  if (ao.hostname.empty()) {
+    if (const char* slurm = std::getenv("SLURMD_NODENAME")) {
+      ao.hostname = slurm;
+    }
+  }
   ao.log_dir = options.log_dir;
   ao.log_max_file_bytes = std::int64_t{options.log_cap_mib} << 20;
   // Workers get the same files, by absolute path (they run elsewhere).

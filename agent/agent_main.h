@@ -17,7 +17,7 @@ struct AgentCommandOptions {
   // coordinator, any port. A wildcard host listens everywhere and
   // announces that address.
   std::string listen;
-  std::string hostname;  // "" = gethostname()
+  std::string hostname;  // "" = $SLURMD_NODENAME, else gethostname()
   // --tls-cert/--tls-key/--tls-ca: mutual TLS for the agent's server, its
   // calls to the coordinator and its workers' (common/rpc/tls.h).
   rpc::TlsFiles tls;

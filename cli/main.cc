@@ -188,7 +188,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1 << 20))
       ->capture_default_str();
   agent_cmd->add_option("--hostname", agent.hostname,
-                        "name this node registers as (default: hostname)");
+                        "name this node registers as (default: "
+                        "$SLURMD_NODENAME under srun, else the hostname)");
   agent_cmd
       ->add_option("--preempt-grace", agent.preempt_grace_s,
                    "on SIGTERM or SIGUSR1, seconds the workers get to "

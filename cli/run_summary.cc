@@ -47,6 +47,7 @@ RunSummary BuildSummary(const std::string& job_name, const proto::JobStatus& st,
   RunSummary s;
   s.job_name = job_name;
   s.job_id = st.job_id();
+  s.slurm_job_id = st.slurm_job_id();
   s.state = JobStateName(st.state());
   s.reason = st.reason();
   s.world_size = st.world_size();
@@ -100,6 +101,7 @@ std::string SummaryJson(const RunSummary& s) {
   w.BeginObject();
   w.Key("job").String(s.job_name);
   w.Key("job_id").String(s.job_id);
+  w.Key("slurm_job_id").String(s.slurm_job_id);
   w.Key("state").String(s.state);
   w.Key("reason").String(s.reason);
   w.Key("steps").Int(s.steps);

@@ -16,6 +16,7 @@ namespace dstrain::cli {
 struct RunSummary {
   std::string job_name;
   std::string job_id;
+  std::string slurm_job_id;  // the allocation it ran in, "" outside Slurm
   std::string state;   // "SUCCEEDED", "FAILED", "CANCELLED", ...
   std::string reason;  // why it failed or was cancelled
   int steps = 0;       // last step rank 0 reported

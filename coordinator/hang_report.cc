@@ -78,6 +78,17 @@ proto::HangReport DescribeHang(const std::vector<RankView>& ranks,
       why.push_back(reason);
     }
   }
+  // A rank whose process cannot run holds everyone up wherever the others
+  // are: a rank stopped just after starting the next collective leaves
+  // the others behind the frontier, in no fault of their own.
+  std::vector<const RankView*> stopped;
+  for (const RankView* r : culprits) {
+    if (Stuck(r->progress.process())) stopped.push_back(r);
+  }
+  if (!stopped.empty() && stopped.size() < culprits.size()) {
+    culprits = stopped;
+    why.assign(stopped.size(), "stopped");
+  }
   if (culprits.empty()) {
     for (const RankView& r : ranks) {
       const proto::CollectiveState* w = World(r);

@@ -11,7 +11,10 @@
 //   - ranks whose process is stopped, a zombie or in an uninterruptible
 //     wait ("stopped"), wherever they are,
 // and when that names nobody (every rank waits in the frontier, none
-// stopped), every rank not waiting. The summary is one line for events:
+// stopped), every rank not waiting. When a rank is stopped, it alone is
+// named (with any other stopped one): the others wait for it wherever
+// they are, also behind the frontier when it stopped just after starting
+// the next collective. The summary is one line for events:
 //   "no progress for 31 s: ranks 0, 1, 3 wait in world all-reduce #412
 //    (10976 x float32); rank 2 on node-b never arrived (last: all-reduce
 //    #411 done, step 57, process stopped)"

@@ -424,7 +424,9 @@ StatusOr<std::string> JobManager::LaunchJob(const proto::JobSpec& spec) {
     submitted.set_time_unix_us(job.submitted_us);
     submitted.set_from_state(proto::JOB_STATE_UNSPECIFIED);
     submitted.set_to_state(proto::JOB_PENDING);
-    submitted.set_cause("submitted");
+    submitted.set_cause(spec.slurm_job_id().empty()
+                            ? std::string("submitted")
+                            : "submitted from Slurm job " + spec.slurm_job_id());
     job.events.push_back(submitted);
   }
   // Recorded before anyone can see the job: a job the caller is told
@@ -1771,6 +1773,7 @@ StatusOr<proto::JobStatus> JobManager::GetJobStatus(const std::string& job_id,
   status.set_max_restarts(job.spec.max_restarts());
   if (job.hang.has_value()) *status.mutable_hang() = *job.hang;
   status.set_stragglers(job.stragglers);
+  status.set_slurm_job_id(job.spec.slurm_job_id());
   for (const proto::RankAssignment& a : job.ranks) *status.add_ranks() = a;
   for (const auto& [rank, m] : job.latest) *status.add_latest() = m;
   auto first = std::upper_bound(

@@ -26,6 +26,9 @@ DEBIAN_PACKAGES=(
   libcpp-httplib-dev  # the coordinator's HTTP port (/metrics)
   prometheus  # the test that scrapes /metrics with a real Prometheus
   chromium chromium-driver  # the web page's test in a headless browser
+  # Slurm for deploy/slurm and its test (tests/slurm/local_slurm.sh); the
+  # accounting sacct reads needs slurmdbd on MariaDB.
+  slurm-wlm munge slurmdbd mariadb-server
 )
 
 log() { printf 'bootstrap: %s\n' "$*" >&2; }

@@ -103,7 +103,8 @@ TEST_F(NetnsLaunchTest, AStoppedRankIsNamedWithTheCollectiveTheOthersWaitIn) {
       120s))
       << launch->Stdout() << launch->Stderr();
   const pid_t rank3 =
-      FindWorker({"RANK=3", "DSTRAIN_NODE_NAME=node-2", "DSTRAIN_ATTEMPT=0"});
+      FindWorker({"RANK=3", "DSTRAIN_NODE_NAME=node-2", "DSTRAIN_ATTEMPT=0",
+                  "DSTRAIN_RUN_DIR=" + run_dir.string()});
   ASSERT_GT(rank3, 0) << "rank 3's worker not found in /proc";
   std::string job_id;
   const auto status = [&]() -> Struct {

@@ -195,7 +195,8 @@ TEST_F(NetnsRestartTest, AKilledWorkerIsRestartedToTheParametersOfAWholeRun) {
   const int at = std::uniform_int_distribution<int>(12, 45)(rng);
   WaitForStep(killed, at, *launch);
   const pid_t rank3 =
-      FindWorker({"RANK=3", "DSTRAIN_NODE_NAME=node-2", "DSTRAIN_ATTEMPT=0"});
+      FindWorker({"RANK=3", "DSTRAIN_NODE_NAME=node-2", "DSTRAIN_ATTEMPT=0",
+                  "DSTRAIN_RUN_DIR=" + killed.string()});
   ASSERT_GT(rank3, 0) << "rank 3's worker not found in /proc";
   ASSERT_EQ(::kill(rank3, SIGKILL), 0);
   const double killed_at = NowUnixSeconds();

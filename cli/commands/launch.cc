@@ -1,6 +1,7 @@
 #include "cli/commands/launch.h"
 
 #include <poll.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -11,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -24,6 +26,8 @@
 #include "cli/progress.h"
 #include "cli/run_summary.h"
 #include "cli/signal_watcher.h"
+#include "cli/slurm/slurm_agents.h"
+#include "cli/slurm/slurm_allocation.h"
 #include "cli/tensorboard_writer.h"
 #include "common/config/job_config_loader.h"
 #include "common/contract/checkpoint_dir.h"
@@ -53,6 +57,8 @@ constexpr double kStopGraceS = 3.0;
 // A followed job whose coordinator stops answering for this long is given
 // up on.
 constexpr auto kCoordinatorSilenceLimit = std::chrono::seconds(30);
+// In a Slurm allocation: how long the agents srun starts have to register.
+constexpr auto kSlurmAgentsDeadline = std::chrono::seconds(120);
 
 bool IsEnded(proto::JobState s) {
   return s == proto::JOB_SUCCEEDED || s == proto::JOB_FAILED ||
@@ -77,6 +83,15 @@ class LaunchRun {
  private:
   int Prepare();  // validation; returns 0 or an exit code
   Status StartEmbedded();
+  // Inside a Slurm allocation (slurm_): an embedded coordinator on this
+  // node's address and an agent on every node of the allocation, started
+  // with srun; returns once enough of them registered.
+  Status StartInSlurm();
+  // The allocation's topology (scontrol show topology) for a job that
+  // names no cluster description; "" when Slurm knows none.
+  std::string SlurmTopologyFile();
+  // Puts the dstrain job's id into the Slurm job's comment (best effort).
+  void CommentSlurmJob();
   void OnSignal(int sig, int count);
   int Follow();  // polls until the job ends; returns the exit code
   // With a standalone coordinator, the first Ctrl-C asks (on a terminal)
@@ -119,6 +134,9 @@ class LaunchRun {
   std::unique_ptr<coordinator::CoordinatorServer> server_;
   std::unique_ptr<agent::Agent> agent_;
   std::unique_ptr<coordinator::CoordinatorClient> client_;
+  // Inside a Slurm allocation (slurm_allocation.h); its agents' step.
+  std::optional<SlurmAllocation> slurm_;
+  std::unique_ptr<SlurmAgents> slurm_agents_;
 
   std::vector<proto::StepMetrics> history_;
   proto::JobStatus last_status_;
@@ -150,6 +168,26 @@ int LaunchRun::Prepare() {
     return kExitUsage;
   }
   if (o_.coordinator.empty()) {
+    StatusOr<std::optional<SlurmAllocation>> alloc =
+        ReadSlurmAllocation(contract::ProcessEnvironment());
+    if (!alloc.ok()) {
+      Error(alloc.status().message() +
+            " (DSTRAIN_SLURM=0 runs on this node only)");
+      return kExitUsage;
+    }
+    slurm_ = std::move(alloc).value();
+  }
+  if (slurm_.has_value()) {
+    // More than the allocation holds is said before anything starts.
+    const AllocationCheck check = CheckJobAgainstAllocation(job_, *slurm_);
+    for (const std::string& w : check.warnings) {
+      std::fprintf(stderr, "dstrain launch: %s\n", w.c_str());
+    }
+    if (!check.errors.empty()) {
+      for (const std::string& e : check.errors) Error(e);
+      return kExitUsage;
+    }
+  } else if (o_.coordinator.empty()) {
     Status s = CheckEmbeddable(job_);
     if (!s.ok()) {
       Error(s.message());
@@ -242,6 +280,94 @@ Status LaunchRun::StartEmbedded() {
   DSTRAIN_ASSIGN_OR_RETURN(auto agent, agent::Agent::Start(ao));
   agent_ = std::move(agent);
   return Status::Ok();
+}
+
+Status LaunchRun::StartInSlurm() {
+  coordinator::CoordinatorOptions co;
+  // Every node of the allocation reaches it at this node's address.
+  co.listen_address = "0.0.0.0:0";
+  co.token = token_;
+  DSTRAIN_ASSIGN_OR_RETURN(auto server,
+                           coordinator::CoordinatorServer::Start(co));
+  server_ = std::move(server);
+  const std::string port =
+      server_->address().substr(server_->address().rfind(':') + 1);
+  address_ = "127.0.0.1:" + port;  // this process's own client
+  // This node as Slurm names it to the others (NodeAddr), else its name.
+  const std::string here = slurm_->nodes.front();
+  std::string host = here;
+  StatusOr<std::string> shown = RunAndRead({"scontrol", "show", "node", here});
+  if (shown.ok() && !NodeAddrFromScontrol(*shown).empty()) {
+    host = NodeAddrFromScontrol(*shown);
+  }
+  DSTRAIN_ASSIGN_OR_RETURN(auto exe, agent::CurrentExecutable());
+  const std::string log = (fs::path(run_dir_) / "slurm-agents.log").string();
+  slurm_agents_ = std::make_unique<SlurmAgents>();
+  const int nodes = static_cast<int>(slurm_->nodes.size());
+  DSTRAIN_RETURN_IF_ERROR(
+      slurm_agents_->Start(exe, nodes, host + ":" + port, token_, log));
+  // The job is placed as soon as nodes.min nodes are free: wait for every
+  // node it could use, so that it starts at the size it asked for.
+  const int want = std::min(nodes, job_.nodes.max);
+  console_->Note("dstrain: Slurm job " + slurm_->job_id + ": coordinator on " +
+                 host + ":" + port + ", starting an agent on each of " +
+                 std::to_string(nodes) + " node" + (nodes == 1 ? "" : "s") +
+                 " (" + slurm_->nodelist + ") with srun; their output: " +
+                 log);
+  coordinator::CoordinatorClient client(address_, token_);
+  const auto deadline = Clock::now() + kSlurmAgentsDeadline;
+  int registered = 0;
+  while (Clock::now() < deadline) {
+    int status = 0;
+    if (!slurm_agents_->Running(&status)) {
+      return Unavailable("srun of the agents ended before they registered (" +
+                         std::string(WIFEXITED(status) ? "exit code " +
+                                         std::to_string(WEXITSTATUS(status))
+                                                       : "killed") +
+                         "); see " + log);
+    }
+    StatusOr<proto::ListNodesResponse> listed = client.ListNodes();
+    registered = 0;
+    if (listed.ok()) {
+      for (const proto::NodeStatus& n : listed->nodes()) {
+        registered += n.state() == "alive";
+      }
+    }
+    if (registered >= want) return Status::Ok();
+    std::unique_lock<std::mutex> lock(mu_);
+    if (cv_.wait_for(lock, kPollEvery, [&] { return signals_ > 0; })) {
+      return Status(StatusCode::kCancelled,
+                    "interrupted while the agents started");
+    }
+  }
+  return DeadlineExceeded(
+      std::to_string(registered) + " of " + std::to_string(want) +
+      " agents registered within " +
+      std::to_string(kSlurmAgentsDeadline.count()) + " s; see " + log);
+}
+
+std::string LaunchRun::SlurmTopologyFile() {
+  StatusOr<std::string> shown = RunAndRead({"scontrol", "show", "topology"});
+  if (!shown.ok()) return "";
+  const std::string conf = TopologyConfFromScontrol(*shown);
+  if (conf.empty()) return "";
+  const std::string path =
+      (fs::path(run_dir_) / "slurm-topology.conf").string();
+  std::ofstream out(path);
+  out << "# scontrol show topology, Slurm job " << slurm_->job_id << "\n"
+      << conf;
+  if (!out) return "";
+  return path;
+}
+
+void LaunchRun::CommentSlurmJob() {
+  StatusOr<std::string> done =
+      RunAndRead({"scontrol", "update", "JobId=" + slurm_->job_id,
+                  "Comment=dstrain job " + job_id_});
+  if (!done.ok()) {
+    console_->Note("dstrain: could not record the job id in Slurm job " +
+                   slurm_->job_id + "'s comment: " + done.status().message());
+  }
 }
 
 // "resuming from step 30" (the newest complete checkpoint the workers will
@@ -348,7 +474,7 @@ bool LaunchRun::WantsCancel(int sig) {
 }
 
 void LaunchRun::RelayWorkerOutput() {
-  if (o_.coordinator.empty() || !relay_output_) return;
+  if (agent_ != nullptr || !relay_output_) return;
   if (last_status_.attempt() != log_attempt_) {
     log_cursors_.clear();  // a new attempt: its output from the start
   }
@@ -445,6 +571,21 @@ int LaunchRun::Follow() {
       detached_ = true;
       return kExitInterrupted;
     }
+    if (signals >= 1 && !cancel_sent && slurm_agents_ &&
+        (sig == SIGTERM || sig == SIGUSR1)) {
+      // Slurm's time-limit or preemption signal: the same, through the
+      // coordinator, on every node of the allocation.
+      cancel_sent = true;
+      const std::string name = sig == SIGTERM ? "SIGTERM" : "SIGUSR1";
+      console_->Note("dstrain: " + name +
+                     ": the workers checkpoint after their current step and "
+                     "stop (again to kill them at once)");
+      StatusOr<proto::CancelJobResponse> r =
+          client_->PreemptJob(job_id_, kPreemptGraceS, "preempted by " + name);
+      if (!r.ok()) {
+        console_->Note("dstrain: preemption failed: " + r.status().message());
+      }
+    }
     if (signals >= 1 && !cancel_sent && agent_ &&
         (sig == SIGTERM || sig == SIGUSR1)) {
       // Preemption or a time limit (Slurm's --signal): the workers finish
@@ -504,6 +645,11 @@ void LaunchRun::Teardown() {
     agent_.reset();
   }
   client_.reset();
+  if (slurm_agents_) {
+    // Their workers are gone with the job; the agents stop at once.
+    slurm_agents_->Stop(kStopGraceS + 7);
+    slurm_agents_.reset();
+  }
   if (server_) {
     server_->Shutdown();
     server_.reset();
@@ -562,7 +708,19 @@ int LaunchRun::Run() {
   console_ =
       std::make_unique<Console>(human, isatty(fileno(human)) == 1, !o_.quiet);
 
-  if (o_.coordinator.empty()) {
+  std::error_code dir_ec;
+  fs::create_directories(run_dir_, dir_ec);
+  if (slurm_.has_value()) {
+    Status s = dir_ec ? Internal("cannot create run directory " + run_dir_ +
+                                 ": " + dir_ec.message())
+                      : StartInSlurm();
+    if (!s.ok()) {
+      Error(s.message());
+      Teardown();
+      return s.code() == StatusCode::kCancelled ? kExitInterrupted
+                                                : kExitFailed;
+    }
+  } else if (o_.coordinator.empty()) {
     Status s = StartEmbedded();
     if (!s.ok()) {
       Error(s.message());
@@ -598,6 +756,18 @@ int LaunchRun::Run() {
   spec.set_hang_timeout_s(job_.fault_tolerance.hang_timeout_s);
   spec.set_straggler_factor(job_.fault_tolerance.straggler_factor);
   spec.set_straggler_window_steps(job_.fault_tolerance.straggler_window_steps);
+  if (slurm_.has_value()) {
+    spec.set_slurm_job_id(slurm_->job_id);
+    // The switches Slurm knows, for a job that names no fabric.
+    if (job_.topology.cluster.empty()) {
+      const std::string topo = SlurmTopologyFile();
+      if (!topo.empty()) {
+        spec.mutable_topology()->set_cluster_path(topo);
+        console_->Note("dstrain: placing ranks on the fabric Slurm knows (" +
+                       topo + ")");
+      }
+    }
+  }
   auto id = client_->LaunchJob(spec);
   if (!id.ok()) {
     const StatusCode code = id.status().code();
@@ -614,6 +784,7 @@ int LaunchRun::Run() {
     return kExitFailed;
   }
   job_id_ = *id;
+  if (slurm_.has_value()) CommentSlurmJob();
   if (o_.detach) {
     // Submitted: the job's id for scripts, and nothing else on stdout.
     std::printf("%s\n", job_id_.c_str());

@@ -343,6 +343,9 @@ int RunStatusCommand(const OperateOptions& o, const std::string& job) {
     std::printf(": %s", s.pending_reason().c_str());
   }
   std::printf("\nelapsed   %s\n", FormatAge(s.elapsed_s()).c_str());
+  if (!s.slurm_job_id().empty()) {
+    std::printf("slurm job %s\n", s.slurm_job_id().c_str());
+  }
   std::printf("attempt   %d of at most %d restarts", s.attempt(),
               s.max_restarts());
   if (!s.restart_reason().empty()) {

@@ -129,7 +129,9 @@ inline std::vector<double> Losses(const fs::path& run_dir) {
 
 // The pid of the worker process whose environment holds every one of
 // `vars` ("KEY=VALUE"); -1 when none does. The namespaces share one pid
-// space, so the test sees the agents' workers.
+// space, so the test sees the agents' workers; and so does every netns
+// test running beside it, with the same node names: name the run's
+// DSTRAIN_RUN_DIR among `vars`.
 inline pid_t FindWorker(const std::vector<std::string>& vars) {
   DIR* proc = ::opendir("/proc");
   if (proc == nullptr) return -1;
