@@ -190,7 +190,7 @@ Status JobManager::Restore(std::vector<StoredJob> stored) {
       Status cluster_loaded;
       if (!j->spec.topology().cluster_path().empty()) {
         StatusOr<std::shared_ptr<const JobCluster>> cluster =
-            LoadJobCluster(j->spec.topology());
+            LoadJobCluster(j->spec.topology(), j->spec.procs_per_node());
         if (cluster.ok()) {
           j->cluster = std::move(cluster).value();
         } else {
@@ -393,7 +393,7 @@ StatusOr<std::string> JobManager::LaunchJob(const proto::JobSpec& spec) {
   std::shared_ptr<const JobCluster> cluster;
   if (!spec.topology().cluster_path().empty()) {
     StatusOr<std::shared_ptr<const JobCluster>> loaded =
-        LoadJobCluster(spec.topology());
+        LoadJobCluster(spec.topology(), spec.procs_per_node());
     if (!loaded.ok()) return InvalidArgument(what + loaded.status().message());
     cluster = std::move(loaded).value();
   }

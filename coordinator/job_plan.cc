@@ -1,5 +1,7 @@
 #include "coordinator/job_plan.h"
 
+#include <algorithm>
+
 #include "common/contract/grad_routes.h"
 #include "topology/io/cluster_file.h"
 #include "topology/io/nccl_env.h"
@@ -9,7 +11,7 @@
 namespace dstrain::coordinator {
 
 StatusOr<std::shared_ptr<const JobCluster>> LoadJobCluster(
-    const proto::TopologySpec& spec) {
+    const proto::TopologySpec& spec, int devices_per_host) {
   auto out = std::make_shared<JobCluster>();
   out->path = spec.cluster_path();
   out->algorithm = spec.algorithm().empty() ? "auto" : spec.algorithm();
@@ -19,7 +21,10 @@ StatusOr<std::shared_ptr<const JobCluster>> LoadJobCluster(
     return InvalidArgument("topology.algorithm: " +
                            algorithm.status().message());
   }
-  StatusOr<topology::Cluster> cluster = topology::LoadClusterFile(out->path);
+  topology::SlurmTopologyOptions slurm;
+  slurm.devices_per_host = std::max(1, devices_per_host);
+  StatusOr<topology::Cluster> cluster =
+      topology::LoadClusterFile(out->path, slurm);
   if (!cluster.ok()) {
     return InvalidArgument("topology.cluster: " + cluster.status().message());
   }

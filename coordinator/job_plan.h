@@ -40,8 +40,10 @@ struct JobCluster {
   topology::Cluster cluster;
 };
 
+// A Slurm topology.conf says nothing of a host's devices: each host gets
+// `devices_per_host` (the job's procs_per_node).
 StatusOr<std::shared_ptr<const JobCluster>> LoadJobCluster(
-    const proto::TopologySpec& spec);
+    const proto::TopologySpec& spec, int devices_per_host = 1);
 
 struct JobPlan {
   // Indices into the hostnames given to PlanJob, in rank (ring) order.

@@ -44,6 +44,26 @@ class JobPlanTest : public ::testing::Test {
   std::filesystem::path dir_;
 };
 
+// A topology.conf (as scontrol shows Slurm's) names no devices: each host
+// holds the job's ranks per node.
+TEST_F(JobPlanTest, ASlurmTopologyGivesEachHostTheJobsRanksPerNode) {
+  proto::TopologySpec spec;
+  spec.set_cluster_path(Write("slurm-topology.conf",
+                              "SwitchName=leaf0 Nodes=node[1-2]\n"
+                              "SwitchName=leaf1 Nodes=node[3-4]\n"
+                              "SwitchName=spine Switches=leaf[0-1]\n"));
+  StatusOr<std::shared_ptr<const JobCluster>> c =
+      LoadJobCluster(spec, /*devices_per_host=*/2);
+  ASSERT_THAT(c, IsOk());
+  StatusOr<JobPlan> plan = PlanJob(**c, {"node3", "node1"}, 2);
+  ASSERT_THAT(plan, IsOk());
+  EXPECT_EQ(plan->node_order.size(), 2u);
+  // With one device per host, two ranks per node do not fit.
+  c = LoadJobCluster(spec, 1);
+  ASSERT_THAT(c, IsOk());
+  EXPECT_THAT(PlanJob(**c, {"node3", "node1"}, 2), Not(IsOk()));
+}
+
 TEST_F(JobPlanTest, SampleFatTreeKeepsLeavesTogether) {
   auto c = Load(
       std::string(DSTRAIN_SOURCE_DIR) + "/configs/clusters/fat-tree-2leaf.yaml",

@@ -43,9 +43,14 @@ stop() {
     ip link del "$bridge" 2>/dev/null || true
     rm -f "$d/netns"
   fi
-  if [ -f "$d/munged.ours" ] && [ -f "$d/munge/munged.pid" ]; then
-    kill "$(cat "$d/munge/munged.pid")" 2>/dev/null || true
-    rm -f "$d/munged.ours"
+  if [ -f "$d/munged.ours" ]; then
+    local mdir; mdir="$(cat "$d/munged.ours")"
+    if [ -f "$mdir/munged.pid" ]; then
+      local mpid; mpid="$(cat "$mdir/munged.pid")"
+      kill "$mpid" 2>/dev/null || true
+      for _ in $(seq 1 50); do kill -0 "$mpid" 2>/dev/null || break; sleep 0.1; done
+    fi
+    rm -rf "$mdir" "$d/munged.ours"
   fi
 }
 
@@ -71,7 +76,7 @@ wait_for() {  # wait_for SECONDS CMD...: until CMD succeeds
   done
 }
 
-mkdir -p "$dir"/{munge,db,state,spool,log,run}
+mkdir -p "$dir"/{db,state,spool,log,run}
 dir="$(cd "$dir" && pwd)"
 trap 'rc=$?; if [ $rc -ne 0 ]; then tail -n 20 "$dir"/log/*.log "$dir"/db/error.log 2>/dev/null >&2; stop "$dir"; fi' EXIT
 
@@ -80,12 +85,15 @@ trap 'rc=$?; if [ $rc -ne 0 ]; then tail -n 20 "$dir"/log/*.log "$dir"/db/error.
 # and otherwise one is started there with a key of our own.
 if ! { munge -n | unmunge; } >/dev/null 2>&1; then
   install -d -o munge -g munge -m 0755 /run/munge
-  chown munge:munge "$dir/munge"
-  dd if=/dev/urandom of="$dir/munge/munge.key" bs=1024 count=1 2>/dev/null
-  chown munge:munge "$dir/munge/munge.key"
-  chmod 0400 "$dir/munge/munge.key"
-  su -s /bin/sh munge -c "munged --force --key-file=$dir/munge/munge.key --pid-file=$dir/munge/munged.pid --log-file=$dir/munge/munged.log --seed-file=$dir/munge/seed"
-  touch "$dir/munged.ours"
+  # munged runs as munge: its files in a folder of its own (DIR may sit
+  # under one only root can enter).
+  mdir="$(mktemp -d /tmp/dstrain-munge.XXXXXX)"
+  echo "$mdir" > "$dir/munged.ours"
+  chown munge:munge "$mdir"
+  dd if=/dev/urandom of="$mdir/munge.key" bs=1024 count=1 2>/dev/null
+  chown munge:munge "$mdir/munge.key"
+  chmod 0400 "$mdir/munge.key"
+  su -s /bin/sh munge -c "munged --force --key-file=$mdir/munge.key --pid-file=$mdir/munged.pid --log-file=$mdir/munged.log --seed-file=$mdir/seed"
   wait_for 10 sh -c 'munge -n | unmunge' || { echo "local_slurm: munged did not start"; exit 1; }
 fi
 
@@ -186,6 +194,7 @@ AccountingStorageType=accounting_storage/slurmdbd
 AccountingStorageHost=127.0.0.1
 AccountingStoragePort=$dbd_port
 JobRequeue=1
+AccountingStoreFlags=job_comment
 KillWait=5
 MinJobAge=300
 $topology

@@ -282,9 +282,12 @@ def test_multi(c, a, work):
     check("placing ranks on the fabric Slurm knows" in out,
           "multi: the topology from scontrol was not used:\n%s" % out)
     agents = open(os.path.join(run_dir, "slurm-agents.log")).read()
+    check(agents.count("serving on") == 2,
+          "multi: not two agents serving:\n%s" % agents)
+    # Every rank prints its step lines, prefixed "[rank R host]".
     for node in ("node1", "node2"):
-        check("serving on" in agents and node in out + agents,
-              "multi: no agent on %s:\n%s" % (node, agents))
+        check(" %s] step 10/10" % node in out,
+              "multi: no rank trained on %s:\n%s" % (node, out))
     print("multi: Slurm job %s COMPLETED on 2 Slurm nodes (network "
           "namespaces), 4 ranks, equal parameters" % jid)
 
@@ -295,6 +298,8 @@ def main():
     p.add_argument("--source", required=True)
     p.add_argument("--out", required=True)
     a = p.parse_args()
+    a.source = os.path.abspath(a.source)
+    a.dstrain = os.path.abspath(a.dstrain)
     a.sbatch = os.path.join(a.source, "deploy/slurm/dstrain.sbatch")
     if os.geteuid() != 0:
         print("skipped: a local Slurm needs root (slurmd, munged)")
