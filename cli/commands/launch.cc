@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -26,12 +27,13 @@
 #include "cli/progress.h"
 #include "cli/run_summary.h"
 #include "cli/signal_watcher.h"
-#include "cli/slurm/slurm_agents.h"
 #include "cli/slurm/slurm_allocation.h"
+#include "cli/slurm/slurm_step.h"
 #include "cli/tensorboard_writer.h"
 #include "common/config/job_config_loader.h"
 #include "common/contract/checkpoint_dir.h"
 #include "common/contract/exit_codes.h"
+#include "common/loopback_port.h"
 #include "common/rpc/auth.h"
 #include "common/rpc/tls.h"
 #include "common/rpc/token_file.h"
@@ -57,8 +59,9 @@ constexpr double kStopGraceS = 3.0;
 // A followed job whose coordinator stops answering for this long is given
 // up on.
 constexpr auto kCoordinatorSilenceLimit = std::chrono::seconds(30);
-// In a Slurm allocation: how long the agents srun starts have to register.
-constexpr auto kSlurmAgentsDeadline = std::chrono::seconds(120);
+// In a Slurm allocation: how long the coordinator srun starts has to
+// answer, and the agents to register.
+constexpr auto kSlurmStepDeadline = std::chrono::seconds(120);
 
 bool IsEnded(proto::JobState s) {
   return s == proto::JOB_SUCCEEDED || s == proto::JOB_FAILED ||
@@ -83,10 +86,15 @@ class LaunchRun {
  private:
   int Prepare();  // validation; returns 0 or an exit code
   Status StartEmbedded();
-  // Inside a Slurm allocation (slurm_): an embedded coordinator on this
-  // node's address and an agent on every node of the allocation, started
-  // with srun; returns once enough of them registered.
+  // Inside a Slurm allocation (slurm_): the coordinator on this node and
+  // an agent on every node of the allocation, each a job step started
+  // with srun; returns once enough agents registered.
   Status StartInSlurm();
+  // Waits until `done` or the step ends or the deadline passes; the
+  // error names the step's log.
+  Status AwaitSlurmStep(SlurmStep& step, const std::string& what,
+                        const std::string& log,
+                        const std::function<bool()>& done);
   // The allocation's topology (scontrol show topology) for a job that
   // names no cluster description; "" when Slurm knows none.
   std::string SlurmTopologyFile();
@@ -134,9 +142,10 @@ class LaunchRun {
   std::unique_ptr<coordinator::CoordinatorServer> server_;
   std::unique_ptr<agent::Agent> agent_;
   std::unique_ptr<coordinator::CoordinatorClient> client_;
-  // Inside a Slurm allocation (slurm_allocation.h); its agents' step.
+  // Inside a Slurm allocation (slurm_allocation.h); its steps.
   std::optional<SlurmAllocation> slurm_;
-  std::unique_ptr<SlurmAgents> slurm_agents_;
+  std::unique_ptr<SlurmStep> slurm_coordinator_;
+  std::unique_ptr<SlurmStep> slurm_agents_;
 
   std::vector<proto::StepMetrics> history_;
   proto::JobStatus last_status_;
@@ -283,67 +292,89 @@ Status LaunchRun::StartEmbedded() {
 }
 
 Status LaunchRun::StartInSlurm() {
-  coordinator::CoordinatorOptions co;
-  // Every node of the allocation reaches it at this node's address.
-  co.listen_address = "0.0.0.0:0";
-  co.token = token_;
-  DSTRAIN_ASSIGN_OR_RETURN(auto server,
-                           coordinator::CoordinatorServer::Start(co));
-  server_ = std::move(server);
-  const std::string port =
-      server_->address().substr(server_->address().rfind(':') + 1);
-  address_ = "127.0.0.1:" + port;  // this process's own client
-  // This node as Slurm names it to the others (NodeAddr), else its name.
+  DSTRAIN_ASSIGN_OR_RETURN(auto exe, agent::CurrentExecutable());
+  // The coordinator: a step of one task here, on the first node (where
+  // the batch script runs), on a port just found free.
   const std::string here = slurm_->nodes.front();
+  const int port = FreeLoopbackPort();
+  if (port == 0) return Unavailable("no free TCP port for the coordinator");
+  const std::string coord_log =
+      (fs::path(run_dir_) / "slurm-coordinator.log").string();
+  slurm_coordinator_ = std::make_unique<SlurmStep>();
+  DSTRAIN_RETURN_IF_ERROR(slurm_coordinator_->Start(
+      {"--nodes=1", "--ntasks=1", "--nodelist=" + here,
+       "--job-name=dstrain-coordinator"},
+      {exe, "coordinator", "--listen", "0.0.0.0:" + std::to_string(port)},
+      token_, coord_log));
+  address_ = "127.0.0.1:" + std::to_string(port);  // this process's client
+  coordinator::CoordinatorClient client(address_, token_);
+  DSTRAIN_RETURN_IF_ERROR(
+      AwaitSlurmStep(*slurm_coordinator_, "the coordinator", coord_log,
+                     [&] { return client.ListNodes().ok(); }));
+  // Every node reaches it at this node's address as Slurm knows it
+  // (NodeAddr), else by its name.
   std::string host = here;
   StatusOr<std::string> shown = RunAndRead({"scontrol", "show", "node", here});
   if (shown.ok() && !NodeAddrFromScontrol(*shown).empty()) {
     host = NodeAddrFromScontrol(*shown);
   }
-  DSTRAIN_ASSIGN_OR_RETURN(auto exe, agent::CurrentExecutable());
-  const std::string log = (fs::path(run_dir_) / "slurm-agents.log").string();
-  slurm_agents_ = std::make_unique<SlurmAgents>();
+  const std::string agents_log =
+      (fs::path(run_dir_) / "slurm-agents.log").string();
   const int nodes = static_cast<int>(slurm_->nodes.size());
-  DSTRAIN_RETURN_IF_ERROR(
-      slurm_agents_->Start(exe, nodes, host + ":" + port, token_, log));
+  const std::string n = std::to_string(nodes);
+  slurm_agents_ = std::make_unique<SlurmStep>();
+  DSTRAIN_RETURN_IF_ERROR(slurm_agents_->Start(
+      {"--nodes=" + n, "--ntasks=" + n, "--ntasks-per-node=1",
+       "--job-name=dstrain-agents"},
+      {exe, "agent", "--coordinator", host + ":" + std::to_string(port)},
+      token_, agents_log));
+  console_->Note("dstrain: Slurm job " + slurm_->job_id + ": coordinator on " +
+                 host + ":" + std::to_string(port) +
+                 " (step dstrain-coordinator), an agent on each of " + n +
+                 " node" + (nodes == 1 ? "" : "s") + " (" + slurm_->nodelist +
+                 ", step dstrain-agents); their output: " + coord_log + ", " +
+                 agents_log);
   // The job is placed as soon as nodes.min nodes are free: wait for every
   // node it could use, so that it starts at the size it asked for.
   const int want = std::min(nodes, job_.nodes.max);
-  console_->Note("dstrain: Slurm job " + slurm_->job_id + ": coordinator on " +
-                 host + ":" + port + ", starting an agent on each of " +
-                 std::to_string(nodes) + " node" + (nodes == 1 ? "" : "s") +
-                 " (" + slurm_->nodelist + ") with srun; their output: " +
-                 log);
-  coordinator::CoordinatorClient client(address_, token_);
-  const auto deadline = Clock::now() + kSlurmAgentsDeadline;
   int registered = 0;
+  return AwaitSlurmStep(
+      *slurm_agents_, std::to_string(want) + " agents", agents_log, [&] {
+        StatusOr<proto::ListNodesResponse> listed = client.ListNodes();
+        registered = 0;
+        if (listed.ok()) {
+          for (const proto::NodeStatus& n : listed->nodes()) {
+            registered += n.state() == "alive";
+          }
+        }
+        return registered >= want;
+      });
+}
+
+Status LaunchRun::AwaitSlurmStep(SlurmStep& step, const std::string& what,
+                                 const std::string& log,
+                                 const std::function<bool()>& done) {
+  const auto deadline = Clock::now() + kSlurmStepDeadline;
   while (Clock::now() < deadline) {
     int status = 0;
-    if (!slurm_agents_->Running(&status)) {
-      return Unavailable("srun of the agents ended before they registered (" +
-                         std::string(WIFEXITED(status) ? "exit code " +
-                                         std::to_string(WEXITSTATUS(status))
-                                                       : "killed") +
-                         "); see " + log);
+    if (!step.Running(&status)) {
+      return Unavailable(
+          "the srun of " + what + " ended before it was ready (" +
+          (WIFEXITED(status)
+               ? "exit code " + std::to_string(WEXITSTATUS(status))
+               : std::string("killed")) +
+          "); see " + log);
     }
-    StatusOr<proto::ListNodesResponse> listed = client.ListNodes();
-    registered = 0;
-    if (listed.ok()) {
-      for (const proto::NodeStatus& n : listed->nodes()) {
-        registered += n.state() == "alive";
-      }
-    }
-    if (registered >= want) return Status::Ok();
+    if (done()) return Status::Ok();
     std::unique_lock<std::mutex> lock(mu_);
     if (cv_.wait_for(lock, kPollEvery, [&] { return signals_ > 0; })) {
       return Status(StatusCode::kCancelled,
-                    "interrupted while the agents started");
+                    "interrupted while " + what + " started");
     }
   }
-  return DeadlineExceeded(
-      std::to_string(registered) + " of " + std::to_string(want) +
-      " agents registered within " +
-      std::to_string(kSlurmAgentsDeadline.count()) + " s; see " + log);
+  return DeadlineExceeded(what + " not ready within " +
+                          std::to_string(kSlurmStepDeadline.count()) +
+                          " s; see " + log);
 }
 
 std::string LaunchRun::SlurmTopologyFile() {
@@ -649,6 +680,10 @@ void LaunchRun::Teardown() {
     // Their workers are gone with the job; the agents stop at once.
     slurm_agents_->Stop(kStopGraceS + 7);
     slurm_agents_.reset();
+  }
+  if (slurm_coordinator_) {
+    slurm_coordinator_->Stop(kStopGraceS + 7);
+    slurm_coordinator_.reset();
   }
   if (server_) {
     server_->Shutdown();

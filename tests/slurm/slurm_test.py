@@ -4,8 +4,8 @@ and slurmdbd, slurmctld, slurmd; Debian's packages), through the batch
 script users submit, deploy/slurm/dstrain.sbatch:
 
   single   one node: `sbatch dstrain.sbatch job.yaml` trains the example
-           job; sacct says COMPLETED (exit 0:0) with the agents' step
-           named dstrain-agents; the Slurm job's comment names the dstrain
+           job; sacct says COMPLETED (exit 0:0) with its steps named
+           dstrain-coordinator and dstrain-agents; the Slurm job's comment names the dstrain
            job, and the dstrain job (summary.json) the Slurm job;
   failing  a rank that exits 3 at step 2: sacct says FAILED with a
            non-zero exit code;
@@ -14,6 +14,8 @@ script users submit, deploy/slurm/dstrain.sbatch:
            their step and exit, the launch exits 75, the script requeues
            the job, and the second run resumes from that step with the
            losses of an uninterrupted run;
+  srun     workers straight from `srun --mpi=pmix dstrain worker` (MPI
+           over Slurm's PMIx; Debian's Open MPI has no PMI-2 client);
   multi    two Slurm nodes, each a network namespace with its own address
            (`slurmd -N nodeK`): `sbatch -N 2` trains a 2-node job across
            them, placed by the topology Slurm knows.
@@ -164,8 +166,9 @@ def test_single(c, a, work):
     check(rec[2] == "COMPLETED" and rec[3] == "0:0",
           "single: sacct says %s %s, not COMPLETED 0:0:\n%s" % (rec[2], rec[3], out))
     names = [r[1] for r in c.sacct(jid)]
-    check("dstrain-agents" in names,
-          "single: no dstrain-agents step in sacct: %s" % names)
+    check("dstrain-agents" in names and "dstrain-coordinator" in names,
+          "single: no dstrain-coordinator and dstrain-agents steps in "
+          "sacct: %s" % names)
     check(rec[4].startswith("dstrain job j-"),
           "single: the Slurm job's comment is %r" % rec[4])
     summary = read_json(os.path.join(run_dir, "summary.json"))
@@ -263,6 +266,22 @@ def test_requeue(c, a, work):
           "uninterrupted run" % (jid, stopped, stopped))
 
 
+def test_srun_workers(c, a, work):
+    """Workers straight from srun, MPI over Slurm's PMIx: no agent, no
+    coordinator (backend mpi)."""
+    job = os.path.join(work, "mpi.yaml")
+    with open(job, "w") as f:
+        f.write(job_yaml("mpi", 5).replace("backend: gloo", "backend: mpi"))
+    r = c.run("srun", "-n", "2", "--mpi=pmix", "--job-name=dstrain-workers",
+              a.dstrain, "worker", "--job", job, cwd=work)
+    out = r.stdout + r.stderr
+    check(r.returncode == 0, "srun workers: exit %d:\n%s" % (r.returncode, out))
+    check("2 ranks, backend mpi" in out and "done, 5 steps" in out,
+          "srun workers: not 2 MPI ranks training 5 steps:\n%s" % out)
+    print("srun workers: srun -n 2 --mpi=pmix dstrain worker trained 5 steps "
+          "on 2 MPI ranks")
+
+
 def test_multi(c, a, work):
     job = os.path.join(work, "multi.yaml")
     with open(job, "w") as f:
@@ -313,6 +332,7 @@ def main():
         test_single(c, a, work)
         test_failing(c, a, work)
         test_requeue(c, a, work)
+        test_srun_workers(c, a, work)
         c.stop()
         clusters.pop()
         c2 = Cluster(a.source, work, 2)

@@ -1,4 +1,4 @@
-#include "cli/slurm/slurm_agents.h"
+#include "cli/slurm/slurm_step.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -91,43 +91,40 @@ StatusOr<std::string> RunAndRead(const std::vector<std::string>& argv) {
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     std::string cmd;
     for (const std::string& a : argv) cmd += (cmd.empty() ? "" : " ") + a;
-    return Unavailable("`" + cmd + "` failed" +
-                       (WIFEXITED(status)
-                            ? " with exit code " +
-                                  std::to_string(WEXITSTATUS(status))
-                            : std::string(" by a signal")));
+    return Unavailable(
+        "`" + cmd + "` failed" +
+        (WIFEXITED(status)
+             ? " with exit code " + std::to_string(WEXITSTATUS(status))
+             : std::string(" by a signal")));
   }
   return text;
 }
 
-SlurmAgents::~SlurmAgents() { Stop(0); }
+SlurmStep::~SlurmStep() { Stop(0); }
 
-Status SlurmAgents::Start(const std::string& exe, int nodes,
-                          const std::string& coordinator,
-                          const std::string& token,
-                          const std::string& log_path) {
+Status SlurmStep::Start(const std::vector<std::string>& srun_options,
+                        const std::vector<std::string>& command,
+                        const std::string& token, const std::string& log_path) {
   const std::string srun = FindInPath("srun");
   if (srun.empty()) {
     return NotFound(
         "srun is not in PATH: inside a Slurm allocation dstrain starts its "
-        "agents with srun (DSTRAIN_SLURM=0 runs on this node only)");
+        "coordinator and agents with srun (DSTRAIN_SLURM=0 runs on this "
+        "node only)");
   }
-  const int log = ::open(log_path.c_str(),
-                         O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  const int log =
+      ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log < 0) {
     return Internal("cannot open " + log_path + ": " + std::strerror(errno));
   }
-  const std::string n = std::to_string(nodes);
   // --overlap: the step shares the allocation with the batch step (and
   // the workers the agents start belong to it); --cpu-bind=none: the
-  // agents bind their ranks themselves (NUMA); --kill-on-bad-exit=0: an
-  // agent that stops does not take the others down (its node is lost).
-  std::vector<std::string> args = {
-      srun,           "--overlap",         "--nodes=" + n,
-      "--ntasks=" + n, "--ntasks-per-node=1", "--cpu-bind=none",
-      "--kill-on-bad-exit=0", "--job-name=dstrain-agents",
-      exe,            "agent",             "--coordinator",
-      coordinator};
+  // agents bind their ranks themselves (NUMA); --kill-on-bad-exit=0: a
+  // task that stops does not take the others down.
+  std::vector<std::string> args = {srun, "--overlap", "--cpu-bind=none",
+                                   "--kill-on-bad-exit=0"};
+  args.insert(args.end(), srun_options.begin(), srun_options.end());
+  args.insert(args.end(), command.begin(), command.end());
   std::vector<std::string> env;
   for (char** e = environ; *e != nullptr; ++e) {
     if (std::strncmp(*e, "DSTRAIN_TOKEN=", 14) != 0) env.emplace_back(*e);
@@ -155,7 +152,7 @@ Status SlurmAgents::Start(const std::string& exe, int nodes,
   return Status::Ok();
 }
 
-bool SlurmAgents::Running(int* wait_status) {
+bool SlurmStep::Running(int* wait_status) {
   if (pid_ <= 0) return false;
   int status = 0;
   const pid_t r = ::waitpid(pid_, &status, WNOHANG);
@@ -165,11 +162,11 @@ bool SlurmAgents::Running(int* wait_status) {
   return false;
 }
 
-void SlurmAgents::Stop(double grace_s) {
+void SlurmStep::Stop(double grace_s) {
   if (!Running()) return;
   ::kill(pid_, SIGTERM);
-  const auto deadline = std::chrono::steady_clock::now() +
-                        std::chrono::duration<double>(grace_s);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::duration<double>(grace_s);
   while (std::chrono::steady_clock::now() < deadline) {
     if (!Running()) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
