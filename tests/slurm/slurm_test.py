@@ -15,7 +15,8 @@ script users submit, deploy/slurm/dstrain.sbatch:
            the job, and the second run resumes from that step with the
            losses of an uninterrupted run;
   srun     workers straight from `srun --mpi=pmix dstrain worker` (MPI
-           over Slurm's PMIx; Debian's Open MPI has no PMI-2 client);
+           over Slurm's PMIx; Debian's Open MPI has no PMI-2 client), and
+           from mpirun inside an allocation;
   multi    two Slurm nodes, each a network namespace with its own address
            (`slurmd -N nodeK`): `sbatch -N 2` trains a 2-node job across
            them, placed by the topology Slurm knows.
@@ -278,8 +279,20 @@ def test_srun_workers(c, a, work):
     check(r.returncode == 0, "srun workers: exit %d:\n%s" % (r.returncode, out))
     check("2 ranks, backend mpi" in out and "done, 5 steps" in out,
           "srun workers: not 2 MPI ranks training 5 steps:\n%s" % out)
-    print("srun workers: srun -n 2 --mpi=pmix dstrain worker trained 5 steps "
-          "on 2 MPI ranks")
+    # And mpirun inside an allocation (Open MPI takes its slots from Slurm).
+    out_path = os.path.join(work, "mpirun.out")
+    jid = c.sbatch(["-n", "2", "--output=" + out_path, "--wrap",
+                    "mpirun -np 2 %s worker --job %s" % (a.dstrain, job)],
+                   extra_env={"OMPI_ALLOW_RUN_AS_ROOT": "1",
+                              "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"},
+                   cwd=work)
+    rec = c.wait_done(jid, 120)
+    out = open(out_path).read()
+    check(rec[2] == "COMPLETED" and "MPI launch by mpirun" in out
+          and "done, 5 steps" in out,
+          "mpirun in an allocation: %s:\n%s" % (rec[2], out))
+    print("srun workers: srun -n 2 --mpi=pmix dstrain worker, and mpirun -np 2 "
+          "in an sbatch allocation, trained 5 steps on 2 MPI ranks")
 
 
 def test_multi(c, a, work):
