@@ -293,31 +293,32 @@ Status LaunchRun::StartEmbedded() {
 
 Status LaunchRun::StartInSlurm() {
   DSTRAIN_ASSIGN_OR_RETURN(auto exe, agent::CurrentExecutable());
-  // The coordinator: a step of one task here, on the first node (where
-  // the batch script runs), on a port just found free.
-  const std::string here = slurm_->nodes.front();
+  // The coordinator: a step of one task on the first node (where the
+  // batch script usually runs, but not necessarily), on a port just found
+  // free. Everyone, this process included, reaches it at that node's
+  // address as Slurm knows it (NodeAddr), else by its name.
+  const std::string first = slurm_->nodes.front();
+  std::string host = first;
+  StatusOr<std::string> shown =
+      RunAndRead({"scontrol", "show", "node", first});
+  if (shown.ok() && !NodeAddrFromScontrol(*shown).empty()) {
+    host = NodeAddrFromScontrol(*shown);
+  }
   const int port = FreeLoopbackPort();
   if (port == 0) return Unavailable("no free TCP port for the coordinator");
   const std::string coord_log =
       (fs::path(run_dir_) / "slurm-coordinator.log").string();
   slurm_coordinator_ = std::make_unique<SlurmStep>();
   DSTRAIN_RETURN_IF_ERROR(slurm_coordinator_->Start(
-      {"--nodes=1", "--ntasks=1", "--nodelist=" + here,
+      {"--nodes=1", "--ntasks=1", "--nodelist=" + first,
        "--job-name=dstrain-coordinator"},
       {exe, "coordinator", "--listen", "0.0.0.0:" + std::to_string(port)},
       token_, coord_log));
-  address_ = "127.0.0.1:" + std::to_string(port);  // this process's client
+  address_ = host + ":" + std::to_string(port);
   coordinator::CoordinatorClient client(address_, token_);
   DSTRAIN_RETURN_IF_ERROR(
       AwaitSlurmStep(*slurm_coordinator_, "the coordinator", coord_log,
                      [&] { return client.ListNodes().ok(); }));
-  // Every node reaches it at this node's address as Slurm knows it
-  // (NodeAddr), else by its name.
-  std::string host = here;
-  StatusOr<std::string> shown = RunAndRead({"scontrol", "show", "node", here});
-  if (shown.ok() && !NodeAddrFromScontrol(*shown).empty()) {
-    host = NodeAddrFromScontrol(*shown);
-  }
   const std::string agents_log =
       (fs::path(run_dir_) / "slurm-agents.log").string();
   const int nodes = static_cast<int>(slurm_->nodes.size());
@@ -326,7 +327,7 @@ Status LaunchRun::StartInSlurm() {
   DSTRAIN_RETURN_IF_ERROR(slurm_agents_->Start(
       {"--nodes=" + n, "--ntasks=" + n, "--ntasks-per-node=1",
        "--job-name=dstrain-agents"},
-      {exe, "agent", "--coordinator", host + ":" + std::to_string(port)},
+      {exe, "agent", "--coordinator", address_},
       token_, agents_log));
   console_->Note("dstrain: Slurm job " + slurm_->job_id + ": coordinator on " +
                  host + ":" + std::to_string(port) +
@@ -602,22 +603,7 @@ int LaunchRun::Follow() {
       detached_ = true;
       return kExitInterrupted;
     }
-    if (signals >= 1 && !cancel_sent && slurm_agents_ &&
-        (sig == SIGTERM || sig == SIGUSR1)) {
-      // Slurm's time-limit or preemption signal: the same, through the
-      // coordinator, on every node of the allocation.
-      cancel_sent = true;
-      const std::string name = sig == SIGTERM ? "SIGTERM" : "SIGUSR1";
-      console_->Note("dstrain: " + name +
-                     ": the workers checkpoint after their current step and "
-                     "stop (again to kill them at once)");
-      StatusOr<proto::CancelJobResponse> r =
-          client_->PreemptJob(job_id_, kPreemptGraceS, "preempted by " + name);
-      if (!r.ok()) {
-        console_->Note("dstrain: preemption failed: " + r.status().message());
-      }
-    }
-    if (signals >= 1 && !cancel_sent && agent_ &&
+    if (signals >= 1 && !cancel_sent && (agent_ || slurm_agents_) &&
         (sig == SIGTERM || sig == SIGUSR1)) {
       // Preemption or a time limit (Slurm's --signal): the workers finish
       // their step, write its checkpoint and exit 75; the job ends
@@ -627,10 +613,19 @@ int LaunchRun::Follow() {
       console_->Note("dstrain: " + name +
                      ": the workers checkpoint after their current step and "
                      "stop (again to kill them at once)");
-      agent::Agent* agent = agent_.get();
-      preempt_ = std::thread([agent, name] {
-        agent->StopAllWorkers(kPreemptGraceS, "preempted by " + name);
-      });
+      if (agent_) {
+        agent::Agent* agent = agent_.get();
+        preempt_ = std::thread([agent, name] {
+          agent->StopAllWorkers(kPreemptGraceS, "preempted by " + name);
+        });
+      } else {
+        // Every node of the allocation, through the coordinator.
+        StatusOr<proto::CancelJobResponse> r = client_->PreemptJob(
+            job_id_, kPreemptGraceS, "preempted by " + name);
+        if (!r.ok()) {
+          console_->Note("dstrain: preemption failed: " + r.status().message());
+        }
+      }
     }
     if (signals >= 1 && !cancel_sent) {
       cancel_sent = true;
@@ -646,6 +641,8 @@ int LaunchRun::Follow() {
       killed = true;
       if (agent_) {
         agent_->StopAllWorkers(0, "interrupted twice");
+      } else if (slurm_agents_) {
+        (void)client_->CancelJob(job_id_, "interrupted twice");
       }
       // One last look for the final state; no more waiting.
       auto final_st = client_->GetJobStatus(job_id_, 0);
