@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "common/loopback_port.h"
+#include "common/program_path.h"
 #include "common/termination_signals.h"
 
 extern char** environ;
@@ -79,22 +80,6 @@ std::string ThisExecutable() {
   if (n <= 0) return "";
   exe[n] = '\0';
   return exe;
-}
-
-// The first executable `name` on PATH, or "".
-std::string OnPath(const std::string& name) {
-  const char* path = std::getenv("PATH");
-  std::string dirs = path != nullptr ? path : "/usr/bin:/bin";
-  std::size_t start = 0;
-  while (start <= dirs.size()) {
-    std::size_t colon = dirs.find(':', start);
-    if (colon == std::string::npos) colon = dirs.size();
-    const std::string dir = dirs.substr(start, colon - start);
-    start = colon + 1;
-    const std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return "";
 }
 
 struct ChildSpec {
@@ -244,7 +229,7 @@ int RunLocalRanks(const LocalRanksOptions& options) {
 
 int RunUnderMpirun(const LocalRanksOptions& options) {
   const std::string exe = ThisExecutable();
-  const std::string mpirun = OnPath("mpirun");
+  const std::string mpirun = FindProgram("mpirun");
   if (exe.empty() || mpirun.empty()) {
     std::fprintf(stderr, "%s: %s\n", options.what.c_str(),
                  exe.empty() ? "cannot find this executable"

@@ -11,6 +11,8 @@
 #include <cstring>
 #include <thread>
 
+#include "common/program_path.h"
+
 extern char** environ;
 
 namespace dstrain::cli {
@@ -34,24 +36,8 @@ std::vector<char*> CStrings(std::vector<std::string>& v) {
 
 }  // namespace
 
-std::string FindInPath(const std::string& program) {
-  if (program.find('/') != std::string::npos) return program;
-  const char* path = std::getenv("PATH");
-  std::string dirs = path != nullptr ? path : "/usr/bin:/bin";
-  std::size_t start = 0;
-  while (start <= dirs.size()) {
-    std::size_t end = dirs.find(':', start);
-    if (end == std::string::npos) end = dirs.size();
-    const std::string candidate =
-        (end > start ? dirs.substr(start, end - start) : ".") + "/" + program;
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-    start = end + 1;
-  }
-  return "";
-}
-
 StatusOr<std::string> RunAndRead(const std::vector<std::string>& argv) {
-  const std::string path = FindInPath(argv.at(0));
+  const std::string path = FindProgram(argv.at(0));
   if (path.empty()) return NotFound(argv[0] + " is not in PATH");
   int out[2];
   if (::pipe2(out, O_CLOEXEC) != 0) {
@@ -105,7 +91,7 @@ SlurmStep::~SlurmStep() { Stop(0); }
 Status SlurmStep::Start(const std::vector<std::string>& srun_options,
                         const std::vector<std::string>& command,
                         const std::string& token, const std::string& log_path) {
-  const std::string srun = FindInPath("srun");
+  const std::string srun = FindProgram("srun");
   if (srun.empty()) {
     return NotFound(
         "srun is not in PATH: inside a Slurm allocation dstrain starts its "

@@ -50,7 +50,4 @@ class SlurmStep {
 // /dev/null and stderr discarded.
 StatusOr<std::string> RunAndRead(const std::vector<std::string>& argv);
 
-// The absolute path of `program` in PATH; "" when absent.
-std::string FindInPath(const std::string& program);
-
 }  // namespace dstrain::cli
