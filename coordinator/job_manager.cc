@@ -1317,14 +1317,7 @@ void JobManager::CheckStragglers() {
         RankWork r;
         r.rank = rank;
         r.host = job.ranks[rank].host();
-        if (job.cluster != nullptr) {
-          const topology::Cluster& c = job.cluster->cluster;
-          const topology::VertexId host = c.Find(r.host);
-          if (c.IsHost(host)) {
-            const topology::VertexId leaf = c.LeafOf(host);
-            if (leaf != topology::kNoVertex) r.leaf = c.vertex(leaf).name;
-          }
-        }
+        r.leaf = LeafOf(job, r.host);
         r.work_s = w.first / w.second;
         ranks.push_back(std::move(r));
       }
