@@ -17,9 +17,9 @@ struct RunSummary {
   std::string job_name;
   std::string job_id;
   std::string slurm_job_id;  // the allocation it ran in, "" outside Slurm
-  std::string state;   // "SUCCEEDED", "FAILED", "CANCELLED", ...
-  std::string reason;  // why it failed or was cancelled
-  int steps = 0;       // last step rank 0 reported
+  std::string state;         // "SUCCEEDED", "FAILED", "CANCELLED", ...
+  std::string reason;        // why it failed or was cancelled
+  int steps = 0;             // last step rank 0 reported
   int total_steps = 0;
   int world_size = 0;
   std::vector<double> losses;  // rank 0's, by step

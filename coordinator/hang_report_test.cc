@@ -66,10 +66,10 @@ TEST(HangReportTest, AStoppedRankInsideTheCollectiveIsTheCulprit) {
 // Stopped just after it started the next collective, before the others
 // finished the one before: they are behind the frontier because of it.
 TEST(HangReportTest, AStoppedRankAheadOfTheOthersIsTheOnlyCulprit) {
-  const proto::HangReport r = DescribeHang(
-      {Rank(0, "a", 8, 7), Rank(1, "a", 8, 7), Rank(2, "b", 8, 7),
-       Rank(3, "b", 9, 8, "stopped")},
-      31);
+  const proto::HangReport r =
+      DescribeHang({Rank(0, "a", 8, 7), Rank(1, "a", 8, 7), Rank(2, "b", 8, 7),
+                    Rank(3, "b", 9, 8, "stopped")},
+                   31);
   ASSERT_EQ(r.culprits_size(), 1);
   EXPECT_EQ(r.culprits(0).rank(), 3);
   EXPECT_EQ(r.culprits(0).why(), "stopped");

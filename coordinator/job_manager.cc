@@ -426,7 +426,8 @@ StatusOr<std::string> JobManager::LaunchJob(const proto::JobSpec& spec) {
     submitted.set_to_state(proto::JOB_PENDING);
     submitted.set_cause(spec.slurm_job_id().empty()
                             ? std::string("submitted")
-                            : "submitted from Slurm job " + spec.slurm_job_id());
+                            : "submitted from Slurm job " +
+                                  spec.slurm_job_id());
     job.events.push_back(submitted);
   }
   // Recorded before anyone can see the job: a job the caller is told

@@ -299,8 +299,7 @@ Status LaunchRun::StartInSlurm() {
   // address as Slurm knows it (NodeAddr), else by its name.
   const std::string first = slurm_->nodes.front();
   std::string host = first;
-  StatusOr<std::string> shown =
-      RunAndRead({"scontrol", "show", "node", first});
+  StatusOr<std::string> shown = RunAndRead({"scontrol", "show", "node", first});
   if (shown.ok() && !NodeAddrFromScontrol(*shown).empty()) {
     host = NodeAddrFromScontrol(*shown);
   }
@@ -327,8 +326,7 @@ Status LaunchRun::StartInSlurm() {
   DSTRAIN_RETURN_IF_ERROR(slurm_agents_->Start(
       {"--nodes=" + n, "--ntasks=" + n, "--ntasks-per-node=1",
        "--job-name=dstrain-agents"},
-      {exe, "agent", "--coordinator", address_},
-      token_, agents_log));
+      {exe, "agent", "--coordinator", address_}, token_, agents_log));
   console_->Note("dstrain: Slurm job " + slurm_->job_id + ": coordinator on " +
                  host + ":" + std::to_string(port) +
                  " (step dstrain-coordinator), an agent on each of " + n +

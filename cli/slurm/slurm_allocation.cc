@@ -57,11 +57,14 @@ StatusOr<std::optional<SlurmAllocation>> ReadSlurmAllocation(
                            " but SLURM_JOB_NODELIST=`" + *list + "` names " +
                            std::to_string(a.nodes.size()) + " nodes");
   }
-  DSTRAIN_RETURN_IF_ERROR(ReadCount(env, "SLURM_CPUS_ON_NODE", &a.cpus_on_node));
-  DSTRAIN_RETURN_IF_ERROR(ReadCount(env, "SLURM_GPUS_ON_NODE", &a.gpus_on_node));
+  DSTRAIN_RETURN_IF_ERROR(
+      ReadCount(env, "SLURM_CPUS_ON_NODE", &a.cpus_on_node));
+  DSTRAIN_RETURN_IF_ERROR(
+      ReadCount(env, "SLURM_GPUS_ON_NODE", &a.gpus_on_node));
   DSTRAIN_RETURN_IF_ERROR(
       ReadCount(env, "SLURM_NTASKS_PER_NODE", &a.ntasks_per_node));
-  DSTRAIN_RETURN_IF_ERROR(ReadCount(env, "SLURM_GPUS_PER_TASK", &a.gpus_per_task));
+  DSTRAIN_RETURN_IF_ERROR(
+      ReadCount(env, "SLURM_GPUS_PER_TASK", &a.gpus_per_task));
   DSTRAIN_RETURN_IF_ERROR(
       ReadCount(env, "SLURM_RESTART_COUNT", &a.restart_count));
   a.gpu_bind = env("SLURM_GPU_BIND").value_or("");
@@ -72,25 +75,23 @@ AllocationCheck CheckJobAgainstAllocation(const config::JobConfig& job,
                                           const SlurmAllocation& alloc) {
   AllocationCheck c;
   const int nodes = static_cast<int>(alloc.nodes.size());
-  const std::string where = "Slurm job " + alloc.job_id + " (" +
-                            std::to_string(nodes) + " node" +
-                            (nodes == 1 ? "" : "s") + ": " + alloc.nodelist +
-                            ")";
+  const std::string where =
+      "Slurm job " + alloc.job_id + " (" + std::to_string(nodes) + " node" +
+      (nodes == 1 ? "" : "s") + ": " + alloc.nodelist + ")";
   if (job.nodes.min > nodes) {
-    c.errors.push_back(
-        "nodes.min = " + std::to_string(job.nodes.min) + " in " +
-        job.source_path + " but " + where +
-        " has fewer: submit with `sbatch -N " + std::to_string(job.nodes.min) +
-        "` or lower nodes.min");
+    c.errors.push_back("nodes.min = " + std::to_string(job.nodes.min) + " in " +
+                       job.source_path + " but " + where +
+                       " has fewer: submit with `sbatch -N " +
+                       std::to_string(job.nodes.min) + "` or lower nodes.min");
   }
   if (job.device == config::Device::kCuda && alloc.gpus_on_node > 0 &&
       job.procs_per_node > alloc.gpus_on_node) {
-    c.errors.push_back("procs_per_node = " +
-                       std::to_string(job.procs_per_node) +
-                       " cuda ranks but " + where + " gives each node " +
-                       std::to_string(alloc.gpus_on_node) +
-                       " GPU(s): ask for --gpus-per-node=" +
-                       std::to_string(job.procs_per_node));
+    c.errors.push_back(
+        "procs_per_node = " + std::to_string(job.procs_per_node) +
+        " cuda ranks but " + where + " gives each node " +
+        std::to_string(alloc.gpus_on_node) +
+        " GPU(s): ask for --gpus-per-node=" +
+        std::to_string(job.procs_per_node));
   }
   const int threads = job.procs_per_node * job.threads_per_proc;
   if (alloc.cpus_on_node > 0 && threads > alloc.cpus_on_node) {

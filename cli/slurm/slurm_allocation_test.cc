@@ -57,10 +57,10 @@ TEST(ReadSlurmAllocationTest, ReadsTheNodesAndCounts) {
 }
 
 TEST(ReadSlurmAllocationTest, MalformedValuesNameTheVariable) {
-  EXPECT_THAT(ReadSlurmAllocation(Env(
-                  {{"SLURM_JOB_ID", "1"}, {"SLURM_JOB_NODELIST", "n[3-1]"}})),
-              StatusIs(StatusCode::kInvalidArgument,
-                       HasSubstr("SLURM_JOB_NODELIST")));
+  EXPECT_THAT(
+      ReadSlurmAllocation(
+          Env({{"SLURM_JOB_ID", "1"}, {"SLURM_JOB_NODELIST", "n[3-1]"}})),
+      StatusIs(StatusCode::kInvalidArgument, HasSubstr("SLURM_JOB_NODELIST")));
   EXPECT_THAT(ReadSlurmAllocation(Env({{"SLURM_JOB_ID", "1"},
                                        {"SLURM_JOB_NODELIST", "n[1-2]"},
                                        {"SLURM_JOB_NUM_NODES", "3"}})),
