@@ -65,10 +65,8 @@ TEST_F(NetnsLaunchTest, ANodeWhoseLinkGoesDownIsLostWithinThreeHeartbeats) {
   const fs::path run_dir = dir_ / "long";
   auto launch = Launch(job, run_dir);
   ASSERT_TRUE(launch);
-  ASSERT_TRUE(WaitFor(
-      [&] { return ReadJsonLines(run_dir / "metrics.jsonl").size() >= 3; },
-      120s))
-      << launch->Stdout() << launch->Stderr();
+  WaitForSteps(run_dir, 3, *launch, 120s);
+  if (HasFatalFailure()) return;
 
   ASSERT_TRUE(hosts_->SetLinkUp(2, false));
   const auto cut = std::chrono::steady_clock::now();
@@ -98,34 +96,18 @@ TEST_F(NetnsLaunchTest, AStoppedRankIsNamedWithTheCollectiveTheOthersWaitIn) {
   const fs::path run_dir = dir_ / "hang";
   auto launch = Launch(job, run_dir);
   ASSERT_TRUE(launch);
-  ASSERT_TRUE(WaitFor(
-      [&] { return ReadJsonLines(run_dir / "metrics.jsonl").size() >= 3; },
-      120s))
-      << launch->Stdout() << launch->Stderr();
+  WaitForSteps(run_dir, 3, *launch, 120s);
+  if (HasFatalFailure()) return;
   const pid_t rank3 =
       FindWorker({"RANK=3", "DSTRAIN_NODE_NAME=node-2", "DSTRAIN_ATTEMPT=0",
                   "DSTRAIN_RUN_DIR=" + run_dir.string()});
   ASSERT_GT(rank3, 0) << "rank 3's worker not found in /proc";
-  std::string job_id;
-  const auto status = [&]() -> Struct {
-    auto jobs = In(0, {"jobs", "--json", "--coordinator", coordinator_,
-                       "--token-file", token_});
-    if (!jobs || !jobs->Wait(30s)) return Struct();
-    const Struct all = testing::ParseJson(jobs->Stdout());
-    const auto& list = all.fields().at("jobs").list_value();
-    if (list.values_size() == 0) return Struct();
-    job_id = testing::Str(list.values(0).struct_value(), "job_id");
-    auto st = In(0, {"status", job_id, "--json", "--coordinator", coordinator_,
-                     "--token-file", token_});
-    if (!st || !st->Wait(30s)) return Struct();
-    return testing::ParseJson(st->Stdout());
-  };
   ASSERT_EQ(::kill(rank3, SIGSTOP), 0);
   const auto stopped = std::chrono::steady_clock::now();
   Struct st;
   ASSERT_TRUE(WaitFor(
       [&] {
-        st = status();
+        st = Status();
         return st.fields().count("hang") != 0;
       },
       60s))
@@ -159,7 +141,7 @@ TEST_F(NetnsLaunchTest, AStoppedRankIsNamedWithTheCollectiveTheOthersWaitIn) {
   // attempt 1 trains.
   ASSERT_TRUE(WaitFor(
       [&] {
-        const Struct now = status();
+        const Struct now = Status();
         return now.fields().count("attempt") != 0 &&
                testing::Num(now, "attempt") == 1 &&
                testing::Str(now, "state") == "JOB_RUNNING" &&
@@ -167,7 +149,7 @@ TEST_F(NetnsLaunchTest, AStoppedRankIsNamedWithTheCollectiveTheOthersWaitIn) {
       },
       120s))
       << launch->Stdout() << launch->Stderr();
-  auto cancel = In(0, {"cancel", job_id, "--coordinator", coordinator_,
+  auto cancel = In(0, {"cancel", job_id_, "--coordinator", coordinator_,
                        "--token-file", token_});
   ASSERT_TRUE(cancel);
   EXPECT_TRUE(cancel->Wait(30s).has_value());
@@ -268,13 +250,7 @@ TEST_F(NetnsLaunchTest, ARanksLogsStreamFromAnotherNode) {
   std::string job_id;
   ASSERT_TRUE(WaitFor(
       [&] {
-        auto jobs = In(0, {"jobs", "--json", "--coordinator", coordinator_,
-                           "--token-file", token_});
-        if (!jobs || !jobs->Wait(30s)) return false;
-        const Struct all = testing::ParseJson(jobs->Stdout());
-        const auto& list = all.fields().at("jobs").list_value();
-        if (list.values_size() == 0) return false;
-        job_id = testing::Str(list.values(0).struct_value(), "job_id");
+        job_id = LatestJobId();
         return !job_id.empty();
       },
       60s));

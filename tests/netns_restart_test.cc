@@ -89,22 +89,6 @@ std::map<int, double> LossByStep(const fs::path& run) {
 
 class NetnsRestartTest : public NetnsLaunchTest {
  protected:
-  // The latest job's status (`dstrain status --json`); empty before one
-  // exists.
-  Struct Status() {
-    auto jobs = In(0, {"jobs", "--json", "--coordinator", coordinator_,
-                       "--token-file", token_});
-    if (!jobs || !jobs->Wait(30s)) return Struct();
-    const Struct all = testing::ParseJson(jobs->Stdout());
-    const auto& list = all.fields().at("jobs").list_value();
-    if (list.values_size() == 0) return Struct();
-    job_id_ = Str(list.values(list.values_size() - 1).struct_value(), "job_id");
-    auto st = In(0, {"status", job_id_, "--json", "--coordinator", coordinator_,
-                     "--token-file", token_});
-    if (!st || !st->Wait(30s)) return Struct();
-    return testing::ParseJson(st->Stdout());
-  }
-
   // The Unix time of the first event whose cause holds `text`; -1 when
   // none does.
   static double EventTime(const Struct& st, const std::string& text) {
@@ -137,16 +121,6 @@ class NetnsRestartTest : public NetnsLaunchTest {
     return hosts;
   }
 
-  void WaitForStep(const fs::path& run_dir, std::size_t steps,
-                   const testing::Subprocess& launch) {
-    ASSERT_TRUE(WaitFor(
-        [&] {
-          return ReadJsonLines(run_dir / "metrics.jsonl").size() >= steps;
-        },
-        180s))
-        << launch.Stdout() << launch.Stderr();
-  }
-
   // Whether the job runs its attempt `attempt`.
   static bool Running(const Struct& st, int attempt) {
     return st.fields().count("state") != 0 &&
@@ -172,8 +146,6 @@ class NetnsRestartTest : public NetnsLaunchTest {
     EXPECT_LE(lost - cut_at, 3 * 1.0 + 1.5) << Events(st);
     return st;
   }
-
-  std::string job_id_;
 };
 
 TEST_F(NetnsRestartTest, AKilledWorkerIsRestartedToTheParametersOfAWholeRun) {
@@ -193,7 +165,8 @@ TEST_F(NetnsRestartTest, AKilledWorkerIsRestartedToTheParametersOfAWholeRun) {
   // A step between two checkpoints, drawn anew each run.
   std::mt19937 rng(std::random_device{}());
   const int at = std::uniform_int_distribution<int>(12, 45)(rng);
-  WaitForStep(killed, at, *launch);
+  WaitForSteps(killed, at, *launch, 180s);
+  if (HasFatalFailure()) return;
   const pid_t rank3 =
       FindWorker({"RANK=3", "DSTRAIN_NODE_NAME=node-2", "DSTRAIN_ATTEMPT=0",
                   "DSTRAIN_RUN_DIR=" + killed.string()});
@@ -234,7 +207,8 @@ TEST_F(NetnsRestartTest, AnElasticJobGoesOnReshardedOnTheNodeLeft) {
   const fs::path run_dir = dir_ / "elastic";
   auto launch = Launch(job, run_dir);
   ASSERT_TRUE(launch);
-  WaitForStep(run_dir, 14, *launch);
+  WaitForSteps(run_dir, 14, *launch, 180s);
+  if (HasFatalFailure()) return;
   // SIGKILL node-2's agent: its workers die with it (PR_SET_PDEATHSIG).
   ASSERT_EQ(::kill(agents_[1]->pid(), SIGKILL), 0);
   const Struct st = RestartedAfterNode2Lost(NowUnixSeconds(), *launch);
@@ -306,7 +280,8 @@ TEST_F(NetnsSpareTest, ANodeWhoseLinkGoesDownIsReplacedByTheSpare) {
   const fs::path run_dir = dir_ / "spare";
   auto launch = Launch(job, run_dir);
   ASSERT_TRUE(launch);
-  WaitForStep(run_dir, 14, *launch);
+  WaitForSteps(run_dir, 14, *launch, 180s);
+  if (HasFatalFailure()) return;
   Struct st = Status();
   ASSERT_EQ(RankHosts(st),
             (std::vector<std::string>{"node-1", "node-1", "node-2", "node-2"}));

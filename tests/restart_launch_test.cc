@@ -73,6 +73,17 @@ class RestartLaunchTest : public testing::DstrainTest {
     return StartDstrain(args);
   }
 
+  // Until the run's metrics.jsonl reaches `step`.
+  void WaitPastStep(const fs::path& metrics, int step, const Subprocess& sp) {
+    ASSERT_TRUE(testing::WaitFor(
+        [&] {
+          const auto lines = ReadJsonLines(metrics);
+          return !lines.empty() && Num(lines.back(), "step") >= step;
+        },
+        120s))
+        << sp.Stderr();
+  }
+
   std::string job_;
 };
 
@@ -89,13 +100,8 @@ TEST_F(RestartLaunchTest, KilledWorkerRestartsFromACheckpointAndSucceeds) {
   auto sp = Start("killed");
   ASSERT_TRUE(sp);
   const fs::path metrics = dir_ / "killed" / "metrics.jsonl";
-  ASSERT_TRUE(testing::WaitFor(
-      [&] {
-        const auto lines = ReadJsonLines(metrics);
-        return !lines.empty() && Num(lines.back(), "step") >= 15;
-      },
-      120s))
-      << sp->Stderr();
+  WaitPastStep(metrics, 15, *sp);
+  if (HasFatalFailure()) return;
   // Rank 1's worker: a descendant of launch (through its agent).
   pid_t victim = -1;
   ASSERT_TRUE(testing::WaitFor(
@@ -202,13 +208,8 @@ TEST_F(RestartLaunchTest,
   auto sp = Start("preempted", no_periodic);
   ASSERT_TRUE(sp);
   const fs::path metrics = dir_ / "preempted" / "metrics.jsonl";
-  ASSERT_TRUE(testing::WaitFor(
-      [&] {
-        const auto lines = ReadJsonLines(metrics);
-        return !lines.empty() && Num(lines.back(), "step") >= 15;
-      },
-      120s))
-      << sp->Stderr();
+  WaitPastStep(metrics, 15, *sp);
+  if (HasFatalFailure()) return;
   sp->Signal(SIGTERM);
   auto st = sp->Wait(120s);
   ASSERT_TRUE(st.has_value()) << "launch did not stop\n" << sp->Stderr();

@@ -106,6 +106,40 @@ class NetnsLaunchTest : public DstrainTest {
                   token_, "--run-dir", run_dir.string()});
   }
 
+  // The latest job's id (`dstrain jobs --json`, in submission order); ""
+  // before there is one.
+  std::string LatestJobId() {
+    auto jobs = In(0, {"jobs", "--json", "--coordinator", coordinator_,
+                       "--token-file", token_});
+    if (!jobs || !jobs->Wait(30s)) return "";
+    const Struct all = ParseJson(jobs->Stdout());
+    const auto& list = all.fields().at("jobs").list_value();
+    if (list.values_size() == 0) return "";
+    return Str(list.values(list.values_size() - 1).struct_value(), "job_id");
+  }
+
+  // The latest job's status (`dstrain status --json`), its id in job_id_;
+  // empty before there is one.
+  Struct Status() {
+    job_id_ = LatestJobId();
+    if (job_id_.empty()) return Struct();
+    auto st = In(0, {"status", job_id_, "--json", "--coordinator", coordinator_,
+                     "--token-file", token_});
+    if (!st || !st->Wait(30s)) return Struct();
+    return ParseJson(st->Stdout());
+  }
+
+  // Until `run_dir`'s metrics.jsonl holds `steps` lines.
+  void WaitForSteps(const fs::path& run_dir, std::size_t steps,
+                    const Subprocess& launch, std::chrono::seconds deadline) {
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          return ReadJsonLines(run_dir / "metrics.jsonl").size() >= steps;
+        },
+        deadline))
+        << launch.Stdout() << launch.Stderr();
+  }
+
   void TearDown() override {
     agents_.clear();
     coord_.reset();
@@ -117,6 +151,7 @@ class NetnsLaunchTest : public DstrainTest {
   std::string token_, coordinator_;
   std::unique_ptr<Subprocess> coord_;
   std::vector<std::unique_ptr<Subprocess>> agents_;
+  std::string job_id_;  // Status()'s
 };
 
 inline std::vector<double> Losses(const fs::path& run_dir) {
