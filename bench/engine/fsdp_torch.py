@@ -229,28 +229,38 @@ def free_port():
         return s.getsockname()[1]
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--ranks", type=int, default=2)
-    p.add_argument("--mode", choices=["fsdp2", "ddp"], default="fsdp2")
+def add_training_args(p, seq_len, micro_batch, steps, lr, warmup_steps):
+    """The arguments the model, batches() and learning_rate() read, with
+    the defaults of the caller's benchmark (bench/reliability/ddp_train.py
+    trains the same model)."""
     p.add_argument("--layers", type=int, default=4)
     p.add_argument("--d-model", type=int, default=128)
     p.add_argument("--heads", type=int, default=4)
-    p.add_argument("--seq-len", type=int, default=64)
+    p.add_argument("--seq-len", type=int, default=seq_len)
     p.add_argument("--d-ff", type=int, default=0, help="0: 4 * d_model")
-    p.add_argument("--micro-batch", type=int, default=8)
-    p.add_argument("--steps", type=int, default=30)
-    p.add_argument("--lr", type=float, default=3e-3)
+    p.add_argument("--micro-batch", type=int, default=micro_batch)
+    p.add_argument("--steps", type=int, default=steps)
+    p.add_argument("--lr", type=float, default=lr)
     p.add_argument("--beta1", type=float, default=0.9)
     p.add_argument("--beta2", type=float, default=0.95)
     p.add_argument("--eps", type=float, default=1e-8)
     p.add_argument("--weight-decay", type=float, default=0.1)
-    p.add_argument("--warmup-steps", type=int, default=20)
+    p.add_argument("--warmup-steps", type=int, default=warmup_steps)
     p.add_argument("--min-lr-ratio", type=float, default=0.1)
     p.add_argument("--clip", type=float, default=1.0)
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--threads", type=int, default=1,
                    help="intra-op threads per rank (threads_per_proc)")
+    p.add_argument("--data", default="/usr/share/games/fortunes",
+                   help="a text file or a folder of them (concatenated)")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--ranks", type=int, default=2)
+    p.add_argument("--mode", choices=["fsdp2", "ddp"], default="fsdp2")
+    add_training_args(p, seq_len=64, micro_batch=8, steps=30, lr=3e-3,
+                      warmup_steps=20)
     p.add_argument("--adamw", choices=["default", "foreach", "fused"],
                    default="default",
                    help="AdamW implementation: PyTorch's default for CPU "
@@ -259,8 +269,6 @@ def main():
     p.add_argument("--profile", default="",
                    help="write rank 0's torch.profiler table of the last "
                         "3 steps to this file")
-    p.add_argument("--data", default="/usr/share/games/fortunes",
-                   help="a text file or a folder of them (concatenated)")
     a = p.parse_args()
     if not os.path.exists(a.data):
         sys.exit(f"--data {a.data}: no such file or folder")

@@ -41,7 +41,8 @@ import torch.nn as nn  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), "engine"))
-from fsdp_torch import Gpt, batches, learning_rate  # noqa: E402
+from fsdp_torch import (Gpt, add_training_args, batches,  # noqa: E402
+                        learning_rate)
 
 
 class EventLog:
@@ -133,24 +134,8 @@ def train(a, rank, world, log):
 
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--layers", type=int, default=4)
-    p.add_argument("--d-model", type=int, default=128)
-    p.add_argument("--heads", type=int, default=4)
-    p.add_argument("--seq-len", type=int, default=128)
-    p.add_argument("--d-ff", type=int, default=0, help="0: 4 * d_model")
-    p.add_argument("--micro-batch", type=int, default=16)
-    p.add_argument("--steps", type=int, default=24)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--beta1", type=float, default=0.9)
-    p.add_argument("--beta2", type=float, default=0.95)
-    p.add_argument("--eps", type=float, default=1e-8)
-    p.add_argument("--weight-decay", type=float, default=0.1)
-    p.add_argument("--warmup-steps", type=int, default=5)
-    p.add_argument("--min-lr-ratio", type=float, default=0.1)
-    p.add_argument("--clip", type=float, default=1.0)
-    p.add_argument("--seed", type=int, default=1234)
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--data", default="/usr/share/games/fortunes")
+    add_training_args(p, seq_len=128, micro_batch=16, steps=24, lr=1e-3,
+                      warmup_steps=5)
     p.add_argument("--ckpt-dir", required=True)
     p.add_argument("--ckpt-every", type=int, default=5)
     p.add_argument("--keep", type=int, default=2)
