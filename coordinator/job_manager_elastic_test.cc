@@ -16,6 +16,7 @@
 #include "coordinator/node_status.h"
 #include "coordinator/testing/fake_agents.h"
 #include "coordinator/testing/register_node.h"
+#include "coordinator/testing/step_report.h"
 
 namespace dstrain::coordinator {
 namespace {
@@ -82,13 +83,7 @@ class JobManagerElasticTest : public ::testing::Test {
   void ReportStep(const std::string& job, int attempt, int step,
                   double checkpoint_s = 0) {
     proto::ReportMetricsRequest r;
-    r.set_job_id(job);
-    r.set_attempt(attempt);
-    proto::StepMetrics* m = r.add_metrics();
-    m->set_job_id(job);
-    m->set_rank(0);
-    m->set_attempt(attempt);
-    m->set_step(step);
+    proto::StepMetrics* m = AddStep(r, job, attempt, /*rank=*/0, step);
     m->set_step_time_s(0.5);
     m->set_checkpoint_s(checkpoint_s);
     ASSERT_THAT(jobs_.ReportMetrics(r), IsOk());

@@ -11,6 +11,7 @@
 #include "coordinator/job_manager.h"
 #include "coordinator/testing/fake_agents.h"
 #include "coordinator/testing/register_node.h"
+#include "coordinator/testing/step_report.h"
 
 namespace dstrain::coordinator {
 namespace {
@@ -67,14 +68,7 @@ class JobManagerRestartTest : public ::testing::Test {
   }
   void ReportStep(const std::string& job, int attempt, int step) {
     proto::ReportMetricsRequest r;
-    r.set_job_id(job);
-    r.set_attempt(attempt);
-    proto::StepMetrics* m = r.add_metrics();
-    m->set_job_id(job);
-    m->set_rank(0);
-    m->set_attempt(attempt);
-    m->set_step(step);
-    m->set_loss(1.0 / step);
+    AddStep(r, job, attempt, /*rank=*/0, step)->set_loss(1.0 / step);
     ASSERT_THAT(jobs_.ReportMetrics(r), IsOk());
   }
 
