@@ -7,6 +7,7 @@
 #include <random>
 
 #include "agent/agent_service.h"
+#include "agent/doctor/doctor.h"
 #include "agent/job_files.h"
 #include "agent/metrics_reporter.h"
 #include "agent/node_probe.h"
@@ -158,6 +159,14 @@ StatusOr<std::unique_ptr<Agent>> Agent::Start(const AgentOptions& options) {
   ProbeOptions probe;
   probe.hostname = options.hostname;
   a->inventory_ = ProbeNode(probe);
+  if (options.doctor) {
+    DoctorOptions d;
+    d.read_test = false;
+    d.data_path = options.log_dir.empty() ? "." : options.log_dir;
+    d.versions = options.doctor_versions;
+    d.inventory = a->inventory_;
+    *a->inventory_.mutable_doctor() = RunDoctor(d);
+  }
 
   coordinator::CoordinatorClientOptions copts;
   copts.rpc_timeout = options.rpc_timeout;

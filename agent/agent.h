@@ -25,6 +25,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -83,6 +84,11 @@ struct AgentOptions {
   std::string log_dir;
   std::int64_t log_max_file_bytes = 8 << 20;
   std::int64_t log_max_total_bytes = std::int64_t{1} << 30;
+  // Run `dstrain doctor`'s checks (agent/doctor, without the disk read
+  // test) when starting and register with the report, for `dstrain nodes
+  // --doctor`; `doctor_versions` are shown in it.
+  bool doctor = false;
+  std::vector<std::pair<std::string, std::string>> doctor_versions;
 };
 
 class Agent {

@@ -44,6 +44,8 @@ int RunAgentCommand(const AgentCommandOptions& options) {
   ao.listen_address = options.listen;
   ao.worker_executable = *exe;
   ao.hostname = options.hostname;
+  ao.doctor = true;
+  ao.doctor_versions = options.versions;
   // Under srun the node's Slurm name: several slurmd may share one
   // machine's hostname, and the site's topology.conf names Slurm nodes.
   if (ao.hostname.empty()) {

@@ -3,6 +3,8 @@
 // coordinator and serves until SIGINT or SIGTERM, then stops its workers.
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/rpc/tls.h"
 
@@ -32,6 +34,9 @@ struct AgentCommandOptions {
   // SIGKILL after this many seconds. The agent keeps heartbeating and
   // reports their exits meanwhile. SIGINT stops them with the short grace.
   double preempt_grace_s = 120;
+  // Library versions for the node's doctor report (`dstrain nodes
+  // --doctor`), which the agent runs when it starts.
+  std::vector<std::pair<std::string, std::string>> versions;
 };
 
 // Blocks SIGINT, SIGTERM and SIGUSR1 in the calling thread (the agent's threads

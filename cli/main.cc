@@ -9,11 +9,14 @@
 
 #include "agent/agent_main.h"
 #include "cli/commands/bench_comm.h"
+#include "cli/commands/doctor.h"
 #include "cli/commands/launch.h"
 #include "cli/commands/logs.h"
 #include "cli/commands/operate.h"
+#include "cli/commands/plan.h"
 #include "cli/commands/top.h"
 #include "cli/commands/version.h"
+#include "cli/engine/library_versions.h"
 #include "cli/engine/worker.h"
 #include "cli/topo/topo.h"
 #include "common/rpc/listen.h"
@@ -82,6 +85,58 @@ int main(int argc, char** argv) {
                        "resume from the newest complete checkpoint of the "
                        "job's checkpoint directory; metrics.jsonl keeps "
                        "the steps before it");
+
+  launch_cmd->add_flag("--force", launch.force,
+                       "launch even when `dstrain plan` says the job does "
+                       "not fit the device");
+
+  // dstrain plan JOB.yaml (cli/commands/plan.h)
+  dstrain::cli::PlanCommandOptions plan;
+  CLI::App* plan_cmd = app.add_subcommand(
+      "plan",
+      "whether a job fits before it runs: memory per ZeRO stage, the "
+      "smallest fit, compute and communication per step");
+  plan_cmd->add_option("job", plan.job_path, "the job file (YAML)");
+  plan_cmd->add_option("--nodes", plan.nodes,
+                       "nodes (default: the job's nodes.min)");
+  plan_cmd->add_option("--procs-per-node", plan.procs_per_node,
+                       "ranks per node (default: the job's procs_per_node)");
+  plan_cmd->add_option("--gpu", plan.gpu,
+                       "size for this GPU (H100, A100-80GB, RTX 4090, ...; "
+                       "`--gpu list` lists them)");
+  plan_cmd->add_option("--device-memory", plan.device_memory_gib,
+                       "size for a device of this many GiB");
+  plan_cmd->add_option("--cluster", plan.cluster,
+                       "the fabric, for communication time: a cluster YAML, "
+                       "topology.conf or generator spec (default: the "
+                       "job's topology.cluster)");
+  AddOverrides(plan_cmd, &plan.overrides);
+  plan_cmd->add_flag("--json", plan.json, "one JSON object on stdout");
+  plan_cmd->footer(
+      "Exit codes: 0 the job fits as configured, 3 it does not (the report "
+      "says what would), 2 bad arguments or job file.");
+
+  // dstrain doctor (cli/commands/doctor.h)
+  dstrain::cli::DoctorCommandOptions doctor;
+  CLI::App* doctor_cmd = app.add_subcommand(
+      "doctor",
+      "check this node against what training needs: CPU, memory, GPUs' and "
+      "NICs' PCIe links, InfiniBand ports, the data path, versions");
+  doctor_cmd->add_flag("--json", doctor.json, "one JSON object on stdout");
+  doctor_cmd
+      ->add_option("--data-path", doctor.data_path,
+                   "the training data's folder: free space and a short "
+                   "read past the page cache")
+      ->capture_default_str();
+  doctor_cmd->add_flag("--no-read-test", doctor.no_read_test,
+                       "skip the data path's read test");
+  doctor_cmd
+      ->add_option("--sys-root", doctor.sys_root,
+                   "read proc/ and sys/ under this folder (a fake tree)")
+      ->capture_default_str();
+  doctor_cmd->footer(
+      "Exit codes: 0 nothing failed (warnings included), 1 a check failed, "
+      "2 bad arguments.");
 
   dstrain::WorkerCommandOptions worker;
   CLI::App* worker_cmd =
@@ -340,6 +395,10 @@ int main(int argc, char** argv) {
       "jobs", "list the coordinator's jobs, queued ones with their reason");
   CLI::App* nodes_cmd =
       operate_cmd("nodes", "list the nodes: state, heartbeat, resources, job");
+  bool nodes_doctor = false;
+  nodes_cmd->add_flag("--doctor", nodes_doctor,
+                      "each node's `dstrain doctor` report, as its agent "
+                      "ran it when it registered");
   CLI::App* status_cmd = operate_cmd(
       "status", "one job: state, placement, restarts, metrics, events");
   status_cmd->add_option("job", op_job, "the job id")->required();
@@ -413,7 +472,7 @@ int main(int argc, char** argv) {
   if (argc >= 2 && argv[1][0] != '-' && !known(argv[1])) {
     std::fprintf(
         stderr,
-        "dstrain: unknown command `%s`; commands: launch, jobs, "
+        "dstrain: unknown command `%s`; commands: launch, plan, doctor, jobs, "
         "status, events, top, logs, nodes, cancel, preempt, drain, undrain, "
         "worker, coordinator, agent, bench, topo, version (dstrain "
         "--help)\n",
@@ -428,6 +487,8 @@ int main(int argc, char** argv) {
   }
 
   if (*launch_cmd) return dstrain::cli::RunLaunch(launch);
+  if (*plan_cmd) return dstrain::cli::RunPlanCommand(plan);
+  if (*doctor_cmd) return dstrain::cli::RunDoctorCommand(doctor);
   if (*worker_cmd) {
     return dstrain::cli::RunWorker(worker);
   }
@@ -435,12 +496,16 @@ int main(int argc, char** argv) {
     coord.version = dstrain::cli::DstrainVersion();
     return dstrain::coordinator::RunCoordinatorCommand(coord);
   }
-  if (*agent_cmd) return dstrain::agent::RunAgentCommand(agent);
+  if (*agent_cmd) {
+    agent.versions = {{"libtorch", dstrain::cli::TorchVersion()},
+                      {"NCCL", dstrain::cli::NcclVersion()}};
+    return dstrain::agent::RunAgentCommand(agent);
+  }
   if (*bench_comm_cmd) return dstrain::cli::RunBenchComm(bench_comm);
   if (*topo_cmd) return dstrain::cli::RunTopo(topo);
   if (*version_cmd) return dstrain::cli::RunVersion();
   if (*jobs_cmd) return dstrain::cli::RunJobsCommand(operate);
-  if (*nodes_cmd) return dstrain::cli::RunNodesCommand(operate);
+  if (*nodes_cmd) return dstrain::cli::RunNodesCommand(operate, nodes_doctor);
   if (*status_cmd) return dstrain::cli::RunStatusCommand(operate, op_job);
   if (*logs_cmd) {
     return dstrain::cli::RunLogsCommand(operate, op_job, logs_options);

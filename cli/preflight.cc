@@ -1,5 +1,7 @@
 #include "cli/preflight.h"
 
+#include <algorithm>
+
 namespace dstrain::cli {
 
 Preflight CheckJobOnNode(const config::JobConfig& job,
@@ -23,6 +25,48 @@ Preflight CheckJobOnNode(const config::JobConfig& job,
         std::to_string(node.cpus()) + " CPU" + (node.cpus() == 1 ? "" : "s") +
         " of " + node.hostname() +
         ": ranks will share cores and every step waits for the slowest");
+  }
+  return p;
+}
+
+DeviceChoice DeviceChoiceOf(const proto::NodeInventory& node) {
+  DeviceChoice c;
+  for (const proto::Gpu& g : node.gpus()) {
+    if (c.local_gpu_bytes == 0 || g.memory_bytes() < c.local_gpu_bytes) {
+      c.local_gpu_bytes = g.memory_bytes();
+      c.local_gpu_name = g.name();
+    }
+  }
+  c.host_memory_bytes = node.memory_bytes();
+  return c;
+}
+
+Preflight CheckJobFits(const config::JobConfig& job,
+                       const proto::NodeInventory& node, int nodes,
+                       const std::string& job_arg) {
+  Preflight p;
+  // A GPU job on a node without one is CheckJobOnNode's to refuse.
+  if (job.device == config::Device::kCuda && node.gpus_size() == 0) return p;
+  StatusOr<RankDevice> device =
+      ResolveRankDevice(job, job.procs_per_node, DeviceChoiceOf(node));
+  if (!device.ok()) {
+    p.warnings.push_back("warning: memory not checked: " +
+                         device.status().message());
+    return p;
+  }
+  // The fabric is not needed for the verdict.
+  StatusOr<JobPlan> plan =
+      MakeJobPlan(job, {std::max(nodes, 1), job.procs_per_node, ""}, *device);
+  if (!plan.ok()) {
+    p.warnings.push_back("warning: memory not checked: " +
+                         plan.status().message());
+    return p;
+  }
+  if (!plan->fits) {
+    p.does_not_fit = true;
+    p.fatal = FailedPrecondition(
+        "the job does not fit: " + plan->verdict + " (`dstrain plan " +
+        job_arg + "` shows the figures; --force launches it anyway)");
   }
   return p;
 }

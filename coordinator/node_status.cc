@@ -34,6 +34,7 @@ std::vector<proto::NodeStatus> NodeStatuses(const NodeManager& nodes,
       s.set_cordon_reason(n.cordon_reason);
     }
     s.set_agent_address(n.agent_address);
+    *s.mutable_inventory() = n.inventory;
   }
   return out;
 }

@@ -331,6 +331,56 @@ TEST_F(OperatorCliTest, PreemptStopsAJobWithACheckpointAndSaysWhetherItFits) {
   EXPECT_EQ(Run({"preempt", id, "--warning", "0"}).code, 2);
 }
 
+// `nodes --doctor`: the checks the agent ran when it registered. A job
+// too large for the registered nodes is refused at submission, naming the
+// verdict; --force submits it (it then waits for the two nodes it asks).
+TEST_F(OperatorCliTest, NodesDoctorAndTheMemoryCheckOfASubmission) {
+  Ran doc = Run({"nodes", "--doctor", "--json"});
+  ASSERT_EQ(doc.code, 0) << doc.err;
+  const google::protobuf::Struct all = testing::ParseJson(doc.out);
+  const auto& nodes = all.fields().at("nodes").list_value();
+  ASSERT_EQ(nodes.values_size(), 1) << doc.out;
+  const google::protobuf::Struct& node = nodes.values(0).struct_value();
+  EXPECT_EQ(testing::Str(node, "hostname"), "node-a");
+  EXPECT_NE(testing::Str(node, "verdict"), "");
+  bool cpu = false, versions = false;
+  for (const auto& c : node.fields().at("checks").list_value().values()) {
+    cpu |= testing::Str(c.struct_value(), "area") == "cpu";
+    versions |= testing::Str(c.struct_value(), "subject") == "libtorch";
+  }
+  EXPECT_TRUE(cpu && versions) << doc.out;
+  Ran text = Run({"nodes", "--doctor"});
+  EXPECT_NE(text.out.find("dstrain doctor: node-a (n-1)"), std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("1 node:"), std::string::npos) << text.out;
+
+  const std::string job =
+      WriteFile("huge.yaml",
+                testing::TinyJobYaml("huge", 10) + "nodes: {min: 2, max: 2}\n");
+  const std::vector<std::string> huge = {"launch",        job,
+                                         "--coordinator", address_,
+                                         "--token-file",  op_token_,
+                                         "--set",         "model.layers=32",
+                                         "--set",         "model.d_model=4096",
+                                         "--set",         "model.heads=32",
+                                         "--detach"};
+  Ran refused = RunBare(huge);
+  EXPECT_EQ(refused.code, 3) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("the job does not fit"), std::string::npos)
+      << refused.err;
+  std::vector<std::string> forced = huge;
+  forced.push_back("--force");
+  Ran submitted = RunBare(forced);
+  ASSERT_EQ(submitted.code, 0) << submitted.err;
+  EXPECT_NE(submitted.err.find("--force: launching although"),
+            std::string::npos)
+      << submitted.err;
+  std::string id = submitted.out;
+  while (!id.empty() && id.back() == '\n') id.pop_back();
+  EXPECT_EQ(testing::Str(JobLine(id), "state"), "PENDING");
+  EXPECT_EQ(Run({"cancel", id}).code, 0);
+}
+
 TEST_F(OperatorCliTest, SigtermToAnAgentPreemptsItsWorkers) {
   const std::string id =
       Submit("agent-stop", "checkpoint: {every_steps: 50}\n");

@@ -34,13 +34,13 @@
 #include <vector>
 
 #include "common/rendezvous/in_memory_kv_store.h"
+#include "common/sizing/model_state_formula.h"
 #include "common/strings.h"
 #include "common/units.h"
 #include "worker/base/memory_tracker.h"
 #include "worker/comm/gloo_communicator.h"
 #include "worker/engine/gpt_model.h"
 #include "worker/models/gpt.h"
-#include "worker/zero/model_state_formula.h"
 #include "worker/zero/zero_engine.h"
 
 namespace {
@@ -264,9 +264,9 @@ int main(int argc, char** argv) {
         mixed ? "bf16 compute, fp32 master + gradient shard + AdamW" : "fp32");
     for (const Result& r : results) {
       if (r.c.dtype != dtype) continue;
-      const dstrain::zero::ModelStateBytes f =
-          dstrain::zero::ExpectedModelStateBytes(r.c.stage, r.psi, r.c.world,
-                                                 mixed ? 2 : 4);
+      const dstrain::sizing::ModelStateBytes f =
+          dstrain::sizing::ExpectedModelStateBytes(r.c.stage, r.psi, r.c.world,
+                                                   mixed ? 2 : 4);
       const double paper = PaperBytes(r.c.stage, r.psi, r.c.world, mixed);
       std::printf(
           "| %d | %d | %s | %s | %s | %s | %s | %s | %s |\n", r.c.stage,

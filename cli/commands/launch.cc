@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "agent/agent.h"
+#include "agent/node_probe.h"
 #include "agent/worker_env.h"
 #include "cli/commands/logs.h"
 #include "cli/console.h"
@@ -49,6 +50,7 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kPollEvery = std::chrono::milliseconds(150);
 constexpr int kExitFailed = 1;
 constexpr int kExitUsage = 2;
+constexpr int kExitDoesNotFit = 3;
 constexpr int kExitInterrupted = 130;
 // SIGTERM or SIGUSR1 (preemption, a time limit): how long the workers get
 // to finish their step and write its checkpoint before they are killed.
@@ -85,6 +87,9 @@ class LaunchRun {
 
  private:
   int Prepare();  // validation; returns 0 or an exit code
+  // `dstrain plan`'s verdict on the nodes the job would get: 0, or the
+  // exit code of a job that does not fit (unless --force).
+  int CheckFits();
   Status StartEmbedded();
   // Inside a Slurm allocation (slurm_): the coordinator on this node and
   // an agent on every node of the allocation, each a job step started
@@ -249,12 +254,63 @@ int LaunchRun::Prepare() {
     token_ = *token;
     address_ = o_.coordinator;
   }
+  if (int rc = CheckFits(); rc != 0) return rc;
   std::error_code ec;
   run_dir_ =
       ResolveRunDir(o_.run_dir, job_.name, fs::current_path(ec).string());
   metrics_path_ = (fs::path(run_dir_) / "metrics.jsonl").string();
   summary_path_ = (fs::path(run_dir_) / "summary.json").string();
   return 0;
+}
+
+int LaunchRun::CheckFits() {
+  std::vector<proto::NodeInventory> nodes;
+  int count = 1;
+  if (!o_.coordinator.empty()) {
+    // The registered nodes; the job may land on the smallest of them.
+    coordinator::CoordinatorClient client(address_, token_);
+    StatusOr<proto::ListNodesResponse> list = client.ListNodes();
+    if (!list.ok()) return 0;  // submitting says what is wrong
+    for (const proto::NodeStatus& n : list->nodes()) {
+      if (n.state() == "alive" && n.has_inventory()) {
+        nodes.push_back(n.inventory());
+      }
+    }
+    count = job_.nodes.min;
+  } else {
+    // This node; in an allocation, its nodes are alike (--exclusive).
+    agent::ProbeOptions probe;
+    probe.probe_gpus = job_.device == config::Device::kCuda;
+    nodes.push_back(agent::ProbeNode(probe));
+    if (slurm_.has_value()) {
+      count = static_cast<int>(slurm_->nodes.size());
+    } else {
+      // The ranks will run here: what this node cannot do is refused
+      // before anything starts.
+      const Preflight local = CheckJobOnNode(job_, nodes.front());
+      for (const std::string& w : local.warnings) Error(w);
+      if (!local.fatal.ok()) {
+        Error(local.fatal.message());
+        return kExitUsage;
+      }
+    }
+  }
+  std::optional<Preflight> worst;
+  for (const proto::NodeInventory& node : nodes) {
+    Preflight p = CheckJobFits(job_, node, count, o_.job_path);
+    if (!worst.has_value() || (!p.fatal.ok() && worst->fatal.ok())) {
+      worst = std::move(p);
+    }
+  }
+  if (!worst.has_value()) return 0;
+  for (const std::string& w : worst->warnings) Error(w);
+  if (worst->fatal.ok()) return 0;
+  if (o_.force) {
+    Error("--force: launching although " + worst->fatal.message());
+    return 0;
+  }
+  Error(worst->fatal.message());
+  return kExitDoesNotFit;
 }
 
 void LaunchRun::OnSignal(int sig, int count) {
@@ -756,15 +812,6 @@ int LaunchRun::Run() {
       Error(s.message());
       Teardown();
       return kExitFailed;
-    }
-    // The ranks will run here: what the local node cannot do is refused
-    // before any worker starts.
-    Preflight preflight = CheckJobOnNode(job_, agent_->inventory());
-    for (const std::string& w : preflight.warnings) console_->Note(w);
-    if (!preflight.fatal.ok()) {
-      Error(preflight.fatal.message());
-      Teardown();
-      return kExitUsage;
     }
   }
   std::error_code ec;

@@ -9,7 +9,10 @@
 //
 // Exit codes: 0 SUCCEEDED (or submitted, with --detach); 1 FAILED (reason
 // on stderr) or an error after the job was validated; 2 invalid job file or
-// arguments (nothing started, no run directory created); 130 interrupted.
+// arguments (nothing started, no run directory created); 3 the model does
+// not fit the device as `dstrain plan` computes it (nothing started; the
+// reason and what would fit on stderr; --force launches anyway); 130
+// interrupted.
 // Interrupted in embedded mode (SIGINT/SIGTERM), the job is cancelled and
 // its workers stopped, a second signal kills them at once, and every worker
 // has been reaped when it returns. With a standalone coordinator the job
@@ -47,6 +50,7 @@ struct LaunchOptions {
   bool json = false;    // summary as JSON on stdout; human output on stderr
   bool resume = false;  // from the newest complete checkpoint
   bool detach = false;  // with `coordinator`: submit, print the id, return
+  bool force = false;   // launch although `dstrain plan` says it won't fit
 };
 
 // Must be called before this process starts any thread (it blocks SIGINT

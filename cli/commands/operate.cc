@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "agent/doctor/doctor.h"
 #include "cli/commands/coordinator_connection.h"
 #include "common/json_writer.h"
 #include "common/rpc/auth.h"
@@ -151,11 +152,58 @@ int RunJobsCommand(const OperateOptions& o) {
   return kOperateOk;
 }
 
-int RunNodesCommand(const OperateOptions& o) {
+namespace {
+
+// `dstrain nodes --doctor`.
+int PrintDoctorReports(const proto::ListNodesResponse& nodes, bool json) {
+  std::map<std::string, int> verdicts;
+  std::string out = json ? "{\"nodes\":[" : "";
+  bool first = true;
+  for (const proto::NodeStatus& n : nodes.nodes()) {
+    const proto::DoctorReport& r = n.inventory().doctor();
+    const bool has = !r.verdict().empty();
+    ++verdicts[has ? r.verdict() : "no report"];
+    if (json) {
+      if (!first) out += ",";
+      first = false;
+      if (has) {
+        std::string one = agent::DoctorJson(n.hostname(), r);
+        while (!one.empty() && one.back() == '\n') one.pop_back();
+        out += one;
+      } else {
+        out +=
+            "{\"hostname\":" + JsonQuote(n.hostname()) + ",\"verdict\":null}";
+      }
+      continue;
+    }
+    out += has ? agent::DoctorText(n.hostname() + " (" + n.node_id() + ")", r)
+               : "dstrain doctor: " + n.hostname() + " (" + n.node_id() +
+                     "): no report (its agent runs embedded in `dstrain "
+                     "launch`, or predates the checks)\n";
+    out += "\n";
+  }
+  if (json) {
+    out += "]}\n";
+  } else {
+    out += std::to_string(nodes.nodes_size()) + " node" +
+           (nodes.nodes_size() == 1 ? "" : "s") + ":";
+    for (const auto& [verdict, count] : verdicts) {
+      out += " " + std::to_string(count) + " " + verdict;
+    }
+    out += "\n";
+  }
+  std::fputs(out.c_str(), stdout);
+  return kOperateOk;
+}
+
+}  // namespace
+
+int RunNodesCommand(const OperateOptions& o, bool doctor) {
   auto client = ConnectOperator(o);
   if (!client.ok()) return OperateFail("nodes", client.status());
   StatusOr<proto::ListNodesResponse> nodes = (*client)->ListNodes();
   if (!nodes.ok()) return OperateFail("nodes", nodes.status());
+  if (doctor) return PrintDoctorReports(*nodes, o.json);
   if (o.json) {
     JsonWriter w;
     w.BeginObject().Key("nodes").BeginArray();

@@ -54,7 +54,10 @@ inline constexpr int kOperateNotFound = 3;
 inline constexpr int kOperateDenied = 4;
 
 int RunJobsCommand(const OperateOptions& options);
-int RunNodesCommand(const OperateOptions& options);
+// With `doctor`: each node's `dstrain doctor` report as its agent ran it
+// when it registered (agent/doctor/doctor.h; no disk read test), then one
+// line counting the nodes per verdict.
+int RunNodesCommand(const OperateOptions& options, bool doctor = false);
 int RunStatusCommand(const OperateOptions& options, const std::string& job);
 // `since`: "" (everything), a duration back from now ("90s", "10m", "2h",
 // "1d") or a Unix time in seconds. `follow`: keep printing new events,

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "common/rendezvous/in_memory_kv_store.h"
+#include "common/sizing/memory_plan.h"
 #include "common/testing/status_matchers.h"
 #include "worker/engine/testing/rank_threads.h"
 #include "worker/engine/testing/word_salad.h"
@@ -190,6 +191,60 @@ TEST(TrainTest, StepsReportModelStateAndActivationMemory) {
   EXPECT_EQ(s.optimizer_bytes, 2 * s.param_bytes);
   EXPECT_GT(s.model_state_peak_bytes, total);
   EXPECT_GT(s.activation_peak_bytes, 0);
+}
+
+// `dstrain plan`'s figures (common/sizing) against what a real run on two
+// ranks measures: the model state exactly, per stage and compute dtype;
+// the activation estimate and the step's peak within a fifth (they are
+// estimates: the allocator's order of frees decides the exact peak).
+TEST(TrainTest, PlanFiguresMatchWhatARunMeasures) {
+  struct Case {
+    int stage;
+    config::AmpDtype dtype;
+    bool recompute;
+  };
+  const Case cases[] = {
+      {0, config::AmpDtype::kOff, false},  {1, config::AmpDtype::kOff, false},
+      {2, config::AmpDtype::kOff, false},  {3, config::AmpDtype::kOff, false},
+      {3, config::AmpDtype::kOff, true},   {0, config::AmpDtype::kBf16, false},
+      {2, config::AmpDtype::kBf16, false}, {3, config::AmpDtype::kBf16, true},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE("stage " + std::to_string(c.stage) + ", " +
+                 config::AmpDtypeName(c.dtype) +
+                 (c.recompute ? ", recompute" : ""));
+    config::JobConfig job = TinyJob(8, 1, 2);
+    job.model.layers = 4;
+    job.model.d_model = 64;
+    job.model.heads = 4;
+    job.model.seq_len = 64;
+    job.model.d_ff = 0;
+    job.zero.stage = c.stage;
+    job.amp.dtype = c.dtype;
+    job.recompute.enabled = c.recompute;
+    const auto runs = RunWorld(job, 2);
+    ASSERT_THAT(runs[0].status, IsOk()) << runs[0].status.ToString();
+    const StepReport& s = runs[0].steps.back();
+    const sizing::MemoryPlan plan =
+        sizing::PlanMemory(job, 2, std::int64_t{1} << 40);
+    EXPECT_EQ(runs[0].result.param_count, plan.params);
+    const sizing::StageMemory& st = plan.stages[c.stage];
+    EXPECT_EQ(s.param_bytes, st.state.params);
+    EXPECT_EQ(s.grad_bytes, st.state.grads);
+    EXPECT_EQ(s.optimizer_bytes, st.state.optimizer);
+    const double act =
+        static_cast<double>(c.recompute ? plan.activations.with_recompute
+                                        : plan.activations.without_recompute);
+    EXPECT_NEAR(static_cast<double>(s.activation_peak_bytes), act, act / 5);
+    const double peak = static_cast<double>(st.state.total() + st.transient);
+    EXPECT_NEAR(static_cast<double>(s.model_state_peak_bytes), peak, peak / 5);
+    std::printf(
+        "stage %d %s%s: activations measured %lld, estimated %.0f; "
+        "model-state peak measured %lld, estimated %.0f\n",
+        c.stage, config::AmpDtypeName(c.dtype), c.recompute ? " recompute" : "",
+        static_cast<long long>(s.activation_peak_bytes), act,
+        static_cast<long long>(s.model_state_peak_bytes), peak);
+  }
 }
 
 TEST(TrainTest, UnsupportedFeatureFailsBeforeAnythingStarts) {

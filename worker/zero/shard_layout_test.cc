@@ -2,11 +2,14 @@
 
 #include <gtest/gtest.h>
 
-#include "worker/zero/model_state_formula.h"
+#include "common/sizing/model_state_formula.h"
 #include "worker/zero/unit_schedule.h"
 
 namespace dstrain::zero {
 namespace {
+
+using ::dstrain::sizing::ExpectedModelStateBytes;
+using ::dstrain::sizing::ModelStateBytes;
 
 // A transformer-block-like unit: weight matrices interleaved with vectors.
 std::vector<ParamSpec> BlockParams() {

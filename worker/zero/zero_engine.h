@@ -66,12 +66,12 @@
 #include <vector>
 
 #include "common/config/job_config.h"
+#include "common/sizing/model_state_formula.h"
 #include "common/status.h"
 #include "worker/comm/communicator.h"
 #include "worker/models/model_unit.h"
 #include "worker/optim/flat_adamw.h"
 #include "worker/recompute/segment.h"
-#include "worker/zero/model_state_formula.h"
 #include "worker/zero/shard_layout.h"
 #include "worker/zero/unit_schedule.h"
 
@@ -102,7 +102,7 @@ struct StepStats {
 };
 
 struct MemoryStats {
-  ModelStateBytes now;  // model state allocated right now
+  sizing::ModelStateBytes now;  // model state allocated right now
   // Largest model state allocated at once since ResetPeaks (transient
   // gathered parameters and full gradients included).
   std::int64_t peak_model_state = 0;

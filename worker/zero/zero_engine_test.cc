@@ -18,6 +18,9 @@
 namespace dstrain::zero {
 namespace {
 
+using ::dstrain::sizing::ExpectedModelStateBytes;
+using ::dstrain::sizing::ModelStateBytes;
+
 using ::dstrain::testing::IsOk;
 
 constexpr int kBatch = 8;

@@ -1,14 +1,15 @@
 #pragma once
-// A plain text table for `dstrain topo`: a header row and rows of cells,
-// each column padded to its widest cell (left-aligned), separated by two
-// spaces, every line prefixed with `indent`. Cells are UTF-8 but counted in
-// bytes, so keep them ASCII. Thread-compatible value type.
+// A plain text table for reports (`dstrain topo`, `plan`, `doctor`): a
+// header row and rows of cells, each column padded to its widest cell
+// (left-aligned), separated by two spaces, every line prefixed with
+// `indent`. Cells are UTF-8 but counted in bytes, so keep them ASCII.
+// Thread-compatible value type.
 
 #include <algorithm>
 #include <string>
 #include <vector>
 
-namespace dstrain::cli {
+namespace dstrain {
 
 class Table {
  public:
@@ -42,4 +43,4 @@ class Table {
   std::vector<std::vector<std::string>> rows_;
 };
 
-}  // namespace dstrain::cli
+}  // namespace dstrain
