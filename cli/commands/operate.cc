@@ -19,6 +19,7 @@
 #include "common/json_writer.h"
 #include "common/rpc/auth.h"
 #include "common/rpc/token_file.h"
+#include "common/text_table.h"
 #include "common/units.h"
 #include "coordinator/client/coordinator_client.h"
 
@@ -64,25 +65,10 @@ std::string FormatAge(double seconds) {
 }
 
 std::string FormatTable(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<std::size_t> width;
-  for (const auto& row : rows) {
-    if (width.size() < row.size()) width.resize(row.size(), 0);
-    for (std::size_t c = 0; c < row.size(); ++c) {
-      width[c] = std::max(width[c], row[c].size());
-    }
-  }
-  std::string out;
-  for (const auto& row : rows) {
-    std::string line;
-    for (std::size_t c = 0; c < row.size(); ++c) {
-      line += row[c];
-      if (c + 1 < row.size())
-        line += std::string(width[c] - row[c].size() + 2, ' ');
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out += line + "\n";
-  }
-  return out;
+  if (rows.empty()) return "";
+  Table t(rows.front());
+  for (std::size_t i = 1; i < rows.size(); ++i) t.Add(rows[i]);
+  return t.Render("");
 }
 
 int RunJobsCommand(const OperateOptions& o) {

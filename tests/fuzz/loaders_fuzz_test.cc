@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "common/crc32c.h"
+#include "tests/fuzz/fuzz_env.h"
 #include "tests/fuzz/fuzz_harness.h"
 #include "tests/fuzz/loader_checks.h"
 #include "tests/fuzz/mutator.h"
@@ -36,17 +37,6 @@ namespace fs = std::filesystem;
 
 const fs::path kSrc = DSTRAIN_SOURCE_DIR;
 
-std::uint32_t SeedOffset() {
-  const char* s = std::getenv("DSTRAIN_FUZZ_SEED");
-  return s == nullptr ? 0 : static_cast<std::uint32_t>(std::atol(s));
-}
-
-int Iterations(int n) {
-  const char* s = std::getenv("DSTRAIN_FUZZ_SCALE");
-  const int scale = s == nullptr ? 1 : std::max(1, std::atoi(s));
-  return n * scale;
-}
-
 // ---------------------------------------------------------------- corpora
 
 struct Seed {
@@ -54,13 +44,6 @@ struct Seed {
   std::string text;
   std::string source_path;  // where a job's relative paths start
 };
-
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 void AddFiles(const fs::path& dir, std::vector<Seed>* seeds,
               const std::string& ext = "") {
