@@ -12,6 +12,7 @@ set -euo pipefail
 TORCH_VERSION="${DSTRAIN_TORCH_VERSION:-2.11.0}"
 TENSORBOARD_VERSION="2.21.0"
 SELENIUM_VERSION="4.51.0"
+H5PY_VERSION="3.16.0"
 VENV="${DSTRAIN_VENV:-$HOME/.cache/dstrain/venv}"
 
 DEBIAN_PACKAGES=(
@@ -87,7 +88,17 @@ install_selenium() {
     "selenium==$SELENIUM_VERSION"
 }
 
+# h5py writes HDF5 files as users write them (worker/data's test reads one)
+# and is the PyTorch DataLoader peer of bench/data.
+install_h5py() {
+  "$VENV/bin/python" -c "import h5py" 2>/dev/null && return 0
+  log "installing h5py $H5PY_VERSION into $VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check \
+    "h5py==$H5PY_VERSION"
+}
+
 install_debian_packages
 install_python_packages
 install_tensorboard
 install_selenium
+install_h5py

@@ -47,9 +47,7 @@ std::string SetupLine(const config::JobConfig& job, int world_size,
         "resumed from step " + std::to_string(setup.resumed_from_step) + "; ";
   }
   line += std::to_string(setup.tokens_per_step) + " tokens/step, data " +
-          ApproxBinaryBytes(setup.dataset_bytes) + " in " +
-          Plural(setup.dataset_files, "file", "files") +
-          StrFormat("; ready in %.1f s", setup.setup_s);
+          setup.dataset + StrFormat("; ready in %.1f s", setup.setup_s);
   return line;
 }
 

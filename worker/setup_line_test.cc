@@ -23,8 +23,9 @@ engine::TrainSetup MakeSetup() {
   s.backend = "gloo";
   s.param_count = 412345;
   s.tokens_per_step = 2048;
-  s.dataset_bytes = 5 << 20;
+  s.dataset_tokens = 5 << 20;
   s.dataset_files = 1;
+  s.dataset = "1 text file, 5.2M bytes";
   s.setup_s = 0.4;
   return s;
 }
@@ -43,7 +44,7 @@ TEST(SetupLineTest, SaysWhichEngineFeaturesAreOn) {
                     HasSubstr("AMP bf16"), HasSubstr("recompute on"),
                     HasSubstr("checkpoints every 25 steps (async) and at the "
                               "end in runs/charlm/ckpt"),
-                    HasSubstr("data 5.0 MiB in 1 file;")));
+                    HasSubstr("data 1 text file, 5.2M bytes;")));
 }
 
 TEST(SetupLineTest, OffFeaturesAndOneRankReadAsEnglish) {

@@ -36,11 +36,26 @@ struct ModelConfig {
 };
 
 struct DataConfig {
-  // text: bytes of a file, or of every file in a folder
+  // text: bytes of a file, or of every file in a folder; tokens: flat
+  // uint16/uint32 token files (a glob for several shards); hdf5: chunked
+  // HDF5 datasets of token ids; synthetic: generated (benchmarks).
   std::string type = "text";
-  // required; relative paths are relative to the job file
+  // required but for synthetic; relative paths (and globs) are relative to
+  // the job file
   std::string path;
   int prefetch = 2;  // batches prepared ahead by a background thread
+  // tokens: the files' element type when no <file>.json sidecar says it
+  // ("auto": the sidecar's).
+  std::string dtype = "auto";
+  // hdf5: the dataset(s) in each file, comma-separated.
+  std::string dataset = "tokens";
+  // synthetic: tokens in the generated stream.
+  std::int64_t synthetic_tokens = std::int64_t{1} << 24;
+  // Sampling: an epoch permutes blocks of about `shuffle_block` tokens
+  // and, within each group of `shuffle_group` blocks, their windows, so a
+  // rank reads large runs of the data (worker/data/sampler.h).
+  int shuffle_block = 1 << 18;
+  int shuffle_group = 16;
 };
 
 struct OptimizerConfig {

@@ -15,6 +15,7 @@
 #include "common/config/job_checks.h"
 #include "common/config/job_origins.h"
 #include "common/config/job_schema.h"
+#include "common/glob_files.h"
 #include "common/read_file.h"
 #include "common/strings.h"
 #include "common/units.h"
@@ -428,6 +429,8 @@ class Loader {
   void CheckRequired() {
     for (const Field& f : schema::Fields()) {
       if (!f.required || present_.count(f.path) > 0) continue;
+      // Generated data reads no file.
+      if (f.path == "data.path" && config_.data.type == "synthetic") continue;
       std::string msg =
           "missing required key `" + f.path + "` in " + file_.display();
       const size_t dot = f.path.rfind('.');
@@ -461,6 +464,17 @@ class Loader {
     fs::path p(*value);
     if (p.is_relative()) p = base_dir_ / p;
     p = p.lexically_normal();
+    if (folder_ok && IsGlobPattern(p.string())) {
+      // Shards by pattern (`train-*.bin`): at least one regular file.
+      if (GlobFiles(p.string()).empty()) {
+        return InvalidArgument(Located(
+            origins_.PlaceOf(key), "`" + std::string(key) + "` = " +
+                                       Quoted(*value),
+            ": no file matches (" + yaml::OneLine(p.string()) + ")"));
+      }
+      *value = p.string();
+      return Status::Ok();
+    }
     std::error_code ec;
     const fs::file_status st = fs::status(p, ec);
     const std::string subject =

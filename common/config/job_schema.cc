@@ -91,9 +91,19 @@ std::vector<Field> BuildFields() {
   f.push_back(Int("model.d_ff", 0, std::nullopt, MEMBER(i, model.d_ff)));
   f.push_back(
       Num("model.dropout", 0, false, 1, true, MEMBER(d, model.dropout)));
-  f.push_back(Enum("data.type", {"text"}, MEMBER(s, data.type)));
+  f.push_back(Enum("data.type", {"text", "tokens", "hdf5", "synthetic"},
+                   MEMBER(s, data.type)));
   f.push_back(Required(Make("data.path", K::kPath, MEMBER(s, data.path))));
   f.push_back(Int("data.prefetch", 0, std::nullopt, MEMBER(i, data.prefetch)));
+  f.push_back(
+      Enum("data.dtype", {"auto", "uint16", "uint32"}, MEMBER(s, data.dtype)));
+  f.push_back(Make("data.dataset", K::kString, MEMBER(s, data.dataset)));
+  f.push_back(Int("data.synthetic_tokens", 2, 1e15,
+                  MEMBER(i, data.synthetic_tokens)));
+  f.push_back(
+      Int("data.shuffle_block", 1, 1 << 30, MEMBER(i, data.shuffle_block)));
+  f.push_back(
+      Int("data.shuffle_group", 1, 4096, MEMBER(i, data.shuffle_group)));
   f.push_back(Int("train.steps", 1, std::nullopt, MEMBER(i, train.steps)));
   f.push_back(
       Int("train.micro_batch", 1, std::nullopt, MEMBER(i, train.micro_batch)));

@@ -5,11 +5,11 @@
 
 namespace dstrain::data {
 
-BatchPrefetcher::BatchPrefetcher(std::span<const std::uint8_t> data,
-                                 WindowSampler sampler, BatchLayout layout,
-                                 int seq_len, std::int64_t first_step,
-                                 std::int64_t end_step, int depth)
-    : data_(data),
+BatchPrefetcher::BatchPrefetcher(TokenSource& source, WindowSampler sampler,
+                                 BatchLayout layout, int seq_len,
+                                 std::int64_t first_step, std::int64_t end_step,
+                                 int depth)
+    : source_(source),
       sampler_(std::move(sampler)),
       layout_(layout),
       seq_len_(seq_len),
@@ -33,16 +33,17 @@ BatchPrefetcher::~BatchPrefetcher() {
   if (thread_.joinable()) thread_.join();
 }
 
-void BatchPrefetcher::Fill(std::int64_t step, int micro,
-                           std::vector<std::int64_t>& out) {
+void BatchPrefetcher::Fill(MicroBatch& mb) {
   const std::size_t row = static_cast<std::size_t>(seq_len_) + 1;
-  out.resize(row * static_cast<std::size_t>(layout_.micro_batch));
-  std::int64_t* dst = out.data();
+  mb.tokens.resize(row * static_cast<std::size_t>(layout_.micro_batch));
+  mb.samples.resize(static_cast<std::size_t>(layout_.micro_batch));
+  const std::int64_t n = sampler_.windows_per_epoch();
   for (int i = 0; i < layout_.micro_batch; ++i) {
-    const std::int64_t offset =
-        sampler_.Offset(layout_.GlobalIndex(step, micro, i));
-    const std::uint8_t* src = data_.data() + offset;
-    for (std::size_t k = 0; k < row; ++k) *dst++ = src[k];
+    const std::int64_t g = layout_.GlobalIndex(mb.step, mb.micro, i);
+    mb.samples[static_cast<std::size_t>(i)] = g / n * n + sampler_.WindowOf(g);
+    mb.status = source_.Read(sampler_.Offset(g), static_cast<std::int64_t>(row),
+                             mb.tokens.data() + row * i);
+    if (!mb.status.ok()) return;
   }
 }
 
@@ -63,8 +64,9 @@ void BatchPrefetcher::Run() {
     MicroBatch mb;
     mb.step = produce_step_;
     mb.micro = produce_micro_;
-    Fill(mb.step, mb.micro, buf);
     mb.tokens = std::move(buf);
+    Fill(mb);
+    const bool failed = !mb.status.ok();
     if (++produce_micro_ == layout_.grad_accum) {
       produce_micro_ = 0;
       ++produce_step_;
@@ -74,6 +76,7 @@ void BatchPrefetcher::Run() {
       ready_.push_back(std::move(mb));
     }
     cv_.notify_all();
+    if (failed) return;  // the consumer stops at this batch
   }
 }
 
@@ -91,7 +94,7 @@ MicroBatch BatchPrefetcher::Next() {
         spare_.pop_back();
       }
     }
-    Fill(mb.step, mb.micro, mb.tokens);
+    Fill(mb);
     if (++produce_micro_ == layout_.grad_accum) {
       produce_micro_ = 0;
       ++produce_step_;

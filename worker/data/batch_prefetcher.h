@@ -3,24 +3,28 @@
 //
 // Micro-batches come out in (step, micro) order from `first_step` up to (not
 // including) `end_step`; each holds `micro_batch` windows of `seq_len + 1`
-// token ids (bytes widened to int64, row-major): inputs are columns
-// [0, seq_len), targets columns [1, seq_len]. Which windows is decided by
-// the WindowSampler and BatchLayout (see sampler.h).
+// token ids (widened to int64, row-major): inputs are columns [0,
+// seq_len), targets columns [1, seq_len]. Which windows is decided by the
+// WindowSampler and BatchLayout (see sampler.h); the tokens come from the
+// source (token_source.h). A read that fails gives a micro-batch whose
+// status says why (naming the file and offset); the prefetcher reads
+// nothing after it.
 //
 // `depth` batches are kept ready; depth 0 prepares each batch inside Next()
 // on the caller's thread. Next() and Recycle() are for one consumer thread;
-// the data span must outlive the prefetcher. The destructor stops and joins
+// the source must outlive the prefetcher. The destructor stops and joins
 // the thread.
 
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <mutex>
-#include <span>
 #include <thread>
 #include <vector>
 
+#include "common/status.h"
 #include "worker/data/sampler.h"
+#include "worker/data/token_source.h"
 
 namespace dstrain::data {
 
@@ -28,11 +32,15 @@ struct MicroBatch {
   std::int64_t step = 0;
   int micro = 0;
   std::vector<std::int64_t> tokens;  // micro_batch * (seq_len + 1)
+  // Which window of the epoch each row is (WindowSampler::WindowOf), with
+  // the epoch: epoch * windows_per_epoch + window, a sample's identity.
+  std::vector<std::int64_t> samples;
+  Status status;  // not OK: the read failed; tokens are not valid
 };
 
 class BatchPrefetcher {
  public:
-  BatchPrefetcher(std::span<const std::uint8_t> data, WindowSampler sampler,
+  BatchPrefetcher(TokenSource& source, WindowSampler sampler,
                   BatchLayout layout, int seq_len, std::int64_t first_step,
                   std::int64_t end_step, int depth);
   ~BatchPrefetcher();
@@ -47,10 +55,10 @@ class BatchPrefetcher {
   void Recycle(std::vector<std::int64_t> tokens);
 
  private:
-  void Fill(std::int64_t step, int micro, std::vector<std::int64_t>& out);
+  void Fill(MicroBatch& mb);
   void Run();
 
-  const std::span<const std::uint8_t> data_;
+  TokenSource& source_;
   WindowSampler sampler_;  // used only by the producer (thread or Next)
   const BatchLayout layout_;
   const int seq_len_;

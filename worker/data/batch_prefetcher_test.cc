@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "common/testing/status_matchers.h"
+#include "worker/data/memory_source.h"
 
 namespace dstrain::data {
 namespace {
@@ -40,13 +41,15 @@ TEST_P(BatchPrefetcherTest, YieldsTheSamplersBatchesInOrder) {
   ASSERT_THAT(sampler, IsOk());
   ASSERT_THAT(reference, IsOk());
   const std::int64_t first = 5, end = 400;  // crosses epochs (~1175 windows)
-  BatchPrefetcher p(data, std::move(sampler).value(), layout, seq_len, first,
+  MemorySource source(std::vector<std::int64_t>(data.begin(), data.end()));
+  BatchPrefetcher p(source, std::move(sampler).value(), layout, seq_len, first,
                     end, depth);
   for (std::int64_t step = first; step < end; ++step) {
     for (int m = 0; m < layout.grad_accum; ++m) {
       MicroBatch mb = p.Next();
       ASSERT_EQ(mb.step, step);
       ASSERT_EQ(mb.micro, m);
+      ASSERT_TRUE(mb.status.ok()) << mb.status.ToString();
       ASSERT_EQ(mb.tokens,
                 Expected(data, *reference, layout, seq_len, step, m));
       p.Recycle(std::move(mb.tokens));
@@ -58,10 +61,46 @@ TEST_P(BatchPrefetcherTest, StopsCleanlyBeforeTheEnd) {
   const std::vector<std::uint8_t> data = Corpus(5000);
   auto sampler = WindowSampler::Create(data.size(), 9, 1);
   ASSERT_THAT(sampler, IsOk());
-  BatchPrefetcher p(data, std::move(sampler).value(), BatchLayout{1, 0, 2, 1},
+  MemorySource source(std::vector<std::int64_t>(data.begin(), data.end()));
+  BatchPrefetcher p(source, std::move(sampler).value(), BatchLayout{1, 0, 2, 1},
                     8, 0, 1000000, GetParam());
   EXPECT_EQ(p.Next().step, 0);
   // Destruction with the producer blocked on a full queue must not hang.
+}
+
+// A read that fails ends the stream with that batch, its status naming
+// where; nothing hangs.
+class FailingSource : public MemorySource {
+ public:
+  using MemorySource::MemorySource;
+  Status Read(std::int64_t begin, std::int64_t count,
+              std::int64_t* out) override {
+    if (++reads_ > 5) return InvalidArgument("disk gone at " + Locate(begin));
+    return MemorySource::Read(begin, count, out);
+  }
+
+ private:
+  int reads_ = 0;
+};
+
+TEST_P(BatchPrefetcherTest, AFailedReadIsTheLastBatchAndSaysWhy) {
+  const std::vector<std::uint8_t> data = Corpus(5000);
+  auto sampler = WindowSampler::Create(data.size(), 9, 1);
+  ASSERT_THAT(sampler, IsOk());
+  FailingSource source(std::vector<std::int64_t>(data.begin(), data.end()));
+  BatchPrefetcher p(source, std::move(sampler).value(), BatchLayout{1, 0, 2, 1},
+                    8, 0, 100, GetParam());
+  int ok = 0;
+  for (;;) {
+    MicroBatch mb = p.Next();
+    if (!mb.status.ok()) {
+      EXPECT_NE(mb.status.message().find("disk gone at memory"),
+                std::string::npos);
+      break;
+    }
+    ++ok;
+  }
+  EXPECT_EQ(ok, 2);  // 5 reads: two whole batches of 2
 }
 
 INSTANTIATE_TEST_SUITE_P(Depths, BatchPrefetcherTest,

@@ -164,5 +164,64 @@ TEST(WindowSamplerTest, GlobalBatchIndependentOfWorldSize) {
   }
 }
 
+// Block shuffling: each epoch still reads every window once, and each run
+// of a group's size draws from that group's few blocks only — so a rank
+// reads a handful of blocks, not the whole data, per group.
+TEST(WindowSamplerTest, BlockShuffledEpochsArePermutationsReadInGroups) {
+  SamplerOptions o;
+  o.window = kWindow;
+  o.seed = 9;
+  o.block_tokens = 10 * kWindow;  // 10 windows per block
+  o.group_blocks = 3;
+  // 1500 windows (one fewer than fit): 150 whole blocks, 50 groups of 30.
+  StatusOr<WindowSampler> made = WindowSampler::Create(kWindow * 1501, o);
+  ASSERT_THAT(made, IsOk());
+  WindowSampler s = std::move(made).value();
+  const std::int64_t n = s.windows_per_epoch();
+  ASSERT_EQ(n, 1500);
+  ASSERT_EQ(s.windows_per_block(), 10);
+  for (std::int64_t epoch = 0; epoch < 2; ++epoch) {
+    std::set<std::int64_t> seen;
+    for (std::int64_t group = 0; group * 30 < n; ++group) {
+      std::set<std::int64_t> blocks;
+      for (std::int64_t pos = group * 30; pos < std::min(n, group * 30 + 30);
+           ++pos) {
+        const std::int64_t w = s.WindowOf(epoch * n + pos);
+        ASSERT_TRUE(seen.insert(w).second) << "window " << w << " twice";
+        blocks.insert(w / 10);
+      }
+      EXPECT_LE(blocks.size(), 3u) << "group " << group;
+    }
+    EXPECT_EQ(static_cast<std::int64_t>(seen.size()), n);
+  }
+  // Far from sequential: the blocks come in shuffled order.
+  int in_order = 0;
+  for (std::int64_t pos = 0; pos + 1 < n; ++pos) {
+    in_order += s.WindowOf(pos + 1) == s.WindowOf(pos) + 1;
+  }
+  EXPECT_LT(in_order, n / 10);
+}
+
+// Fixed-length rows (2-D HDF5): one window per row, at its start.
+TEST(WindowSamplerTest, RowsAreSamplesWithoutShift) {
+  SamplerOptions o;
+  o.window = 65;
+  o.seed = 4;
+  o.row_length = 100;
+  StatusOr<WindowSampler> made = WindowSampler::Create(100 * 57, o);
+  ASSERT_THAT(made, IsOk());
+  WindowSampler s = std::move(made).value();
+  EXPECT_EQ(s.windows_per_epoch(), 57);
+  std::set<std::int64_t> seen;
+  for (std::int64_t g = 0; g < 57; ++g) {
+    const std::int64_t off = s.Offset(g);
+    ASSERT_EQ(off % 100, 0);
+    seen.insert(off);
+  }
+  EXPECT_EQ(seen.size(), 57u);
+  o.row_length = 64;  // shorter than a window
+  EXPECT_THAT(WindowSampler::Create(64 * 10, o), Not(IsOk()));
+}
+
 }  // namespace
 }  // namespace dstrain::data

@@ -36,8 +36,8 @@
 #include "worker/comm/plan_communicators.h"
 #include "worker/comm/progress_communicator.h"
 #include "worker/data/batch_prefetcher.h"
+#include "worker/data/open_dataset.h"
 #include "worker/data/sampler.h"
-#include "worker/data/text_dataset.h"
 #include "worker/engine/trainable_model.h"
 #include "worker/optim/lr_schedule.h"
 #include "worker/zero/zero_engine.h"
@@ -159,7 +159,7 @@ class Trainer::Impl {
   std::optional<optim::LrSchedule> schedule_;
   MemoryTracker* memory_ = nullptr;
   std::optional<base::ScopedMemoryTracker> track_memory_;
-  std::unique_ptr<data::TextDataset> dataset_;
+  data::Dataset dataset_;
   data::BatchLayout layout_;
   std::optional<data::BatchPrefetcher> batches_;
   std::unique_ptr<TrainableModel> model_;
@@ -206,8 +206,8 @@ Status Trainer::Impl::Init(std::shared_ptr<rendezvous::KeyValueStore> store) {
   memory_ = MemoryTracker::Create();
   track_memory_.emplace(memory_);
 
-  // Data: every rank maps the whole corpus and reads its share.
-  DSTRAIN_ASSIGN_OR_RETURN(dataset_, data::TextDataset::Open(job_.data.path));
+  // Data: every rank opens the whole dataset and reads its share.
+  DSTRAIN_ASSIGN_OR_RETURN(dataset_, data::OpenDataset(job_));
   layout_.world_size = ctx_.world_size;
   layout_.rank = ctx_.rank;
   layout_.micro_batch = job_.train.micro_batch;
@@ -278,8 +278,9 @@ Status Trainer::Impl::Init(std::shared_ptr<rendezvous::KeyValueStore> store) {
 
   setup_.backend = comm_->backend();
   setup_.param_count = zero_->param_count();
-  setup_.dataset_bytes = static_cast<std::int64_t>(dataset_->bytes().size());
-  setup_.dataset_files = static_cast<int>(dataset_->files().size());
+  setup_.dataset_tokens = dataset_.source->size();
+  setup_.dataset_files = dataset_.files;
+  setup_.dataset = dataset_.description;
   setup_.global_batch = layout_.global_batch();
   setup_.tokens_per_step = layout_.global_batch() * job_.model.seq_len;
   setup_.resumed_from_step = step_;
@@ -298,18 +299,18 @@ void Trainer::Impl::ContinueFrom(const checkpoint::ResumePoint& at) {
 
 void Trainer::Impl::StartData(std::int64_t data_step) {
   batches_.reset();  // its thread stops before the new one starts
-  const std::span<const std::uint8_t> bytes = dataset_->bytes();
-  StatusOr<data::WindowSampler> sampler =
-      data::WindowSampler::Create(static_cast<std::int64_t>(bytes.size()),
-                                  job_.model.seq_len + 1, job_.train.seed);
+  data::TokenSource& source = *dataset_.source;
+  StatusOr<data::WindowSampler> sampler = data::WindowSampler::Create(
+      source.size(), data::SamplerOptionsFor(job_, source));
   if (!sampler.ok()) {
     throw StatusError(InvalidArgument("data.path " + job_.data.path + ": " +
                                       sampler.status().message()));
   }
   data_step_ = data_step;
-  batches_.emplace(
-      bytes, std::move(sampler).value(), layout_, job_.model.seq_len, data_step,
-      data_step + std::max(0, job_.train.steps - step_), job_.data.prefetch);
+  batches_.emplace(source, std::move(sampler).value(), layout_,
+                   job_.model.seq_len, data_step,
+                   data_step + std::max(0, job_.train.steps - step_),
+                   job_.data.prefetch);
 }
 
 void Trainer::Impl::Step() {
@@ -335,6 +336,7 @@ void Trainer::Impl::Step() {
     const Clock::time_point asked = Clock::now();
     data::MicroBatch mb = batches_->Next();
     data_wait_s += Seconds(asked, Clock::now());
+    ThrowIfError(mb.status);
     {
       const at::Tensor host = torch::from_blob(
           mb.tokens.data(), {micro_batch, seq_len + 1}, torch::kInt64);

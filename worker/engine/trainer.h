@@ -45,8 +45,11 @@ using base::RankContext;
 struct TrainSetup {
   std::string backend;  // e.g. "gloo"
   std::int64_t param_count = 0;
-  std::int64_t dataset_bytes = 0;
+  std::int64_t dataset_tokens = 0;
   int dataset_files = 0;
+  // The data as data::OpenDataset describes it: "2 token files, 12.6M
+  // uint16 tokens".
+  std::string dataset;
   std::int64_t global_batch = 0;     // sequences per optimizer step
   std::int64_t tokens_per_step = 0;  // global_batch * seq_len
   double setup_s = 0;                // from Create's start

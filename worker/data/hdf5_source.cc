@@ -1,0 +1,288 @@
+#include "worker/data/hdf5_source.h"
+
+#include <hdf5.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <sstream>
+
+#include "common/glob_files.h"
+#include "worker/data/hdf5_lock.h"
+
+namespace dstrain::data {
+
+namespace fs = std::filesystem;
+
+struct Hdf5Source::Part {
+  std::string file;
+  std::string name;  // the dataset
+  hid_t fid = -1;
+  hid_t did = -1;
+  std::int64_t first = 0;   // stream position of its first token
+  std::int64_t tokens = 0;  // rows * length, or its length
+  std::int64_t rows = 0;    // 2-D only
+  std::int64_t length = 0;  // 2-D: tokens per row
+  int rank = 1;
+
+  std::string Where() const { return file + ":/" + name; }
+};
+
+namespace {
+
+std::vector<std::string> SplitNames(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  for (std::string name; std::getline(in, name, ',');) {
+    name.erase(0, name.find_first_not_of(" /"));
+    name.erase(name.find_last_not_of(' ') + 1);
+    if (!name.empty()) out.push_back(name);
+  }
+  return out;
+}
+
+std::string TypeName(hid_t type) {
+  if (H5Tget_class(type) != H5T_INTEGER) {
+    return H5Tget_class(type) == H5T_FLOAT
+               ? "float" + std::to_string(8 * H5Tget_size(type))
+               : "a non-numeric type";
+  }
+  return std::string(H5Tget_sign(type) == H5T_SGN_NONE ? "uint" : "int") +
+         std::to_string(8 * H5Tget_size(type));
+}
+
+herr_t ListOne(hid_t, const char* name, const H5L_info_t*, void* data) {
+  auto* names = static_cast<std::string*>(data);
+  if (names->size() < 200)
+    *names += (names->empty() ? "" : ", ") + std::string(name);
+  return 0;
+}
+
+// The file's top-level names, for "no dataset `x`; it has: a, b".
+std::string ListNames(hid_t fid) {
+  std::string names;
+  H5Literate(fid, H5_INDEX_NAME, H5_ITER_INC, nullptr, ListOne, &names);
+  return names.empty() ? "nothing" : names;
+}
+
+}  // namespace
+
+bool HaveHdf5() { return true; }
+
+std::vector<std::string> Hdf5FilesOf(const std::string& path) {
+  std::error_code ec;
+  if (!IsGlobPattern(path) && fs::is_directory(path, ec)) {
+    std::vector<std::string> files =
+        GlobFiles((fs::path(path) / "*.h5").string());
+    for (std::string& f : GlobFiles((fs::path(path) / "*.hdf5").string())) {
+      files.push_back(std::move(f));
+    }
+    std::sort(files.begin(), files.end());
+    return files;
+  }
+  return GlobFiles(path);
+}
+
+StatusOr<std::unique_ptr<Hdf5Source>> Hdf5Source::Open(const Hdf5Options& o) {
+  std::unique_ptr<Hdf5Source> src(new Hdf5Source());
+  Status s;
+  {
+    std::lock_guard<std::mutex> lock(hdf5::Lock());
+    hdf5::Quiet();
+    s = src->OpenParts(o);
+  }
+  // A failed source closes what it opened, taking the lock itself.
+  if (!s.ok()) return s;
+  return src;
+}
+
+Status Hdf5Source::OpenParts(const Hdf5Options& o) {
+  Hdf5Source* src = this;
+  const std::vector<std::string> files = Hdf5FilesOf(o.path);
+  if (files.empty()) {
+    return InvalidArgument("data.path " + o.path +
+                           ": no HDF5 file (a .h5 file, a glob of them or a "
+                           "folder holding them)");
+  }
+  const std::vector<std::string> names = SplitNames(o.datasets);
+  if (names.empty()) return InvalidArgument("data.dataset names no dataset");
+  for (const std::string& file : files) {
+    const hid_t fid = H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (fid < 0) {
+      const std::string why = hdf5::LastError();
+      return InvalidArgument(file + ": not a readable HDF5 file (" +
+                             (why.empty() ? "unknown reason" : why) +
+                             "); is it truncated or still being written?");
+    }
+    for (const std::string& name : names) {
+      // Kept at once, so the destructor closes what is open whatever check
+      // fails below.
+      src->parts_.push_back(std::make_unique<Part>());
+      Part& p = *src->parts_.back();
+      p.file = file;
+      p.name = name;
+      p.fid = fid;
+      if (H5Lexists(fid, name.c_str(), H5P_DEFAULT) <= 0) {
+        return InvalidArgument(p.Where() + ": no such dataset; the file has: " +
+                               ListNames(fid) + " (set data.dataset)");
+      }
+      const hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
+      // Whole chunks are read at once; a small cache is enough.
+      H5Pset_chunk_cache(dapl, 521, 16 << 20, 1.0);
+      p.did = H5Dopen2(fid, name.c_str(), dapl);
+      H5Pclose(dapl);
+      if (p.did < 0) {
+        return InvalidArgument(p.Where() + ": cannot open the dataset (" +
+                               hdf5::LastError() + ")");
+      }
+      const hid_t type = H5Dget_type(p.did);
+      const std::string tname = TypeName(type);
+      const bool integer = H5Tget_class(type) == H5T_INTEGER;
+      H5Tclose(type);
+      const hid_t space = H5Dget_space(p.did);
+      p.rank = H5Sget_simple_extent_ndims(space);
+      hsize_t dims[2] = {0, 0};
+      if (p.rank == 1 || p.rank == 2) {
+        H5Sget_simple_extent_dims(space, dims, nullptr);
+      }
+      H5Sclose(space);
+      if (!integer) {
+        return InvalidArgument(p.Where() + ": dtype " + tname +
+                               ", but token ids are integers (uint16, "
+                               "uint32, int32, int64)");
+      }
+      if (p.rank != 1 && p.rank != 2) {
+        return InvalidArgument(p.Where() + ": " + std::to_string(p.rank) +
+                               "-D; expected 1-D (a token stream) or 2-D "
+                               "[samples, length]");
+      }
+      if (src->dtype_.empty()) src->dtype_ = tname;
+      if (p.rank != src->parts_.front()->rank) {
+        return InvalidArgument(p.Where() + " is " + std::to_string(p.rank) +
+                               "-D but " + src->parts_.front()->Where() +
+                               " is " +
+                               std::to_string(src->parts_.front()->rank) +
+                               "-D; all must be streams or all samples");
+      }
+      if (p.rank == 2) {
+        p.rows = static_cast<std::int64_t>(dims[0]);
+        p.length = static_cast<std::int64_t>(dims[1]);
+        p.tokens = p.rows * p.length;
+        if (src->row_length_ == 0) src->row_length_ = p.length;
+        if (p.length != src->row_length_ || p.length == 0) {
+          return InvalidArgument(
+              p.Where() + ": samples of " + std::to_string(p.length) +
+              " tokens, but " + src->parts_.front()->Where() + " has " +
+              std::to_string(src->row_length_) + "; all must be one length");
+        }
+      } else {
+        p.tokens = static_cast<std::int64_t>(dims[0]);
+      }
+      const hid_t dcpl = H5Dget_create_plist(p.did);
+      if (H5Pget_layout(dcpl) == H5D_CHUNKED && src->chunk_tokens_ == 0) {
+        hsize_t chunk[2] = {0, 0};
+        H5Pget_chunk(dcpl, 2, chunk);
+        src->chunk_tokens_ = static_cast<std::int64_t>(
+            p.rank == 2 ? chunk[0] * static_cast<hsize_t>(p.length) : chunk[0]);
+      }
+      H5Pclose(dcpl);
+      p.first = src->total_;
+      src->total_ += p.tokens;
+    }
+  }
+  return Status::Ok();
+}
+
+Hdf5Source::~Hdf5Source() {
+  std::lock_guard<std::mutex> lock(hdf5::Lock());
+  hid_t last_file = -1;
+  for (const auto& p : parts_) {
+    if (p->did >= 0) H5Dclose(p->did);
+    if (p->fid >= 0 && p->fid != last_file) {
+      H5Fclose(p->fid);
+      last_file = p->fid;
+    }
+  }
+}
+
+std::size_t Hdf5Source::PartOf(std::int64_t position) const {
+  auto it =
+      std::upper_bound(parts_.begin(), parts_.end(), position,
+                       [](std::int64_t q, const std::unique_ptr<Part>& p) {
+                         return q < p->first;
+                       });
+  return static_cast<std::size_t>(
+      std::max<std::ptrdiff_t>(0, std::distance(parts_.begin(), it) - 1));
+}
+
+Status Hdf5Source::Read(std::int64_t begin, std::int64_t count,
+                        std::int64_t* out) {
+  if (begin < 0 || count < 0 || begin + count > total_) {
+    return InvalidArgument("read of " + std::to_string(count) + " tokens at " +
+                           std::to_string(begin) +
+                           " past the end of the HDF5 data (" +
+                           std::to_string(total_) + " tokens)");
+  }
+  std::lock_guard<std::mutex> lock(hdf5::Lock());
+  std::size_t i = PartOf(begin);
+  std::vector<std::int64_t> rows;
+  while (count > 0) {
+    const Part& p = *parts_[i];
+    const std::int64_t local = begin - p.first;
+    const std::int64_t n = std::min(count, p.tokens - local);
+    if (n > 0) {
+      const hid_t fspace = H5Dget_space(p.did);
+      herr_t rc;
+      if (p.rank == 1) {
+        const hsize_t start = static_cast<hsize_t>(local);
+        const hsize_t cnt = static_cast<hsize_t>(n);
+        H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, nullptr, &cnt,
+                            nullptr);
+        const hid_t mspace = H5Screate_simple(1, &cnt, nullptr);
+        rc = H5Dread(p.did, H5T_NATIVE_INT64, mspace, fspace, H5P_DEFAULT, out);
+        H5Sclose(mspace);
+      } else {
+        // Whole rows in, the asked part out.
+        const std::int64_t r0 = local / p.length;
+        const std::int64_t r1 = (local + n - 1) / p.length + 1;
+        const hsize_t start[2] = {static_cast<hsize_t>(r0), 0};
+        const hsize_t cnt[2] = {static_cast<hsize_t>(r1 - r0),
+                                static_cast<hsize_t>(p.length)};
+        H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, nullptr, cnt,
+                            nullptr);
+        const hid_t mspace = H5Screate_simple(2, cnt, nullptr);
+        rows.resize(static_cast<std::size_t>((r1 - r0) * p.length));
+        rc = H5Dread(p.did, H5T_NATIVE_INT64, mspace, fspace, H5P_DEFAULT,
+                     rows.data());
+        H5Sclose(mspace);
+        if (rc >= 0) {
+          std::copy_n(rows.data() + (local - r0 * p.length), n, out);
+        }
+      }
+      H5Sclose(fspace);
+      if (rc < 0) {
+        return InvalidArgument(p.Where() + ": cannot read tokens " +
+                               std::to_string(local) + " to " +
+                               std::to_string(local + n) + " (" +
+                               hdf5::LastError() + ")");
+      }
+    }
+    out += n;
+    begin += n;
+    count -= n;
+    ++i;
+  }
+  return Status::Ok();
+}
+
+std::string Hdf5Source::Locate(std::int64_t position) const {
+  if (parts_.empty()) return "the HDF5 data";
+  const Part& p = *parts_[PartOf(position)];
+  const std::int64_t local = position - p.first;
+  if (p.rank == 2) {
+    return p.Where() + " at sample " + std::to_string(local / p.length) +
+           ", token " + std::to_string(local % p.length);
+  }
+  return p.Where() + " at token " + std::to_string(local);
+}
+
+}  // namespace dstrain::data

@@ -1,0 +1,196 @@
+#include "worker/data/token_file_source.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <optional>
+
+#include "common/glob_files.h"
+#include "common/read_file.h"
+#include "worker/data/sidecar.h"
+
+namespace dstrain::data {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The shard's sidecar, if it has one.
+StatusOr<std::optional<Sidecar>> ReadSidecar(const std::string& file) {
+  const std::string path = file + ".json";
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return std::optional<Sidecar>();
+  DSTRAIN_ASSIGN_OR_RETURN(
+      std::string text, ReadConfigFile(path, 64 * 1024, "token file sidecar"));
+  DSTRAIN_ASSIGN_OR_RETURN(Sidecar s, ParseSidecar(text, path));
+  return std::optional<Sidecar>(s);
+}
+
+}  // namespace
+
+std::vector<std::string> TokenFilesOf(const std::string& path) {
+  std::error_code ec;
+  if (!IsGlobPattern(path) && fs::is_directory(path, ec)) {
+    return GlobFiles((fs::path(path) / "*.bin").string());
+  }
+  return GlobFiles(path);
+}
+
+StatusOr<std::unique_ptr<TokenFileSource>> TokenFileSource::Open(
+    const TokenFileOptions& o) {
+  std::unique_ptr<TokenFileSource> src(new TokenFileSource());
+  src->files_ = TokenFilesOf(o.path);
+  if (src->files_.empty()) {
+    return InvalidArgument("data.path " + o.path +
+                           ": no token file (a .bin file, a glob of them or "
+                           "a folder holding them)");
+  }
+  std::string dtype;
+  for (const std::string& f : src->files_) {
+    DSTRAIN_ASSIGN_OR_RETURN(std::optional<Sidecar> side, ReadSidecar(f));
+    std::string d = side.has_value() ? side->dtype : "";
+    if (o.dtype != "auto") {
+      if (!d.empty() && d != o.dtype) {
+        return InvalidArgument(f + ": data.dtype is " + o.dtype + " but " + f +
+                               ".json says " + d +
+                               "; remove data.dtype or fix the sidecar");
+      }
+      d = o.dtype;
+    }
+    if (d.empty()) {
+      return InvalidArgument(f + ": no sidecar " + f +
+                             ".json says its dtype; set data.dtype: uint16 "
+                             "or uint32 (`dstrain data prepare` writes one)");
+    }
+    if (!dtype.empty() && d != dtype) {
+      return InvalidArgument(f + ": dtype " + d + " differs from " +
+                             src->files_.front() + "'s " + dtype +
+                             "; every shard must have one dtype");
+    }
+    dtype = d;
+    const int elem = DtypeBytes(d);
+    if (side.has_value() && o.vocab > 0 && side->vocab > o.vocab) {
+      return InvalidArgument(
+          f + ".json: vocabulary " + std::to_string(side->vocab) +
+          " is larger than model.vocab " + std::to_string(o.vocab) +
+          "; set model.vocab to at least it");
+    }
+    const int fd = open(f.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      return InvalidArgument(f + ": cannot open: " + std::strerror(errno));
+    }
+    struct stat st {};
+    fstat(fd, &st);
+    const auto bytes = static_cast<std::size_t>(st.st_size);
+    if (bytes % static_cast<std::size_t>(elem) != 0) {
+      close(fd);
+      return InvalidArgument(f + ": " + std::to_string(bytes) +
+                             " bytes is not a whole number of " + d +
+                             " tokens (truncated, or not " + d + ")");
+    }
+    const auto tokens = static_cast<std::int64_t>(bytes) / elem;
+    if (side.has_value() && side->tokens >= 0 && side->tokens != tokens) {
+      close(fd);
+      return InvalidArgument(
+          f + " is truncated: " + f + ".json says " +
+          std::to_string(side->tokens) + " tokens, the file holds " +
+          std::to_string(tokens) + " (" + std::to_string(bytes) +
+          " bytes); rewrite it with `dstrain data prepare`");
+    }
+    Shard s;
+    s.path = f;
+    s.bytes = bytes;
+    s.tokens = tokens;
+    s.first = src->total_;
+    if (bytes > 0) {
+      void* m = mmap(nullptr, bytes, PROT_READ, MAP_PRIVATE, fd, 0);
+      if (m == MAP_FAILED) {
+        close(fd);
+        return InvalidArgument(f + ": cannot map: " + std::strerror(errno));
+      }
+      s.data = static_cast<const unsigned char*>(m);
+    }
+    close(fd);
+    src->total_ += tokens;
+    src->shards_.push_back(s);
+  }
+  src->dtype_bytes_ = DtypeBytes(dtype);
+  return src;
+}
+
+TokenFileSource::~TokenFileSource() {
+  for (const Shard& s : shards_) {
+    if (s.data != nullptr) {
+      munmap(const_cast<unsigned char*>(s.data), s.bytes);
+    }
+  }
+}
+
+const std::vector<std::string>& TokenFileSource::files() const {
+  return files_;
+}
+
+std::size_t TokenFileSource::ShardOf(std::int64_t position) const {
+  auto it = std::upper_bound(
+      shards_.begin(), shards_.end(), position,
+      [](std::int64_t p, const Shard& s) { return p < s.first; });
+  return static_cast<std::size_t>(
+      std::max<std::ptrdiff_t>(0, std::distance(shards_.begin(), it) - 1));
+}
+
+Status TokenFileSource::Read(std::int64_t begin, std::int64_t count,
+                             std::int64_t* out) {
+  if (begin < 0 || count < 0 || begin + count > total_) {
+    return InvalidArgument("read of " + std::to_string(count) + " tokens at " +
+                           std::to_string(begin) +
+                           " past the end of the token files (" +
+                           std::to_string(total_) + " tokens)");
+  }
+  std::size_t i = ShardOf(begin);
+  while (count > 0) {
+    const Shard& s = shards_[i];
+    const std::int64_t local = begin - s.first;
+    const std::int64_t n = std::min(count, s.tokens - local);
+    if (n > 0) {
+      const unsigned char* p = s.data + local * dtype_bytes_;
+      // Ask for the run in one go: the kernel reads it ahead in large
+      // requests instead of faulting page by page.
+      const std::uintptr_t page = 4096;
+      const auto lo = reinterpret_cast<std::uintptr_t>(p) & ~(page - 1);
+      madvise(reinterpret_cast<void*>(lo),
+              reinterpret_cast<std::uintptr_t>(p) + n * dtype_bytes_ - lo,
+              MADV_WILLNEED);
+      if (dtype_bytes_ == 2) {
+        for (std::int64_t k = 0; k < n; ++k) {
+          std::uint16_t v;
+          std::memcpy(&v, p + 2 * k, 2);
+          out[k] = v;
+        }
+      } else {
+        for (std::int64_t k = 0; k < n; ++k) {
+          std::uint32_t v;
+          std::memcpy(&v, p + 4 * k, 4);
+          out[k] = v;
+        }
+      }
+    }
+    out += n;
+    begin += n;
+    count -= n;
+    ++i;
+  }
+  return Status::Ok();
+}
+
+std::string TokenFileSource::Locate(std::int64_t position) const {
+  if (shards_.empty()) return "the token files";
+  const Shard& s = shards_[ShardOf(position)];
+  return s.path + " at token " + std::to_string(position - s.first);
+}
+
+}  // namespace dstrain::data
