@@ -9,6 +9,7 @@
 
 #include "agent/agent_main.h"
 #include "cli/commands/bench_comm.h"
+#include "cli/commands/data.h"
 #include "cli/commands/doctor.h"
 #include "cli/commands/launch.h"
 #include "cli/commands/logs.h"
@@ -115,6 +116,67 @@ int main(int argc, char** argv) {
   plan_cmd->footer(
       "Exit codes: 0 the job fits as configured, 3 it does not (the report "
       "says what would), 2 bad arguments or job file.");
+
+  // dstrain data prepare|inspect|check|read-bench (cli/commands/data.h)
+  dstrain::cli::DataCommandOptions data_opts;
+  CLI::App* data_cmd = app.add_subcommand(
+      "data", "prepare, inspect and check training data (tokens, HDF5)");
+  data_cmd->require_subcommand(1);
+  CLI::App* data_prepare = data_cmd->add_subcommand(
+      "prepare",
+      "text to token ids (byte-level or --vocab), tokens to HDF5 and back; "
+      "written atomically");
+  data_prepare
+      ->add_option("input", data_opts.input,
+                   "text file or folder, token file, or HDF5 file")
+      ->required();
+  data_prepare->add_option("--out", data_opts.out, "the file to write")
+      ->required();
+  data_prepare->add_option("--format", data_opts.format, "tokens | hdf5")
+      ->capture_default_str();
+  data_prepare->add_option("--vocab", data_opts.vocab,
+                           "vocabulary file for text: one token per line "
+                           "(escapes \\n \\t \\xHH), greedy longest match");
+  data_prepare->add_option("--dtype", data_opts.dtype,
+                           "uint16 | uint32 (default: uint16 when the "
+                           "vocabulary fits)");
+  data_prepare
+      ->add_option("--dataset", data_opts.dataset,
+                   "HDF5 dataset to read or write")
+      ->capture_default_str();
+  data_prepare->add_option("--chunk", data_opts.chunk, "HDF5 chunk in tokens")
+      ->capture_default_str();
+  data_prepare->add_option("--sample-length", data_opts.sample_length,
+                           "write HDF5 as [samples, L] rows of L tokens");
+  CLI::App* data_inspect = data_cmd->add_subcommand(
+      "inspect", "shape, dtype, vocabulary histogram, first samples decoded");
+  data_inspect->add_option("file", data_opts.input, "token or HDF5 file")
+      ->required();
+  data_inspect->add_option("--dataset", data_opts.dataset, "HDF5 dataset")
+      ->capture_default_str();
+  data_inspect->add_option("--dtype", data_opts.dtype,
+                           "a token file's dtype when it has no sidecar");
+  data_inspect->add_option("--vocab", data_opts.vocab,
+                           "decode the samples with this vocabulary file");
+  data_inspect->add_option("--samples", data_opts.samples, "samples shown")
+      ->capture_default_str();
+  data_inspect->add_flag("--json", data_opts.json, "one JSON object");
+  CLI::App* data_check = data_cmd->add_subcommand(
+      "check", "every token of a job's data against model.vocab");
+  data_check->add_option("job", data_opts.input, "the job file")->required();
+  AddOverrides(data_check, &data_opts.overrides);
+  CLI::App* data_bench = data_cmd->add_subcommand(
+      "read-bench", "the data pipeline alone: samples/s and bytes/s (JSON)");
+  data_bench->add_option("job", data_opts.input, "the job file")->required();
+  data_bench->add_option("--steps", data_opts.steps, "micro-batches read")
+      ->capture_default_str();
+  AddOverrides(data_bench, &data_opts.overrides);
+  for (CLI::App* c : {data_prepare, data_inspect, data_check, data_bench}) {
+    c->callback([&data_opts, c] { data_opts.action = c->get_name(); });
+  }
+  data_cmd->footer(
+      "Exit codes: 0 done, 1 the data is wrong (check) or a write failed, 2 "
+      "bad arguments or an unreadable input.");
 
   // dstrain doctor (cli/commands/doctor.h)
   dstrain::cli::DoctorCommandOptions doctor;
@@ -472,7 +534,8 @@ int main(int argc, char** argv) {
   if (argc >= 2 && argv[1][0] != '-' && !known(argv[1])) {
     std::fprintf(
         stderr,
-        "dstrain: unknown command `%s`; commands: launch, plan, doctor, jobs, "
+        "dstrain: unknown command `%s`; commands: launch, plan, doctor, data, "
+        "jobs, "
         "status, events, top, logs, nodes, cancel, preempt, drain, undrain, "
         "worker, coordinator, agent, bench, topo, version (dstrain "
         "--help)\n",
@@ -489,6 +552,7 @@ int main(int argc, char** argv) {
   if (*launch_cmd) return dstrain::cli::RunLaunch(launch);
   if (*plan_cmd) return dstrain::cli::RunPlanCommand(plan);
   if (*doctor_cmd) return dstrain::cli::RunDoctorCommand(doctor);
+  if (*data_cmd) return dstrain::cli::RunDataCommand(data_opts);
   if (*worker_cmd) {
     return dstrain::cli::RunWorker(worker);
   }

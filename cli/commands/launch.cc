@@ -40,6 +40,7 @@
 #include "common/rpc/token_file.h"
 #include "coordinator/client/coordinator_client.h"
 #include "coordinator/coordinator_server.h"
+#include "worker/data/open_dataset.h"
 
 namespace dstrain::cli {
 namespace {
@@ -253,6 +254,12 @@ int LaunchRun::Prepare() {
     if (tls->has_value()) rpc::UseTls(std::move(**tls));
     token_ = *token;
     address_ = o_.coordinator;
+  }
+  // The data, against the model, before anything starts: a missing or
+  // truncated file, a wrong dtype, an id beyond the vocabulary.
+  if (StatusOr<data::Dataset> d = data::OpenDataset(job_); !d.ok()) {
+    Error(d.status().message());
+    return kExitUsage;
   }
   if (int rc = CheckFits(); rc != 0) return rc;
   std::error_code ec;

@@ -101,6 +101,7 @@ StatusOr<Dataset> OpenDataset(const config::JobConfig& job) {
     DSTRAIN_ASSIGN_OR_RETURN(std::unique_ptr<TokenFileSource> files,
                              TokenFileSource::Open(o));
     out.files = static_cast<int>(files->files().size());
+    out.token_bytes = files->dtype_bytes();
     out.description = Files(files->files().size(), "token file") + ", " +
                       Count(files->size()) + " uint" +
                       std::to_string(8 * files->dtype_bytes()) + " tokens";
@@ -112,6 +113,10 @@ StatusOr<Dataset> OpenDataset(const config::JobConfig& job) {
     DSTRAIN_ASSIGN_OR_RETURN(std::unique_ptr<Hdf5Source> h5,
                              Hdf5Source::Open(o));
     out.files = static_cast<int>(Hdf5FilesOf(d.path).size());
+    out.token_bytes = h5->dtype().find("32") != std::string::npos   ? 4
+                      : h5->dtype().find("64") != std::string::npos ? 8
+                      : h5->dtype().find("16") != std::string::npos ? 2
+                                                                    : 1;
     out.description =
         Files(static_cast<std::size_t>(out.files), "HDF5 file") + ", " +
         Count(h5->size()) + " " + h5->dtype() + " tokens" +
@@ -123,6 +128,7 @@ StatusOr<Dataset> OpenDataset(const config::JobConfig& job) {
     source = std::make_unique<SyntheticSource>(d.synthetic_tokens,
                                                job.model.vocab, job.train.seed);
     out.description = Count(d.synthetic_tokens) + " synthetic tokens";
+    out.token_bytes = 0;
   } else {
     return InvalidArgument("data.type " + d.type + ": not a data type");
   }

@@ -30,6 +30,7 @@ struct Dataset {
   // "3 token files, 12.6M uint16 tokens", for the worker's setup line.
   std::string description;
   int files = 0;
+  int token_bytes = 1;  // on disk: 1 for text, 2 or 4 for uint16/uint32
 };
 
 StatusOr<Dataset> OpenDataset(const config::JobConfig& job);
