@@ -40,6 +40,21 @@ void BatchPrefetcher::Fill(MicroBatch& mb) {
   const std::int64_t n = sampler_.windows_per_epoch();
   for (int i = 0; i < layout_.micro_batch; ++i) {
     const std::int64_t g = layout_.GlobalIndex(mb.step, mb.micro, i);
+    const std::int64_t group = sampler_.GroupOf(g);
+    if (group != hinted_group_) {
+      // Entering a group: ask for its blocks and the next group's at once,
+      // so the storage has many reads in flight before they are needed.
+      hinted_group_ = group;
+      std::int64_t next = 0;
+      for (const auto& [b, n] : sampler_.GroupSpans(g, &next)) {
+        source_.WillNeed(b, n);
+      }
+      std::int64_t after = 0;
+      for (const auto& [b, n] : sampler_.GroupSpans(next, &after)) {
+        source_.WillNeed(b, n);
+      }
+      sampler_.GroupOf(g);  // back to g's epoch for the reads below
+    }
     mb.samples[static_cast<std::size_t>(i)] = g / n * n + sampler_.WindowOf(g);
     mb.status = source_.Read(sampler_.Offset(g), static_cast<std::int64_t>(row),
                              mb.tokens.data() + row * i);

@@ -64,6 +64,7 @@ class BatchPrefetcher {
   const int seq_len_;
   const std::int64_t end_step_;
   const int depth_;
+  std::int64_t hinted_group_ = -1;  // producer-only: the group hinted last
 
   // Next (step, micro) to produce; producer-only.
   std::int64_t produce_step_;

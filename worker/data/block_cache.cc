@@ -29,9 +29,8 @@ StatusOr<const std::vector<std::int32_t>*> BlockCache::Block(
   }
   const std::int64_t begin = index * block_;
   const std::int64_t n = std::min(block_, inner_->size() - begin);
-  scratch_.resize(static_cast<std::size_t>(n));
-  DSTRAIN_RETURN_IF_ERROR(inner_->Read(begin, n, scratch_.data()));
-  tokens.assign(scratch_.begin(), scratch_.end());
+  tokens.resize(static_cast<std::size_t>(n));
+  DSTRAIN_RETURN_IF_ERROR(inner_->ReadIds(begin, n, tokens.data()));
   ++loads_;
   lru_.push_front(index);
   Entry& e = blocks_[index];

@@ -30,6 +30,9 @@ class BlockCache : public TokenSource {
     return inner_->Locate(position);
   }
   std::int64_t preferred_read() const override { return block_; }
+  void WillNeed(std::int64_t begin, std::int64_t count) override {
+    inner_->WillNeed(begin, count);
+  }
 
   std::int64_t block_tokens() const { return block_; }
   // Blocks read from the source so far.
@@ -41,8 +44,7 @@ class BlockCache : public TokenSource {
   std::unique_ptr<TokenSource> inner_;
   std::int64_t block_;
   std::size_t capacity_;
-  std::list<std::int64_t> lru_;        // most recent first
-  std::vector<std::int64_t> scratch_;  // one block as the source reads it
+  std::list<std::int64_t> lru_;  // most recent first
   struct Entry {
     std::vector<std::int32_t> tokens;
     std::list<std::int64_t>::iterator at;

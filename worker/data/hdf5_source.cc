@@ -1,5 +1,6 @@
 #include "worker/data/hdf5_source.h"
 
+#include <fcntl.h>
 #include <hdf5.h>
 
 #include <algorithm>
@@ -126,8 +127,9 @@ Status Hdf5Source::OpenParts(const Hdf5Options& o) {
                                ListNames(fid) + " (set data.dataset)");
       }
       const hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
-      // Whole chunks are read at once; a small cache is enough.
-      H5Pset_chunk_cache(dapl, 521, 16 << 20, 1.0);
+      // The block cache reads whole chunks: without HDF5's own chunk cache
+      // they go straight from the file into its buffer, one copy fewer.
+      H5Pset_chunk_cache(dapl, 0, 0, 1.0);
       p.did = H5Dopen2(fid, name.c_str(), dapl);
       H5Pclose(dapl);
       if (p.did < 0) {
@@ -214,8 +216,37 @@ std::size_t Hdf5Source::PartOf(std::int64_t position) const {
       std::max<std::ptrdiff_t>(0, std::distance(parts_.begin(), it) - 1));
 }
 
-Status Hdf5Source::Read(std::int64_t begin, std::int64_t count,
-                        std::int64_t* out) {
+namespace {
+
+// `n` ids of the dataset's own type (`bytes` each, signed or not) widened.
+template <typename T>
+void Widen(const unsigned char* p, std::int64_t n, std::size_t bytes,
+           bool is_signed, T* out) {
+  auto run = [&](auto tag) {
+    using E = decltype(tag);
+    const E* e = reinterpret_cast<const E*>(p);
+    for (std::int64_t k = 0; k < n; ++k) out[k] = static_cast<T>(e[k]);
+  };
+  switch (bytes) {
+    case 1:
+      is_signed ? run(std::int8_t{}) : run(std::uint8_t{});
+      break;
+    case 2:
+      is_signed ? run(std::int16_t{}) : run(std::uint16_t{});
+      break;
+    case 4:
+      is_signed ? run(std::int32_t{}) : run(std::uint32_t{});
+      break;
+    default:
+      is_signed ? run(std::int64_t{}) : run(std::uint64_t{});
+      break;
+  }
+}
+
+}  // namespace
+
+template <typename T>
+Status Hdf5Source::Copy(std::int64_t begin, std::int64_t count, T* out) {
   if (begin < 0 || count < 0 || begin + count > total_) {
     return InvalidArgument("read of " + std::to_string(count) + " tokens at " +
                            std::to_string(begin) +
@@ -224,47 +255,47 @@ Status Hdf5Source::Read(std::int64_t begin, std::int64_t count,
   }
   std::lock_guard<std::mutex> lock(hdf5::Lock());
   std::size_t i = PartOf(begin);
-  std::vector<std::int64_t> rows;
   while (count > 0) {
     const Part& p = *parts_[i];
     const std::int64_t local = begin - p.first;
     const std::int64_t n = std::min(count, p.tokens - local);
     if (n > 0) {
+      // Read in the dataset's own type (HDF5 converts nothing, which is
+      // where its time would go) and widen here: whole rows for samples.
+      const hid_t ftype = H5Dget_type(p.did);
+      const hid_t mtype = H5Tget_native_type(ftype, H5T_DIR_ASCEND);
+      const std::size_t elem = H5Tget_size(mtype);
+      const bool is_signed = H5Tget_sign(mtype) == H5T_SGN_2;
+      H5Tclose(ftype);
       const hid_t fspace = H5Dget_space(p.did);
-      herr_t rc;
-      if (p.rank == 1) {
-        const hsize_t start = static_cast<hsize_t>(local);
-        const hsize_t cnt = static_cast<hsize_t>(n);
-        H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, nullptr, &cnt,
-                            nullptr);
-        const hid_t mspace = H5Screate_simple(1, &cnt, nullptr);
-        rc = H5Dread(p.did, H5T_NATIVE_INT64, mspace, fspace, H5P_DEFAULT, out);
-        H5Sclose(mspace);
-      } else {
-        // Whole rows in, the asked part out.
+      std::int64_t skip = 0, rows_n = n;
+      hsize_t start[2] = {static_cast<hsize_t>(local), 0};
+      hsize_t cnt[2] = {static_cast<hsize_t>(n), 0};
+      if (p.rank == 2) {
         const std::int64_t r0 = local / p.length;
         const std::int64_t r1 = (local + n - 1) / p.length + 1;
-        const hsize_t start[2] = {static_cast<hsize_t>(r0), 0};
-        const hsize_t cnt[2] = {static_cast<hsize_t>(r1 - r0),
-                                static_cast<hsize_t>(p.length)};
-        H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, nullptr, cnt,
-                            nullptr);
-        const hid_t mspace = H5Screate_simple(2, cnt, nullptr);
-        rows.resize(static_cast<std::size_t>((r1 - r0) * p.length));
-        rc = H5Dread(p.did, H5T_NATIVE_INT64, mspace, fspace, H5P_DEFAULT,
-                     rows.data());
-        H5Sclose(mspace);
-        if (rc >= 0) {
-          std::copy_n(rows.data() + (local - r0 * p.length), n, out);
-        }
+        start[0] = static_cast<hsize_t>(r0);
+        cnt[0] = static_cast<hsize_t>(r1 - r0);
+        cnt[1] = static_cast<hsize_t>(p.length);
+        skip = local - r0 * p.length;
+        rows_n = (r1 - r0) * p.length;
       }
+      H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, nullptr, cnt, nullptr);
+      const hid_t mspace = H5Screate_simple(p.rank, cnt, nullptr);
+      scratch_.resize(static_cast<std::size_t>(rows_n) * elem);
+      const herr_t rc =
+          H5Dread(p.did, mtype, mspace, fspace, H5P_DEFAULT, scratch_.data());
+      H5Sclose(mspace);
       H5Sclose(fspace);
+      H5Tclose(mtype);
       if (rc < 0) {
         return InvalidArgument(p.Where() + ": cannot read tokens " +
                                std::to_string(local) + " to " +
                                std::to_string(local + n) + " (" +
                                hdf5::LastError() + ")");
       }
+      Widen(scratch_.data() + static_cast<std::size_t>(skip) * elem, n, elem,
+            is_signed, out);
     }
     out += n;
     begin += n;
@@ -272,6 +303,49 @@ Status Hdf5Source::Read(std::int64_t begin, std::int64_t count,
     ++i;
   }
   return Status::Ok();
+}
+
+Status Hdf5Source::Read(std::int64_t begin, std::int64_t count,
+                        std::int64_t* out) {
+  return Copy(begin, count, out);
+}
+
+Status Hdf5Source::ReadIds(std::int64_t begin, std::int64_t count,
+                           std::int32_t* out) {
+  return Copy(begin, count, out);
+}
+
+void Hdf5Source::WillNeed(std::int64_t begin, std::int64_t count) {
+  if (chunk_tokens_ <= 0 || row_length_ > 0 || count <= 0) return;
+  std::lock_guard<std::mutex> lock(hdf5::Lock());
+  begin = std::max<std::int64_t>(0, begin);
+  count = std::min(count, total_ - begin);
+  for (std::size_t i = PartOf(begin); count > 0 && i < parts_.size(); ++i) {
+    const Part& p = *parts_[i];
+    const std::int64_t local = begin - p.first;
+    const std::int64_t n = std::min(count, p.tokens - local);
+    void* handle = nullptr;
+    if (n > 0 && H5Fget_vfd_handle(p.fid, H5P_DEFAULT, &handle) >= 0 &&
+        handle != nullptr) {
+      const int fd = *static_cast<int*>(handle);
+      for (std::int64_t c = local / chunk_tokens_ * chunk_tokens_;
+           c < local + n; c += chunk_tokens_) {
+        const hsize_t coord = static_cast<hsize_t>(c);
+        unsigned mask = 0;
+        haddr_t addr = 0;
+        hsize_t size = 0;
+        if (H5Dget_chunk_info_by_coord(p.did, &coord, &mask, &addr, &size) >=
+                0 &&
+            addr != HADDR_UNDEF && size > 0) {
+          posix_fadvise(fd, static_cast<off_t>(addr), static_cast<off_t>(size),
+                        POSIX_FADV_WILLNEED);
+        }
+      }
+    }
+    hdf5::LastError();  // clear what a failed lookup left
+    begin += n;
+    count -= n;
+  }
 }
 
 std::string Hdf5Source::Locate(std::int64_t position) const {

@@ -39,8 +39,13 @@ class Hdf5Source : public TokenSource {
   std::int64_t row_length() const override { return row_length_; }
   Status Read(std::int64_t begin, std::int64_t count,
               std::int64_t* out) override;
+  Status ReadIds(std::int64_t begin, std::int64_t count,
+                 std::int32_t* out) override;
   std::string Locate(std::int64_t position) const override;
   std::int64_t preferred_read() const override { return chunk_tokens_; }
+  // posix_fadvise(WILLNEED) on the file bytes of the chunks holding the
+  // range (1-D chunked datasets; others are left to the kernel).
+  void WillNeed(std::int64_t begin, std::int64_t count) override;
 
   // e.g. "uint16", "int32".
   const std::string& dtype() const { return dtype_; }
@@ -52,8 +57,11 @@ class Hdf5Source : public TokenSource {
   // Open's work, with the HDF5 lock held.
   Status OpenParts(const Hdf5Options& o);
   std::size_t PartOf(std::int64_t position) const;
+  template <typename T>
+  Status Copy(std::int64_t begin, std::int64_t count, T* out);
 
   std::vector<std::unique_ptr<Part>> parts_;
+  std::vector<unsigned char> scratch_;  // a read in the dataset's own type
   std::int64_t total_ = 0;
   std::int64_t row_length_ = 0;
   std::int64_t chunk_tokens_ = 0;

@@ -29,7 +29,13 @@ Status Hdf5Source::Read(std::int64_t, std::int64_t, std::int64_t*) {
   return Missing();
 }
 
+Status Hdf5Source::ReadIds(std::int64_t, std::int64_t, std::int32_t*) {
+  return Missing();
+}
+
 std::string Hdf5Source::Locate(std::int64_t) const { return "HDF5"; }
+
+void Hdf5Source::WillNeed(std::int64_t, std::int64_t) {}
 
 Status WriteHdf5(const std::string&, TokenSource&, const Hdf5WriteOptions&,
                  const WriteProgress&) {

@@ -157,6 +157,37 @@ std::int64_t WindowSampler::WindowOf(std::int64_t g) {
       pos - group_start_[static_cast<std::size_t>(group)])];
 }
 
+std::int64_t WindowSampler::GroupOf(std::int64_t g) {
+  const std::int64_t epoch = g / windows_;
+  if (epoch != cached_epoch_) EnterEpoch(epoch);
+  const auto it =
+      std::upper_bound(group_start_.begin(), group_start_.end(), g % windows_);
+  const std::int64_t groups =
+      static_cast<std::int64_t>(group_start_.size()) - 1;
+  return epoch * groups + (std::distance(group_start_.begin(), it) - 1);
+}
+
+std::vector<std::pair<std::int64_t, std::int64_t>> WindowSampler::GroupSpans(
+    std::int64_t g, std::int64_t* next_group_first) {
+  const std::int64_t epoch = g / windows_;
+  if (epoch != cached_epoch_) EnterEpoch(epoch);
+  const auto it =
+      std::upper_bound(group_start_.begin(), group_start_.end(), g % windows_);
+  const std::int64_t group = std::distance(group_start_.begin(), it) - 1;
+  *next_group_first = epoch * windows_ + *it;  // the next epoch's start
+  const std::int64_t shift = EpochShift(epoch);
+  std::vector<std::pair<std::int64_t, std::int64_t>> spans;
+  const std::int64_t end =
+      std::min<std::int64_t>(blocks_, (group + 1) * o_.group_blocks);
+  for (std::int64_t b = group * o_.group_blocks; b < end; ++b) {
+    const std::int64_t first = std::int64_t{block_order_[b]} * per_block_;
+    const std::int64_t last = std::min(windows_, first + per_block_);
+    spans.emplace_back(shift + first * stride_,
+                       (last - first - 1) * stride_ + o_.window);
+  }
+  return spans;
+}
+
 std::int64_t WindowSampler::Offset(std::int64_t g) {
   const std::int64_t w = WindowOf(g);
   return EpochShift(g / windows_) + w * stride_;

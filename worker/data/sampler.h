@@ -29,6 +29,7 @@
 
 #include <cstdint>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -92,6 +93,14 @@ class WindowSampler {
   // and group permutation: one instance per thread.
   std::int64_t WindowOf(std::int64_t g);
   std::int64_t Offset(std::int64_t g);
+
+  // The shuffle group global sample `g` falls in, numbered across epochs,
+  // and the token ranges (begin, count) of its blocks: what a rank will
+  // read while its samples stay in the group. `next_group_first` gets the
+  // global index of the next group's first sample.
+  std::int64_t GroupOf(std::int64_t g);
+  std::vector<std::pair<std::int64_t, std::int64_t>> GroupSpans(
+      std::int64_t g, std::int64_t* next_group_first);
 
  private:
   WindowSampler(std::int64_t num_tokens, const SamplerOptions& o);

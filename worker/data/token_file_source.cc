@@ -143,8 +143,20 @@ std::size_t TokenFileSource::ShardOf(std::int64_t position) const {
       std::max<std::ptrdiff_t>(0, std::distance(shards_.begin(), it) - 1));
 }
 
-Status TokenFileSource::Read(std::int64_t begin, std::int64_t count,
-                             std::int64_t* out) {
+namespace {
+
+// Little-endian ids of `Elem` widened into `out`; a loop the compiler
+// vectorises.
+template <typename Elem, typename T>
+void Widen(const unsigned char* p, std::int64_t n, T* out) {
+  const Elem* e = reinterpret_cast<const Elem*>(p);
+  for (std::int64_t k = 0; k < n; ++k) out[k] = static_cast<T>(e[k]);
+}
+
+}  // namespace
+
+template <typename T>
+Status TokenFileSource::Copy(std::int64_t begin, std::int64_t count, T* out) {
   if (begin < 0 || count < 0 || begin + count > total_) {
     return InvalidArgument("read of " + std::to_string(count) + " tokens at " +
                            std::to_string(begin) +
@@ -157,26 +169,12 @@ Status TokenFileSource::Read(std::int64_t begin, std::int64_t count,
     const std::int64_t local = begin - s.first;
     const std::int64_t n = std::min(count, s.tokens - local);
     if (n > 0) {
+      // Mappings are page-aligned and ids naturally aligned in the file.
       const unsigned char* p = s.data + local * dtype_bytes_;
-      // Ask for the run in one go: the kernel reads it ahead in large
-      // requests instead of faulting page by page.
-      const std::uintptr_t page = 4096;
-      const auto lo = reinterpret_cast<std::uintptr_t>(p) & ~(page - 1);
-      madvise(reinterpret_cast<void*>(lo),
-              reinterpret_cast<std::uintptr_t>(p) + n * dtype_bytes_ - lo,
-              MADV_WILLNEED);
       if (dtype_bytes_ == 2) {
-        for (std::int64_t k = 0; k < n; ++k) {
-          std::uint16_t v;
-          std::memcpy(&v, p + 2 * k, 2);
-          out[k] = v;
-        }
+        Widen<std::uint16_t>(p, n, out);
       } else {
-        for (std::int64_t k = 0; k < n; ++k) {
-          std::uint32_t v;
-          std::memcpy(&v, p + 4 * k, 4);
-          out[k] = v;
-        }
+        Widen<std::uint32_t>(p, n, out);
       }
     }
     out += n;
@@ -185,6 +183,36 @@ Status TokenFileSource::Read(std::int64_t begin, std::int64_t count,
     ++i;
   }
   return Status::Ok();
+}
+
+Status TokenFileSource::Read(std::int64_t begin, std::int64_t count,
+                             std::int64_t* out) {
+  return Copy(begin, count, out);
+}
+
+Status TokenFileSource::ReadIds(std::int64_t begin, std::int64_t count,
+                                std::int32_t* out) {
+  return Copy(begin, count, out);
+}
+
+void TokenFileSource::WillNeed(std::int64_t begin, std::int64_t count) {
+  begin = std::max<std::int64_t>(0, begin);
+  count = std::min(count, total_ - begin);
+  for (std::size_t i = ShardOf(begin); count > 0 && i < shards_.size(); ++i) {
+    const Shard& s = shards_[i];
+    const std::int64_t local = begin - s.first;
+    const std::int64_t n = std::min(count, s.tokens - local);
+    if (n > 0) {
+      const auto p = reinterpret_cast<std::uintptr_t>(s.data) +
+                     static_cast<std::uintptr_t>(local * dtype_bytes_);
+      const std::uintptr_t lo = p & ~std::uintptr_t{4095};
+      madvise(reinterpret_cast<void*>(lo),
+              p + static_cast<std::uintptr_t>(n * dtype_bytes_) - lo,
+              MADV_WILLNEED);
+    }
+    begin += n;
+    count -= n;
+  }
 }
 
 std::string TokenFileSource::Locate(std::int64_t position) const {

@@ -34,7 +34,11 @@ class TokenFileSource : public TokenSource {
   std::int64_t size() const override { return total_; }
   Status Read(std::int64_t begin, std::int64_t count,
               std::int64_t* out) override;
+  Status ReadIds(std::int64_t begin, std::int64_t count,
+                 std::int32_t* out) override;
   std::string Locate(std::int64_t position) const override;
+  // madvise(MADV_WILLNEED) over the mapped range.
+  void WillNeed(std::int64_t begin, std::int64_t count) override;
 
   const std::vector<std::string>& files() const;
   int dtype_bytes() const { return dtype_bytes_; }
@@ -49,6 +53,8 @@ class TokenFileSource : public TokenSource {
   };
   TokenFileSource() = default;
   std::size_t ShardOf(std::int64_t position) const;
+  template <typename T>
+  Status Copy(std::int64_t begin, std::int64_t count, T* out);
 
   std::vector<Shard> shards_;
   std::vector<std::string> files_;

@@ -160,6 +160,7 @@ class Trainer::Impl {
   MemoryTracker* memory_ = nullptr;
   std::optional<base::ScopedMemoryTracker> track_memory_;
   data::Dataset dataset_;
+  at::Tensor pinned_;  // GPU jobs: the staging buffer of a micro-batch
   data::BatchLayout layout_;
   std::optional<data::BatchPrefetcher> batches_;
   std::unique_ptr<TrainableModel> model_;
@@ -340,7 +341,15 @@ void Trainer::Impl::Step() {
     {
       const at::Tensor host = torch::from_blob(
           mb.tokens.data(), {micro_batch, seq_len + 1}, torch::kInt64);
-      const at::Tensor tokens = device_.is_cuda() ? host.to(device_) : host;
+      at::Tensor tokens = host;
+      if (device_.is_cuda()) {
+        // Through pinned memory, so the copy to the device is a DMA that
+        // does not wait for the host. The previous micro-batch's copy is
+        // done: its loss was read back (loss.item) before this one.
+        if (!pinned_.defined()) pinned_ = at::empty_like(host).pin_memory();
+        pinned_.copy_(host);
+        tokens = pinned_.to(device_, /*non_blocking=*/true);
+      }
       engine.BeginMicroBatch();
       at::Tensor loss;
       {
