@@ -184,6 +184,7 @@ std::string StepMetricsJson(const proto::StepMetrics& m) {
   w.Key("step_time_s").Number(m.step_time_s());
   w.Key("grad_norm").Number(m.grad_norm());
   w.Key("comm_time_s").Number(m.comm_time_s());
+  w.Key("data_wait_s").Number(m.data_wait_s());
   w.Key("loss_scale").Number(m.loss_scale());
   w.Key("skipped").Bool(m.skipped());
   w.Key("skipped_steps").Int(m.skipped_steps());

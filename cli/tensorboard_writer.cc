@@ -87,6 +87,7 @@ std::vector<std::pair<std::string, float>> StepScalars(
       {"train/tokens_per_s", static_cast<float>(m.tokens_per_s())},
       {"train/step_time_s", static_cast<float>(m.step_time_s())},
       {"train/comm_time_s", static_cast<float>(m.comm_time_s())},
+      {"train/data_wait_s", static_cast<float>(m.data_wait_s())},
   };
   if (m.loss_scale() != 0 && m.loss_scale() != 1) {
     s.emplace_back("train/loss_scale", static_cast<float>(m.loss_scale()));

@@ -83,13 +83,13 @@ TEST(TensorBoardEventTest, StepScalarsLeaveOutWhatWasNotMeasured) {
   EXPECT_EQ(tags, (std::vector<std::string>{
                       "train/loss", "train/lr", "train/grad_norm",
                       "train/tokens_per_s", "train/step_time_s",
-                      "train/comm_time_s"}));
+                      "train/comm_time_s", "train/data_wait_s"}));
   m.set_loss_scale(65536);
   m.set_peak_rss_bytes(3 * 1024 * 1024);
   const auto s = StepScalars(m);
-  EXPECT_EQ(s[6].first, "train/loss_scale");
-  EXPECT_EQ(s[7].first, "memory/peak_rss_mib");
-  EXPECT_FLOAT_EQ(s[7].second, 3.0f);
+  EXPECT_EQ(s[7].first, "train/loss_scale");
+  EXPECT_EQ(s[8].first, "memory/peak_rss_mib");
+  EXPECT_FLOAT_EQ(s[8].second, 3.0f);
 }
 
 }  // namespace

@@ -172,6 +172,8 @@ def main():
     ap.add_argument("--steps", type=int, default=40000)
     ap.add_argument("--torch-batches", type=int, default=3000)
     ap.add_argument("--json", help="also write every number here")
+    ap.add_argument("--parts", default="abc",
+                    help="which measurements to run (a, b, c)")
     a = ap.parse_args()
     dstrain = os.path.abspath(os.path.join(a.build, "bin", "dstrain"))
     os.makedirs(a.dir, exist_ok=True)
@@ -180,6 +182,8 @@ def main():
 
     log("(a) disk against dstrain")
     for name, path, kind in (("tokens", tokens, "tokens"), ("hdf5", h5, "hdf5")):
+        if "a" not in a.parts and not ("b" in a.parts and name == "hdf5"):
+            continue
         disk = disk_read(path)
         r = dstrain_read(dstrain, job_file(a.dir, "read-" + name, kind, path, 2),
                          a.steps)
@@ -188,16 +192,18 @@ def main():
         log(f"  {name}: disk {disk/1e6:.0f} MB/s, dstrain "
             f"{r['read_bytes_per_s']/1e6:.0f} MB/s")
 
-    log("(b) PyTorch DataLoader + h5py, 2 workers")
-    t = torch_read(h5, a.torch_batches)
-    res["torch_samples_per_s"] = t
-    res["hdf5_vs_torch"] = res["hdf5"]["samples_per_s"] / t
+    if "b" in a.parts:
+        log("(b) PyTorch DataLoader + h5py, 2 workers")
+        t = torch_read(h5, a.torch_batches)
+        res["torch_samples_per_s"] = t
+        res["hdf5_vs_torch"] = res["hdf5"]["samples_per_s"] / t
 
-    log("(c) data wait in training, prefetch 2 and 0")
-    res["wait_share_prefetch"], res["step_s_prefetch"] = data_wait_share(
-        dstrain, a.dir, h5, 2)
-    res["wait_share_no_prefetch"], res["step_s_no_prefetch"] = data_wait_share(
-        dstrain, a.dir, h5, 0)
+    if "c" in a.parts:
+        log("(c) data wait in training, prefetch 2 and 0")
+        res["wait_share_prefetch"], res["step_s_prefetch"] = data_wait_share(
+            dstrain, a.dir, h5, 2)
+        res["wait_share_no_prefetch"], res["step_s_no_prefetch"] = (
+            data_wait_share(dstrain, a.dir, h5, 0))
 
     gb = res["file_bytes"] / 2**30
     print(f"dataset: {gb:.2f} GiB, {VOCAB}-token vocabulary, windows of "
@@ -206,16 +212,22 @@ def main():
     print("| measure | dstrain | peer | ratio | target |")
     print("|---|---|---|---|---|")
     for name in ("tokens", "hdf5"):
+        if "a" not in a.parts:
+            break
         r = res[name]
         print(f"| (a) read, {name} file, page cache dropped | "
               f"{r['read_bytes_per_s']/1e6:.0f} MB/s | disk O_DIRECT sequential "
               f"{r['disk_bytes_per_s']/1e6:.0f} MB/s | {r['ratio']:.2f} | >= 0.80 |")
-    print(f"| (b) samples/s, HDF5 | {res['hdf5']['samples_per_s']:.0f} | "
-          f"DataLoader + h5py, 2 workers: {t:.0f} | {res['hdf5_vs_torch']:.1f}x "
-          f"| >= 2x |")
-    print(f"| (c) data wait / step time, HDF5, training | prefetch 2: "
-          f"{100*res['wait_share_prefetch']:.2f}% | prefetch 0: "
-          f"{100*res['wait_share_no_prefetch']:.2f}% | | < 1% with prefetch |")
+    if "b" in a.parts:
+        print(f"| (b) samples/s, HDF5 | {res['hdf5']['samples_per_s']:.0f} | "
+              f"DataLoader + h5py, 2 workers: {res['torch_samples_per_s']:.0f} "
+              f"| {res['hdf5_vs_torch']:.1f}x | >= 2x |")
+    if "c" in a.parts:
+        print(f"| (c) data wait / step time, HDF5, training "
+              f"({res['step_s_prefetch']:.2f} s steps) | prefetch 2: "
+              f"{100*res['wait_share_prefetch']:.3f}% | prefetch 0: "
+              f"{100*res['wait_share_no_prefetch']:.3f}% | | < 1% with "
+              f"prefetch |")
     if a.json:
         with open(a.json, "w") as f:
             json.dump(res, f, indent=1)

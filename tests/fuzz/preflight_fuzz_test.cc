@@ -1,4 +1,6 @@
-// Mutation fuzzing of what `dstrain plan` and `dstrain doctor` read: job
+// Mutation fuzzing of what `dstrain plan`, `dstrain doctor` and the data
+// readers read besides the job file: token-file sidecars and vocabulary
+// files (`dstrain data prepare --vocab`), mutated; and job
 // files (the good corpus and the examples, mutated, hostile
 // splices included: huge numbers above all) through the loader into
 // MakeJobPlan, and fake sysfs/procfs trees with mutated contents through
@@ -21,12 +23,14 @@
 #include <vector>
 
 #include "agent/doctor/doctor.h"
+#include "cli/data/vocab_tokenizer.h"
 #include "cli/plan/job_plan.h"
 #include "common/config/job_config_loader.h"
 #include "common/units.h"
 #include "tests/fuzz/fuzz_env.h"
 #include "tests/fuzz/fuzz_harness.h"
 #include "tests/fuzz/mutator.h"
+#include "worker/data/sidecar.h"
 
 namespace dstrain::fuzz {
 namespace {
@@ -185,6 +189,59 @@ const std::vector<std::pair<std::string, std::string>>& TreeFiles() {
       {"sys/class/net/eth0/device/current_link_width", "16\n"},
   };
   return files;
+}
+
+// "" for OK or one line of INVALID_ARGUMENT starting with `where`.
+std::string CheckOneLine(const Status& s, const std::string& where) {
+  if (s.ok()) return "";
+  if (s.code() != StatusCode::kInvalidArgument ||
+      s.message().rfind(where, 0) != 0 ||
+      s.message().find('\n') != std::string::npos) {
+    return "not one line of INVALID_ARGUMENT naming " + where + ": " +
+           s.ToString();
+  }
+  return "";
+}
+
+TEST(PreflightFuzz, TokenSidecars) {
+  const std::vector<std::string> seeds = {
+      "{\"dtype\": \"uint16\", \"vocab\": 50257, \"tokens\": 1000000}\n",
+      "{\"dtype\": \"uint32\"}", "{}"};
+  Harness& h = Harness::Get();
+  Mutator m(227 + SeedOffset());
+  for (int i = 0; i < Iterations(3000); ++i) {
+    const std::string in =
+        i < 3 ? seeds[static_cast<std::size_t>(i)]
+              : m.Mutate(seeds[static_cast<std::size_t>(i) % 3]);
+    h.Run("sidecar " + std::to_string(i), in, [&]() -> std::string {
+      StatusOr<data::Sidecar> s = data::ParseSidecar(in, "x.bin.json");
+      if (s.ok() && !s->dtype.empty() && data::DtypeBytes(s->dtype) == 0) {
+        return "accepted dtype " + s->dtype;
+      }
+      return CheckOneLine(s.status(), "x.bin.json:");
+    });
+  }
+}
+
+TEST(PreflightFuzz, VocabularyFiles) {
+  const std::string seed = "a\nb\nab\n\\n\n\\x20\nthe\n\\\\\n";
+  Harness& h = Harness::Get();
+  Mutator m(229 + SeedOffset());
+  for (int i = 0; i < Iterations(2000); ++i) {
+    const std::string in = i == 0 ? seed : m.Mutate(seed);
+    h.Run("vocabulary " + std::to_string(i), in, [&]() -> std::string {
+      StatusOr<cli::VocabTokenizer> v = cli::VocabTokenizer::Parse(in, "v.txt");
+      if (!v.ok()) return CheckOneLine(v.status(), "v.txt:");
+      // What it accepts must encode its own tokens back to themselves.
+      std::vector<std::int64_t> ids;
+      const std::string tok = v->token(v->size() - 1);
+      Status s = v->Encode(tok, 0, &ids);
+      if (!s.ok() || ids.empty()) return "cannot encode its own token";
+      std::string back;
+      for (std::int64_t id : ids) back += v->token(id);
+      return back == tok ? "" : "encoding does not round-trip";
+    });
+  }
 }
 
 TEST(PreflightFuzz, DoctorOverMutatedTrees) {
