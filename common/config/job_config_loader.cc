@@ -467,10 +467,10 @@ class Loader {
     if (folder_ok && IsGlobPattern(p.string())) {
       // Shards by pattern (`train-*.bin`): at least one regular file.
       if (GlobFiles(p.string()).empty()) {
-        return InvalidArgument(Located(
-            origins_.PlaceOf(key), "`" + std::string(key) + "` = " +
-                                       Quoted(*value),
-            ": no file matches (" + yaml::OneLine(p.string()) + ")"));
+        return InvalidArgument(
+            Located(origins_.PlaceOf(key),
+                    "`" + std::string(key) + "` = " + Quoted(*value),
+                    ": no file matches (" + yaml::OneLine(p.string()) + ")"));
       }
       *value = p.string();
       return Status::Ok();
@@ -497,8 +497,18 @@ class Loader {
   }
 
   Status ResolvePaths() {
-    DSTRAIN_RETURN_IF_ERROR(
-        ResolvePath("data.path", &config_.data.path, /*folder_ok=*/true));
+    // Generated data reads no file.
+    if (config_.data.type == "text" && IsGlobPattern(config_.data.path)) {
+      return InvalidArgument(Located(
+          origins_.PlaceOf("data.path"),
+          "`data.path` = " + Quoted(config_.data.path),
+          ": a pattern, but `data.type` text reads one file or a folder; "
+          "name the folder, or prepare tokens (`dstrain data prepare`)"));
+    }
+    if (!(config_.data.type == "synthetic" && config_.data.path.empty())) {
+      DSTRAIN_RETURN_IF_ERROR(
+          ResolvePath("data.path", &config_.data.path, /*folder_ok=*/true));
+    }
     DSTRAIN_RETURN_IF_ERROR(ResolvePath(
         "topology.cluster", &config_.topology.cluster, /*folder_ok=*/false));
     return Status::Ok();

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "common/config/job_validation.h"
 #include "common/testing/status_matchers.h"
 
 namespace dstrain::config {
@@ -202,6 +203,36 @@ TEST(JobConfigLoaderTest, RelativePathsResolveAgainstTheJobFolderNotCwd) {
   ASSERT_THAT(r, IsOk()) << ErrorOf(r);
   EXPECT_EQ(r->data.path, (kTestdata / "tiny.txt").string());
   EXPECT_EQ(r->topology.cluster, (kTestdata / "cluster.yaml").string());
+}
+
+// Generated data needs no path; every other type does, and a glob must
+// match a file.
+TEST(JobConfigLoaderTest, SyntheticDataNeedsNoPathAndGlobsMustMatch) {
+  StatusOr<JobConfig> r =
+      ParseJobYaml("name: s\ndata: {type: synthetic, synthetic_tokens: 4096}\n",
+                   (kTestdata / "j.yaml").string());
+  ASSERT_THAT(r, IsOk()) << ErrorOf(r);
+  EXPECT_EQ(r->data.path, "");
+  EXPECT_EQ(r->data.synthetic_tokens, 4096);
+  EXPECT_THAT(ValidateJob(*r), IsOk());
+  r = ParseJobYaml("name: t\ndata: {type: tokens}\n",
+                   (kTestdata / "j.yaml").string());
+  EXPECT_NE(ErrorOf(r).find("missing required key `data.path`"),
+            std::string::npos)
+      << ErrorOf(r);
+  r = ParseJobYaml("name: g\ndata: {type: tokens, path: \"nothing-*.bin\"}\n",
+                   (kTestdata / "j.yaml").string());
+  EXPECT_NE(ErrorOf(r).find(": no file matches ("), std::string::npos)
+      << ErrorOf(r);
+  r = ParseJobYaml("name: g\ndata: {type: tokens, path: \"tin*.txt\"}\n",
+                   (kTestdata / "j.yaml").string());
+  ASSERT_THAT(r, IsOk()) << ErrorOf(r);
+  EXPECT_EQ(r->data.path, (kTestdata / "tin*.txt").string());
+  r = ParseJobYaml("name: g\ndata: {type: text, path: \"tin*.txt\"}\n",
+                   (kTestdata / "j.yaml").string());
+  EXPECT_NE(ErrorOf(r).find("a pattern, but `data.type` text reads one file"),
+            std::string::npos)
+      << ErrorOf(r);
 }
 
 TEST(JobConfigLoaderTest, RelativeJobPathStoresAnAbsoluteSource) {
