@@ -19,24 +19,10 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-struct Ran {
-  int code = -1;
-  std::string out, err;
-};
-
 class DataCliTest : public testing::DstrainTest {
  protected:
   Ran Run(const std::vector<std::string>& args) {
-    Ran r;
-    auto p = StartDstrain(args);
-    EXPECT_TRUE(p);
-    if (!p) return r;
-    auto st = p->Wait(240s);
-    EXPECT_TRUE(st.has_value()) << "dstrain did not finish";
-    r.code = testing::ShellExitCode(st.value_or(-1));
-    r.out = p->Stdout();
-    r.err = p->Stderr();
-    return r;
+    return RunDstrain(args, 240s);
   }
   std::string Job(const std::string& name, const std::string& data) {
     return WriteFile(name + ".yaml",

@@ -27,11 +27,6 @@ using testing::WaitFor;
 constexpr const char* kOperator = "operator-cli-test-token";
 constexpr const char* kNode = "operator-cli-test-node-token";
 
-struct Ran {
-  int code = -1;
-  std::string out, err;
-};
-
 class OperatorCliTest : public testing::DstrainTest {
  protected:
   void SetUp() override {
@@ -67,16 +62,7 @@ class OperatorCliTest : public testing::DstrainTest {
     return RunBare(args);
   }
   Ran RunBare(const std::vector<std::string>& args) {
-    Ran r;
-    auto p = StartDstrain(args);
-    EXPECT_TRUE(p);
-    if (!p) return r;
-    auto st = p->Wait(60s);
-    EXPECT_TRUE(st.has_value());
-    r.code = testing::ShellExitCode(st.value_or(-1));
-    r.out = p->Stdout();
-    r.err = p->Stderr();
-    return r;
+    return RunDstrain(args, 60s);
   }
   std::string Submit(const std::string& name, const std::string& extra = "") {
     // Every rank prints a step line every 20 steps, for `logs`.

@@ -16,11 +16,6 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-struct Ran {
-  int code = -1;
-  std::string out, err;
-};
-
 // The tiny job widened to 6.4B parameters (32 blocks of 12C² + 12C at
 // C = 4096, vocabulary 256): 103 GB of fp32 model state per rank at stage 0.
 const std::vector<std::string> kHuge = {"--set", "model.layers=32",
@@ -29,17 +24,8 @@ const std::vector<std::string> kHuge = {"--set", "model.layers=32",
 
 class PreflightCliTest : public testing::DstrainTest {
  protected:
-  Ran Run(std::vector<std::string> args) {
-    Ran r;
-    auto p = StartDstrain(args);
-    EXPECT_TRUE(p);
-    if (!p) return r;
-    auto st = p->Wait(120s);
-    EXPECT_TRUE(st.has_value()) << "dstrain did not finish";
-    r.code = testing::ShellExitCode(st.value_or(-1));
-    r.out = p->Stdout();
-    r.err = p->Stderr();
-    return r;
+  Ran Run(const std::vector<std::string>& args) {
+    return RunDstrain(args, 120s);
   }
   std::string Job() {
     return WriteFile("job.yaml", testing::TinyJobYaml("preflight", 5));

@@ -98,6 +98,21 @@ std::unique_ptr<Subprocess> DstrainTest::StartCoordinator(
   return coord;
 }
 
+DstrainTest::Ran DstrainTest::RunDstrain(const std::vector<std::string>& args,
+                                         std::chrono::seconds deadline) {
+  Ran r;
+  std::unique_ptr<Subprocess> sp = StartDstrain(args);
+  if (!sp) return r;
+  const std::optional<int> status = sp->Wait(deadline);
+  EXPECT_TRUE(status.has_value())
+      << "dstrain " << (args.empty() ? "" : args[0])
+      << " did not finish within " << deadline.count() << " s";
+  if (status.has_value()) r.code = ShellExitCode(*status);
+  r.out = sp->Stdout();
+  r.err = sp->Stderr();
+  return r;
+}
+
 fs::path DstrainTest::LaunchToSuccess(const std::string& job,
                                       const std::string& run,
                                       const std::vector<std::string>& extra,

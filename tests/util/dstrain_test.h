@@ -37,6 +37,17 @@ class DstrainTest : public ::testing::Test {
   // mode 0600. Returns the path.
   std::string WriteTokenFile(const std::string& name, const std::string& token);
 
+  // What a finished `dstrain` said: its exit code (-1 when it did not
+  // finish) and its output.
+  struct Ran {
+    int code = -1;
+    std::string out, err;
+  };
+  // Runs `dstrain <args...>` in dir_ to its end; not finishing within
+  // `deadline` fails the test.
+  Ran RunDstrain(const std::vector<std::string>& args,
+                 std::chrono::seconds deadline = std::chrono::seconds(240));
+
   // Starts `dstrain <args...>` in dir_, `extra_env` ("KEY=VALUE") added.
   std::unique_ptr<Subprocess> StartDstrain(
       const std::vector<std::string>& args,

@@ -9,6 +9,7 @@
 
 #include "common/glob_files.h"
 #include "worker/data/hdf5_lock.h"
+#include "worker/data/stream_pieces.h"
 
 namespace dstrain::data {
 
@@ -206,16 +207,6 @@ Hdf5Source::~Hdf5Source() {
   }
 }
 
-std::size_t Hdf5Source::PartOf(std::int64_t position) const {
-  auto it =
-      std::upper_bound(parts_.begin(), parts_.end(), position,
-                       [](std::int64_t q, const std::unique_ptr<Part>& p) {
-                         return q < p->first;
-                       });
-  return static_cast<std::size_t>(
-      std::max<std::ptrdiff_t>(0, std::distance(parts_.begin(), it) - 1));
-}
-
 namespace {
 
 // `n` ids of the dataset's own type (`bytes` each, signed or not) widened.
@@ -247,62 +238,51 @@ void Widen(const unsigned char* p, std::int64_t n, std::size_t bytes,
 
 template <typename T>
 Status Hdf5Source::Copy(std::int64_t begin, std::int64_t count, T* out) {
-  if (begin < 0 || count < 0 || begin + count > total_) {
-    return InvalidArgument("read of " + std::to_string(count) + " tokens at " +
-                           std::to_string(begin) +
-                           " past the end of the HDF5 data (" +
-                           std::to_string(total_) + " tokens)");
-  }
   std::lock_guard<std::mutex> lock(hdf5::Lock());
-  std::size_t i = PartOf(begin);
-  while (count > 0) {
-    const Part& p = *parts_[i];
-    const std::int64_t local = begin - p.first;
-    const std::int64_t n = std::min(count, p.tokens - local);
-    if (n > 0) {
-      // Read in the dataset's own type (HDF5 converts nothing, which is
-      // where its time would go) and widen here: whole rows for samples.
-      const hid_t ftype = H5Dget_type(p.did);
-      const hid_t mtype = H5Tget_native_type(ftype, H5T_DIR_ASCEND);
-      const std::size_t elem = H5Tget_size(mtype);
-      const bool is_signed = H5Tget_sign(mtype) == H5T_SGN_2;
-      H5Tclose(ftype);
-      const hid_t fspace = H5Dget_space(p.did);
-      std::int64_t skip = 0, rows_n = n;
-      hsize_t start[2] = {static_cast<hsize_t>(local), 0};
-      hsize_t cnt[2] = {static_cast<hsize_t>(n), 0};
-      if (p.rank == 2) {
-        const std::int64_t r0 = local / p.length;
-        const std::int64_t r1 = (local + n - 1) / p.length + 1;
-        start[0] = static_cast<hsize_t>(r0);
-        cnt[0] = static_cast<hsize_t>(r1 - r0);
-        cnt[1] = static_cast<hsize_t>(p.length);
-        skip = local - r0 * p.length;
-        rows_n = (r1 - r0) * p.length;
-      }
-      H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, nullptr, cnt, nullptr);
-      const hid_t mspace = H5Screate_simple(p.rank, cnt, nullptr);
-      scratch_.resize(static_cast<std::size_t>(rows_n) * elem);
-      const herr_t rc =
-          H5Dread(p.did, mtype, mspace, fspace, H5P_DEFAULT, scratch_.data());
-      H5Sclose(mspace);
-      H5Sclose(fspace);
-      H5Tclose(mtype);
-      if (rc < 0) {
-        return InvalidArgument(p.Where() + ": cannot read tokens " +
-                               std::to_string(local) + " to " +
-                               std::to_string(local + n) + " (" +
-                               hdf5::LastError() + ")");
-      }
-      Widen(scratch_.data() + static_cast<std::size_t>(skip) * elem, n, elem,
-            is_signed, out);
-    }
-    out += n;
-    begin += n;
-    count -= n;
-    ++i;
-  }
-  return Status::Ok();
+  return ForEachPiece(
+      parts_, total_, "the HDF5 data", begin, count,
+      [&](std::size_t i, std::int64_t local, std::int64_t n) -> Status {
+        const Part& p = *parts_[i];
+        // Read in the dataset's own type (HDF5 converts nothing, which is
+        // where its time would go) and widen here: whole rows for samples.
+        const hid_t ftype = H5Dget_type(p.did);
+        const hid_t mtype = H5Tget_native_type(ftype, H5T_DIR_ASCEND);
+        const std::size_t elem = H5Tget_size(mtype);
+        const bool is_signed = H5Tget_sign(mtype) == H5T_SGN_2;
+        H5Tclose(ftype);
+        const hid_t fspace = H5Dget_space(p.did);
+        std::int64_t skip = 0, rows_n = n;
+        hsize_t start[2] = {static_cast<hsize_t>(local), 0};
+        hsize_t cnt[2] = {static_cast<hsize_t>(n), 0};
+        if (p.rank == 2) {
+          const std::int64_t r0 = local / p.length;
+          const std::int64_t r1 = (local + n - 1) / p.length + 1;
+          start[0] = static_cast<hsize_t>(r0);
+          cnt[0] = static_cast<hsize_t>(r1 - r0);
+          cnt[1] = static_cast<hsize_t>(p.length);
+          skip = local - r0 * p.length;
+          rows_n = (r1 - r0) * p.length;
+        }
+        H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, nullptr, cnt,
+                            nullptr);
+        const hid_t mspace = H5Screate_simple(p.rank, cnt, nullptr);
+        scratch_.resize(static_cast<std::size_t>(rows_n) * elem);
+        const herr_t rc =
+            H5Dread(p.did, mtype, mspace, fspace, H5P_DEFAULT, scratch_.data());
+        H5Sclose(mspace);
+        H5Sclose(fspace);
+        H5Tclose(mtype);
+        if (rc < 0) {
+          return InvalidArgument(p.Where() + ": cannot read tokens " +
+                                 std::to_string(local) + " to " +
+                                 std::to_string(local + n) + " (" +
+                                 hdf5::LastError() + ")");
+        }
+        Widen(scratch_.data() + static_cast<std::size_t>(skip) * elem, n, elem,
+              is_signed, out);
+        out += n;
+        return Status::Ok();
+      });
 }
 
 Status Hdf5Source::Read(std::int64_t begin, std::int64_t count,
@@ -320,37 +300,37 @@ void Hdf5Source::WillNeed(std::int64_t begin, std::int64_t count) {
   std::lock_guard<std::mutex> lock(hdf5::Lock());
   begin = std::max<std::int64_t>(0, begin);
   count = std::min(count, total_ - begin);
-  for (std::size_t i = PartOf(begin); count > 0 && i < parts_.size(); ++i) {
-    const Part& p = *parts_[i];
-    const std::int64_t local = begin - p.first;
-    const std::int64_t n = std::min(count, p.tokens - local);
-    void* handle = nullptr;
-    if (n > 0 && H5Fget_vfd_handle(p.fid, H5P_DEFAULT, &handle) >= 0 &&
-        handle != nullptr) {
-      const int fd = *static_cast<int*>(handle);
-      for (std::int64_t c = local / chunk_tokens_ * chunk_tokens_;
-           c < local + n; c += chunk_tokens_) {
-        const hsize_t coord = static_cast<hsize_t>(c);
-        unsigned mask = 0;
-        haddr_t addr = 0;
-        hsize_t size = 0;
-        if (H5Dget_chunk_info_by_coord(p.did, &coord, &mask, &addr, &size) >=
-                0 &&
-            addr != HADDR_UNDEF && size > 0) {
-          posix_fadvise(fd, static_cast<off_t>(addr), static_cast<off_t>(size),
-                        POSIX_FADV_WILLNEED);
+  (void)ForEachPiece(
+      parts_, total_, "the HDF5 data", begin, count,
+      [&](std::size_t i, std::int64_t local, std::int64_t n) {
+        const Part& p = *parts_[i];
+        void* handle = nullptr;
+        if (H5Fget_vfd_handle(p.fid, H5P_DEFAULT, &handle) < 0 ||
+            handle == nullptr) {
+          return Status::Ok();
         }
-      }
-    }
-    hdf5::LastError();  // clear what a failed lookup left
-    begin += n;
-    count -= n;
-  }
+        const int fd = *static_cast<int*>(handle);
+        for (std::int64_t c = local / chunk_tokens_ * chunk_tokens_;
+             c < local + n; c += chunk_tokens_) {
+          const hsize_t coord = static_cast<hsize_t>(c);
+          unsigned mask = 0;
+          haddr_t addr = 0;
+          hsize_t size = 0;
+          if (H5Dget_chunk_info_by_coord(p.did, &coord, &mask, &addr, &size) >=
+                  0 &&
+              addr != HADDR_UNDEF && size > 0) {
+            posix_fadvise(fd, static_cast<off_t>(addr),
+                          static_cast<off_t>(size), POSIX_FADV_WILLNEED);
+          }
+        }
+        hdf5::LastError();  // clear what a failed lookup left
+        return Status::Ok();
+      });
 }
 
 std::string Hdf5Source::Locate(std::int64_t position) const {
   if (parts_.empty()) return "the HDF5 data";
-  const Part& p = *parts_[PartOf(position)];
+  const Part& p = *parts_[PieceAt(parts_, position)];
   const std::int64_t local = position - p.first;
   if (p.rank == 2) {
     return p.Where() + " at sample " + std::to_string(local / p.length) +

@@ -56,7 +56,6 @@ class Hdf5Source : public TokenSource {
   Hdf5Source() = default;
   // Open's work, with the HDF5 lock held.
   Status OpenParts(const Hdf5Options& o);
-  std::size_t PartOf(std::int64_t position) const;
   template <typename T>
   Status Copy(std::int64_t begin, std::int64_t count, T* out);
 

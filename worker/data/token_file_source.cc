@@ -14,6 +14,7 @@
 #include "common/glob_files.h"
 #include "common/read_file.h"
 #include "worker/data/sidecar.h"
+#include "worker/data/stream_pieces.h"
 
 namespace dstrain::data {
 namespace {
@@ -135,14 +136,6 @@ const std::vector<std::string>& TokenFileSource::files() const {
   return files_;
 }
 
-std::size_t TokenFileSource::ShardOf(std::int64_t position) const {
-  auto it = std::upper_bound(
-      shards_.begin(), shards_.end(), position,
-      [](std::int64_t p, const Shard& s) { return p < s.first; });
-  return static_cast<std::size_t>(
-      std::max<std::ptrdiff_t>(0, std::distance(shards_.begin(), it) - 1));
-}
-
 namespace {
 
 // Little-endian ids of `Elem` widened into `out`; a loop the compiler
@@ -157,32 +150,20 @@ void Widen(const unsigned char* p, std::int64_t n, T* out) {
 
 template <typename T>
 Status TokenFileSource::Copy(std::int64_t begin, std::int64_t count, T* out) {
-  if (begin < 0 || count < 0 || begin + count > total_) {
-    return InvalidArgument("read of " + std::to_string(count) + " tokens at " +
-                           std::to_string(begin) +
-                           " past the end of the token files (" +
-                           std::to_string(total_) + " tokens)");
-  }
-  std::size_t i = ShardOf(begin);
-  while (count > 0) {
-    const Shard& s = shards_[i];
-    const std::int64_t local = begin - s.first;
-    const std::int64_t n = std::min(count, s.tokens - local);
-    if (n > 0) {
-      // Mappings are page-aligned and ids naturally aligned in the file.
-      const unsigned char* p = s.data + local * dtype_bytes_;
-      if (dtype_bytes_ == 2) {
-        Widen<std::uint16_t>(p, n, out);
-      } else {
-        Widen<std::uint32_t>(p, n, out);
-      }
-    }
-    out += n;
-    begin += n;
-    count -= n;
-    ++i;
-  }
-  return Status::Ok();
+  return ForEachPiece(shards_, total_, "the token files", begin, count,
+                      [&](std::size_t i, std::int64_t local, std::int64_t n) {
+                        // Mappings are page-aligned and ids naturally aligned
+                        // in the file.
+                        const unsigned char* p =
+                            shards_[i].data + local * dtype_bytes_;
+                        if (dtype_bytes_ == 2) {
+                          Widen<std::uint16_t>(p, n, out);
+                        } else {
+                          Widen<std::uint32_t>(p, n, out);
+                        }
+                        out += n;
+                        return Status::Ok();
+                      });
 }
 
 Status TokenFileSource::Read(std::int64_t begin, std::int64_t count,
@@ -198,26 +179,22 @@ Status TokenFileSource::ReadIds(std::int64_t begin, std::int64_t count,
 void TokenFileSource::WillNeed(std::int64_t begin, std::int64_t count) {
   begin = std::max<std::int64_t>(0, begin);
   count = std::min(count, total_ - begin);
-  for (std::size_t i = ShardOf(begin); count > 0 && i < shards_.size(); ++i) {
-    const Shard& s = shards_[i];
-    const std::int64_t local = begin - s.first;
-    const std::int64_t n = std::min(count, s.tokens - local);
-    if (n > 0) {
-      const auto p = reinterpret_cast<std::uintptr_t>(s.data) +
-                     static_cast<std::uintptr_t>(local * dtype_bytes_);
-      const std::uintptr_t lo = p & ~std::uintptr_t{4095};
-      madvise(reinterpret_cast<void*>(lo),
-              p + static_cast<std::uintptr_t>(n * dtype_bytes_) - lo,
-              MADV_WILLNEED);
-    }
-    begin += n;
-    count -= n;
-  }
+  (void)ForEachPiece(
+      shards_, total_, "the token files", begin, count,
+      [&](std::size_t i, std::int64_t local, std::int64_t n) {
+        const auto p = reinterpret_cast<std::uintptr_t>(shards_[i].data) +
+                       static_cast<std::uintptr_t>(local * dtype_bytes_);
+        const std::uintptr_t lo = p & ~std::uintptr_t{4095};
+        madvise(reinterpret_cast<void*>(lo),
+                p + static_cast<std::uintptr_t>(n * dtype_bytes_) - lo,
+                MADV_WILLNEED);
+        return Status::Ok();
+      });
 }
 
 std::string TokenFileSource::Locate(std::int64_t position) const {
   if (shards_.empty()) return "the token files";
-  const Shard& s = shards_[ShardOf(position)];
+  const Shard& s = shards_[PieceAt(shards_, position)];
   return s.path + " at token " + std::to_string(position - s.first);
 }
 

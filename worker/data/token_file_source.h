@@ -52,7 +52,6 @@ class TokenFileSource : public TokenSource {
     std::int64_t tokens = 0;
   };
   TokenFileSource() = default;
-  std::size_t ShardOf(std::int64_t position) const;
   template <typename T>
   Status Copy(std::int64_t begin, std::int64_t count, T* out);
 
