@@ -6,11 +6,12 @@
 //   tokens     token files (token_file_source.h)
 //   hdf5       HDF5 datasets (hdf5_source.h)
 //   synthetic  generated tokens (synthetic_source.h)
-// File-backed sources are read through a block cache sized to the
-// sampler's shuffle blocks (block_cache.h). The checks: what each source
-// checks when it opens; a window of seq_len + 1 tokens must fit the data
-// (a row, for 2-D HDF5); token ids must be below model.vocab on a sample of
-// 64 places spread over the data (CheckTokenIds(..., full) reads all).
+// File-backed sources are read through a block cache of quarter shuffle
+// blocks that holds a whole shuffle group (block_cache.h). The checks:
+// what each source checks when it opens; a window of seq_len + 1 tokens
+// must fit the data (a row, for 2-D HDF5); token ids must be below
+// model.vocab on a sample of 64 places spread over the data
+// (CheckTokenIds(..., full) reads all).
 // Errors name the file (and the offset where it applies). No torch.
 
 #include <cstdint>

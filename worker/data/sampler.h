@@ -9,10 +9,10 @@
 //   of fixed-length rows (row_length > 0: an HDF5 dataset of samples) has
 //   one window per row, at the row's start, and no shift.
 // - The permutation is shuffled in blocks, so that reads are large: the
-//   windows are cut into blocks of `block_tokens / window` consecutive
-//   windows; an epoch permutes the blocks, and within each group of
-//   `group_blocks` consecutive blocks of that order, permutes all their
-//   windows. A rank then reads each block of a group once (block_cache.h)
+//   windows are cut into blocks of `block_tokens / window` (rows: / row
+//   length) consecutive windows; an epoch permutes the blocks, and within
+//   each group of `group_blocks` consecutive blocks of that order,
+//   permutes all their windows. A rank then reads each block of a group once (block_cache.h)
 //   while its windows still come from 16 far-apart places of the data at a
 //   time. One block (a small corpus) is the full permutation.
 // - Samples have a global index g = step * global_batch + i. Epoch g / n,
