@@ -91,13 +91,16 @@ void CheckInfiniband(const DoctorOptions& o, Checks& out) {
     if (p.state != "ACTIVE") {
       Add(out, "infiniband", subject, found, "fail", FailReason(p));
     } else if (p.gbps > 0 && p.gbps < fastest) {
-      char b[160];
-      std::snprintf(b, sizeof b,
-                    "runs at %g Gb/s where the node's other %s ports run %g "
-                    "Gb/s: a cable or switch port negotiated down, and every "
-                    "ring through it slows to its rate",
-                    p.gbps, layer.c_str(), fastest);
-      Add(out, "infiniband", subject, found, "warn", b);
+      auto rate = [](double g) {
+        char b[32];
+        std::snprintf(b, sizeof b, "%g", g);
+        return std::string(b);
+      };
+      Add(out, "infiniband", subject, found, "warn",
+          "runs at " + rate(p.gbps) + " Gb/s where the node's other " + layer +
+              " ports run " + rate(fastest) +
+              " Gb/s: a cable or switch port negotiated down, and every ring "
+              "through it slows to its rate");
     } else if (p.link.narrower() || p.link.slower()) {
       Add(out, "infiniband", subject, found, "warn",
           "PCIe link below its maximum: the HCA cannot reach its line rate");
