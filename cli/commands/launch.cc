@@ -89,7 +89,8 @@ class LaunchRun {
  private:
   int Prepare();  // validation; returns 0 or an exit code
   // `dstrain plan`'s verdict on the nodes the job would get: 0, or the
-  // exit code of a job that does not fit (unless --force).
+  // exit code of a job that does not fit (unless --force). With a
+  // coordinator it starts gRPC's threads: call it after the SignalWatcher.
   int CheckFits();
   Status StartEmbedded();
   // Inside a Slurm allocation (slurm_): the coordinator on this node and
@@ -261,7 +262,11 @@ int LaunchRun::Prepare() {
     Error(d.status().message());
     return kExitUsage;
   }
-  if (int rc = CheckFits(); rc != 0) return rc;
+  // With a coordinator the check asks it for its nodes, over gRPC, whose
+  // threads must not start before the signal mask (Run, below).
+  if (o_.coordinator.empty()) {
+    if (int rc = CheckFits(); rc != 0) return rc;
+  }
   std::error_code ec;
   run_dir_ =
       ResolveRunDir(o_.run_dir, job_.name, fs::current_path(ec).string());
@@ -800,6 +805,10 @@ int LaunchRun::Run() {
   std::FILE* human = o_.json ? stderr : stdout;
   console_ =
       std::make_unique<Console>(human, isatty(fileno(human)) == 1, !o_.quiet);
+
+  if (!o_.coordinator.empty()) {
+    if (int rc = CheckFits(); rc != 0) return rc;
+  }
 
   std::error_code dir_ec;
   fs::create_directories(run_dir_, dir_ec);
