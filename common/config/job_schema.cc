@@ -98,8 +98,8 @@ std::vector<Field> BuildFields() {
   f.push_back(
       Enum("data.dtype", {"auto", "uint16", "uint32"}, MEMBER(s, data.dtype)));
   f.push_back(Make("data.dataset", K::kString, MEMBER(s, data.dataset)));
-  f.push_back(Int("data.synthetic_tokens", 2, 1e15,
-                  MEMBER(i, data.synthetic_tokens)));
+  f.push_back(
+      Int("data.synthetic_tokens", 2, 1e15, MEMBER(i, data.synthetic_tokens)));
   f.push_back(
       Int("data.shuffle_block", 1, 1 << 30, MEMBER(i, data.shuffle_block)));
   f.push_back(

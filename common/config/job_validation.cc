@@ -43,8 +43,8 @@ Status CheckField(const Field& f, const FieldValue& v) {
     case FieldKind::kPair:
       for (double x : v.pair) {
         if (!std::isfinite(x) || !schema::InRange(f, x)) {
-          return OutOfRange(f, "[" + Text(v.pair[0]) + ", " +
-                                   Text(v.pair[1]) + "]");
+          return OutOfRange(
+              f, "[" + Text(v.pair[0]) + ", " + Text(v.pair[1]) + "]");
         }
       }
       return Status::Ok();
@@ -56,9 +56,9 @@ Status CheckField(const Field& f, const FieldValue& v) {
               : std::find(f.choices.begin(), f.choices.end(), v.s) !=
                     f.choices.end();
       if (!known) {
-        return InvalidArgument("`" + f.path + "` = " +
-                               (v.s.empty() ? std::to_string(v.i) : v.s) +
-                               ": expected " + schema::KindText(f));
+        return InvalidArgument(
+            "`" + f.path + "` = " + (v.s.empty() ? std::to_string(v.i) : v.s) +
+            ": expected " + schema::KindText(f));
       }
       return Status::Ok();
     }

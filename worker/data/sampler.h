@@ -12,9 +12,9 @@
 //   windows are cut into blocks of `block_tokens / window` (rows: / row
 //   length) consecutive windows; an epoch permutes the blocks, and within
 //   each group of `group_blocks` consecutive blocks of that order,
-//   permutes all their windows. A rank then reads each block of a group once (block_cache.h)
-//   while its windows still come from 16 far-apart places of the data at a
-//   time. One block (a small corpus) is the full permutation.
+//   permutes all their windows. A rank then reads each block of a group once
+//   (block_cache.h) while its windows still come from 16 far-apart places of
+//   the data at a time. One block (a small corpus) is the full permutation.
 // - Samples have a global index g = step * global_batch + i. Epoch g / n,
 //   position g % n (n = windows per epoch). The global index is the data
 //   position a checkpoint records; it does not depend on the world size, so
