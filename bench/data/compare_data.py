@@ -5,7 +5,7 @@ token ids, vocabulary 50257, uint16): a token file and the same tokens as a
 chunked HDF5 file (`dstrain data prepare --format hdf5`).
 
   (a) dstrain's read throughput (`dstrain data read-bench`: the sampler,
-      block cache and prefetcher of one rank) against the disk's own
+      block cache with its readers and the prefetcher of one rank) against the disk's own
       sequential read of the same file with O_DIRECT, the page cache
       dropped before each; target >= 80%.
   (b) dstrain against a PyTorch DataLoader reading the same HDF5 file
@@ -169,7 +169,7 @@ def main():
     ap.add_argument("--dir", default=os.path.join(tempfile.gettempdir(),
                                                   "dstrain-data-bench"))
     ap.add_argument("--gib", type=float, default=2.2)
-    ap.add_argument("--steps", type=int, default=40000)
+    ap.add_argument("--steps", type=int, default=100000)
     ap.add_argument("--torch-batches", type=int, default=3000)
     ap.add_argument("--json", help="also write every number here")
     ap.add_argument("--parts", default="abc",

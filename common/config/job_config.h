@@ -44,6 +44,9 @@ struct DataConfig {
   // the job file
   std::string path;
   int prefetch = 2;  // batches prepared ahead by a background thread
+  // tokens, hdf5: threads per rank reading blocks of the data ahead, so
+  // the storage has that many reads in flight (0: read when needed).
+  int read_threads = 4;
   // tokens: the files' element type when no <file>.json sidecar says it
   // ("auto": the sidecar's).
   std::string dtype = "auto";

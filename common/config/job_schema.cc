@@ -95,6 +95,7 @@ std::vector<Field> BuildFields() {
                    MEMBER(s, data.type)));
   f.push_back(Required(Make("data.path", K::kPath, MEMBER(s, data.path))));
   f.push_back(Int("data.prefetch", 0, std::nullopt, MEMBER(i, data.prefetch)));
+  f.push_back(Int("data.read_threads", 0, 64, MEMBER(i, data.read_threads)));
   f.push_back(
       Enum("data.dtype", {"auto", "uint16", "uint32"}, MEMBER(s, data.dtype)));
   f.push_back(Make("data.dataset", K::kString, MEMBER(s, data.dataset)));
@@ -324,7 +325,7 @@ const std::vector<std::pair<std::string, std::string>>& KeyAliases() {
           {"dataset_path", "data.path"},
           {"train_data", "data.path"},
           {"file", "data.path"},
-          {"num_workers", "data.prefetch"},
+          {"num_workers", "data.read_threads"},
           {"prefetch_factor", "data.prefetch"},
           // Training loop (HF Trainer, DeepSpeed, nanoGPT, Lightning).
           {"max_steps", "train.steps"},

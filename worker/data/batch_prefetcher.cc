@@ -1,5 +1,6 @@
 #include "worker/data/batch_prefetcher.h"
 
+#include <chrono>
 #include <cstdlib>
 #include <utility>
 
@@ -29,7 +30,7 @@ BatchPrefetcher::~BatchPrefetcher() {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
   }
-  cv_.notify_all();
+  has_room_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -67,9 +68,11 @@ void BatchPrefetcher::Run() {
     std::vector<std::int64_t> buf;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] {
+      producer_parked_ = true;
+      has_room_.wait(lock, [this] {
         return stop_ || ready_.size() < static_cast<std::size_t>(depth_);
       });
+      producer_parked_ = false;
       if (stop_) return;
       if (!spare_.empty()) {
         buf = std::move(spare_.back());
@@ -86,11 +89,14 @@ void BatchPrefetcher::Run() {
       produce_micro_ = 0;
       ++produce_step_;
     }
+    bool wake = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
       ready_.push_back(std::move(mb));
+      ready_count_.store(ready_.size(), std::memory_order_release);
+      wake = consumer_parked_;
     }
-    cv_.notify_all();
+    if (wake) has_batch_.notify_one();
     if (failed) return;  // the consumer stops at this batch
   }
 }
@@ -116,12 +122,23 @@ MicroBatch BatchPrefetcher::Next() {
     }
     return mb;
   }
+  // Poll before parking: the batch is usually microseconds away.
+  const auto until =
+      std::chrono::steady_clock::now() + std::chrono::microseconds(300);
+  while (ready_count_.load(std::memory_order_acquire) == 0 &&
+         std::chrono::steady_clock::now() < until) {
+    std::this_thread::yield();
+  }
   std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait(lock, [this] { return !ready_.empty(); });
+  consumer_parked_ = true;
+  has_batch_.wait(lock, [this] { return !ready_.empty(); });
+  consumer_parked_ = false;
   MicroBatch mb = std::move(ready_.front());
   ready_.pop_front();
+  ready_count_.store(ready_.size(), std::memory_order_release);
+  const bool wake = producer_parked_;
   lock.unlock();
-  cv_.notify_all();
+  if (wake) has_room_.notify_one();
   return mb;
 }
 

@@ -11,10 +11,13 @@
 // nothing after it.
 //
 // `depth` batches are kept ready; depth 0 prepares each batch inside Next()
-// on the caller's thread. Next() and Recycle() are for one consumer thread;
-// the source must outlive the prefetcher. The destructor stops and joins
-// the thread.
+// on the caller's thread. A Next() that finds none ready polls for a few
+// hundred microseconds before it sleeps: a reader that keeps pace with a
+// fast consumer would otherwise pay a sleep and a wake-up per batch. Next() and
+// Recycle() are for one consumer thread; the source must outlive the
+// prefetcher. The destructor stops and joins the thread.
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -72,10 +75,17 @@ class BatchPrefetcher {
   std::int64_t remaining_;  // micro-batches Next() may still hand out
 
   std::mutex mu_;
-  std::condition_variable cv_;
+  std::condition_variable has_batch_;             // the consumer parks here
+  std::condition_variable has_room_;              // the producer parks here
   std::deque<MicroBatch> ready_;                  // guarded by mu_
   std::vector<std::vector<std::int64_t>> spare_;  // guarded by mu_
   bool stop_ = false;                             // guarded by mu_
+  // Who is parked, so the other side wakes it only then (a wake-up is a
+  // system call, and on a VM an interrupt to another CPU). Guarded by mu_.
+  bool consumer_parked_ = false;
+  bool producer_parked_ = false;
+  // ready_.size(), readable without the lock while the consumer polls.
+  std::atomic<std::size_t> ready_count_{0};
   std::thread thread_;
 };
 

@@ -2,13 +2,16 @@
 
 #include <fcntl.h>
 #include <hdf5.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <sstream>
 
 #include "common/glob_files.h"
+#include "worker/data/chunk_prediction.h"
 #include "worker/data/hdf5_lock.h"
+#include "worker/data/read_at.h"
 #include "worker/data/stream_pieces.h"
 
 namespace dstrain::data {
@@ -25,6 +28,24 @@ struct Hdf5Source::Part {
   std::int64_t rows = 0;    // 2-D only
   std::int64_t length = 0;  // 2-D: tokens per row
   int rank = 1;
+
+  // Direct reads (uncompressed little-endian integers, chunks of whole
+  // rows or contiguous): the file's own bytes, widened here. A chunk comes
+  // whole through H5Dread_chunk (one index lookup and one read, none of
+  // H5Dread's selection and conversion machinery); contiguous data with
+  // pread, outside HDF5 and its lock. Otherwise H5Dread.
+  bool direct = false;
+  std::size_t elem = 0;  // bytes per id in the file
+  bool is_signed = false;
+  std::int64_t chunk = 0;  // tokens per chunk; 0: contiguous at `base`
+  int fd = -1;             // a duplicate of HDF5's descriptor, for hints
+  std::int64_t base = 0;   // contiguous: the data's file offset
+  // Chunked: where a few chunks lie in the file (chunk index, offset),
+  // in index order. Asking HDF5 where a chunk is walks its whole index,
+  // so WillNeed predicts the others from these (h5py and `dstrain data
+  // prepare` write chunks in order, index nodes between them); a wrong
+  // prediction costs a read ahead that is not used, never a wrong token.
+  std::vector<std::pair<std::int64_t, std::int64_t>> anchors;
 
   std::string Where() const { return file + ":/" + name; }
 };
@@ -64,6 +85,65 @@ std::string ListNames(hid_t fid) {
   std::string names;
   H5Literate(fid, H5_INDEX_NAME, H5_ITER_INC, nullptr, ListOne, &names);
   return names.empty() ? "nothing" : names;
+}
+
+// Part::anchors: 17 chunks evenly over `p` (each lookup walks the index).
+void FindAnchors(Hdf5Source::Part& p) {
+  const std::int64_t chunks = (p.tokens + p.chunk - 1) / p.chunk;
+  for (int i = 0; i <= 16 && chunks > 0; ++i) {
+    const std::int64_t k = (chunks - 1) * i / 16;
+    if (!p.anchors.empty() && p.anchors.back().first == k) continue;
+    hsize_t coord[2] = {static_cast<hsize_t>(k * p.chunk), 0};
+    if (p.rank == 2) coord[0] = static_cast<hsize_t>(k * (p.chunk / p.length));
+    unsigned mask = 0;
+    haddr_t addr = HADDR_UNDEF;
+    hsize_t size = 0;
+    if (H5Dget_chunk_info_by_coord(p.did, coord, &mask, &addr, &size) >= 0 &&
+        addr != HADDR_UNDEF) {
+      p.anchors.emplace_back(k, static_cast<std::int64_t>(addr));
+    }
+    hdf5::LastError();
+  }
+}
+
+// Decides whether `p` can be read directly (Part::direct) and prepares it.
+// Called with the HDF5 lock held; `dcpl` is the dataset's creation list.
+void SetUpDirectReads(Hdf5Source::Part& p, hid_t dcpl) {
+  const H5D_layout_t layout = H5Pget_layout(dcpl);
+  if (layout != H5D_CHUNKED && layout != H5D_CONTIGUOUS) return;
+  if (H5Pget_nfilters(dcpl) != 0 || H5Pget_external_count(dcpl) != 0) return;
+  const hid_t type = H5Dget_type(p.did);
+  const bool little = H5Tget_order(type) == H5T_ORDER_LE;
+  p.elem = H5Tget_size(type);
+  p.is_signed = H5Tget_sign(type) == H5T_SGN_2;
+  H5Tclose(type);
+  if (!little || (p.elem != 1 && p.elem != 2 && p.elem != 4 && p.elem != 8)) {
+    return;
+  }
+  if (layout == H5D_CHUNKED) {
+    hsize_t chunk[2] = {0, 0};
+    H5Pget_chunk(dcpl, 2, chunk);
+    // A chunk narrower than a row splits rows: not one run of the stream.
+    if (p.rank == 2 && chunk[1] != static_cast<hsize_t>(p.length)) return;
+    p.chunk = static_cast<std::int64_t>(
+        p.rank == 2 ? chunk[0] * static_cast<hsize_t>(p.length) : chunk[0]);
+    p.direct = p.chunk > 0;
+    if (p.direct) FindAnchors(p);
+  } else {
+    const haddr_t at = H5Dget_offset(p.did);
+    hdf5::LastError();  // not allocated (HADDR_UNDEF) leaves an error
+    if (at == HADDR_UNDEF) return;  // nothing written yet: fill values
+    p.base = static_cast<std::int64_t>(at);
+  }
+  void* handle = nullptr;
+  if (H5Fget_vfd_handle(p.fid, H5P_DEFAULT, &handle) < 0 || handle == nullptr) {
+    hdf5::LastError();
+    // Not the POSIX driver: chunks are still read through HDF5.
+    if (p.chunk == 0) p.direct = false;
+    return;
+  }
+  p.fd = dup(*static_cast<int*>(handle));
+  if (p.chunk == 0) p.direct = p.fd >= 0;
 }
 
 }  // namespace
@@ -187,6 +267,7 @@ Status Hdf5Source::OpenParts(const Hdf5Options& o) {
         src->chunk_tokens_ = static_cast<std::int64_t>(
             p.rank == 2 ? chunk[0] * static_cast<hsize_t>(p.length) : chunk[0]);
       }
+      SetUpDirectReads(p, dcpl);
       H5Pclose(dcpl);
       p.first = src->total_;
       src->total_ += p.tokens;
@@ -200,6 +281,7 @@ Hdf5Source::~Hdf5Source() {
   hid_t last_file = -1;
   for (const auto& p : parts_) {
     if (p->did >= 0) H5Dclose(p->did);
+    if (p->fd >= 0) close(p->fd);
     if (p->fid >= 0 && p->fid != last_file) {
       H5Fclose(p->fid);
       last_file = p->fid;
@@ -234,52 +316,101 @@ void Widen(const unsigned char* p, std::int64_t n, std::size_t bytes,
   }
 }
 
+// H5Dread of tokens [local, local + n) of `p`, widened into `out`.
+template <typename T>
+Status ReadThroughLibrary(const Hdf5Source::Part& p, std::int64_t local,
+                          std::int64_t n, T* out) {
+  thread_local std::vector<unsigned char> scratch;
+  std::lock_guard<std::mutex> lock(hdf5::Lock());
+  // Read in the dataset's own type (HDF5 converts nothing, which is where
+  // its time would go) and widen here: whole rows for samples.
+  const hid_t ftype = H5Dget_type(p.did);
+  const hid_t mtype = H5Tget_native_type(ftype, H5T_DIR_ASCEND);
+  const std::size_t elem = H5Tget_size(mtype);
+  const bool is_signed = H5Tget_sign(mtype) == H5T_SGN_2;
+  H5Tclose(ftype);
+  const hid_t fspace = H5Dget_space(p.did);
+  std::int64_t skip = 0, rows_n = n;
+  hsize_t start[2] = {static_cast<hsize_t>(local), 0};
+  hsize_t cnt[2] = {static_cast<hsize_t>(n), 0};
+  if (p.rank == 2) {
+    const std::int64_t r0 = local / p.length;
+    const std::int64_t r1 = (local + n - 1) / p.length + 1;
+    start[0] = static_cast<hsize_t>(r0);
+    cnt[0] = static_cast<hsize_t>(r1 - r0);
+    cnt[1] = static_cast<hsize_t>(p.length);
+    skip = local - r0 * p.length;
+    rows_n = (r1 - r0) * p.length;
+  }
+  H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, nullptr, cnt, nullptr);
+  const hid_t mspace = H5Screate_simple(p.rank, cnt, nullptr);
+  scratch.resize(static_cast<std::size_t>(rows_n) * elem);
+  const herr_t rc =
+      H5Dread(p.did, mtype, mspace, fspace, H5P_DEFAULT, scratch.data());
+  H5Sclose(mspace);
+  H5Sclose(fspace);
+  H5Tclose(mtype);
+  if (rc < 0) {
+    return InvalidArgument(
+        p.Where() + ": cannot read tokens " + std::to_string(local) + " to " +
+        std::to_string(local + n) + " (" + hdf5::LastError() + ")");
+  }
+  Widen(scratch.data() + static_cast<std::size_t>(skip) * elem, n, elem,
+        is_signed, out);
+  return Status::Ok();
+}
+
+// Tokens [local, local + n) of a direct part, widened into `out`.
+template <typename T>
+Status ReadDirect(const Hdf5Source::Part& p, std::int64_t local, std::int64_t n,
+                  T* out) {
+  thread_local std::vector<unsigned char> raw;
+  const auto elem = static_cast<std::int64_t>(p.elem);
+  if (p.chunk == 0) {
+    raw.resize(static_cast<std::size_t>(n * elem));
+    DSTRAIN_RETURN_IF_ERROR(
+        ReadAt(p.fd, p.base + local * elem, raw.size(), raw.data(), p.file));
+    Widen(raw.data(), n, p.elem, p.is_signed, out);
+    return Status::Ok();
+  }
+  raw.resize(static_cast<std::size_t>(p.chunk * elem));
+  for (std::int64_t pos = local; pos < local + n;) {
+    const std::int64_t k = pos / p.chunk;
+    const std::int64_t m = std::min(local + n, (k + 1) * p.chunk) - pos;
+    hsize_t coord[2] = {static_cast<hsize_t>(k * p.chunk), 0};
+    if (p.rank == 2) coord[0] = static_cast<hsize_t>(k * (p.chunk / p.length));
+    herr_t rc = -1;
+    {
+      std::lock_guard<std::mutex> lock(hdf5::Lock());
+      // A chunk never written has no storage (its tokens are the fill
+      // value) and fails here: H5Dread supplies it below.
+      std::uint32_t filters = 0;
+      rc = H5Dread_chunk(p.did, H5P_DEFAULT, coord, &filters, raw.data());
+      if (rc < 0) hdf5::LastError();  // cleared: H5Dread says what it finds
+    }
+    if (rc >= 0) {
+      Widen(raw.data() + (pos - k * p.chunk) * elem, m, p.elem, p.is_signed,
+            out);
+    } else {
+      DSTRAIN_RETURN_IF_ERROR(ReadThroughLibrary(p, pos, m, out));
+    }
+    out += m;
+    pos += m;
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 template <typename T>
 Status Hdf5Source::Copy(std::int64_t begin, std::int64_t count, T* out) {
-  std::lock_guard<std::mutex> lock(hdf5::Lock());
   return ForEachPiece(
       parts_, total_, "the HDF5 data", begin, count,
       [&](std::size_t i, std::int64_t local, std::int64_t n) -> Status {
         const Part& p = *parts_[i];
-        // Read in the dataset's own type (HDF5 converts nothing, which is
-        // where its time would go) and widen here: whole rows for samples.
-        const hid_t ftype = H5Dget_type(p.did);
-        const hid_t mtype = H5Tget_native_type(ftype, H5T_DIR_ASCEND);
-        const std::size_t elem = H5Tget_size(mtype);
-        const bool is_signed = H5Tget_sign(mtype) == H5T_SGN_2;
-        H5Tclose(ftype);
-        const hid_t fspace = H5Dget_space(p.did);
-        std::int64_t skip = 0, rows_n = n;
-        hsize_t start[2] = {static_cast<hsize_t>(local), 0};
-        hsize_t cnt[2] = {static_cast<hsize_t>(n), 0};
-        if (p.rank == 2) {
-          const std::int64_t r0 = local / p.length;
-          const std::int64_t r1 = (local + n - 1) / p.length + 1;
-          start[0] = static_cast<hsize_t>(r0);
-          cnt[0] = static_cast<hsize_t>(r1 - r0);
-          cnt[1] = static_cast<hsize_t>(p.length);
-          skip = local - r0 * p.length;
-          rows_n = (r1 - r0) * p.length;
-        }
-        H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, nullptr, cnt,
-                            nullptr);
-        const hid_t mspace = H5Screate_simple(p.rank, cnt, nullptr);
-        scratch_.resize(static_cast<std::size_t>(rows_n) * elem);
-        const herr_t rc =
-            H5Dread(p.did, mtype, mspace, fspace, H5P_DEFAULT, scratch_.data());
-        H5Sclose(mspace);
-        H5Sclose(fspace);
-        H5Tclose(mtype);
-        if (rc < 0) {
-          return InvalidArgument(p.Where() + ": cannot read tokens " +
-                                 std::to_string(local) + " to " +
-                                 std::to_string(local + n) + " (" +
-                                 hdf5::LastError() + ")");
-        }
-        Widen(scratch_.data() + static_cast<std::size_t>(skip) * elem, n, elem,
-              is_signed, out);
+        DSTRAIN_RETURN_IF_ERROR(p.direct
+                                    ? ReadDirect(p, local, n, out)
+                                    : ReadThroughLibrary(p, local, n, out));
         out += n;
         return Status::Ok();
       });
@@ -296,34 +427,29 @@ Status Hdf5Source::ReadIds(std::int64_t begin, std::int64_t count,
 }
 
 void Hdf5Source::WillNeed(std::int64_t begin, std::int64_t count) {
-  if (chunk_tokens_ <= 0 || row_length_ > 0 || count <= 0) return;
-  std::lock_guard<std::mutex> lock(hdf5::Lock());
   begin = std::max<std::int64_t>(0, begin);
   count = std::min(count, total_ - begin);
+  if (count <= 0) return;
   (void)ForEachPiece(
       parts_, total_, "the HDF5 data", begin, count,
       [&](std::size_t i, std::int64_t local, std::int64_t n) {
         const Part& p = *parts_[i];
-        void* handle = nullptr;
-        if (H5Fget_vfd_handle(p.fid, H5P_DEFAULT, &handle) < 0 ||
-            handle == nullptr) {
-          return Status::Ok();
+        if (!p.direct || p.fd < 0) return Status::Ok();
+        const auto elem = static_cast<std::int64_t>(p.elem);
+        std::int64_t lo = p.base + local * elem;
+        std::int64_t hi = p.base + (local + n) * elem;
+        if (p.chunk > 0) {
+          if (p.anchors.empty()) return Status::Ok();
+          const std::int64_t bytes = p.chunk * elem;
+          lo = PredictChunkOffset(p.anchors, local / p.chunk, bytes);
+          hi = PredictChunkOffset(p.anchors, (local + n - 1) / p.chunk, bytes) +
+               bytes;
+          // Index nodes between the anchors move chunks a little from the
+          // line: a margin of a quarter chunk each side.
+          lo = std::max<std::int64_t>(0, lo - bytes / 4);
+          hi += bytes / 4;
         }
-        const int fd = *static_cast<int*>(handle);
-        for (std::int64_t c = local / chunk_tokens_ * chunk_tokens_;
-             c < local + n; c += chunk_tokens_) {
-          const hsize_t coord = static_cast<hsize_t>(c);
-          unsigned mask = 0;
-          haddr_t addr = 0;
-          hsize_t size = 0;
-          if (H5Dget_chunk_info_by_coord(p.did, &coord, &mask, &addr, &size) >=
-                  0 &&
-              addr != HADDR_UNDEF && size > 0) {
-            posix_fadvise(fd, static_cast<off_t>(addr),
-                          static_cast<off_t>(size), POSIX_FADV_WILLNEED);
-          }
-        }
-        hdf5::LastError();  // clear what a failed lookup left
+        posix_fadvise(p.fd, lo, hi - lo, POSIX_FADV_WILLNEED);
         return Status::Ok();
       });
 }

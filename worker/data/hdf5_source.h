@@ -14,8 +14,15 @@
 // other than 1 or 2, rows of different lengths. Errors name the file and
 // dataset.
 //
+// Uncompressed little-endian datasets (what h5py writes unless asked to
+// compress), chunked in whole rows or contiguous, are read raw: a chunk at
+// a time with H5Dread_chunk, contiguous data with pread, and widened here.
+// Others go through H5Dread.
+//
 // The HDF5 library is not thread-safe: every call into it, from any
-// instance, holds one process-wide lock. Built without HDF5, Open says so.
+// instance, holds one process-wide lock. Reads are thread-safe
+// (concurrent_reads()); contiguous ones run in parallel. Built without
+// HDF5, Open says so.
 
 #include <memory>
 #include <string>
@@ -43,8 +50,9 @@ class Hdf5Source : public TokenSource {
                  std::int32_t* out) override;
   std::string Locate(std::int64_t position) const override;
   std::int64_t preferred_read() const override { return chunk_tokens_; }
-  // posix_fadvise(WILLNEED) on the file bytes of the chunks holding the
-  // range (1-D chunked datasets; others are left to the kernel).
+  bool concurrent_reads() const override { return true; }
+  // posix_fadvise(WILLNEED) on the file bytes holding the range: exact for
+  // contiguous data, predicted for chunks (chunk_prediction.h).
   void WillNeed(std::int64_t begin, std::int64_t count) override;
 
   // e.g. "uint16", "int32".
@@ -60,7 +68,6 @@ class Hdf5Source : public TokenSource {
   Status Copy(std::int64_t begin, std::int64_t count, T* out);
 
   std::vector<std::unique_ptr<Part>> parts_;
-  std::vector<unsigned char> scratch_;  // a read in the dataset's own type
   std::int64_t total_ = 0;
   std::int64_t row_length_ = 0;
   std::int64_t chunk_tokens_ = 0;

@@ -149,14 +149,14 @@ StatusOr<Dataset> OpenDataset(const config::JobConfig& job) {
   }
   DSTRAIN_RETURN_IF_ERROR(CheckTokenIds(*source, job.model.vocab, false));
   if (d.type == "tokens" || d.type == "hdf5") {
-    // A rank reads the blocks of one shuffle group, then the next. The
-    // sampler's blocks start at the epoch's shift, so each covers parts
-    // of the cache's: cache blocks a quarter of the size keep what is read
-    // but not used under a quarter, and five per shuffle block (plus two)
-    // hold a whole group.
-    source = std::make_unique<BlockCache>(std::move(source),
-                                          std::max(1, d.shuffle_block / 4),
-                                          5 * d.shuffle_group + 2);
+    // A rank reads the blocks of one shuffle group while its readers load
+    // the next group's. The sampler's blocks start at the epoch's shift,
+    // so each covers parts of the cache's: cache blocks a quarter of the
+    // size keep what is read but not used under a quarter, and five per
+    // shuffle block hold a group; two groups (plus two blocks) are cached.
+    source = std::make_unique<BlockCache>(
+        std::move(source), std::max(1, d.shuffle_block / 4),
+        2 * 5 * d.shuffle_group + 2, d.read_threads);
   }
   out.source = std::move(source);
   return out;

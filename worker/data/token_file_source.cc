@@ -1,7 +1,6 @@
 #include "worker/data/token_file_source.h"
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +12,7 @@
 
 #include "common/glob_files.h"
 #include "common/read_file.h"
+#include "worker/data/read_at.h"
 #include "worker/data/sidecar.h"
 #include "worker/data/stream_pieces.h"
 
@@ -108,15 +108,13 @@ StatusOr<std::unique_ptr<TokenFileSource>> TokenFileSource::Open(
     s.bytes = bytes;
     s.tokens = tokens;
     s.first = src->total_;
-    if (bytes > 0) {
-      void* m = mmap(nullptr, bytes, PROT_READ, MAP_PRIVATE, fd, 0);
-      if (m == MAP_FAILED) {
-        close(fd);
-        return InvalidArgument(f + ": cannot map: " + std::strerror(errno));
-      }
-      s.data = static_cast<const unsigned char*>(m);
+    // Many shards are opened per read instead of held (the descriptor
+    // limit); a few are held for the job.
+    if (src->files_.size() <= kHeldOpen) {
+      s.fd = fd;
+    } else {
+      close(fd);
     }
-    close(fd);
     src->total_ += tokens;
     src->shards_.push_back(s);
   }
@@ -126,9 +124,7 @@ StatusOr<std::unique_ptr<TokenFileSource>> TokenFileSource::Open(
 
 TokenFileSource::~TokenFileSource() {
   for (const Shard& s : shards_) {
-    if (s.data != nullptr) {
-      munmap(const_cast<unsigned char*>(s.data), s.bytes);
-    }
+    if (s.fd >= 0) close(s.fd);
   }
 }
 
@@ -150,20 +146,33 @@ void Widen(const unsigned char* p, std::int64_t n, T* out) {
 
 template <typename T>
 Status TokenFileSource::Copy(std::int64_t begin, std::int64_t count, T* out) {
-  return ForEachPiece(shards_, total_, "the token files", begin, count,
-                      [&](std::size_t i, std::int64_t local, std::int64_t n) {
-                        // Mappings are page-aligned and ids naturally aligned
-                        // in the file.
-                        const unsigned char* p =
-                            shards_[i].data + local * dtype_bytes_;
-                        if (dtype_bytes_ == 2) {
-                          Widen<std::uint16_t>(p, n, out);
-                        } else {
-                          Widen<std::uint32_t>(p, n, out);
-                        }
-                        out += n;
-                        return Status::Ok();
-                      });
+  // Per thread: the block cache's readers call this at once.
+  thread_local std::vector<unsigned char> raw;
+  return ForEachPiece(
+      shards_, total_, "the token files", begin, count,
+      [&](std::size_t i, std::int64_t local, std::int64_t n) -> Status {
+        const Shard& s = shards_[i];
+        int fd = s.fd;
+        if (fd < 0) {
+          fd = open(s.path.c_str(), O_RDONLY | O_CLOEXEC);
+          if (fd < 0) {
+            return Unavailable(s.path +
+                               ": cannot open: " + std::strerror(errno));
+          }
+        }
+        raw.resize(static_cast<std::size_t>(n * dtype_bytes_));
+        Status read =
+            ReadAt(fd, local * dtype_bytes_, raw.size(), raw.data(), s.path);
+        if (fd != s.fd) close(fd);
+        DSTRAIN_RETURN_IF_ERROR(read);
+        if (dtype_bytes_ == 2) {
+          Widen<std::uint16_t>(raw.data(), n, out);
+        } else {
+          Widen<std::uint32_t>(raw.data(), n, out);
+        }
+        out += n;
+        return Status::Ok();
+      });
 }
 
 Status TokenFileSource::Read(std::int64_t begin, std::int64_t count,
@@ -179,17 +188,14 @@ Status TokenFileSource::ReadIds(std::int64_t begin, std::int64_t count,
 void TokenFileSource::WillNeed(std::int64_t begin, std::int64_t count) {
   begin = std::max<std::int64_t>(0, begin);
   count = std::min(count, total_ - begin);
-  (void)ForEachPiece(
-      shards_, total_, "the token files", begin, count,
-      [&](std::size_t i, std::int64_t local, std::int64_t n) {
-        const auto p = reinterpret_cast<std::uintptr_t>(shards_[i].data) +
-                       static_cast<std::uintptr_t>(local * dtype_bytes_);
-        const std::uintptr_t lo = p & ~std::uintptr_t{4095};
-        madvise(reinterpret_cast<void*>(lo),
-                p + static_cast<std::uintptr_t>(n * dtype_bytes_) - lo,
-                MADV_WILLNEED);
-        return Status::Ok();
-      });
+  (void)ForEachPiece(shards_, total_, "the token files", begin, count,
+                     [&](std::size_t i, std::int64_t local, std::int64_t n) {
+                       if (shards_[i].fd >= 0) {
+                         posix_fadvise(shards_[i].fd, local * dtype_bytes_,
+                                       n * dtype_bytes_, POSIX_FADV_WILLNEED);
+                       }
+                       return Status::Ok();
+                     });
 }
 
 std::string TokenFileSource::Locate(std::int64_t position) const {

@@ -1,7 +1,9 @@
 #pragma once
 // `data.type: tokens`: flat files of uint16 or uint32 token ids (nanoGPT's
 // train.bin), one or many shards — a glob (`train-*.bin`, name order) or a
-// folder (its *.bin files) — memory-mapped and read as one stream. Each
+// folder (its *.bin files) — read as one stream with positioned reads
+// (pread), so several threads read at once and a file cut short after open
+// is an error naming it, not a SIGBUS as through a mapping. Each
 // shard's dtype, vocabulary and token count come from its JSON sidecar
 // (`train.bin.json`, sidecar.h) or, without one, from `data.dtype`.
 //
@@ -9,7 +11,7 @@
 // whose size is not a whole number of tokens or disagrees with its
 // sidecar's count (truncated), a dtype the job contradicts, a sidecar
 // vocabulary larger than the model's; each error names the file.
-// Thread-compatible (one reader at a time).
+// Reads are thread-safe (concurrent_reads()).
 
 #include <memory>
 #include <string>
@@ -37,7 +39,8 @@ class TokenFileSource : public TokenSource {
   Status ReadIds(std::int64_t begin, std::int64_t count,
                  std::int32_t* out) override;
   std::string Locate(std::int64_t position) const override;
-  // madvise(MADV_WILLNEED) over the mapped range.
+  bool concurrent_reads() const override { return true; }
+  // posix_fadvise(WILLNEED) over the range's bytes.
   void WillNeed(std::int64_t begin, std::int64_t count) override;
 
   const std::vector<std::string>& files() const;
@@ -46,11 +49,12 @@ class TokenFileSource : public TokenSource {
  private:
   struct Shard {
     std::string path;
-    const unsigned char* data = nullptr;
+    int fd = -1;  // held open; -1: opened for each read (many shards)
     std::size_t bytes = 0;
     std::int64_t first = 0;  // stream position of its first token
     std::int64_t tokens = 0;
   };
+  static constexpr std::size_t kHeldOpen = 256;
   TokenFileSource() = default;
   template <typename T>
   Status Copy(std::int64_t begin, std::int64_t count, T* out);

@@ -7,8 +7,9 @@
 // [samples, length]): then each row is one sample and windows never cross
 // rows (row_length() > 0).
 //
-// Read() may be called from one thread at a time (the prefetcher's);
-// different sources are independent. No torch.
+// Read() may be called from one thread at a time (the prefetcher's),
+// unless concurrent_reads() says a source allows more; different sources
+// are independent. No torch.
 
 #include <cstdint>
 #include <string>
@@ -40,6 +41,9 @@ class TokenSource {
   // The best size of one read (an HDF5 chunk): reads of whole multiples
   // of it, aligned to it, cost the least. 0: any.
   virtual std::int64_t preferred_read() const { return 0; }
+  // Whether Read and ReadIds may run on several threads at once (the
+  // block cache's readers use that to keep several reads in flight).
+  virtual bool concurrent_reads() const { return false; }
   // A hint that tokens [begin, begin + count) will be read soon: a
   // file-backed source asks the kernel to start reading them in the
   // background, so many reads are in flight at once. No-op by default.
