@@ -118,8 +118,11 @@ TEST_F(JobPlanTest, TorusJobsGetLineCommunicators) {
     EXPECT_EQ(sc.color_size(), 8);
   }
   std::sort(comms.begin(), comms.end());
-  EXPECT_EQ(comms,
-            (std::vector<std::string>{"intra_node", "torus_x", "torus_y"}));
+  // 2x2: parts x+ and y+ (no dimension longer than 2: one direction),
+  // each with its host level.
+  EXPECT_EQ(comms, (std::vector<std::string>{"torus_p0_local", "torus_p0_x",
+                                             "torus_p0_y", "torus_p1_local",
+                                             "torus_p1_x", "torus_p1_y"}));
 }
 
 TEST_F(JobPlanTest, ErrorsNameTheNodeOrTheFile) {

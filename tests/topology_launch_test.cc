@@ -15,6 +15,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 
 #include "common/testing/status_matchers.h"
@@ -35,15 +36,21 @@ using testing::WaitFor;
 
 constexpr const char* kToken = "topology-test-token";
 
-std::string Job(const std::string& algorithm) {
+std::string Job(const std::string& algorithm,
+                const std::string& cluster = "two-leaves.yaml", int nodes = 2,
+                int procs = 2) {
   return "name: planned-" + algorithm +
          "\n"
-         "nodes: {min: 2, max: 2}\n"
-         "procs_per_node: 2\n"
+         "nodes: {min: " +
+         std::to_string(nodes) + ", max: " + std::to_string(nodes) +
+         "}\n"
+         "procs_per_node: " +
+         std::to_string(procs) +
+         "\n"
          "device: cpu\n"
          "backend: gloo\n"
-         "topology: {cluster: two-leaves.yaml, algorithm: " +
-         algorithm +
+         "topology: {cluster: " +
+         cluster + ", algorithm: " + algorithm +
          "}\n"
          "model: {type: gpt, vocab: 256, layers: 1, d_model: 32, heads: 2, "
          "seq_len: 32}\n"
@@ -79,6 +86,10 @@ class TopologyLaunchTest : public testing::DstrainTest {
   }
   void TearDown() override {
     // Agents first (their workers die with them), then the coordinator.
+    for (auto& a : more_agents_) {
+      a->Signal(SIGTERM);
+      a->Wait(15s);
+    }
     for (auto* p : {&agent_b_, &agent_a_, &coord_}) {
       if (*p == nullptr) continue;
       (*p)->Signal(SIGTERM);
@@ -117,8 +128,12 @@ class TopologyLaunchTest : public testing::DstrainTest {
 
   // Runs the job to its end; returns the summary JSON's job_id.
   std::string RunJob(const std::string& algorithm) {
+    return RunJobText(algorithm, Job(algorithm));
+  }
+  std::string RunJobText(const std::string& algorithm,
+                         const std::string& text) {
     const fs::path job = dir_ / ("job-" + algorithm + ".yaml");
-    std::ofstream(job) << Job(algorithm);
+    std::ofstream(job) << text;
     auto launch =
         Start({"launch", job.string(), "--coordinator", address_,
                "--token-file", (dir_ / "token").string(), "--run-dir",
@@ -128,8 +143,7 @@ class TopologyLaunchTest : public testing::DstrainTest {
     auto st = launch->Wait(240s);
     EXPECT_TRUE(st.has_value()) << launch->Stderr();
     EXPECT_EQ(st.has_value() ? testing::ShellExitCode(*st) : -1, 0)
-        << launch->Stdout() << launch->Stderr() << agent_a_->Stderr()
-        << agent_b_->Stderr();
+        << launch->Stdout() << launch->Stderr() << AgentsOutput();
     return testing::Str(testing::ParseJson(launch->Stdout()), "job_id");
   }
 
@@ -141,11 +155,15 @@ class TopologyLaunchTest : public testing::DstrainTest {
   }
 
   std::string AgentsOutput() const {
-    return agent_a_->Stderr() + agent_b_->Stderr();
+    std::string out = agent_a_ ? agent_a_->Stderr() : "";
+    if (agent_b_) out += agent_b_->Stderr();
+    for (const auto& a : more_agents_) out += a->Stderr();
+    return out;
   }
 
   std::string address_;
   std::unique_ptr<Subprocess> coord_, agent_a_, agent_b_;
+  std::vector<std::unique_ptr<Subprocess>> more_agents_;
 };
 
 std::vector<int> Colors(const proto::SubCommunicator& c) {
@@ -261,6 +279,50 @@ TEST_F(TopologyLaunchTest, NodeOutsideTheDescriptionFailsNamingIt) {
       << launch->Stdout() << launch->Stderr();
   // Nothing started.
   EXPECT_EQ(AgentsOutput().find("[rank "), std::string::npos);
+}
+
+// The torus all-reduce trains: four agents are the hosts of a 2x2 torus
+// (one rank each), and the same tiny job runs with topology.algorithm
+// torus — gradients through the parts' sub-communicators, x+ and y+ at
+// once — and ring (the world's own all-reduce in the planned order). The
+// losses agree step for step within fp32 summation-order noise.
+TEST_F(TopologyLaunchTest, TorusTrainingGivesTheRingsLosses) {
+  std::ofstream(dir_ / "torus-2x2.yaml")
+      << "name: torus-2x2\n"
+         "generator: {kind: torus, dims: [2, 2], wraparound: true, "
+         "devices_per_host: 1}\n";
+  coord_ = StartCoordinator((dir_ / "token").string(), &address_);
+  ASSERT_TRUE(coord_);
+  for (const char* host : {"node0-0", "node0-1", "node1-0", "node1-1"}) {
+    more_agents_.push_back(StartAgent(host));
+    ASSERT_TRUE(more_agents_.back());
+  }
+  std::map<std::string, std::vector<double>> losses;
+  for (const std::string algorithm : {"torus", "ring"}) {
+    const std::string job_id = RunJobText(
+        algorithm, Job(algorithm, "torus-2x2.yaml", /*nodes=*/4, /*procs=*/1));
+    ASSERT_FALSE(job_id.empty());
+    const proto::JobStatus st = StatusOf(job_id);
+    EXPECT_EQ(st.state(), proto::JOB_SUCCEEDED) << st.reason();
+    EXPECT_EQ(st.grad_allreduce(), algorithm == "torus" ? "torus" : "");
+    for (const auto& row :
+         testing::ReadJsonLines(dir_ / ("run-" + algorithm) / "metrics.jsonl"))
+      losses[algorithm].push_back(testing::Num(row, "loss"));
+  }
+  EXPECT_NE(AgentsOutput().find("plan: gradients all-reduced torus through "
+                                "the sub-communicators"),
+            std::string::npos)
+      << AgentsOutput();
+  EXPECT_NE(AgentsOutput().find("plan: sub-communicator torus_p1_y: group of "
+                                "2"),
+            std::string::npos);
+  ASSERT_EQ(losses["torus"].size(), 3u);
+  ASSERT_EQ(losses["ring"].size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_NEAR(losses["torus"][i], losses["ring"][i],
+                1e-5 * std::abs(losses["ring"][i]))
+        << "step " << i + 1;
+  }
 }
 
 }  // namespace

@@ -72,7 +72,9 @@ std::string AlgorithmLegend(const std::set<Algorithm>& used) {
   add(Algorithm::kDoubleBinaryTree, "NCCL's double binary tree, pipelined");
   add(Algorithm::kHierarchical,
       "a ring inside each host, then one ring per local rank across hosts");
-  add(Algorithm::kTorus, "rings along each dimension of the torus");
+  add(Algorithm::kTorus,
+      "parts on every dimension and direction at once, rings along the "
+      "torus lines");
   return out;
 }
 

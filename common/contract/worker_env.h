@@ -87,7 +87,7 @@ inline constexpr char kGradAllReduce[] = "DSTRAIN_GRAD_ALLREDUCE";
 // One sub-communicator of the topology plan, as one rank joins it:
 // Communicator::Split(color, key) over the world.
 struct SubCommunicator {
-  std::string name;  // e.g. "intra_node", "torus_x"
+  std::string name;  // e.g. "intra_node", "torus_p0_x"
   int color = -1;    // < 0: this rank joins no group of it
   int key = 0;
   friend bool operator==(const SubCommunicator&,

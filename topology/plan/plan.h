@@ -26,8 +26,8 @@
 #include <vector>
 
 #include "common/status.h"
-#include "topology/plan/placement.h"
 #include "topology/model/rank_layout.h"
+#include "topology/plan/placement.h"
 
 namespace dstrain::topology {
 
@@ -36,7 +36,8 @@ enum class Algorithm {
   kDoubleBinaryTree,          // NCCL's tree (double_binary_tree.h)
   kRecursiveHalvingDoubling,  // Rabenseifner (recursive_halving_doubling.h)
   kHierarchical,              // intra-node RS, inter-node AR, intra AG
-  kTorus,                     // RS x, AR y (and z), AG x (torus_allreduce.h)
+  kTorus,                     // parts on every dimension and direction at
+                              // once (torus_allreduce.h)
 };
 
 inline constexpr Algorithm kAllAlgorithms[] = {
@@ -54,7 +55,7 @@ StatusOr<Algorithm> ParseAlgorithm(std::string_view name);
 StatusOr<std::optional<Algorithm>> ParseAlgorithmChoice(std::string_view name);
 
 struct SubCommunicator {
-  std::string name;            // e.g. "intra_node", "inter_node", "torus_x"
+  std::string name;            // e.g. "intra_node", "inter_node", "torus_p0_x"
   std::vector<int32_t> color;  // per global rank; < 0: not a member
   std::vector<int32_t> key;    // per global rank; order inside the colour
 };

@@ -1,12 +1,14 @@
 // Ring, recursive halving/doubling, hierarchical and torus schedules: valid,
 // each rank sends what the cost formula assumes, and the sub-communicators
 // are the groups the algorithms need.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <map>
 #include <random>
 #include <set>
 
+#include "common/contract/torus_parts.h"
 #include "common/testing/status_matchers.h"
 #include "topology/model/generators.h"
 #include "topology/plan/hierarchical.h"
@@ -21,6 +23,8 @@ namespace dstrain::topology {
 namespace {
 
 using ::dstrain::testing::IsOk;
+using ::dstrain::testing::StatusIs;
+using ::testing::HasSubstr;
 
 // Bytes (as a fraction of S) each rank sends over the whole collective.
 std::vector<double> SentPerRank(const Schedule& s) {
@@ -125,40 +129,89 @@ TEST(TorusAllReduce, LinesAreTorusLinesOnRandomBoxes) {
     const int32_t g = testing::Draw(rng, 1, 3);
     const int32_t n = static_cast<int32_t>(p.hosts.size()) * g;
     const auto comms = TorusCommunicators(layout, g);
+    const auto parts = contract::TorusParts(layout.extent);
     for (const auto& comm : comms) {
       ASSERT_THAT(ValidateSubCommunicator(comm, n), IsOk()) << f.spec;
-      if (comm.name == "intra_node") continue;
-      const int d = comm.name[6] - 'x';  // torus_x, torus_y, torus_z
+      // torus_p<k>_<dim> or torus_p<k>_local
+      const size_t under = comm.name.rfind('_');
+      const int k = std::stoi(comm.name.substr(7, under - 7));
+      ASSERT_LT(k, static_cast<int>(parts.size())) << comm.name;
+      if (comm.name.substr(under + 1) == "local") {
+        for (const auto& [color, members] : Groups(comm)) {
+          ASSERT_EQ(members.size(), static_cast<size_t>(g));
+          for (const auto& [key, rank] : members) EXPECT_EQ(rank / g, color);
+        }
+        continue;
+      }
+      const int d = comm.name[under + 1] - 'x';
+      const int e = layout.extent[d];
       for (const auto& [color, members] : Groups(comm)) {
-        // A line: e_d hosts that differ only in coordinate d, keyed by it,
-        // all with the same local rank.
-        ASSERT_EQ(members.size(), static_cast<size_t>(layout.extent[d]))
-            << f.spec;
+        // A line: e_d hosts that differ only in coordinate d, keyed by it
+        // (against it for the - direction), all with the same local rank.
+        ASSERT_EQ(members.size(), static_cast<size_t>(e)) << f.spec;
         const int32_t first = members.begin()->second;
         for (const auto& [key, rank] : members) {
           EXPECT_EQ(rank % g, first % g);
           const auto& a = layout.coords[rank / g];
           const auto& b = layout.coords[first / g];
-          for (size_t k = 0; k < a.size(); ++k)
-            if (static_cast<int>(k) != d) {
-              EXPECT_EQ(a[k], b[k]);
+          for (size_t o = 0; o < a.size(); ++o)
+            if (static_cast<int>(o) != d) {
+              EXPECT_EQ(a[o], b[o]);
             }
-          EXPECT_EQ(a[d], key);
+          EXPECT_EQ(parts[k].direction > 0 ? a[d] : (e - a[d]) % e, key);
         }
       }
     }
     const Schedule s = TorusAllReduce(layout, g);
     ASSERT_THAT(ValidateSchedule(s), IsOk()) << f.spec;
-    // Each rank sends 2(g-1)/g + sum_k 2(e_k-1)/(g P_k), P_k = e_0...e_k.
-    double want = g > 1 ? 2.0 * (g - 1) / g : 0;
-    double share = 1.0 / g;
-    for (int e : layout.extent) {
-      if (e < 2) continue;
-      share /= e;
-      want += 2.0 * (e - 1) * share;
-    }
-    for (double b : SentPerRank(s)) EXPECT_NEAR(b, want, 1e-12) << f.spec;
+    ASSERT_THAT(ValidateTorusAllReduce(layout, g, s), IsOk()) << f.spec;
+    // Every rank sends its share of every part at every level; a transfer
+    // moved off a torus line, or a missing one, is caught.
+    if (s.phases.empty()) continue;
+    Schedule broken = s;
+    broken.phases[0].transfers.pop_back();
+    EXPECT_THAT(ValidateTorusAllReduce(layout, g, broken),
+                StatusIs(StatusCode::kInvalidArgument, HasSubstr("sends")));
   }
+}
+
+TEST(TorusAllReduce, EveryPartUsesItsOwnDimensionAndDirectionFirst) {
+  // A full 4x4x2 torus of single-rank hosts: parts x+, x-, y+, y-, z; at
+  // the first level each drives its own link direction, so the five
+  // outgoing link directions of a host carry the same load there.
+  TorusOptions o;
+  o.dims = {4, 4, 2};
+  const Cluster c = MakeTorus(o).value();
+  std::vector<VertexId> hosts(c.hosts().begin(), c.hosts().end());
+  const Placement p = PlaceTorusSnake(c, hosts).value();
+  const TorusLayout layout = TorusLayoutOf(c, p).value();
+  const Schedule s = TorusAllReduce(layout, 1);
+  ASSERT_EQ(s.phases.size(), 1u);
+  EXPECT_EQ(s.phases[0].kind, PhaseKind::kPipelined);
+  std::map<int32_t, int> destinations;
+  for (const Transfer& t : s.phases[0].transfers)
+    if (t.src == 0) ++destinations[t.dst];
+  EXPECT_EQ(destinations.size(), 5u);  // x+, x-, y+, y-, z
+  // A diagonal: not a neighbour.
+  int32_t diagonal = -1;
+  for (int32_t v = 0; v < static_cast<int32_t>(layout.coords.size()); ++v) {
+    if (layout.coords[v][0] != layout.coords[0][0] &&
+        layout.coords[v][1] != layout.coords[0][1]) {
+      diagonal = v;
+      break;
+    }
+  }
+  ASSERT_GE(diagonal, 0);
+  Schedule off_line = s;
+  for (Transfer& t : off_line.phases[0].transfers) {
+    if (t.src == 0) {
+      t.dst = diagonal;
+      break;
+    }
+  }
+  EXPECT_THAT(ValidateTorusAllReduce(layout, 1, off_line),
+              StatusIs(StatusCode::kInvalidArgument,
+                       HasSubstr("not between box neighbours")));
 }
 
 TEST(TorusAllReduce, NeedsABox) {

@@ -1,11 +1,11 @@
 #include "topology/plan/torus_allreduce.h"
 
+#include <algorithm>
+#include <cmath>
 #include <string>
 
 namespace dstrain::topology {
 namespace {
-
-const char* kDimNames[] = {"x", "y", "z", "w"};
 
 int64_t BoxIndex(const std::vector<int>& c, const std::vector<int>& extent) {
   int64_t i = 0;
@@ -79,37 +79,72 @@ Status ValidateTorusLayout(const TorusLayout& layout) {
   return Status::Ok();
 }
 
+namespace {
+
+// The node one step along `dim` in `direction` from node v.
+int32_t Neighbour(const TorusLayout& layout, const std::vector<int32_t>& at,
+                  int32_t v, int dim, int direction) {
+  std::vector<int> c = layout.coords[v];
+  const int e = layout.extent[dim];
+  c[dim] = ((c[dim] + direction) % e + e) % e;
+  return at[BoxIndex(c, layout.extent)];
+}
+
+// What each rank sends over the whole operation, per byte of message.
+double SentPerRank(const TorusLayout& layout, int32_t g) {
+  const auto parts = contract::TorusParts(layout.extent);
+  if (parts.empty()) return 0;  // a box of one host: nothing to do
+  double sent = g > 1 ? 2.0 * (g - 1) / g : 0;
+  for (const contract::TorusPart& p : parts) {
+    double c = 1.0 / static_cast<double>(parts.size()) / g;
+    for (int d : p.order) {
+      const int e = layout.extent[d];
+      sent += 2.0 * (e - 1) / e * c;
+      c /= e;
+    }
+  }
+  return sent;
+}
+
+}  // namespace
+
 std::vector<SubCommunicator> TorusCommunicators(const TorusLayout& layout,
                                                 int32_t g) {
   std::vector<SubCommunicator> out;
   const int32_t nodes = static_cast<int32_t>(layout.coords.size());
   const int32_t n = nodes * g;
-  if (g > 1) {
-    SubCommunicator intra{"intra_node", std::vector<int32_t>(n),
-                          std::vector<int32_t>(n)};
-    for (int32_t r = 0; r < n; ++r) {
-      intra.color[r] = r / g;
-      intra.key[r] = r % g;
-    }
-    out.push_back(std::move(intra));
-  }
   const size_t nd = layout.extent.size();
-  for (size_t k = 0; k < nd; ++k) {
-    if (layout.extent[k] < 2) continue;
-    SubCommunicator c{std::string("torus_") + kDimNames[k],
-                      std::vector<int32_t>(n), std::vector<int32_t>(n)};
-    for (int32_t v = 0; v < nodes; ++v) {
-      const auto& xyz = layout.coords[v];
-      int64_t line = 0;
-      for (size_t d = 0; d < nd; ++d)
-        if (d != k) line = line * layout.extent[d] + xyz[d];
-      for (int32_t l = 0; l < g; ++l) {
-        const int32_t r = v * g + l;
-        c.color[r] = static_cast<int32_t>(line * g + l);
-        c.key[r] = xyz[k];
+  const auto parts = contract::TorusParts(layout.extent);
+  for (int k = 0; k < static_cast<int>(parts.size()); ++k) {
+    if (g > 1) {
+      SubCommunicator local{contract::TorusPartLocalCommName(k),
+                            std::vector<int32_t>(n), std::vector<int32_t>(n)};
+      for (int32_t r = 0; r < n; ++r) {
+        local.color[r] = r / g;
+        local.key[r] = r % g;
       }
+      out.push_back(std::move(local));
     }
-    out.push_back(std::move(c));
+    for (int d : parts[k].order) {
+      const int e = layout.extent[d];
+      SubCommunicator c{contract::TorusPartCommName(k, d),
+                        std::vector<int32_t>(n), std::vector<int32_t>(n)};
+      for (int32_t v = 0; v < nodes; ++v) {
+        const auto& xyz = layout.coords[v];
+        int64_t line = 0;
+        for (size_t o = 0; o < nd; ++o)
+          if (static_cast<int>(o) != d) line = line * layout.extent[o] + xyz[o];
+        // Keys run against the coordinate for the - direction, so the
+        // backend's ring (key order) steps the other way round the line.
+        const int key = parts[k].direction > 0 ? xyz[d] : (e - xyz[d]) % e;
+        for (int32_t l = 0; l < g; ++l) {
+          const int32_t r = v * g + l;
+          c.color[r] = static_cast<int32_t>(line * g + l);
+          c.key[r] = key;
+        }
+      }
+      out.push_back(std::move(c));
+    }
   }
   return out;
 }
@@ -120,39 +155,96 @@ Schedule TorusAllReduce(const TorusLayout& layout, int32_t g) {
   const int32_t nodes = static_cast<int32_t>(layout.coords.size());
   s.nranks = nodes * g;
   s.ranks_per_node = g;
-  if (g > 1) {
-    Phase intra;
-    intra.name = "intra-node reduce-scatter + all-gather";
-    intra.steps = 2 * static_cast<int64_t>(g - 1);
-    for (int32_t v = 0; v < nodes; ++v)
-      for (int32_t l = 0; l < g; ++l)
-        intra.transfers.push_back({v * g + l, v * g + (l + 1) % g, 1.0 / g});
-    s.phases.push_back(std::move(intra));
-  }
+  const auto parts = contract::TorusParts(layout.extent);
+  if (parts.empty()) return s;
   const std::vector<int32_t> at = NodeAtBox(layout);
-  double share = 1.0 / g;  // of S, carried by each rank entering the phase
-  bool first = true;
-  for (size_t k = 0; k < layout.extent.size(); ++k) {
-    const int e = layout.extent[k];
-    if (e < 2) continue;
-    share /= e;
-    Phase ph;
-    ph.name = std::string(first ? "reduce-scatter + all-gather along "
-                                : "all-reduce along ") +
-              kDimNames[k];
-    first = false;
-    ph.steps = 2 * static_cast<int64_t>(e - 1);
-    ph.transfers.reserve(s.nranks);
-    for (int32_t v = 0; v < nodes; ++v) {
-      std::vector<int> next = layout.coords[v];
-      next[k] = (next[k] + 1) % e;
-      const int32_t w = at[BoxIndex(next, layout.extent)];
-      for (int32_t l = 0; l < g; ++l)
-        ph.transfers.push_back({v * g + l, w * g + l, share});
+  Phase ph;
+  ph.kind = PhaseKind::kPipelined;
+  ph.name = std::to_string(parts.size()) +
+            " parts at once, one per dimension and direction";
+  // Per rank, what it sends to each destination (merged over parts and
+  // levels: the simulator charges the sum the same way).
+  std::vector<std::vector<Transfer>> out(s.nranks);
+  auto add = [&](int32_t src, int32_t dst, double fraction) {
+    for (Transfer& t : out[src]) {
+      if (t.dst == dst) {
+        t.fraction += fraction;
+        return;
+      }
     }
-    s.phases.push_back(std::move(ph));
+    out[src].push_back({src, dst, fraction});
+  };
+  const double share = 1.0 / static_cast<double>(parts.size());
+  for (const contract::TorusPart& p : parts) {
+    if (g > 1) {
+      for (int32_t v = 0; v < nodes; ++v)
+        for (int32_t l = 0; l < g; ++l)
+          add(v * g + l, v * g + (l + 1) % g, 2.0 * (g - 1) / g * share);
+    }
+    double c = share / g;  // per rank, entering the level
+    for (int d : p.order) {
+      const int e = layout.extent[d];
+      for (int32_t v = 0; v < nodes; ++v) {
+        const int32_t w = Neighbour(layout, at, v, d, p.direction);
+        for (int32_t l = 0; l < g; ++l)
+          add(v * g + l, w * g + l, 2.0 * (e - 1) / e * c);
+      }
+      c /= e;
+    }
   }
+  for (auto& list : out)
+    for (const Transfer& t : list) ph.transfers.push_back(t);
+  // The fill: one chunk through every hop of a part, at most what one
+  // step of a part's first ring moves.
+  ph.host_hops = g > 1 ? 2 * (g - 1) : 0;
+  for (int d : parts.front().order) ph.net_hops += 2 * (layout.extent[d] - 1);
+  ph.chunk_fraction = share / g / layout.extent[parts.front().order[0]];
+  s.phases.push_back(std::move(ph));
   return s;
+}
+
+Status ValidateTorusAllReduce(const TorusLayout& layout, int32_t g,
+                              const Schedule& s) {
+  const int32_t nodes = static_cast<int32_t>(layout.coords.size());
+  if (s.nranks != nodes * g)
+    return InvalidArgument("torus schedule over " + std::to_string(s.nranks) +
+                           " ranks for " + std::to_string(nodes * g));
+  std::vector<double> sent(s.nranks, 0);
+  for (const Phase& ph : s.phases) {
+    for (const Transfer& t : ph.transfers) {
+      const std::string hop =
+          "transfer " + std::to_string(t.src) + " -> " + std::to_string(t.dst);
+      const int32_t a = t.src / g, b = t.dst / g;
+      if (a == b) {
+        if (t.dst % g != (t.src % g + 1) % g)
+          return InvalidArgument(hop + " is not to the next local rank");
+      } else {
+        if (t.src % g != t.dst % g)
+          return InvalidArgument(hop + " changes local rank between hosts");
+        int differ = 0;
+        bool neighbour = true;
+        for (size_t d = 0; d < layout.extent.size(); ++d) {
+          const int e = layout.extent[d];
+          const int delta =
+              ((layout.coords[b][d] - layout.coords[a][d]) % e + e) % e;
+          if (delta == 0) continue;
+          ++differ;
+          neighbour = neighbour && (delta == 1 || delta == e - 1);
+        }
+        if (differ != 1 || !neighbour)
+          return InvalidArgument(hop + " is not between box neighbours");
+      }
+      sent[t.src] += t.fraction * static_cast<double>(ph.steps);
+    }
+  }
+  const double want = SentPerRank(layout, g);
+  for (int32_t r = 0; r < s.nranks; ++r) {
+    if (std::abs(sent[r] - want) > 1e-9 * std::max(1.0, want))
+      return InvalidArgument("rank " + std::to_string(r) + " sends " +
+                             std::to_string(sent[r]) + " of the message, not " +
+                             std::to_string(want));
+  }
+  return Status::Ok();
 }
 
 }  // namespace dstrain::topology

@@ -1,35 +1,38 @@
 #pragma once
-// 2D/3D torus all-reduce as sub-communicators, for hosts that
-// fill a box of the torus (torus_placement.h finds the box). With extents
-// e_x, e_y (, e_z) and g ranks per host:
+// The torus all-reduce, for hosts that fill a box of the torus
+// (torus_placement.h finds the box): the buffer split into parts that run
+// at once, each reduce-scattering along every dimension in its own order
+// and direction and all-gathering back (common/contract/torus_parts.h says
+// which parts; the workers run the same description,
+// worker/comm/torus_parts_allreduce.h). With g ranks per host each part
+// first reduce-scatters inside the host, so each local rank's line carries
+// 1/g of it.
 //
-//   0. g > 1: intra-host reduce-scatter (ring of g) so each local rank
-//      carries S' = S/g, and an intra-host all-gather at the end;
-//   1. reduce-scatter along x (ring of e_x over torus neighbours): S'/e_x;
-//   2. all-reduce along y of that slice, then along z (rings of e_y, e_z);
-//   3. all-gather along x.
+// Cost. A part of share 1/P enters level k (dimension of extent e_k) with
+// S/(P·g·E_k) per rank, E_k = e_0···e_(k-1), and a ring of e_k moves
+// 2(e_k-1)/e_k of that over one direction of the dimension's links; the
+// host's g lines share them, so a link carries g times that. The parts are
+// arranged so that at every level they use different dimensions and
+// directions: every link of the box carries data both ways at once, and a
+// host's network load, 2(H-1)/H·S over all 2·d of its links, is what the
+// link bound counts. The parts' stages overlap as a pipeline (the host
+// stage of one part while another is on the network), so the time is the
+// busiest link's load over its bandwidth plus the pipeline's fill:
+//   t ≈ max_link(load)/B + 2(g-1)(α_h + c/B_h) + Σ_k 2(e_k-1)(α + c/B)
+// with c the pipeline's chunk. The schedule is one kPipelined phase whose
+// transfers carry the whole operation's bytes (plan/schedule.h).
 //
-// Every ring is a line of the torus, so each hop is one link (and the
-// closing hop too when the box spans a wrapped dimension), and the lines of
-// one dimension use disjoint links (the g lines of one host's local ranks
-// share its links, so a link carries g·S'/e = S/e). Cost, per-link α, β:
+// Every hop is to a box neighbour along one dimension with the same local
+// rank (the closing hop of a ring too: one link when the box spans a
+// wrapped dimension), or to the next local rank inside the host;
+// ValidateTorusAllReduce checks a schedule for that.
 //
-//   t = 2(e_x-1)(α + Sβ/e_x) + 2(e_y-1)(α + Sβ/(e_x·e_y))
-//       + 2(e_z-1)(α + Sβ/(e_x·e_y·e_z))  [+ intra-host phases]
-//
-// Latency: 2(e_x + e_y + e_z - 3) steps instead of the flat ring's
-// 2(e_x·e_y·e_z - 1); bandwidth within a few percent of the ring's.
-//
-// Sub-communicators: "torus_x", "torus_y", "torus_z" (by torus dimension;
-// only those whose extent exceeds 1): colour = the host's line (its other
-// coordinates and its local rank), key = its coordinate along the
-// dimension; plus "intra_node" when g > 1.
-//
-// O(n·d) time and memory.
+// O(n·d·P) time, O(n·d) memory.
 
 #include <cstdint>
 #include <vector>
 
+#include "common/contract/torus_parts.h"
 #include "common/status.h"
 #include "topology/model/cluster.h"
 #include "topology/plan/placement.h"
@@ -52,9 +55,18 @@ StatusOr<TorusLayout> TorusLayoutOf(const Cluster& cluster,
 // INVALID_ARGUMENT when the layout does not fill its box exactly once.
 Status ValidateTorusLayout(const TorusLayout& layout);
 
+// The parts' sub-communicators, named as contract::TorusPartCommName and
+// TorusPartLocalCommName say.
 std::vector<SubCommunicator> TorusCommunicators(const TorusLayout& layout,
                                                 int32_t ranks_per_node);
 
 Schedule TorusAllReduce(const TorusLayout& layout, int32_t ranks_per_node);
+
+// INVALID_ARGUMENT naming the first transfer that is not a hop the torus
+// all-reduce makes (box neighbours along one dimension, same local rank;
+// or the next local rank of the host), or the first rank that does not
+// send its full share (every part, every level, once).
+Status ValidateTorusAllReduce(const TorusLayout& layout, int32_t ranks_per_node,
+                              const Schedule& s);
 
 }  // namespace dstrain::topology

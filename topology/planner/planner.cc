@@ -67,7 +67,11 @@ StatusOr<Schedule> BuildSchedule(const Cluster& cluster, const Plan& plan,
             "the torus all-reduce needs a box of at least two dimensions "
             "longer than 1");
       }
-      return TorusAllReduce(layout, g);
+      Schedule s = TorusAllReduce(layout, g);
+      // Every hop a box neighbour's, every rank its full share: the
+      // description the workers run is the one simulated here.
+      DSTRAIN_RETURN_IF_ERROR(ValidateTorusAllReduce(layout, g, s));
+      return s;
     }
   }
   return InvalidArgument("unknown algorithm");

@@ -7,6 +7,7 @@
 
 #include <random>
 
+#include "common/contract/torus_parts.h"
 #include "common/testing/status_matchers.h"
 #include "topology/model/generators.h"
 #include "topology/plan/testing/test_fabrics.h"
@@ -69,7 +70,7 @@ TEST(Planner, EveryPlanOnRandomFabricsPassesItsValidator) {
         EXPECT_NE(plan->FindCommunicator("inter_node"), nullptr);
       }
       if (r.algorithm == Algorithm::kTorus) {
-        EXPECT_NE(plan->FindCommunicator("torus_x"), nullptr) << f.spec;
+        EXPECT_NE(plan->FindCommunicator("torus_p0_x"), nullptr) << f.spec;
       }
     }
     // Each algorithm that applies, forced, also makes a valid plan.
@@ -179,8 +180,19 @@ TEST(Planner, TorusPlansCarryTheirLinesAndFatTreesTheirLeafOrder) {
   PlanOptions options;
   options.algorithm = Algorithm::kTorus;
   const Plan p = BuildPlan(torus, all, options).value();
-  for (const char* name : {"intra_node", "torus_x", "torus_y", "torus_z"})
-    EXPECT_NE(p.FindCommunicator(name), nullptr) << name;
+  // Six parts (x, y, z, each both ways), each with its host level and a
+  // line per dimension.
+  for (int part = 0; part < 6; ++part) {
+    EXPECT_NE(p.FindCommunicator(contract::TorusPartLocalCommName(part)),
+              nullptr)
+        << part;
+    for (int d = 0; d < 3; ++d) {
+      EXPECT_NE(p.FindCommunicator(contract::TorusPartCommName(part, d)),
+                nullptr)
+          << part << " " << d;
+    }
+  }
+  EXPECT_EQ(p.FindCommunicator("torus_p6_x"), nullptr);
   EXPECT_EQ(p.placement.non_neighbor_hops, 0);
   EXPECT_EQ(p.ranks.size(), 128u);
   EXPECT_EQ(p.ranks[2].node_id, torus.vertex(p.placement.hosts[1]).name);

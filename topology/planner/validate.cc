@@ -78,10 +78,15 @@ Status ValidateSchedule(const Schedule& s) {
       if (t.src == t.dst)
         return InvalidArgument(where + ": rank " + std::to_string(t.src) +
                                " sends to itself");
-      if (!std::isfinite(t.fraction) || t.fraction <= 0 || t.fraction > 1) {
+      // A step moves at most the message; a pipelined transfer carries the
+      // whole operation's bytes, up to twice the message (an all-reduce's
+      // reduce-scatter and all-gather).
+      const double most = p.kind == PhaseKind::kSteps ? 1 : 2;
+      if (!std::isfinite(t.fraction) || t.fraction <= 0 || t.fraction > most) {
         return InvalidArgument(where + ": transfer " + std::to_string(t.src) +
                                " -> " + std::to_string(t.dst) +
-                               " carries a fraction outside (0, 1]");
+                               " carries a fraction outside (0, " +
+                               (p.kind == PhaseKind::kSteps ? "1" : "2") + "]");
       }
     }
   }

@@ -25,7 +25,8 @@ Status ValidateRankOrder(std::span<const int32_t> order);
 Status ValidateSubCommunicator(const SubCommunicator& comm, int32_t world);
 
 // Structure: ranks inside 0..nranks-1, no self transfer, fractions finite
-// and in (0, 1], steps >= 1, pipelined phases with hops >= 0. O(T).
+// and in (0, 1] for a step (0, 2] for a pipelined phase's whole
+// operation), steps >= 1, pipelined phases with hops >= 0. O(T).
 Status ValidateSchedule(const Schedule& schedule);
 
 // Every transfer between two hosts has a path in the fabric: the router's

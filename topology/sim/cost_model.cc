@@ -1,6 +1,7 @@
 #include "topology/sim/cost_model.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "topology/plan/double_binary_tree.h"
 
@@ -86,19 +87,16 @@ double HierarchicalAllReduceTime(int64_t nodes, int64_t g, double bytes,
   return t;
 }
 
-double TorusAllReduceTime(const std::vector<int>& extent, int64_t g,
-                          double bytes, double alpha, double bandwidth,
-                          double host_alpha, double host_bandwidth) {
-  double t = 0;
-  if (g > 1) t += 2.0 * (g - 1) * (host_alpha + bytes / g / host_bandwidth);
-  // The g ranks of a host each carry S/g but share the host's links, so
-  // every link carries what one rank with all of S would send.
-  double share = bytes;
-  for (int e : extent) {
-    if (e < 2) continue;
-    share /= e;
-    t += 2.0 * (e - 1) * (alpha + share / bandwidth);
-  }
+double TorusAllReduceTime(int dims, int extent, int64_t g, double bytes,
+                          double alpha, double bandwidth, double host_alpha,
+                          double host_bandwidth, double chunk_bytes) {
+  const double hosts = std::pow(static_cast<double>(extent), dims);
+  const double parts = 2.0 * dims;
+  const double c = std::min(chunk_bytes, bytes / parts / g / extent);
+  double t = std::max(bytes * (1 - 1 / hosts) / (dims * bandwidth),
+                      2.0 * (g - 1) / g * bytes / host_bandwidth);
+  if (g > 1) t += 2.0 * (g - 1) * (host_alpha + c / host_bandwidth);
+  t += 2.0 * dims * (extent - 1) * (alpha + c / bandwidth);
   return t;
 }
 

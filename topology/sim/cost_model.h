@@ -97,14 +97,17 @@ double HierarchicalAllReduceTime(int64_t nodes, int64_t ranks_per_node,
                                  double bytes, double alpha, double bandwidth,
                                  double host_alpha, double host_bandwidth);
 
-// Torus (torus_allreduce.h) over a box with these extents, g ranks per
-// host, per-link α and B (P_k = e_0···e_k):
-//   t = Σ_k 2(e_k - 1)·(α + S/(P_k·B))  [+ 2(g-1)(α_h + S/(g·B_h)) if g > 1]
-// (after the intra-host reduce-scatter each rank carries S/g, but the g
-// ranks of a host share its links, so a link carries S/P_k per step).
-double TorusAllReduceTime(const std::vector<int>& extent,
-                          int64_t ranks_per_node, double bytes, double alpha,
-                          double bandwidth, double host_alpha,
-                          double host_bandwidth);
+// Torus (torus_allreduce.h) on a full torus of d wrapped dimensions of
+// extent e >= 3 each (H = e^d hosts), g ranks per host, per-link α and B,
+// host α_h and B_h per rank, pipeline chunk c = min(chunk, S/(2d·g·e)),
+// one step of a part's first ring: the
+// 2d parts load every direction of every link alike, so
+//   t = max(S(1 - 1/H)/(d·B), 2(g-1)/g·S/B_h)
+//       + 2(g-1)(α_h + c/B_h) + 2d(e-1)(α + c/B)
+// — the link bound plus the pipeline's fill.
+double TorusAllReduceTime(int dims, int extent, int64_t ranks_per_node,
+                          double bytes, double alpha, double bandwidth,
+                          double host_alpha, double host_bandwidth,
+                          double chunk_bytes);
 
 }  // namespace dstrain::topology

@@ -85,12 +85,15 @@ TEST(CostModel, HierarchicalAndTorus) {
   // g=4, N=8: 2*3*(ah + S/(4 Bh)) + 2*7*(a + S/(8 B)).
   EXPECT_DOUBLE_EQ(HierarchicalAllReduceTime(8, 4, 8e6, 2e-6, 1e9, 1e-6, 4e9),
                    6 * (1e-6 + 8e6 / 4 / 4e9) + 14 * (2e-6 + 8e6 / 8 / 1e9));
-  // 4x4 torus, one rank per host: 2*3*(a + S/(4B)) + 2*3*(a + S/(16B)).
-  EXPECT_DOUBLE_EQ(TorusAllReduceTime({4, 4}, 1, 16e6, 1e-6, 1e9, 0, 1),
-                   6 * (1e-6 + 4e-3) + 6 * (1e-6 + 1e-3));
-  // Extents of 1 drop out.
-  EXPECT_DOUBLE_EQ(TorusAllReduceTime({4, 1, 4}, 1, 16e6, 1e-6, 1e9, 0, 1),
-                   TorusAllReduceTime({4, 4}, 1, 16e6, 1e-6, 1e9, 0, 1));
+  // 4x4 torus, one rank per host, 4 parts: the link bound S(15/16)/(2B),
+  // plus 12 hops of a chunk of S/16 capped at 1 MB.
+  EXPECT_DOUBLE_EQ(TorusAllReduceTime(2, 4, 1, 16e6, 1e-6, 1e9, 0, 1, 1e6),
+                   16e6 * 15 / 16 / 2e9 + 12 * (1e-6 + 1e6 / 1e9));
+  // Hosts of 4 whose insides are slower than the links: the host bound,
+  // and a chunk of S/64.
+  EXPECT_DOUBLE_EQ(TorusAllReduceTime(2, 4, 4, 16e6, 1e-6, 1e9, 2e-6, 1e8, 1e6),
+                   2.0 * 3 / 4 * 16e6 / 1e8 + 6 * (2e-6 + 2.5e5 / 1e8) +
+                       12 * (1e-6 + 2.5e5 / 1e9));
 }
 
 TEST(CostModel, DoubleBinaryTreeApproachesTwiceTheBufferOverTheBandwidth) {

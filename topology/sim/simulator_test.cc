@@ -160,8 +160,10 @@ TEST(Simulator, HierarchicalTreeAndTorusMatchTheirClosedForms) {
     }
   }
   {
+    // A full 4x4x4 torus of hosts of 2: the closed form (the link bound
+    // plus the pipeline's fill) and no link over 100%.
     TorusOptions o;
-    o.dims = {4, 6, 2};
+    o.dims = {4, 4, 4};
     o.devices_per_host = 2;
     const Cluster c = MakeTorus(o).value();
     std::vector<VertexId> hosts(c.hosts().begin(), c.hosts().end());
@@ -170,10 +172,12 @@ TEST(Simulator, HierarchicalTreeAndTorusMatchTheirClosedForms) {
     const CostCurve curve = Sim(c, p, 2, TorusAllReduce(layout, 2));
     for (double S : {64.0, 1e5, 1e9}) {
       const double want = TorusAllReduceTime(
-          layout.extent, 2, S, so.message_overhead + o.latency,
-          o.link_bandwidth, so.message_overhead + so.host_latency,
-          so.host_bandwidth);
+          3, 4, 2, S, so.message_overhead + o.latency, o.link_bandwidth,
+          so.message_overhead + so.host_latency, so.host_bandwidth,
+          so.pipeline_chunk_bytes);
       EXPECT_NEAR(curve.Seconds(S), want, kTol * want) << S;
+      EXPECT_LE(curve.hottest.busy_seconds_per_byte * S,
+                curve.Seconds(S) * (1 + 1e-12));
     }
   }
 }

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "common/log.h"
+#include "worker/comm/torus_parts_allreduce.h"
 
 namespace dstrain::comm {
 namespace {
@@ -117,6 +118,28 @@ class ComposedAllReduce : public AllReduceOverlay {
   const std::string algorithm_;
 };
 
+// AllReduce by the torus all-reduce's parts (torus_parts_allreduce.h).
+class TorusAllReduce : public AllReduceOverlay {
+ public:
+  TorusAllReduce(Communicator& world, std::vector<TorusPartComms> parts)
+      : AllReduceOverlay(world), parts_(std::move(parts)) {}
+
+  std::string backend() const override { return world_.backend() + "+torus"; }
+
+  StatusOr<std::unique_ptr<Work>> AllReduce(at::Tensor& tensor,
+                                            ReduceOp op) override {
+    if (!tensor.is_contiguous())
+      return InvalidArgument("torus all-reduce: tensor is not contiguous");
+    at::Tensor flat = tensor.view({-1});
+    DSTRAIN_RETURN_IF_ERROR(
+        TorusPartsAllReduce(parts_, flat, op, world_.size()));
+    return std::unique_ptr<Work>(std::make_unique<DoneWork>());
+  }
+
+ private:
+  const std::vector<TorusPartComms> parts_;
+};
+
 // Each AllReduce by its size in bytes, through the route the plan chose
 // for that size (common/contract/grad_routes.h). Every rank sees the same sizes
 // in the same order, so all take the same route for each call.
@@ -170,19 +193,10 @@ StatusOr<std::unique_ptr<Communicator>> ComposedFor(
     scatter = {intra};
     reduce = {inter};
   } else if (algorithm == "torus") {
-    if (Communicator* intra = subs.Find("intra_node")) scatter.push_back(intra);
-    bool first = true;
-    for (const char* dim : {"torus_x", "torus_y", "torus_z", "torus_w"}) {
-      Communicator* c = subs.Find(dim);
-      if (c == nullptr) continue;
-      (first ? scatter : reduce).push_back(c);
-      first = false;
-    }
-    if (first) {
-      return InvalidArgument(
-          "the torus all-reduce needs torus_x/torus_y/torus_z "
-          "sub-communicators, which this rank's plan lacks");
-    }
+    DSTRAIN_ASSIGN_OR_RETURN(std::vector<TorusPartComms> parts,
+                             FindTorusParts(subs, world.size()));
+    return std::unique_ptr<Communicator>(
+        std::make_unique<TorusAllReduce>(world, std::move(parts)));
   } else {
     return InvalidArgument("unknown plan all-reduce `" +
                            std::string(algorithm) +

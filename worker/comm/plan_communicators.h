@@ -19,10 +19,9 @@
 // (and Split) goes to `world` unchanged. The composed all-reduces:
 //   hierarchical: reduce-scatter in intra_node, all-reduce in inter_node,
 //                 all-gather in intra_node;
-//   torus:        reduce-scatter in intra_node (when the plan has it), then
-//                 along the first torus dimension present (torus_x), all-
-//                 reduce along the others (torus_y, torus_z), all-gather
-//                 back in reverse order.
+//   torus:        the parts of common/contract/torus_parts.h, each through
+//                 its own torus_p<k>_* sub-communicators, all at once
+//                 (torus_parts_allreduce.h).
 // A tensor whose length does not divide by a level's size is padded with
 // zeros for that level (sliced off again on the way back). kSum, kMax and
 // kMin compose level by level; kAvg is a sum divided by the world size at
@@ -65,8 +64,7 @@ class PlanCommunicators {
   StatusOr<std::vector<std::string>> Describe(int world_rank) const;
 
  private:
-  std::vector<std::pair<std::string, std::unique_ptr<Communicator>>>
-      subs_;
+  std::vector<std::pair<std::string, std::unique_ptr<Communicator>>> subs_;
 };
 
 // nullptr when every size goes over the world (use `world` itself);

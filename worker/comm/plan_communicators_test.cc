@@ -96,7 +96,7 @@ void CheckParity(const topology::Plan& plan, const char* algorithm) {
     ASSERT_THAT(composed, IsOk()) << composed.status().ToString();
     EXPECT_EQ((*composed)->backend(), "gloo+" + std::string(algorithm));
     at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(100 + r);
-    for (int64_t n : {0, 1, 7, 1000, 4099, 65536}) {
+    for (int64_t n : {0, 1, 3, 7, 1000, 4099, 65536}) {
       at::Tensor x = at::rand({n}, gen, at::kFloat) + 0.5;
       at::Tensor flat = x.clone();
       at::Tensor mine = x.clone();
@@ -158,9 +158,56 @@ TEST(PlanCommunicators, HierarchicalAllReduceMatchesTheFlatOne) {
   CheckParity(HierarchicalPlan(3, 2), "hierarchical");
 }
 
+// The torus all-reduce's parts (x+ and y+ on 2x2, with a host level at
+// 2 ranks a host; x+, y+, z+ on 2x2x2; x±, y± on 3x3) over real
+// Gloo sub-communicators, concurrently; CheckParity's lengths include ones
+// shorter than the part count and ones no level's size divides.
 TEST(PlanCommunicators, TorusAllReduceMatchesTheFlatOne) {
-  CheckParity(TorusPlan({2, 2}, 2), "torus");  // intra, x, y
-  CheckParity(TorusPlan({3, 2}, 1), "torus");  // x, y
+  CheckParity(TorusPlan({2, 2}, 1), "torus");
+  CheckParity(TorusPlan({2, 2}, 2), "torus");
+  CheckParity(TorusPlan({2, 2, 2}, 1), "torus");
+  CheckParity(TorusPlan({3, 3}, 1), "torus");
+}
+
+TEST(PlanCommunicators, TorusPartsRunTheirRingsBothWays) {
+  // On a 3x3 torus parts 0 and 1 start along x, + and -: the - part's
+  // group is keyed against the coordinate, so its ring runs the other way.
+  const topology::Plan plan = TorusPlan({3, 3}, 1);
+  const auto specs = Specs(plan);
+  std::vector<std::vector<std::string>> lines(9);
+  OnRanks(9, [&](int r, Communicator& world) {
+    auto subs = PlanCommunicators::Build(world, specs[r]);
+    ASSERT_THAT(subs, IsOk()) << subs.status().ToString();
+    auto d = subs->Describe(r);
+    ASSERT_THAT(d, IsOk()) << d.status().ToString();
+    lines[r] = *d;
+  });
+  // Rank 0's x lines of parts 0 (x+) and 1 (x-): the same hosts, the
+  // second in the reverse cyclic order.
+  auto group = [&](const std::string& name) {
+    for (const std::string& l : lines[0])
+      if (l.find("sub-communicator " + name + ":") == 0) return l;
+    return std::string("none");
+  };
+  const std::string plus = group("torus_p0_x");
+  const std::string minus = group("torus_p1_x");
+  ASSERT_NE(plus, "none");
+  ASSERT_NE(minus, "none");
+  const auto ranks = [](const std::string& l) {
+    std::vector<int> out;
+    std::string list = l.substr(l.find('[') + 1);
+    for (std::size_t at = 0; at < list.size();) {
+      out.push_back(std::stoi(list.substr(at)));
+      at = list.find(", ", at);
+      if (at == std::string::npos) break;
+      at += 2;
+    }
+    return out;
+  };
+  const std::vector<int> p = ranks(plus), m = ranks(minus);
+  ASSERT_EQ(p.size(), 3u);
+  ASSERT_EQ(m.size(), 3u);
+  EXPECT_EQ(m, (std::vector<int>{p[0], p[2], p[1]}));
 }
 
 // A table that sends middle sizes through the hierarchy and the rest over
