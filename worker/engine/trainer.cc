@@ -38,6 +38,7 @@
 #include "worker/data/batch_prefetcher.h"
 #include "worker/data/open_dataset.h"
 #include "worker/data/sampler.h"
+#include "worker/engine/device_batch_stager.h"
 #include "worker/engine/trainable_model.h"
 #include "worker/optim/lr_schedule.h"
 #include "worker/zero/zero_engine.h"
@@ -160,7 +161,8 @@ class Trainer::Impl {
   MemoryTracker* memory_ = nullptr;
   std::optional<base::ScopedMemoryTracker> track_memory_;
   data::Dataset dataset_;
-  at::Tensor pinned_;  // GPU jobs: the staging buffer of a micro-batch
+  // GPU jobs: micro-batches go to the device on a side stream.
+  std::optional<DeviceBatchStager> stager_;
   data::BatchLayout layout_;
   std::optional<data::BatchPrefetcher> batches_;
   std::unique_ptr<TrainableModel> model_;
@@ -198,6 +200,7 @@ Status Trainer::Impl::Init(std::shared_ptr<rendezvous::KeyValueStore> store) {
   // the trainer without passing them is refused the same way.
   DSTRAIN_RETURN_IF_ERROR(config::ValidateJob(job_));
   DSTRAIN_ASSIGN_OR_RETURN(device_, TrainingDevice(job_, ctx_));
+  if (device_.is_cuda()) stager_.emplace(device_);
   DSTRAIN_ASSIGN_OR_RETURN(schedule_, optim::MakeLrSchedule(job_.train));
   SetThreads(job_.threads_per_proc);
 
@@ -333,36 +336,43 @@ void Trainer::Impl::Step() {
       memory_->live(MemoryCategory::kActivation);
   double loss_sum = 0;
   double data_wait_s = 0;
-  for (int micro = 0; micro < accum; ++micro) {
+  // The next micro-batch from the prefetcher; on GPU jobs its copy to the
+  // device starts at once on the side stream.
+  auto next_batch = [&]() -> at::Tensor {
     const Clock::time_point asked = Clock::now();
     data::MicroBatch mb = batches_->Next();
     data_wait_s += Seconds(asked, Clock::now());
     ThrowIfError(mb.status);
-    {
-      const at::Tensor host = torch::from_blob(
-          mb.tokens.data(), {micro_batch, seq_len + 1}, torch::kInt64);
-      at::Tensor tokens = host;
-      if (device_.is_cuda()) {
-        // Through pinned memory, so the copy to the device is a DMA that
-        // does not wait for the host. The previous micro-batch's copy is
-        // done: its loss was read back (loss.item) before this one.
-        if (!pinned_.defined()) pinned_ = at::empty_like(host).pin_memory();
-        pinned_.copy_(host);
-        tokens = pinned_.to(device_, /*non_blocking=*/true);
-      }
-      engine.BeginMicroBatch();
-      at::Tensor loss;
-      {
-        // Autocast covers the forward only, as torch.autocast's `with`.
-        const amp::AutocastScope autocast = amp.Autocast();
-        loss = model_->Loss(engine, tokens.narrow(1, 0, seq_len),
-                            tokens.narrow(1, 1, seq_len));
-      }
-      amp.ScaleLoss(accum > 1 ? loss / accum : loss).backward();
-      loss_sum += loss.item<double>();
-      engine.FinishMicroBatch(/*last=*/micro == accum - 1);
+    const at::Tensor host = torch::from_blob(
+        mb.tokens.data(), {micro_batch, seq_len + 1}, torch::kInt64);
+    at::Tensor tokens;
+    if (stager_.has_value()) {
+      stager_->Stage(host);  // copied into pinned memory: mb is free
+    } else {
+      tokens = host.clone();
     }
     batches_->Recycle(std::move(mb.tokens));
+    return tokens;
+  };
+  at::Tensor tokens = next_batch();
+  for (int micro = 0; micro < accum; ++micro) {
+    if (stager_.has_value()) tokens = stager_->Take();
+    engine.BeginMicroBatch();
+    at::Tensor loss;
+    {
+      // Autocast covers the forward only, as torch.autocast's `with`.
+      const amp::AutocastScope autocast = amp.Autocast();
+      loss = model_->Loss(engine, tokens.narrow(1, 0, seq_len),
+                          tokens.narrow(1, 1, seq_len));
+    }
+    amp.ScaleLoss(accum > 1 ? loss / accum : loss).backward();
+    // The next micro-batch's copy overlaps this one's queued kernels; its
+    // loss is read back (a sync) after.
+    at::Tensor next;
+    if (micro + 1 < accum) next = next_batch();
+    loss_sum += loss.item<double>();
+    engine.FinishMicroBatch(/*last=*/micro == accum - 1);
+    tokens = next;
   }
   const std::int64_t activation_peak =
       memory_->peak(MemoryCategory::kActivation) - activation_base;
