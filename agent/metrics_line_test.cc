@@ -39,6 +39,7 @@ TEST(MetricsLineTest, EveryFieldTheWorkerWritesRoundTrips) {
   s.model_state_peak_bytes = 14;
   s.activation_peak_bytes = 15;
   s.checkpoint_s = 1.75;
+  s.device_peak_bytes = 16;
   const std::string line = contract::StepLine(labels, s);
   auto m = ParseMetricsLine(line);
   ASSERT_THAT(m, IsOk()) << m.status().ToString();
@@ -65,6 +66,7 @@ TEST(MetricsLineTest, EveryFieldTheWorkerWritesRoundTrips) {
   want.set_model_state_peak_bytes(14);
   want.set_activation_peak_bytes(15);
   want.set_checkpoint_s(1.75);
+  want.set_device_peak_bytes(16);
   EXPECT_EQ(m->step.SerializeAsString(), want.SerializeAsString())
       << m->step.DebugString();
   // Every proto field is one the line names.

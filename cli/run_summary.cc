@@ -196,6 +196,7 @@ std::string StepMetricsJson(const proto::StepMetrics& m) {
   w.Key("model_state_peak_bytes").Int(m.model_state_peak_bytes());
   w.Key("activation_peak_bytes").Int(m.activation_peak_bytes());
   w.Key("checkpoint_s").Number(m.checkpoint_s());
+  w.Key("device_peak_bytes").Int(m.device_peak_bytes());
   w.Key("rank").Int(m.rank());
   w.Key("attempt").Int(m.attempt());
   w.Key("job_id").String(m.job_id());

@@ -17,6 +17,11 @@ function(dstrain_add_test)
   target_compile_definitions(${T_NAME} PRIVATE
     DSTRAIN_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     DSTRAIN_BINARY_DIR="${CMAKE_BINARY_DIR}")
+  if("gpu" IN_LIST T_LABELS)
+    # deploy/gpu/check.sh builds only these (and the worker) on a GPU
+    # machine: <build>/gpu_test_targets.txt.
+    set_property(GLOBAL APPEND PROPERTY DSTRAIN_GPU_TESTS ${T_NAME})
+  endif()
   list(LENGTH T_LABELS label_count)
   if(label_count GREATER 1)
     # gtest_discover_tests flattens a list-valued property (CMake 3.25), so

@@ -31,6 +31,7 @@ std::string StepLine(const LineLabels& labels, const StepMetrics& s) {
   w.Key("model_state_peak_bytes").Int(s.model_state_peak_bytes);
   w.Key("activation_peak_bytes").Int(s.activation_peak_bytes);
   w.Key("checkpoint_s").Number(s.checkpoint_s);
+  w.Key("device_peak_bytes").Int(s.device_peak_bytes);
   w.EndObject();
   return w.str() + "\n";
 }

@@ -10,7 +10,8 @@
 //    "data_wait_s":0.001,"loss_scale":1,"skipped":false,"skipped_steps":0,"elapsed_s":0.2,
 //    "peak_rss_bytes":123456,"param_bytes":1750016,"grad_bytes":1750016,
 //    "optimizer_bytes":3500032,"model_state_peak_bytes":7000064,
-//    "activation_peak_bytes":9437184}
+//    "activation_peak_bytes":9437184,"checkpoint_s":0,
+//    "device_peak_bytes":0}
 //   {"type":"result","rank":0,"steps":300,"final_loss":2.1,
 //    "param_digest":"0123456789abcdef","param_count":437504}
 //
@@ -77,6 +78,10 @@ struct StepMetrics {
   // host copy), 0 when none was due: what a preemption's checkpoint is
   // expected to take.
   double checkpoint_s = 0;
+  // GPU jobs: the most device memory allocated at once during the step,
+  // from the CUDA caching allocator's statistics (what
+  // torch.cuda.max_memory_allocated() reports); 0 on CPU jobs.
+  std::int64_t device_peak_bytes = 0;
 };
 
 // What a rank ended with.

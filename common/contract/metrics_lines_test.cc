@@ -34,6 +34,7 @@ TEST(MetricsLinesTest, StepLineHasProtoFieldNamesInOneLine) {
   r.model_state_peak_bytes = 4;
   r.activation_peak_bytes = 5;
   r.checkpoint_s = 1.5;
+  r.device_peak_bytes = 6;
   EXPECT_EQ(StepLine(ctx, r),
             "{\"type\":\"step\",\"job_id\":\"job-\\\"1\\\"\",\"rank\":3,"
             "\"attempt\":2,\"step\":7,\"total_steps\":300,\"loss\":2.5,"
@@ -45,7 +46,7 @@ TEST(MetricsLinesTest, StepLineHasProtoFieldNamesInOneLine) {
             "\"peak_rss_bytes\":123456789012,\"param_bytes\":1,"
             "\"grad_bytes\":2,\"optimizer_bytes\":3,"
             "\"model_state_peak_bytes\":4,\"activation_peak_bytes\":5,"
-            "\"checkpoint_s\":1.5}\n");
+            "\"checkpoint_s\":1.5,\"device_peak_bytes\":6}\n");
 }
 
 TEST(MetricsLinesTest, NonFiniteNumbersAreNull) {

@@ -28,6 +28,7 @@
 #include "common/fnv1a.h"
 #include "common/units.h"
 #include "worker/amp/amp_step.h"
+#include "worker/base/device_memory.h"
 #include "worker/base/memory_tracker.h"
 #include "worker/base/status_error.h"
 #include "worker/base/torch_error.h"
@@ -332,6 +333,7 @@ void Trainer::Impl::Step() {
 
   engine.BeginStep();
   memory_->ResetPeak(MemoryCategory::kActivation);
+  base::ResetDevicePeak(device_);
   const std::int64_t activation_base =
       memory_->live(MemoryCategory::kActivation);
   double loss_sum = 0;
@@ -438,6 +440,7 @@ void Trainer::Impl::Step() {
     r.model_state_peak_bytes = m.peak_model_state;
     r.activation_peak_bytes = activation_peak;
     r.checkpoint_s = last_checkpoint_s_;
+    r.device_peak_bytes = base::DevicePeakAllocatedBytes(device_);
     observer_->OnStep(r);
   }
 
