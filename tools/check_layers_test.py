@@ -84,6 +84,12 @@ class CheckLayersTest(unittest.TestCase):
         self.assertEqual(rc, 1)
         self.assertIn("worker/stray.h:1: lies in no module's folder", out)
 
+    def test_a_partial_build_skips_files_outside_its_modules(self):
+        files = dict(FILES)
+        files["stray/lost.cc"] = '#include "base/status.h"\n'
+        rc, out = self.run_check(files, GRAPH, "--partial")
+        self.assertEqual(rc, 0, out)
+
     def test_a_source_nothing_builds_fails_with_unbuilt(self):
         files = dict(FILES)
         files["worker/comm/dead.cc"] = '#include "worker/comm/comm.h"\n'

@@ -45,86 +45,10 @@ import time
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
-import torch.nn as nn
-import torch.nn.functional as F
 
-
-class Attention(nn.Module):
-    def __init__(self, c, heads):
-        super().__init__()
-        self.heads = heads
-        self.qkv = nn.Linear(c, 3 * c, bias=False)
-        self.q_bias = nn.Parameter(torch.zeros(c))
-        self.v_bias = nn.Parameter(torch.zeros(c))
-        self.register_buffer("k_bias", torch.zeros(c))
-        self.proj = nn.Linear(c, c)
-
-    def forward(self, x):
-        b, t, c = x.shape
-        bias = torch.cat([self.q_bias, self.k_bias, self.v_bias])
-        qkv = F.linear(x, self.qkv.weight, bias).view(b, t, 3, self.heads,
-                                                       c // self.heads)
-        q, k, v = (qkv.select(2, i).transpose(1, 2) for i in range(3))
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-        return self.proj(y.transpose(1, 2).reshape(b, t, c))
-
-
-class Mlp(nn.Module):
-    def __init__(self, c, d_ff):
-        super().__init__()
-        self.fc = nn.Linear(c, d_ff)
-        self.proj = nn.Linear(d_ff, c)
-
-    def forward(self, x):
-        return self.proj(F.gelu(self.fc(x)))
-
-
-class Block(nn.Module):
-    def __init__(self, c, heads, d_ff):
-        super().__init__()
-        self.ln1 = nn.LayerNorm(c)
-        self.attn = Attention(c, heads)
-        self.ln2 = nn.LayerNorm(c)
-        self.mlp = Mlp(c, d_ff)
-
-    def forward(self, x):
-        h = x + self.attn(self.ln1(x))
-        return h + self.mlp(self.ln2(h))
-
-
-class Gpt(nn.Module):
-    def __init__(self, vocab, layers, c, heads, seq_len, d_ff):
-        super().__init__()
-        self.vocab = vocab
-        self.tok_emb = nn.Embedding(vocab, c)
-        self.pos_emb = nn.Embedding(seq_len, c)
-        self.blocks = nn.ModuleList(
-            Block(c, heads, d_ff) for _ in range(layers))
-        self.ln_f = nn.LayerNorm(c)
-
-    def reset_parameters(self, gen):
-        std = 0.02
-        resid = std / math.sqrt(2.0 * len(self.blocks))
-        with torch.no_grad():
-            self.tok_emb.weight.normal_(0.0, std, generator=gen)
-            self.pos_emb.weight.normal_(0.0, std, generator=gen)
-            for b in self.blocks:
-                b.attn.qkv.weight.normal_(0.0, std, generator=gen)
-                b.attn.proj.weight.normal_(0.0, resid, generator=gen)
-                b.attn.proj.bias.zero_()
-                b.mlp.fc.weight.normal_(0.0, std, generator=gen)
-                b.mlp.fc.bias.zero_()
-                b.mlp.proj.weight.normal_(0.0, resid, generator=gen)
-                b.mlp.proj.bias.zero_()
-
-    def forward(self, idx, targets):
-        t = idx.shape[1]
-        x = self.tok_emb(idx) + self.pos_emb(torch.arange(t))
-        for b in self.blocks:
-            x = b(x)
-        logits = self.ln_f(x) @ self.tok_emb.weight.t()
-        return F.cross_entropy(logits.reshape(-1, self.vocab),
-                               targets.reshape(-1))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "common"))
+from gpt_torch import Gpt  # noqa: E402  the model dstrain trains
 
 
 def learning_rate(a, step):
@@ -178,7 +102,7 @@ def run_rank(rank, world, port, a, queue):
                 fully_shard(b, mesh=mesh, reshard_after_forward=True)
             fully_shard(model, mesh=mesh, reshard_after_forward=True)
         else:
-            model = nn.parallel.DistributedDataParallel(model)
+            model = torch.nn.parallel.DistributedDataParallel(model)
         decay = [p for p in model.parameters() if p.dim() >= 2]
         rest = [p for p in model.parameters() if p.dim() < 2]
         opt = torch.optim.AdamW(

@@ -9,10 +9,9 @@ AdamW. Trained for --steps steps (the first --warmup not timed) by:
   dstrain   the engine's worker (`dstrain-worker JOB.yaml`, one rank, the
             job written here), its step times and the CUDA caching
             allocator's peak from its metrics lines;
-  eager     the same architecture in PyTorch (GPT-2 layout as
-            worker/models/gpt.h builds it: pre-norm blocks, fused qkv with
-            q and v biases, exact GELU, tied head, scaled_dot_product_attention),
-            the same batch and optimizer settings;
+  eager     the same model in PyTorch (bench/common/gpt_torch.py, the
+            GPT of worker/models/gpt.h), the same batch and optimizer
+            settings;
   compile   that model under torch.compile, where it works.
 
 Each with and without activation checkpointing (dstrain `recompute.enabled`,
@@ -28,7 +27,6 @@ model, a few steps): the numbers mean nothing there.
 """
 import argparse
 import json
-import math
 import os
 import subprocess
 import sys
@@ -36,9 +34,10 @@ import tempfile
 import time
 
 import torch
-import torch.nn as nn
-import torch.nn.functional as F
-import torch.utils.checkpoint as ckpt
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "common"))
+from gpt_torch import Gpt  # noqa: E402  the model dstrain trains
 
 # Dense bf16 peak (no sparsity), TFLOPS.
 PEAK_TFLOPS = {"H100": 989.4, "H200": 989.4, "H800": 989.4, "A100": 312.0}
@@ -46,68 +45,6 @@ PEAK_TFLOPS = {"H100": 989.4, "H200": 989.4, "H800": 989.4, "A100": 312.0}
 
 def log(msg):
     print(msg, file=sys.stderr, flush=True)
-
-
-class Attention(nn.Module):
-    def __init__(self, c, heads):
-        super().__init__()
-        self.heads = heads
-        self.qkv = nn.Linear(c, 3 * c, bias=False)
-        self.q_bias = nn.Parameter(torch.zeros(c))
-        self.v_bias = nn.Parameter(torch.zeros(c))
-        self.register_buffer("k_bias", torch.zeros(c), persistent=False)
-        self.proj = nn.Linear(c, c)
-
-    def forward(self, x):
-        b, t, c = x.shape
-        bias = torch.cat([self.q_bias, self.k_bias.to(self.q_bias.dtype),
-                          self.v_bias])
-        qkv = F.linear(x, self.qkv.weight, bias).view(b, t, 3, self.heads,
-                                                      c // self.heads)
-        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-        return self.proj(y.transpose(1, 2).reshape(b, t, c))
-
-
-class Block(nn.Module):
-    def __init__(self, c, heads):
-        super().__init__()
-        self.ln1 = nn.LayerNorm(c)
-        self.attn = Attention(c, heads)
-        self.ln2 = nn.LayerNorm(c)
-        self.fc = nn.Linear(c, 4 * c)
-        self.proj = nn.Linear(4 * c, c)
-
-    def forward(self, x):
-        x = x + self.attn(self.ln1(x))
-        return x + self.proj(F.gelu(self.fc(self.ln2(x))))
-
-
-class Gpt(nn.Module):
-    def __init__(self, vocab, layers, c, heads, seq, checkpointing):
-        super().__init__()
-        self.tok = nn.Embedding(vocab, c)
-        self.pos = nn.Embedding(seq, c)
-        self.blocks = nn.ModuleList(Block(c, heads) for _ in range(layers))
-        self.ln_f = nn.LayerNorm(c)
-        self.checkpointing = checkpointing
-        for name, p in self.named_parameters():
-            if p.dim() >= 2:
-                std = 0.02
-                if name.endswith("attn.proj.weight") or name.endswith(
-                        "proj.weight"):
-                    std = 0.02 / math.sqrt(2 * layers)
-                nn.init.normal_(p, 0.0, std)
-
-    def forward(self, idx, targets):
-        t = idx.shape[1]
-        x = self.tok(idx) + self.pos(torch.arange(t, device=idx.device))
-        for b in self.blocks:
-            x = (ckpt.checkpoint(b, x, use_reentrant=False)
-                 if self.checkpointing and self.training else b(x))
-        logits = F.linear(self.ln_f(x), self.tok.weight)
-        return F.cross_entropy(logits.float().view(-1, logits.shape[-1]),
-                               targets.reshape(-1))
 
 
 def flops_per_token(n_params, layers, c, seq):
@@ -120,10 +57,12 @@ def sync(device):
 
 
 def run_torch(a, device, checkpointing, compiled):
-    torch.manual_seed(1)
-    model = Gpt(a.vocab, a.layers, a.d_model, a.heads, a.seq,
-                checkpointing).to(device)
-    n = sum(p.numel() for p in model.parameters()) - model.pos.weight.numel()
+    model = Gpt(a.vocab, a.layers, a.d_model, a.heads, a.seq, 4 * a.d_model)
+    model.reset_parameters(torch.Generator().manual_seed(1))
+    model.checkpointing = checkpointing
+    model = model.to(device)
+    n = (sum(p.numel() for p in model.parameters())
+         - model.pos_emb.weight.numel())
     opt = torch.optim.AdamW(model.parameters(), lr=3e-4, betas=(0.9, 0.95),
                             weight_decay=0.1,
                             fused=device.type == "cuda")

@@ -72,7 +72,7 @@ build_dep googletest 'googletest_*.orig.tar.*' -DBUILD_GMOCK=ON \
 
 stage "configure (engine only, PyTorch of $py)"
 nccl_args=()
-nccl_dir=$("$py" -c 'import nvidia.nccl, os; print(os.path.dirname(nvidia.nccl.__file__))' 2>/dev/null || true)
+nccl_dir=$("$py" -c 'import nvidia.nccl; print(list(nvidia.nccl.__path__)[0])' 2>/dev/null || true)
 if [ -n "$nccl_dir" ] && [ -f "$nccl_dir/include/nccl.h" ]; then
   nccl_lib=$(ls "$nccl_dir"/lib/libnccl.so* | head -n1)
   nccl_args=(-DNCCL_INCLUDE_DIR="$nccl_dir/include" -DNCCL_LIBRARY="$nccl_lib")

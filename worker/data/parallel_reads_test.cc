@@ -20,6 +20,7 @@
 #include "worker/data/dataset_writers.h"
 #include "worker/data/hdf5_source.h"
 #include "worker/data/memory_source.h"
+#include "worker/data/testing/h5py_script.h"
 #include "worker/data/token_file_source.h"
 
 namespace dstrain::data {
@@ -170,11 +171,9 @@ TEST_F(ParallelReadsTest, TokenFilesReadFromManyThreadsAndNameATruncation) {
 }
 
 TEST_F(ParallelReadsTest, Hdf5LayoutsAsH5pyWritesThemReadExactly) {
-  if (!HaveHdf5()) GTEST_SKIP() << "built without the HDF5 C library";
   const std::string python = DSTRAIN_PYTHON;
-  if (std::system((python + " -c 'import h5py' 2>/dev/null").c_str()) != 0) {
-    GTEST_SKIP() << "no h5py in " << python
-                 << " (deploy/bootstrap.sh installs it)";
+  if (const std::string why = testing::WhyNoH5py(python); !why.empty()) {
+    GTEST_SKIP() << why;
   }
   // Raw path: chunked, contiguous, 2-D in whole rows. H5Dread: compressed,
   // big-endian, rows split across chunks, chunks never written (the fill
@@ -198,9 +197,7 @@ with h5py.File(sys.argv[1], "w") as f:
     s[0:5000] = a[0:5000]
     s[40000:41000] = a[40000:41000]
 )";
-  ASSERT_EQ(
-      std::system((python + " " + script + " " + Path("layouts.h5")).c_str()),
-      0);
+  ASSERT_EQ(testing::RunPython(python, script, Path("layouts.h5")), 0);
   for (const std::string name : {"chunked", "contiguous", "rows", "gzip",
                                  "big_endian", "split_rows", "sparse"}) {
     SCOPED_TRACE(name);

@@ -21,6 +21,7 @@
 #include "worker/data/memory_source.h"
 #include "worker/data/open_dataset.h"
 #include "worker/data/sidecar.h"
+#include "worker/data/testing/h5py_script.h"
 
 namespace dstrain::data {
 namespace {
@@ -252,11 +253,9 @@ TEST_F(TokenSourcesTest, Hdf5CorruptionsAreNamed) {
 // and 2-D int32 samples, two datasets in one file) reads back exactly; the
 // full check finds an id the sample check may miss.
 TEST_F(TokenSourcesTest, ReadsWhatH5pyWrites) {
-  if (!HaveHdf5()) GTEST_SKIP() << "built without the HDF5 C library";
   const std::string python = DSTRAIN_PYTHON;
-  if (std::system((python + " -c 'import h5py' 2>/dev/null").c_str()) != 0) {
-    GTEST_SKIP() << "no h5py in " << python
-                 << " (deploy/bootstrap.sh installs it)";
+  if (const std::string why = testing::WhyNoH5py(python); !why.empty()) {
+    GTEST_SKIP() << why;
   }
   const std::string script = Path("write.py");
   std::ofstream(script) << R"(import sys, h5py, numpy as np
@@ -267,8 +266,7 @@ with h5py.File(sys.argv[1], "w") as f:
     s = (np.arange(64 * 48) % 256).astype(np.int32).reshape(64, 48)
     f.create_dataset("samples", data=s, chunks=(8, 48))
 )";
-  ASSERT_EQ(
-      std::system((python + " " + script + " " + Path("users.h5")).c_str()), 0);
+  ASSERT_EQ(testing::RunPython(python, script, Path("users.h5")), 0);
   Hdf5Options o;
   o.path = Path("users.h5");
   o.datasets = "train, more";
