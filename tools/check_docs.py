@@ -27,7 +27,10 @@ LINK = re.compile(r'\]\(([^)#\s]+)(#[^)\s]*)?\)')
 def findings(root):
     me = os.path.relpath(os.path.abspath(__file__), root)
     for d, dirs, files in os.walk(root):
-        dirs[:] = [x for x in dirs if x not in SKIP_DIRS]
+        # Hidden folders (.git, .gpu-deps) and build folders (build,
+        # build-gpu) hold what the repository does not.
+        dirs[:] = [x for x in dirs if x not in SKIP_DIRS
+                   and not x.startswith(('.', 'build'))]
         for name in files:
             if not name.endswith(CHECKED) and name != 'CMakeLists.txt':
                 continue
