@@ -18,7 +18,7 @@ TEST(DeviceBatchStagerTest, TakesWhatWasStagedWhileTheDeviceIsBusy) {
   for (int i = 0; i < 6; ++i) {
     host.copy_(at::arange(8 * 1025, at::kLong).view({8, 1025}) * (i + 1));
     stager.Stage(host);
-    host.fill_(-1);  // the caller reuses its buffer at once
+    host.fill_(-1);               // the caller reuses its buffer at once
     busy = busy.mm(busy).tanh();  // the current stream has work queued
     const at::Tensor got = stager.Take();
     ASSERT_EQ(got.device(), gpu);
