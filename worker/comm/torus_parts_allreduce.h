@@ -12,7 +12,9 @@
 // round waits for all it issued. Part k is k steps behind part 0, so one
 // part works inside the host while others are on the network links. Every
 // rank issues the same collectives in the same order, which keeps NCCL's
-// one-stream ordering rule.
+// ordering rule; but NCCL puts them all on the current stream, where they
+// run one after another (correct, not concurrent: a stream per part is not
+// built).
 //
 // A part's length need not divide by a level's size: it is padded with
 // zeros for that level (cut again on the way back); parts may be empty
