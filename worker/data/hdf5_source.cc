@@ -13,6 +13,7 @@
 #include "worker/data/hdf5_lock.h"
 #include "worker/data/read_at.h"
 #include "worker/data/stream_pieces.h"
+#include "worker/data/widen_ids.h"
 
 namespace dstrain::data {
 
@@ -291,31 +292,6 @@ Hdf5Source::~Hdf5Source() {
 
 namespace {
 
-// `n` ids of the dataset's own type (`bytes` each, signed or not) widened.
-template <typename T>
-void Widen(const unsigned char* p, std::int64_t n, std::size_t bytes,
-           bool is_signed, T* out) {
-  auto run = [&](auto tag) {
-    using E = decltype(tag);
-    const E* e = reinterpret_cast<const E*>(p);
-    for (std::int64_t k = 0; k < n; ++k) out[k] = static_cast<T>(e[k]);
-  };
-  switch (bytes) {
-    case 1:
-      is_signed ? run(std::int8_t{}) : run(std::uint8_t{});
-      break;
-    case 2:
-      is_signed ? run(std::int16_t{}) : run(std::uint16_t{});
-      break;
-    case 4:
-      is_signed ? run(std::int32_t{}) : run(std::uint32_t{});
-      break;
-    default:
-      is_signed ? run(std::int64_t{}) : run(std::uint64_t{});
-      break;
-  }
-}
-
 // H5Dread of tokens [local, local + n) of `p`, widened into `out`.
 template <typename T>
 Status ReadThroughLibrary(const Hdf5Source::Part& p, std::int64_t local,
@@ -355,8 +331,8 @@ Status ReadThroughLibrary(const Hdf5Source::Part& p, std::int64_t local,
         p.Where() + ": cannot read tokens " + std::to_string(local) + " to " +
         std::to_string(local + n) + " (" + hdf5::LastError() + ")");
   }
-  Widen(scratch.data() + static_cast<std::size_t>(skip) * elem, n, elem,
-        is_signed, out);
+  WidenIds(scratch.data() + static_cast<std::size_t>(skip) * elem, n, elem,
+           is_signed, out);
   return Status::Ok();
 }
 
@@ -370,7 +346,7 @@ Status ReadDirect(const Hdf5Source::Part& p, std::int64_t local, std::int64_t n,
     raw.resize(static_cast<std::size_t>(n * elem));
     DSTRAIN_RETURN_IF_ERROR(
         ReadAt(p.fd, p.base + local * elem, raw.size(), raw.data(), p.file));
-    Widen(raw.data(), n, p.elem, p.is_signed, out);
+    WidenIds(raw.data(), n, p.elem, p.is_signed, out);
     return Status::Ok();
   }
   raw.resize(static_cast<std::size_t>(p.chunk * elem));
@@ -389,8 +365,8 @@ Status ReadDirect(const Hdf5Source::Part& p, std::int64_t local, std::int64_t n,
       if (rc < 0) hdf5::LastError();  // cleared: H5Dread says what it finds
     }
     if (rc >= 0) {
-      Widen(raw.data() + (pos - k * p.chunk) * elem, m, p.elem, p.is_signed,
-            out);
+      WidenIds(raw.data() + (pos - k * p.chunk) * elem, m, p.elem, p.is_signed,
+               out);
     } else {
       DSTRAIN_RETURN_IF_ERROR(ReadThroughLibrary(p, pos, m, out));
     }

@@ -15,6 +15,7 @@
 #include "worker/data/read_at.h"
 #include "worker/data/sidecar.h"
 #include "worker/data/stream_pieces.h"
+#include "worker/data/widen_ids.h"
 
 namespace dstrain::data {
 namespace {
@@ -132,18 +133,6 @@ const std::vector<std::string>& TokenFileSource::files() const {
   return files_;
 }
 
-namespace {
-
-// Little-endian ids of `Elem` widened into `out`; a loop the compiler
-// vectorises.
-template <typename Elem, typename T>
-void Widen(const unsigned char* p, std::int64_t n, T* out) {
-  const Elem* e = reinterpret_cast<const Elem*>(p);
-  for (std::int64_t k = 0; k < n; ++k) out[k] = static_cast<T>(e[k]);
-}
-
-}  // namespace
-
 template <typename T>
 Status TokenFileSource::Copy(std::int64_t begin, std::int64_t count, T* out) {
   // Per thread: the block cache's readers call this at once.
@@ -165,11 +154,8 @@ Status TokenFileSource::Copy(std::int64_t begin, std::int64_t count, T* out) {
             ReadAt(fd, local * dtype_bytes_, raw.size(), raw.data(), s.path);
         if (fd != s.fd) close(fd);
         DSTRAIN_RETURN_IF_ERROR(read);
-        if (dtype_bytes_ == 2) {
-          Widen<std::uint16_t>(raw.data(), n, out);
-        } else {
-          Widen<std::uint32_t>(raw.data(), n, out);
-        }
+        WidenIds(raw.data(), n, static_cast<std::size_t>(dtype_bytes_),
+                 /*is_signed=*/false, out);
         out += n;
         return Status::Ok();
       });

@@ -339,7 +339,10 @@ void Trainer::Impl::Step() {
   double loss_sum = 0;
   double data_wait_s = 0;
   // The next micro-batch from the prefetcher; on GPU jobs its copy to the
-  // device starts at once on the side stream.
+  // device starts at once on the side stream. CPU jobs use the
+  // prefetcher's buffer in place (held) and hand it back once the next
+  // micro-batch replaces it: the backward that read it is over by then.
+  std::vector<std::int64_t> held;
   auto next_batch = [&]() -> at::Tensor {
     const Clock::time_point asked = Clock::now();
     data::MicroBatch mb = batches_->Next();
@@ -347,14 +350,14 @@ void Trainer::Impl::Step() {
     ThrowIfError(mb.status);
     const at::Tensor host = torch::from_blob(
         mb.tokens.data(), {micro_batch, seq_len + 1}, torch::kInt64);
-    at::Tensor tokens;
     if (stager_.has_value()) {
       stager_->Stage(host);  // copied into pinned memory: mb is free
-    } else {
-      tokens = host.clone();
+      batches_->Recycle(std::move(mb.tokens));
+      return at::Tensor();
     }
-    batches_->Recycle(std::move(mb.tokens));
-    return tokens;
+    if (!held.empty()) batches_->Recycle(std::move(held));
+    held = std::move(mb.tokens);  // the buffer (and `host`'s data) moves
+    return host;
   };
   at::Tensor tokens = next_batch();
   for (int micro = 0; micro < accum; ++micro) {
